@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
+import '@tensorflow/tfjs-backend-cpu';
+import { ClipwiseConfigError } from '../errors';
+
+export type BackendName = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'tensorflow';
+
+export interface BackendChoice {
+  /** The TF.js backend now active. */
+  readonly backend: string;
+  /** Why it was chosen (for logs and reports). */
+  readonly reason: string;
+}
+
+async function importOptional(name: string): Promise<unknown> {
+  // A variable specifier keeps bundlers from resolving optional packages at build time.
+  const spec = name;
+  return import(/* @vite-ignore */ spec);
+}
+
+async function startWebgpu(): Promise<string> {
+  let webgpu: { create: (o: string[]) => unknown; globals: object };
+  try {
+    webgpu = (await importOptional('webgpu')) as typeof webgpu;
+  } catch (e) {
+    throw new ClipwiseConfigError(`backend 'webgpu' needs the optional package 'webgpu' (Dawn): npm install webgpu @tensorflow/tfjs-backend-webgpu (${(e as Error).message})`);
+  }
+  Object.assign(globalThis, webgpu.globals);
+  const gpu = webgpu.create([]) as { requestAdapter(): Promise<unknown> };
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  try {
+    await importOptional('@tensorflow/tfjs-backend-webgpu');
+  } catch (e) {
+    throw new ClipwiseConfigError(`backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu installed (${(e as Error).message})`);
+  }
+  return 'webgpu';
+}
+
+async function startTensorflow(): Promise<string> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await importOptional(pkg);
+      return 'tensorflow';
+    } catch {
+      // try the next one
+    }
+  }
+  throw new ClipwiseConfigError(
+    `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed (they download libtensorflow at install time)`,
+  );
+}
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new ClipwiseConfigError(`TF.js backend '${name}' is registered but failed to initialise`);
+  await tf.ready();
+}
+
+/**
+ * Selects and starts a TF.js backend for every Clipwise package. `auto` tries tfjs-node(-gpu), then
+ * webgpu, then cpu, and says why it chose. A named backend that cannot start is an error naming
+ * what is missing, never a silent fall-back.
+ *
+ * @example
+ * const { backend, reason } = await setupBackend('auto');
+ */
+export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
+  switch (name) {
+    case 'cpu':
+      await activate('cpu');
+      return { backend: 'cpu', reason: 'requested' };
+    case 'wasm':
+      try {
+        await importOptional('@tensorflow/tfjs-backend-wasm');
+      } catch (e) {
+        throw new ClipwiseConfigError(`backend 'wasm' needs @tensorflow/tfjs-backend-wasm installed (${(e as Error).message})`);
+      }
+      await activate('wasm');
+      return { backend: 'wasm', reason: 'requested' };
+    case 'webgpu':
+      await activate(await startWebgpu());
+      return { backend: 'webgpu', reason: 'requested' };
+    case 'tensorflow':
+      await activate(await startTensorflow());
+      return { backend: 'tensorflow', reason: 'requested' };
+    case 'auto': {
+      const notes: string[] = [];
+      for (const [label, start] of [
+        ['tensorflow', startTensorflow],
+        ['webgpu', startWebgpu],
+      ] as const) {
+        try {
+          await activate(await start());
+          return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}` };
+        } catch (e) {
+          notes.push(`${label}: ${(e as Error).message}`);
+        }
+      }
+      await activate('cpu');
+      return { backend: 'cpu', reason: `auto: fell back to cpu (${notes.join('; ')})` };
+    }
+    default:
+      throw new ClipwiseConfigError(`unknown backend '${name as string}': expected auto, cpu, wasm, webgpu or tensorflow`);
+  }
+}

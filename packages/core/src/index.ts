@@ -1,0 +1,16 @@
+import './tfjs-setup';
+export * from './types';
+export * from './errors';
+export * from './record/layer-record';
+export * from './record/recording';
+export * from './record/recorded-backward';
+export * from './backward/backward';
+export * from './layers/param';
+export * from './layers/dp-layer';
+export * from './layers/linear';
+export * from './layers/embedding';
+export * from './layers/layer-norm';
+export * from './layers/positional-embedding';
+export * from './layers/conv2d';
+export * from './layers/collect-params';
+export * from './backend/setup-backend';

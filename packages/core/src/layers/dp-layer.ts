@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerRecord } from '../record/layer-record';
+import { activeRecording, type RecordingScope } from '../record/recording';
+import type { LayerKind, ParamSpec } from '../types';
+
+/** What a layer's recorded backward returns: its input gradient and the record for the kernels. */
+export interface LayerBackward {
+  /** Gradient w.r.t. the layer's differentiable input; omitted for layers whose input is data (ids, pixels). */
+  dx?: tf.Tensor;
+  /** The tensors the kernels need; the layer passes fresh or cloned tensors, which the record then owns. */
+  record: Omit<LayerRecord, 'layer' | 'kind' | 'params'>;
+}
+
+/**
+ * Base of every DP-aware layer. Outside a recorded step a layer is a plain TF.js function. Inside
+ * one (see `RecordingScope`), it runs as a `tf.customGrad` op whose weights are closed over, not
+ * inputs: TF.js autodiff therefore never forms their summed (non-private) gradient; instead the
+ * layer's gradFunc hands a `LayerRecord` with `(a, dy)` to the recorder and returns only the input
+ * gradient. The scope's scalar anchor is an extra input so that backprop reaches every layer.
+ */
+export abstract class DPLayer {
+  abstract readonly kind: LayerKind;
+  /** Position in forward (construction) order. */
+  readonly order: number;
+
+  protected constructor(
+    readonly name: string,
+    order: number,
+  ) {
+    if (!name) throw new Error('DP-aware layers need a non-empty name');
+    this.order = order;
+  }
+
+  /** The parameters this layer's records carry, by role (a tied weight appears in each user). */
+  abstract get paramsByRole(): Readonly<Record<string, ParamSpec>>;
+
+  /** The parameters this layer created (not those it borrows through tying). */
+  abstract ownParams(): ParamSpec[];
+
+  /** Frees the layer's own variables. */
+  dispose(): void {
+    for (const p of this.ownParams()) p.variable.dispose();
+  }
+
+  /**
+   * Runs `forward` as a recorded op when a step is recording, else plainly.
+   * `input` is the differentiable input (null when the input is data, closed over by `forward`);
+   * `backwardFn(dy, saved)` computes the record and the input gradient from the saved tensors.
+   */
+  protected recorded(
+    input: tf.Tensor | null,
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+  ): tf.Tensor {
+    const scope = activeRecording();
+    if (scope === null) return forward(input, () => undefined);
+    scope.noteUse(Object.values(this.paramsByRole));
+    const op = this.customOp(scope, input !== null, forward, backwardFn);
+    return input !== null ? op(input, scope.anchor) : op(scope.anchor);
+  }
+
+  private customOp(
+    scope: RecordingScope,
+    hasInput: boolean,
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+  ): (...args: tf.Tensor[]) => tf.Tensor {
+    return tf.customGrad((...args: unknown[]) => {
+      const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
+      const x = hasInput ? (args[0] as tf.Tensor) : null;
+      const anchor = args[hasInput ? 1 : 0] as tf.Tensor;
+      const value = forward(x, save);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const { dx, record } = backwardFn(dy, saved);
+          // dy and the saved tensors are freed by the backward pass right after this node: the
+          // record needs handles of its own (clones share the data, so this copies nothing).
+          const own = (t: tf.Tensor): tf.Tensor => (t === dy || saved.includes(t) ? tf.clone(t) : t);
+          const full: LayerRecord = {
+            ...record,
+            activation: record.activation && own(record.activation),
+            gradOutput: own(record.gradOutput),
+            layer: this.name,
+            kind: this.kind,
+            params: this.paramsByRole,
+          };
+          // The record outlives this backward node: keep its tensors out of every tidy scope.
+          if (full.activation) tf.keep(full.activation);
+          tf.keep(full.gradOutput);
+          scope.recorder.onRecord(full, scope);
+          const dAnchor = tf.zerosLike(anchor);
+          if (!hasInput) return [dAnchor];
+          if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
+          return [dx, dAnchor];
+        },
+      };
+    }) as (...args: tf.Tensor[]) => tf.Tensor;
+  }
+}
+
+/** [B, d1, ..., dk, f] -> [B, T, f] with T = d1·…·dk (T = 1 for rank 2). */
+export function asBatchSeq(t: tf.Tensor): tf.Tensor3D {
+  const b = t.shape[0]!;
+  const f = t.shape[t.rank - 1]!;
+  return t.reshape([b, t.rank === 2 ? 1 : -1, f]) as tf.Tensor3D;
+}

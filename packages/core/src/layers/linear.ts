@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseConfigError } from '../errors';
+import type { ParamSpec } from '../types';
+import { DPLayer, asBatchSeq } from './dp-layer';
+import { createParam, nextLayerOrder, normalInit, zerosInit, type Initializer } from './param';
+
+/** 'in_out': weight [in, out], y = x W (GPT-2's Conv1D). 'out_in': weight [out, in], y = x Wᵀ (torch nn.Linear). */
+export type WeightLayout = 'in_out' | 'out_in';
+
+export interface LinearOptions {
+  name: string;
+  inFeatures: number;
+  outFeatures: number;
+  /** Default true. */
+  bias?: boolean;
+  /** Default 'out_in' (torch nn.Linear). */
+  layout?: WeightLayout;
+  /** Share an existing parameter as the weight (e.g. GPT-2's LM head tied to the token embedding). */
+  tiedWeight?: ParamSpec;
+  weightInit?: Initializer;
+  biasInit?: Initializer;
+  /** Parameter names; default `${name}.weight` / `${name}.bias`. */
+  weightName?: string;
+  biasName?: string;
+  device?: string;
+}
+
+/**
+ * A DP-aware dense layer over the last axis of an input of any rank ≥ 2 (`[B, ..., in]`).
+ * Its record holds `a` = the input as [B, T, in] and `dy` as [B, T, out].
+ *
+ * @example
+ * const fc = new Linear({ name: 'fc', inFeatures: 8, outFeatures: 4 });
+ * const y = fc.apply(tf.ones([2, 5, 8])); // [2, 5, 4]
+ */
+export class Linear extends DPLayer {
+  readonly kind = 'linear';
+  readonly weight: ParamSpec;
+  readonly bias: ParamSpec | null;
+  readonly layout: WeightLayout;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  private readonly tied: boolean;
+
+  constructor(options: LinearOptions) {
+    super(options.name, nextLayerOrder());
+    const { inFeatures, outFeatures } = options;
+    if (!(inFeatures > 0 && outFeatures > 0) || !Number.isInteger(inFeatures) || !Number.isInteger(outFeatures)) {
+      throw new ClipwiseConfigError(`Linear ${options.name}: inFeatures/outFeatures must be positive integers, got ${inFeatures}/${outFeatures}`);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.layout = options.layout ?? 'out_in';
+    const shape = this.layout === 'in_out' ? [inFeatures, outFeatures] : [outFeatures, inFeatures];
+    if (options.tiedWeight) {
+      if (options.tiedWeight.shape.join(',') !== shape.join(',')) {
+        throw new ClipwiseConfigError(
+          `Linear ${options.name}: tied weight ${options.tiedWeight.name} has shape [${options.tiedWeight.shape}], ` +
+            `layout '${this.layout}' needs [${shape}]`,
+        );
+      }
+      this.weight = options.tiedWeight;
+      this.tied = true;
+    } else {
+      this.weight = createParam({
+        name: options.weightName ?? `${options.name}.weight`,
+        layer: options.name,
+        kind: this.kind,
+        role: 'weight',
+        shape,
+        init: options.weightInit ?? normalInit(0.02),
+        order: this.order,
+        device: options.device,
+      });
+      this.tied = false;
+    }
+    this.bias =
+      options.bias === false
+        ? null
+        : createParam({
+            name: options.biasName ?? `${options.name}.bias`,
+            layer: options.name,
+            kind: this.kind,
+            role: 'bias',
+            shape: [outFeatures],
+            init: options.biasInit ?? zerosInit,
+            order: this.order,
+            device: options.device,
+          });
+  }
+
+  get paramsByRole(): Record<string, ParamSpec> {
+    return this.bias ? { weight: this.weight, bias: this.bias } : { weight: this.weight };
+  }
+
+  ownParams(): ParamSpec[] {
+    return [...(this.tied ? [] : [this.weight]), ...(this.bias ? [this.bias] : [])];
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures || x.rank < 2) {
+      throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
+    }
+    return this.recorded(
+      x,
+      (input, save) => {
+        save([input!]);
+        return this.forward(input!);
+      },
+      (dy, [a]) => {
+        const w = this.weight.variable;
+        const dy2 = dy.reshape([-1, this.outFeatures]);
+        const dx = (this.layout === 'in_out' ? tf.matMul(dy2, w, false, true) : tf.matMul(dy2, w)).reshape(a!.shape);
+        return {
+          dx,
+          record: { activation: asBatchSeq(a!), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },
+        };
+      },
+    );
+  }
+
+  private forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const x2 = x.reshape([-1, this.inFeatures]);
+      let y = tf.matMul(x2, this.weight.variable, false, this.layout === 'out_in');
+      if (this.bias) y = tf.add(y, this.bias.variable);
+      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { Embedding, Linear, LayerNorm, disposeRecord, recordedBackward, type LayerRecord } from '@clipwise/core';
+import { bruteForcePerSampleGrads, getNormKernel, instantiatedCrossTerm, perSampleCrossTerm, sqNormsOf } from './index';
+
+function relErr(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0]! / tf.norm(b).dataSync()[0]!);
+}
+
+/** ‖Σ_uses g‖² from the records of every use of one parameter: own norms plus twice each cross term. */
+function tiedSqNorms(records: LayerRecord[], role: string): tf.Tensor1D {
+  return tf.tidy(() => {
+    let total = tf.zeros([records[0]!.gradOutput.shape[0]!]) as tf.Tensor1D;
+    records.forEach((r, i) => {
+      total = tf.add(total, getNormKernel(r.kind).perSampleSqNorms(r)[role]!.sqNorms);
+      for (let j = 0; j < i; j++) total = tf.add(total, tf.mul(2, perSampleCrossTerm(r, role, records[j]!, role)));
+    });
+    return total;
+  });
+}
+
+describe('tied weights', () => {
+  it('GPT-2-style embedding tied to the LM head: norm of the summed per-sample gradient, cross term included', () => {
+    const vocab = 13;
+    const d = 6;
+    const wte = new Embedding({ name: 'tied_wte', numEmbeddings: vocab, dim: d });
+    const ln = new LayerNorm({ name: 'tied_ln', dim: d });
+    const head = new Linear({ name: 'tied_head', inFeatures: d, outFeatures: vocab, bias: false, layout: 'out_in', tiedWeight: wte.weight });
+    const ids = tf.tensor2d([[1, 4, 4, 7], [12, 0, 3, 3], [5, 5, 5, 2]], [3, 4], 'int32');
+    const targets = tf.oneHot(tf.tensor2d([[4, 4, 7, 1], [0, 3, 3, 9], [5, 5, 2, 8]], [3, 4], 'int32'), vocab);
+    const lossOf = (x: tf.Tensor, t: tf.Tensor) =>
+      tf.tidy(() => tf.losses.softmaxCrossEntropy(t, head.apply(ln.apply(wte.apply(x))), undefined, undefined, tf.Reduction.SUM) as tf.Scalar);
+    const records: LayerRecord[] = [];
+    recordedBackward(() => lossOf(ids, targets), { onRecord: (r) => records.push(r) }).loss.dispose();
+    const uses = records.filter((r) => Object.values(r.params).some((p) => p.name === wte.weight.name));
+    expect(uses.map((r) => r.kind).sort()).toEqual(['embedding', 'linear']);
+
+    const brute = bruteForcePerSampleGrads((i) => lossOf(ids.slice([i], [1]), targets.slice([i], [1])), [wte.weight], 3);
+    const expected = sqNormsOf(brute.get(wte.weight.name)!);
+    const ghost = tiedSqNorms(uses, 'weight');
+    expect(relErr(ghost, expected)).toBeLessThan(1e-4);
+    // the cross term matters: without it the norm is wrong
+    const noCross = tf.tidy(() => tf.addN(uses.map((r) => getNormKernel(r.kind).perSampleSqNorms(r)['weight']!.sqNorms)));
+    expect(relErr(noCross, expected)).toBeGreaterThan(1e-3);
+    // and the registered ghost cross term equals the instantiated one
+    const [a, b] = uses as [LayerRecord, LayerRecord];
+    expect(relErr(perSampleCrossTerm(a, 'weight', b, 'weight'), instantiatedCrossTerm(a, 'weight', b, 'weight'))).toBeLessThan(1e-4);
+
+    // clipped sums of both uses add up to Σ c_i g_i
+    const c = tf.tensor1d([0.3, 1, 0.6]);
+    const sum = tf.addN(uses.map((r) => getNormKernel(r.kind).clippedSum(r, c)['weight']!));
+    const want = tf.sum(tf.mul(brute.get(wte.weight.name)!, c.reshape([3, 1, 1])), 0);
+    expect(relErr(sum, want)).toBeLessThan(1e-4);
+
+    tf.dispose([ids, targets, expected, ghost, noCross, c, sum, want, ...brute.values()]);
+    records.forEach(disposeRecord);
+    [wte, ln, head].forEach((l) => l.dispose());
+  });
+
+  it('one linear weight applied twice (shared layer)', () => {
+    const fc = new Linear({ name: 'shared_fc', inFeatures: 5, outFeatures: 5, layout: 'in_out', bias: false });
+    const x = tf.randomNormal([4, 3, 5]);
+    const lossOf = (xb: tf.Tensor) => tf.tidy(() => tf.sum(tf.square(tf.tanh(fc.apply(tf.relu(fc.apply(xb)))))) as tf.Scalar);
+    const records: LayerRecord[] = [];
+    recordedBackward(() => lossOf(x), { onRecord: (r) => records.push(r) }).loss.dispose();
+    expect(records).toHaveLength(2);
+    const brute = bruteForcePerSampleGrads((i) => lossOf(x.slice([i], [1])), [fc.weight], 4);
+    const expected = sqNormsOf(brute.get(fc.weight.name)!);
+    const ghost = tiedSqNorms(records, 'weight');
+    expect(relErr(ghost, expected)).toBeLessThan(1e-4);
+    tf.dispose([x, expected, ghost, ...brute.values()]);
+    records.forEach(disposeRecord);
+    fc.dispose();
+  });
+});

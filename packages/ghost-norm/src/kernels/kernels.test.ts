@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, recordedBackward,
+  type DPLayer, type LayerRecord, type ParamSpec,
+} from '@clipwise/core';
+import { bruteForcePerSampleGrads, getNormKernel, sqNormsOf, type NormModeOption } from '../index';
+
+const TOL = 1e-4; // relative error, float32
+
+function relErr(actual: tf.Tensor, expected: tf.Tensor): number {
+  return tf.tidy(() => tf.norm(tf.sub(actual, expected)).dataSync()[0]! / Math.max(tf.norm(expected).dataSync()[0]!, 1e-12));
+}
+
+/**
+ * A per-sample loss with a non-trivial dy: ℓ_i = Σ y_i ⊙ r_i + ½‖y_i‖². The recorded run sums ℓ_i
+ * over the batch; the brute force differentiates each ℓ_i alone.
+ */
+function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, modes: NormModeOption[]) {
+  const b = x.shape[0]!;
+  const y0 = tf.tidy(() => apply(x));
+  const r = tf.randomNormal(y0.shape, 0, 1, 'float32', 7);
+  y0.dispose();
+  const lossOf = (xb: tf.Tensor, rb: tf.Tensor) =>
+    tf.tidy(() => {
+      const y = apply(xb);
+      return tf.add(tf.sum(tf.mul(y, rb)), tf.mul(0.5, tf.sum(tf.square(y)))) as tf.Scalar;
+    });
+  const records: LayerRecord[] = [];
+  const { loss } = recordedBackward(() => lossOf(x, r), { onRecord: (rec) => records.push(rec) });
+  loss.dispose();
+  expect(records).toHaveLength(1);
+  const record = records[0]!;
+  const params = Object.values(layer.paramsByRole) as ParamSpec[];
+  const slice = (t: tf.Tensor, i: number) => t.slice([i], [1]);
+  const brute = bruteForcePerSampleGrads((i) => tf.tidy(() => lossOf(slice(x, i), slice(r, i))), params, b);
+  const kernel = getNormKernel(record.kind);
+  const errors: Record<string, number> = {};
+  for (const mode of modes) {
+    const norms = kernel.perSampleSqNorms(record, mode);
+    for (const [role, p] of Object.entries(layer.paramsByRole)) {
+      const expected = sqNormsOf(brute.get(p.name)!);
+      const err = relErr(norms[role]!.sqNorms, expected);
+      errors[`${role}/${norms[role]!.mode}`] = err;
+      expect(err, `${layer.name} ${role} ${mode}`).toBeLessThan(TOL);
+      expected.dispose();
+      norms[role]!.sqNorms.dispose();
+    }
+  }
+  // Book-Keeping clipped sum against Σ_i c_i g_i formed from the brute-force gradients.
+  const c = tf.randomUniform([b], 0.1, 1, 'float32', 3) as tf.Tensor1D;
+  const sums = kernel.clippedSum(record, c);
+  const psg = kernel.perSampleGrads(record);
+  for (const [role, p] of Object.entries(layer.paramsByRole)) {
+    const g = brute.get(p.name)!;
+    const expected = tf.tidy(() => tf.sum(tf.mul(g, c.reshape([b, ...new Array(g.rank - 1).fill(1)])), 0));
+    expect(sums[role]!.shape).toEqual(p.shape);
+    const err = relErr(sums[role]!, expected);
+    errors[`${role}/sum`] = err;
+    expect(err, `${layer.name} ${role} clipped sum`).toBeLessThan(TOL);
+    expect(relErr(psg[role]!, g), `${layer.name} ${role} per-sample grads`).toBeLessThan(TOL);
+    expected.dispose();
+  }
+  tf.dispose([c, r, ...Object.values(sums), ...Object.values(psg), ...brute.values()]);
+  disposeRecord(record);
+  return errors;
+}
+
+describe('linear kernel', () => {
+  const cases: Array<[string, number[], number, 'in_out' | 'out_in']> = [
+    ['T=1, 2-D input', [3, 5], 4, 'out_in'],
+    ['T>1, batch 1', [1, 6, 5], 3, 'in_out'],
+    ['T>1, non-square', [4, 7, 3], 9, 'out_in'],
+    ['rank 4 input', [2, 3, 2, 4], 5, 'in_out'],
+  ];
+  for (const [label, shape, out, layout] of cases) {
+    it(`matches brute force per-sample norms and clipped sums: ${label}`, () => {
+      const d = shape[shape.length - 1]!;
+      const layer = new Linear({ name: `fc_${label}`, inFeatures: d, outFeatures: out, layout, biasInit: (s) => tf.randomNormal(s) });
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
+      checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate', 'auto']);
+      x.dispose();
+      layer.dispose();
+    });
+  }
+
+  it('the mixed rule picks ghost when 2T² ≤ d·p and reports its choice and costs', () => {
+    const k = getNormKernel('linear');
+    const small = k.cost({ kind: 'linear', batch: 8, seq: 4, inFeatures: 16, outFeatures: 16, attrs: {} });
+    expect(small['weight']!.chosen).toBe('ghost');
+    const long = k.cost({ kind: 'linear', batch: 8, seq: 64, inFeatures: 16, outFeatures: 16, attrs: {} });
+    expect(long['weight']!.chosen).toBe('instantiate');
+    // instantiate holds B·d·p floats, ghost 2·B·T² floats
+    expect(long['weight']!.instantiate.bytes).toBe(8 * 16 * 16 * 4);
+    expect(long['weight']!.ghost!.bytes).toBe(2 * 8 * 64 * 64 * 4);
+  });
+});
+
+describe('embedding kernel', () => {
+  it('matches brute force with repeated ids (ghost and instantiate)', () => {
+    const layer = new Embedding({ name: 'wte_test', numEmbeddings: 11, dim: 6 });
+    const ids = tf.tensor2d([[1, 3, 1, 5, 1], [2, 2, 2, 2, 2], [0, 10, 4, 3, 9]], [3, 5], 'int32');
+    checkLayer(layer, (x) => layer.apply(x), ids, ['ghost', 'instantiate']);
+    ids.dispose();
+    layer.dispose();
+  });
+});
+
+describe('layernorm kernel', () => {
+  it('matches brute force for γ and β', () => {
+    const layer = new LayerNorm({ name: 'ln_test', dim: 7 });
+    // non-trivial γ, β so dy and x̂ differ from the plain case
+    layer.gamma.variable.assign(tf.randomNormal([7], 1, 0.3));
+    layer.beta.variable.assign(tf.randomNormal([7]));
+    const x = tf.randomNormal([3, 4, 7], 0, 2, 'float32', 5);
+    checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
+    x.dispose();
+    layer.dispose();
+  });
+});
+
+describe('positional kernel', () => {
+  it('learned positions with T < maxPositions', () => {
+    const layer = new PositionalEmbedding({ name: 'wpe_test', maxPositions: 9, dim: 4 });
+    const x = tf.randomNormal([3, 5, 4]);
+    checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
+    x.dispose();
+    layer.dispose();
+  });
+  it('ViT-shaped positions [1, N, d] and a class token', () => {
+    const pos = new PositionalEmbedding({ name: 'pos_test', maxPositions: 5, dim: 4, paramShape: [1, 5, 4] });
+    const x = tf.randomNormal([2, 5, 4]);
+    checkLayer(pos, (xb) => pos.apply(xb), x, ['instantiate']);
+    const cls = new ClassToken({ name: 'cls_test', dim: 4 });
+    const x2 = tf.randomNormal([3, 4, 4]);
+    checkLayer(cls, (xb) => cls.apply(xb), x2, ['instantiate']);
+    tf.dispose([x, x2]);
+    pos.dispose();
+    cls.dispose();
+  });
+});
+
+describe('conv2d kernel', () => {
+  it('patch embedding (stride = kernel), pixels as data', () => {
+    const layer = new Conv2d({ name: 'patch_test', inChannels: 3, outChannels: 5, kernelSize: 2, stride: 2, inputGrad: false });
+    const x = tf.randomNormal([2, 3, 4, 6]);
+    checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
+    x.dispose();
+    layer.dispose();
+  });
+  it("overlapping 3×3 'same' convolution with input gradient", () => {
+    const layer = new Conv2d({ name: 'conv_test', inChannels: 2, outChannels: 3, kernelSize: 3, padding: 'same' });
+    const x = tf.randomNormal([3, 2, 5, 4]);
+    checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
+    x.dispose();
+    layer.dispose();
+  });
+});

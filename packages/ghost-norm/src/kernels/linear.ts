@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerRecord } from '@clipwise/core';
+import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
+
+const F32 = 4;
+
+/**
+ * Costs of one linear weight's per-sample norms (Li et al. 2022 "ghost clipping"; Bu et al. 2023
+ * "mixed ghost clipping"): ghost forms a aᵀ and dy dyᵀ, O(B T² (d + p)) time and O(B T²) space;
+ * instantiate forms G_i = a_iᵀ dy_i, O(B T d p) time and O(B d p) space. The mixed rule takes
+ * ghost when 2T² ≤ d p.
+ */
+export function linearWeightCost(batch: number, seq: number, d: number, p: number): ParamCost {
+  const ghost = { flops: 2 * batch * seq * seq * (d + p) + 2 * batch * seq * seq, bytes: 2 * batch * seq * seq * F32 };
+  const instantiate = { flops: 2 * batch * seq * d * p + 2 * batch * d * p, bytes: batch * d * p * F32 };
+  return { ghost, instantiate, chosen: 2 * seq * seq <= d * p ? 'ghost' : 'instantiate' };
+}
+
+function resolveMode(option: NormModeOption, seq: number, d: number, p: number): NormMode {
+  if (option !== 'auto') return option;
+  return 2 * seq * seq <= d * p ? 'ghost' : 'instantiate';
+}
+
+/** Per-sample ‖a_iᵀ dy_i‖²_F for a [B,T,d], dy [B,T,p]. */
+export function outerSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (a.shape[1] === 1) {
+      // T = 1: ‖a_i‖² ‖dy_i‖², exact and cheapest.
+      return tf.mul(tf.sum(tf.square(a), [1, 2]), tf.sum(tf.square(dy), [1, 2])) as tf.Tensor1D;
+    }
+    if (mode === 'ghost') {
+      const aa = tf.matMul(a, a, false, true);
+      const gg = tf.matMul(dy, dy, false, true);
+      return tf.sum(tf.mul(aa, gg), [1, 2]) as tf.Tensor1D;
+    }
+    return tf.sum(tf.square(tf.matMul(a, dy, true, false)), [1, 2]) as tf.Tensor1D;
+  });
+}
+
+/** Σ_i c_i a_iᵀ dy_i as [d, p] (Book-Keeping: a single matmul over B·T rows). */
+export function weightedOuterSum(a: tf.Tensor3D, dy: tf.Tensor3D, c: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b, t, d] = a.shape;
+    const p = dy.shape[2];
+    const cdy = tf.mul(dy, tf.reshape(c, [b, 1, 1]));
+    return tf.matMul(tf.reshape(a, [b * t, d]), tf.reshape(cdy, [b * t, p]), true, false);
+  });
+}
+
+function transposed(record: LayerRecord): boolean {
+  return record.attrs['layout'] === 'out_in';
+}
+
+/** Linear kernel factory, shared with conv2d (a linear layer over patches with a reshaped weight). */
+export function linearLikeKernel(kind: string): NormKernel {
+  return {
+    kind,
+    perSampleSqNorms(record, mode = 'auto') {
+      const a = record.activation as tf.Tensor3D;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const [, t, d] = a.shape;
+      const chosen = resolveMode(mode, t, d, dy.shape[2]);
+      const out: Record<string, { sqNorms: tf.Tensor1D; mode: NormMode }> = {
+        weight: { sqNorms: outerSqNorms(a, dy, chosen), mode: chosen },
+      };
+      if (record.params['bias']) {
+        out['bias'] = {
+          sqNorms: tf.tidy(() => tf.sum(tf.square(tf.sum(dy, 1)), 1) as tf.Tensor1D),
+          mode: 'instantiate',
+        };
+      }
+      return out;
+    },
+    clippedSum(record, c, roles = ['weight', 'bias']) {
+      const a = record.activation as tf.Tensor3D;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const weight = record.params['weight']!;
+      const out: Record<string, tf.Tensor> = {};
+      if (roles.includes('weight')) {
+        out['weight'] = tf.tidy(() => {
+          // Σ_i c_i G_iᵀ = (Σ_i c_i G_i)ᵀ: for 'out_in' form dyᵀ(c a) directly, no transpose.
+          if (transposed(record)) {
+            const [b, t, d] = a.shape;
+            const ca = tf.mul(a, tf.reshape(c, [b, 1, 1]));
+            return tf.reshape(tf.matMul(tf.reshape(dy, [b * t, -1]), tf.reshape(ca, [b * t, d]), true, false), weight.shape as number[]);
+          }
+          return tf.reshape(weightedOuterSum(a, dy, c), weight.shape as number[]);
+        });
+      }
+      if (record.params['bias'] && roles.includes('bias')) {
+        out['bias'] = tf.tidy(() => tf.sum(tf.mul(dy, tf.reshape(c, [-1, 1, 1])), [0, 1]));
+      }
+      return out;
+    },
+    perSampleGrads(record) {
+      const a = record.activation as tf.Tensor3D;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const weight = record.params['weight']!;
+      const b = a.shape[0];
+      const out: Record<string, tf.Tensor> = {
+        weight: tf.tidy(() =>
+          tf.reshape(transposed(record) ? tf.matMul(dy, a, true, false) : tf.matMul(a, dy, true, false), [b, ...weight.shape]),
+        ),
+      };
+      if (record.params['bias']) out['bias'] = tf.sum(dy, 1);
+      return out;
+    },
+    cost(shape: RecordShape) {
+      const { batch, seq, inFeatures: d, outFeatures: p } = shape;
+      return {
+        weight: linearWeightCost(batch, seq, d, p),
+        bias: { instantiate: { flops: batch * seq * p, bytes: batch * p * F32 }, chosen: 'instantiate' },
+      };
+    },
+  };
+}
+
+export const linearKernel = linearLikeKernel('linear');
+/** conv2d records hold unfolded patches [B, Ho·Wo, C·kh·kw]: the linear kernel applies as is. */
+export const conv2dKernel = linearLikeKernel('conv2d');
+
+registerNormKernel(linearKernel);
+registerNormKernel(conv2dKernel);

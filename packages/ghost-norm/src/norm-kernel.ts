@@ -1,0 +1,100 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseConfigError, type LayerKind, type LayerRecord } from '@clipwise/core';
+
+/** How a kernel forms a per-sample norm: from Gram products ('ghost') or from per-sample gradients ('instantiate'). */
+export type NormMode = 'ghost' | 'instantiate';
+/** 'auto' applies the mixed rule (fastDP): ghost when 2T² ≤ d·p, else instantiate. */
+export type NormModeOption = NormMode | 'auto';
+
+/** Analytic cost of forming one parameter's per-sample norms (float32). */
+export interface KernelCost {
+  /** Multiply-adds ×2. */
+  readonly flops: number;
+  /** Bytes of the largest temporary the computation holds. */
+  readonly bytes: number;
+}
+
+/** Shapes of a record: what the cost model needs, without tensors. */
+export interface RecordShape {
+  readonly kind: LayerKind;
+  /** Batch size B. */
+  readonly batch: number;
+  /** Sequence length T (rows per sample: tokens, patches; 1 for plain vectors). */
+  readonly seq: number;
+  /** Width of the activation (d), or of dy for kinds without activation. */
+  readonly inFeatures: number;
+  /** Width of dy (p). */
+  readonly outFeatures: number;
+  readonly attrs: Readonly<Record<string, unknown>>;
+}
+
+export interface ParamCost {
+  readonly ghost?: KernelCost;
+  readonly instantiate: KernelCost;
+  /** The mode `auto` picks. */
+  readonly chosen: NormMode;
+}
+
+export interface SqNormResult {
+  /** [B] per-sample squared norms of this parameter's gradient from this record. */
+  readonly sqNorms: tf.Tensor1D;
+  readonly mode: NormMode;
+}
+
+/**
+ * The per-sample computations of one layer kind. Kernels never see which group a parameter is in:
+ * they give per-sample squared norms and, once the clip factors are known, the Book-Keeping sum
+ * Σ_i c_i g_i computed from the same record (no second backward pass).
+ */
+export interface NormKernel {
+  readonly kind: LayerKind;
+  /** Per-sample squared norms of every parameter (by role) of the record. */
+  perSampleSqNorms(record: LayerRecord, mode?: NormModeOption): Record<string, SqNormResult>;
+  /**
+   * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
+   * `clipFactors` is [B]. Groupings that split a layer's weight and bias close them at different
+   * times, hence `roles`.
+   */
+  clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D, roles?: readonly string[]): Record<string, tf.Tensor>;
+  /** Per-sample gradients [B, ...param.shape] (for cross terms of tied weights, tests and debugging). */
+  perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
+  /** Analytic cost per role, and the mixed rule's choice. */
+  cost(shape: RecordShape): Record<string, ParamCost>;
+}
+
+const registry = new Map<string, NormKernel>();
+
+/** Registers (or replaces) the kernel of a layer kind. Built-in kernels register themselves this way. */
+export function registerNormKernel(kernel: NormKernel): void {
+  registry.set(kernel.kind, kernel);
+}
+
+/** The kernel for a layer kind; throws naming the registered kinds when there is none. */
+export function getNormKernel(kind: LayerKind): NormKernel {
+  const k = registry.get(kind);
+  if (!k) {
+    throw new ClipwiseConfigError(
+      `no ghost-norm kernel registered for layer kind '${kind}' (registered: ${[...registry.keys()].join(', ')}); ` +
+        `add one with registerNormKernel()`,
+    );
+  }
+  return k;
+}
+
+export function registeredKinds(): string[] {
+  return [...registry.keys()];
+}
+
+/** The shapes of a record (no tensor work). */
+export function recordShape(record: LayerRecord): RecordShape {
+  const dy = record.gradOutput;
+  const a = record.activation;
+  return {
+    kind: record.kind,
+    batch: dy.shape[0]!,
+    seq: dy.rank === 3 ? dy.shape[1]! : 1,
+    inFeatures: a && a.rank === 3 ? a.shape[2]! : dy.shape[dy.rank - 1]!,
+    outFeatures: dy.shape[dy.rank - 1]!,
+    attrs: record.attrs,
+  };
+}

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamSpec } from '@clipwise/core';
+import { ClipwiseOptimError } from './errors';
+import { disposeReplaced, tensorsIn, type GradientTransformation, type OptState, type TensorMap } from './transforms/gradient-transformation';
+import { deserializeState, serializeState, type SerializedState } from './state-io';
+
+/**
+ * A gradient transformation bound to parameters: holds the state, applies updates to the
+ * variables (θ ← θ + u), and frees what each step replaced.
+ *
+ * @example
+ * const opt = new Optimizer(adamw({ learningRate: 1e-3 }), params);
+ * opt.step(grads); // grads: Map<name, Tensor>, e.g. from PrivateGradients.release()
+ */
+export class Optimizer {
+  private state: OptState;
+  private readonly byName: Map<string, ParamSpec>;
+
+  constructor(
+    readonly transform: GradientTransformation<any>,
+    readonly params: readonly ParamSpec[],
+  ) {
+    this.byName = new Map(params.map((p) => [p.name, p]));
+    this.state = transform.init(this.paramMap());
+  }
+
+  private paramMap(): TensorMap {
+    return Object.fromEntries(this.params.map((p) => [p.name, p.variable]));
+  }
+
+  /** One update from gradients by parameter name (every parameter needs one). Disposes nothing of `grads`. */
+  step(grads: ReadonlyMap<string, tf.Tensor> | TensorMap): void {
+    const g: Record<string, tf.Tensor> = grads instanceof Map ? Object.fromEntries(grads) : { ...(grads as TensorMap) };
+    const missing = this.params.filter((p) => !(p.name in g)).map((p) => p.name);
+    if (missing.length) throw new ClipwiseOptimError(`Optimizer.step: no gradient for ${missing.join(', ')}`);
+    const { updates, state } = this.transform.update(g, this.state, this.paramMap());
+    for (const [name, u] of Object.entries(updates)) {
+      const p = this.byName.get(name);
+      if (!p) continue;
+      tf.tidy(() => p.variable.assign(tf.add(p.variable, u)));
+    }
+    disposeReplaced(this.state, state);
+    disposeReplaced(updates, g);
+    this.state = state;
+  }
+
+  /** Serialisable state (tensors as arrays) for checkpoints. */
+  async stateToJSON(): Promise<SerializedState> {
+    return serializeState(this.state);
+  }
+
+  /** Restores a state saved by `stateToJSON` (shapes are checked against the current state). */
+  loadState(saved: SerializedState): void {
+    const next = deserializeState(saved, this.state);
+    for (const t of tensorsIn(this.state)) t.dispose();
+    this.state = next;
+  }
+
+  dispose(): void {
+    for (const t of tensorsIn(this.state)) t.dispose();
+  }
+}

@@ -1,0 +1,211 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
+import { getNormKernel, perSampleCrossTerm, type NormMode, type NormModeOption } from '@clipwise/ghost-norm';
+import type { Grouping } from '@clipwise/grouping';
+import { clipFactors, type ClippingConfig } from './clipping';
+
+/** What one group saw in one micro-batch. */
+export interface GroupMicroStats {
+  /** Per-sample group norms n_im (before clipping). */
+  readonly norms: Float32Array;
+  /** Records held when the group closed, and the backward position (records seen so far) at closing. */
+  readonly closedAfterRecords: number;
+}
+
+/** The norm mode each parameter's kernel used (mixed ghost clipping decides per layer). */
+export type ModeReport = Record<string, NormMode>;
+
+/**
+ * The recorder of a private step. It receives layer records during backward, forms per-sample
+ * norms as they arrive, and closes a group as soon as every use of every member parameter has been
+ * seen: clip factors c_im, Book-Keeping clipped sums Σ_i c_im g_i added to the running sums, and
+ * the records released. Layer-wise groups thus close (and free their `(a, dy)`) one by one during
+ * backward; all-layer clipping closes once, at the end (He et al. 2022, group-wise clipping).
+ */
+export class GroupClipper implements Recorder {
+  /** Running Σ_i c_i g_i per parameter, across the micro-batches of one logical batch. */
+  readonly sums = new Map<string, tf.Tensor>();
+  readonly modes: ModeReport = {};
+  private readonly paramIndex: Map<string, ParamSpec>;
+  private micro: MicroBatchState | null = null;
+  private microStats: GroupMicroStats[][] = [];
+
+  constructor(
+    private readonly params: readonly ParamSpec[],
+    private readonly grouping: Grouping,
+    private readonly clipping: ClippingConfig,
+    private readonly normMode: NormModeOption = 'auto',
+  ) {
+    this.paramIndex = new Map(params.map((p) => [p.name, p]));
+    for (const p of params) grouping.groupIndexOf(p.name); // throws for a parameter outside the grouping
+  }
+
+  /** Starts a micro-batch (one forward/backward). */
+  begin(): void {
+    if (this.micro) throw new Error('GroupClipper.begin: previous micro-batch not finished');
+    this.micro = new MicroBatchState(this.grouping, this.paramIndex);
+  }
+
+  onRecord(record: LayerRecord, scope: RecordingScope): void {
+    const m = this.micro;
+    if (!m) throw new Error('GroupClipper: record received outside a micro-batch');
+    m.recordsSeen++;
+    const roles = Object.entries(record.params).filter(([, p]) => p.variable.trainable);
+    const unknown = roles.filter(([, p]) => !this.paramIndex.has(p.name)).map(([, p]) => p.name);
+    if (unknown.length > 0) {
+      disposeRecord(record);
+      throw new ClipwisePrivacyError(
+        `layer ${record.layer} has trainable parameters not in the private step's parameter list: ${unknown.join(', ')}. ` +
+          `Pass every trainable parameter (collectParams(model layers)) or freeze them.`,
+      );
+    }
+    if (roles.length === 0) {
+      disposeRecord(record);
+      return;
+    }
+    const norms = getNormKernel(record.kind).perSampleSqNorms(record, this.normMode);
+    m.held.set(record, roles.length);
+    for (const [role, p] of roles) {
+      this.modes[p.name] = norms[role]!.mode;
+      const earlier = m.uses.get(p.name) ?? [];
+      let sq = norms[role]!.sqNorms;
+      for (const prev of earlier) {
+        // a tied parameter: ‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩
+        const next = tf.tidy(() => tf.add(sq, tf.mul(2, perSampleCrossTerm(record, role, prev.record, prev.role))));
+        sq.dispose();
+        sq = next as tf.Tensor1D;
+      }
+      earlier.push({ record, role });
+      m.uses.set(p.name, earlier);
+      m.addParamSq(p.name, sq);
+      if (earlier.length === (scope.uses.get(p.name) ?? 0)) this.paramDone(p.name);
+    }
+    for (const [role] of Object.entries(norms)) if (!roles.some(([r]) => r === role)) norms[role]!.sqNorms.dispose();
+  }
+
+  /** Ends the micro-batch: closes the groups still open (parameters unused in this forward add nothing). */
+  end(): void {
+    const m = this.micro;
+    if (!m) throw new Error('GroupClipper.end: no micro-batch running');
+    for (let g = 0; g < this.grouping.groups.length; g++) if (!m.closed[g]) this.closeGroup(g);
+    this.microStats.push(m.stats);
+    this.micro = null;
+  }
+
+  /** Drops everything of the current logical batch (after an error). */
+  reset(): void {
+    if (this.micro) {
+      for (const record of this.micro.held.keys()) disposeRecord(record);
+      this.micro.dispose();
+      this.micro = null;
+    }
+    for (const t of this.sums.values()) t.dispose();
+    this.sums.clear();
+    this.microStats = [];
+  }
+
+  /** Per-group statistics of the logical batch so far, and clears them. */
+  takeStats(): GroupMicroStats[][] {
+    const s = this.microStats;
+    this.microStats = [];
+    return s;
+  }
+
+  /** Records currently held (for memory accounting and tests). */
+  get heldRecords(): number {
+    return this.micro?.held.size ?? 0;
+  }
+
+  private paramDone(name: string): void {
+    const m = this.micro!;
+    const g = this.grouping.groupIndexOf(name);
+    m.remaining[g]!--;
+    if (m.remaining[g] === 0) this.closeGroup(g);
+  }
+
+  private closeGroup(g: number): void {
+    const m = this.micro!;
+    m.closed[g] = true;
+    const group = this.grouping.groups[g]!;
+    const sq = m.groupSq(group.params);
+    if (sq === null) {
+      m.stats[g] = { norms: new Float32Array(0), closedAfterRecords: m.recordsSeen };
+      return;
+    }
+    const norms = tf.sqrt(sq) as tf.Tensor1D;
+    sq.dispose();
+    const c = clipFactors(norms, group.threshold, this.clipping);
+    m.stats[g] = { norms: norms.dataSync() as Float32Array, closedAfterRecords: m.recordsSeen };
+    norms.dispose();
+    for (const name of group.params) {
+      for (const { record, role } of m.uses.get(name) ?? []) {
+        const s = getNormKernel(record.kind).clippedSum(record, c, [role])[role]!;
+        const prev = this.sums.get(name);
+        // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
+        if (prev) {
+          this.sums.set(name, tf.keep(tf.add(prev, s)));
+          prev.dispose();
+          s.dispose();
+        } else {
+          this.sums.set(name, tf.keep(s));
+        }
+        const left = m.held.get(record)! - 1;
+        if (left === 0) {
+          m.held.delete(record);
+          disposeRecord(record);
+        } else {
+          m.held.set(record, left);
+        }
+      }
+      m.uses.delete(name);
+    }
+    c.dispose();
+  }
+}
+
+/** Bookkeeping of one forward/backward. */
+class MicroBatchState {
+  readonly uses = new Map<string, Array<{ record: LayerRecord; role: string }>>();
+  /** Records held, with how many of their parameters are still waiting for their group to close. */
+  readonly held = new Map<LayerRecord, number>();
+  readonly remaining: number[];
+  readonly closed: boolean[];
+  readonly stats: GroupMicroStats[];
+  recordsSeen = 0;
+  private readonly paramSq = new Map<string, tf.Tensor1D>();
+
+  constructor(grouping: Grouping, params: Map<string, ParamSpec>) {
+    this.remaining = grouping.groups.map((g) => g.params.filter((n) => params.has(n)).length);
+    this.closed = grouping.groups.map(() => false);
+    this.stats = grouping.groups.map(() => ({ norms: new Float32Array(0), closedAfterRecords: 0 }));
+  }
+
+  addParamSq(name: string, sq: tf.Tensor1D): void {
+    const prev = this.paramSq.get(name);
+    if (prev) {
+      // a further use of a tied parameter: its own norm and cross terms were already folded into sq
+      this.paramSq.set(name, tf.keep(tf.add(prev, sq) as tf.Tensor1D));
+      prev.dispose();
+      sq.dispose();
+    } else {
+      this.paramSq.set(name, tf.keep(sq));
+    }
+  }
+
+  /** Σ over the group's parameters of their per-sample squared norms, or null if none was used. */
+  groupSq(names: readonly string[]): tf.Tensor1D | null {
+    const parts = names.map((n) => this.paramSq.get(n)).filter((t): t is tf.Tensor1D => t != null);
+    if (parts.length === 0) return null;
+    const total = parts.length === 1 ? tf.clone(parts[0]!) : (tf.addN(parts) as tf.Tensor1D);
+    for (const n of names) {
+      this.paramSq.get(n)?.dispose();
+      this.paramSq.delete(n);
+    }
+    return total;
+  }
+
+  dispose(): void {
+    for (const t of this.paramSq.values()) t.dispose();
+    this.paramSq.clear();
+  }
+}

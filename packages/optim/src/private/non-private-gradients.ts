@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseConfigError, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
+import { getNormKernel } from '@clipwise/ghost-norm';
+import type { MicroBatchResult } from './private-gradients';
+
+/**
+ * The non-private baseline on the same code path: the same recorded forward and memory-freeing
+ * backward, but each record is summed (Σ_i g_i, c_i = 1) and freed as soon as it arrives. The mean
+ * over the realised batch is released. Used for `--no-dp` runs and as the reference of benchmarks.
+ */
+export class NonPrivateGradients {
+  private readonly sums = new Map<string, tf.Tensor>();
+  private readonly names: Set<string>;
+  private samples = 0;
+
+  constructor(
+    readonly params: readonly ParamSpec[],
+    private readonly backwardOptions: BackwardOptions = {},
+  ) {
+    this.names = new Set(params.map((p) => p.name));
+  }
+
+  accumulate(perSampleLoss: () => tf.Tensor): MicroBatchResult {
+    let batchSize = 0;
+    const onRecord = (record: LayerRecord) => {
+      try {
+        const b = record.gradOutput.shape[0]!;
+        const roles = Object.entries(record.params).filter(([, p]) => this.names.has(p.name)).map(([r]) => r);
+        if (roles.length === 0) return;
+        const ones = tf.ones([b]) as tf.Tensor1D;
+        const sums = getNormKernel(record.kind).clippedSum(record, ones, roles);
+        ones.dispose();
+        for (const role of roles) {
+          const name = record.params[role]!.name;
+          const prev = this.sums.get(name);
+          this.sums.set(name, tf.keep(prev ? tf.add(prev, sums[role]!) : sums[role]!));
+          if (prev) {
+            prev.dispose();
+            sums[role]!.dispose();
+          }
+        }
+      } finally {
+        disposeRecord(record);
+      }
+    };
+    const { loss } = recordedBackward(
+      () => {
+        const l = perSampleLoss();
+        if (l.rank !== 1 || l.shape[0] === 0) throw new ClipwiseConfigError(`perSampleLoss must return [B] with B > 0, got [${l.shape}]`);
+        batchSize = l.shape[0]!;
+        return tf.sum(l) as tf.Scalar;
+      },
+      { onRecord },
+      this.backwardOptions,
+    );
+    const lossSum = loss.dataSync()[0]!;
+    loss.dispose();
+    this.samples += batchSize;
+    return { lossSum, batchSize };
+  }
+
+  /** Mean gradient over the samples accumulated since the last release. */
+  release(): { grads: Map<string, tf.Tensor>; batchSize: number } {
+    const grads = new Map<string, tf.Tensor>();
+    const n = Math.max(this.samples, 1);
+    for (const p of this.params) {
+      const s = this.sums.get(p.name);
+      grads.set(p.name, s ? tf.div(s, n) : tf.zeros(p.shape as number[]));
+      s?.dispose();
+    }
+    this.sums.clear();
+    const batchSize = this.samples;
+    this.samples = 0;
+    return { grads, batchSize };
+  }
+}

@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { bruteForcePerSampleGrads, sqNormsOf } from '@clipwise/ghost-norm';
+import { resolveGrouping, type Grouping } from '@clipwise/grouping';
+import { TinyLm, tokenBatch } from '../../test/tiny-lm';
+import { PrivateGradients } from './private-gradients';
+import type { ClippingConfig } from './clipping';
+
+const B = 5;
+const T = 6;
+
+/** The private sum by brute force: per-sample gradients one at a time, clipped group by group, in float64. */
+function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: ClippingConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, expected: number) {
+  const per = bruteForcePerSampleGrads(
+    (i) => tf.tidy(() => tf.sum(model.perSampleLoss(ids.slice([i], [1]) as tf.Tensor2D, targets.slice([i], [1]) as tf.Tensor2D)) as tf.Scalar),
+    model.params,
+    B,
+  );
+  const sq = new Map([...per].map(([n, g]) => [n, Array.from(sqNormsOf(g).dataSync())]));
+  const factors = grouping.groups.map((g) => {
+    return Array.from({ length: B }, (_, i) => {
+      const n = Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0));
+      return clipping.fn === 'abadi' ? Math.min(1, g.threshold / n) : g.threshold / (n + (clipping.gamma ?? 0.01));
+    });
+  });
+  const out = new Map<string, Float64Array>();
+  for (const p of model.params) {
+    const c = factors[grouping.groupIndexOf(p.name)]!;
+    const g = per.get(p.name)!.dataSync();
+    const size = p.size;
+    const acc = new Float64Array(size);
+    for (let i = 0; i < B; i++) for (let j = 0; j < size; j++) acc[j] += c[i]! * g[i * size + j]!;
+    out.set(p.name, acc.map((v) => v / expected));
+  }
+  tf.dispose([...per.values()]);
+  return { sums: out, groupNorms: grouping.groups.map((g) => Array.from({ length: B }, (_, i) => Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0)))) };
+}
+
+function maxRelErr(actual: Float32Array, expected: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < expected.length; j++) {
+    num += (actual[j]! - expected[j]!) ** 2;
+    den += expected[j]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+const groupings = ['all-layer', 'layer-wise', 'param-wise', 'uniform:3', 'non-uniform:tiny.c_fc,tiny.ln_f', 'per-device'];
+
+describe('private gradients with σ = 0 equal brute-force group-wise clipping', () => {
+  for (const spec of groupings) {
+    for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
+      it(`${spec}, ${clipping.fn}`, () => {
+        const model = new TinyLm(11, 8, 'tiny', true);
+        const { ids, targets } = tokenBatch(B, T, 11, 42);
+        // thresholds near the median norm so some samples clip and others do not
+        const probe = resolveGrouping(spec, model.params, { clipNorm: 1 });
+        const ref0 = bruteForcePrivateSum(model, probe, clipping, ids, targets, 1);
+        const medians = ref0.groupNorms.map((ns) => {
+          const s = [...ns].sort((a, b) => a - b);
+          return (s[1]! + s[2]!) / 2; // between two samples' norms: 2 of 5 unclipped, 3 clipped
+        });
+        const grouping = probe.withThresholds(medians);
+        const expectedBatch = 4.2;
+        const ref = bruteForcePrivateSum(model, grouping, clipping, ids, targets, expectedBatch);
+
+        const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: expectedBatch, clipping, seed: 1 });
+        const { lossSum, batchSize } = pg.accumulate(() => model.perSampleLoss(ids, targets));
+        expect(batchSize).toBe(B);
+        expect(Number.isFinite(lossSum)).toBe(true);
+        const { grads, groups } = pg.release();
+        for (const p of model.params) {
+          expect(maxRelErr(grads.get(p.name)!.dataSync() as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
+        }
+        // reported clip fractions match the brute-force norms
+        groups.forEach((g, m) => {
+          const want = ref.groupNorms[m]!.filter((n) => n > grouping.groups[m]!.threshold).length / B;
+          expect(g.clipFraction).toBeCloseTo(want, 6);
+        });
+        tf.dispose([ids, targets, ...grads.values()]);
+        model.dispose();
+      });
+    }
+  }
+});
+
+describe('noise', () => {
+  it('has mean 0 and std σ·S / (q·N) (fixed seed; 5σ-of-the-estimate tolerance)', () => {
+    const model = new TinyLm(50, 16, 'noise');
+    const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 2 });
+    const sigma = 1.3;
+    const expected = 8;
+    const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: sigma, expectedBatchSize: expected, seed: 7 });
+    // an empty Poisson batch: the release is pure noise
+    const { grads } = pg.release();
+    const all = Float64Array.from([...grads.values()].flatMap((g) => Array.from(g.dataSync())));
+    const n = all.length;
+    const mean = all.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    const want = (sigma * grouping.sensitivity) / expected;
+    expect(grouping.sensitivity).toBeCloseTo(2, 12); // equal split C/sqrt(M) keeps S = C
+    expect(Math.abs(mean)).toBeLessThan((5 * want) / Math.sqrt(n));
+    expect(Math.abs(std / want - 1)).toBeLessThan(5 * Math.sqrt(1 / (2 * n)));
+    tf.dispose([...grads.values()]);
+    model.dispose();
+  });
+
+  it('is reproducible from the seed and resumes from saved state', () => {
+    const model = new TinyLm(11, 8, 'seeded');
+    const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
+    const make = (state?: { seed: number; draws: number }) =>
+      new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 4, seed: 3, noiseState: state });
+    const a = make();
+    const first = a.release();
+    const saved = a.toJSON().noise;
+    const second = a.release();
+    const resumed = make(saved).release();
+    const again = make().release();
+    const name = model.params[0]!.name;
+    expect(Array.from(again.grads.get(name)!.dataSync())).toEqual(Array.from(first.grads.get(name)!.dataSync()));
+    expect(Array.from(resumed.grads.get(name)!.dataSync())).toEqual(Array.from(second.grads.get(name)!.dataSync()));
+    expect(Array.from(second.grads.get(name)!.dataSync())).not.toEqual(Array.from(first.grads.get(name)!.dataSync()));
+    for (const r of [first, second, resumed, again]) tf.dispose([...r.grads.values()]);
+    model.dispose();
+  });
+});
+
+describe('micro-batches', () => {
+  it('accumulating two micro-batches equals one batch (clipping is per sample)', () => {
+    const model = new TinyLm(11, 8, 'micro');
+    const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 0.5 });
+    const { ids, targets } = tokenBatch(6, 4, 11, 9);
+    const opts = { params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: 6, seed: 1 };
+    const whole = new PrivateGradients(opts);
+    whole.accumulate(() => model.perSampleLoss(ids, targets));
+    const w = whole.release();
+    const parts = new PrivateGradients(opts);
+    parts.accumulate(() => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2])));
+    parts.accumulate(() => model.perSampleLoss(ids.slice([2], [4]), targets.slice([2], [4])));
+    const p = parts.release();
+    expect(p.batchSize).toBe(6);
+    for (const param of model.params) {
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(w.grads.get(param.name)!, p.grads.get(param.name)!))).dataSync()[0]!);
+      expect(diff).toBeLessThan(1e-6);
+    }
+    tf.dispose([ids, targets, ...w.grads.values(), ...p.grads.values()]);
+    model.dispose();
+  });
+});

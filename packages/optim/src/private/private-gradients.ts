@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseConfigError, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import type { NormModeOption } from '@clipwise/ghost-norm';
+import type { Grouping } from '@clipwise/grouping';
+import { ClipwiseOptimError } from '../errors';
+import { validateClipping, type ClippingConfig } from './clipping';
+import { GroupClipper, type ModeReport } from './group-clipper';
+import { NoiseSource, type NoiseSourceState } from './noise-source';
+
+export interface PrivateGradientsOptions {
+  /** Every trainable parameter (`collectParams(layers)`). */
+  readonly params: readonly ParamSpec[];
+  /** Which parameters are clipped together, and each group's threshold C_m. */
+  readonly grouping: Grouping;
+  /** Noise multiplier σ: the noise std is σ·S, S = sqrt(Σ_m C_m²). 0 turns noise off (not private). */
+  readonly noiseMultiplier: number;
+  /**
+   * Expected logical batch size q·N. The noisy sum is divided by it, never by the realised size
+   * (with Poisson sampling the realised size is itself private).
+   */
+  readonly expectedBatchSize: number;
+  /** Default abadi. */
+  readonly clipping?: ClippingConfig;
+  /** Default 'auto' (mixed ghost clipping). */
+  readonly normMode?: NormModeOption;
+  /** Seed of the noise stream. */
+  readonly seed: number;
+  /** Restores a noise stream saved by `toJSON()`. */
+  readonly noiseState?: NoiseSourceState;
+  readonly backward?: BackwardOptions;
+}
+
+/** What one micro-batch's forward/backward reports. */
+export interface MicroBatchResult {
+  /** Σ_i ℓ_i over the micro-batch. */
+  readonly lossSum: number;
+  readonly batchSize: number;
+}
+
+/** Per-group statistics of a released step. */
+export interface GroupStepStats {
+  readonly group: string;
+  readonly threshold: number;
+  /** Fraction of samples whose group norm exceeded the threshold (clipped, for abadi). */
+  readonly clipFraction: number;
+  readonly medianNorm: number;
+  readonly maxNorm: number;
+}
+
+export interface ReleasedGradients {
+  /** Private gradient per parameter name: (Σ_i c_i g_i + σ S ξ) / expectedBatchSize. Caller disposes. */
+  readonly grads: Map<string, tf.Tensor>;
+  readonly groups: GroupStepStats[];
+  /** Samples in the logical batch (realised). */
+  readonly batchSize: number;
+  /** Norm mode per parameter (mixed ghost clipping). */
+  readonly modes: ModeReport;
+}
+
+/**
+ * The private gradient of one logical batch, built from micro-batches (gradient accumulation is
+ * exact: clipping is per sample). `accumulate` runs forward + backward; the per-sample clipping
+ * happens during backward, group by group (see `GroupClipper`). `release` adds the Gaussian noise
+ * once per logical batch and normalises.
+ *
+ * @example
+ * const pg = new PrivateGradients({ params, grouping, noiseMultiplier: 1.0, expectedBatchSize: 64, seed: 1 });
+ * pg.accumulate(() => model.perSampleLoss(batch)); // [B] per-sample losses
+ * const { grads, groups } = pg.release();
+ */
+export class PrivateGradients {
+  private readonly clipper: GroupClipper;
+  private readonly noise: NoiseSource;
+  private samples = 0;
+
+  constructor(readonly options: PrivateGradientsOptions) {
+    const { noiseMultiplier, expectedBatchSize, params } = options;
+    if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier)) {
+      throw new ClipwiseOptimError(`noiseMultiplier must be a finite number ≥ 0, got ${noiseMultiplier}`);
+    }
+    if (!(expectedBatchSize > 0) || !Number.isFinite(expectedBatchSize)) {
+      throw new ClipwiseOptimError(`expectedBatchSize must be > 0 (q·N), got ${expectedBatchSize}`);
+    }
+    if (params.length === 0) throw new ClipwiseOptimError('params is empty: pass collectParams(layers)');
+    for (const t of options.grouping.thresholds) {
+      if (!(t > 0) || !Number.isFinite(t)) throw new ClipwiseOptimError(`every group threshold must be > 0, got ${t}`);
+    }
+    validateClipping(options.clipping ?? { fn: 'abadi' });
+    this.clipper = new GroupClipper(params, options.grouping, options.clipping ?? { fn: 'abadi' }, options.normMode);
+    this.noise = options.noiseState ? NoiseSource.fromJSON(options.noiseState) : new NoiseSource(options.seed);
+  }
+
+  /**
+   * Forward + backward of one micro-batch. `perSampleLoss` must return the loss of each sample
+   * ([B]), not their mean: the gradient of Σ_i ℓ_i is what the clipping splits per sample.
+   */
+  accumulate(perSampleLoss: () => tf.Tensor): MicroBatchResult {
+    let batchSize = -1;
+    this.clipper.begin();
+    let loss: tf.Scalar;
+    try {
+      ({ loss } = recordedBackward(
+        () => {
+          const l = perSampleLoss();
+          if (l.rank !== 1) {
+            throw new ClipwiseConfigError(`perSampleLoss must return one loss per sample ([B]), got shape [${l.shape}]`);
+          }
+          batchSize = l.shape[0]!;
+          if (batchSize === 0) throw new ClipwiseConfigError('empty micro-batch: skip it (call release() alone for an empty Poisson batch)');
+          return tf.sum(l) as tf.Scalar;
+        },
+        this.clipper,
+        this.options.backward,
+      ));
+      this.clipper.end();
+    } catch (e) {
+      this.clipper.reset();
+      throw e;
+    }
+    const lossSum = loss.dataSync()[0]!;
+    loss.dispose();
+    if (!Number.isFinite(lossSum)) {
+      this.clipper.reset();
+      this.samples = 0;
+      throw new ClipwiseOptimError(`loss is ${lossSum} on this micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+    }
+    this.samples += batchSize;
+    return { lossSum, batchSize };
+  }
+
+  /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
+  release(): ReleasedGradients {
+    const { noiseMultiplier, expectedBatchSize, grouping, params } = this.options;
+    const std = noiseMultiplier * grouping.sensitivity;
+    const grads = new Map<string, tf.Tensor>();
+    for (const p of params) {
+      const sum = this.clipper.sums.get(p.name);
+      grads.set(
+        p.name,
+        tf.tidy(() => {
+          let g = sum ?? tf.zeros(p.shape as number[]);
+          if (std > 0) g = tf.add(g, this.noise.normal(p.shape, std));
+          return tf.div(g, expectedBatchSize);
+        }),
+      );
+      sum?.dispose();
+    }
+    this.clipper.sums.clear();
+    const groups = summarise(grouping, this.clipper.takeStats());
+    const batchSize = this.samples;
+    this.samples = 0;
+    return { grads, groups, batchSize, modes: { ...this.clipper.modes } };
+  }
+
+  /** The noise stream's position, for checkpoints. */
+  toJSON(): { noise: NoiseSourceState } {
+    return { noise: this.noise.toJSON() };
+  }
+}
+
+function summarise(grouping: Grouping, micro: ReturnType<GroupClipper['takeStats']>): GroupStepStats[] {
+  return grouping.groups.map((g, m) => {
+    const all = micro.flatMap((s) => Array.from(s[m]!.norms));
+    const sorted = all.sort((a, b) => a - b);
+    const clipped = sorted.filter((n) => n > g.threshold).length;
+    return {
+      group: g.name,
+      threshold: g.threshold,
+      clipFraction: sorted.length ? clipped / sorted.length : 0,
+      medianNorm: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0,
+      maxNorm: sorted.length ? sorted[sorted.length - 1]! : 0,
+    };
+  });
+}

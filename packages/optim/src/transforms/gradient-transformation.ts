@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Tensors by parameter name. */
+export type TensorMap = Readonly<Record<string, tf.Tensor>>;
+
+/** Optimizer state: plain data (numbers, arrays, objects) and tensors, so it serialises into checkpoints. */
+export type OptState = unknown;
+
+/**
+ * A gradient transformation, as in optax (`GradientTransformation`): a pair of pure functions.
+ * `update` returns new updates and a new state and never disposes its inputs; `chain` and
+ * `Optimizer.step` dispose what a step replaced.
+ */
+export interface GradientTransformation<S = OptState> {
+  init(params: TensorMap): S;
+  update(updates: TensorMap, state: S, params: TensorMap): { updates: Record<string, tf.Tensor>; state: S };
+}
+
+/** Every tensor reachable in a (nested) state or map. */
+export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (x instanceof tf.Tensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) tensorsIn(v, out);
+  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) tensorsIn(v, out);
+  return out;
+}
+
+/** Disposes the tensors of `old` that `next` no longer holds. */
+export function disposeReplaced(old: unknown, next: unknown): void {
+  const keep = new Set(tensorsIn(next));
+  for (const t of tensorsIn(old)) if (!keep.has(t)) t.dispose();
+}
+
+/**
+ * Applies transformations in sequence (optax `chain`).
+ *
+ * @example
+ * const opt = chain(scaleByAdam(), addDecayedWeights(0.01), scaleByLearningRate(1e-3));
+ */
+export function chain(...transforms: GradientTransformation<any>[]): GradientTransformation<unknown[]> {
+  return {
+    init: (params) => transforms.map((t) => t.init(params)),
+    update(updates, state, params) {
+      let current: Record<string, tf.Tensor> = { ...updates };
+      const next: unknown[] = [];
+      transforms.forEach((t, i) => {
+        const r = t.update(current, state[i], params);
+        // intermediate updates are ours to free; the caller's input is not
+        if (current !== updates) disposeReplaced(current, { keep: r.updates, input: updates });
+        current = r.updates;
+        next.push(r.state);
+      });
+      return { updates: current, state: next };
+    },
+  };
+}
+
+/** Maps a per-tensor function over a TensorMap inside one tidy. */
+export function mapTensors(m: TensorMap, f: (t: tf.Tensor, name: string) => tf.Tensor): Record<string, tf.Tensor> {
+  return tf.tidy(() => {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(m)) out[k] = f(v, k);
+    return out;
+  });
+}

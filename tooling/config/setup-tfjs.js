@@ -1,0 +1,17 @@
+// Test set-up: gradients registered, backend from CLIPWISE_BACKEND (default cpu).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-backend-cpu';
+
+const backend = process.env.CLIPWISE_BACKEND ?? 'cpu';
+if (backend === 'webgpu') {
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  await import('@tensorflow/tfjs-backend-webgpu');
+} else if (backend === 'wasm') {
+  await import('@tensorflow/tfjs-backend-wasm');
+}
+if (!(await tf.setBackend(backend))) throw new Error(`tests: backend '${backend}' could not start`);
+await tf.ready();
