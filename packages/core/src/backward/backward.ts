@@ -43,11 +43,21 @@ export function backward(f: () => tf.Scalar, xs: tf.Tensor[], options: BackwardO
     const { value, grads } = tf.engine().gradients(f, xs, undefined, true);
     return { value: value as tf.Scalar, grads: grads.map((g, i) => g ?? tf.zerosLike(xs[i]!)) };
   }
-  const y = engine.scopedRun(
-    () => engine.startTape(),
-    () => engine.endTape(),
-    () => engine.tidy('forward', f),
-  );
+  let y: tf.Scalar;
+  try {
+    y = engine.scopedRun(
+      () => engine.startTape(),
+      () => engine.endTape(),
+      () => engine.tidy('forward', f),
+    );
+  } catch (e) {
+    // the tensors saved for backward by the ops that did run are kept: free them
+    if (engine.state.gradientDepth === 0) {
+      releaseTape(engine.state.activeTape);
+      engine.state.activeTape = null;
+    }
+    throw e;
+  }
   if (!(y instanceof tf.Tensor) || y.rank !== 0) {
     throw new Error(`backward: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`);
   }

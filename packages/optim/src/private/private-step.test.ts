@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { ClipwiseConfigError, ClipwisePrivacyError, Linear } from '@clipwise/core';
+import { resolveGrouping } from '@clipwise/grouping';
+import { TinyLm, tokenBatch } from '../../test/tiny-lm';
+import { adamw } from '../transforms/adam';
+import { Optimizer } from '../optimizer';
+import { PrivateGradients } from './private-gradients';
+import { NonPrivateGradients } from './non-private-gradients';
+
+describe('a private training step', () => {
+  it('does not grow tf.memory().numTensors over 10 steps (private and non-private)', () => {
+    const model = new TinyLm(11, 8, 'leak');
+    const { ids, targets } = tokenBatch(4, 5, 11, 1);
+    const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
+    const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 4, seed: 1 });
+    const npg = new NonPrivateGradients(model.params);
+    const opt = new Optimizer(adamw({ learningRate: 1e-3 }), model.params);
+    const counts: number[] = [];
+    for (let s = 0; s < 10; s++) {
+      const src = s % 2 === 0 ? pg : npg;
+      src.accumulate(() => model.perSampleLoss(ids, targets));
+      const { grads } = src.release();
+      opt.step(grads);
+      tf.dispose([...grads.values()]);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts.slice(2)).size).toBe(1);
+    opt.dispose();
+    tf.dispose([ids, targets]);
+    model.dispose();
+  });
+
+  it('training lowers the loss (σ small)', () => {
+    const model = new TinyLm(11, 8, 'learn');
+    const { ids, targets } = tokenBatch(8, 5, 11, 3);
+    const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 10 });
+    const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0.01, expectedBatchSize: 8, seed: 1 });
+    const opt = new Optimizer(adamw({ learningRate: 0.05 }), model.params);
+    const losses: number[] = [];
+    for (let s = 0; s < 15; s++) {
+      losses.push(pg.accumulate(() => model.perSampleLoss(ids, targets)).lossSum);
+      const { grads } = pg.release();
+      opt.step(grads);
+      tf.dispose([...grads.values()]);
+    }
+    expect(losses[14]!).toBeLessThan(0.8 * losses[0]!);
+    opt.dispose();
+    tf.dispose([ids, targets]);
+    model.dispose();
+  });
+
+  it('layer-wise groups close during backward; all-layer closes only at the end', () => {
+    const model = new TinyLm(11, 8, 'close');
+    const { ids, targets } = tokenBatch(3, 4, 11, 5);
+    const closing = (spec: string) => {
+      const grouping = resolveGrouping(spec, model.params, { clipNorm: 1 });
+      const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: 3, seed: 1 });
+      pg.accumulate(() => model.perSampleLoss(ids, targets));
+      const stats = (pg as unknown as { clipper: { takeStats(): Array<Array<{ closedAfterRecords: number }>> } }).clipper.takeStats();
+      tf.dispose([...pg.release().grads.values()]);
+      return stats[0]!.map((s) => s.closedAfterRecords);
+    };
+    // 7 records (the tied wte arrives twice): all-layer closes after the 7th
+    expect(closing('all-layer')).toEqual([7]);
+    const lw = closing('layer-wise'); // groups in forward order: wte (tied, closes last), wpe, ln_1, c_fc, c_proj, ln_f
+    expect(lw).toEqual([7, 6, 5, 4, 3, 2]);
+    tf.dispose([ids, targets]);
+    model.dispose();
+  });
+
+  it('rejects bad input with clear errors', () => {
+    const model = new TinyLm(11, 8, 'bad');
+    const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
+    const base = { params: model.params, grouping, expectedBatchSize: 4, seed: 1 };
+    expect(() => new PrivateGradients({ ...base, noiseMultiplier: -1 })).toThrowError(/noiseMultiplier.*-1/);
+    expect(() => new PrivateGradients({ ...base, noiseMultiplier: 1, expectedBatchSize: 0 })).toThrowError(/expectedBatchSize/);
+    expect(() => resolveGrouping('all-layer', model.params, { clipNorm: 0 })).toThrowError(/0/);
+    expect(() => resolveGrouping('all-layer', model.params, { clipNorm: 1, thresholds: [-2] })).toThrowError(/-2/);
+    expect(() => new PrivateGradients({ ...base, noiseMultiplier: 1, clipping: { fn: 'automatic', gamma: 0 } })).toThrowError(/gamma/);
+    const pg = new PrivateGradients({ ...base, noiseMultiplier: 1 });
+    const before = tf.memory().numTensors;
+    const empty = tokenBatch(1, 4, 11, 1);
+    expect(() => pg.accumulate(() => model.perSampleLoss(empty.ids.slice([0], [0]), empty.targets.slice([0], [0])))).toThrowError(ClipwiseConfigError);
+    expect(() => pg.accumulate(() => tf.tensor1d([NaN, 1]).mul(tf.sum(model.perSampleLoss(empty.ids.tile([2, 1]), empty.targets.tile([2, 1])))))).toThrowError(/loss is NaN/);
+    expect(() => pg.accumulate(() => tf.sum(model.perSampleLoss(empty.ids, empty.targets)))).toThrowError(/one loss per sample/);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    // a parameter left out of the step is a privacy error, not a silent non-private update
+    const extra = new Linear({ name: 'bad.extra', inFeatures: 8, outFeatures: 8 });
+    expect(() => pg.accumulate(() => extra.apply(tf.ones([2, 8])).sum(1))).toThrowError(ClipwisePrivacyError);
+    tf.dispose([empty.ids, empty.targets]);
+    extra.dispose();
+    model.dispose();
+  });
+});
