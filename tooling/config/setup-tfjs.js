@@ -1,7 +1,6 @@
 // Test set-up: gradients registered, backend from CLIPWISE_BACKEND (default cpu).
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 
 const backend = process.env.CLIPWISE_BACKEND ?? 'cpu';

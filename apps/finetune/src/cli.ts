@@ -1,1 +1,107 @@
-console.log("clipwise");
+import { parseArgs } from 'node:util';
+import type { BackendName } from '@clipwise/core';
+import { DEMO_DEFAULTS, runDemo } from './commands/demo';
+import { runNorms } from './commands/norms';
+
+const HELP = `clipwise — differentially private fine-tuning of transformers (TensorFlow.js)
+
+Usage:
+  clipwise demo [--steps N] [--epsilon E] [--delta D] [--grouping G] [--batch-size B] [--lr LR] [--clip-norm C] [--seed S] [--backend auto|cpu|wasm|webgpu|tensorflow]
+      Privately train a tiny GPT-2 on the shipped E2E sample; prints loss, clip fractions and ε.
+  clipwise norms --model DIR --input FILE [--grouping G] [--clip-norm C] [--json]
+      Per-sample gradient norms of a Hugging Face checkpoint (config.json + model.safetensors).
+
+Groupings: all-layer, layer-wise, param-wise, uniform:K, non-uniform:PREFIX,..., per-device.
+The privacy accountant has its own CLI: npx clipwise-accountant --help
+`;
+
+class UsageError extends Error {}
+
+function num(name: string, v: string | undefined, fallback: number, check: (x: number) => boolean, range: string): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} must be ${range}, got '${v}'`);
+  return x;
+}
+
+const BACKENDS = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
+function backendOf(v: string | undefined): BackendName {
+  const b = v ?? 'auto';
+  if (!BACKENDS.includes(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${b}'`);
+  return b as BackendName;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], log: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'demo': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            steps: { type: 'string' }, epsilon: { type: 'string' }, delta: { type: 'string' }, grouping: { type: 'string' },
+            'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, 'clip-norm': { type: 'string' },
+            lr: { type: 'string' },
+          },
+        });
+        const d = DEMO_DEFAULTS;
+        await runDemo({
+          ...d,
+          steps: num('steps', values.steps, d.steps, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+          epsilon: num('epsilon', values.epsilon, d.epsilon, (x) => x > 0, 'a number > 0'),
+          delta: num('delta', values.delta, d.delta, (x) => x > 0 && x < 1, 'in (0, 1)'),
+          batchSize: num('batch-size', values['batch-size'], d.batchSize, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+          clipNorm: num('clip-norm', values['clip-norm'], d.clipNorm, (x) => x > 0, 'a number > 0'),
+          seed: num('seed', values.seed, d.seed, Number.isInteger, 'an integer'),
+          learningRate: num('lr', values.lr, d.learningRate, (x) => x > 0, 'a number > 0'),
+          grouping: values.grouping ?? d.grouping,
+          backend: backendOf(values.backend),
+          log,
+        });
+        return 0;
+      }
+      case 'norms': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            model: { type: 'string' }, input: { type: 'string' }, grouping: { type: 'string' }, 'clip-norm': { type: 'string' },
+            json: { type: 'boolean' }, backend: { type: 'string' },
+          },
+        });
+        if (!values.model) throw new UsageError('--model DIR is required (a folder with config.json and model.safetensors)');
+        if (!values.input) throw new UsageError('--input FILE is required (JSON: {"input_ids": [[...]]} or {"pixel_values": ..., "labels": [...]})');
+        await runNorms({
+          model: values.model,
+          input: values.input,
+          grouping: values.grouping,
+          clipNorm: num('clip-norm', values['clip-norm'], 1, (x) => x > 0, 'a number > 0'),
+          json: values.json ?? false,
+          backend: backendOf(values.backend ?? 'cpu'),
+          log,
+        });
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        log(HELP);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`clipwise ${command ?? ''}: ${(e as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    err(`clipwise ${command}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /cli\.(js|ts|mjs)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,4 +1,5 @@
 // TF.js set-up every Clipwise package relies on: gradient functions (tfjs-core alone registers
-// none) and the chained tensor methods (x.reshape(...)), as the @tensorflow/tfjs umbrella does.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// none) and the chained tensor methods (x.reshape(...)). tfjs-core's own registration modules are
+// extension-less ESM that Node cannot load, so we take them from the @tensorflow/tfjs umbrella,
+// whose Node build inlines them (its layers/converter code is only loaded, never used).
+import '@tensorflow/tfjs';

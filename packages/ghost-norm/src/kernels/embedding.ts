@@ -15,7 +15,7 @@ function scatterPerSample(ids: tf.Tensor2D, dy: tf.Tensor3D, v: number): tf.Tens
     const d = dy.shape[2];
     const offsets = tf.mul(tf.range(0, b, 1, 'int32').reshape([b, 1]), tf.scalar(v, 'int32'));
     const flatIds = tf.add(ids, offsets).reshape([b * t]) as tf.Tensor1D;
-    return tf.unsortedSegmentSum(dy.reshape([b * t, d]), flatIds, b * v).reshape([b, v, d]) as tf.Tensor3D;
+    return tf.scatterND(flatIds.reshape([b * t, 1]), dy.reshape([b * t, d]), [b * v, d]).reshape([b, v, d]) as tf.Tensor3D;
   });
 }
 
@@ -46,7 +46,8 @@ export const embeddingKernel: NormKernel = {
       weight: tf.tidy(() => {
         const [b, t, d] = dy.shape;
         const cdy = tf.mul(dy, tf.reshape(c, [b, 1, 1])).reshape([b * t, d]);
-        return tf.unsortedSegmentSum(cdy, ids.reshape([b * t]) as tf.Tensor1D, vocab(record));
+        // scatterND sums rows that share an id (and, unlike unsortedSegmentSum, exists on every backend)
+        return tf.scatterND(ids.reshape([b * t, 1]), cdy, [vocab(record), d]);
       }),
     };
   },

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import { setupBackend, type BackendName } from '@clipwise/core';
+import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
+
+export interface NormsOptions {
+  model: string;
+  input: string;
+  grouping?: string;
+  clipNorm: number;
+  json: boolean;
+  backend: BackendName;
+  log: (line: string) => void;
+}
+
+/**
+ * `clipwise norms`: per-sample gradient norms of a Hugging Face checkpoint on a batch, per
+ * parameter (and per group with --grouping), to choose clipping thresholds.
+ */
+export async function runNorms(o: NormsOptions): Promise<void> {
+  await setupBackend(o.backend);
+  let input: unknown;
+  try {
+    input = JSON.parse(await readFile(o.input, 'utf8'));
+  } catch (e) {
+    throw new Error(`--input ${o.input}: cannot read it as JSON (${(e as Error).message})`);
+  }
+  const model = await loadPretrained(o.model);
+  try {
+    const result = perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
+      grouping: o.grouping,
+      clipNorm: o.clipNorm,
+    });
+    o.log(o.json ? JSON.stringify(result) : formatNormTable(result, { by: o.grouping ? 'group' : 'param' }));
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * ε of a history of Poisson-subsampled Gaussian steps by PRV composition (Gopi, Lee & Wutschitz,
+ * "Numerical Composition of Differential Privacy", NeurIPS 2021), with their two-sided error bound:
+ * for the discretised composed loss Ỹ,
+ *   δ_Y(ε + ε_err) - δ_err <= δ_Ỹ(ε) <= δ_Y(ε - ε_err) + δ_err    (their error theorem),
+ * hence  ε_Ỹ(δ + δ_err) - ε_err <= ε_true(δ) <= ε_Ỹ(δ - δ_err) + ε_err.
+ * Both neighbouring orders (remove and add an example) are composed; the reported ε is the larger.
+ */
+import { ClipwiseAccountantError } from '../../errors';
+import type { HistoryEntry } from '../../history';
+import { composePrvs, type ComposedPrv, type PrvFactor } from './compose';
+import { discretizeSubsampledGaussian } from './discretize';
+import { choosePrvGrid, type PrvGrid } from './prv-grid';
+import { prvEpsilon } from './prv-epsilon';
+
+export interface PrvComposition {
+  grid: PrvGrid;
+  remove: ComposedPrv;
+  add: ComposedPrv;
+  epsError: number;
+  deltaError: number;
+}
+
+export interface PrvEpsilonBounds {
+  /** Lower bound on the true ε (after discretisation error). */
+  lower: number;
+  /** ε of the discretised composition itself: the best single estimate. */
+  estimate: number;
+  /** Upper bound on the true ε: the value to report as a guarantee. */
+  upper: number;
+}
+
+/** Discretises and composes the PRVs of a non-empty history for the given error budget. */
+export function composeHistory(history: readonly HistoryEntry[], epsError: number, deltaError: number): PrvComposition {
+  const grid = choosePrvGrid(history, epsError, deltaError);
+  // One factor per distinct (σ, q): entries that repeat after a change are folded together.
+  const byParams = new Map<string, PrvFactor>();
+  for (const e of history) {
+    const key = `${e.noiseMultiplier}|${e.sampleRate}`;
+    const found = byParams.get(key);
+    if (found !== undefined) {
+      found.steps += e.steps;
+      continue;
+    }
+    byParams.set(key, { ...discretizeSubsampledGaussian(e.sampleRate, e.noiseMultiplier, grid), steps: e.steps });
+  }
+  const { remove, add } = composePrvs([...byParams.values()], grid.mesh, grid.size);
+  return { grid, remove, add, epsError, deltaError };
+}
+
+/** Lower, estimate and upper ε at δ from a composition (max over the two neighbouring orders). */
+export function prvEpsilonBounds(composition: PrvComposition, delta: number): PrvEpsilonBounds {
+  const { remove, add, epsError, deltaError } = composition;
+  if (!(deltaError < delta)) {
+    throw new ClipwiseAccountantError(
+      `deltaError must be smaller than delta, got deltaError = ${deltaError} and delta = ${delta}; the default is delta / 1000.`,
+      { argument: 'deltaError' },
+    );
+  }
+  const at = (d: number) => Math.max(prvEpsilon(remove, d), prvEpsilon(add, d));
+  return {
+    lower: Math.max(0, at(delta + deltaError) - epsError),
+    estimate: at(delta),
+    upper: at(delta - deltaError) + epsError,
+  };
+}

@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RdpAccountant } from '../accountants/rdp-accountant';
+import { main, type CliIo } from './main';
+
+function run(argv: string[], files: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readFile: (path) => {
+      if (!(path in files)) throw new Error(`ENOENT: no such file '${path}'`);
+      return files[path];
+    },
+  };
+  const code = main(argv, io);
+  return { code, stdout, stderr };
+}
+
+const MNIST = ['--sample-rate', String(256 / 60000), '--delta', '1e-5'];
+
+describe('clipwise-accountant epsilon', () => {
+  it('prints ε (text and --json) equal to the API value', () => {
+    const want = new RdpAccountant().step(1.1, 256 / 60000, 14063).epsilon(1e-5);
+    const text = run(['epsilon', ...MNIST, '--noise-multiplier', '1.1', '--steps', '14063']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^epsilon: 2\.59666 \(delta 0\.00001, 14063 steps, rdp accountant, best order 8\.1\)/);
+    const json = run(['epsilon', ...MNIST, '--noise-multiplier=1.1', '--steps=14063', '--json']);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.epsilon).toBe(want);
+    expect(out).toMatchObject({ command: 'epsilon', accountant: 'rdp', bestOrder: 8.1, steps: 14063, sampling: 'poisson' });
+  });
+
+  it('--accountant prv prints the bounds; gdp says it is an approximation; shuffle is flagged', () => {
+    const prv = JSON.parse(run(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--accountant', 'prv', '--eps-error', '0.02', '--json']).stdout);
+    expect(prv.epsilonLower).toBeLessThanOrEqual(prv.epsilonEstimate);
+    expect(prv.epsilon).toBe(prv.epsilonUpper);
+    expect(prv.epsError).toBe(0.02);
+    const gdp = run(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--accountant', 'gdp']);
+    expect(gdp.stdout).toMatch(/approximation/);
+    const shuffle = run(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--sampling', 'shuffle']);
+    expect(shuffle.stdout).toMatch(/note: sampling is 'shuffle'/);
+  });
+
+  it('prints 0 for zero steps', () => {
+    expect(JSON.parse(run(['epsilon', '--sample-rate', '0.1', '--noise-multiplier', '1', '--steps', '0', '--delta', '1e-5', '--json']).stdout).epsilon).toBe(0);
+  });
+});
+
+describe('clipwise-accountant sigma and steps', () => {
+  it('sigma --json gives a noiseMultiplier meeting the target', () => {
+    const r = run(['sigma', '--target-epsilon', '3', ...MNIST, '--steps', '14063', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(new RdpAccountant().step(out.noiseMultiplier, 256 / 60000, 14063).epsilon(1e-5)).toBeLessThanOrEqual(3);
+    expect(out).toMatchObject({ command: 'sigma', accountant: 'rdp', targetEpsilon: 3, steps: 14063 });
+  });
+
+  it('steps prints the affordable number of steps', () => {
+    const r = run(['steps', '--target-epsilon', '3', ...MNIST, '--noise-multiplier', '1.1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^steps: \d+ \(epsilon/);
+  });
+});
+
+describe('clipwise-accountant ledger', () => {
+  it('reads a saved ledger and prints its ε', () => {
+    const acc = new RdpAccountant().step(1.1, 0.004, 1000);
+    const r = run(['ledger', 'run/ledger.json', '--delta', '1e-5', '--json'], { 'run/ledger.json': JSON.stringify(acc) });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).epsilon).toBe(acc.epsilon(1e-5));
+    const missing = run(['ledger', 'nope.json', '--delta', '1e-5']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read ledger file 'nope.json'/);
+    const broken = run(['ledger', 'bad.json', '--delta', '1e-5'], { 'bad.json': '{"version":1' });
+    expect(broken.stderr).toMatch(/ledger is not valid JSON/);
+  });
+});
+
+describe('bad input exits non-zero naming the argument and the valid range', () => {
+  const base = ['--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '100', '--delta', '1e-5'];
+  const set = (flag: string, value: string) => {
+    const argv = ['epsilon', ...base];
+    argv[argv.indexOf(flag) + 1] = value;
+    return argv;
+  };
+  it.each([
+    [set('--sample-rate', '1.5'), /--sample-rate must be a number in \(0, 1\], got 1.5/],
+    [set('--sample-rate', '0'), /--sample-rate must be a number in \(0, 1\], got 0/],
+    [set('--noise-multiplier', '0'), /--noise-multiplier must be a finite number > 0, got 0/],
+    [set('--noise-multiplier', '-2'), /--noise-multiplier must be a finite number > 0, got -2/],
+    [set('--delta', '1'), /--delta must be a number in \(0, 1\), got 1/],
+    [set('--delta', '0'), /--delta must be a number in \(0, 1\), got 0/],
+    [set('--steps', '-3'), /--steps must be a whole number >= 0, got -3/],
+    [set('--steps', '2.5'), /--steps must be a whole number >= 0, got 2.5/],
+    [set('--steps', 'ten'), /--steps must be a number, got 'ten'/],
+    [[...set('--delta', '1e-5'), '--accountant', 'moments'], /--accountant must be one of rdp, prv, gdp, got 'moments'/],
+    [['epsilon', '--sample-rate', '0.01', '--steps', '10', '--delta', '1e-5'], /--noise-multiplier is required/],
+    [['epsilon', ...base, '--frobnicate', '1'], /unknown option --frobnicate/],
+    [['sigma', '--target-epsilon', '0.005', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100', '--accountant', 'prv'], /--target-epsilon = 0.005 is unreachable/],
+    [['sigma', '--target-epsilon', '1', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100', '--accountant', 'gdp'], /--accountant gdp is an approximation/],
+    [['sigma', '--target-epsilon', '0', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100'], /--target-epsilon must be a finite number > 0, got 0/],
+    [['launch', ...base], /unknown command 'launch'/],
+  ])('%j', (argv, message) => {
+    const r = run(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('help', () => {
+  it('--help exits 0 and lists the commands; no command exits 2', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/clipwise-accountant epsilon --sample-rate Q --noise-multiplier S --steps T --delta D/);
+    expect(run([]).code).toBe(2);
+  });
+});
+
+const dist = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+describe.skipIf(!existsSync(dist))('built bin (dist/cli.js)', () => {
+  it('runs under node and exits non-zero on bad input', () => {
+    const ok = spawnSync(process.execPath, [dist, 'epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--json'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).epsilon).toBe(new RdpAccountant().step(1, 0.01, 300).epsilon(1e-5));
+    const bad = spawnSync(process.execPath, [dist, 'epsilon', '--sample-rate', '2', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--sample-rate must be a number in \(0, 1\]/);
+  });
+});

@@ -1,0 +1,23 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Multi-head scaled dot-product attention on q, k, v [B, T, d] with `heads` heads; `causal` masks
+ * future positions. Parameter-free: gradients flow through TF.js autodiff to the projections.
+ */
+export function multiHeadAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, causal: boolean): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [b, t, d] = q.shape;
+    const hd = d / heads;
+    const split = (x: tf.Tensor3D) => tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]);
+    const qh = split(q);
+    const kh = split(k);
+    const vh = split(v);
+    let scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(hd)); // [B, H, T, T]
+    if (causal) {
+      const mask = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // lower triangle
+      scores = tf.add(scores, tf.mul(tf.sub(1, mask), -1e9));
+    }
+    const ctx = tf.matMul(tf.softmax(scores), vh); // [B, H, T, hd]
+    return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, t, d]) as tf.Tensor3D;
+  });
+}

@@ -1,0 +1,140 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { disposeRecord, recordedBackward, type LayerRecord, type RecordingScope } from '@clipwise/core';
+import { getNormKernel, perSampleCrossTerm } from '@clipwise/ghost-norm';
+import { resolveGrouping, type GroupingSpec } from '@clipwise/grouping';
+import type { PretrainedModel } from '../pretrained/pretrained-model.js';
+import { prepareBatch, type NormInput } from './norm-input.js';
+
+export interface PerSampleNormsOptions {
+  /** A grouping spec (`'layer-wise'`, `'uniform:4'`, ...; see `@clipwise/grouping`): also report per-group norms. */
+  readonly grouping?: GroupingSpec;
+  /** Overall clipping norm C, to report each group's threshold C_m (default split C/√M). Default 1. */
+  readonly clipNorm?: number;
+}
+
+/** Per-sample losses and gradient norms of one batch, keyed like a Hugging Face state dict. */
+export interface PerSampleNormsResult {
+  /** l_i: GPT-2, mean next-token cross-entropy of sequence i; ViT, cross-entropy of image i. */
+  readonly loss_per_sample: number[];
+  /** ‖∇_θ l_i‖ for each parameter θ, by hub name, in forward order (a tied weight once, both uses summed). */
+  readonly per_sample_param_norms: Record<string, number[]>;
+  /** sqrt(Σ_{θ in group} ‖∇_θ l_i‖²) for each group, when a grouping was given. */
+  readonly per_sample_group_norms?: Record<string, number[]>;
+  /** Each group's clipping threshold C_m, when a grouping was given. */
+  readonly group_thresholds?: Record<string, number>;
+}
+
+/**
+ * Per-sample gradient norms of every parameter (and group) of a model on one batch, computed the way
+ * the private step computes them: one recorded backward pass, then the ghost-norm kernels on each
+ * layer's `(a, dy)` record (Li et al. 2022, ghost clipping; Bu et al. 2023, mixed rule) — no
+ * per-sample gradient is formed. A parameter used twice (GPT-2's embedding tied to its LM head) gets
+ * ‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩, the cross term also by a ghost formula. Records are
+ * freed as soon as no cross term needs them. Use it to choose clipping thresholds and groupings.
+ *
+ * @param model a `Gpt2Model` or `VitModel`
+ * @param input `{ input_ids }` for GPT-2, `{ pixel_values, labels }` for ViT (validated: a bad entry is a `ClipwiseModelError` naming it)
+ * @example
+ * const model = new Gpt2Model(GPT2_PRESETS['gpt2-tiny']);
+ * const norms = perSampleNorms(model, { input_ids: [[1, 2, 3, 4], [5, 6, 7, 8]] }, { grouping: 'layer-wise', clipNorm: 1 });
+ * console.log(formatNormTable(norms));
+ */
+export function perSampleNorms(model: PretrainedModel, input: NormInput, options: PerSampleNormsOptions = {}): PerSampleNormsResult {
+  // Resolve the grouping first: a bad spec fails before any tensor work.
+  const grouping = options.grouping === undefined ? undefined : resolveGrouping(options.grouping, model.params, { clipNorm: options.clipNorm ?? 1 });
+  const batch = prepareBatch(model, input);
+  const sqNorms = new Map(model.params.map((p) => [p.name, new Float64Array(batch.size)]));
+  const folder = new NormFolder(sqNorms, batch.size);
+  let losses: number[] = [];
+  try {
+    const { loss } = recordedBackward(
+      () => {
+        const perSample = batch.perSampleLoss();
+        losses = Array.from(perSample.dataSync());
+        return tf.sum(perSample) as tf.Scalar;
+      },
+      { onRecord: (record, scope) => folder.fold(record, scope) },
+    );
+    loss.dispose();
+  } finally {
+    folder.disposeHeld();
+    batch.dispose();
+  }
+  const perParam: Record<string, number[]> = {};
+  for (const [name, sq] of sqNorms) perParam[name] = Array.from(sq, Math.sqrt);
+  const result: PerSampleNormsResult = { loss_per_sample: losses, per_sample_param_norms: perParam };
+  if (!grouping) return result;
+  const perGroup: Record<string, number[]> = {};
+  const thresholds: Record<string, number> = {};
+  for (const group of grouping.groups) {
+    perGroup[group.name] = Array.from({ length: batch.size }, (_, i) => Math.sqrt(group.params.reduce((s, name) => s + sqNorms.get(name)![i]!, 0)));
+    thresholds[group.name] = group.threshold;
+  }
+  return { ...result, per_sample_group_norms: perGroup, group_thresholds: thresholds };
+}
+
+/**
+ * Folds records into per-parameter squared norms as they arrive in backward. A record is kept only
+ * while a later use of one of its parameters still needs it for a cross term.
+ */
+class NormFolder {
+  /** Earlier uses of each multiply-used parameter, waiting for the later ones. */
+  private readonly pending = new Map<string, Array<{ record: LayerRecord; role: string }>>();
+  /** How many pending lists hold each record. */
+  private readonly holds = new Map<LayerRecord, number>();
+
+  constructor(
+    private readonly sqNorms: Map<string, Float64Array>,
+    private readonly batch: number,
+  ) {}
+
+  fold(record: LayerRecord, scope: RecordingScope): void {
+    const own = getNormKernel(record.kind).perSampleSqNorms(record);
+    try {
+      for (const [role, param] of Object.entries(record.params)) {
+        this.add(param.name, own[role]!.sqNorms, 1);
+        const uses = scope.uses.get(param.name) ?? 1;
+        if (uses < 2) continue;
+        const earlier = this.pending.get(param.name) ?? [];
+        for (const e of earlier) {
+          const cross = perSampleCrossTerm(record, role, e.record, e.role);
+          this.add(param.name, cross, 2);
+          cross.dispose();
+        }
+        if (earlier.length + 1 < uses) {
+          this.pending.set(param.name, [...earlier, { record, role }]);
+          this.holds.set(record, (this.holds.get(record) ?? 0) + 1);
+        } else {
+          this.pending.delete(param.name);
+          for (const e of earlier) this.release(e.record);
+        }
+      }
+    } finally {
+      for (const r of Object.values(own)) r.sqNorms.dispose();
+      if (!this.holds.has(record)) disposeRecord(record);
+    }
+  }
+
+  /** Frees records still held (after an error, or uses that never arrived). */
+  disposeHeld(): void {
+    for (const record of this.holds.keys()) disposeRecord(record);
+    this.holds.clear();
+    this.pending.clear();
+  }
+
+  private add(name: string, values: tf.Tensor1D, scale: number): void {
+    let acc = this.sqNorms.get(name);
+    if (!acc) this.sqNorms.set(name, (acc = new Float64Array(this.batch)));
+    const v = values.dataSync();
+    for (let i = 0; i < acc.length; i++) acc[i]! += scale * v[i]!;
+  }
+
+  private release(record: LayerRecord): void {
+    const n = (this.holds.get(record) ?? 1) - 1;
+    if (n > 0) this.holds.set(record, n);
+    else {
+      this.holds.delete(record);
+      disposeRecord(record);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { disposeRecord, recordedBackward, type LayerRecord } from '@clipwise/core';
+import { bruteForcePerSampleGrads, getNormKernel, perSampleCrossTerm, sqNormsOf } from '@clipwise/ghost-norm';
+import { Gpt2Model } from './gpt2-model.js';
+
+const config = { vocab_size: 17, n_positions: 8, n_embd: 8, n_layer: 2, n_head: 2 };
+
+describe('GPT-2 on DP-aware layers', () => {
+  it('has the Hugging Face parameter names and shapes (tied head once)', () => {
+    const m = new Gpt2Model(config, { seed: 1 });
+    const names = m.params.map((p) => `${p.name}:${p.shape.join('x')}`);
+    expect(names.slice(0, 4)).toEqual(['transformer.wte.weight:17x8', 'transformer.wpe.weight:8x8', 'transformer.h.0.ln_1.weight:8', 'transformer.h.0.ln_1.bias:8']);
+    expect(names).toContain('transformer.h.1.attn.c_attn.weight:8x24');
+    expect(names).toContain('transformer.h.1.mlp.c_proj.weight:32x8');
+    expect(names.filter((n) => n.startsWith('lm_head'))).toEqual([]);
+    expect(m.params).toHaveLength(2 + 12 * 2 + 2);
+    m.dispose();
+  });
+
+  it('ghost per-sample norms of every parameter equal brute force (attention, tied head)', () => {
+    const m = new Gpt2Model(config, { seed: 2 });
+    const ids = tf.tensor2d([[1, 5, 3, 3, 9, 2], [16, 0, 4, 4, 4, 7], [2, 2, 11, 8, 1, 0]], [3, 6], 'int32');
+    const records: LayerRecord[] = [];
+    recordedBackward(() => tf.sum(m.perSampleLoss(ids)) as tf.Scalar, { onRecord: (r) => records.push(r) }).loss.dispose();
+    const brute = bruteForcePerSampleGrads((i) => tf.sum(m.perSampleLoss(ids.slice([i], [1]))) as tf.Scalar, m.params, 3);
+    // fold each record's norms (and cross terms for the tied weight) per parameter
+    const byParam = new Map<string, Array<{ r: LayerRecord; role: string }>>();
+    for (const r of records) for (const [role, p] of Object.entries(r.params)) byParam.set(p.name, [...(byParam.get(p.name) ?? []), { r, role }]);
+    let worst = 0;
+    for (const p of m.params) {
+      const uses = byParam.get(p.name)!;
+      const ours = tf.tidy(() => {
+        let s = tf.zeros([3]);
+        uses.forEach(({ r, role }, i) => {
+          s = tf.add(s, getNormKernel(r.kind).perSampleSqNorms(r)[role]!.sqNorms);
+          for (let j = 0; j < i; j++) s = tf.add(s, tf.mul(2, perSampleCrossTerm(r, role, uses[j]!.r, uses[j]!.role)));
+        });
+        return s;
+      });
+      const want = sqNormsOf(brute.get(p.name)!);
+      const err = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), want)).dataSync()[0]!);
+      worst = Math.max(worst, err);
+      expect(err, p.name).toBeLessThan(1e-4);
+      tf.dispose([ours, want]);
+    }
+    expect(byParam.get('transformer.wte.weight')).toHaveLength(2);
+    records.forEach(disposeRecord);
+    tf.dispose([ids, ...brute.values()]);
+    m.dispose();
+  });
+});

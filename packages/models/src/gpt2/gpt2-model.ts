@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Embedding, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { geluTanh } from '../common/activations.js';
+import { multiHeadAttention } from '../common/attention.js';
+import { perSampleCrossEntropy } from '../common/losses.js';
+import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
+
+interface Block {
+  ln1: LayerNorm;
+  attn: Linear;
+  attnProj: Linear;
+  ln2: LayerNorm;
+  fc: Linear;
+  proj: Linear;
+}
+
+export interface Gpt2Options {
+  /** Seed of the random initialisation. */
+  seed?: number;
+}
+
+/**
+ * GPT-2 (`GPT2LMHeadModel` semantics) on DP-aware layers: token + learned position embeddings,
+ * pre-LN blocks with causal multi-head attention and a `gelu_new` MLP, final layernorm, LM head
+ * tied to the token embedding. Parameters carry their Hugging Face names
+ * (`transformer.h.0.attn.c_attn.weight`, Conv1D layout [in, out]).
+ *
+ * @example
+ * const model = new Gpt2Model(GPT2_PRESETS['gpt2-tiny']);
+ * const losses = model.perSampleLoss(ids); // [B] mean next-token cross-entropy per sequence
+ */
+export class Gpt2Model {
+  readonly config: Gpt2Config;
+  readonly wte: Embedding;
+  readonly wpe: PositionalEmbedding;
+  readonly blocks: Block[];
+  readonly lnF: LayerNorm;
+  readonly head: Linear;
+  readonly params: ParamSpec[];
+
+  constructor(config: Gpt2Config, options: Gpt2Options = {}) {
+    this.config = validateGpt2Config(config);
+    const { n_embd: d, n_layer: layers, vocab_size: vocab, n_positions: positions } = this.config;
+    const eps = this.config.layer_norm_epsilon ?? 1e-5;
+    const inner = this.config.n_inner ?? 4 * d;
+    let seed = options.seed ?? 0;
+    const init = (std = 0.02) => normalInit(std, seed++);
+    // GPT-2 scales the residual projections by 1/sqrt(2·n_layer)
+    const residualStd = 0.02 / Math.sqrt(2 * layers);
+    this.wte = new Embedding({ name: 'transformer.wte', numEmbeddings: vocab, dim: d, init: init() });
+    this.wpe = new PositionalEmbedding({ name: 'transformer.wpe', maxPositions: positions, dim: d, init: init(0.01) });
+    this.blocks = Array.from({ length: layers }, (_, i) => {
+      const p = `transformer.h.${i}`;
+      return {
+        ln1: new LayerNorm({ name: `${p}.ln_1`, dim: d, eps }),
+        attn: new Linear({ name: `${p}.attn.c_attn`, inFeatures: d, outFeatures: 3 * d, layout: 'in_out', weightInit: init() }),
+        attnProj: new Linear({ name: `${p}.attn.c_proj`, inFeatures: d, outFeatures: d, layout: 'in_out', weightInit: init(residualStd) }),
+        ln2: new LayerNorm({ name: `${p}.ln_2`, dim: d, eps }),
+        fc: new Linear({ name: `${p}.mlp.c_fc`, inFeatures: d, outFeatures: inner, layout: 'in_out', weightInit: init() }),
+        proj: new Linear({ name: `${p}.mlp.c_proj`, inFeatures: inner, outFeatures: d, layout: 'in_out', weightInit: init(residualStd) }),
+      };
+    });
+    this.lnF = new LayerNorm({ name: 'transformer.ln_f', dim: d, eps });
+    this.head = new Linear({ name: 'lm_head', inFeatures: d, outFeatures: vocab, bias: false, layout: 'out_in', tiedWeight: this.wte.weight });
+    this.params = collectParams(this.layers);
+  }
+
+  /** Every DP-aware layer, in forward order. */
+  get layers(): DPLayer[] {
+    return [this.wte, this.wpe, ...this.blocks.flatMap((b) => [b.ln1, b.attn, b.attnProj, b.ln2, b.fc, b.proj]), this.lnF, this.head];
+  }
+
+  /** Logits [B, T, vocab] for int32 ids [B, T]. */
+  logits(ids: tf.Tensor2D): tf.Tensor3D {
+    const [, t] = ids.shape;
+    if (t > this.config.n_positions) throw new RangeError(`sequence length ${t} exceeds n_positions ${this.config.n_positions}`);
+    return tf.tidy(() => {
+      let h = this.wpe.apply(this.wte.apply(ids)) as tf.Tensor3D;
+      for (const b of this.blocks) {
+        const qkv = b.attn.apply(b.ln1.apply(h)) as tf.Tensor3D;
+        const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        h = tf.add(h, b.attnProj.apply(multiHeadAttention(q, k, v, this.config.n_head, true))) as tf.Tensor3D;
+        h = tf.add(h, b.proj.apply(geluTanh(b.fc.apply(b.ln2.apply(h))))) as tf.Tensor3D;
+      }
+      return this.head.apply(this.lnF.apply(h)) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Per-sample language-modelling loss [B]: next-token cross-entropy, averaged over each
+   * sequence's predicted positions (`mask` [B, T] selects the target tokens to score, e.g. only
+   * the reference of an E2E pair; position t predicts token t+1).
+   */
+  perSampleLoss(ids: tf.Tensor2D, mask?: tf.Tensor2D, reduction: 'mean' | 'sum' = 'mean'): tf.Tensor1D {
+    return tf.tidy(() => {
+      const [b, t] = ids.shape;
+      const logits = this.logits(ids).slice([0, 0, 0], [b, t - 1, -1]) as tf.Tensor3D;
+      const labels = ids.slice([0, 1], [b, t - 1]) as tf.Tensor2D;
+      const m = mask ? (mask.slice([0, 1], [b, t - 1]) as tf.Tensor2D) : undefined;
+      return perSampleCrossEntropy(logits, labels, m, reduction);
+    });
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}

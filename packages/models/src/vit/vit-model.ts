@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { ClipwiseModelError } from '../clipwise-model-error.js';
+import { geluErf } from '../common/activations.js';
+import { multiHeadAttention } from '../common/attention.js';
+import { perSampleCrossEntropy } from '../common/losses.js';
+import { validateVitConfig, type ResolvedVitConfig, type VitConfig } from './vit-config.js';
+
+interface Block {
+  lnBefore: LayerNorm;
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  attnOut: Linear;
+  lnAfter: LayerNorm;
+  fc: Linear;
+  proj: Linear;
+}
+
+export interface VitOptions {
+  /** Seed of the random initialisation. */
+  seed?: number;
+}
+
+/**
+ * ViT (`ViTForImageClassification` semantics) on DP-aware layers: a conv patch embedding, a class
+ * token and learned positions, pre-LN blocks with bidirectional multi-head attention and an exact
+ * GELU MLP, a final layernorm, and a linear classifier on the class token. Parameters carry their
+ * Hugging Face names (`vit.encoder.layer.0.attention.attention.query.weight`, torch layout [out, in]).
+ *
+ * @example
+ * const model = new VitModel(VIT_PRESETS['vit-tiny']);
+ * const logits = model.logits(pixels); // pixels [B, 3, 32, 32] -> [B, 10]
+ * const losses = model.perSampleLoss(pixels, labels); // [B] cross-entropy per image
+ */
+export class VitModel {
+  readonly config: ResolvedVitConfig;
+  readonly patch: Conv2d;
+  readonly cls: ClassToken;
+  readonly positions: PositionalEmbedding;
+  readonly blocks: Block[];
+  readonly lnF: LayerNorm;
+  readonly classifier: Linear;
+  readonly params: ParamSpec[];
+
+  constructor(config: VitConfig, options: VitOptions = {}) {
+    this.config = validateVitConfig(config);
+    const { hidden_size: d, num_hidden_layers: layers, intermediate_size: inner, patch_size: p, num_channels: channels } = this.config;
+    const eps = this.config.layer_norm_eps ?? 1e-12;
+    const qkvBias = this.config.qkv_bias ?? true;
+    const tokens = (this.config.image_size / p) ** 2 + 1;
+    let seed = options.seed ?? 0;
+    const init = (std = 0.02) => normalInit(std, seed++);
+    const e = 'vit.embeddings';
+    this.patch = new Conv2d({ name: `${e}.patch_embeddings.projection`, inChannels: channels, outChannels: d, kernelSize: p, stride: p, inputGrad: false, weightInit: init() });
+    this.cls = new ClassToken({ name: `${e}.cls_token`, dim: d, init: init() });
+    this.positions = new PositionalEmbedding({
+      name: `${e}.position_embeddings`,
+      weightName: `${e}.position_embeddings`,
+      maxPositions: tokens,
+      dim: d,
+      paramShape: [1, tokens, d],
+      init: init(),
+    });
+    this.blocks = Array.from({ length: layers }, (_, i) => {
+      const b = `vit.encoder.layer.${i}`;
+      const linear = (name: string, inFeatures: number, outFeatures: number, bias = true) =>
+        new Linear({ name: `${b}.${name}`, inFeatures, outFeatures, bias, layout: 'out_in', weightInit: init() });
+      return {
+        lnBefore: new LayerNorm({ name: `${b}.layernorm_before`, dim: d, eps }),
+        query: linear('attention.attention.query', d, d, qkvBias),
+        key: linear('attention.attention.key', d, d, qkvBias),
+        value: linear('attention.attention.value', d, d, qkvBias),
+        attnOut: linear('attention.output.dense', d, d),
+        lnAfter: new LayerNorm({ name: `${b}.layernorm_after`, dim: d, eps }),
+        fc: linear('intermediate.dense', d, inner),
+        proj: linear('output.dense', inner, d),
+      };
+    });
+    this.lnF = new LayerNorm({ name: 'vit.layernorm', dim: d, eps });
+    this.classifier = new Linear({ name: 'classifier', inFeatures: d, outFeatures: this.config.num_labels, layout: 'out_in', weightInit: init() });
+    this.params = collectParams(this.layers);
+  }
+
+  /** Every DP-aware layer, in forward order. */
+  get layers(): DPLayer[] {
+    return [
+      this.patch,
+      this.cls,
+      this.positions,
+      ...this.blocks.flatMap((b) => [b.lnBefore, b.query, b.key, b.value, b.attnOut, b.lnAfter, b.fc, b.proj]),
+      this.lnF,
+      this.classifier,
+    ];
+  }
+
+  /** Logits [B, num_labels] for float32 pixel values [B, C, H, W] (NCHW, as Hugging Face's image processor gives them). */
+  logits(pixelValues: tf.Tensor4D): tf.Tensor2D {
+    const { num_channels: c, image_size: s, num_attention_heads: heads } = this.config;
+    const [b, ch, h, w] = pixelValues.shape;
+    if (pixelValues.rank !== 4 || ch !== c || h !== s || w !== s) {
+      throw new ClipwiseModelError(`ViT: expected pixel values [B, ${c}, ${s}, ${s}] (NCHW), got [${pixelValues.shape}]`);
+    }
+    return tf.tidy(() => {
+      const d = this.config.hidden_size;
+      const patches = tf.reshape(this.patch.apply(pixelValues), [b!, -1, d]); // NHWC -> [B, N, d], row-major patches
+      let x = this.positions.apply(this.cls.apply(patches)) as tf.Tensor3D;
+      for (const blk of this.blocks) {
+        const n = blk.lnBefore.apply(x);
+        const q = blk.query.apply(n) as tf.Tensor3D;
+        const k = blk.key.apply(n) as tf.Tensor3D;
+        const v = blk.value.apply(n) as tf.Tensor3D;
+        x = tf.add(x, blk.attnOut.apply(multiHeadAttention(q, k, v, heads, false))) as tf.Tensor3D;
+        x = tf.add(x, blk.proj.apply(geluErf(blk.fc.apply(blk.lnAfter.apply(x))))) as tf.Tensor3D;
+      }
+      const clsOut = tf.reshape(tf.slice(this.lnF.apply(x), [0, 0, 0], [-1, 1, -1]), [b!, d]);
+      return this.classifier.apply(clsOut) as tf.Tensor2D;
+    });
+  }
+
+  /** Per-sample cross-entropy [B] for pixel values [B, C, H, W] and int32 labels [B] in [0, num_labels). */
+  perSampleLoss(pixelValues: tf.Tensor4D, labels: tf.Tensor1D): tf.Tensor1D {
+    const b = pixelValues.shape[0];
+    if (labels.rank !== 1 || labels.shape[0] !== b || labels.dtype !== 'int32') {
+      throw new ClipwiseModelError(`ViT: expected int32 labels [${b}], got ${labels.dtype} [${labels.shape}]`);
+    }
+    return tf.tidy(() => {
+      const logits = tf.expandDims(this.logits(pixelValues), 1) as tf.Tensor3D;
+      return perSampleCrossEntropy(logits, tf.reshape(labels, [b, 1]) as tf.Tensor2D);
+    });
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}
