@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, recordedBackward,
   type DPLayer, type LayerRecord, type ParamSpec,
@@ -7,6 +7,12 @@ import {
 import { bruteForcePerSampleGrads, getNormKernel, sqNormsOf, type NormModeOption } from '../index';
 
 const TOL = 1e-4; // relative error, float32
+
+/** Worst relative error seen per kernel kind and quantity, printed at the end for the record. */
+const worst = new Map<string, number>();
+afterAll(() => {
+  console.log('worst relative error vs brute force:', Object.fromEntries([...worst].map(([k, v]) => [k, v.toExponential(2)])));
+});
 
 function relErr(actual: tf.Tensor, expected: tf.Tensor): number {
   return tf.tidy(() => tf.norm(tf.sub(actual, expected)).dataSync()[0]! / Math.max(tf.norm(expected).dataSync()[0]!, 1e-12));
@@ -61,6 +67,7 @@ function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Te
     expect(relErr(psg[role]!, g), `${layer.name} ${role} per-sample grads`).toBeLessThan(TOL);
     expected.dispose();
   }
+  for (const [k, v] of Object.entries(errors)) worst.set(`${record.kind}/${k}`, Math.max(worst.get(`${record.kind}/${k}`) ?? 0, v));
   tf.dispose([c, r, ...Object.values(sums), ...Object.values(psg), ...brute.values()]);
   disposeRecord(record);
   return errors;
