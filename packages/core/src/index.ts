@@ -14,3 +14,4 @@ export * from './layers/positional-embedding';
 export * from './layers/conv2d';
 export * from './layers/collect-params';
 export * from './backend/setup-backend';
+export * from './layers/single-weight-layer';

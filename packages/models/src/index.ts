@@ -25,3 +25,4 @@ export type { NormInput, TextNormInput, ImageNormInput } from './diagnostics/nor
 export * from './diagnostics/per-sample-norms.js';
 export * from './diagnostics/format-norm-table.js';
 export * from './tokenizer/word-tokenizer.js';
+export * from './io/write-file-atomic.js';

@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError } from '../errors';
-import type { ParamSpec } from '../types';
-import { DPLayer } from './dp-layer';
-import { createParam, nextLayerOrder, normalInit, type Initializer } from './param';
+import { SingleWeightLayer, type SingleWeightOptions } from './single-weight-layer';
 
-export interface EmbeddingOptions {
+export interface EmbeddingOptions extends SingleWeightOptions {
   name: string;
   numEmbeddings: number;
   dim: number;
-  init?: Initializer;
-  /** Default `${name}.weight`. */
-  weightName?: string;
-  device?: string;
 }
 
 /**
@@ -24,33 +18,14 @@ export interface EmbeddingOptions {
  * const wte = new Embedding({ name: 'wte', numEmbeddings: 100, dim: 16 });
  * const h = wte.apply(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')); // [1, 3, 16]
  */
-export class Embedding extends DPLayer {
+export class Embedding extends SingleWeightLayer {
   readonly kind = 'embedding';
-  readonly weight: ParamSpec;
 
   constructor(readonly options: EmbeddingOptions) {
-    super(options.name, nextLayerOrder());
     if (!(options.numEmbeddings > 0 && options.dim > 0)) {
       throw new ClipwiseConfigError(`Embedding ${options.name}: numEmbeddings and dim must be positive, got ${options.numEmbeddings}, ${options.dim}`);
     }
-    this.weight = createParam({
-      name: options.weightName ?? `${options.name}.weight`,
-      layer: options.name,
-      kind: this.kind,
-      role: 'weight',
-      shape: [options.numEmbeddings, options.dim],
-      init: options.init ?? normalInit(0.02),
-      order: this.order,
-      device: options.device,
-    });
-  }
-
-  get paramsByRole(): Record<string, ParamSpec> {
-    return { weight: this.weight };
-  }
-
-  ownParams(): ParamSpec[] {
-    return [this.weight];
+    super(options.name, 'embedding', [options.numEmbeddings, options.dim], options);
   }
 
   apply(ids: tf.Tensor): tf.Tensor {

@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError } from '../errors';
-import type { ParamSpec } from '../types';
-import { DPLayer } from './dp-layer';
-import { createParam, nextLayerOrder, normalInit, type Initializer } from './param';
+import { SingleWeightLayer, type SingleWeightOptions } from './single-weight-layer';
 
-export interface PositionalEmbeddingOptions {
+export interface PositionalEmbeddingOptions extends SingleWeightOptions {
   name: string;
   maxPositions: number;
   dim: number;
   /** Stored shape, e.g. [1, N + 1, d] for ViT; must hold maxPositions·dim values. Default [maxPositions, dim]. */
   paramShape?: number[];
-  /** Default `${name}.weight`. */
-  weightName?: string;
-  init?: Initializer;
-  device?: string;
 }
 
 /**
@@ -24,34 +18,15 @@ export interface PositionalEmbeddingOptions {
  * const wpe = new PositionalEmbedding({ name: 'wpe', maxPositions: 64, dim: 16 });
  * const h = wpe.apply(tokens); // tokens [B, T<=64, 16]
  */
-export class PositionalEmbedding extends DPLayer {
+export class PositionalEmbedding extends SingleWeightLayer {
   readonly kind = 'positional';
-  readonly weight: ParamSpec;
 
   constructor(readonly options: PositionalEmbeddingOptions) {
-    super(options.name, nextLayerOrder());
     const shape = options.paramShape ?? [options.maxPositions, options.dim];
     if (shape.reduce((a, b) => a * b, 1) !== options.maxPositions * options.dim) {
       throw new ClipwiseConfigError(`PositionalEmbedding ${options.name}: paramShape [${shape}] must hold ${options.maxPositions}×${options.dim} values`);
     }
-    this.weight = createParam({
-      name: options.weightName ?? `${options.name}.weight`,
-      layer: options.name,
-      kind: this.kind,
-      role: 'weight',
-      shape,
-      init: options.init ?? normalInit(0.02),
-      order: this.order,
-      device: options.device,
-    });
-  }
-
-  get paramsByRole(): Record<string, ParamSpec> {
-    return { weight: this.weight };
-  }
-
-  ownParams(): ParamSpec[] {
-    return [this.weight];
+    super(options.name, 'positional', shape, options);
   }
 
   apply(x: tf.Tensor): tf.Tensor {
@@ -70,47 +45,27 @@ export class PositionalEmbedding extends DPLayer {
   }
 }
 
-export interface ClassTokenOptions {
+export interface ClassTokenOptions extends Omit<SingleWeightOptions, 'weightName'> {
+  /** Layer and parameter name (ViT: `vit.embeddings.cls_token`). */
   name: string;
   dim: number;
   /** Default [1, 1, dim] (ViT's `cls_token`). */
   paramShape?: number[];
-  init?: Initializer;
-  device?: string;
 }
 
 /**
  * Prepends a learned token to a sequence: [B, T, d] -> [B, T + 1, d]. Its per-sample gradient is
  * dy_i at position 0, so it shares the 'positional' kernel (record: dy[:, 0:1] as [B, 1, d]).
  */
-export class ClassToken extends DPLayer {
+export class ClassToken extends SingleWeightLayer {
   readonly kind = 'positional';
-  readonly weight: ParamSpec;
 
   constructor(readonly options: ClassTokenOptions) {
-    super(options.name, nextLayerOrder());
     const shape = options.paramShape ?? [1, 1, options.dim];
     if (shape.reduce((a, b) => a * b, 1) !== options.dim) {
       throw new ClipwiseConfigError(`ClassToken ${options.name}: paramShape [${shape}] must hold ${options.dim} values`);
     }
-    this.weight = createParam({
-      name: options.name,
-      layer: options.name,
-      kind: this.kind,
-      role: 'weight',
-      shape,
-      init: options.init ?? normalInit(0.02),
-      order: this.order,
-      device: options.device,
-    });
-  }
-
-  get paramsByRole(): Record<string, ParamSpec> {
-    return { weight: this.weight };
-  }
-
-  ownParams(): ParamSpec[] {
-    return [this.weight];
+    super(options.name, 'positional', shape, options, options.name);
   }
 
   apply(x: tf.Tensor): tf.Tensor {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
+import { writeFileAtomic } from '../io/write-file-atomic.js';
 import type { SafetensorsTensorInput } from '../safetensors/tensor.js';
 import { writeSafetensors } from '../safetensors/write-safetensors.js';
 import { Gpt2Model } from '../gpt2/gpt2-model.js';
@@ -70,19 +70,3 @@ export function hfConfigOf(model: PretrainedModel): Record<string, unknown> {
   };
 }
 
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (cause) {
-    await unlink(tmp).catch(() => undefined);
-    throw new ClipwiseModelError(`savePretrained: writing ${path} failed (${(cause as Error).message}); it was left as it was`, { cause });
-  }
-}
