@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import type { BackendName } from '@clipwise/core';
 import { DEMO_DEFAULTS, runDemo } from './commands/demo';
 import { runNorms } from './commands/norms';
+import { runTrainCommand } from './commands/train';
+import { UsageError } from './usage-error';
 
 const HELP = `clipwise — differentially private fine-tuning of transformers (TensorFlow.js)
 
@@ -11,11 +13,22 @@ Usage:
   clipwise norms --model DIR --input FILE [--grouping G] [--clip-norm C] [--json]
       Per-sample gradient norms of a Hugging Face checkpoint (config.json + model.safetensors).
 
+  clipwise train --data PATH [--model DIR|preset] [--task text|e2e|images] [--config FILE.json] [--out DIR] [--resume] ...
+      Private fine-tuning of GPT-2 or ViT: checkpoints, JSONL log, eval (loss, perplexity, accuracy, BLEU, ROUGE-L)
+      and a report (OUT/report/: metrics.json, privacy.json, report.html). Main flags:
+        data    --data PATH --eval-data PATH --limit N --eval-limit N --gen-limit N --gen-tokens N
+                --tokenizer gpt2|byte|word --seq-len T
+        privacy --epsilon E --delta D | --noise-multiplier S | --no-dp; --accountant rdp|prv; --sampling poisson|shuffle
+                --clipping abadi|automatic --clip-norm C --grouping G
+        plan    --epochs K | --steps N; --batch-size B (q = B/N) --max-physical-batch M
+        optim   --optimizer sgd|adam|adamw --lr LR --schedule constant|cosine|warmup-cosine --warmup W --weight-decay WD
+        run     --backend auto|cpu|wasm|webgpu|tensorflow --seed S --eval-every N --halt-after N
+      Presets: gpt2-tiny, gpt2-mini, gpt2, vit-tiny, vit-mini, vit-base-16. See apps/finetune/README.md.
+
 Groupings: all-layer, layer-wise, param-wise, uniform:K, non-uniform:PREFIX,..., per-device.
 The privacy accountant has its own CLI: npx clipwise-accountant --help
 `;
 
-class UsageError extends Error {}
 
 function num(name: string, v: string | undefined, fallback: number, check: (x: number) => boolean, range: string): number {
   if (v === undefined) return fallback;
@@ -59,6 +72,11 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
           backend: backendOf(values.backend),
           log,
         });
+        return 0;
+      }
+      case 'train': {
+        const result = await runTrainCommand(rest, log);
+        log(`status: ${result.status}`);
         return 0;
       }
       case 'norms': {

@@ -1,0 +1,90 @@
+import { SHUFFLE_CAVEAT } from '@clipwise/accountant';
+import type { Grouping } from '@clipwise/grouping';
+
+/** OUT/report/privacy.json: the exact privacy statement of a run. */
+export interface PrivacyReport {
+  private: boolean;
+  /** ε spent (the accountant's upper bound) at `delta`; null for --no-dp. */
+  epsilon: number | null;
+  delta: number | null;
+  /** The target ε of --epsilon, if any. */
+  targetEpsilon: number | null;
+  accountant: string | null;
+  /** Poisson sampling rate q = B/N (for shuffle: the batch fraction used as q). */
+  sampleRate: number;
+  expectedBatchSize: number;
+  datasetSize: number;
+  noiseMultiplier: number | null;
+  steps: number;
+  sampling: 'poisson' | 'shuffle';
+  caveats: string[];
+  clipping: { fn: 'abadi' | 'automatic'; clipNorm: number; gamma?: number };
+  grouping: { spec: string; strategy: string; sensitivity: number; groups: { name: string; threshold: number; params: string[] }[] };
+  /** Choices made with the private data that the (ε, δ) statement does not cover. */
+  nonPrivateChoices: string[];
+  stoppedAtBudget: boolean;
+  statement: string;
+}
+
+export interface PrivacyReportInput {
+  noDp: boolean;
+  epsilon: number | null;
+  delta: number;
+  targetEpsilon: number | null;
+  accountant: string;
+  sampleRate: number;
+  expectedBatchSize: number;
+  datasetSize: number;
+  noiseMultiplier: number | null;
+  steps: number;
+  sampling: 'poisson' | 'shuffle';
+  accountantCaveats: string[];
+  clippingFn: 'abadi' | 'automatic';
+  groupingSpec: string;
+  grouping: Grouping;
+  tokenizer?: string;
+  stoppedAtBudget: boolean;
+}
+
+export function privacyReport(i: PrivacyReportInput): PrivacyReport {
+  const nonPrivateChoices =
+    i.tokenizer === 'word'
+      ? ['--tokenizer word: the vocabulary was fitted on the training data and is NOT covered by the (ε, δ) guarantee (it can reveal which words occur in the data); use --tokenizer gpt2 or byte for a fully private run.']
+      : [];
+  const caveats = [...new Set([...(i.sampling === 'shuffle' && !i.noDp ? [SHUFFLE_CAVEAT] : []), ...i.accountantCaveats])];
+  const groups = i.grouping.groups.map((g) => ({ name: g.name, threshold: g.threshold, params: [...g.params] }));
+  const clipping = { fn: i.clippingFn, clipNorm: i.grouping.clipNorm, ...(i.clippingFn === 'automatic' ? { gamma: 0.01 } : {}) };
+  let statement: string;
+  if (i.noDp) {
+    statement = `NOT PRIVATE: trained with --no-dp (no clipping, no noise); no differential-privacy guarantee. ${i.steps} steps, ${i.sampling} sampling, batch ${i.expectedBatchSize} of ${i.datasetSize}.`;
+  } else {
+    statement =
+      `(ε = ${i.epsilon!.toFixed(4)}, δ = ${i.delta})-differential privacy (example-level, add/remove one training example) ` +
+      `by the ${i.accountant.toUpperCase()} accountant for ${i.steps} steps of DP-SGD with ${i.sampling} sampling at q = ${i.sampleRate.toPrecision(6)} ` +
+      `(expected batch ${i.expectedBatchSize} of ${i.datasetSize}), noise multiplier σ = ${i.noiseMultiplier!.toPrecision(6)}, ` +
+      `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
+      `thresholds ${[...new Set(groups.map((g) => g.threshold.toPrecision(4)))].join(', ')}).` +
+      (i.stoppedAtBudget ? ` Training stopped early: one more step would have exceeded the target ε = ${i.targetEpsilon}.` : '') +
+      (caveats.length ? `\nCaveats: ${caveats.join(' ')}` : '') +
+      (nonPrivateChoices.length ? `\nNot covered: ${nonPrivateChoices.join(' ')}` : '');
+  }
+  return {
+    private: !i.noDp,
+    epsilon: i.noDp ? null : i.epsilon,
+    delta: i.noDp ? null : i.delta,
+    targetEpsilon: i.targetEpsilon,
+    accountant: i.noDp ? null : i.accountant,
+    sampleRate: i.sampleRate,
+    expectedBatchSize: i.expectedBatchSize,
+    datasetSize: i.datasetSize,
+    noiseMultiplier: i.noiseMultiplier,
+    steps: i.steps,
+    sampling: i.sampling,
+    caveats,
+    clipping,
+    grouping: { spec: i.groupingSpec, strategy: i.grouping.strategy, sensitivity: i.grouping.sensitivity, groups },
+    nonPrivateChoices,
+    stoppedAtBudget: i.stoppedAtBudget,
+    statement,
+  };
+}

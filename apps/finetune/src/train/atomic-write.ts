@@ -1,0 +1,8 @@
+import { writeFileAtomic } from '@clipwise/models';
+
+export { writeFileAtomic };
+
+/** `writeFileAtomic` of a JSON value. */
+export function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  return writeFileAtomic(file, JSON.stringify(value));
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, loadPretrained, readHfConfig, validateGpt2Config, validateVitConfig,
+  type Gpt2Config, type HfModelConfig, type PretrainedModel, type ResolvedVitConfig,
+} from '@clipwise/models';
+import { UsageError } from '../usage-error';
+import type { TrainConfig } from './train-config';
+
+const PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
+
+/** The model's family and config before any weights exist: a preset (with --config's "model-config") or a folder's config.json. */
+export async function modelSpec(config: TrainConfig): Promise<HfModelConfig & { fromDir: boolean }> {
+  const overrides = config['model-config'] ?? {};
+  if (GPT2_PRESETS[config.model]) return { type: 'gpt2', config: { ...GPT2_PRESETS[config.model]!, ...overrides }, fromDir: false };
+  if (VIT_PRESETS[config.model]) return { type: 'vit', config: { ...VIT_PRESETS[config.model]!, ...overrides } as ResolvedVitConfig, fromDir: false };
+  if (existsSync(path.join(config.model, 'config.json'))) {
+    if (Object.keys(overrides).length) throw new UsageError('"model-config" only applies to a preset --model, not to a checkpoint folder');
+    return { ...(await readHfConfig(config.model)), fromDir: true };
+  }
+  throw new UsageError(`--model '${config.model}' is neither a preset (${PRESETS.join(', ')}) nor a folder with config.json + model.safetensors`);
+}
+
+/**
+ * Builds the model to train. Presets are initialised from --seed with the vocabulary, context and
+ * class count the data needs; a folder is loaded with `loadPretrained` (a ViT gets a fresh head
+ * when its class count differs from the data's) and must already match the tokenizer.
+ */
+export async function buildModel(
+  spec: HfModelConfig & { fromDir: boolean },
+  config: TrainConfig,
+  needs: { vocabSize?: number; seqLen?: number; numLabels?: number },
+): Promise<PretrainedModel> {
+  if (spec.type === 'gpt2') {
+    if (needs.vocabSize === undefined) throw new UsageError(`--model ${config.model} is a GPT-2 but --task is images; use a ViT (vit-tiny, vit-mini) or a text task`);
+    if (!spec.fromDir) {
+      const c: Gpt2Config = validateGpt2Config({ ...spec.config, vocab_size: needs.vocabSize, n_positions: Math.max(needs.seqLen!, 8) }, `--model ${config.model}`);
+      return new Gpt2Model(c, { seed: config.seed });
+    }
+    if (spec.config.vocab_size !== needs.vocabSize) {
+      throw new UsageError(`--tokenizer ${config.tokenizer} has ${needs.vocabSize} tokens but --model ${config.model} has vocab_size ${spec.config.vocab_size}; use --tokenizer gpt2 (50257) or byte (257) to match`);
+    }
+    if (spec.config.n_positions < needs.seqLen!) throw new UsageError(`--seq-len ${needs.seqLen} exceeds the model's n_positions ${spec.config.n_positions}`);
+    return loadPretrained(config.model, { seed: config.seed });
+  }
+  if (needs.numLabels === undefined) throw new UsageError(`--model ${config.model} is a ViT; use --task images (or a GPT-2 model for text)`);
+  if (!spec.fromDir) return new VitModel(validateVitConfig({ ...spec.config, num_labels: needs.numLabels }, `--model ${config.model}`), { seed: config.seed });
+  const fresh = spec.config.num_labels !== needs.numLabels;
+  return loadPretrained(config.model, { seed: config.seed, ...(fresh ? { numLabels: needs.numLabels } : {}) });
+}

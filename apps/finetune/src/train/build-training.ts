@@ -1,0 +1,82 @@
+import { ClipwiseAccountantError, accountantFromLedger, calibrateNoise, createAccountant, type PrivacyAccountant } from '@clipwise/accountant';
+import type { ParamSpec } from '@clipwise/core';
+import { PoissonSampler, ShuffleSampler, type BatchSampler } from '@clipwise/data';
+import { ClipwiseGroupingError, resolveGrouping, type Grouping } from '@clipwise/grouping';
+import {
+  NonPrivateGradients, Optimizer, PrivateGradients, adam, adamw, constantSchedule, cosineDecaySchedule, sgd, warmupConstantSchedule,
+  warmupCosineSchedule, type Schedule,
+} from '@clipwise/optim';
+import { UsageError } from '../usage-error';
+import type { CheckpointParts } from './checkpoint';
+import type { TrainConfig } from './train-config';
+
+export function buildGrouping(config: TrainConfig, params: readonly ParamSpec[]): Grouping {
+  try {
+    return resolveGrouping(config.grouping, params, { clipNorm: config['clip-norm'] });
+  } catch (e) {
+    if (e instanceof ClipwiseGroupingError) throw new UsageError(`--grouping '${config.grouping}': ${e.message}`);
+    throw e;
+  }
+}
+
+/** σ: --noise-multiplier as given, else the smallest σ whose ε after the planned steps is within --epsilon. */
+export function noiseMultiplierFor(config: TrainConfig, sampleRate: number, steps: number): number | null {
+  if (config['no-dp']) return null;
+  if (config['noise-multiplier'] !== undefined) return config['noise-multiplier'];
+  try {
+    return calibrateNoise({
+      targetEpsilon: config.epsilon!, delta: config.delta, sampleRate, steps, accountant: config.accountant, accountantOptions: { sampling: config.sampling },
+    }).noiseMultiplier;
+  } catch (e) {
+    if (e instanceof ClipwiseAccountantError) throw new UsageError(`--epsilon ${config.epsilon}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function buildSampler(config: TrainConfig, n: number, resumed?: CheckpointParts): BatchSampler {
+  if (resumed) return resumed.sampler.sampling === 'poisson' ? PoissonSampler.fromJSON(resumed.sampler) : ShuffleSampler.fromJSON(resumed.sampler);
+  const seed = config.seed + 2;
+  return config.sampling === 'poisson'
+    ? new PoissonSampler({ datasetSize: n, sampleRate: config['batch-size'] / n, seed })
+    : new ShuffleSampler({ datasetSize: n, batchSize: config['batch-size'], seed, dropLast: true });
+}
+
+export function buildAccountant(config: TrainConfig, resumed?: CheckpointParts): PrivacyAccountant | null {
+  if (config['no-dp']) return null;
+  if (resumed?.ledger) return accountantFromLedger(resumed.ledger);
+  return createAccountant(config.accountant, { sampling: config.sampling });
+}
+
+export function buildGradients(
+  config: TrainConfig, params: readonly ParamSpec[], grouping: Grouping, sigma: number | null, expectedBatchSize: number, resumed?: CheckpointParts,
+): PrivateGradients | NonPrivateGradients {
+  if (sigma === null) return new NonPrivateGradients(params);
+  return new PrivateGradients({
+    params, grouping, noiseMultiplier: sigma, expectedBatchSize, seed: config.seed + 1,
+    clipping: config.clipping === 'abadi' ? { fn: 'abadi' } : { fn: 'automatic', gamma: 0.01 },
+    ...(resumed?.noise ? { noiseState: resumed.noise.noise } : {}),
+  });
+}
+
+function schedule(config: TrainConfig, totalSteps: number): Schedule {
+  const { lr, warmup } = config;
+  if (warmup >= totalSteps && config.schedule !== 'constant') throw new UsageError(`--warmup ${warmup} must be smaller than the ${totalSteps} planned steps`);
+  switch (config.schedule) {
+    case 'constant':
+      return warmup > 0 ? warmupConstantSchedule(lr, warmup) : constantSchedule(lr);
+    case 'cosine':
+      return warmup > 0 ? warmupCosineSchedule(lr, warmup, totalSteps) : cosineDecaySchedule(lr, totalSteps);
+    case 'warmup-cosine':
+      return warmupCosineSchedule(lr, warmup, totalSteps);
+  }
+}
+
+export function buildOptimizer(config: TrainConfig, params: readonly ParamSpec[], totalSteps: number, resumed?: CheckpointParts): Optimizer {
+  if (config['weight-decay'] > 0 && config.optimizer !== 'adamw') throw new UsageError(`--weight-decay applies to --optimizer adamw only (got --optimizer ${config.optimizer})`);
+  const learningRate = schedule(config, totalSteps);
+  const transform =
+    config.optimizer === 'sgd' ? sgd({ learningRate }) : config.optimizer === 'adam' ? adam({ learningRate }) : adamw({ learningRate, weightDecay: config['weight-decay'] });
+  const opt = new Optimizer(transform, params);
+  if (resumed) opt.loadState(resumed.optimizer);
+  return opt;
+}

@@ -1,0 +1,208 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { accountantFromLedger } from '@clipwise/accountant';
+import { setupBackend } from '@clipwise/core';
+import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models';
+import { PrivateGradients } from '@clipwise/optim';
+import { UsageError } from '../usage-error';
+import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
+import { buildModel, modelSpec } from './build-model';
+import { checkpointDir, readCheckpointParts, readCheckpointState, saveCheckpoint, type CheckpointParts } from './checkpoint';
+import { evaluate, type EvalResult } from './evaluate';
+import { RunLog } from './run-log';
+import type { StepRecord } from './step-record';
+import { datasetSize, inferTask, loadTaskData, type TaskData } from './task-data';
+import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type TrainConfig } from './train-config';
+import { writeReports } from './write-reports';
+
+export interface TrainResult {
+  /** 'done': all planned steps; 'budget': stopped before exceeding --epsilon; 'halted': --halt-after. */
+  status: 'done' | 'budget' | 'halted';
+  step: number;
+  epsilon: number | null;
+  lastEval: EvalResult | null;
+}
+
+function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: Int32Array) => tf.Tensor {
+  if (data.kind === 'images') {
+    const vit = model as VitModel;
+    const size = vit.config.image_size;
+    return (idx) => tf.tidy(() => {
+      const pixels = tf.tensor4d(data.train.toPixelValues(idx, { size }), [idx.length, 3, size, size]);
+      return vit.perSampleLoss(pixels, tf.tensor1d(data.train.gatherLabels(idx), 'int32'));
+    });
+  }
+  const { inputIds, labelMask, t } = data.train;
+  const gpt = model as Gpt2Model;
+  return (idx) => tf.tidy(() => {
+    const ids = new Int32Array(idx.length * t);
+    const mask = new Float32Array(idx.length * t);
+    idx.forEach((r, i) => {
+      ids.set(inputIds.subarray(r * t, (r + 1) * t), i * t);
+      for (let j = 0; j < t; j++) mask[i * t + j] = labelMask[r * t + j]!;
+    });
+    return gpt.perSampleLoss(tf.tensor2d(ids, [idx.length, t], 'int32'), tf.tensor2d(mask, [idx.length, t]));
+  });
+}
+
+/** Picks the config: fresh from the flags, or the checkpoint's with the non-privacy flags of this call. */
+function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => void): { config: TrainConfig; resumed?: CheckpointParts } {
+  const out = given.out ?? resolveConfig({ data: '-', ...given }).out;
+  const state = readCheckpointState(out);
+  if (!given.resume) {
+    if (state) throw new UsageError(`--out ${out} already holds a checkpoint (step ${state.step}); pass --resume to continue it, or choose another --out`);
+    return { config: resolveConfig(given) };
+  }
+  if (!state) {
+    log(`--resume: no checkpoint in ${checkpointDir(out)}; starting a new run`);
+    return { config: resolveConfig(given) };
+  }
+  const conflict = privacyConflict(state.config, given);
+  if (conflict) throw new UsageError(conflict);
+  const overrides = Object.fromEntries(Object.entries(given).filter(([k]) => !(PRIVACY_FIELDS as readonly string[]).includes(k)));
+  return { config: { ...state.config, ...overrides, resume: true } as TrainConfig, resumed: readCheckpointParts(out, state) };
+}
+
+/** `clipwise train`: see README.md. Throws UsageError for bad input. */
+export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => void): Promise<TrainResult> {
+  const wallStart = performance.now();
+  const { config, resumed } = chooseConfig(given, log);
+  const task = inferTask(config);
+  const spec = await modelSpec(config);
+  if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
+  const { backend } = await setupBackend(config.backend);
+  if (task !== 'images' && !config.tokenizer) config.tokenizer = spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
+  const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
+  const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? undefined);
+  const n = datasetSize(data);
+  const batch = config['batch-size'];
+  if (batch > n) throw new UsageError(`--batch-size ${batch} gives q = B/N = ${batch}/${n} > 1 (only ${n} training examples); use --batch-size ≤ ${n}`);
+  const q = batch / n;
+  const stepsPerEpoch = Math.max(1, Math.floor(n / batch));
+  const totalSteps = config.steps ?? config.epochs! * stepsPerEpoch;
+  const sigma = resumed ? resumed.state.noiseMultiplier : noiseMultiplierFor(config, q, totalSteps);
+
+  const model = resumed
+    ? await loadPretrained(path.join(checkpointDir(config.out), 'model'))
+    : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
+  const params = model.params;
+  const grouping = buildGrouping(config, params);
+  const sampler = buildSampler(config, n, resumed);
+  const accountant = buildAccountant(config, resumed);
+  const gradients = buildGradients(config, params, grouping, sigma, sampler.expectedBatchSize, resumed);
+  const optimizer = buildOptimizer(config, params, totalSteps, resumed);
+  const lossOf = perSampleLossFn(model, data);
+
+  await mkdir(config.out, { recursive: true });
+  const stepLog = new RunLog<StepRecord>(path.join(config.out, 'log.jsonl'));
+  const evalLog = new RunLog<EvalResult>(path.join(config.out, 'evals.jsonl'));
+  let step = resumed?.state.step ?? 0;
+  if (accountant && accountant.steps > step) log(`note: the ledger records ${accountant.steps} steps, the weights ${step}; keeping the larger privacy spend`);
+  await stepLog.reset(step);
+  await evalLog.reset(step);
+
+  const nParams = params.reduce((s, p) => s + p.size, 0);
+  log(`backend: ${backend} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters`);
+  log(
+    sigma === null
+      ? `NOT PRIVATE (--no-dp): ${totalSteps} steps, ${config.sampling} sampling, batch ${batch}`
+      : `privacy: ${config.epsilon !== undefined ? `target ε=${config.epsilon}` : 'no ε target'}, δ=${config.delta}, σ=${sigma.toFixed(4)} (${config.accountant}), ${config.sampling} q=${q.toFixed(4)}, ${totalSteps} steps | clipping: ${config.clipping}, ${grouping.strategy}, ${grouping.groups.length} groups, C=${config['clip-norm']}`,
+  );
+  if (resumed) log(`resumed from ${checkpointDir(config.out)} at step ${step}${accountant ? `, ε=${accountant.epsilon(config.delta).toFixed(3)}` : ''}`);
+
+  const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
+  const runEval = async () => {
+    evals.lastStep = step;
+    const e = evaluate(model, data, step, config['gen-limit'], config['gen-tokens']);
+    evals.last = e;
+    if (!e) return;
+    await evalLog.append(e);
+    log(`eval @ step ${step}: loss ${e.loss.toFixed(4)}${e.perplexity !== undefined ? ` perplexity ${e.perplexity.toFixed(2)}` : ''}${e.accuracy !== undefined ? ` accuracy ${(100 * e.accuracy).toFixed(1)}%` : ''}${e.bleu !== undefined ? ` BLEU ${(100 * e.bleu).toFixed(2)} ROUGE-L ${(100 * e.rougeL!).toFixed(2)} (${e.generated} MRs)` : ''}`);
+  };
+  let budgetExhausted = resumed?.state.budgetExhausted ?? false;
+  const checkpoint = async () => {
+    evals.checkpointStep = step;
+    await saveCheckpoint(config.out, model, {
+      state: { version: 1, step, config, noiseMultiplier: sigma, budgetExhausted },
+      ledger: accountant ? accountant.toJSON() : null,
+      sampler: sampler.toJSON(),
+      noise: gradients instanceof PrivateGradients ? gradients.toJSON() : null,
+      optimizer: await optimizer.stateToJSON(),
+      tokenizer: data.kind !== 'images' && data.tokenizer instanceof WordTokenizer ? data.tokenizer.toJSON() : null,
+    });
+  };
+
+  if (step === 0) await runEval();
+  let epsilon = accountant && accountant.steps > 0 ? accountant.epsilon(config.delta) : accountant ? 0 : null;
+  let status: TrainResult['status'] = 'done';
+  let processSamples = 0;
+  let processMs = 0;
+  let stepsThisProcess = 0;
+  while (step < totalSteps && !budgetExhausted) {
+    if (config['halt-after'] !== undefined && stepsThisProcess >= config['halt-after']) {
+      status = 'halted';
+      break;
+    }
+    if (accountant && config.epsilon !== undefined) {
+      // Ask before spending: one more step must keep ε within the target.
+      const next = accountantFromLedger(accountant.toJSON()).step(sigma!, sampler.sampleRate).epsilon(config.delta);
+      if (next > config.epsilon) {
+        budgetExhausted = true;
+        log(`stopping before step ${step + 1}: it would spend ε=${next.toFixed(4)} > target ${config.epsilon} (spent so far ε=${epsilon!.toFixed(4)})`);
+        break;
+      }
+    }
+    const t0 = performance.now();
+    const indices = sampler.nextBatch();
+    let lossSum = 0;
+    for (const micro of sampler.physicalBatches(indices, config['max-physical-batch'])) lossSum += gradients.accumulate(() => lossOf(micro)).lossSum;
+    const released = gradients.release();
+    optimizer.step(released.grads);
+    tf.dispose([...released.grads.values()]);
+    if (accountant) {
+      accountant.step(sigma!, sampler.sampleRate);
+      epsilon = accountant.epsilon(config.delta);
+    }
+    step++;
+    stepsThisProcess++;
+    const stepMs = performance.now() - t0;
+    processMs += stepMs;
+    processSamples += indices.length;
+    const record: StepRecord = {
+      step, loss: indices.length ? lossSum / indices.length : null, batchSize: indices.length, epsilon,
+      groups: 'groups' in released ? released.groups.map((g) => ({ group: g.group, clipFraction: g.clipFraction, medianNorm: g.medianNorm })) : [],
+      stepMs,
+    };
+    await stepLog.append(record);
+    const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
+    log(
+      `step ${step}/${totalSteps}  loss ${record.loss === null ? '-' : record.loss.toFixed(4)}  B=${indices.length}  ${((1000 * processSamples) / processMs).toFixed(1)} samples/s  ` +
+        `ETA ${Math.floor(etaS / 60)}:${String(Math.round(etaS % 60)).padStart(2, '0')}${epsilon === null ? '' : `  ε=${epsilon.toFixed(3)}`}`,
+    );
+    const evalNow = config['eval-every'] !== undefined ? step % config['eval-every'] === 0 : step % stepsPerEpoch === 0;
+    if (evalNow || step === totalSteps) {
+      await runEval();
+      await checkpoint();
+    }
+  }
+  if (budgetExhausted) status = 'budget';
+  if (status !== 'halted' && evals.lastStep !== step) await runEval();
+  if (status !== 'done' || evals.checkpointStep !== step) await checkpoint();
+  if (status === 'halted') {
+    log(`halted after ${stepsThisProcess} steps (--halt-after) at step ${step}; checkpoint in ${checkpointDir(config.out)}; continue with --resume --out ${config.out}`);
+  } else {
+    await writeReports({
+      config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart, nParams,
+      expectedBatchSize: sampler.expectedBatchSize,
+    });
+    log(
+      status === 'budget'
+        ? `stopped at step ${step} of ${totalSteps}: the ε budget ${config.epsilon} is spent`
+        : `done: ${step} steps${epsilon === null ? ' (not private)' : `, ε=${epsilon.toFixed(4)} at δ=${config.delta}`}; report in ${path.join(config.out, 'report')}`,
+    );
+  }
+  optimizer.dispose();
+  model.dispose();
+  return { status, step, epsilon, lastEval: evals.last };
+}

@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+
+import {
+  encodeE2E, groupReferencesByMr, readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, readTextBlocks,
+  textToBlocks, type E2EPair, type ImageDataset,
+} from '@clipwise/data';
+import { ByteTokenizer, Gpt2Tokenizer, WordTokenizer, type Tokenizer } from '@clipwise/models';
+import { UsageError } from '../usage-error';
+import type { TrainConfig } from './train-config';
+
+export type TaskKind = 'text' | 'e2e' | 'images';
+
+/** Token rows for a language model: ids [n × t] and the mask of the positions that are targets. */
+export interface TokenRows {
+  readonly inputIds: Int32Array;
+  readonly labelMask: Uint8Array;
+  readonly n: number;
+  readonly t: number;
+}
+
+export type TaskData =
+  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: 'gpt2' | 'byte' | 'word'; evalRefs?: Map<string, string[]> }
+  | { kind: 'images'; train: ImageDataset; eval?: ImageDataset };
+
+/** The task from --task, else from the data path (.csv → e2e, .txt/.jsonl → text, folders/archives/.bin → images). */
+export function inferTask(config: TrainConfig): TaskKind {
+  if (config.task) return config.task;
+  const p = config.data.toLowerCase();
+  if (p.endsWith('.csv')) return 'e2e';
+  if (p.endsWith('.txt') || p.endsWith('.jsonl')) return 'text';
+  if (p.endsWith('.tar.gz') || p.endsWith('.tgz') || p.endsWith('.tar') || p.endsWith('.bin')) return 'images';
+  if (existsSync(config.data) && statSync(config.data).isDirectory()) return 'images';
+  if (config.model.startsWith('vit')) return 'images';
+  throw new UsageError(`--task: cannot infer the task from --data ${config.data}; pass --task text, e2e or images`);
+}
+
+function requireFile(flag: string, file: string): void {
+  if (!existsSync(file)) throw new UsageError(`--${flag} ${file}: no such file or directory`);
+}
+
+/** Keeps `limit` evenly spaced indices of `size` (images are ordered by class, so every class stays). */
+export function spreadIndices(size: number, limit: number | undefined): number[] | null {
+  if (limit === undefined || limit >= size) return null;
+  return Array.from({ length: limit }, (_, i) => Math.floor((i * size) / limit));
+}
+
+function firstRows(rows: TokenRows, limit: number | undefined): TokenRows {
+  if (limit === undefined || limit >= rows.n) return rows;
+  return { ...rows, n: limit, inputIds: rows.inputIds.slice(0, limit * rows.t), labelMask: rows.labelMask.slice(0, limit * rows.t) };
+}
+
+function makeTokenizer(name: 'gpt2' | 'byte' | 'word', fitTexts: () => string[], saved?: { words: readonly string[] }): Tokenizer {
+  if (name === 'gpt2') return new Gpt2Tokenizer();
+  if (name === 'byte') return new ByteTokenizer();
+  return saved ? new WordTokenizer(saved) : WordTokenizer.fit(fitTexts());
+}
+
+async function readTexts(file: string): Promise<string> {
+  if (file.toLowerCase().endsWith('.jsonl')) return (await readJsonlTexts(file, { field: 'text' })).join('\n\n');
+  const { readFile } = await import('node:fs/promises');
+  return readFile(file, 'utf8');
+}
+
+function blocksToRows(blocks: { inputIds: Int32Array; numBlocks: number; blockLength: number }, flag: string, file: string): TokenRows {
+  if (blocks.numBlocks === 0) throw new UsageError(`--${flag} ${file}: shorter than one block of --seq-len tokens`);
+  return { inputIds: blocks.inputIds, labelMask: new Uint8Array(blocks.inputIds.length).fill(1), n: blocks.numBlocks, t: blocks.blockLength };
+}
+
+async function readImages(file: string, split: 'train' | 'test', resizeTo: number, flag: string): Promise<ImageDataset | undefined> {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz') || lower.endsWith('.tar')) return readImageArchive(file, { split, resizeTo });
+  if (lower.endsWith('.bin')) return split === 'train' || flag === 'eval-data' ? readCifarBinary(file) : undefined;
+  if (!statSync(file).isDirectory()) throw new UsageError(`--${flag} ${file}: expected an image folder, a .tar.gz archive or CIFAR .bin data`);
+  const entries = readdirSync(file);
+  if (entries.some((e) => e.endsWith('.bin') || e === 'cifar-10-batches-bin' || e === 'cifar-100-binary')) return readCifarBinary(file, { split });
+  if (entries.includes('train') || entries.includes('test')) {
+    return entries.includes(split) ? readImageFolder(file, { split, resizeTo }) : undefined;
+  }
+  return split === 'train' || flag === 'eval-data' ? readImageFolder(file, { resizeTo }) : undefined;
+}
+
+/**
+ * Loads the training (and evaluation) data of the task. E2E: prompt/completion rows with the loss on
+ * the reference; text: blocks of --seq-len tokens; images: an `ImageDataset` (eval defaults to the
+ * 'test' split of the same folder or archive when it has one).
+ */
+export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenizerName: 'gpt2' | 'byte' | 'word', imageSize: number, savedVocab?: { words: readonly string[] }): Promise<TaskData> {
+  requireFile('data', config.data);
+  if (config['eval-data']) requireFile('eval-data', config['eval-data']);
+  const t = config['seq-len'];
+  if (task === 'e2e') {
+    let train: E2EPair[] = await readE2ECsv(config.data);
+    if (config.limit !== undefined) train = train.slice(0, config.limit);
+    const evalPairs = config['eval-data'] ? await readE2ECsv(config['eval-data']) : undefined;
+    const evalKept = evalPairs && config['eval-limit'] !== undefined ? evalPairs.slice(0, config['eval-limit']) : evalPairs;
+    const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), savedVocab);
+    const encode = (pairs: E2EPair[], flag: string) => {
+      try {
+        const e = encodeE2E(pairs, tokenizer, { maxLength: t, padTo: 'maxLength' });
+        return { inputIds: e.inputIds, labelMask: e.labelMask, n: e.numExamples, t: e.seqLength };
+      } catch (err) {
+        throw new UsageError(`--seq-len ${t} is too short for --${flag}: ${(err as Error).message}`);
+      }
+    };
+    return {
+      kind: 'e2e', tokenizer, tokenizerName,
+      train: encode(train, 'data'),
+      eval: evalKept ? encode(evalKept, 'eval-data') : undefined,
+      evalRefs: evalKept ? groupReferencesByMr(evalKept) : undefined,
+    };
+  }
+  if (task === 'text') {
+    const text = await readTexts(config.data);
+    const tokenizer = makeTokenizer(tokenizerName, () => [text], savedVocab);
+    const train = firstRows(blocksToRows(textToBlocks(text, tokenizer, { blockLength: t }), 'data', config.data), config.limit);
+    let evalRows: TokenRows | undefined;
+    if (config['eval-data']) {
+      const evalFile = config['eval-data'];
+      const blocks = evalFile.toLowerCase().endsWith('.jsonl') ? textToBlocks(await readTexts(evalFile), tokenizer, { blockLength: t }) : await readTextBlocks(evalFile, tokenizer, { blockLength: t });
+      evalRows = firstRows(blocksToRows(blocks, 'eval-data', evalFile), config['eval-limit']);
+    }
+    return { kind: 'text', tokenizer, tokenizerName, train, eval: evalRows };
+  }
+  let train = await readImages(config.data, 'train', imageSize, 'data');
+  if (!train) throw new UsageError(`--data ${config.data}: no 'train' split found`);
+  let evalSet = config['eval-data'] ? await readImages(config['eval-data'], 'test', imageSize, 'eval-data') : await readImages(config.data, 'test', imageSize, 'data');
+  const keep = spreadIndices(train.size, config.limit);
+  if (keep) train = train.subset(keep);
+  const keepEval = evalSet ? spreadIndices(evalSet.size, config['eval-limit']) : null;
+  if (evalSet && keepEval) evalSet = evalSet.subset(keepEval);
+  return { kind: 'images', train, eval: evalSet };
+}
+
+export function datasetSize(data: TaskData): number {
+  return data.kind === 'images' ? data.train.size : data.train.n;
+}
+

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { PrivacyAccountant } from '@clipwise/accountant';
+import type { Grouping } from '@clipwise/grouping';
+import { privacyReport } from '../report/privacy-report';
+import { renderReportHtml } from '../report/report-html';
+import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+import type { EvalResult } from './evaluate';
+import type { StepRecord } from './step-record';
+import type { TaskData, TaskKind } from './task-data';
+import type { TrainConfig } from './train-config';
+
+export interface ReportInput {
+  config: TrainConfig;
+  task: TaskKind;
+  data: TaskData;
+  grouping: Grouping;
+  accountant: PrivacyAccountant | null;
+  sigma: number | null;
+  q: number;
+  n: number;
+  expectedBatchSize: number;
+  steps: StepRecord[];
+  evals: EvalResult[];
+  status: 'done' | 'budget';
+  wallMs: number;
+  nParams: number;
+}
+
+/** Writes OUT/report/metrics.json, privacy.json and report.html. */
+export async function writeReports(r: ReportInput): Promise<void> {
+  const dir = path.join(r.config.out, 'report');
+  const spent = r.accountant ? r.accountant.getPrivacySpent(r.config.delta) : null;
+  const privacy = privacyReport({
+    noDp: r.sigma === null,
+    epsilon: spent?.epsilon ?? null,
+    delta: r.config.delta,
+    targetEpsilon: r.config.epsilon ?? null,
+    accountant: r.config.accountant,
+    sampleRate: r.q,
+    expectedBatchSize: r.expectedBatchSize,
+    datasetSize: r.n,
+    noiseMultiplier: r.sigma,
+    steps: r.accountant ? r.accountant.steps : r.steps.length,
+    sampling: r.config.sampling,
+    accountantCaveats: spent?.caveats ?? [],
+    clippingFn: r.config.clipping,
+    groupingSpec: r.config.grouping,
+    grouping: r.grouping,
+    tokenizer: r.data.kind === 'images' ? undefined : r.config.tokenizer,
+    stoppedAtBudget: r.status === 'budget',
+  });
+  const losses = r.steps.map((s) => s.loss).filter((l): l is number => l !== null);
+  const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
+  const last = r.evals.at(-1);
+  const metrics = {
+    task: r.task,
+    model: r.config.model,
+    parameters: r.nParams,
+    trainingExamples: r.n,
+    steps: r.steps.length,
+    status: r.status,
+    finalTrainLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
+    evalLoss: last?.loss ?? null,
+    evalPerplexity: last?.perplexity ?? null,
+    evalAccuracy: last?.accuracy ?? null,
+    bleu: last?.bleu ?? null,
+    rougeL: last?.rougeL ?? null,
+    epsilon: privacy.epsilon,
+    delta: privacy.delta,
+    meanStepMs: r.steps.length ? r.steps.reduce((a, s) => a + s.stepMs, 0) / r.steps.length : null,
+    wallSeconds: r.wallMs / 1000,
+    evals: r.evals,
+  };
+  await writeJsonAtomic(path.join(dir, 'privacy.json'), privacy);
+  await writeFileAtomic(path.join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2));
+  await writeFileAtomic(path.join(dir, 'report.html'), renderReportHtml(`clipwise train — ${r.config.model} on ${path.basename(r.config.data)}`, r.steps, r.evals, privacy, metrics));
+}
