@@ -16,7 +16,7 @@ const reps = Number(values.reps ?? 3);
 const model = new Gpt2Model({ ...GPT2_PRESETS[preset]!, n_positions: Math.max(T, 64) }, { seed: 1 });
 const ids = tf.randomUniform([B, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D;
 
-type Source = { accumulate(f: () => tf.Tensor): unknown; release(): { grads: Map<string, tf.Tensor> } };
+type Source = { accumulate(f: () => tf.Tensor): Promise<unknown>; release(): Promise<{ grads: Map<string, tf.Tensor> }> };
 const configs: Array<[string, () => Source]> = [
   ['non-private, TF.js engine.gradients', () => new NonPrivateGradients(model.params, { mode: 'tfjs' })],
   ['non-private, freeing backward', () => new NonPrivateGradients(model.params)],
@@ -28,17 +28,17 @@ const configs: Array<[string, () => Source]> = [
 const rows: Array<{ name: string; peakMiB: number; stepMs: number }> = [];
 for (const [name, make] of configs) {
   const src = make();
-  const step = () => {
-    src.accumulate(() => model.perSampleLoss(ids));
-    tf.dispose([...src.release().grads.values()]);
+  const step = async () => {
+    await src.accumulate(() => model.perSampleLoss(ids));
+    tf.dispose([...(await src.release()).grads.values()]);
   };
-  step(); // warm-up
+  await step(); // warm-up
   const base = tf.memory().numBytes;
   const prof = await tf.profile(step);
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    step();
+    await step();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

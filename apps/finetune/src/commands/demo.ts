@@ -73,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<{ testLossBefore: number;
   const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(o.learningRate, 5, o.steps), weightDecay: 0 }), params);
   const sampler = new PoissonSampler({ datasetSize: n, sampleRate: q, seed: o.seed + 2 });
   const accountant = createAccountant('rdp');
-  const reports = runTrainingLoop({
+  const reports = await runTrainingLoop({
     sampler,
     gradients,
     optimizer,

@@ -156,8 +156,8 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     const t0 = performance.now();
     const indices = sampler.nextBatch();
     let lossSum = 0;
-    for (const micro of sampler.physicalBatches(indices, config['max-physical-batch'])) lossSum += gradients.accumulate(() => lossOf(micro)).lossSum;
-    const released = gradients.release();
+    for (const micro of sampler.physicalBatches(indices, config['max-physical-batch'])) lossSum += (await gradients.accumulate(() => lossOf(micro))).lossSum;
+    const released = await gradients.release();
     optimizer.step(released.grads);
     tf.dispose([...released.grads.values()]);
     if (accountant) {

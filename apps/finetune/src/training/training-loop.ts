@@ -33,16 +33,16 @@ export interface TrainingLoopOptions {
  * micro-batches, releases one noisy gradient, updates, and charges the accountant. An empty batch
  * still takes a (pure-noise) step: skipping it would break the analysis the accountant assumes.
  */
-export function runTrainingLoop(o: TrainingLoopOptions): StepReport[] {
+export async function runTrainingLoop(o: TrainingLoopOptions): Promise<StepReport[]> {
   const reports: StepReport[] = [];
   for (let s = 0; s < o.steps; s++) {
     const t0 = performance.now();
     const batch = o.sampler.nextBatch();
     let lossSum = 0;
     for (const micro of o.sampler.physicalBatches(batch, o.maxPhysicalBatch)) {
-      lossSum += o.gradients.accumulate(() => o.perSampleLoss(micro)).lossSum;
+      lossSum += (await o.gradients.accumulate(() => o.perSampleLoss(micro))).lossSum;
     }
-    const released = o.gradients.release();
+    const released = await o.gradients.release();
     o.optimizer.step(released.grads);
     tf.dispose([...released.grads.values()]);
     let epsilon: number | null = null;

@@ -6,9 +6,13 @@ import { clipFactors, type ClippingConfig } from './clipping';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
-  /** Per-sample group norms n_im (before clipping). */
-  readonly norms: Float32Array;
-  /** Records held when the group closed, and the backward position (records seen so far) at closing. */
+  /**
+   * Per-sample group norms n_im (before clipping), [B], kept on the device: read them
+   * asynchronously (webgpu has no synchronous reads in Node), then dispose. Null if the group's
+   * parameters were not used.
+   */
+  readonly norms: tf.Tensor1D | null;
+  /** The backward position (records seen so far) when the group closed. */
   readonly closedAfterRecords: number;
 }
 
@@ -101,10 +105,11 @@ export class GroupClipper implements Recorder {
     }
     for (const t of this.sums.values()) t.dispose();
     this.sums.clear();
+    disposeStats(this.microStats);
     this.microStats = [];
   }
 
-  /** Per-group statistics of the logical batch so far, and clears them. */
+  /** Per-group statistics of the logical batch so far, and clears them; the caller disposes the norms. */
   takeStats(): GroupMicroStats[][] {
     const s = this.microStats;
     this.microStats = [];
@@ -129,19 +134,18 @@ export class GroupClipper implements Recorder {
     const group = this.grouping.groups[g]!;
     const sq = m.groupSq(group.params);
     if (sq === null) {
-      m.stats[g] = { norms: new Float32Array(0), closedAfterRecords: m.recordsSeen };
+      m.stats[g] = { norms: null, closedAfterRecords: m.recordsSeen };
       return;
     }
-    const norms = tf.sqrt(sq) as tf.Tensor1D;
+    // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
+    const norms = tf.keep(tf.sqrt(sq) as tf.Tensor1D);
     sq.dispose();
     const c = clipFactors(norms, group.threshold, this.clipping);
-    m.stats[g] = { norms: norms.dataSync() as Float32Array, closedAfterRecords: m.recordsSeen };
-    norms.dispose();
+    m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     for (const name of group.params) {
       for (const { record, role } of m.uses.get(name) ?? []) {
         const s = getNormKernel(record.kind).clippedSum(record, c, [role])[role]!;
         const prev = this.sums.get(name);
-        // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
         if (prev) {
           this.sums.set(name, tf.keep(tf.add(prev, s)));
           prev.dispose();
@@ -177,7 +181,7 @@ class MicroBatchState {
   constructor(grouping: Grouping, params: Map<string, ParamSpec>) {
     this.remaining = grouping.groups.map((g) => g.params.filter((n) => params.has(n)).length);
     this.closed = grouping.groups.map(() => false);
-    this.stats = grouping.groups.map(() => ({ norms: new Float32Array(0), closedAfterRecords: 0 }));
+    this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
   }
 
   addParamSq(name: string, sq: tf.Tensor1D): void {
@@ -196,7 +200,9 @@ class MicroBatchState {
   groupSq(names: readonly string[]): tf.Tensor1D | null {
     const parts = names.map((n) => this.paramSq.get(n)).filter((t): t is tf.Tensor1D => t != null);
     if (parts.length === 0) return null;
-    const total = parts.length === 1 ? tf.clone(parts[0]!) : (tf.addN(parts) as tf.Tensor1D);
+    // A chain of [B]-sized adds, not tf.addN: webgpu's AddN shader binds every input at once and its
+    // pipeline is invalid past the storage-buffer limit (an all-layer group has hundreds of inputs).
+    const total = tf.tidy(() => parts.slice(1).reduce<tf.Tensor1D>((acc, t) => tf.add(acc, t), tf.clone(parts[0]!)));
     for (const n of names) {
       this.paramSq.get(n)?.dispose();
       this.paramSq.delete(n);
@@ -208,4 +214,9 @@ class MicroBatchState {
     for (const t of this.paramSq.values()) t.dispose();
     this.paramSq.clear();
   }
+}
+
+/** Frees the norm tensors of collected statistics. */
+export function disposeStats(stats: readonly GroupMicroStats[][]): void {
+  for (const micro of stats) for (const g of micro) g.norms?.dispose();
 }

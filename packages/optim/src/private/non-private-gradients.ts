@@ -20,7 +20,7 @@ export class NonPrivateGradients {
     this.names = new Set(params.map((p) => p.name));
   }
 
-  accumulate(perSampleLoss: () => tf.Tensor): MicroBatchResult {
+  async accumulate(perSampleLoss: () => tf.Tensor): Promise<MicroBatchResult> {
     let batchSize = 0;
     const onRecord = (record: LayerRecord) => {
       try {
@@ -53,14 +53,14 @@ export class NonPrivateGradients {
       { onRecord },
       this.backwardOptions,
     );
-    const lossSum = loss.dataSync()[0]!;
+    const lossSum = (await loss.data())[0]!;
     loss.dispose();
     this.samples += batchSize;
     return { lossSum, batchSize };
   }
 
   /** Mean gradient over the samples accumulated since the last release. */
-  release(): { grads: Map<string, tf.Tensor>; batchSize: number } {
+  async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number }> {
     const grads = new Map<string, tf.Tensor>();
     const n = Math.max(this.samples, 1);
     for (const p of this.params) {

@@ -51,7 +51,7 @@ const groupings = ['all-layer', 'layer-wise', 'param-wise', 'uniform:3', 'non-un
 describe('private gradients with σ = 0 equal brute-force group-wise clipping', () => {
   for (const spec of groupings) {
     for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
-      it(`${spec}, ${clipping.fn}`, () => {
+      it(`${spec}, ${clipping.fn}`, async () => {
         const model = new TinyLm(11, 8, 'tiny', true);
         const { ids, targets } = tokenBatch(B, T, 11, 42);
         // thresholds near the median norm so some samples clip and others do not
@@ -66,10 +66,10 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
         const ref = bruteForcePrivateSum(model, grouping, clipping, ids, targets, expectedBatch);
 
         const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: expectedBatch, clipping, seed: 1 });
-        const { lossSum, batchSize } = pg.accumulate(() => model.perSampleLoss(ids, targets));
+        const { lossSum, batchSize } = await pg.accumulate(() => model.perSampleLoss(ids, targets));
         expect(batchSize).toBe(B);
         expect(Number.isFinite(lossSum)).toBe(true);
-        const { grads, groups } = pg.release();
+        const { grads, groups } = (await pg.release());
         for (const p of model.params) {
           expect(maxRelErr(grads.get(p.name)!.dataSync() as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
         }
@@ -86,14 +86,14 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
 });
 
 describe('noise', () => {
-  it('has mean 0 and std σ·S / (q·N) (fixed seed; 5σ-of-the-estimate tolerance)', () => {
+  it('has mean 0 and std σ·S / (q·N) (fixed seed; 5σ-of-the-estimate tolerance)', async () => {
     const model = new TinyLm(50, 16, 'noise');
     const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 2 });
     const sigma = 1.3;
     const expected = 8;
     const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: sigma, expectedBatchSize: expected, seed: 7 });
     // an empty Poisson batch: the release is pure noise
-    const { grads } = pg.release();
+    const { grads } = (await pg.release());
     const all = Float64Array.from([...grads.values()].flatMap((g) => Array.from(g.dataSync())));
     const n = all.length;
     const mean = all.reduce((a, b) => a + b, 0) / n;
@@ -106,17 +106,17 @@ describe('noise', () => {
     model.dispose();
   });
 
-  it('is reproducible from the seed and resumes from saved state', () => {
+  it('is reproducible from the seed and resumes from saved state', async () => {
     const model = new TinyLm(11, 8, 'seeded');
     const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
     const make = (state?: { seed: number; draws: number }) =>
       new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 4, seed: 3, noiseState: state });
     const a = make();
-    const first = a.release();
+    const first = (await a.release());
     const saved = a.toJSON().noise;
-    const second = a.release();
-    const resumed = make(saved).release();
-    const again = make().release();
+    const second = (await a.release());
+    const resumed = (await make(saved).release());
+    const again = (await make().release());
     const name = model.params[0]!.name;
     expect(Array.from(again.grads.get(name)!.dataSync())).toEqual(Array.from(first.grads.get(name)!.dataSync()));
     expect(Array.from(resumed.grads.get(name)!.dataSync())).toEqual(Array.from(second.grads.get(name)!.dataSync()));
@@ -127,18 +127,18 @@ describe('noise', () => {
 });
 
 describe('micro-batches', () => {
-  it('accumulating two micro-batches equals one batch (clipping is per sample)', () => {
+  it('accumulating two micro-batches equals one batch (clipping is per sample)', async () => {
     const model = new TinyLm(11, 8, 'micro');
     const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 0.5 });
     const { ids, targets } = tokenBatch(6, 4, 11, 9);
     const opts = { params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: 6, seed: 1 };
     const whole = new PrivateGradients(opts);
-    whole.accumulate(() => model.perSampleLoss(ids, targets));
-    const w = whole.release();
+    await whole.accumulate(() => model.perSampleLoss(ids, targets));
+    const w = (await whole.release());
     const parts = new PrivateGradients(opts);
-    parts.accumulate(() => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2])));
-    parts.accumulate(() => model.perSampleLoss(ids.slice([2], [4]), targets.slice([2], [4])));
-    const p = parts.release();
+    await parts.accumulate(() => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2])));
+    await parts.accumulate(() => model.perSampleLoss(ids.slice([2], [4]), targets.slice([2], [4])));
+    const p = (await parts.release());
     expect(p.batchSize).toBe(6);
     for (const param of model.params) {
       const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(w.grads.get(param.name)!, p.grads.get(param.name)!))).dataSync()[0]!);

@@ -4,7 +4,7 @@ import type { NormModeOption } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { ClipwiseOptimError } from '../errors';
 import { validateClipping, type ClippingConfig } from './clipping';
-import { GroupClipper, type ModeReport } from './group-clipper';
+import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
 import { NoiseSource, type NoiseSourceState } from './noise-source';
 
 export interface PrivateGradientsOptions {
@@ -45,6 +45,11 @@ export interface GroupStepStats {
   readonly clipFraction: number;
   readonly medianNorm: number;
   readonly maxNorm: number;
+  /**
+   * How many layer records the backward pass had delivered when this group closed (last
+   * micro-batch): layer-wise groups close early, all-layer clipping at the last record.
+   */
+  readonly closedAfterRecords: number;
 }
 
 export interface ReleasedGradients {
@@ -63,10 +68,13 @@ export interface ReleasedGradients {
  * happens during backward, group by group (see `GroupClipper`). `release` adds the Gaussian noise
  * once per logical batch and normalises.
  *
+ * Both calls are async: they read the loss and the per-sample norms with `data()`, never with a
+ * synchronous read, which the webgpu backend cannot do in Node.
+ *
  * @example
  * const pg = new PrivateGradients({ params, grouping, noiseMultiplier: 1.0, expectedBatchSize: 64, seed: 1 });
- * pg.accumulate(() => model.perSampleLoss(batch)); // [B] per-sample losses
- * const { grads, groups } = pg.release();
+ * await pg.accumulate(() => model.perSampleLoss(batch)); // [B] per-sample losses
+ * const { grads, groups } = await pg.release();
  */
 export class PrivateGradients {
   private readonly clipper: GroupClipper;
@@ -94,7 +102,7 @@ export class PrivateGradients {
    * Forward + backward of one micro-batch. `perSampleLoss` must return the loss of each sample
    * ([B]), not their mean: the gradient of Σ_i ℓ_i is what the clipping splits per sample.
    */
-  accumulate(perSampleLoss: () => tf.Tensor): MicroBatchResult {
+  async accumulate(perSampleLoss: () => tf.Tensor): Promise<MicroBatchResult> {
     let batchSize = -1;
     this.clipper.begin();
     let loss: tf.Scalar;
@@ -117,7 +125,7 @@ export class PrivateGradients {
       this.clipper.reset();
       throw e;
     }
-    const lossSum = loss.dataSync()[0]!;
+    const lossSum = (await loss.data())[0]!;
     loss.dispose();
     if (!Number.isFinite(lossSum)) {
       this.clipper.reset();
@@ -129,7 +137,7 @@ export class PrivateGradients {
   }
 
   /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
-  release(): ReleasedGradients {
+  async release(): Promise<ReleasedGradients> {
     const { noiseMultiplier, expectedBatchSize, grouping, params } = this.options;
     const std = noiseMultiplier * grouping.sensitivity;
     const grads = new Map<string, tf.Tensor>();
@@ -146,7 +154,13 @@ export class PrivateGradients {
       sum?.dispose();
     }
     this.clipper.sums.clear();
-    const groups = summarise(grouping, this.clipper.takeStats());
+    const stats = this.clipper.takeStats();
+    let groups: GroupStepStats[];
+    try {
+      groups = await summarise(grouping, stats);
+    } finally {
+      disposeStats(stats);
+    }
     const batchSize = this.samples;
     this.samples = 0;
     return { grads, groups, batchSize, modes: { ...this.clipper.modes } };
@@ -158,9 +172,11 @@ export class PrivateGradients {
   }
 }
 
-function summarise(grouping: Grouping, micro: ReturnType<GroupClipper['takeStats']>): GroupStepStats[] {
+async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]): Promise<GroupStepStats[]> {
+  // one read per group and micro-batch, all in flight together
+  const values = await Promise.all(micro.map((s) => Promise.all(s.map((g) => (g.norms ? g.norms.data() : new Float32Array(0))))));
   return grouping.groups.map((g, m) => {
-    const all = micro.flatMap((s) => Array.from(s[m]!.norms));
+    const all = values.flatMap((s) => Array.from(s[m]!));
     const sorted = all.sort((a, b) => a - b);
     const clipped = sorted.filter((n) => n > g.threshold).length;
     return {
@@ -169,6 +185,7 @@ function summarise(grouping: Grouping, micro: ReturnType<GroupClipper['takeStats
       clipFraction: sorted.length ? clipped / sorted.length : 0,
       medianNorm: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0,
       maxNorm: sorted.length ? sorted[sorted.length - 1]! : 0,
+      closedAfterRecords: micro.length ? micro[micro.length - 1]![m]!.closedAfterRecords : 0,
     };
   });
 }

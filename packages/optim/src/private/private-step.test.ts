@@ -9,7 +9,7 @@ import { PrivateGradients } from './private-gradients';
 import { NonPrivateGradients } from './non-private-gradients';
 
 describe('a private training step', () => {
-  it('does not grow tf.memory().numTensors over 10 steps (private and non-private)', () => {
+  it('does not grow tf.memory().numTensors over 10 steps (private and non-private)', async () => {
     const model = new TinyLm(11, 8, 'leak');
     const { ids, targets } = tokenBatch(4, 5, 11, 1);
     const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
@@ -19,8 +19,8 @@ describe('a private training step', () => {
     const counts: number[] = [];
     for (let s = 0; s < 10; s++) {
       const src = s % 2 === 0 ? pg : npg;
-      src.accumulate(() => model.perSampleLoss(ids, targets));
-      const { grads } = src.release();
+      await src.accumulate(() => model.perSampleLoss(ids, targets));
+      const { grads } = (await src.release());
       opt.step(grads);
       tf.dispose([...grads.values()]);
       counts.push(tf.memory().numTensors);
@@ -31,7 +31,7 @@ describe('a private training step', () => {
     model.dispose();
   });
 
-  it('training lowers the loss (σ small)', () => {
+  it('training lowers the loss (σ small)', async () => {
     const model = new TinyLm(11, 8, 'learn');
     const { ids, targets } = tokenBatch(8, 5, 11, 3);
     const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 10 });
@@ -39,8 +39,8 @@ describe('a private training step', () => {
     const opt = new Optimizer(adamw({ learningRate: 0.05 }), model.params);
     const losses: number[] = [];
     for (let s = 0; s < 15; s++) {
-      losses.push(pg.accumulate(() => model.perSampleLoss(ids, targets)).lossSum);
-      const { grads } = pg.release();
+      losses.push((await pg.accumulate(() => model.perSampleLoss(ids, targets))).lossSum);
+      const { grads } = (await pg.release());
       opt.step(grads);
       tf.dispose([...grads.values()]);
     }
@@ -50,26 +50,26 @@ describe('a private training step', () => {
     model.dispose();
   });
 
-  it('layer-wise groups close during backward; all-layer closes only at the end', () => {
+  it('layer-wise groups close during backward; all-layer closes only at the end', async () => {
     const model = new TinyLm(11, 8, 'close');
     const { ids, targets } = tokenBatch(3, 4, 11, 5);
-    const closing = (spec: string) => {
+    const closing = async (spec: string) => {
       const grouping = resolveGrouping(spec, model.params, { clipNorm: 1 });
       const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: 3, seed: 1 });
-      pg.accumulate(() => model.perSampleLoss(ids, targets));
-      const stats = (pg as unknown as { clipper: { takeStats(): Array<Array<{ closedAfterRecords: number }>> } }).clipper.takeStats();
-      tf.dispose([...pg.release().grads.values()]);
-      return stats[0]!.map((s) => s.closedAfterRecords);
+      await pg.accumulate(() => model.perSampleLoss(ids, targets));
+      const { grads, groups } = await pg.release();
+      tf.dispose([...grads.values()]);
+      return groups.map((g) => g.closedAfterRecords);
     };
     // 7 records (the tied wte arrives twice): all-layer closes after the 7th
-    expect(closing('all-layer')).toEqual([7]);
-    const lw = closing('layer-wise'); // groups in forward order: wte (tied, closes last), wpe, ln_1, c_fc, c_proj, ln_f
+    expect(await closing('all-layer')).toEqual([7]);
+    const lw = await closing('layer-wise'); // groups in forward order: wte (tied, closes last), wpe, ln_1, c_fc, c_proj, ln_f
     expect(lw).toEqual([7, 6, 5, 4, 3, 2]);
     tf.dispose([ids, targets]);
     model.dispose();
   });
 
-  it('rejects bad input with clear errors', () => {
+  it('rejects bad input with clear errors', async () => {
     const model = new TinyLm(11, 8, 'bad');
     const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
     const base = { params: model.params, grouping, expectedBatchSize: 4, seed: 1 };
@@ -81,13 +81,13 @@ describe('a private training step', () => {
     const pg = new PrivateGradients({ ...base, noiseMultiplier: 1 });
     const before = tf.memory().numTensors;
     const empty = tokenBatch(1, 4, 11, 1);
-    expect(() => pg.accumulate(() => model.perSampleLoss(empty.ids.slice([0], [0]), empty.targets.slice([0], [0])))).toThrowError(ClipwiseConfigError);
-    expect(() => pg.accumulate(() => tf.tensor1d([NaN, 1]).mul(tf.sum(model.perSampleLoss(empty.ids.tile([2, 1]), empty.targets.tile([2, 1])))))).toThrowError(/loss is NaN/);
-    expect(() => pg.accumulate(() => tf.sum(model.perSampleLoss(empty.ids, empty.targets)))).toThrowError(/one loss per sample/);
+    await expect(pg.accumulate(() => model.perSampleLoss(empty.ids.slice([0], [0]), empty.targets.slice([0], [0])))).rejects.toThrowError(ClipwiseConfigError);
+    await expect(pg.accumulate(() => tf.tensor1d([NaN, 1]).mul(tf.sum(model.perSampleLoss(empty.ids.tile([2, 1]), empty.targets.tile([2, 1])))))).rejects.toThrowError(/loss is NaN/);
+    await expect(pg.accumulate(() => tf.sum(model.perSampleLoss(empty.ids, empty.targets)))).rejects.toThrowError(/one loss per sample/);
     expect(tf.memory().numTensors).toBe(before + 2);
     // a parameter left out of the step is a privacy error, not a silent non-private update
     const extra = new Linear({ name: 'bad.extra', inFeatures: 8, outFeatures: 8 });
-    expect(() => pg.accumulate(() => extra.apply(tf.ones([2, 8])).sum(1))).toThrowError(ClipwisePrivacyError);
+    await expect(pg.accumulate(() => extra.apply(tf.ones([2, 8])).sum(1))).rejects.toThrowError(ClipwisePrivacyError);
     tf.dispose([empty.ids, empty.targets]);
     extra.dispose();
     model.dispose();
