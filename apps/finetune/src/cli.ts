@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@clipwise/core';
 import { DEMO_DEFAULTS, runDemo } from './commands/demo';
@@ -119,7 +121,14 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   }
 }
 
-const isEntry = process.argv[1] && /cli\.(js|ts|mjs)$/.test(process.argv[1]);
-if (isEntry) {
+/** True when this file is the program (`node dist/cli.js`, or a bin link to it), not an import. */
+function isEntry(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (isEntry()) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }
