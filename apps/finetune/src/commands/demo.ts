@@ -70,7 +70,7 @@ export async function runDemo(o: DemoOptions): Promise<{ testLossBefore: number;
   const before = meanTargetLoss(model, encTest.inputIds, encTest.labelMask, encTest.numExamples, t);
   o.log(`test loss before: ${before.toFixed(3)} nats/token (perplexity ${Math.exp(before).toFixed(1)})`);
   const gradients = new PrivateGradients({ params, grouping, noiseMultiplier: sigma, expectedBatchSize: o.batchSize, seed: o.seed + 1 });
-  const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(o.learningRate, 5, o.steps), weightDecay: 0 }), params);
+  const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(o.learningRate, Math.min(5, o.steps - 1), o.steps), weightDecay: 0 }), params);
   const sampler = new PoissonSampler({ datasetSize: n, sampleRate: q, seed: o.seed + 2 });
   const accountant = createAccountant('rdp');
   const reports = await runTrainingLoop({

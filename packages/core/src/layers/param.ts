@@ -11,9 +11,12 @@ export function nextLayerOrder(): number {
 /** Initial values for a new parameter. */
 export type Initializer = (shape: number[]) => tf.Tensor;
 
-/** N(0, std²) initialiser (GPT-2 and ViT use std 0.02). */
+/**
+ * N(0, std²) initialiser (GPT-2 and ViT use std 0.02). With a seed the values are reproducible;
+ * TF.js reads seed 0 as "no seed", so seeds are shifted by one before they reach it.
+ */
 export function normalInit(std = 0.02, seed?: number): Initializer {
-  return (shape) => tf.randomNormal(shape, 0, std, 'float32', seed);
+  return (shape) => tf.randomNormal(shape, 0, std, 'float32', seed === undefined ? undefined : seed + 1);
 }
 
 export const zerosInit: Initializer = (shape) => tf.zeros(shape);

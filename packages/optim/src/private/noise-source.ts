@@ -43,5 +43,6 @@ function mix(seed: number, counter: number): number {
   let h = (seed ^ 0x9e3779b9) + Math.imul(counter + 1, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 1;
+  // never 0: TF.js reads seed 0 as "no seed" and would draw from Math.random
+  return ((h ^ (h >>> 16)) >>> 1) || 1;
 }
