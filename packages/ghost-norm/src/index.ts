@@ -5,3 +5,4 @@ export * from './kernels/embedding';
 export * from './kernels/layer-norm';
 export * from './kernels/positional';
 export * from './brute-force';
+export * from './param-sq-norms';
