@@ -15,3 +15,5 @@ export * from './layers/conv2d';
 export * from './layers/collect-params';
 export * from './backend/setup-backend';
 export * from './layers/single-weight-layer';
+export * from './random/philox';
+export * from './random/gaussian-noise';

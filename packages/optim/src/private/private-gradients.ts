@@ -146,9 +146,8 @@ export class PrivateGradients {
       grads.set(
         p.name,
         tf.tidy(() => {
-          let g = sum ?? tf.zeros(p.shape as number[]);
-          if (std > 0) g = tf.add(g, this.noise.normal(p.shape, std));
-          return tf.div(g, expectedBatchSize);
+          const g = sum ?? tf.zeros(p.shape as number[]);
+          return std > 0 ? this.noise.addTo(g, std, 1 / expectedBatchSize) : tf.div(g, expectedBatchSize);
         }),
       );
       sum?.dispose();

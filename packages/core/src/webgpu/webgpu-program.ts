@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The parts of tfjs-backend-webgpu's program contract our kernels use, typed here so core needs no
+ * import of the webgpu backend (it stays an optional peer). The backend builds the shader around
+ * `getUserCode()`: inputs are storage arrays named by `variableNames`, the output is `result`, and
+ * `uniforms` holds the shapes, `size` (when `size` is true) and the fields declared in `uniforms`.
+ */
+export interface WebGpuProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size?: boolean;
+  uniforms?: string;
+  getUserCode(): string;
+}
+
+export interface ProgramUniform {
+  type: 'float32' | 'int32' | 'uint32';
+  data: number[];
+}
+
+/** The webgpu backend instance as our kernels see it. */
+export interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: ProgramUniform[]): tf.TensorInfo;
+}
+
+/** Registers a webgpu kernel once (re-registration would warn on every import). */
+export function registerWebgpuKernel(
+  kernelName: string,
+  kernelFunc: (args: { inputs: tf.NamedTensorInfoMap; backend: WebGpuBackendLike; attrs: Record<string, unknown> }) => tf.TensorInfo,
+): void {
+  if (tf.getKernel(kernelName, 'webgpu')) return;
+  tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+/** True when the active backend is webgpu (our WGSL kernels apply). */
+export function onWebgpu(): boolean {
+  return tf.getBackend() === 'webgpu';
+}
+
+/** Workgroups of `size` threads covering `threads` threads along x (the backend folds > 65535 into y/z). */
+export function flatDispatch(threads: number, size = 64): [number, number, number] {
+  return [Math.ceil(threads / size), 1, 1];
+}
