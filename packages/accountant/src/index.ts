@@ -15,3 +15,4 @@ export * from './analysis/rdp-conversion';
 export { gdpMu, gdpDelta, gdpEpsilon } from './analysis/gdp';
 export { composeHistory, prvEpsilonBounds } from './analysis/prv/compute-prv';
 export type { PrvComposition, PrvEpsilonBounds } from './analysis/prv/compute-prv';
+export * from './gaussian-composition';

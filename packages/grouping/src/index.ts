@@ -22,6 +22,18 @@ export {
 export { parseGroupingSpec } from './parse-grouping-spec';
 export { resolveGrouping } from './resolve-grouping';
 export { equalSplit, totalSensitivity } from './thresholds';
+export {
+  countSensitivity,
+  resolveThresholdPolicy,
+  noisyUnclippedFraction,
+  nextThresholds,
+  DEFAULT_THRESHOLD_LEARNING_RATE,
+  type ThresholdPolicy,
+  type FixedThresholdPolicy,
+  type AdaptiveThresholdPolicy,
+  type ResolvedThresholdPolicy,
+  type ResolvedAdaptivePolicy,
+} from './threshold-policy';
 export { partitionContiguous } from './contiguous-partition';
 export { layerBlocks, type LayerBlock } from './forward-order';
 export { rejectUnknownOptions, checkGroupCount, parseGroupCount } from './option-checks';
