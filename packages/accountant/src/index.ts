@@ -16,3 +16,4 @@ export { gdpMu, gdpDelta, gdpEpsilon } from './analysis/gdp';
 export { composeHistory, prvEpsilonBounds } from './analysis/prv/compute-prv';
 export type { PrvComposition, PrvEpsilonBounds } from './analysis/prv/compute-prv';
 export * from './gaussian-composition';
+export * from './audit';
