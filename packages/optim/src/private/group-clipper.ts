@@ -36,12 +36,25 @@ export class GroupClipper implements Recorder {
 
   constructor(
     private readonly params: readonly ParamSpec[],
-    private readonly grouping: Grouping,
+    private grouping: Grouping,
     private readonly clipping: ClippingConfig,
     private readonly normMode: NormModeOption = 'auto',
   ) {
     this.paramIndex = new Map(params.map((p) => [p.name, p]));
     for (const p of params) grouping.groupIndexOf(p.name); // throws for a parameter outside the grouping
+  }
+
+  /**
+   * Clips with new thresholds from the next logical batch on (an adaptive threshold policy moves
+   * them after each release). The groups must be the same; only between logical batches.
+   */
+  useGrouping(next: Grouping): void {
+    if (this.micro || this.sums.size > 0 || this.microStats.length > 0) {
+      throw new Error('GroupClipper.useGrouping: a logical batch is in progress; change thresholds only after release');
+    }
+    const names = (g: Grouping) => JSON.stringify(g.groups.map((x) => [x.name, x.params]));
+    if (names(next) !== names(this.grouping)) throw new Error('GroupClipper.useGrouping: the new grouping has different groups; only thresholds may change');
+    this.grouping = next;
   }
 
   /** Starts a micro-batch (one forward/backward). */

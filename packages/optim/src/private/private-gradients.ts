@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
-import type { Grouping } from '@clipwise/grouping';
+import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
+import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
 import { ClipwiseOptimError } from '../errors';
 import { validateClipping, type ClippingConfig } from './clipping';
 import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
@@ -12,7 +13,11 @@ export interface PrivateGradientsOptions {
   readonly params: readonly ParamSpec[];
   /** Which parameters are clipped together, and each group's threshold C_m. */
   readonly grouping: Grouping;
-  /** Noise multiplier σ: the noise std is σ·S, S = sqrt(Σ_m C_m²). 0 turns noise off (not private). */
+  /**
+   * Noise multiplier σ of the gradient: the noise std is σ·S, S = sqrt(Σ_m C_m²). 0 turns noise off
+   * (not private). With adaptive thresholds the accountant must be given `effectiveNoiseMultiplier`,
+   * not this σ (the count release spends privacy too).
+   */
   readonly noiseMultiplier: number;
   /**
    * Expected logical batch size q·N. The noisy sum is divided by it, never by the realised size
@@ -27,6 +32,13 @@ export interface PrivateGradientsOptions {
   readonly seed: number;
   /** Restores a noise stream saved by `toJSON()`. */
   readonly noiseState?: NoiseSourceState;
+  /**
+   * How thresholds evolve: fixed (default) or adaptive per-group quantiles (abadi clipping only).
+   * `grouping`'s thresholds are the adaptive policy's step-0 values unless it sets `initialThreshold`.
+   */
+  readonly thresholdPolicy?: ThresholdPolicy;
+  /** Restores adaptive thresholds saved by `toJSON()`. */
+  readonly thresholdState?: AdaptiveThresholdsState;
   readonly backward?: BackwardOptions;
 }
 
@@ -60,6 +72,15 @@ export interface ReleasedGradients {
   readonly batchSize: number;
   /** Norm mode per parameter (mixed ghost clipping). */
   readonly modes: ModeReport;
+  /** With adaptive thresholds: the thresholds used, the released noisy unclipped fractions, the next thresholds. */
+  readonly thresholds?: ThresholdRelease;
+}
+
+/** Serialisable state of `PrivateGradients`, for checkpoints. */
+export interface PrivateGradientsState {
+  readonly noise: NoiseSourceState;
+  /** Present with adaptive thresholds. */
+  readonly thresholds?: AdaptiveThresholdsState;
 }
 
 /**
@@ -71,14 +92,22 @@ export interface ReleasedGradients {
  * Both calls are async: they read the loss and the per-sample norms with `data()`, never with a
  * synchronous read, which the webgpu backend cannot do in Node.
  *
+ * With an adaptive threshold policy, `release` also releases each group's noisy unclipped count and
+ * updates the thresholds for the next step (`AdaptiveThresholds`); the step's privacy is then that of
+ * `effectiveNoiseMultiplier`, the value to give the accountant.
+ *
  * @example
  * const pg = new PrivateGradients({ params, grouping, noiseMultiplier: 1.0, expectedBatchSize: 64, seed: 1 });
  * await pg.accumulate(() => model.perSampleLoss(batch)); // [B] per-sample losses
  * const { grads, groups } = await pg.release();
+ * accountant.step(pg.effectiveNoiseMultiplier, 64 / datasetSize);
  */
 export class PrivateGradients {
   private readonly clipper: GroupClipper;
   private readonly noise: NoiseSource;
+  /** The resolved threshold policy (defaults filled in). */
+  readonly thresholdPolicy: ResolvedThresholdPolicy;
+  private readonly adaptive: AdaptiveThresholds | null;
   private samples = 0;
 
   constructor(readonly options: PrivateGradientsOptions) {
@@ -93,8 +122,24 @@ export class PrivateGradients {
     for (const t of options.grouping.thresholds) {
       if (!(t > 0) || !Number.isFinite(t)) throw new ClipwiseOptimError(`every group threshold must be > 0, got ${t}`);
     }
-    validateClipping(options.clipping ?? { fn: 'abadi' });
-    this.clipper = new GroupClipper(params, options.grouping, options.clipping ?? { fn: 'abadi' }, options.normMode);
+    const clipping = validateClipping(options.clipping ?? { fn: 'abadi' });
+    try {
+      this.thresholdPolicy = resolveThresholdPolicy(options.thresholdPolicy, { groupCount: options.grouping.groups.length, expectedBatchSize });
+    } catch (e) {
+      throw new ClipwiseOptimError((e as Error).message);
+    }
+    if (this.thresholdPolicy.kind === 'adaptive' && clipping.fn !== 'abadi') {
+      throw new ClipwiseOptimError(
+        `adaptive thresholds need abadi clipping, got '${clipping.fn}': automatic clipping rescales every sample, so its ` +
+          'threshold only scales the learning rate and has no quantile to track. Use { fn: \'abadi\' } or fixed thresholds.',
+      );
+    }
+    if (this.thresholdPolicy.kind !== 'adaptive' && options.thresholdState) {
+      throw new ClipwiseOptimError('thresholdState was given but the threshold policy is fixed; pass the adaptive policy it was saved with.');
+    }
+    this.adaptive =
+      this.thresholdPolicy.kind === 'adaptive' ? new AdaptiveThresholds(this.thresholdPolicy, options.grouping, options.seed, options.thresholdState) : null;
+    this.clipper = new GroupClipper(params, this.grouping, options.clipping ?? { fn: 'abadi' }, options.normMode);
     this.noise = options.noiseState ? NoiseSource.fromJSON(options.noiseState) : new NoiseSource(options.seed);
   }
 
@@ -136,9 +181,26 @@ export class PrivateGradients {
     return { lossSum, batchSize };
   }
 
+  /** The grouping with the thresholds of the next step (they move with an adaptive policy). */
+  get grouping(): Grouping {
+    return this.adaptive?.grouping ?? this.options.grouping;
+  }
+
+  /**
+   * The noise multiplier of the whole step, for the accountant: σ with fixed thresholds; with adaptive
+   * ones the gradient and the count release together are one Gaussian mechanism,
+   * `σ_eff = (σ^-2 + (σ_b/Δ_b)^-2)^(-1/2)` with `Δ_b = sqrt(M)/2` (Andrew et al. 2021, Theorem 1).
+   */
+  get effectiveNoiseMultiplier(): number {
+    const sigma = this.options.noiseMultiplier;
+    if (this.thresholdPolicy.kind !== 'adaptive' || sigma === 0) return sigma;
+    return 1 / Math.sqrt(sigma ** -2 + this.thresholdPolicy.countNoiseMultiplier ** -2);
+  }
+
   /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
   async release(): Promise<ReleasedGradients> {
-    const { noiseMultiplier, expectedBatchSize, grouping, params } = this.options;
+    const { noiseMultiplier, expectedBatchSize, params } = this.options;
+    const grouping = this.grouping;
     const std = noiseMultiplier * grouping.sensitivity;
     const grads = new Map<string, tf.Tensor>();
     for (const p of params) {
@@ -155,29 +217,38 @@ export class PrivateGradients {
     this.clipper.sums.clear();
     const stats = this.clipper.takeStats();
     let groups: GroupStepStats[];
+    let clippedCounts: number[];
     try {
-      groups = await summarise(grouping, stats);
+      ({ groups, clippedCounts } = await summarise(grouping, stats));
     } finally {
       disposeStats(stats);
     }
     const batchSize = this.samples;
     this.samples = 0;
-    return { grads, groups, batchSize, modes: { ...this.clipper.modes } };
+    let thresholds: ThresholdRelease | undefined;
+    if (this.adaptive) {
+      // Samples of a micro-batch that never used a group have norm 0 there: unclipped.
+      thresholds = await this.adaptive.release(clippedCounts.map((c) => batchSize - c), batchSize);
+      this.clipper.useGrouping(this.adaptive.grouping);
+    }
+    return { grads, groups, batchSize, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}) };
   }
 
-  /** The noise stream's position, for checkpoints. */
-  toJSON(): { noise: NoiseSourceState } {
-    return { noise: this.noise.toJSON() };
+  /** The noise streams' positions and the adaptive thresholds, for checkpoints. */
+  toJSON(): PrivateGradientsState {
+    return { noise: this.noise.toJSON(), ...(this.adaptive ? { thresholds: this.adaptive.toJSON() } : {}) };
   }
 }
 
-async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]): Promise<GroupStepStats[]> {
+async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]): Promise<{ groups: GroupStepStats[]; clippedCounts: number[] }> {
   // one read per group and micro-batch, all in flight together
   const values = await Promise.all(micro.map((s) => Promise.all(s.map((g) => (g.norms ? g.norms.data() : new Float32Array(0))))));
-  return grouping.groups.map((g, m) => {
+  const clippedCounts: number[] = [];
+  const groups = grouping.groups.map((g, m) => {
     const all = values.flatMap((s) => Array.from(s[m]!));
     const sorted = all.sort((a, b) => a - b);
     const clipped = sorted.filter((n) => n > g.threshold).length;
+    clippedCounts.push(clipped);
     return {
       group: g.name,
       threshold: g.threshold,
@@ -187,4 +258,5 @@ async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]
       closedAfterRecords: micro.length ? micro[micro.length - 1]![m]!.closedAfterRecords : 0,
     };
   });
+  return { groups, clippedCounts };
 }
