@@ -26,7 +26,7 @@ export async function runNorms(o: NormsOptions): Promise<void> {
   }
   const model = await loadPretrained(o.model);
   try {
-    const result = perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
+    const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
       grouping: o.grouping,
       clipNorm: o.clipNorm,
     });

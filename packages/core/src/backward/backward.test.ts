@@ -9,12 +9,15 @@ import { disposeRecord } from '../record/layer-record';
 import { RecordingScope, withRecording } from '../record/recording';
 import { backward } from './backward';
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0]! / tf.norm(b).dataSync()[0]!);
+async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [num, den] = tf.tidy(() => [tf.norm(tf.sub(a, b)), tf.norm(b)]);
+  const r = (await num!.data())[0]! / (await den!.data())[0]!;
+  tf.dispose([num!, den!]);
+  return r;
 }
 
 describe('backward (memory-freeing pass)', () => {
-  it('equals tf.grads on a plain graph with fan-out and multi-output ops', () => {
+  it('equals tf.grads on a plain graph with fan-out and multi-output ops', async () => {
     const x = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
     const w = tf.randomNormal([4, 4], 0, 1, 'float32', 2);
     const f = (a: tf.Tensor, b: tf.Tensor) => {
@@ -24,12 +27,12 @@ describe('backward (memory-freeing pass)', () => {
     };
     const ours = backward(() => f(x, w), [x, w]);
     const ref = tf.grads(f)([x, w]);
-    expect(relErr(ours.grads[0]!, ref[0]!)).toBeLessThan(1e-6);
-    expect(relErr(ours.grads[1]!, ref[1]!)).toBeLessThan(1e-6);
+    expect(await relErr(ours.grads[0]!, ref[0]!)).toBeLessThan(1e-6);
+    expect(await relErr(ours.grads[1]!, ref[1]!)).toBeLessThan(1e-6);
     tf.dispose([x, w, ours.value, ...ours.grads, ...ref]);
   });
 
-  it("DP layers' input gradients equal TF.js autodiff of the same layers run as plain ops", () => {
+  it("DP layers' input gradients equal TF.js autodiff of the same layers run as plain ops", async () => {
     const conv = new Conv2d({ name: 'c', inChannels: 2, outChannels: 4, kernelSize: 2, stride: 2 });
     const cls = new ClassToken({ name: 'cls', dim: 4 });
     const pos = new PositionalEmbedding({ name: 'pos', maxPositions: 7, dim: 4 });
@@ -47,7 +50,7 @@ describe('backward (memory-freeing pass)', () => {
     const anchor = tf.scalar(0);
     const scope = new RecordingScope(anchor, { onRecord: (r) => records.push(r) });
     const ours = backward(() => withRecording(scope, () => f(x)), [x, anchor]);
-    expect(relErr(ours.grads[0]!, plain)).toBeLessThan(1e-5);
+    expect(await relErr(ours.grads[0]!, plain)).toBeLessThan(1e-5);
     expect(records.map((r) => r.layer)).toEqual(['fc', 'ln', 'pos', 'cls', 'c']);
     expect(scope.uses.get('fc.weight')).toBe(1);
     records.forEach(disposeRecord);
@@ -55,7 +58,7 @@ describe('backward (memory-freeing pass)', () => {
     [conv, cls, pos, ln, fc].forEach((l) => l.dispose());
   });
 
-  it('refuses a trainable variable used outside DP-aware layers, naming it', () => {
+  it('refuses a trainable variable used outside DP-aware layers, naming it', async () => {
     const raw = tf.variable(tf.ones([3]), true, 'raw_bias_for_test');
     const fc = new Linear({ name: 'fc2', inFeatures: 3, outFeatures: 3 });
     const anchor = tf.scalar(0);
@@ -75,7 +78,7 @@ describe('backward (memory-freeing pass)', () => {
     fc.dispose();
   });
 
-  it('frees intermediate gradients: lower peak bytes than TF.js engine.gradients on a deep stack', () => {
+  it('frees intermediate gradients: lower peak bytes than TF.js engine.gradients on a deep stack', async () => {
     const layers = Array.from({ length: 8 }, (_, i) => new Linear({ name: `deep${i}`, inFeatures: 64, outFeatures: 64 }));
     const x = tf.randomNormal([16, 8, 64]);
     const anchor = tf.scalar(0);

@@ -14,15 +14,18 @@ afterAll(() => {
   console.log('worst relative error vs brute force:', Object.fromEntries([...worst].map(([k, v]) => [k, v.toExponential(2)])));
 });
 
-function relErr(actual: tf.Tensor, expected: tf.Tensor): number {
-  return tf.tidy(() => tf.norm(tf.sub(actual, expected)).dataSync()[0]! / Math.max(tf.norm(expected).dataSync()[0]!, 1e-12));
+async function relErr(actual: tf.Tensor, expected: tf.Tensor): Promise<number> {
+  const [num, den] = tf.tidy(() => [tf.norm(tf.sub(actual, expected)), tf.norm(expected)]);
+  const r = (await num!.data())[0]! / Math.max((await den!.data())[0]!, 1e-12);
+  tf.dispose([num!, den!]);
+  return r;
 }
 
 /**
  * A per-sample loss with a non-trivial dy: ℓ_i = Σ y_i ⊙ r_i + ½‖y_i‖². The recorded run sums ℓ_i
  * over the batch; the brute force differentiates each ℓ_i alone.
  */
-function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, modes: NormModeOption[]) {
+async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, modes: NormModeOption[]) {
   const b = x.shape[0]!;
   const y0 = tf.tidy(() => apply(x));
   const r = tf.randomNormal(y0.shape, 0, 1, 'float32', 7);
@@ -46,7 +49,7 @@ function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Te
     const norms = kernel.perSampleSqNorms(record, mode);
     for (const [role, p] of Object.entries(layer.paramsByRole)) {
       const expected = sqNormsOf(brute.get(p.name)!);
-      const err = relErr(norms[role]!.sqNorms, expected);
+      const err = await relErr(norms[role]!.sqNorms, expected);
       errors[`${role}/${norms[role]!.mode}`] = err;
       expect(err, `${layer.name} ${role} ${mode}`).toBeLessThan(TOL);
       expected.dispose();
@@ -61,10 +64,10 @@ function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Te
     const g = brute.get(p.name)!;
     const expected = tf.tidy(() => tf.sum(tf.mul(g, c.reshape([b, ...new Array(g.rank - 1).fill(1)])), 0));
     expect(sums[role]!.shape).toEqual(p.shape);
-    const err = relErr(sums[role]!, expected);
+    const err = await relErr(sums[role]!, expected);
     errors[`${role}/sum`] = err;
     expect(err, `${layer.name} ${role} clipped sum`).toBeLessThan(TOL);
-    expect(relErr(psg[role]!, g), `${layer.name} ${role} per-sample grads`).toBeLessThan(TOL);
+    expect(await relErr(psg[role]!, g), `${layer.name} ${role} per-sample grads`).toBeLessThan(TOL);
     expected.dispose();
   }
   for (const [k, v] of Object.entries(errors)) worst.set(`${record.kind}/${k}`, Math.max(worst.get(`${record.kind}/${k}`) ?? 0, v));
@@ -81,17 +84,17 @@ describe('linear kernel', () => {
     ['rank 4 input', [2, 3, 2, 4], 5, 'in_out'],
   ];
   for (const [label, shape, out, layout] of cases) {
-    it(`matches brute force per-sample norms and clipped sums: ${label}`, () => {
+    it(`matches brute force per-sample norms and clipped sums: ${label}`, async () => {
       const d = shape[shape.length - 1]!;
       const layer = new Linear({ name: `fc_${label}`, inFeatures: d, outFeatures: out, layout, biasInit: (s) => tf.randomNormal(s) });
       const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
-      checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate', 'auto']);
+      await checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate', 'auto']);
       x.dispose();
       layer.dispose();
     });
   }
 
-  it('the mixed rule picks ghost when 2T² ≤ d·p and reports its choice and costs', () => {
+  it('the mixed rule picks ghost when 2T² ≤ d·p and reports its choice and costs', async () => {
     const k = getNormKernel('linear');
     const small = k.cost({ kind: 'linear', batch: 8, seq: 4, inFeatures: 16, outFeatures: 16, attrs: {} });
     expect(small['weight']!.chosen).toBe('ghost');
@@ -104,43 +107,43 @@ describe('linear kernel', () => {
 });
 
 describe('embedding kernel', () => {
-  it('matches brute force with repeated ids (ghost and instantiate)', () => {
+  it('matches brute force with repeated ids (ghost and instantiate)', async () => {
     const layer = new Embedding({ name: 'wte_test', numEmbeddings: 11, dim: 6 });
     const ids = tf.tensor2d([[1, 3, 1, 5, 1], [2, 2, 2, 2, 2], [0, 10, 4, 3, 9]], [3, 5], 'int32');
-    checkLayer(layer, (x) => layer.apply(x), ids, ['ghost', 'instantiate']);
+    await checkLayer(layer, (x) => layer.apply(x), ids, ['ghost', 'instantiate']);
     ids.dispose();
     layer.dispose();
   });
 });
 
 describe('layernorm kernel', () => {
-  it('matches brute force for γ and β', () => {
+  it('matches brute force for γ and β', async () => {
     const layer = new LayerNorm({ name: 'ln_test', dim: 7 });
     // non-trivial γ, β so dy and x̂ differ from the plain case
     layer.gamma.variable.assign(tf.randomNormal([7], 1, 0.3));
     layer.beta.variable.assign(tf.randomNormal([7]));
     const x = tf.randomNormal([3, 4, 7], 0, 2, 'float32', 5);
-    checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
+    await checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
     x.dispose();
     layer.dispose();
   });
 });
 
 describe('positional kernel', () => {
-  it('learned positions with T < maxPositions', () => {
+  it('learned positions with T < maxPositions', async () => {
     const layer = new PositionalEmbedding({ name: 'wpe_test', maxPositions: 9, dim: 4 });
     const x = tf.randomNormal([3, 5, 4]);
-    checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
+    await checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
     x.dispose();
     layer.dispose();
   });
-  it('ViT-shaped positions [1, N, d] and a class token', () => {
+  it('ViT-shaped positions [1, N, d] and a class token', async () => {
     const pos = new PositionalEmbedding({ name: 'pos_test', maxPositions: 5, dim: 4, paramShape: [1, 5, 4] });
     const x = tf.randomNormal([2, 5, 4]);
-    checkLayer(pos, (xb) => pos.apply(xb), x, ['instantiate']);
+    await checkLayer(pos, (xb) => pos.apply(xb), x, ['instantiate']);
     const cls = new ClassToken({ name: 'cls_test', dim: 4 });
     const x2 = tf.randomNormal([3, 4, 4]);
-    checkLayer(cls, (xb) => cls.apply(xb), x2, ['instantiate']);
+    await checkLayer(cls, (xb) => cls.apply(xb), x2, ['instantiate']);
     tf.dispose([x, x2]);
     pos.dispose();
     cls.dispose();
@@ -148,17 +151,17 @@ describe('positional kernel', () => {
 });
 
 describe('conv2d kernel', () => {
-  it('patch embedding (stride = kernel), pixels as data', () => {
+  it('patch embedding (stride = kernel), pixels as data', async () => {
     const layer = new Conv2d({ name: 'patch_test', inChannels: 3, outChannels: 5, kernelSize: 2, stride: 2, inputGrad: false });
     const x = tf.randomNormal([2, 3, 4, 6]);
-    checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
+    await checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
     x.dispose();
     layer.dispose();
   });
-  it("overlapping 3×3 'same' convolution with input gradient", () => {
+  it("overlapping 3×3 'same' convolution with input gradient", async () => {
     const layer = new Conv2d({ name: 'conv_test', inChannels: 2, outChannels: 3, kernelSize: 3, padding: 'same' });
     const x = tf.randomNormal([3, 2, 5, 4]);
-    checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
+    await checkLayer(layer, (xb) => layer.apply(xb), x, ['ghost', 'instantiate']);
     x.dispose();
     layer.dispose();
   });

@@ -28,7 +28,7 @@ export function quantile(values: readonly number[], q: number): number {
  * samples it would clip. For `clipwise norms` and logs.
  *
  * @example
- * console.log(formatNormTable(perSampleNorms(model, batch, { grouping: 'layer-wise' })));
+ * console.log(formatNormTable(await perSampleNorms(model, batch, { grouping: 'layer-wise' })));
  * // per-sample gradient norms, B = 8, mean loss 5.5412
  * // group                      min     p25  median     p75     max    C_m  clipped
  * // transformer.wte         0.3121  0.4410  0.5012  0.5533  0.7010  0.125   100%

@@ -36,38 +36,45 @@ export interface PerSampleNormsResult {
  * @param input `{ input_ids }` for GPT-2, `{ pixel_values, labels }` for ViT (validated: a bad entry is a `ClipwiseModelError` naming it)
  * @example
  * const model = new Gpt2Model(GPT2_PRESETS['gpt2-tiny']);
- * const norms = perSampleNorms(model, { input_ids: [[1, 2, 3, 4], [5, 6, 7, 8]] }, { grouping: 'layer-wise', clipNorm: 1 });
+ * const norms = await perSampleNorms(model, { input_ids: [[1, 2, 3, 4], [5, 6, 7, 8]] }, { grouping: 'layer-wise', clipNorm: 1 });
  * console.log(formatNormTable(norms));
  */
-export function perSampleNorms(model: PretrainedModel, input: NormInput, options: PerSampleNormsOptions = {}): PerSampleNormsResult {
+export async function perSampleNorms(model: PretrainedModel, input: NormInput, options: PerSampleNormsOptions = {}): Promise<PerSampleNormsResult> {
   // Resolve the grouping first: a bad spec fails before any tensor work.
   const grouping = options.grouping === undefined ? undefined : resolveGrouping(options.grouping, model.params, { clipNorm: options.clipNorm ?? 1 });
   const batch = prepareBatch(model, input);
-  const sqNorms = new Map(model.params.map((p) => [p.name, new Float64Array(batch.size)]));
-  const folder = new NormFolder(sqNorms, batch.size);
-  let losses: number[] = [];
+  // squared norms accumulate on the device; one asynchronous read at the end (webgpu cannot read synchronously)
+  const sqNorms = new Map<string, tf.Tensor1D>();
+  const folder = new NormFolder(sqNorms);
+  let losses: tf.Tensor | undefined;
+  let read: { losses: Float32Array; sq: Map<string, Float32Array> };
   try {
     const { loss } = recordedBackward(
       () => {
         const perSample = batch.perSampleLoss();
-        losses = Array.from(perSample.dataSync());
+        losses = tf.keep(perSample);
         return tf.sum(perSample) as tf.Scalar;
       },
       { onRecord: (record, scope) => folder.fold(record, scope) },
     );
     loss.dispose();
+    const names = model.params.map((p) => p.name);
+    const values = await Promise.all(names.map((n) => (sqNorms.get(n) ? sqNorms.get(n)!.data() : Promise.resolve(new Float32Array(batch.size)))));
+    read = { losses: (await losses!.data()) as Float32Array, sq: new Map(names.map((n, i) => [n, values[i] as Float32Array])) };
   } finally {
     folder.disposeHeld();
     batch.dispose();
+    losses?.dispose();
+    tf.dispose([...sqNorms.values()]);
   }
   const perParam: Record<string, number[]> = {};
-  for (const [name, sq] of sqNorms) perParam[name] = Array.from(sq, Math.sqrt);
-  const result: PerSampleNormsResult = { loss_per_sample: losses, per_sample_param_norms: perParam };
+  for (const [name, sq] of read.sq) perParam[name] = Array.from(sq, (v) => Math.sqrt(Math.max(v, 0)));
+  const result: PerSampleNormsResult = { loss_per_sample: Array.from(read.losses), per_sample_param_norms: perParam };
   if (!grouping) return result;
   const perGroup: Record<string, number[]> = {};
   const thresholds: Record<string, number> = {};
   for (const group of grouping.groups) {
-    perGroup[group.name] = Array.from({ length: batch.size }, (_, i) => Math.sqrt(group.params.reduce((s, name) => s + sqNorms.get(name)![i]!, 0)));
+    perGroup[group.name] = Array.from({ length: batch.size }, (_, i) => Math.sqrt(Math.max(0, group.params.reduce((s, name) => s + read.sq.get(name)![i]!, 0))));
     thresholds[group.name] = group.threshold;
   }
   return { ...result, per_sample_group_norms: perGroup, group_thresholds: thresholds };
@@ -83,10 +90,7 @@ class NormFolder {
   /** How many pending lists hold each record. */
   private readonly holds = new Map<LayerRecord, number>();
 
-  constructor(
-    private readonly sqNorms: Map<string, Float64Array>,
-    private readonly batch: number,
-  ) {}
+  constructor(private readonly sqNorms: Map<string, tf.Tensor1D>) {}
 
   fold(record: LayerRecord, scope: RecordingScope): void {
     const own = getNormKernel(record.kind).perSampleSqNorms(record);
@@ -123,10 +127,14 @@ class NormFolder {
   }
 
   private add(name: string, values: tf.Tensor1D, scale: number): void {
-    let acc = this.sqNorms.get(name);
-    if (!acc) this.sqNorms.set(name, (acc = new Float64Array(this.batch)));
-    const v = values.dataSync();
-    for (let i = 0; i < acc.length; i++) acc[i]! += scale * v[i]!;
+    const acc = this.sqNorms.get(name);
+    const next = tf.tidy(() => {
+      const v = scale === 1 ? values : tf.mul(values, scale);
+      return (acc ? tf.add(acc, v) : v.clone()) as tf.Tensor1D;
+    });
+    acc?.dispose();
+    // folds run inside the backward pass's scopes: keep the accumulator past them
+    this.sqNorms.set(name, tf.keep(next));
   }
 
   private release(record: LayerRecord): void {

@@ -7,7 +7,7 @@ import { Gpt2Model } from './gpt2-model.js';
 const config = { vocab_size: 17, n_positions: 8, n_embd: 8, n_layer: 2, n_head: 2 };
 
 describe('GPT-2 on DP-aware layers', () => {
-  it('has the Hugging Face parameter names and shapes (tied head once)', () => {
+  it('has the Hugging Face parameter names and shapes (tied head once)', async () => {
     const m = new Gpt2Model(config, { seed: 1 });
     const names = m.params.map((p) => `${p.name}:${p.shape.join('x')}`);
     expect(names.slice(0, 4)).toEqual(['transformer.wte.weight:17x8', 'transformer.wpe.weight:8x8', 'transformer.h.0.ln_1.weight:8', 'transformer.h.0.ln_1.bias:8']);
@@ -18,7 +18,7 @@ describe('GPT-2 on DP-aware layers', () => {
     m.dispose();
   });
 
-  it('ghost per-sample norms of every parameter equal brute force (attention, tied head)', () => {
+  it('ghost per-sample norms of every parameter equal brute force (attention, tied head)', async () => {
     const m = new Gpt2Model(config, { seed: 2 });
     const ids = tf.tensor2d([[1, 5, 3, 3, 9, 2], [16, 0, 4, 4, 4, 7], [2, 2, 11, 8, 1, 0]], [3, 6], 'int32');
     const records: LayerRecord[] = [];
@@ -29,7 +29,9 @@ describe('GPT-2 on DP-aware layers', () => {
     for (const p of m.params) {
       const ours = sq.get(p.name)!;
       const want = sqNormsOf(brute.get(p.name)!);
-      const err = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), want)).dataSync()[0]!);
+      const e = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), want)));
+      const err = (await e.data())[0]!;
+      e.dispose();
       worst = Math.max(worst, err);
       expect(err, p.name).toBeLessThan(1e-4);
       tf.dispose([ours, want]);

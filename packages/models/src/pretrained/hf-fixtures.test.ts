@@ -55,8 +55,8 @@ describe.skipIf(!present('tiny-gpt2'))('tiny GPT-2 saved by transformers', () =>
     expect(model).toBeInstanceOf(Gpt2Model);
     const ids = tf.tensor2d(ref.input_ids!, undefined, 'int32');
     const logits = (model as Gpt2Model).logits(ids);
-    expect(relErr(logits.dataSync(), ref.logits.flat(2) as number[])).toBeLessThan(1e-4);
-    const result = perSampleNorms(model, { input_ids: ref.input_ids! });
+    expect(relErr(await logits.data(), ref.logits.flat(2) as number[])).toBeLessThan(1e-4);
+    const result = await perSampleNorms(model, { input_ids: ref.input_ids! });
     expect(relErr(result.loss_per_sample, ref.loss_per_sample)).toBeLessThan(1e-4);
     expectNormsClose(result.per_sample_param_norms, ref.per_sample_param_norms, 1e-3);
     tf.dispose([ids, logits]);
@@ -71,8 +71,8 @@ describe.skipIf(!present('tiny-vit'))('tiny ViT saved by transformers', () => {
     expect(model).toBeInstanceOf(VitModel);
     const pixels = tf.tensor4d(ref.pixel_values!);
     const logits = (model as VitModel).logits(pixels);
-    expect(relErr(logits.dataSync(), ref.logits.flat() as number[])).toBeLessThan(1e-4);
-    const result = perSampleNorms(model, { pixel_values: ref.pixel_values!, labels: ref.labels! });
+    expect(relErr(await logits.data(), ref.logits.flat() as number[])).toBeLessThan(1e-4);
+    const result = await perSampleNorms(model, { pixel_values: ref.pixel_values!, labels: ref.labels! });
     expect(relErr(result.loss_per_sample, ref.loss_per_sample)).toBeLessThan(1e-4);
     expectNormsClose(result.per_sample_param_norms, ref.per_sample_param_norms, 1e-3);
     tf.dispose([pixels, logits]);

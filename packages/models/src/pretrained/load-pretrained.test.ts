@@ -57,7 +57,7 @@ describe('savePretrained / loadPretrained', () => {
     expect(await valuesOf(loaded)).toEqual(await valuesOf(m));
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     const [a, b] = [m.logits(ids), (loaded as Gpt2Model).logits(ids)];
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
     tf.dispose([ids, a, b]);
     m.dispose();
     loaded.dispose();

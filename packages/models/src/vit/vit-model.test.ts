@@ -18,7 +18,7 @@ const config = {
 };
 
 describe('ViT on DP-aware layers', () => {
-  it('has the Hugging Face parameter names and shapes', () => {
+  it('has the Hugging Face parameter names and shapes', async () => {
     const m = new VitModel(config, { seed: 1 });
     const names = m.params.map((p) => `${p.name}:${p.shape.join('x')}`);
     expect(names.slice(0, 4)).toEqual([
@@ -38,7 +38,7 @@ describe('ViT on DP-aware layers', () => {
     m.dispose();
   });
 
-  it('gives logits [B, num_labels] and refuses pixels of the wrong shape', () => {
+  it('gives logits [B, num_labels] and refuses pixels of the wrong shape', async () => {
     const m = new VitModel(config, { seed: 1 });
     const x = tf.randomNormal([2, 3, 8, 8]) as tf.Tensor4D;
     const logits = m.logits(x);
@@ -49,7 +49,7 @@ describe('ViT on DP-aware layers', () => {
     m.dispose();
   });
 
-  it('validates configs and resolves num_labels from id2label', () => {
+  it('validates configs and resolves num_labels from id2label', async () => {
     const { num_labels: _n, ...noLabels } = config;
     expect(validateVitConfig({ ...noLabels, id2label: { 0: 'a', 1: 'b', 2: 'c' } }).num_labels).toBe(3);
     expect(() => validateVitConfig(noLabels)).toThrow(/num_labels/);
@@ -58,7 +58,7 @@ describe('ViT on DP-aware layers', () => {
     expect(VIT_PRESETS['vit-tiny']!.hidden_size).toBe(64);
   });
 
-  it('ghost per-sample norms of every parameter equal brute force (conv patches, class token, positions)', () => {
+  it('ghost per-sample norms of every parameter equal brute force (conv patches, class token, positions)', async () => {
     const m = new VitModel(config, { seed: 2 });
     const x = tf.randomNormal([3, 3, 8, 8], 0, 1, 'float32', 7) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 4, 2], 'int32');
@@ -77,7 +77,9 @@ describe('ViT on DP-aware layers', () => {
       const want = sqNormsOf(brute.get(p.name)!);
       // The key bias's true gradient is exactly zero (softmax ignores a shift shared by all keys): both
       // sides are rounding noise (~1e-23), so squared norms below 1e-12 are compared absolutely.
-      const err = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), tf.maximum(want, 1e-12))).dataSync()[0]!);
+      const e = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), tf.maximum(want, 1e-12))));
+      const err = (await e.data())[0]!;
+      e.dispose();
       expect(err, p.name).toBeLessThan(1e-4);
       tf.dispose([ours, want]);
     }

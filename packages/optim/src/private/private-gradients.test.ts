@@ -10,13 +10,13 @@ const B = 5;
 const T = 6;
 
 /** The private sum by brute force: per-sample gradients one at a time, clipped group by group, in float64. */
-function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: ClippingConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, expected: number) {
+async function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: ClippingConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, expected: number) {
   const per = bruteForcePerSampleGrads(
     (i) => tf.tidy(() => tf.sum(model.perSampleLoss(ids.slice([i], [1]) as tf.Tensor2D, targets.slice([i], [1]) as tf.Tensor2D)) as tf.Scalar),
     model.params,
     B,
   );
-  const sq = new Map([...per].map(([n, g]) => [n, Array.from(sqNormsOf(g).dataSync())]));
+  const sq = new Map(await Promise.all([...per].map(async ([n, g]) => [n, Array.from(await sqNormsOf(g).data())] as const)));
   const factors = grouping.groups.map((g) => {
     return Array.from({ length: B }, (_, i) => {
       const n = Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0));
@@ -26,7 +26,7 @@ function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: Clipp
   const out = new Map<string, Float64Array>();
   for (const p of model.params) {
     const c = factors[grouping.groupIndexOf(p.name)]!;
-    const g = per.get(p.name)!.dataSync();
+    const g = await per.get(p.name)!.data();
     const size = p.size;
     const acc = new Float64Array(size);
     for (let i = 0; i < B; i++) for (let j = 0; j < size; j++) acc[j] += c[i]! * g[i * size + j]!;
@@ -56,14 +56,14 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
         const { ids, targets } = tokenBatch(B, T, 11, 42);
         // thresholds near the median norm so some samples clip and others do not
         const probe = resolveGrouping(spec, model.params, { clipNorm: 1 });
-        const ref0 = bruteForcePrivateSum(model, probe, clipping, ids, targets, 1);
+        const ref0 = await bruteForcePrivateSum(model, probe, clipping, ids, targets, 1);
         const medians = ref0.groupNorms.map((ns) => {
           const s = [...ns].sort((a, b) => a - b);
           return (s[1]! + s[2]!) / 2; // between two samples' norms: 2 of 5 unclipped, 3 clipped
         });
         const grouping = probe.withThresholds(medians);
         const expectedBatch = 4.2;
-        const ref = bruteForcePrivateSum(model, grouping, clipping, ids, targets, expectedBatch);
+        const ref = await bruteForcePrivateSum(model, grouping, clipping, ids, targets, expectedBatch);
 
         const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: expectedBatch, clipping, seed: 1 });
         const { lossSum, batchSize } = await pg.accumulate(() => model.perSampleLoss(ids, targets));
@@ -71,7 +71,7 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
         expect(Number.isFinite(lossSum)).toBe(true);
         const { grads, groups } = (await pg.release());
         for (const p of model.params) {
-          expect(maxRelErr(grads.get(p.name)!.dataSync() as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
+          expect(maxRelErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
         }
         // reported clip fractions match the brute-force norms
         groups.forEach((g, m) => {
@@ -94,7 +94,7 @@ describe('noise', () => {
     const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: sigma, expectedBatchSize: expected, seed: 7 });
     // an empty Poisson batch: the release is pure noise
     const { grads } = (await pg.release());
-    const all = Float64Array.from([...grads.values()].flatMap((g) => Array.from(g.dataSync())));
+    const all = Float64Array.from((await Promise.all([...grads.values()].map((g) => g.data()))).flatMap((v) => Array.from(v)));
     const n = all.length;
     const mean = all.reduce((a, b) => a + b, 0) / n;
     const std = Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
@@ -118,9 +118,10 @@ describe('noise', () => {
     const resumed = (await make(saved).release());
     const again = (await make().release());
     const name = model.params[0]!.name;
-    expect(Array.from(again.grads.get(name)!.dataSync())).toEqual(Array.from(first.grads.get(name)!.dataSync()));
-    expect(Array.from(resumed.grads.get(name)!.dataSync())).toEqual(Array.from(second.grads.get(name)!.dataSync()));
-    expect(Array.from(second.grads.get(name)!.dataSync())).not.toEqual(Array.from(first.grads.get(name)!.dataSync()));
+    const read = async (r: typeof first) => Array.from(await r.grads.get(name)!.data());
+    expect(await read(again)).toEqual(await read(first));
+    expect(await read(resumed)).toEqual(await read(second));
+    expect(await read(second)).not.toEqual(await read(first));
     for (const r of [first, second, resumed, again]) tf.dispose([...r.grads.values()]);
     model.dispose();
   });
@@ -141,7 +142,9 @@ describe('micro-batches', () => {
     const p = (await parts.release());
     expect(p.batchSize).toBe(6);
     for (const param of model.params) {
-      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(w.grads.get(param.name)!, p.grads.get(param.name)!))).dataSync()[0]!);
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(w.grads.get(param.name)!, p.grads.get(param.name)!))));
+      const diff = (await d.data())[0]!;
+      d.dispose();
       expect(diff).toBeLessThan(1e-6);
     }
     tf.dispose([ids, targets, ...w.grads.values(), ...p.grads.values()]);

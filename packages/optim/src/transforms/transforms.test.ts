@@ -39,7 +39,7 @@ const gradSeq = [
   [-0.7, 0.05, 0.3, 0.6],
 ];
 
-function run(make: () => ReturnType<typeof adam>): { values: number[]; tensorsBefore: number; tensorsAfter: number } {
+async function run(make: () => ReturnType<typeof adam>): Promise<{ values: number[]; tensorsBefore: number; tensorsAfter: number }> {
   const p = createParam({ name: 'w', layer: 'l', kind: 'linear', role: 'weight', shape: [4], init: () => tf.tensor1d(theta0), order: 0 });
   const opt = new Optimizer(make(), [p]);
   const tensorsBefore = tf.memory().numTensors;
@@ -49,26 +49,26 @@ function run(make: () => ReturnType<typeof adam>): { values: number[]; tensorsBe
     gt.dispose();
   }
   const tensorsAfter = tf.memory().numTensors;
-  const values = Array.from(p.variable.dataSync());
+  const values = Array.from(await p.variable.data());
   opt.dispose();
   p.variable.dispose();
   return { values, tensorsBefore, tensorsAfter };
 }
 
 describe('base optimizers against float64 references', () => {
-  it('Adam', () => {
-    const r = run(() => adam({ learningRate: 0.1, b1: 0.9, b2: 0.99, eps: 1e-6 }));
+  it('Adam', async () => {
+    const r = await run(() => adam({ learningRate: 0.1, b1: 0.9, b2: 0.99, eps: 1e-6 }));
     const want = refAdam(theta0, gradSeq, 0.1, 0.9, 0.99, 1e-6);
     r.values.forEach((v, j) => expect(v).toBeCloseTo(want[j]!, 5));
     expect(r.tensorsAfter).toBe(r.tensorsBefore);
   });
-  it('AdamW (decoupled decay, scaled by the learning rate as in optax/PyTorch)', () => {
-    const r = run(() => adamw({ learningRate: 0.05, weightDecay: 0.1 }));
+  it('AdamW (decoupled decay, scaled by the learning rate as in optax/PyTorch)', async () => {
+    const r = await run(() => adamw({ learningRate: 0.05, weightDecay: 0.1 }));
     const want = refAdam(theta0, gradSeq, 0.05, 0.9, 0.999, 1e-8, 0.1);
     r.values.forEach((v, j) => expect(v).toBeCloseTo(want[j]!, 5));
   });
-  it('SGD with momentum', () => {
-    const r = run(() => sgd({ learningRate: 0.2, momentum: 0.9 }));
+  it('SGD with momentum', async () => {
+    const r = await run(() => sgd({ learningRate: 0.2, momentum: 0.9 }));
     const want = refMomentum(theta0, gradSeq, 0.2, 0.9);
     r.values.forEach((v, j) => expect(v).toBeCloseTo(want[j]!, 5));
     expect(r.tensorsAfter).toBe(r.tensorsBefore);
@@ -81,12 +81,12 @@ describe('base optimizers against float64 references', () => {
     const saved = JSON.parse(JSON.stringify(await a.stateToJSON()));
     const b = new Optimizer(adam({ learningRate: 0.1 }), [p]);
     b.loadState(saved);
-    const before = Array.from(p.variable.dataSync());
+    const before = Array.from(await p.variable.data());
     a.step(new Map([['w', g]]));
-    const viaA = Array.from(p.variable.dataSync());
+    const viaA = Array.from(await p.variable.data());
     p.variable.assign(tf.tensor1d(before));
     b.step(new Map([['w', g]]));
-    expect(Array.from(p.variable.dataSync())).toEqual(viaA);
+    expect(Array.from(await p.variable.data())).toEqual(viaA);
     expect(() => b.loadState({})).toThrowError(/expected an array/);
     a.dispose();
     b.dispose();
@@ -96,7 +96,7 @@ describe('base optimizers against float64 references', () => {
 });
 
 describe('schedules', () => {
-  it('linear, cosine and warmup-cosine match their formulas', () => {
+  it('linear, cosine and warmup-cosine match their formulas', async () => {
     expect(linearSchedule(1, 0, 10)(5)).toBeCloseTo(0.5, 12);
     expect(linearSchedule(1, 0, 10)(20)).toBe(0);
     expect(cosineDecaySchedule(2, 100)(50)).toBeCloseTo(1, 12);
@@ -107,7 +107,7 @@ describe('schedules', () => {
     expect(s(4)).toBeCloseTo(1, 12);
     expect(s(9)).toBeCloseTo(0.5, 12);
   });
-  it('rejects bad values, naming them', () => {
+  it('rejects bad values, naming them', async () => {
     expect(() => linearSchedule(-1, 0, 5)).toThrowError(/-1/);
     expect(() => adam({ learningRate: 0.1, b1: 1 })).toThrowError(/b1/);
     expect(() => sgd({ learningRate: 0.1, momentum: 1.5 })).toThrowError(/momentum/);
