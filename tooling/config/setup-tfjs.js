@@ -7,7 +7,7 @@ const backend = process.env.CLIPWISE_BACKEND ?? 'cpu';
 if (backend === 'webgpu') {
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create((process.env.CLIPWISE_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean)) }, configurable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
 } else if (backend === 'wasm') {
   await import('@tensorflow/tfjs-backend-wasm');

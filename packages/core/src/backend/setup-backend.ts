@@ -18,6 +18,16 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ spec);
 }
 
+/**
+ * Dawn start-up flags from CLIPWISE_DAWN_FLAGS, space-separated, e.g.
+ * `enable-dawn-features=allow_unsafe_apis` (timestamp queries for kernel timing) or
+ * `enable-dawn-features=disable_robustness` (no bounds checks added to shaders).
+ */
+export function dawnFlags(): string[] {
+  const env = typeof process !== 'undefined' ? process.env.CLIPWISE_DAWN_FLAGS : undefined;
+  return (env ?? '').split(/\s+/).filter(Boolean);
+}
+
 async function startWebgpu(): Promise<string> {
   let webgpu: { create: (o: string[]) => unknown; globals: object };
   try {
@@ -26,7 +36,7 @@ async function startWebgpu(): Promise<string> {
     throw new ClipwiseConfigError(`backend 'webgpu' needs the optional package 'webgpu' (Dawn): npm install webgpu @tensorflow/tfjs-backend-webgpu (${(e as Error).message})`);
   }
   Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([]) as { requestAdapter(): Promise<unknown> };
+  const gpu = webgpu.create(dawnFlags()) as { requestAdapter(): Promise<unknown> };
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
