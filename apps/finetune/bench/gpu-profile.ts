@@ -1,0 +1,86 @@
+// Where a training step's time goes, kernel by kernel: wall time of non-private and private steps,
+// and a tf.profile of one step aggregated by kernel name (count, total kernel ms where the adapter
+// has timestamp queries). Run on the GPU machine (see shared/gpu/README.md):
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/gpu-profile.ts -- --backend webgpu --model gpt2 --batch 16 --seq 128
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { setupBackend, type BackendName } from '@clipwise/core';
+import { resolveGrouping } from '@clipwise/grouping';
+import { GPT2_PRESETS, Gpt2Model } from '@clipwise/models';
+import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
+
+const { values } = parseArgs({
+  options: { backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
+  allowPositionals: true,
+});
+const choice = await setupBackend((values.backend ?? 'auto') as BackendName);
+const preset = values.model ?? 'gpt2-tiny';
+const B = Number(values.batch ?? 8);
+const T = Number(values.seq ?? 64);
+const reps = Number(values.reps ?? 3);
+const top = Number(values.top ?? 25);
+const model = new Gpt2Model({ ...GPT2_PRESETS[preset]!, n_positions: Math.max(T, 64) }, { seed: 1 });
+const ids = tf.randomUniform([B, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D;
+console.log(`${preset}, B=${B}, T=${T}, backend ${choice.backend} (${choice.reason})`);
+
+type Source = { accumulate(f: () => tf.Tensor): Promise<unknown>; release(): Promise<{ grads: Map<string, tf.Tensor> }> };
+const sync = async (grads: Map<string, tf.Tensor>) => {
+  // one element of the last gradient: waits for all queued GPU work without a big read
+  const last = [...grads.values()].at(-1)!;
+  const one = tf.slice(tf.reshape(last, [-1]), [0], [1]);
+  await one.data();
+  one.dispose();
+};
+const step = async (src: Source) => {
+  await src.accumulate(() => model.perSampleLoss(ids));
+  const { grads } = await src.release();
+  await sync(grads);
+  tf.dispose([...grads.values()]);
+};
+const configs: Array<[string, () => Source]> = [
+  ['non-private', () => new NonPrivateGradients(model.params)],
+  ...(values.groupings ?? 'all-layer,layer-wise').split(',').map(
+    (g) => [`private ${g}`, () => new PrivateGradients({ params: model.params, grouping: resolveGrouping(g, model.params, { clipNorm: 1 }), noiseMultiplier: 1, expectedBatchSize: B, seed: 1 })] as [string, () => Source],
+  ),
+];
+const wall: Array<[string, number]> = [];
+for (const [name, make] of configs) {
+  const src = make();
+  await step(src);
+  await step(src);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await step(src);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  wall.push([name, times[Math.floor(times.length / 2)]!]);
+  console.log(`${name}: median ${times[Math.floor(times.length / 2)]!.toFixed(1)} ms over ${reps} (${times.map((t) => t.toFixed(0)).join(', ')})`);
+}
+console.log('| configuration | step ms | / non-private |\n| --- | ---: | ---: |');
+for (const [n, ms] of wall) console.log(`| ${n} | ${ms.toFixed(1)} | ${(ms / wall[0]![1]).toFixed(2)} |`);
+
+for (const [name, make] of configs.slice(0, 2)) {
+  const src = make();
+  await step(src);
+  const info = await tf.profile(() => step(src) as unknown as tf.TensorContainer);
+  const agg = new Map<string, { n: number; ms: number }>();
+  let timed = 0;
+  for (const k of info.kernels) {
+    const ms = await (k.kernelTimeMs as unknown as Promise<number | { error: string }>);
+    const v = typeof ms === 'number' ? ms : 0;
+    if (typeof ms === 'number') timed++;
+    const key = k.name === 'BatchMatMul' || k.name === '_FusedMatMul' ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+    const a = agg.get(key) ?? { n: 0, ms: 0 };
+    a.n++;
+    a.ms += v;
+    agg.set(key, a);
+  }
+  const total = [...agg.values()].reduce((s, a) => s + a.ms, 0);
+  console.log(`\n${name}: ${info.kernels.length} kernel launches, ${timed} timed, kernel time ${total.toFixed(1)} ms; top ${top}:`);
+  console.log('| kernel | launches | ms | share |\n| --- | ---: | ---: | ---: |');
+  for (const [k, a] of [...agg].sort((x, y) => y[1].ms - x[1].ms || y[1].n - x[1].n).slice(0, top)) {
+    console.log(`| ${k} | ${a.n} | ${a.ms.toFixed(2)} | ${total ? ((100 * a.ms) / total).toFixed(1) : '-'}% |`);
+  }
+}
