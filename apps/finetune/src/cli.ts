@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@clipwise/core';
+import { runAuditCommand } from './commands/audit';
 import { DEMO_DEFAULTS, runDemo } from './commands/demo';
 import { runNorms } from './commands/norms';
 import { runTrainCommand } from './commands/train';
@@ -14,6 +15,9 @@ Usage:
       Privately train a tiny GPT-2 on the shipped E2E sample; prints loss, clip fractions and ε.
   clipwise norms --model DIR --input FILE [--grouping G] [--clip-norm C] [--json]
       Per-sample gradient norms of a Hugging Face checkpoint (config.json + model.safetensors).
+  clipwise audit [--epsilon E | --noise-multiplier S] [--delta D] [--canaries K] [--steps N] [--batch-size B] [--clip-norm C] [--grouping G] [--seed S] [--confidence P] [--json]
+      Empirical privacy audit in one training run: K canaries, each trained on with probability 1/2, are guessed
+      from the trained weights; prints the audited lower bound on ε next to the accountant's ε (exit 1 if above it).
 
   clipwise train --data PATH [--model DIR|preset] [--task text|e2e|images] [--config FILE.json] [--out DIR] [--resume] ...
       Private fine-tuning of GPT-2 or ViT: checkpoints, JSONL log, eval (loss, perplexity, accuracy, BLEU, ROUGE-L)
@@ -81,6 +85,8 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
         log(`status: ${result.status}`);
         return 0;
       }
+      case 'audit':
+        return await runAuditCommand(rest, log);
       case 'norms': {
         const { values } = parseArgs({
           args: rest,
