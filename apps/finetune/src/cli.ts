@@ -26,6 +26,7 @@ Usage:
                 --tokenizer gpt2|byte|word --seq-len T
         privacy --epsilon E --delta D | --noise-multiplier S | --no-dp; --accountant rdp|prv; --sampling poisson|shuffle
                 --clipping abadi|automatic --clip-norm C --grouping G
+                --thresholds fixed|adaptive [--target-quantile Q --threshold-lr ETA --count-noise SB] (per-group quantile clipping)
         plan    --epochs K | --steps N; --batch-size B (q = B/N) --max-physical-batch M
         optim   --optimizer sgd|adam|adamw --lr LR --schedule constant|cosine|warmup-cosine --warmup W --weight-decay WD
         run     --backend auto|cpu|wasm|webgpu|tensorflow --seed S --eval-every N --halt-after N

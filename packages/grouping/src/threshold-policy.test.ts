@@ -18,7 +18,7 @@ function rng(seed: number): { uniform: () => number; normal: () => number } {
 }
 
 describe('adaptive threshold policy', () => {
-  it('converges to the target quantile of a known norm distribution, per group (rel. tol. 5%)', () => {
+  it('converges to the target quantile of a known norm distribution, per group (geometric mean of C_m over 2000 steps, rel. tol. 3%)', () => {
     // Group m's per-sample norms are s_m · Exp(1), whose γ-quantile is s_m · (−ln(1 − γ)).
     const scales = [0.05, 1, 30];
     const B = 256;
@@ -29,7 +29,8 @@ describe('adaptive threshold policy', () => {
       const r = rng(7);
       let c = scales.map(() => 1); // far from every quantile: 20x above, ~1.4x, 40x below
       const logSums = scales.map(() => 0);
-      const steps = 800;
+      const steps = 2400;
+      const burnIn = 400; // from C = 1, every group is within 10% of its quantile after at most ~100 steps
       for (let t = 0; t < steps; t++) {
         const fractions = scales.map((s, m) => {
           let count = 0;
@@ -37,12 +38,12 @@ describe('adaptive threshold policy', () => {
           return noisyUnclippedFraction(count, B, policy.countNoise * r.normal(), B);
         });
         c = nextThresholds(c, fractions, gamma, policy.learningRate);
-        if (t >= steps / 2) c.forEach((cm, m) => (logSums[m]! += Math.log(cm)));
+        if (t >= burnIn) c.forEach((cm, m) => (logSums[m]! += Math.log(cm)));
       }
       scales.forEach((s, m) => {
         const quantile = -s * Math.log(1 - gamma);
-        const estimate = Math.exp(logSums[m]! / (steps / 2));
-        expect(Math.abs(estimate / quantile - 1), `γ=${gamma}, scale ${s}`).toBeLessThan(0.05);
+        const estimate = Math.exp(logSums[m]! / (steps - burnIn));
+        expect(Math.abs(estimate / quantile - 1), `γ=${gamma}, scale ${s}`).toBeLessThan(0.03);
       });
     }
   });

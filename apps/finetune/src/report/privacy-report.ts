@@ -1,6 +1,27 @@
 import { SHUFFLE_CAVEAT } from '@clipwise/accountant';
 import type { Grouping } from '@clipwise/grouping';
 
+/**
+ * How the per-group thresholds moved. With 'adaptive' the noisy per-group counts are part of the
+ * mechanism: `noiseMultiplier` of the report is the whole step's σ_eff, and the gradient alone got
+ * `gradientNoiseMultiplier` (σ_eff^-2 = σ^-2 + countNoiseMultiplier^-2).
+ */
+export type ThresholdReport =
+  | { kind: 'fixed' }
+  | {
+    kind: 'adaptive';
+    targetQuantile: number;
+    learningRate: number;
+    /** σ_b: noise std on each group's centred unclipped count. */
+    countNoise: number;
+    /** L2 sensitivity of the M centred counts, sqrt(M)/2. */
+    countSensitivity: number;
+    countNoiseMultiplier: number;
+    gradientNoiseMultiplier: number;
+    initialThresholds: number[];
+    finalThresholds: number[];
+  };
+
 /** OUT/report/privacy.json: the exact privacy statement of a run. */
 export interface PrivacyReport {
   private: boolean;
@@ -14,10 +35,13 @@ export interface PrivacyReport {
   sampleRate: number;
   expectedBatchSize: number;
   datasetSize: number;
+  /** The whole step's noise multiplier, as accounted (σ_eff with adaptive thresholds). */
   noiseMultiplier: number | null;
   steps: number;
   sampling: 'poisson' | 'shuffle';
   caveats: string[];
+  /** Threshold policy (null for --no-dp). */
+  thresholds: ThresholdReport | null;
   clipping: { fn: 'abadi' | 'automatic'; clipNorm: number; gamma?: number };
   grouping: { spec: string; strategy: string; sensitivity: number; groups: { name: string; threshold: number; params: string[] }[] };
   /** Choices made with the private data that the (ε, δ) statement does not cover. */
@@ -44,6 +68,7 @@ export interface PrivacyReportInput {
   grouping: Grouping;
   tokenizer?: string;
   stoppedAtBudget: boolean;
+  thresholds?: ThresholdReport | null;
 }
 
 export function privacyReport(i: PrivacyReportInput): PrivacyReport {
@@ -63,7 +88,7 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
       `by the ${i.accountant.toUpperCase()} accountant for ${i.steps} steps of DP-SGD with ${i.sampling} sampling at q = ${i.sampleRate.toPrecision(6)} ` +
       `(expected batch ${i.expectedBatchSize} of ${i.datasetSize}), noise multiplier σ = ${i.noiseMultiplier!.toPrecision(6)}, ` +
       `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
-      `thresholds ${[...new Set(groups.map((g) => g.threshold.toPrecision(4)))].join(', ')}).` +
+      thresholdsText(i.thresholds, groups) +
       (i.stoppedAtBudget ? ` Training stopped early: one more step would have exceeded the target ε = ${i.targetEpsilon}.` : '') +
       (caveats.length ? `\nCaveats: ${caveats.join(' ')}` : '') +
       (nonPrivateChoices.length ? `\nNot covered: ${nonPrivateChoices.join(' ')}` : '');
@@ -81,10 +106,21 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
     steps: i.steps,
     sampling: i.sampling,
     caveats,
+    thresholds: i.noDp ? null : (i.thresholds ?? { kind: 'fixed' }),
     clipping,
     grouping: { spec: i.groupingSpec, strategy: i.grouping.strategy, sensitivity: i.grouping.sensitivity, groups },
     nonPrivateChoices,
     stoppedAtBudget: i.stoppedAtBudget,
     statement,
   };
+}
+
+function thresholdsText(t: ThresholdReport | null | undefined, groups: { threshold: number }[]): string {
+  if (!t || t.kind === 'fixed') return `thresholds ${[...new Set(groups.map((g) => g.threshold.toPrecision(4)))].join(', ')}).`;
+  return (
+    `adaptive thresholds starting at ${[...new Set(t.initialThresholds.map((c) => c.toPrecision(4)))].join(', ')} that track the ${t.targetQuantile} quantile of each group's norms ` +
+    `(η = ${t.learningRate}); each step also released every group's unclipped count with Gaussian noise σ_b = ${t.countNoise.toPrecision(4)} ` +
+    `(count sensitivity ${t.countSensitivity.toPrecision(4)}), so the noise multiplier σ above is the whole step's: ` +
+    `the gradient's σ = ${t.gradientNoiseMultiplier.toPrecision(6)} composed with the counts' σ_b/sensitivity = ${t.countNoiseMultiplier.toPrecision(6)}).`
+  );
 }

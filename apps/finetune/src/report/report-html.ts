@@ -8,7 +8,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /**
  * The run report: one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched)
  * with the privacy statement, final metrics, and charts of training loss, evaluation metrics, ε
- * against steps, per-group clip fractions and step time.
+ * against steps, per-group clip fractions (and, with adaptive thresholds, C_m and the released
+ * unclipped fractions over steps) and step time.
  */
 export function renderReportHtml(title: string, steps: StepRecord[], evals: EvalResult[], privacy: PrivacyReport, metrics: Record<string, unknown>): string {
   const xy = (f: (r: StepRecord) => number | null): [number, number][] => steps.map((r) => [r.step, f(r) ?? Number.NaN]);
@@ -19,11 +20,20 @@ export function renderReportHtml(title: string, steps: StepRecord[], evals: Eval
   }
   const groupNames = [...new Set(steps.flatMap((r) => r.groups.map((g) => g.group)))];
   const clip: Series[] = groupNames.map((g) => ({ name: g, points: steps.map((r) => [r.step, r.groups.find((x) => x.group === g)?.clipFraction ?? Number.NaN]) }));
+  const perGroup = (f: (g: StepRecord['groups'][number]) => number | undefined): Series[] =>
+    groupNames.map((g) => ({ name: g, points: steps.map((r) => { const x = r.groups.find((y) => y.group === g); return [r.step, (x && f(x)) ?? Number.NaN]; }) }));
+  const adaptive = privacy.thresholds?.kind === 'adaptive'
+    ? [
+      lineChart('clipping threshold C_m per group (adaptive)', 'step', perGroup((g) => g.threshold)),
+      lineChart(`released noisy unclipped fraction per group (target ${privacy.thresholds.targetQuantile})`, 'step', perGroup((g) => g.unclippedFraction)),
+    ]
+    : [];
   const charts = [
     lineChart('training loss (mean over the batch)', 'step', [{ name: 'loss', points: xy((r) => r.loss) }]),
     ...evalSeries.map((s) => lineChart(`eval ${s.name}`, 'step', [s])),
     lineChart('ε spent', 'step', [{ name: 'ε', points: xy((r) => r.epsilon) }]),
     lineChart('clip fraction per group', 'step', clip),
+    ...adaptive,
     lineChart('step time (ms)', 'step', [{ name: 'stepMs', points: xy((r) => r.stepMs) }]),
   ];
   const rows = Object.entries(metrics)

@@ -1,7 +1,7 @@
-import { ClipwiseAccountantError, accountantFromLedger, calibrateNoise, createAccountant, type PrivacyAccountant } from '@clipwise/accountant';
+import { ClipwiseAccountantError, accountantFromLedger, calibrateNoise, createAccountant, gradientNoiseMultiplier, type PrivacyAccountant } from '@clipwise/accountant';
 import type { ParamSpec } from '@clipwise/core';
 import { PoissonSampler, ShuffleSampler, type BatchSampler } from '@clipwise/data';
-import { ClipwiseGroupingError, resolveGrouping, type Grouping } from '@clipwise/grouping';
+import { ClipwiseGroupingError, resolveGrouping, resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy } from '@clipwise/grouping';
 import {
   NonPrivateGradients, Optimizer, PrivateGradients, adam, adamw, constantSchedule, cosineDecaySchedule, sgd, warmupConstantSchedule,
   warmupCosineSchedule, type Schedule,
@@ -47,15 +47,63 @@ export function buildAccountant(config: TrainConfig, resumed?: CheckpointParts):
   return createAccountant(config.accountant, { sampling: config.sampling });
 }
 
+/** The threshold policy of --thresholds (fixed unless adaptive), defaults filled in for this grouping and batch. */
+export function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expectedBatchSize: number): ResolvedThresholdPolicy {
+  if (config.thresholds !== 'adaptive') return { kind: 'fixed' };
+  try {
+    return resolveThresholdPolicy(
+      {
+        kind: 'adaptive', targetQuantile: config['target-quantile'] ?? 0.5, learningRate: config['threshold-lr'] ?? 0.2,
+        ...(config['count-noise'] !== undefined ? { countNoise: config['count-noise'] } : {}),
+      },
+      { groupCount: grouping.groups.length, expectedBatchSize },
+    );
+  } catch (e) {
+    if (e instanceof ClipwiseGroupingError) throw new UsageError(`--thresholds adaptive: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The gradient's noise multiplier for a step whose whole noise multiplier (what the accountant is
+ * given) is `sigmaEff`: σ_eff itself with fixed thresholds; with adaptive ones the count release takes
+ * part of the budget, so σ = (σ_eff^-2 − (Δ_b/σ_b)²)^(-1/2) (Andrew et al. 2021, Theorem 1).
+ */
+export function gradientSigmaFor(policy: ResolvedThresholdPolicy, sigmaEff: number, countNoiseGiven = true): number {
+  if (policy.kind !== 'adaptive') return sigmaEff;
+  try {
+    return gradientNoiseMultiplier({ effectiveNoiseMultiplier: sigmaEff, countNoise: policy.countNoise, countSensitivity: policy.countSensitivity });
+  } catch (e) {
+    if (e instanceof ClipwiseAccountantError) {
+      throw new UsageError(
+        `--count-noise ${policy.countNoise}${countNoiseGiven ? '' : ' (the default sqrt(M)·B/20)'}: the step's noise multiplier σ_eff = ${sigmaEff.toPrecision(6)} (from --epsilon or ` +
+          `--noise-multiplier) is not achievable with adaptive thresholds: ${e.message}`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * The step's gradients. `sigma` is the step's whole noise multiplier σ_eff, the one the accountant is
+ * given; with adaptive thresholds the gradient gets the larger σ of `gradientSigmaFor`.
+ */
 export function buildGradients(
   config: TrainConfig, params: readonly ParamSpec[], grouping: Grouping, sigma: number | null, expectedBatchSize: number, resumed?: CheckpointParts,
 ): PrivateGradients | NonPrivateGradients {
   if (sigma === null) return new NonPrivateGradients(params);
-  return new PrivateGradients({
-    params, grouping, noiseMultiplier: sigma, expectedBatchSize, seed: config.seed + 1,
+  const policy = thresholdPolicyFor(config, grouping, expectedBatchSize);
+  const gradients = new PrivateGradients({
+    params, grouping, noiseMultiplier: gradientSigmaFor(policy, sigma, config['count-noise'] !== undefined), expectedBatchSize, seed: config.seed + 1,
     clipping: config.clipping === 'abadi' ? { fn: 'abadi' } : { fn: 'automatic', gamma: 0.01 },
     ...(resumed?.noise ? { noiseState: resumed.noise.noise } : {}),
+    ...(policy.kind === 'adaptive' ? { thresholdPolicy: policy, ...(resumed?.noise?.thresholds ? { thresholdState: resumed.noise.thresholds } : {}) } : {}),
   });
+  // The step's own account of its privacy must be what the accountant will be told.
+  if (Math.abs(gradients.effectiveNoiseMultiplier / sigma - 1) > 1e-9) {
+    throw new Error(`internal: the step's noise multiplier ${gradients.effectiveNoiseMultiplier} differs from the accounted σ = ${sigma}`);
+  }
+  return gradients;
 }
 
 function schedule(config: TrainConfig, totalSteps: number): Schedule {

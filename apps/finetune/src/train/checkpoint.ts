@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AccountantLedger } from '@clipwise/accountant';
 import type { PoissonSamplerState, ShuffleSamplerState } from '@clipwise/data';
 import { savePretrained, type PretrainedModel } from '@clipwise/models';
-import type { NoiseSourceState } from '@clipwise/optim';
+import type { PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
 import type { TrainConfig } from './train-config';
 
@@ -24,7 +24,8 @@ export interface CheckpointParts {
   state: CheckpointState;
   ledger: AccountantLedger | null;
   sampler: PoissonSamplerState | ShuffleSamplerState;
-  noise: { noise: NoiseSourceState } | null;
+  /** Noise streams and, with --thresholds adaptive, the current thresholds (so a resume is exact). */
+  noise: PrivateGradientsState | null;
   optimizer: unknown;
   tokenizer: { words: readonly string[] } | null;
 }

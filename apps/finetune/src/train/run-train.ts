@@ -109,6 +109,14 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       ? `NOT PRIVATE (--no-dp): ${totalSteps} steps, ${config.sampling} sampling, batch ${batch}`
       : `privacy: ${config.epsilon !== undefined ? `target ε=${config.epsilon}` : 'no ε target'}, δ=${config.delta}, σ=${sigma.toFixed(4)} (${config.accountant}), ${config.sampling} q=${q.toFixed(4)}, ${totalSteps} steps | clipping: ${config.clipping}, ${grouping.strategy}, ${grouping.groups.length} groups, C=${config['clip-norm']}`,
   );
+  if (gradients instanceof PrivateGradients && gradients.thresholdPolicy.kind === 'adaptive') {
+    const p = gradients.thresholdPolicy;
+    log(
+      `thresholds: adaptive, target quantile γ=${p.targetQuantile}, η=${p.learningRate}, count noise σ_b=${p.countNoise.toPrecision(4)} per group ` +
+        `(count sensitivity sqrt(M)/2=${p.countSensitivity.toPrecision(4)}, noise multiplier ${p.countNoiseMultiplier.toPrecision(4)}); ` +
+        `gradient σ=${gradients.options.noiseMultiplier.toFixed(4)}, whole step σ_eff=${sigma!.toFixed(4)} (accounted)`,
+    );
+  }
   if (resumed) log(`resumed from ${checkpointDir(config.out)} at step ${step}${accountant ? `, ε=${accountant.epsilon(config.delta).toFixed(3)}` : ''}`);
 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
@@ -171,7 +179,12 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     processSamples += indices.length;
     const record: StepRecord = {
       step, loss: indices.length ? lossSum / indices.length : null, batchSize: indices.length, epsilon,
-      groups: 'groups' in released ? released.groups.map((g) => ({ group: g.group, clipFraction: g.clipFraction, medianNorm: g.medianNorm })) : [],
+      groups: 'groups' in released
+        ? released.groups.map((g, m) => ({
+          group: g.group, clipFraction: g.clipFraction, medianNorm: g.medianNorm, threshold: g.threshold,
+          ...(released.thresholds ? { unclippedFraction: released.thresholds.unclippedFractions[m]! } : {}),
+        }))
+        : [],
       stepMs,
     };
     await stepLog.append(record);
@@ -194,7 +207,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   } else {
     await writeReports({
       config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart, nParams,
-      expectedBatchSize: sampler.expectedBatchSize,
+      expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null,
     });
     log(
       status === 'budget'

@@ -6,7 +6,11 @@ export interface StepRecord {
   batchSize: number;
   /** ε spent after this step (null for --no-dp). */
   epsilon: number | null;
-  /** Per clipping group: fraction of samples clipped and median per-sample norm (empty for --no-dp). */
-  groups: { group: string; clipFraction: number; medianNorm: number }[];
+  /**
+   * Per clipping group: fraction of samples clipped, median per-sample norm and the threshold C_m the
+   * step clipped with (empty for --no-dp). With --thresholds adaptive also the released noisy
+   * unclipped fraction b̃_m that moved C_m.
+   */
+  groups: { group: string; clipFraction: number; medianNorm: number; threshold?: number; unclippedFraction?: number }[];
   stepMs: number;
 }

@@ -26,6 +26,14 @@ export interface TrainConfig {
   grouping: string;
   clipping: 'abadi' | 'automatic';
   'clip-norm': number;
+  /** Per-group thresholds: fixed (C/sqrt(M) each) or adaptive quantiles (Andrew et al. 2021, per group). */
+  thresholds?: 'fixed' | 'adaptive';
+  /** Adaptive: target unclipped fraction γ of each group (default 0.5). */
+  'target-quantile'?: number;
+  /** Adaptive: learning rate η of the geometric update (default 0.2). */
+  'threshold-lr'?: number;
+  /** Adaptive: σ_b, noise std on each group's count (default sqrt(M)·B/20). */
+  'count-noise'?: number;
   optimizer: 'sgd' | 'adam' | 'adamw';
   lr: number;
   schedule: 'constant' | 'cosine' | 'warmup-cosine';
@@ -64,6 +72,10 @@ const FLAGS: Record<string, Kind> = {
   grouping: 'string',
   clipping: ['abadi', 'automatic'],
   'clip-norm': 'pos',
+  thresholds: ['fixed', 'adaptive'],
+  'target-quantile': 'prob',
+  'threshold-lr': 'pos',
+  'count-noise': 'pos',
   optimizer: ['sgd', 'adam', 'adamw'],
   lr: 'pos',
   schedule: ['constant', 'cosine', 'warmup-cosine'],
@@ -87,6 +99,7 @@ const FLAGS: Record<string, Kind> = {
 export const PRIVACY_FIELDS = [
   'model', 'model-config', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
   'epochs', 'steps', 'batch-size', 'grouping', 'clipping', 'clip-norm', 'accountant', 'sampling', 'seed', 'no-dp',
+  'thresholds', 'target-quantile', 'threshold-lr', 'count-noise',
 ] as const;
 
 const DEFAULTS = {
@@ -200,7 +213,23 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
   const config = { ...DEFAULTS, ...given, model } as TrainConfig;
   if (!config['no-dp'] && config.epsilon === undefined && config['noise-multiplier'] === undefined) config.epsilon = 8;
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 1;
+  checkThresholds(config);
   return config;
+}
+
+/** The adaptive-threshold flags apply only to private runs with --thresholds adaptive and abadi clipping. */
+function checkThresholds(config: TrainConfig): void {
+  const adaptiveOnly = (['target-quantile', 'threshold-lr', 'count-noise'] as const).filter((k) => config[k] !== undefined);
+  if (config.thresholds !== 'adaptive') {
+    if (adaptiveOnly.length) throw new UsageError(`--${adaptiveOnly[0]} applies to --thresholds adaptive only; add --thresholds adaptive or drop it`);
+    return;
+  }
+  if (config['no-dp']) throw new UsageError('--thresholds adaptive needs a private run (--no-dp does not clip); drop one of them');
+  if (config.clipping !== 'abadi') {
+    throw new UsageError(`--thresholds adaptive needs --clipping abadi (got ${config.clipping}: automatic clipping has no quantile to track)`);
+  }
+  config['target-quantile'] ??= 0.5;
+  config['threshold-lr'] ??= 0.2;
 }
 
 /** Names the first privacy field on which a resumed run differs from its checkpoint; null if none. */

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { PrivacyAccountant } from '@clipwise/accountant';
 import type { Grouping } from '@clipwise/grouping';
-import { privacyReport } from '../report/privacy-report';
+import type { PrivateGradients } from '@clipwise/optim';
+import { privacyReport, type ThresholdReport } from '../report/privacy-report';
 import { renderReportHtml } from '../report/report-html';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
 import type { EvalResult } from './evaluate';
@@ -24,6 +25,27 @@ export interface ReportInput {
   status: 'done' | 'budget';
   wallMs: number;
   nParams: number;
+  /** The private step (null for --no-dp): its threshold policy goes into the report. */
+  gradients?: PrivateGradients | null;
+}
+
+function thresholdReport(r: ReportInput): ThresholdReport | null {
+  const g = r.gradients;
+  if (!g) return null;
+  const p = g.thresholdPolicy;
+  if (p.kind !== 'adaptive') return { kind: 'fixed' };
+  const first = r.steps[0]?.groups.map((x) => x.threshold!) ?? [...g.grouping.thresholds];
+  return {
+    kind: 'adaptive', targetQuantile: p.targetQuantile, learningRate: p.learningRate, countNoise: p.countNoise, countSensitivity: p.countSensitivity,
+    countNoiseMultiplier: p.countNoiseMultiplier, gradientNoiseMultiplier: g.options.noiseMultiplier, initialThresholds: first, finalThresholds: [...g.grouping.thresholds],
+  };
+}
+
+/** C_m over steps, per group (adaptive thresholds): `{ [group]: [[step, C_m], ...] }`. */
+function thresholdSeries(steps: StepRecord[]): Record<string, [number, number][]> {
+  const out: Record<string, [number, number][]> = {};
+  for (const s of steps) for (const g of s.groups) if (g.threshold !== undefined) (out[g.group] ??= []).push([s.step, g.threshold]);
+  return out;
 }
 
 /** Writes OUT/report/metrics.json, privacy.json and report.html. */
@@ -48,6 +70,7 @@ export async function writeReports(r: ReportInput): Promise<void> {
     grouping: r.grouping,
     tokenizer: r.data.kind === 'images' ? undefined : r.config.tokenizer,
     stoppedAtBudget: r.status === 'budget',
+    thresholds: thresholdReport(r),
   });
   const losses = r.steps.map((s) => s.loss).filter((l): l is number => l !== null);
   const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
@@ -70,6 +93,7 @@ export async function writeReports(r: ReportInput): Promise<void> {
     meanStepMs: r.steps.length ? r.steps.reduce((a, s) => a + s.stepMs, 0) / r.steps.length : null,
     wallSeconds: r.wallMs / 1000,
     evals: r.evals,
+    ...(privacy.thresholds?.kind === 'adaptive' ? { thresholds: thresholdSeries(r.steps) } : {}),
   };
   await writeJsonAtomic(path.join(dir, 'privacy.json'), privacy);
   await writeFileAtomic(path.join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2));
