@@ -14,7 +14,7 @@ export class PhiloxNoiseProgram implements WebGpuProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
-  uniforms = 'seed : u32, stream : u32, tag : u32, std : f32, scale : f32,';
+  uniforms = 'seed : u32, stream : u32, tag : u32, stddev : f32, scale : f32,';
 
   constructor(
     size: number,
@@ -60,7 +60,7 @@ fn main(block : i32) {
   for (var j = 0; j < 4; j++) {
     let i = base + j;
     if (i < uniforms.size) {
-      var v = uniforms.std * z[j];
+      var v = uniforms.stddev * z[j];
       ${this.withInput ? 'v = v + X[i];' : ''}
       result[i] = v * uniforms.scale;
     }
