@@ -23,7 +23,7 @@ async function time(label: string, f: () => tf.Tensor) {
   (await f().data());
   const t0 = performance.now();
   const y = f();
-  await tf.slice(y, [0], [1]).data();
+  await tf.slice(tf.reshape(y, [-1]), [0], [1]).data();
   const ms = performance.now() - t0;
   y.dispose();
   console.log(`${label}: ${n} launches in ${ms.toFixed(1)} ms = ${((1000 * ms) / n).toFixed(1)} µs/launch`);
