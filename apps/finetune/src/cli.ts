@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@clipwise/core';
 import { runAuditCommand } from './commands/audit';
+import { runBenchCommand } from './commands/bench';
 import { DEMO_DEFAULTS, runDemo } from './commands/demo';
 import { runNorms } from './commands/norms';
+import { runProfileCommand } from './commands/profile';
 import { runTrainCommand } from './commands/train';
 import { UsageError } from './usage-error';
 
@@ -18,6 +20,13 @@ Usage:
   clipwise audit [--epsilon E | --noise-multiplier S] [--delta D] [--canaries K] [--steps N] [--batch-size B] [--clip-norm C] [--grouping G] [--seed S] [--confidence P] [--json]
       Empirical privacy audit in one training run: K canaries, each trained on with probability 1/2, are guessed
       from the trained weights; prints the audited lower bound on ε next to the accountant's ε (exit 1 if above it).
+
+  clipwise bench [--model PRESET] [--model-config JSON] [--batch-size B] [--seq-len T] [--reps N] [--groupings G1,G2,...] [--backend B] [--optimizer sgd|adamw|none] [--json FILE]
+      Step time and peak memory of the non-private step and of private steps per grouping (random init), with the
+      analytic prediction; ratios to non-private. Presets: gpt2-tiny, gpt2-mini, gpt2 (124M), vit-tiny, vit-mini, vit-base-16.
+  clipwise profile [--model PRESET] [--batch-size B] [--seq-len T] [--grouping G] [--backend B] [--out DIR]
+      Per layer: the mixed rule's norm mode and the kernels' predicted flops/bytes; per phase (forward, backward, norms,
+      clipped sums, noise, update): measured time and peak next to the prediction; OUT/profile.html plots memory over the step.
 
   clipwise train --data PATH [--model DIR|preset] [--task text|e2e|images] [--config FILE.json] [--out DIR] [--resume] ...
       Private fine-tuning of GPT-2 or ViT: checkpoints, JSONL log, eval (loss, perplexity, accuracy, BLEU, ROUGE-L)
@@ -86,6 +95,12 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
         log(`status: ${result.status}`);
         return 0;
       }
+      case 'bench':
+        await runBenchCommand(rest, log);
+        return 0;
+      case 'profile':
+        await runProfileCommand(rest, log);
+        return 0;
       case 'audit':
         return await runAuditCommand(rest, log);
       case 'norms': {

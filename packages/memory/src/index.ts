@@ -1,1 +1,10 @@
-export {};
+export * from './errors';
+export * from './phases';
+export * from './measure/engine-profile';
+export * from './measure/phase-probe';
+export * from './measure/kernel-probe';
+export * from './measure/measure-step';
+export * from './trace/tape-trace';
+export * from './trace/scale-trace';
+export * from './model/layer-costs';
+export * from './model/simulate-step';

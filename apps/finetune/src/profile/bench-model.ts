@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamSpec } from '@clipwise/core';
+import { GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, validateGpt2Config, validateVitConfig } from '@clipwise/models';
+import { UsageError } from '../usage-error';
+
+/** A randomly initialised model with random inputs of any batch size: what bench and profile run. */
+export interface BenchModel {
+  /** Preset name and the shape it runs at. */
+  readonly label: string;
+  readonly params: readonly ParamSpec[];
+  readonly paramCount: number;
+  /** Rows per sample the layers see: tokens (GPT-2) or patches + class token (ViT). */
+  readonly seqLen: number;
+  /** The per-sample loss ([B]) of a fixed random batch of `batch` samples (inputs made once, reused). */
+  lossAt(batch: number): () => tf.Tensor1D;
+  dispose(): void;
+}
+
+export const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
+
+/**
+ * Builds a preset (`gpt2-tiny`, `gpt2` = GPT-2 small's 124M shape, `vit-base-16`, ...) with random
+ * weights, `overrides` applied to its config (e.g. `{ n_layer: 8 }`). GPT-2 runs at `seqLen` tokens
+ * (n_positions is raised to fit); ViT's sequence is fixed by its image and patch sizes.
+ *
+ * @example
+ * const m = buildBenchModel('gpt2-tiny', {}, 64);
+ * const loss = m.lossAt(16)(); // [16]
+ */
+export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1): BenchModel {
+  const inputs = new Map<number, tf.Tensor[]>();
+  const cached = (batch: number, make: () => tf.Tensor[]) => {
+    if (!(Number.isInteger(batch) && batch > 0)) throw new UsageError(`batch size must be a positive integer, got ${batch}`);
+    let t = inputs.get(batch);
+    if (!t) inputs.set(batch, (t = make()));
+    return t;
+  };
+  const disposeInputs = () => inputs.forEach((t) => tf.dispose(t));
+  if (GPT2_PRESETS[preset]) {
+    const t = seqLen ?? 64;
+    if (!(Number.isInteger(t) && t >= 2)) throw new UsageError(`--seq-len must be an integer ≥ 2 for GPT-2, got ${t}`);
+    const base = GPT2_PRESETS[preset]!;
+    const config = validateGpt2Config({ ...base, ...overrides, n_positions: Math.max(t, (overrides['n_positions'] as number | undefined) ?? base.n_positions) }, `--model ${preset}`);
+    const model = new Gpt2Model(config, { seed });
+    return {
+      label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
+      params: model.params,
+      paramCount: model.params.reduce((s, p) => s + p.size, 0),
+      seqLen: t,
+      lossAt(batch) {
+        const [ids] = cached(batch, () => [tf.randomUniform([batch, t], 0, config.vocab_size, 'int32', seed + batch)]);
+        return () => model.perSampleLoss(ids as tf.Tensor2D);
+      },
+      dispose() {
+        disposeInputs();
+        model.dispose();
+      },
+    };
+  }
+  if (VIT_PRESETS[preset]) {
+    const config = validateVitConfig({ ...VIT_PRESETS[preset]!, ...overrides }, `--model ${preset}`);
+    const model = new VitModel(config, { seed });
+    const s = config.image_size;
+    const patches = (s / config.patch_size) ** 2 + 1;
+    if (seqLen !== undefined && seqLen !== patches) {
+      throw new UsageError(`--seq-len ${seqLen} does not apply to ${preset}: its sequence is ${patches} (image ${s}, patch ${config.patch_size}); leave --seq-len out`);
+    }
+    return {
+      label: `${preset} (layers ${config.num_hidden_layers}, hidden ${config.hidden_size}, image ${s}/${config.patch_size}), T=${patches}`,
+      params: model.params,
+      paramCount: model.params.reduce((n, p) => n + p.size, 0),
+      seqLen: patches,
+      lossAt(batch) {
+        const [pixels, labels] = cached(batch, () => [
+          tf.randomNormal([batch, config.num_channels, s, s], 0, 1, 'float32', seed + batch),
+          tf.randomUniform([batch], 0, config.num_labels, 'int32', seed + 2 * batch),
+        ]);
+        return () => model.perSampleLoss(pixels as tf.Tensor4D, labels as tf.Tensor1D);
+      },
+      dispose() {
+        disposeInputs();
+        model.dispose();
+      },
+    };
+  }
+  throw new UsageError(`--model '${preset}' is not a preset; expected one of ${BENCH_PRESETS.join(', ')}`);
+}
+
+/**
+ * A non-uniform grouping for the model: groups starting at the first layer, at the layer half way
+ * through and at three quarters (forward order), so group sizes are uneven.
+ */
+export function defaultNonUniform(params: readonly ParamSpec[]): string {
+  const layers = [...new Set([...params].sort((a, b) => a.order - b.order).map((p) => p.layer))];
+  const cut = [Math.floor(layers.length / 2), Math.floor((3 * layers.length) / 4)].filter((i, k, a) => i > 0 && a.indexOf(i) === k);
+  return `non-uniform:${cut.map((i) => layers[i]!).join(',')}`;
+}

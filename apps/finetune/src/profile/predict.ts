@@ -1,0 +1,36 @@
+import type { Grouping } from '@clipwise/grouping';
+import type { NormModeOption } from '@clipwise/ghost-norm';
+import { scaleTrace, simulateStep, traceTape, type StepMemoryPrediction, type TapeTrace } from '@clipwise/memory';
+import type { BenchModel } from './bench-model';
+import type { BenchOptimizer } from './step-runner';
+
+/** The model's tape at `batch`, from traces of one step at batch 1 and 2 (cheap even for GPT-2 small). */
+export async function traceModel(model: BenchModel, batch: number): Promise<TapeTrace> {
+  const one = await traceTape(model.lossAt(1));
+  const two = await traceTape(model.lossAt(2));
+  return scaleTrace(one, two, batch);
+}
+
+/** The analytic memory of one bench step (see `simulateStep`), with the release and update as run on `backend`. */
+export function predictStep(
+  trace: TapeTrace,
+  grouping: Grouping | null,
+  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption },
+): StepMemoryPrediction {
+  return simulateStep(trace, {
+    groups: grouping ? grouping.groups : null,
+    normMode: o.normMode,
+    // the noise draw: tfjs ops on cpu/wasm (z, σz, sum + σz next to the output); one fused kernel on webgpu
+    noiseTemporaries: o.noiseMultiplier === 0 || o.backend === 'webgpu' ? 0 : 3,
+    update: o.optimizer === 'sgd' ? 'sgd' : null,
+  });
+}
+
+/**
+ * Bytes a step holds above the non-private step at the same point of backward (each layer record's
+ * arrival): records waiting for their group to close, less the sums the non-private step already holds.
+ */
+export function heldAbove(arrivals: readonly number[], reference: readonly number[]): number {
+  if (arrivals.length === 0 || arrivals.length !== reference.length) return Number.NaN;
+  return Math.max(...arrivals.map((b, i) => b - reference[i]!));
+}

@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFile } from 'node:fs/promises';
+import { setupBackend, type BackendName } from '@clipwise/core';
+import type { NormModeOption } from '@clipwise/ghost-norm';
+import { measureStep, medianTimes, timeStep, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
+import { buildBenchModel, defaultNonUniform } from './bench-model';
+import { heldAbove, predictStep, traceModel } from './predict';
+import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
+
+export interface BenchOptions {
+  readonly model: string;
+  readonly modelConfig: Record<string, unknown>;
+  readonly batchSize: number;
+  /** GPT-2 only; default 64. */
+  readonly seqLen?: number;
+  readonly reps: number;
+  readonly warmup: number;
+  /** Configurations: 'non-private' and grouping specs; `non-uniform` alone picks the model's default boundaries. */
+  readonly groupings: readonly string[];
+  readonly backend: BackendName;
+  readonly optimizer: BenchOptimizer;
+  readonly noiseMultiplier: number;
+  readonly normMode?: NormModeOption;
+  readonly json?: string;
+  readonly log: (line: string) => void;
+}
+
+/** One configuration's result. Ratios are to the non-private step measured in the same run. */
+export interface BenchRow {
+  readonly grouping: string;
+  readonly groups: number;
+  readonly stepMs: number;
+  readonly stepMsAll: readonly number[];
+  readonly peakBytes: number;
+  readonly stepRatio: number;
+  readonly peakRatio: number;
+  /** Peak the analytic model predicts (traced tape + kernel costs + the grouping's closing order). */
+  readonly predictedPeakBytes: number;
+  /** Measured bytes above the non-private step at the same backward position, largest over positions. */
+  readonly heldBytes: number;
+  readonly predictedHeldBytes: number;
+  readonly phaseMs: Partial<Record<StepPhase, number>>;
+  readonly phasePeakBytes: Partial<Record<StepPhase, number>>;
+  readonly predictedPhasePeakBytes: Partial<Record<StepPhase, number>>;
+  readonly leakedBytes: number;
+  readonly model: string;
+  readonly backend: string;
+  readonly batchSize: number;
+  readonly seqLen: number;
+  readonly paramCount: number;
+}
+
+export const DEFAULT_BENCH_GROUPINGS = ['non-private', 'all-layer', 'layer-wise', 'param-wise', 'uniform:2', 'uniform:4', 'uniform:8', 'non-uniform'];
+
+const MiB = (b: number) => (b / 2 ** 20).toFixed(2);
+
+/**
+ * `clipwise bench`: the non-private step and the private step under each grouping, on one model
+ * shape, batch and sequence length: warm-up and one profiled step each (peak bytes), then `reps`
+ * timed rounds over all configurations (median per configuration), with the analytic prediction
+ * beside each. Prints a markdown table; writes the
+ * rows as JSON with `json`.
+ *
+ * @example
+ * const rows = await runBench({ model: 'gpt2-tiny', modelConfig: {}, batchSize: 16, seqLen: 64, reps: 5, warmup: 1,
+ *   groupings: DEFAULT_BENCH_GROUPINGS, backend: 'wasm', optimizer: 'sgd', noiseMultiplier: 1, log: console.log });
+ */
+export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
+  const choice = await setupBackend(o.backend);
+  const backend = tf.getBackend();
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
+  try {
+    const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}`);
+    o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
+    const trace = await traceModel(model, o.batchSize);
+    const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
+    const rows: BenchRow[] = [];
+    const optimizer = makeBenchOptimizer(model, o.optimizer);
+    try {
+      const steps = configs.map((configuration) =>
+        makeBenchStep(model, { configuration, batchSize: o.batchSize, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer),
+      );
+      const memory: StepMeasurement[] = [];
+      for (const [i, step] of steps.entries()) {
+        o.log(`[${i + 1}/${configs.length}] ${configs[i]}: ${o.warmup} warm-up step(s), 1 profiled step ...`);
+        const m = await measureStep(step.run, { warmup: o.warmup, reps: 0 });
+        memory.push(m);
+        o.log(`    peak ${MiB(m.peakBytes)} MiB${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
+      }
+      // timed steps round-robin over the configurations, so that load drifts hit all of them alike
+      const times: StepTime[][] = steps.map(() => []);
+      for (let r = 0; r < o.reps; r++) {
+        for (const [i, step] of steps.entries()) times[i]!.push(await timeStep(step.run));
+        o.log(`timed round ${r + 1}/${o.reps}: ${times.map((t) => t[r]!.stepMs.toFixed(0)).join(' ')} ms`);
+      }
+      const ref = { time: medianTimes(times[0]!).stepMs, memory: memory[0]!, predicted: predictStep(trace, null, predictOpts) };
+      steps.forEach((step, i) => {
+        const m = memory[i]!;
+        const { stepMs, phaseMs } = medianTimes(times[i]!);
+        const p = predictStep(trace, step.grouping, predictOpts);
+        rows.push({
+          grouping: configs[i]!,
+          groups: step.grouping?.groups.length ?? 0,
+          stepMs,
+          stepMsAll: times[i]!.map((t) => t.stepMs),
+          peakBytes: m.peakBytes,
+          stepRatio: stepMs / ref.time,
+          peakRatio: m.peakBytes / ref.memory.peakBytes,
+          predictedPeakBytes: p.peakBytes,
+          heldBytes: heldAbove(m.arrivalBytes, ref.memory.arrivalBytes),
+          predictedHeldBytes: heldAbove(p.arrivalBytes, ref.predicted.arrivalBytes),
+          phaseMs,
+          phasePeakBytes: m.phasePeakBytes,
+          predictedPhasePeakBytes: p.phasePeakBytes,
+          leakedBytes: m.leakedBytes,
+          model: model.label,
+          backend,
+          batchSize: o.batchSize,
+          seqLen: model.seqLen,
+          paramCount: model.paramCount,
+        });
+      });
+    } finally {
+      optimizer?.dispose();
+    }
+    o.log('');
+    o.log(formatBenchTable(rows));
+    if (o.json) {
+      await writeFile(o.json, JSON.stringify(rows, null, 2) + '\n');
+      o.log(`wrote ${o.json}`);
+    }
+    return rows;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The bench's markdown table. */
+export function formatBenchTable(rows: readonly BenchRow[]): string {
+  const head = [
+    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  return [
+    ...head,
+    ...rows.map((r) =>
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${MiB(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${MiB(r.predictedPeakBytes)} | ${MiB(r.heldBytes)} / ${MiB(r.predictedHeldBytes)} |`,
+    ),
+  ].join('\n');
+}

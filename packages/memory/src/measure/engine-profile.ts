@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+interface ProfilingEngine {
+  state: { profiling: boolean; activeProfile: { kernels: unknown[] } };
+}
+
+/**
+ * Number of kernels the running `tf.profile` has logged so far, or -1 when none runs. The profile's
+ * kernel list is the step's memory timeline (bytes after each kernel); this index places a probe's
+ * phase marks on it. Reads tfjs-core 4.x engine state, which the public API does not expose.
+ */
+export function profiledKernelCount(): number {
+  const state = (tf.engine() as unknown as ProfilingEngine).state;
+  return state?.profiling ? state.activeProfile.kernels.length : -1;
+}
+
+/** Backend buffer statistics where the backend reports them (webgpu: bytes in use and allocated, pool included). */
+export function backendBufferBytes(): { inUse: number; allocated: number } | null {
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  if (typeof m.numBytesInGPU !== 'number') return null;
+  return { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU ?? m.numBytesInGPU };
+}
+
+/**
+ * Waits until the device has finished all queued work: a one-element read of a kernel's output
+ * (reads are queued after earlier work). Async only: webgpu in Node has no synchronous read.
+ */
+export async function syncDevice(t?: tf.Tensor): Promise<void> {
+  const probe = tf.tidy(() => (t && t.size > 0 ? tf.slice(tf.reshape(t, [-1]), 0, 1) : tf.add(tf.zeros([1]), 1)));
+  try {
+    await probe.data();
+  } finally {
+    probe.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel } from '@clipwise/ghost-norm';
+import type { LayerRecord } from '@clipwise/core';
+import type { PhaseProbe } from './phase-probe';
+
+/**
+ * Runs `f` with every registered norm kernel wrapped so that its per-sample norms count as the
+ * 'norms' phase and its clipped sums as 'clipped-sums' (they run inside backward, called by the
+ * private step's group clipper through the kernel registry), and each record's first kernel call
+ * notes the bytes at its arrival (`probe.arrivalBytes`). The kernels are restored after.
+ *
+ * @example
+ * await withKernelProbe(probe, () => pg.accumulate(loss));
+ */
+export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>): Promise<T> {
+  const originals: NormKernel[] = registeredKinds().map((k) => getNormKernel(k));
+  // a record's first kernel call is its arrival (norms in a private step, the plain sum in a non-private one)
+  const seen = new WeakSet<LayerRecord>();
+  const arrive = (record: LayerRecord) => {
+    if (seen.has(record)) return;
+    seen.add(record);
+    probe.recordArrived();
+  };
+  for (const k of originals) {
+    registerNormKernel({
+      ...k,
+      perSampleSqNorms: (record, mode) => {
+        arrive(record);
+        return probe.around('norms', () => k.perSampleSqNorms(record, mode));
+      },
+      clippedSum: (record, c, roles) => {
+        arrive(record);
+        return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));
+      },
+    });
+  }
+  try {
+    return await f();
+  } finally {
+    for (const k of originals) registerNormKernel(k);
+  }
+}

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseMemoryError } from '../errors';
+import { STEP_PHASES, type StepPhase } from '../phases';
+import { backendBufferBytes, syncDevice } from './engine-profile';
+import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
+
+/** A step to measure: wraps its parts in `probe.around(phase, ...)`; may return a tensor to synchronise on (then disposed). */
+export type MeasuredStep = (probe: PhaseProbe) => Promise<tf.Tensor | void>;
+
+export interface MeasureStepOptions {
+  /** Unmeasured steps first (kernel compilation, buffer pools, lazily built state). Default 1. */
+  readonly warmup?: number;
+  /** Timed steps; the median is reported (0: none, time them yourself with `timeStep`). Default 3. */
+  readonly reps?: number;
+  /** Also run one step under `tf.profile` for the memory timeline. Default true. */
+  readonly profile?: boolean;
+}
+
+export interface StepMeasurement {
+  /** Median wall time of a step, device synchronised. */
+  readonly stepMs: number;
+  readonly stepMsAll: readonly number[];
+  /** Median time per phase (exclusive of nested phases; on webgpu, time to enqueue). */
+  readonly phaseMs: Partial<Record<StepPhase, number>>;
+  /** Peak engine bytes during the profiled step, above the bytes alive before it (weights, optimizer state). */
+  readonly peakBytes: number;
+  readonly phasePeakBytes: Partial<Record<StepPhase, number>>;
+  /** Bytes after each kernel of the profiled step, with its phase. */
+  readonly timeline: readonly TimelinePoint[];
+  /** Bytes (above the pre-step level) when each layer record reached the kernels, backward order (needs `withKernelProbe`). */
+  readonly arrivalBytes: readonly number[];
+  /** Bytes left after the step that were not there before (should be 0). */
+  readonly leakedBytes: number;
+  /** The backend's own buffer statistics after the profiled step (webgpu), else null. */
+  readonly backendBuffers: { inUse: number; allocated: number } | null;
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function runOnce(step: MeasuredStep, probe: PhaseProbe): Promise<void> {
+  const out = await step(probe);
+  await syncDevice(out ?? undefined);
+  out?.dispose();
+}
+
+/** Wall time of one step and of its phases. */
+export interface StepTime {
+  readonly stepMs: number;
+  readonly phaseMs: Record<StepPhase, number>;
+}
+
+/** Times one run of `step`, synchronised with the device at the end (see `measureStep`). */
+export async function timeStep(step: MeasuredStep): Promise<StepTime> {
+  const probe = new PhaseProbe();
+  const t0 = performance.now();
+  await runOnce(step, probe);
+  return { stepMs: performance.now() - t0, phaseMs: probe.ms };
+}
+
+/** Medians of the step times and of each phase's (phases that never ran are left out). */
+export function medianTimes(times: readonly StepTime[]): { stepMs: number; phaseMs: Partial<Record<StepPhase, number>> } {
+  const phaseMs: Partial<Record<StepPhase, number>> = {};
+  for (const p of STEP_PHASES) {
+    const v = median(times.map((t) => t.phaseMs[p]));
+    if (v > 0) phaseMs[p] = v;
+  }
+  return { stepMs: median(times.map((t) => t.stepMs)), phaseMs };
+}
+
+/**
+ * Measures a training step: `warmup` unmeasured runs, one run under `tf.profile` (peak and live
+ * bytes per phase from the engine's own count, after every kernel), then `reps` timed runs.
+ * Each run ends with a one-element asynchronous read, so times include the device's work on every
+ * backend (no synchronous reads: they fail on webgpu in Node).
+ *
+ * @example
+ * const m = await measureStep(async (probe) => {
+ *   await probe.around('backward', () => pg.accumulate(() => probe.around('forward', () => model.perSampleLoss(ids))));
+ *   const { grads } = await probe.around('noise', () => pg.release());
+ *   tf.dispose([...grads.values()]);
+ * });
+ */
+export async function measureStep(step: MeasuredStep, options: MeasureStepOptions = {}): Promise<StepMeasurement> {
+  const warmup = options.warmup ?? 1;
+  const reps = options.reps ?? 3;
+  if (!(Number.isInteger(reps) && reps >= 0)) throw new ClipwiseMemoryError(`measureStep: reps must be an integer ≥ 0, got ${reps}`);
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ClipwiseMemoryError(`measureStep: warmup must be an integer ≥ 0, got ${warmup}`);
+  for (let i = 0; i < warmup; i++) await runOnce(step, new PhaseProbe());
+  let timeline: TimelinePoint[] = [];
+  let leakedBytes = 0;
+  let arrivalBytes: number[] = [];
+  let backendBuffers: StepMeasurement['backendBuffers'] = null;
+  if (options.profile !== false) {
+    const base = tf.memory().numBytes;
+    const probe = new PhaseProbe();
+    const profile = await tf.profile(() => runOnce(step, probe));
+    timeline = phaseTimeline(profile.kernels.map((k) => k.totalBytesSnapshot), probe.marks, base);
+    leakedBytes = tf.memory().numBytes - base;
+    arrivalBytes = probe.arrivalBytes.map((b) => b - base);
+    backendBuffers = backendBufferBytes();
+  }
+  const times: StepTime[] = [];
+  for (let r = 0; r < reps; r++) times.push(await timeStep(step));
+  const { stepMs, phaseMs } = medianTimes(times);
+  return {
+    stepMs,
+    stepMsAll: times.map((t) => t.stepMs),
+    phaseMs,
+    peakBytes: timeline.length ? Math.max(...timeline.map((p) => p.bytes)) : 0,
+    phasePeakBytes: phasePeaks(timeline),
+    timeline,
+    arrivalBytes,
+    leakedBytes,
+    backendBuffers,
+  };
+}

@@ -1,0 +1,177 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { disposeRecord, recordedBackward, type LayerKind } from '@clipwise/core';
+import { recordShape, type RecordShape } from '@clipwise/ghost-norm';
+import { ClipwiseMemoryError } from '../errors';
+
+/** One tensor of the forward tape: `key` names its data buffer (tensors that share data share a key). */
+export interface TracedTensor {
+  readonly key: number;
+  readonly bytes: number;
+}
+
+/** One node of TF.js's gradient tape, as the memory model needs it (no tensors kept). */
+export interface TracedNode {
+  readonly kernel: string;
+  /** Inputs that come from the anchor (the only ones the backward pass differentiates), by tensor id. */
+  readonly inputs: readonly (TracedTensor & { readonly tensorId: number })[];
+  readonly outputs: readonly (TracedTensor & { readonly tensorId: number })[];
+  /** Tensors kept for its gradient; freed right after it runs (Clipwise's freeing backward). */
+  readonly saved: readonly TracedTensor[];
+  /** Index into `TapeTrace.records` for a DP-aware layer's node, else -1. */
+  readonly record: number;
+  /** False for nodes the backward pass prunes (not between the anchor and the loss). */
+  readonly onPath: boolean;
+}
+
+/** One layer record, in backward order. */
+export interface TracedRecord {
+  readonly layer: string;
+  readonly kind: LayerKind;
+  /** Trainable parameters the record carries: role, name, size (scalars). */
+  readonly params: readonly { readonly role: string; readonly name: string; readonly size: number }[];
+  readonly shape: RecordShape;
+  /** The activation's data key when it is a forward tensor (then it lives on the tape anyway), else null. */
+  readonly activationKey: number | null;
+  readonly activationBytes: number;
+  readonly gradOutputBytes: number;
+}
+
+/**
+ * The memory-relevant facts of one recorded step at one batch size: the forward tape (what each op
+ * saved for backward), the layer records in backward order, and the forward's memory timeline.
+ * All byte counts are above what was allocated before the step (the weights, optimizer state).
+ */
+export interface TapeTrace {
+  readonly batch: number;
+  readonly nodes: readonly TracedNode[];
+  readonly records: readonly TracedRecord[];
+  /** Bytes after each kernel of the forward pass (the engine's count), forward order. */
+  readonly forwardBytes: readonly number[];
+  /** Bytes alive when the forward pass returned, before its temporaries were freed. */
+  readonly forwardEndBytes: number;
+}
+
+interface EngineTapeState {
+  state: {
+    activeTape: Array<{ kernelName: string; inputs: Record<string, tf.Tensor>; outputs: tf.Tensor[]; saved?: tf.Tensor[] }> | null;
+    activeProfile: { kernels: Array<{ totalBytesSnapshot: number }> };
+  };
+}
+
+function bytesOf(t: tf.Tensor): number {
+  return t.size * (t.dtype === 'bool' ? 1 : t.dtype === 'complex64' ? 8 : 4);
+}
+
+/**
+ * Runs one recorded forward + backward of `perSampleLoss` (a [B] per-sample loss) and returns its
+ * `TapeTrace`. Reads TF.js's tape (engine internals, tfjs-core 4.x) at the end of the forward pass;
+ * records are freed as they arrive. Run it at a small batch and scale with `scaleTrace`.
+ *
+ * @example
+ * const t1 = await traceTape(() => model.perSampleLoss(ids1));
+ */
+export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTrace> {
+  const engine = tf.engine() as unknown as EngineTapeState;
+  const keys = new WeakMap<object, number>();
+  const dataIds: object[] = [];
+  const key = (t: tf.Tensor): number => {
+    const k = keys.get(t.dataId);
+    if (k !== undefined) return k;
+    dataIds.push(t.dataId);
+    keys.set(t.dataId, dataIds.length - 1);
+    return dataIds.length - 1;
+  };
+  let nodes: RawNode[] = [];
+  let anchorId = -1;
+  let forwardKernels = 0;
+  let batch = 0;
+  const records: TracedRecord[] = [];
+  const base = tf.memory().numBytes;
+  const profile = await tf.profile(() => {
+    const { loss } = recordedBackward(
+      () => {
+        const l = perSampleLoss();
+        if (l.rank !== 1) throw new ClipwiseMemoryError(`traceTape: perSampleLoss must return [B], got [${l.shape}]`);
+        batch = l.shape[0]!;
+        const y = tf.sum(l) as tf.Scalar;
+        // metadata only: the tensors themselves are freed by the backward pass
+        nodes = (engine.state.activeTape ?? []).map((n) => ({
+          kernel: n.kernelName,
+          inputs: Object.values(n.inputs).map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
+          outputs: n.outputs.map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
+          saved: (n.saved ?? []).map((t) => ({ key: key(t), bytes: bytesOf(t) })),
+        }));
+        forwardKernels = engine.state.activeProfile.kernels.length;
+        return y;
+      },
+      {
+        onRecord(record, scope) {
+          anchorId = scope.anchor.id;
+          const a = record.activation;
+          records.push({
+            layer: record.layer,
+            kind: record.kind,
+            params: Object.entries(record.params)
+              .filter(([, p]) => p.variable.trainable)
+              .map(([role, p]) => ({ role, name: p.name, size: p.size })),
+            shape: recordShape(record),
+            activationKey: a ? (keys.get(a.dataId) ?? null) : null,
+            activationBytes: a ? bytesOf(a) : 0,
+            gradOutputBytes: bytesOf(record.gradOutput),
+          });
+          disposeRecord(record);
+        },
+      },
+    );
+    loss.dispose();
+  });
+  const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot - base);
+  // Data still registered after the step existed before it (input ids, pixels): it costs the step nothing.
+  const info = (tf.engine() as unknown as { state: { tensorInfo: WeakMap<object, unknown> } }).state.tensorInfo;
+  const external = new Set(dataIds.flatMap((d, k) => (info.has(d) ? [k] : [])));
+  const own = <T extends TracedTensor>(t: T): T => (external.has(t.key) ? { ...t, bytes: 0 } : t);
+  nodes = nodes.map((n) => ({ ...n, inputs: n.inputs.map(own), outputs: n.outputs.map(own), saved: n.saved.map(own) }));
+  return assembleTrace(nodes, records, anchorId, batch, snapshots.slice(0, forwardKernels));
+}
+
+type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
+
+/**
+ * Marks the nodes the backward pass visits (as core's `filterTape`: reached from the anchor and
+ * leading to the loss, the last node's output) and ties each DP-aware layer's node to its record
+ * (records arrive in backward order, i.e. reverse tape order).
+ */
+function assembleTrace(raw: RawNode[], records: TracedRecord[], anchorId: number, batch: number, forwardBytes: number[]): TapeTrace {
+  if (raw.length === 0 || records.length === 0) {
+    throw new ClipwiseMemoryError('traceTape: the step recorded no DP-aware layer; build the model from Clipwise layers');
+  }
+  const fromAnchor = new Set<number>([anchorId]);
+  const reached = raw.map((n) => {
+    const hit = n.inputs.some((t) => fromAnchor.has(t.tensorId));
+    if (hit) for (const o of n.outputs) fromAnchor.add(o.tensorId);
+    return hit;
+  });
+  const leadsToY = new Set<number>(raw[raw.length - 1]!.outputs.map((o) => o.tensorId));
+  const toY = new Array<boolean>(raw.length).fill(false);
+  for (let i = raw.length - 1; i >= 0; i--) {
+    if (raw[i]!.outputs.some((o) => leadsToY.has(o.tensorId))) {
+      toY[i] = true;
+      for (const t of raw[i]!.inputs) leadsToY.add(t.tensorId);
+    }
+  }
+  let next = 0;
+  const assigned = new Array<number>(raw.length).fill(-1);
+  for (let i = raw.length - 1; i >= 0; i--) {
+    if (reached[i] && toY[i] && raw[i]!.inputs.some((t) => t.tensorId === anchorId)) assigned[i] = next++;
+  }
+  if (next !== records.length) {
+    throw new ClipwiseMemoryError(`traceTape: ${next} DP-aware layer nodes on the tape but ${records.length} records; is a layer applied outside the loss?`);
+  }
+  const nodes = raw.map((n, i) => ({
+    ...n,
+    inputs: n.inputs.filter((t) => fromAnchor.has(t.tensorId) && t.tensorId !== anchorId),
+    record: assigned[i]!,
+    onPath: reached[i]! && toY[i]!,
+  }));
+  return { batch, nodes, records, forwardBytes, forwardEndBytes: forwardBytes[forwardBytes.length - 1] ?? 0 };
+}
