@@ -10,10 +10,12 @@ import { GPT2_PRESETS, Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
+  options: { 'submit-batch': { type: 'string' }, backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
   allowPositionals: true,
 });
 const choice = await setupBackend((values.backend ?? 'auto') as BackendName);
+if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
+if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const preset = values.model ?? 'gpt2-tiny';
 const B = Number(values.batch ?? 8);
 const T = Number(values.seq ?? 64);

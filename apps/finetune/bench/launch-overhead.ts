@@ -5,8 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setupBackend, type BackendName } from '@clipwise/core';
 
-const { values } = parseArgs({ options: { backend: { type: 'string' }, n: { type: 'string' }, size: { type: 'string' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { 'submit-batch': { type: 'string' }, backend: { type: 'string' }, n: { type: 'string' }, size: { type: 'string' } }, allowPositionals: true });
 await setupBackend((values.backend ?? 'auto') as BackendName);
+if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const n = Number(values.n ?? 2000);
 const size = Number(values.size ?? 1024);
 const x = tf.ones([size]);
