@@ -15,7 +15,6 @@ const { values } = parseArgs({
 });
 const choice = await setupBackend((values.backend ?? 'auto') as BackendName);
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
-if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const preset = values.model ?? 'gpt2-tiny';
 const B = Number(values.batch ?? 8);
 const T = Number(values.seq ?? 64);
