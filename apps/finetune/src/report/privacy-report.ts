@@ -87,7 +87,7 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
       `(ε = ${i.epsilon!.toFixed(4)}, δ = ${i.delta})-differential privacy (example-level, add/remove one training example) ` +
       `by the ${i.accountant.toUpperCase()} accountant for ${i.steps} steps of DP-SGD with ${i.sampling} sampling at q = ${i.sampleRate.toPrecision(6)} ` +
       `(expected batch ${i.expectedBatchSize} of ${i.datasetSize}), noise multiplier σ = ${i.noiseMultiplier!.toPrecision(6)}, ` +
-      `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
+      `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', ${i.thresholds?.kind === 'adaptive' ? 'initial ' : ''}sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
       thresholdsText(i.thresholds, groups) +
       (i.stoppedAtBudget ? ` Training stopped early: one more step would have exceeded the target ε = ${i.targetEpsilon}.` : '') +
       (caveats.length ? `\nCaveats: ${caveats.join(' ')}` : '') +

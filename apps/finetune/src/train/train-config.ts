@@ -112,6 +112,7 @@ const DEFAULTS = {
   grouping: 'layer-wise',
   clipping: 'abadi',
   'clip-norm': 1,
+  thresholds: 'fixed',
   optimizer: 'adamw',
   lr: 1e-3,
   schedule: 'constant',
