@@ -11,10 +11,11 @@ export function auditViolates(r: AuditReport): boolean {
 export function formatAuditTable(r: AuditReport): string {
   const conf = `${Math.round(r.audit.confidence * 1000) / 10}%`;
   const rows: Array<[string, string]> = [
+    ['backend · time', `${r.backend} · ${r.seconds.toFixed(1)} s`],
     ['canaries (in / total)', `${r.canariesIncluded} / ${r.canaries}`],
     ['real examples', String(r.examples)],
-    ['steps · E[B] · q', `${r.steps} · ${r.batchSize} · ${r.sampleRate.toFixed(4)} (Poisson)`],
-    ['clipping', `${r.grouping} (${r.groups} groups), C = ${r.clipNorm}`],
+    ['steps, E[B], q', `${r.steps}, ${r.batchSize}, ${r.sampleRate.toFixed(4)} (Poisson)`],
+    ['clipping', `${r.grouping} (${r.groups} group${r.groups === 1 ? '' : 's'}), C = ${r.clipNorm}`],
     ['noise multiplier σ', r.noiseMultiplier === 0 ? '0 (noise off: not private)' : r.noiseMultiplier.toFixed(4)],
     [`accountant ε (RDP, δ = ${r.delta})`, fmt(r.accountantEpsilon)],
     [`audited ε lower bound (${conf})`, fmt(r.audit.epsilonLowerBound)],
