@@ -87,6 +87,10 @@ describe('clipwise audit (one-run canary audit, cpu)', () => {
     expect(report.audit.attempts.map((a: { guesses: number }) => a.guesses)).toEqual([40, 100, 200, 400]);
   });
 
+  it('runAudit without ε or σ says to give one', async () => {
+    await expect(runAudit({ ...TINY, steps: 1 })).rejects.toThrow(/give exactly one of --epsilon .* and --noise-multiplier/);
+  });
+
   it.each([
     [['--epsilon', '2', '--noise-multiplier', '1'], /give --epsilon .* or --noise-multiplier, not both/],
     [['--canaries', '1'], /--canaries must be an integer ≥ 2, got '1'/],

@@ -4,7 +4,7 @@ import { setupBackend, type BackendName } from '@clipwise/core';
 import { PoissonSampler } from '@clipwise/data';
 import { ClipwiseGroupingError, resolveGrouping } from '@clipwise/grouping';
 import { Optimizer, PrivateGradients, sgd } from '@clipwise/optim';
-import { runTrainingLoop } from '../training/training-loop';
+import { runTrainingLoop } from '../train/training-loop';
 import { UsageError } from '../usage-error';
 import { makeCanaryData } from './canary-data';
 import { CanaryClassifier } from './canary-classifier';
@@ -73,6 +73,9 @@ const HIDDEN = 16;
 const CLASSES = 2;
 
 function noiseFor(o: AuditOptions, sampleRate: number): number {
+  if ((o.epsilon === undefined) === (o.noiseMultiplier === undefined)) {
+    throw new UsageError('give exactly one of --epsilon (σ calibrated to it) and --noise-multiplier');
+  }
   if (o.noiseMultiplier !== undefined) return o.noiseMultiplier;
   try {
     return calibrateNoise({ targetEpsilon: o.epsilon!, delta: o.delta, sampleRate, steps: o.steps, accountant: 'rdp' }).noiseMultiplier;
