@@ -4,16 +4,17 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/gpu-profile.ts -- --backend webgpu --model gpt2 --batch 16 --seq 128
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { setupBackend, type BackendName } from '@clipwise/core';
+import { setFusedKernels, setupBackend, type BackendName } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { GPT2_PRESETS, Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
 const { values } = parseArgs({
-  options: { 'submit-batch': { type: 'string' }, backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
+  options: { fused: { type: 'string' }, 'submit-batch': { type: 'string' }, backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
   allowPositionals: true,
 });
 const choice = await setupBackend((values.backend ?? 'auto') as BackendName);
+setFusedKernels(values.fused !== 'off');
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const preset = values.model ?? 'gpt2-tiny';
 const B = Number(values.batch ?? 8);
@@ -22,7 +23,7 @@ const reps = Number(values.reps ?? 3);
 const top = Number(values.top ?? 25);
 const model = new Gpt2Model({ ...GPT2_PRESETS[preset]!, n_positions: Math.max(T, 64) }, { seed: 1 });
 const ids = tf.randomUniform([B, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D;
-console.log(`${preset}, B=${B}, T=${T}, backend ${choice.backend} (${choice.reason})`);
+console.log(`${preset}, B=${B}, T=${T}, backend ${choice.backend} (${choice.reason}), fused kernels ${values.fused !== 'off' ? 'on' : 'off'}`);
 
 type Source = { accumulate(f: () => tf.Tensor): Promise<unknown>; release(): Promise<{ grads: Map<string, tf.Tensor> }> };
 const sync = async (grads: Map<string, tf.Tensor>) => {

@@ -17,3 +17,6 @@ export * from './backend/setup-backend';
 export * from './layers/single-weight-layer';
 export * from './random/philox';
 export * from './random/gaussian-noise';
+export * from './fused/fused-kernels';
+export * from './fused/gelu';
+export * from './fused/masked-softmax';

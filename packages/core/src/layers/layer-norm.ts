@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError } from '../errors';
+import { fusedOnDevice, runElementwise, runRow } from '../fused/fused-kernels';
+import { activeRecording } from '../record/recording';
 import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
 import { createParam, nextLayerOrder, onesInit, zerosInit } from './param';
@@ -50,6 +52,8 @@ export class LayerNorm extends DPLayer {
     if (x.shape[x.rank - 1] !== this.options.dim) {
       throw new ClipwiseConfigError(`LayerNorm ${this.name}: expected last dim ${this.options.dim}, got [${x.shape}]`);
     }
+    // fused kernels have no TF.js gradient: only where this layer's own backward runs (a recorded step) or none is needed
+    if (fusedOnDevice() && activeRecording() !== null) return this.applyFused(x);
     return this.recorded(
       x,
       (input, save) =>
@@ -66,6 +70,35 @@ export class LayerNorm extends DPLayer {
           const meanGX = tf.mean(tf.mul(g, xhat!), -1, true);
           return tf.mul(rstd!, tf.sub(tf.sub(g, meanG), tf.mul(xhat!, meanGX)));
         });
+        return { dx, record: { activation: asBatchSeq(xhat!), gradOutput: asBatchSeq(dy), attrs: {} } };
+      },
+    );
+  }
+
+  /** The same maths in three WGSL launches forward (x̂, rstd, y) and one backward (dx), instead of ~18. */
+  private applyFused(x: tf.Tensor): tf.Tensor {
+    const eps = this.eps;
+    // two passes (mean, then centred variance): E[x²] − E[x]² cancels badly in float32
+    const phases = [[{ name: 'mean', op: 'sum' as const, expr: `x / d` }], [{ name: 'v', op: 'sum' as const, expr: '(x - mean) * (x - mean) / d' }]];
+    return this.recorded(
+      x,
+      (input, save) => {
+        const xhat = runRow({ key: `lnXhat_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `(x - mean) * inverseSqrt(v + ${eps})` }, { X: input! }, input!.shape);
+        const rstd = runRow({ key: `lnRstd_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `inverseSqrt(v + ${eps})`, perRow: true }, { X: input! }, input!.shape);
+        save([xhat, rstd]);
+        return runElementwise('affine', 'h * g + b', { H: xhat, G: this.gamma.variable, B: this.beta.variable }, xhat.shape);
+      },
+      (dy, [xhat, rstd]) => {
+        const dx = runRow(
+          {
+            key: 'lnGrad',
+            inputs: [{ name: 'H', kind: 'row' }, { name: 'R', kind: 'scalar' }, { name: 'Y', kind: 'row' }, { name: 'G', kind: 'vec' }],
+            phases: [[{ name: 'mg', op: 'sum', expr: 'y * g / d' }, { name: 'mgx', op: 'sum', expr: 'y * g * h / d' }]],
+            out: 'r * (y * g - mg - h * mgx)',
+          },
+          { H: xhat!, R: rstd!, Y: dy, G: this.gamma.variable },
+          dy.shape,
+        );
         return { dx, record: { activation: asBatchSeq(xhat!), gradOutput: asBatchSeq(dy), attrs: {} } };
       },
     );

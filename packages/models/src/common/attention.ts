@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { maskedSoftmax } from '@clipwise/core';
 
 /**
  * Multi-head scaled dot-product attention on q, k, v [B, T, d] with `heads` heads; `causal` masks
@@ -12,12 +13,9 @@ export function multiHeadAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3
     const qh = split(q);
     const kh = split(k);
     const vh = split(v);
-    let scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(hd)); // [B, H, T, T]
-    if (causal) {
-      const mask = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // lower triangle
-      scores = tf.add(scores, tf.mul(tf.sub(1, mask), -1e9));
-    }
-    const ctx = tf.matMul(tf.softmax(scores), vh); // [B, H, T, hd]
+    // scale, causal mask and softmax in one op (one WGSL kernel each way on webgpu)
+    const probs = maskedSoftmax(tf.matMul(qh, kh, false, true), { scale: 1 / Math.sqrt(hd), causal }); // [B, H, T, T]
+    const ctx = tf.matMul(probs, vh); // [B, H, T, hd]
     return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, t, d]) as tf.Tensor3D;
   });
 }

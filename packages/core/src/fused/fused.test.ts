@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backward } from '../backward/backward';
+import { LayerNorm } from '../layers/layer-norm';
+import { disposeRecord, type LayerRecord } from '../record/layer-record';
+import { RecordingScope, withRecording } from '../record/recording';
+import { setFusedKernels } from './fused-kernels';
+import { geluTanh } from './gelu';
+import { maskedSoftmax } from './masked-softmax';
+
+// The fused forms (hand-written backward; WGSL on webgpu) against the plain TF.js ops they replace,
+// differentiated by TF.js — on whichever backend the tests run (cpu in CI, webgpu under test:gpu).
+async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const r = tf.tidy(() => tf.div(tf.max(tf.abs(tf.sub(a, b))), tf.maximum(tf.max(tf.abs(b)), 1e-12)));
+  const v = (await r.data())[0]!;
+  r.dispose();
+  return v;
+}
+
+/** Value and input gradient of Σ f(x) ⊙ r, with fused kernels on and off. */
+function bothWays(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, r: tf.Tensor) {
+  const run = (on: boolean) => {
+    setFusedKernels(on);
+    const y = f(x);
+    const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(f(xi), r)))(x);
+    return { y, g };
+  };
+  return { fused: run(true), plain: run(false) };
+}
+
+afterEach(() => setFusedKernels(true));
+
+describe('fused kernels equal the plain ops they replace', () => {
+  it('geluTanh: value and gradient, including large |x| (no NaN from tanh)', async () => {
+    const x = tf.concat([tf.randomNormal([3, 37], 0, 2, 'float32', 1).reshape([-1]), tf.tensor1d([-30, -9, 0, 9, 30])]);
+    const r = tf.randomNormal(x.shape, 0, 1, 'float32', 2);
+    const { fused, plain } = bothWays(geluTanh, x, r);
+    expect(await maxRelDiff(fused.y, plain.y)).toBeLessThan(1e-5);
+    expect(await maxRelDiff(fused.g, plain.g)).toBeLessThan(1e-5);
+    tf.dispose([x, r, fused.y, fused.g, plain.y, plain.g]);
+  });
+
+  for (const causal of [true, false]) {
+    it(`maskedSoftmax (causal ${causal}): value and gradient over [B, H, T, T] rows`, async () => {
+      const s = tf.randomNormal([2, 3, 7, 7], 0, 3, 'float32', 3);
+      const r = tf.randomNormal(s.shape, 0, 1, 'float32', 4);
+      const o = { scale: 0.37, causal };
+      const { fused, plain } = bothWays((x) => maskedSoftmax(x, o), s, r);
+      expect(await maxRelDiff(fused.y, plain.y)).toBeLessThan(1e-5);
+      expect(await maxRelDiff(fused.g, plain.g)).toBeLessThan(1e-5);
+      if (causal) expect((await fused.y.data())[1]).toBe(0); // row 0 sees key 0 only
+      tf.dispose([s, r, fused.y, fused.g, plain.y, plain.g]);
+    });
+  }
+
+  it('LayerNorm in a recorded step: output, input gradient and record (x̂, dy); rows longer than a workgroup', async () => {
+    const ln = new LayerNorm({ name: 'ln', dim: 300 });
+    ln.gamma.variable.assign(tf.randomNormal([300], 1, 0.3, 'float32', 5));
+    ln.beta.variable.assign(tf.randomNormal([300], 0, 0.3, 'float32', 6));
+    const x = tf.add(tf.randomNormal([2, 5, 300], 0, 2, 'float32', 7), 40); // a large mean: no cancellation allowed
+    const r = tf.randomNormal([2, 5, 300], 0, 1, 'float32', 8);
+    const run = (on: boolean) => {
+      setFusedKernels(on);
+      const records: LayerRecord[] = [];
+      const anchor = tf.scalar(0);
+      const scope = new RecordingScope(anchor, { onRecord: (rec) => records.push(rec) });
+      const out = backward(() => withRecording(scope, () => tf.sum(tf.mul(ln.apply(x), r)) as tf.Scalar), [x, anchor]);
+      anchor.dispose();
+      return { value: out.value, dx: out.grads[0]!, record: records[0]!, rest: out.grads.slice(1) };
+    };
+    const fused = run(true);
+    const plain = run(false);
+    expect(await maxRelDiff(fused.value, plain.value)).toBeLessThan(1e-4);
+    expect(await maxRelDiff(fused.dx, plain.dx)).toBeLessThan(1e-4);
+    expect(await maxRelDiff(fused.record.activation, plain.record.activation)).toBeLessThan(1e-4);
+    expect(await maxRelDiff(fused.record.gradOutput, plain.record.gradOutput)).toBeLessThan(1e-6);
+    for (const o of [fused, plain]) {
+      disposeRecord(o.record);
+      tf.dispose([o.value, o.dx, ...o.rest]);
+    }
+    tf.dispose([x, r]);
+    ln.dispose();
+  });
+});

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fusedKernelsEnabled, fusedOnDevice, runRow } from './fused-kernels';
+
+export interface MaskedSoftmaxOptions {
+  /** Multiplies the scores first (1/√d_head in attention). */
+  readonly scale: number;
+  /** Mask key j > query t (rows are queries; the row's query index is row mod T, T = the last axis). */
+  readonly causal: boolean;
+}
+
+/** softmax(scale · s + mask) over the last axis as plain TF.js ops: the reference. */
+export function maskedSoftmaxPlain(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor {
+  return tf.tidy(() => {
+    let s = tf.mul(scores, o.scale);
+    if (o.causal) {
+      const t = scores.shape[scores.rank - 1]!;
+      const mask = tf.linalg.bandPart(tf.ones([t, t]), -1, 0); // lower triangle
+      s = tf.add(s, tf.mul(tf.sub(1, mask), -1e9));
+    }
+    return tf.softmax(s);
+  });
+}
+
+/**
+ * Attention probabilities softmax(scale · s + causal mask) over the last axis of [..., T, T]
+ * scores, with the softmax backward written out: one row kernel each way on webgpu.
+ *
+ * @example
+ * const p = maskedSoftmax(scores, { scale: 1 / Math.sqrt(64), causal: true });
+ */
+export function maskedSoftmax(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor {
+  if (!fusedKernelsEnabled()) return maskedSoftmaxPlain(scores, o);
+  const t = scores.shape[scores.rank - 1]!;
+  const keep = o.causal ? `j <= row % ${t}` : 'true';
+  const f = tf.customGrad((...args: unknown[]) => {
+    const s = args[0] as tf.Tensor;
+    const save = args[1] as (ts: tf.Tensor[]) => void;
+    const p = fusedOnDevice()
+      ? runRow(
+          {
+            key: `softmax_${o.causal}_${t}_${o.scale}`,
+            inputs: [{ name: 'S', kind: 'row' }],
+            phases: [[{ name: 'm', op: 'max', expr: `select(-3.402823e38, s * ${o.scale}, ${keep})` }], [{ name: 'z', op: 'sum', expr: `select(0.0, exp(s * ${o.scale} - m), ${keep})` }]],
+            out: `select(0.0, exp(s * ${o.scale} - m) / z, ${keep})`,
+          },
+          { S: s },
+          s.shape,
+        )
+      : maskedSoftmaxPlain(s, o);
+    save([p]);
+    return {
+      value: p,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const prob = saved[0]!;
+        // ds = scale · p ⊙ (dp − Σ_j dp_j p_j)
+        if (fusedOnDevice()) {
+          return [
+            runRow(
+              { key: `softmaxGrad_${o.scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'dot', op: 'sum', expr: 'g * p' }]], out: `${o.scale} * p * (g - dot)` },
+              { P: prob, G: dy },
+              prob.shape,
+            ),
+          ];
+        }
+        return [tf.tidy(() => tf.mul(o.scale, tf.mul(prob, tf.sub(dy, tf.sum(tf.mul(dy, prob), -1, true)))))];
+      },
+    };
+  });
+  return (f as (t: tf.Tensor) => tf.Tensor)(scores);
+}
