@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { BackendName } from '@clipwise/core';
 import { UsageError } from '../usage-error';
+import { readConfigFile } from './config-file';
 
 /** A fully resolved `clipwise train` configuration (defaults applied). Keys are the flag names. */
 export interface TrainConfig {
@@ -163,18 +163,6 @@ function parseValue(name: string, raw: unknown, source: string): unknown {
   return x;
 }
 
-/** Reads a `--config` JSON file: an object whose keys are flag names (plus "model-config"). */
-export function readConfigFile(file: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`--config ${file}: cannot read it as JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`--config ${file}: expected a JSON object of flags, e.g. {"epsilon": 8}`);
-  return raw as Record<string, unknown>;
-}
-
 /**
  * The flags explicitly chosen by the user: the config file's entries, overridden by command-line
  * flags. Every value is checked; unknown keys are refused naming the valid ones.
@@ -185,9 +173,11 @@ export function explicitSettings(flags: Record<string, unknown>): Partial<TrainC
   if (file) {
     for (const [k, v] of Object.entries(readConfigFile(file))) {
       if (k === 'model-config') {
-        if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'number')) {
-          throw new UsageError(`--config ${file}: "model-config" must be an object of numbers, e.g. {"n_embd": 16, "n_layer": 1}`);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+          throw new UsageError(`--config ${file}: "model-config" must be a mapping of config fields to numbers, e.g. {"n_embd": 16, "n_layer": 1}`);
         }
+        const bad = Object.entries(v).find(([, x]) => typeof x !== 'number');
+        if (bad) throw new UsageError(`--config ${file}: "model-config.${bad[0]}" must be a number, got ${JSON.stringify(bad[1])}`);
         out[k] = v;
       } else if (!(k in FLAGS)) {
         throw new UsageError(`--config ${file}: unknown key '${k}'; valid keys are the flag names: ${Object.keys(FLAGS).join(', ')}, model-config`);
