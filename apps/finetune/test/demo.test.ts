@@ -1,16 +1,48 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_DEFAULTS, runDemo } from '../src/commands/demo';
+import { DEMO_MODEL, demoPreset, runDemo } from '../src/commands/demo';
+import { run } from './train-helpers';
+
+const MODEL_DIR = path.join(__dirname, '..', 'assets', DEMO_MODEL);
 
 describe('clipwise demo', () => {
-  it('runs a short private training on the shipped sample and reports loss, clip fractions and ε', async () => {
+  it('ships a small pretrained byte-level GPT-2 (savePretrained folder) with its provenance', () => {
+    const config = JSON.parse(readFileSync(path.join(MODEL_DIR, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model_type: 'gpt2', vocab_size: 257 });
+    expect(config.n_positions).toBeGreaterThanOrEqual(demoPreset()['seq-len']!);
+    expect(statSync(path.join(MODEL_DIR, 'model.safetensors')).size).toBeLessThan(5e6);
+    const readme = readFileSync(path.join(MODEL_DIR, 'README.md'), 'utf8');
+    expect(readme).toMatch(/scripts\/make-demo-model\.sh/);
+    expect(readme).toMatch(/--no-dp/);
+  });
+
+  it('fine-tunes the shipped model privately through clipwise train and reports before/after and ε', async () => {
     const lines: string[] = [];
-    const r = await runDemo({ ...DEMO_DEFAULTS, backend: 'cpu', steps: 2, batchSize: 8, epsilon: 3, log: (s) => lines.push(s) });
+    // Shortened for the cpu backend: 2 steps on 16 pairs, a 192-byte window, 2 test rows, 1 short generation.
+    const r = await runDemo(
+      { backend: 'cpu', steps: 2, 'batch-size': 4, limit: 16, 'seq-len': 192, 'eval-limit': 2, 'gen-limit': 1, 'gen-tokens': 4, epsilon: 3 },
+      (s) => lines.push(s),
+    );
     const text = lines.join('\n');
-    expect(text).toMatch(/step {3}1\/2 {2}loss \d\.\d{3} {2}B= ?\d+ {2}clipped +\d+% \(mean over groups; most: \S+ \d+%\) {2}ε=\d\.\d\d/);
-    expect(text).toMatch(/privacy spent: ε=\d\.\d{3} at δ=0\.00001 \(RDP, Poisson sampling, 2 steps/);
-    expect(Number.isFinite(r.testLossBefore) && Number.isFinite(r.testLossAfter)).toBe(true);
+    expect(text).toMatch(/data: 16 examples × 192 tokens \(byte tokenizer, vocabulary 257\)/);
+    expect(text).toMatch(/step 2\/2 {2}loss \d+\.\d+ {2}B=\d+ .* ε=\d\.\d{3}/);
+    expect(text).toMatch(/before fine-tuning: +test loss \d\.\d{3} nats\/byte \(perplexity [\d.]+\) \| ROUGE-L [\d.]+, BLEU [\d.]+ on 1 MRs/);
+    expect(text).toMatch(/after +2 private steps: +test loss \d\.\d{3} nats\/byte/);
+    expect(text).toMatch(/privacy: .*ε = 2\.9\d+, δ = 0\.00001/);
+    expect(r.before.step).toBe(0);
+    expect(r.after.step).toBe(2);
+    // The pretrained weights are what gets fine-tuned: an untrained model is near ln(257) = 5.55 nats/byte.
+    expect(r.before.loss).toBeLessThan(4);
+    expect(Number.isFinite(r.after.loss)).toBe(true);
     // the accountant's ε for the calibrated σ meets the target (calibration tolerance)
-    expect(r.epsilon).toBeLessThanOrEqual(3);
-    expect(r.epsilon).toBeGreaterThan(2.9);
+    expect(r.train.epsilon!).toBeLessThanOrEqual(3);
+    expect(r.train.epsilon!).toBeGreaterThan(2.9);
   }, 120_000);
+
+  it('refuses a bad override like clipwise train does (exit 2, naming the flag)', async () => {
+    const r = await run(['demo', '--steps', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--steps must be a positive integer, got '0'/);
+  });
 });

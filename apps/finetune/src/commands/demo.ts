@@ -1,120 +1,107 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { calibrateNoise, createAccountant } from '@clipwise/accountant';
-import { setupBackend, type BackendName } from '@clipwise/core';
-import { PoissonSampler, encodeE2E, formatE2E, formatE2EPrompt, readE2ECsv } from '@clipwise/data';
-import { resolveGrouping } from '@clipwise/grouping';
-import { GPT2_PRESETS, Gpt2Model, WordTokenizer } from '@clipwise/models';
-import { Optimizer, PrivateGradients, adamw, warmupCosineSchedule } from '@clipwise/optim';
+import { parseArgs } from 'node:util';
 import { assetsDir } from '../assets';
-import { runTrainingLoop } from '../training/training-loop';
-import { greedyGenerate, meanTargetLoss } from '../training/text-eval';
+import type { EvalResult } from '../train/evaluate';
+import { runTrain, type TrainHooks, type TrainResult } from '../train/run-train';
+import { explicitSettings, trainParseOptions, type TrainConfig } from '../train/train-config';
 
-export interface DemoOptions {
-  backend: BackendName;
-  steps: number;
-  epsilon: number;
-  delta: number;
-  batchSize: number;
-  seqLen: number;
-  grouping: string;
-  clipNorm: number;
-  learningRate: number;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export const DEMO_DEFAULTS: Omit<DemoOptions, 'log'> = {
-  backend: 'auto',
-  steps: 60,
-  epsilon: 8,
-  delta: 1e-5,
-  batchSize: 32,
-  seqLen: 64,
-  grouping: 'layer-wise',
-  clipNorm: 1,
-  learningRate: 1e-2,
-  seed: 0,
-};
+/** The shipped model the demo fine-tunes (made by `scripts/make-demo-model.sh`, see its README). */
+export const DEMO_MODEL = 'pretrained-shakespeare-byte';
 
 /**
- * The embedded default: privately train a tiny GPT-2 (byte-level) on the shipped E2E sample at a
- * target ε, printing loss, per-group clip fractions and ε as it goes, and test loss before/after.
+ * The demo's `clipwise train` settings. Every key is a train flag, and `clipwise demo --FLAG V`
+ * overrides it: the demo is a preset, not a second training loop.
  */
-export async function runDemo(o: DemoOptions): Promise<{ testLossBefore: number; testLossAfter: number; epsilon: number }> {
-  const { backend, reason } = await setupBackend(o.backend);
-  o.log(`backend: ${backend} (${reason.split(' (')[0]})`);
-  const dir = path.join(assetsDir(), 'e2e-sample');
-  const train = await readE2ECsv(path.join(dir, 'train.csv'));
-  const test = await readE2ECsv(path.join(dir, 'test.csv'));
-  // A word vocabulary keeps the tiny model fast (GPT-2's 50k BPE would dominate the cost on a CPU).
-  // It is fitted on the training sample, a non-private choice that a real run makes with a public tokenizer.
-  const tok = WordTokenizer.fit(train.map((p) => formatE2E(p.mr, p.ref)));
-  const enc = encodeE2E(train, tok, { maxLength: o.seqLen, padTo: 'maxLength' });
-  const encTest = encodeE2E(test, tok, { maxLength: o.seqLen, padTo: 'maxLength' });
-  const n = enc.numExamples;
-  const t = enc.seqLength;
-  const model = new Gpt2Model({ ...GPT2_PRESETS['gpt2-tiny']!, vocab_size: tok.vocabSize, n_positions: t }, { seed: o.seed });
-  const params = model.params;
-  const q = o.batchSize / n;
-  const { noiseMultiplier: sigma } = calibrateNoise({ targetEpsilon: o.epsilon, delta: o.delta, sampleRate: q, steps: o.steps, accountant: 'rdp' });
-  const grouping = resolveGrouping(o.grouping, params, { clipNorm: o.clipNorm });
-  o.log(
-    `data: ${n} E2E training pairs (${t} word tokens, vocabulary ${tok.vocabSize}), ${encTest.numExamples} test pairs | model: GPT-2 tiny, ` +
-      `${params.reduce((s, p) => s + p.size, 0).toLocaleString('en')} parameters`,
-  );
-  o.log(
-    `privacy: (ε=${o.epsilon}, δ=${o.delta}) over ${o.steps} steps, Poisson q=${q.toFixed(4)} (E[B]=${o.batchSize}), ` +
-      `σ=${sigma.toFixed(4)} (RDP) | clipping: ${grouping.strategy}, ${grouping.groups.length} groups, C=${o.clipNorm}`,
-  );
-  const before = meanTargetLoss(model, encTest.inputIds, encTest.labelMask, encTest.numExamples, t);
-  o.log(`test loss before: ${before.toFixed(3)} nats/token (perplexity ${Math.exp(before).toFixed(1)})`);
-  const gradients = new PrivateGradients({ params, grouping, noiseMultiplier: sigma, expectedBatchSize: o.batchSize, seed: o.seed + 1 });
-  const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(o.learningRate, Math.min(5, o.steps - 1), o.steps), weightDecay: 0 }), params);
-  const sampler = new PoissonSampler({ datasetSize: n, sampleRate: q, seed: o.seed + 2 });
-  const accountant = createAccountant('rdp');
-  const reports = await runTrainingLoop({
-    sampler,
-    gradients,
-    optimizer,
-    steps: o.steps,
-    maxPhysicalBatch: 64,
-    accountant: { accountant, noiseMultiplier: sigma, delta: o.delta },
-    perSampleLoss: (idx) =>
-      tf.tidy(() => {
-        const rows = Array.from(idx);
-        const ids = tf.tensor2d(gatherRows(enc.inputIds, rows, t), [rows.length, t], 'int32');
-        const mask = tf.tensor2d(Float32Array.from(gatherRows(enc.labelMask, rows, t)), [rows.length, t]);
-        return model.perSampleLoss(ids, mask);
-      }),
-    onStep: (r) => {
-      if (r.step % 5 !== 0 && r.step !== 1) return;
-      const clip = r.groups.length ? r.groups.reduce((s, g) => s + g.clipFraction, 0) / r.groups.length : 0;
-      const worst = r.groups.reduce((a, g) => (g.clipFraction > a.clipFraction ? g : a), r.groups[0]!);
-      o.log(
-        `step ${String(r.step).padStart(3)}/${o.steps}  loss ${Number.isNaN(r.loss) ? '  -  ' : r.loss.toFixed(3)}  B=${String(r.batchSize).padStart(2)}  ` +
-          `clipped ${(100 * clip).toFixed(0).padStart(3)}% (mean over groups; most: ${worst.group} ${(100 * worst.clipFraction).toFixed(0)}%)  ` +
-          `ε=${r.epsilon!.toFixed(2)}  ${r.stepMs.toFixed(0)} ms`,
-      );
-    },
-  });
-  const after = meanTargetLoss(model, encTest.inputIds, encTest.labelMask, encTest.numExamples, t);
-  const spent = accountant.getPrivacySpent(o.delta);
-  o.log(`test loss after:  ${after.toFixed(3)} nats/token (perplexity ${Math.exp(after).toFixed(1)}; before ${before.toFixed(3)})`);
-  const mr = test[0]!.mr;
-  const gen = tok.decode(greedyGenerate(model, tok.encode(formatE2EPrompt(mr)), 80, tok.eotToken));
-  o.log(`sample: ${mr}\n   ->  ${JSON.stringify(gen.trim())}`);
-  const ms = reports.reduce((s, r) => s + r.stepMs, 0) / reports.length;
-  o.log(`privacy spent: ε=${spent.epsilon.toFixed(3)} at δ=${o.delta} (RDP, Poisson sampling, ${reports.length} steps, σ=${sigma.toFixed(4)}) | mean step ${ms.toFixed(0)} ms`);
-  optimizer.dispose();
-  model.dispose();
-  return { testLossBefore: before, testLossAfter: after, epsilon: spent.epsilon };
+export function demoPreset(): Partial<TrainConfig> {
+  const assets = assetsDir();
+  return {
+    model: path.join(assets, DEMO_MODEL),
+    data: path.join(assets, 'e2e-sample', 'train.csv'),
+    'eval-data': path.join(assets, 'e2e-sample', 'test.csv'),
+    tokenizer: 'byte',
+    'seq-len': 256,
+    epsilon: 8,
+    delta: 1e-5,
+    steps: 24,
+    'batch-size': 32,
+    'max-physical-batch': 32,
+    grouping: 'layer-wise',
+    'clip-norm': 1,
+    optimizer: 'adamw',
+    lr: 5e-3,
+    schedule: 'warmup-cosine',
+    warmup: 2,
+    'eval-limit': 48,
+    'gen-limit': 2,
+    'gen-tokens': 100,
+    backend: 'auto',
+    seed: 0,
+  };
 }
 
-function gatherRows<T extends Int32Array | Uint8Array>(src: T, rows: number[], t: number): number[] {
-  const out: number[] = new Array(rows.length * t);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < t; j++) out[i * t + j] = src[r * t + j]!;
-  });
-  return out;
+export interface DemoResult {
+  readonly train: TrainResult;
+  /** The pretrained model on the test split, before any private step. */
+  readonly before: EvalResult;
+  /** After the last step. */
+  readonly after: EvalResult;
+  /** The run folder (checkpoint, logs, report). */
+  readonly out: string;
+}
+
+function readJsonl<T>(file: string): T[] {
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+}
+
+function describeEval(e: EvalResult, unit: string): string {
+  const gen = e.rougeL !== undefined ? ` | ROUGE-L ${(100 * e.rougeL).toFixed(1)}, BLEU ${(100 * e.bleu!).toFixed(1)} on ${e.generated} MRs` : '';
+  return `test loss ${e.loss.toFixed(3)} nats/${unit} (perplexity ${e.perplexity!.toFixed(2)})${gen}`;
+}
+
+/**
+ * `clipwise demo`: the shipped tiny GPT-2, pre-trained (non-privately) on public Shakespeare text,
+ * fine-tuned with DP-AdamW on the shipped E2E sample at ε = 8 through `runTrain`, then a summary:
+ * test loss, perplexity, ROUGE-L/BLEU and a generation before and after, and ε. `overrides` are
+ * `clipwise train` settings; without `out` the run goes to a new temporary folder.
+ *
+ * @example
+ * ```ts
+ * const { before, after } = await runDemo({ steps: 10 }, console.log);
+ * ```
+ */
+export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) => void, hooks: TrainHooks = {}): Promise<DemoResult> {
+  const preset = demoPreset();
+  if (overrides.epochs !== undefined) delete preset.steps;
+  // One evaluation before and one after: a mid-run eval costs as much as several steps on a CPU.
+  if (overrides.steps !== undefined || preset.steps !== undefined) preset['eval-every'] = overrides.steps ?? preset.steps;
+  const out = overrides.out ?? mkdtempSync(path.join(tmpdir(), 'clipwise-demo-'));
+  const config = { ...preset, ...overrides, out };
+  log(`clipwise demo: ${path.basename(config.model!)} (tiny GPT-2, pre-trained on public Shakespeare text) fine-tuned privately on the E2E sample; run folder ${out}`);
+  const train = await runTrain(config, log, hooks);
+  const evals = readJsonl<EvalResult>(path.join(out, 'evals.jsonl'));
+  const before = evals.find((e) => e.step === 0)!;
+  const after = evals.at(-1)!;
+  const unit = config.tokenizer === 'byte' ? 'byte' : 'token';
+  log('');
+  log(`before fine-tuning:        ${describeEval(before, unit)}`);
+  log(`after ${String(train.step).padStart(3)} private steps:  ${describeEval(after, unit)}`);
+  if (before.sample && after.sample) {
+    log(`sample: ${after.sample.mr}`);
+    log(`  before: ${JSON.stringify(before.sample.output)}`);
+    log(`  after:  ${JSON.stringify(after.sample.output)}`);
+  }
+  const privacyFile = path.join(out, 'report', 'privacy.json');
+  if (existsSync(privacyFile)) {
+    log(`privacy: ${(JSON.parse(readFileSync(privacyFile, 'utf8')) as { statement: string }).statement}`);
+    log(`report: ${path.join(out, 'report', 'report.html')}`);
+  }
+  return { train, before, after, out };
+}
+
+/** Parses `clipwise demo` arguments (any `clipwise train` flag) and runs it. Bad input throws UsageError. */
+export async function runDemoCommand(args: string[], log: (s: string) => void): Promise<DemoResult> {
+  const { values } = parseArgs({ args, options: trainParseOptions(), strict: true });
+  return runDemo(explicitSettings(values as Record<string, unknown>), log);
 }

@@ -4,7 +4,7 @@ import { Gpt2Model, VitModel, type PretrainedModel } from '@clipwise/models';
 import { corpusBleu } from '../metrics/bleu';
 import { corpusRougeL } from '../metrics/rouge-l';
 import { tokenizeForMetrics } from '../metrics/tokenize-for-metrics';
-import { greedyGenerate, meanTargetLoss } from '../training/text-eval';
+import { greedyGenerate, meanTargetLoss } from './text-eval';
 import type { TaskData } from './task-data';
 
 export interface EvalResult {

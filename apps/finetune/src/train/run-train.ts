@@ -14,6 +14,7 @@ import { RunLog } from './run-log';
 import type { StepRecord } from './step-record';
 import { datasetSize, inferTask, loadTaskData, type TaskData } from './task-data';
 import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type TrainConfig } from './train-config';
+import { takeTrainStep } from './train-step';
 import { writeReports } from './write-reports';
 
 export interface TrainResult {
@@ -64,8 +65,14 @@ function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => void): { 
   return { config: { ...state.config, ...overrides, resume: true } as TrainConfig, resumed: readCheckpointParts(out, state) };
 }
 
+/** Optional callbacks of {@link runTrain}, for callers that watch a run (tests, presets such as the demo). */
+export interface TrainHooks {
+  /** After each step is logged; the step's gradients are applied and freed. */
+  onStep?: (record: StepRecord) => void;
+}
+
 /** `clipwise train`: see README.md. Throws UsageError for bad input. */
-export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => void): Promise<TrainResult> {
+export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => void, hooks: TrainHooks = {}): Promise<TrainResult> {
   const wallStart = performance.now();
   const { config, resumed } = chooseConfig(given, log);
   const task = inferTask(config);
@@ -161,20 +168,12 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
         break;
       }
     }
-    const t0 = performance.now();
-    const indices = sampler.nextBatch();
-    let lossSum = 0;
-    for (const micro of sampler.physicalBatches(indices, config['max-physical-batch'])) lossSum += (await gradients.accumulate(() => lossOf(micro))).lossSum;
-    const released = await gradients.release();
-    optimizer.step(released.grads);
-    tf.dispose([...released.grads.values()]);
-    if (accountant) {
-      accountant.step(sigma!, sampler.sampleRate);
-      epsilon = accountant.epsilon(config.delta);
-    }
+    const { indices, lossSum, released, stepMs } = await takeTrainStep({
+      sampler, gradients, optimizer, lossOf, maxPhysicalBatch: config['max-physical-batch'], accountant: accountant && { accountant, noiseMultiplier: sigma! },
+    });
+    if (accountant) epsilon = accountant.epsilon(config.delta);
     step++;
     stepsThisProcess++;
-    const stepMs = performance.now() - t0;
     processMs += stepMs;
     processSamples += indices.length;
     const record: StepRecord = {
@@ -188,6 +187,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       stepMs,
     };
     await stepLog.append(record);
+    hooks.onStep?.(record);
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
     log(
       `step ${step}/${totalSteps}  loss ${record.loss === null ? '-' : record.loss.toFixed(4)}  B=${indices.length}  ${((1000 * processSamples) / processMs).toFixed(1)} samples/s  ` +

@@ -1,7 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { PrivacyAccountant } from '@clipwise/accountant';
-import type { PoissonSampler } from '@clipwise/data';
+import type { BatchSampler } from '@clipwise/data';
 import type { GroupStepStats, NonPrivateGradients, Optimizer, PrivateGradients } from '@clipwise/optim';
+import { takeTrainStep } from './train-step';
 
 export interface StepReport {
   readonly step: number;
@@ -15,7 +16,7 @@ export interface StepReport {
 }
 
 export interface TrainingLoopOptions {
-  readonly sampler: PoissonSampler;
+  readonly sampler: BatchSampler;
   /** Per-sample losses [B] of the examples at these indices (built inside the step's forward). */
   readonly perSampleLoss: (indices: Int32Array) => tf.Tensor;
   readonly gradients: PrivateGradients | NonPrivateGradients;
@@ -29,34 +30,27 @@ export interface TrainingLoopOptions {
 }
 
 /**
- * Private (or baseline) training with Poisson sampling: each step draws a Poisson batch, runs it in
- * micro-batches, releases one noisy gradient, updates, and charges the accountant. An empty batch
- * still takes a (pure-noise) step: skipping it would break the analysis the accountant assumes.
+ * A fixed number of training steps in memory, for code that brings its own model and loss (the
+ * audit's canary classifier): no files, evaluation or checkpoints. Each step is `takeTrainStep`,
+ * the same step `clipwise train` takes; use `runTrain` for everything else.
+ *
+ * @example
+ * ```ts
+ * const reports = await runTrainingLoop({ sampler, perSampleLoss, gradients, optimizer, steps: 100, maxPhysicalBatch: 256 });
+ * ```
  */
 export async function runTrainingLoop(o: TrainingLoopOptions): Promise<StepReport[]> {
   const reports: StepReport[] = [];
+  const accountant = o.accountant ? { accountant: o.accountant.accountant, noiseMultiplier: o.accountant.noiseMultiplier } : null;
   for (let s = 0; s < o.steps; s++) {
-    const t0 = performance.now();
-    const batch = o.sampler.nextBatch();
-    let lossSum = 0;
-    for (const micro of o.sampler.physicalBatches(batch, o.maxPhysicalBatch)) {
-      lossSum += (await o.gradients.accumulate(() => o.perSampleLoss(micro))).lossSum;
-    }
-    const released = await o.gradients.release();
-    o.optimizer.step(released.grads);
-    tf.dispose([...released.grads.values()]);
-    let epsilon: number | null = null;
-    if (o.accountant) {
-      o.accountant.accountant.step(o.accountant.noiseMultiplier, o.sampler.sampleRate, 1);
-      epsilon = o.accountant.accountant.epsilon(o.accountant.delta);
-    }
+    const r = await takeTrainStep({ sampler: o.sampler, gradients: o.gradients, optimizer: o.optimizer, lossOf: o.perSampleLoss, maxPhysicalBatch: o.maxPhysicalBatch, accountant });
     const report: StepReport = {
       step: s + 1,
-      loss: batch.length > 0 ? lossSum / batch.length : Number.NaN,
-      batchSize: batch.length,
-      groups: 'groups' in released ? released.groups : [],
-      epsilon,
-      stepMs: performance.now() - t0,
+      loss: r.indices.length > 0 ? r.lossSum / r.indices.length : Number.NaN,
+      batchSize: r.indices.length,
+      groups: 'groups' in r.released ? r.released.groups : [],
+      epsilon: o.accountant ? o.accountant.accountant.epsilon(o.accountant.delta) : null,
+      stepMs: r.stepMs,
     };
     reports.push(report);
     o.onStep?.(report);
