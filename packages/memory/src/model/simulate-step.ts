@@ -11,7 +11,7 @@ export interface MemoryComponents {
   readonly tape: number;
   /** Gradients flowing through backward (each freed once consumed). */
   readonly grads: number;
-  /** Layer records held by an open clipping group and by nothing else. */
+  /** Layer records held by an open clipping group (their own tensor handles). */
   readonly records: number;
   /** Clipped (or plain) gradient sums, then the released gradients. */
   readonly sums: number;
@@ -67,7 +67,9 @@ export interface StepMemoryPrediction {
  *   parameters has closed (He et al. 2022): all-layer keeps all of them to the end of backward,
  *   layer-wise frees each at once (but a tied weight waits for its last use).
  * Then the release (noise on each sum, the normalisation) and, if given, the update.
- * Temporaries inside TF.js gradient functions are not modelled (the measured peak runs above).
+ * Bytes are counted as TF.js's engine counts them (every tensor handle by its size, views and
+ * saved clones included). Temporaries inside TF.js gradient functions are not modelled (the
+ * measured peak may run above).
  *
  * @example
  * const p = simulateStep(trace, { groups: grouping.groups });
@@ -78,15 +80,17 @@ export function simulateStep(trace: TapeTrace, options: StepMemoryOptions): Step
 }
 
 class StepSimulation {
-  private readonly bytes = new Map<number, number>();
-  private readonly saved = new Map<number, number>();
-  private readonly gradRefs = new Map<number, number>();
-  private readonly recordRefs = new Map<number, number>();
+  /** Saved tensors of the nodes not yet run (TF.js counts each saved clone by its size). */
+  private tape = 0;
+  /** Gradient tensors alive, by handle. */
+  private readonly grads = new Map<number, number>();
+  /** Bytes of the records still held, by record index. */
+  private readonly held = new Map<number, { left: number; bytes: number }>();
   private readonly points: PredictedPoint[] = [];
-  private sums = 0;
-  private nextKey = -1;
-  private recordsPeak = 0;
   private readonly arrivals: number[] = [];
+  private sums = 0;
+  private nextHandle = 0;
+  private recordsPeak = 0;
   private readonly paramSize = new Map<string, number>();
 
   constructor(
@@ -98,8 +102,10 @@ class StepSimulation {
 
   run(): StepMemoryPrediction {
     const { trace } = this;
-    for (const b of trace.forwardBytes) this.push('forward', { tape: b, grads: 0, records: 0, sums: 0, transient: 0 });
-    for (const n of trace.nodes) for (const t of n.saved) this.hold(this.saved, t.key, t.bytes);
+    for (const b of trace.forwardBytes) this.push('forward', { tape: b });
+    // summing the per-sample losses runs before the forward's temporaries are freed
+    for (const b of trace.lossBytes) this.push('backward', { tape: b });
+    for (const n of trace.nodes) for (const t of n.saved) this.tape += t.bytes;
     const closed = this.backward();
     this.release();
     const phasePeakBytes: Partial<Record<StepPhase, number>> = {};
@@ -121,81 +127,58 @@ class StepSimulation {
     groups?.forEach((g, m) => g.params.forEach((p) => groupOf.set(p, m)));
     const usesLeft = new Map<string, number>();
     for (const r of trace.records) for (const p of r.params) usesLeft.set(p.name, (usesLeft.get(p.name) ?? 0) + 1);
-    const openParams = (groups ?? []).map((g) => g.params.filter((p) => usesLeft.has(p)).length);
     for (const p of usesLeft.keys()) {
       if (groups && !groupOf.has(p)) throw new ClipwiseMemoryError(`simulateStep: parameter ${p} is in no group`);
     }
+    const openParams = (groups ?? []).map((g) => g.params.filter((p) => usesLeft.has(p)).length);
     const closedAfter = (groups ?? []).map(() => 0);
     const uses = new Map<string, Array<{ record: number; role: string }>>();
-    const held = new Map<number, { left: number; keys: number[] }>();
     const summed = new Set<string>();
     const acc = new Map<number, number>();
     const last = trace.nodes[trace.nodes.length - 1]!;
-    acc.set(last.outputs[0]!.tensorId, this.fresh(this.gradRefs, F32));
+    acc.set(last.outputs[0]!.tensorId, this.grad(F32));
     let seen = 0;
 
-    const sumInto = (name: string, temp: number, phase: StepPhase) => {
+    const sumInto = (name: string, temp: number) => {
       const p = this.paramSize.get(name)!;
-      this.push(phase, { transient: temp + p });
+      this.push('clipped-sums', { transient: temp + p });
       if (!summed.has(name)) {
         summed.add(name);
         this.sums += p;
       }
     };
+    // Book-Keeping sums scale dy (or a, for a weight stored [out, in]) by the clip factors first
     const clipTemp = (r: TracedRecord, role: string) =>
       role === 'weight' && r.shape.attrs['layout'] === 'out_in' ? r.activationBytes : r.kind === 'layernorm' && role === 'weight' ? 2 * r.gradOutputBytes : r.gradOutputBytes;
     const releaseRecord = (i: number) => {
-      const h = held.get(i)!;
-      if (--h.left > 0) return;
-      held.delete(i);
-      for (const k of h.keys) this.drop(this.recordRefs, k);
+      const h = this.held.get(i)!;
+      if (--h.left <= 0) this.held.delete(i);
     };
 
     for (let i = trace.nodes.length - 1; i >= 0; i--) {
       const node = trace.nodes[i]!;
       if (!node.onPath) continue;
       const dys = node.outputs.map((o) => acc.get(o.tensorId));
-      node.outputs.forEach((o, j) => {
-        // TF.js makes zeros for an output with no gradient, inside the backward's scope (freed at its end)
-        if (dys[j] === undefined) this.fresh(this.gradRefs, o.bytes);
-      });
-      const dxs = node.inputs.map((x) => this.fresh(this.gradRefs, x.bytes));
+      // TF.js makes zeros for an output with no gradient, inside the backward's scope (freed at its end)
+      node.outputs.forEach((o, j) => dys[j] === undefined && this.grad(o.bytes));
+      const dxs = node.inputs.map((x) => this.grad(x.bytes));
       this.push('backward', {});
       if (node.record >= 0) {
         const r = trace.records[node.record]!;
         seen++;
-        const keys: number[] = [];
-        const actKey = r.activationKey ?? (r.activationBytes > 0 ? this.fresh(this.recordRefs, r.activationBytes) : null);
-        if (actKey !== null) {
-          if (r.activationKey !== null) this.hold(this.recordRefs, actKey, this.bytes.get(actKey) ?? 0);
-          keys.push(actKey);
-        }
-        const dyKey = dys[0];
-        if (dyKey !== undefined) {
-          this.hold(this.recordRefs, dyKey, 0);
-          keys.push(dyKey);
-        }
+        // the record holds tensors of its own (a view of a, a view or clone of dy)
+        this.held.set(node.record, { left: Math.max(1, r.params.length), bytes: r.activationBytes + r.gradOutputBytes });
         this.push('backward', {});
         this.arrivals.push(this.points[this.points.length - 1]!.bytes);
-        if (groups === null) {
-          held.set(node.record, { left: r.params.length, keys });
+        if (r.params.length === 0) {
+          releaseRecord(node.record);
+        } else if (groups === null) {
           for (const p of r.params) {
-            sumInto(p.name, clipTemp(r, p.role), 'clipped-sums');
+            sumInto(p.name, clipTemp(r, p.role));
             releaseRecord(node.record);
           }
-          if (r.params.length === 0) releaseRecord(node.record);
         } else {
-          const cost = getNormKernel(r.kind).cost(r.shape);
-          const mode = options.normMode ?? 'auto';
-          const normTemp = Math.max(0, ...r.params.map((p) => {
-            const c = cost[p.role];
-            if (!c) return 0;
-            const m = mode === 'auto' ? c.chosen : mode === 'ghost' && c.ghost ? 'ghost' : 'instantiate';
-            return (m === 'ghost' ? c.ghost! : c.instantiate).bytes;
-          }));
-          this.push('norms', { transient: normTemp });
-          held.set(node.record, { left: Math.max(1, r.params.length), keys });
-          if (r.params.length === 0) releaseRecord(node.record);
+          this.push('norms', { transient: this.normBytes(r) });
           for (const p of r.params) {
             const list = uses.get(p.name) ?? [];
             list.push({ record: node.record, role: p.role });
@@ -208,44 +191,54 @@ class StepSimulation {
             closedAfter[g] = seen;
             for (const name of groups[g]!.params) {
               for (const u of uses.get(name) ?? []) {
-                sumInto(name, clipTemp(trace.records[u.record]!, u.role), 'clipped-sums');
+                sumInto(name, clipTemp(trace.records[u.record]!, u.role));
                 releaseRecord(u.record);
               }
               uses.delete(name);
             }
           }
         }
-        this.recordsPeak = Math.max(this.recordsPeak, this.onlyRecords());
+        this.recordsPeak = Math.max(this.recordsPeak, this.heldBytes());
       }
       for (const o of node.outputs) {
-        const k = acc.get(o.tensorId);
-        if (k !== undefined) this.drop(this.gradRefs, k);
+        const h = acc.get(o.tensorId);
+        if (h !== undefined) this.grads.delete(h);
         acc.delete(o.tensorId);
       }
-      for (const t of node.saved) this.drop(this.saved, t.key);
+      for (const t of node.saved) this.tape -= t.bytes;
       node.inputs.forEach((x, j) => {
         const prev = acc.get(x.tensorId);
         if (prev === undefined) {
           acc.set(x.tensorId, dxs[j]!);
           return;
         }
-        const sum = this.fresh(this.gradRefs, x.bytes);
+        const sum = this.grad(x.bytes);
         this.push('backward', {});
-        this.drop(this.gradRefs, prev);
-        this.drop(this.gradRefs, dxs[j]!);
+        this.grads.delete(prev);
+        this.grads.delete(dxs[j]!);
         acc.set(x.tensorId, sum);
       });
       this.push('backward', {});
     }
-    // the backward's scope ends: remaining gradients, zeros and the pruned nodes' saved tensors go
-    for (const k of [...this.gradRefs.keys()]) this.gradRefs.delete(k);
-    for (const k of [...this.saved.keys()]) this.saved.delete(k);
-    if (held.size > 0 && groups !== null) {
-      // groups whose parameters were all unused close at the end (nothing to sum)
-      for (const i of [...held.keys()]) for (let n = held.get(i)!.left; n > 0; n--) releaseRecord(i);
-    }
+    // the backward's scope ends: remaining gradients and zeros, the pruned nodes' saved tensors
+    this.grads.clear();
+    this.tape = 0;
+    // groups whose parameters were all unused close at the end, with nothing to sum
+    this.held.clear();
     this.push('backward', {});
     return closedAfter;
+  }
+
+  /** The largest per-sample-norm temporary among the record's parameters, in the mode the kernel will use. */
+  private normBytes(r: TracedRecord): number {
+    const cost = getNormKernel(r.kind).cost(r.shape);
+    const mode = this.options.normMode ?? 'auto';
+    return Math.max(0, ...r.params.map((p) => {
+      const c = cost[p.role];
+      if (!c) return 0;
+      const m = mode === 'auto' ? c.chosen : mode === 'ghost' && c.ghost ? 'ghost' : 'instantiate';
+      return (m === 'ghost' ? c.ghost! : c.instantiate).bytes;
+    }));
   }
 
   private release(): void {
@@ -257,39 +250,25 @@ class StepSimulation {
     }
   }
 
-  private fresh(refs: Map<number, number>, bytes: number): number {
-    const k = this.nextKey--;
-    this.bytes.set(k, bytes);
-    refs.set(k, 1);
-    return k;
+  private grad(bytes: number): number {
+    const h = this.nextHandle++;
+    this.grads.set(h, bytes);
+    return h;
   }
 
-  private hold(refs: Map<number, number>, key: number, bytes: number): void {
-    if (!this.bytes.has(key)) this.bytes.set(key, bytes);
-    refs.set(key, (refs.get(key) ?? 0) + 1);
-  }
-
-  private drop(refs: Map<number, number>, key: number): void {
-    const n = (refs.get(key) ?? 0) - 1;
-    if (n > 0) refs.set(key, n);
-    else refs.delete(key);
-  }
-
-  private onlyRecords(): number {
+  private heldBytes(): number {
     let s = 0;
-    for (const k of this.recordRefs.keys()) if (!this.saved.has(k) && !this.gradRefs.has(k)) s += this.bytes.get(k)!;
+    for (const h of this.held.values()) s += h.bytes;
     return s;
   }
 
   private push(phase: StepPhase, extra: Partial<MemoryComponents>): void {
-    let tape = 0;
     let grads = 0;
-    for (const [k] of this.saved) tape += this.bytes.get(k)!;
-    for (const [k] of this.gradRefs) if (!this.saved.has(k)) grads += this.bytes.get(k)!;
+    for (const b of this.grads.values()) grads += b;
     const c: MemoryComponents = {
-      tape: tape + (extra.tape ?? 0),
+      tape: this.tape + (extra.tape ?? 0),
       grads: grads + (extra.grads ?? 0),
-      records: this.onlyRecords() + (extra.records ?? 0),
+      records: this.heldBytes() + (extra.records ?? 0),
       sums: this.sums + (extra.sums ?? 0),
       transient: extra.transient ?? 0,
     };

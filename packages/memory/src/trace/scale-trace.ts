@@ -17,12 +17,13 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
     a.nodes.length === b.nodes.length &&
     a.records.length === b.records.length &&
     a.forwardBytes.length === b.forwardBytes.length &&
+    a.lossBytes.length === b.lossBytes.length &&
     a.nodes.every((n, i) => {
       const m = b.nodes[i]!;
       return n.kernel === m.kernel && n.record === m.record && n.saved.length === m.saved.length && n.outputs.length === m.outputs.length &&
         n.saved.every((t, j) => t.key === m.saved[j]!.key) && n.outputs.every((t, j) => t.key === m.outputs[j]!.key);
     }) &&
-    a.records.every((r, i) => r.layer === b.records[i]!.layer && r.activationKey === b.records[i]!.activationKey);
+    a.records.every((r, i) => r.layer === b.records[i]!.layer);
   if (!same) {
     throw new ClipwiseMemoryError(
       `scaleTrace: the traces at batch ${a.batch} and ${b.batch} differ in structure; trace the same model, sequence length and options`,
@@ -48,5 +49,6 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
     }),
     forwardBytes: a.forwardBytes.map((x, i) => at(x, b.forwardBytes[i]!)),
     forwardEndBytes: at(a.forwardEndBytes, b.forwardEndBytes),
+    lossBytes: a.lossBytes.map((x, i) => at(x, b.lossBytes[i]!)),
   };
 }

@@ -3,7 +3,10 @@ import { disposeRecord, recordedBackward, type LayerKind } from '@clipwise/core'
 import { recordShape, type RecordShape } from '@clipwise/ghost-norm';
 import { ClipwiseMemoryError } from '../errors';
 
-/** One tensor of the forward tape: `key` names its data buffer (tensors that share data share a key). */
+/**
+ * One tensor of the forward tape: `key` names its data buffer (tensors that share data share a key);
+ * `bytes` is what TF.js's engine counts for the tensor (it counts every tensor, views and clones too).
+ */
 export interface TracedTensor {
   readonly key: number;
   readonly bytes: number;
@@ -30,8 +33,6 @@ export interface TracedRecord {
   /** Trainable parameters the record carries: role, name, size (scalars). */
   readonly params: readonly { readonly role: string; readonly name: string; readonly size: number }[];
   readonly shape: RecordShape;
-  /** The activation's data key when it is a forward tensor (then it lives on the tape anyway), else null. */
-  readonly activationKey: number | null;
   readonly activationBytes: number;
   readonly gradOutputBytes: number;
 }
@@ -39,7 +40,9 @@ export interface TracedRecord {
 /**
  * The memory-relevant facts of one recorded step at one batch size: the forward tape (what each op
  * saved for backward), the layer records in backward order, and the forward's memory timeline.
- * All byte counts are above what was allocated before the step (the weights, optimizer state).
+ * All byte counts are above what was allocated before the step (the weights, optimizer state), and
+ * count as TF.js's engine does (`tf.memory().numBytes`): every tensor handle by its size, so a
+ * saved clone or a reshaped view counts again although it shares its buffer.
  */
 export interface TapeTrace {
   readonly batch: number;
@@ -49,6 +52,11 @@ export interface TapeTrace {
   readonly forwardBytes: readonly number[];
   /** Bytes alive when the forward pass returned, before its temporaries were freed. */
   readonly forwardEndBytes: number;
+  /**
+   * Bytes after each kernel the step runs on the per-sample losses before backward (their sum),
+   * while the forward's temporaries are still alive; a phase probe counts them as backward.
+   */
+  readonly lossBytes: readonly number[];
 }
 
 interface EngineTapeState {
@@ -73,17 +81,16 @@ function bytesOf(t: tf.Tensor): number {
 export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTrace> {
   const engine = tf.engine() as unknown as EngineTapeState;
   const keys = new WeakMap<object, number>();
-  const dataIds: object[] = [];
+  let nextKey = 0;
   const key = (t: tf.Tensor): number => {
-    const k = keys.get(t.dataId);
-    if (k !== undefined) return k;
-    dataIds.push(t.dataId);
-    keys.set(t.dataId, dataIds.length - 1);
-    return dataIds.length - 1;
+    let k = keys.get(t.dataId);
+    if (k === undefined) keys.set(t.dataId, (k = nextKey++));
+    return k;
   };
   let nodes: RawNode[] = [];
   let anchorId = -1;
   let forwardKernels = 0;
+  let lossKernels = 0;
   let batch = 0;
   const records: TracedRecord[] = [];
   const base = tf.memory().numBytes;
@@ -91,9 +98,11 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
     const { loss } = recordedBackward(
       () => {
         const l = perSampleLoss();
+        forwardKernels = engine.state.activeProfile.kernels.length;
         if (l.rank !== 1) throw new ClipwiseMemoryError(`traceTape: perSampleLoss must return [B], got [${l.shape}]`);
         batch = l.shape[0]!;
         const y = tf.sum(l) as tf.Scalar;
+        lossKernels = engine.state.activeProfile.kernels.length;
         // metadata only: the tensors themselves are freed by the backward pass
         nodes = (engine.state.activeTape ?? []).map((n) => ({
           kernel: n.kernelName,
@@ -101,7 +110,6 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
           outputs: n.outputs.map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
           saved: (n.saved ?? []).map((t) => ({ key: key(t), bytes: bytesOf(t) })),
         }));
-        forwardKernels = engine.state.activeProfile.kernels.length;
         return y;
       },
       {
@@ -115,7 +123,6 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
               .filter(([, p]) => p.variable.trainable)
               .map(([role, p]) => ({ role, name: p.name, size: p.size })),
             shape: recordShape(record),
-            activationKey: a ? (keys.get(a.dataId) ?? null) : null,
             activationBytes: a ? bytesOf(a) : 0,
             gradOutputBytes: bytesOf(record.gradOutput),
           });
@@ -126,12 +133,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
     loss.dispose();
   });
   const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot - base);
-  // Data still registered after the step existed before it (input ids, pixels): it costs the step nothing.
-  const info = (tf.engine() as unknown as { state: { tensorInfo: WeakMap<object, unknown> } }).state.tensorInfo;
-  const external = new Set(dataIds.flatMap((d, k) => (info.has(d) ? [k] : [])));
-  const own = <T extends TracedTensor>(t: T): T => (external.has(t.key) ? { ...t, bytes: 0 } : t);
-  nodes = nodes.map((n) => ({ ...n, inputs: n.inputs.map(own), outputs: n.outputs.map(own), saved: n.saved.map(own) }));
-  return assembleTrace(nodes, records, anchorId, batch, snapshots.slice(0, forwardKernels));
+  return assembleTrace(nodes, records, anchorId, batch, snapshots.slice(0, forwardKernels), snapshots.slice(forwardKernels, lossKernels));
 }
 
 type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
@@ -141,7 +143,7 @@ type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
  * leading to the loss, the last node's output) and ties each DP-aware layer's node to its record
  * (records arrive in backward order, i.e. reverse tape order).
  */
-function assembleTrace(raw: RawNode[], records: TracedRecord[], anchorId: number, batch: number, forwardBytes: number[]): TapeTrace {
+function assembleTrace(raw: RawNode[], records: TracedRecord[], anchorId: number, batch: number, forwardBytes: number[], lossBytes: number[]): TapeTrace {
   if (raw.length === 0 || records.length === 0) {
     throw new ClipwiseMemoryError('traceTape: the step recorded no DP-aware layer; build the model from Clipwise layers');
   }
@@ -173,5 +175,5 @@ function assembleTrace(raw: RawNode[], records: TracedRecord[], anchorId: number
     record: assigned[i]!,
     onPath: reached[i]! && toY[i]!,
   }));
-  return { batch, nodes, records, forwardBytes, forwardEndBytes: forwardBytes[forwardBytes.length - 1] ?? 0 };
+  return { batch, nodes, records, forwardBytes, forwardEndBytes: forwardBytes[forwardBytes.length - 1] ?? 0, lossBytes };
 }

@@ -1,0 +1,76 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli';
+import { splitGroupings } from '../src/commands/bench';
+
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  return main(args, (s) => (out += s + '\n'), (s) => (err += s + '\n')).then((code) => ({ code, out, err }));
+}
+
+// a one-block GPT-2 (about 4k parameters) on the cpu backend
+const SHAPE = ['--backend', 'cpu', '--model', 'gpt2-tiny', '--model-config', '{"n_embd":16,"n_layer":1,"n_head":2}', '--batch-size', '4', '--seq-len', '8', '--reps', '1', '--warmup', '0'];
+
+describe('clipwise bench', () => {
+  it('measures every configuration against the non-private step of the same run and writes the rows as JSON', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
+    const json = path.join(dir, 'bench.json');
+    const { code, out, err } = await run(['bench', ...SHAPE, '--groupings', 'all-layer,layer-wise,non-uniform', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| configuration \| groups \| step ms/);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
+    expect(rows.map((r) => String(r['grouping']).split(':')[0])).toEqual(['non-private', 'all-layer', 'layer-wise', 'non-uniform']);
+    const [np, all, layer] = rows as [Record<string, number>, Record<string, number>, Record<string, number>];
+    for (const r of rows as Array<Record<string, number>>) {
+      for (const k of ['stepMs', 'peakBytes', 'stepRatio', 'peakRatio', 'predictedPeakBytes', 'heldBytes']) expect(Number.isFinite(r[k]), k).toBe(true);
+      expect(r['stepRatio']).toBeCloseTo(r['stepMs']! / np['stepMs']!, 10);
+      expect(r['peakRatio']).toBeCloseTo(r['peakBytes']! / np['peakBytes']!, 10);
+      expect(Math.abs(r['predictedPeakBytes']! - r['peakBytes']!) / r['peakBytes']!).toBeLessThan(0.1);
+      expect(r['leakedBytes']).toBe(0);
+    }
+    expect(np['stepRatio']).toBe(1);
+    // all-layer holds every layer's record to the end of backward; layer-wise frees them as they come
+    expect(all['heldBytes']).toBeGreaterThan(2 * layer['heldBytes']!);
+    expect(Math.abs(all['predictedHeldBytes']! - all['heldBytes']!)).toBeLessThan(0.05 * all['heldBytes']!);
+  });
+
+  it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {
+    expect(splitGroupings('all-layer,non-uniform:h.1,h.2,uniform:4')).toEqual(['all-layer', 'non-uniform:h.1,h.2', 'uniform:4']);
+    expect(splitGroupings('layer-wise; param-wise')).toEqual(['layer-wise', 'param-wise']);
+  });
+
+  it('names the bad argument', async () => {
+    const zero = await run(['bench', '--batch-size', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.err).toMatch(/--batch-size must be an integer ≥ 1, got '0'/);
+    expect((await run(['bench', '--backend', 'cpu', '--model', 'gpt3'])).err).toMatch(/--model 'gpt3' is not a preset; expected one of gpt2, gpt2-tiny/);
+    expect((await run(['profile', '--backend', 'cpu', '--model', 'vit-tiny', '--seq-len', '10'])).err).toMatch(/--seq-len 10 does not apply to vit-tiny: its sequence is 65/);
+    expect((await run(['bench', '--model-config', '[1]'])).err).toMatch(/--model-config must be a JSON object/);
+    expect((await run(['bench', '--optimizer', 'lamb'])).err).toMatch(/--optimizer must be one of sgd, adamw, none, got 'lamb'/);
+  });
+});
+
+describe('clipwise profile', () => {
+  it('prints the mixed rule per layer and measured next to predicted per phase, and writes the report', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-profile-'));
+    const { code, out, err } = await run(['profile', ...SHAPE, '--grouping', 'layer-wise', '--out', dir]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    // T = 8, d = 16: c_fc (16 -> 64) is ghost (2·64 ≤ 1024); the tied LM head (16 -> 257) too
+    expect(out).toMatch(/\| transformer\.h\.0\.mlp\.c_fc \| weight \| 8 \| 16 \| 64 \| ghost \|/);
+    expect(out).toMatch(/\| phase \| measured ms \| measured peak MiB \| predicted peak MiB \|/);
+    for (const phase of ['forward', 'backward', 'norms', 'clipped-sums', 'noise', 'update']) expect(out).toMatch(new RegExp(`\\| ${phase} \\| \\d`));
+    const result = JSON.parse(readFileSync(path.join(dir, 'profile.json'), 'utf8'));
+    expect(result.grouping).toBe('layer-wise');
+    expect(result.layers.length).toBeGreaterThan(10);
+    expect(result.measuredTimeline.length).toBeGreaterThan(100);
+    const html = readFileSync(path.join(dir, 'profile.html'), 'utf8');
+    expect(html.match(/<svg/g)).toHaveLength(2);
+    expect(html).toMatch(/records held by open groups/);
+    expect(html).not.toMatch(/<script/);
+  });
+});

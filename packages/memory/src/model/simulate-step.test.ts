@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveGrouping } from '@clipwise/grouping';
+import { Gpt2Model } from '@clipwise/models';
+import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
+import { withKernelProbe } from '../measure/kernel-probe';
+import { measureStep, type StepMeasurement } from '../measure/measure-step';
+import { scaleTrace } from '../trace/scale-trace';
+import { traceTape, type TapeTrace } from '../trace/tape-trace';
+import { layerCosts } from './layer-costs';
+import { simulateStep, type StepMemoryPrediction } from './simulate-step';
+
+// A small GPT-2 (6.5k parameters, 2 blocks, 2 heads) at B = 4, T = 8.
+const B = 4;
+const T = 8;
+let model: Gpt2Model;
+const ids = new Map<number, tf.Tensor2D>();
+// made outside the step: a tensor first made inside the forward pass would be freed with its temporaries
+const idsAt = (b: number) => {
+  if (!ids.has(b)) ids.set(b, tf.randomUniform([b, T], 0, 17, 'int32', 3 + b) as tf.Tensor2D);
+  return ids.get(b)!;
+};
+const lossAt = (b: number) => {
+  const x = idsAt(b);
+  return () => model.perSampleLoss(x);
+};
+let trace: TapeTrace;
+const measured = new Map<string, StepMeasurement & { modes?: Record<string, string> }>();
+const predicted = new Map<string, StepMemoryPrediction>();
+
+async function measure(config: string): Promise<void> {
+  const grouping = config === 'non-private' ? null : resolveGrouping(config, model.params, { clipNorm: 1 });
+  // σ = 0: the release is then one division per parameter on every backend
+  const source = grouping
+    ? new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: B, seed: 1 })
+    : new NonPrivateGradients(model.params);
+  let modes: Record<string, string> | undefined;
+  const loss = lossAt(B);
+  const m = await measureStep(
+    async (probe) => {
+      await withKernelProbe(probe, () => probe.around('backward', () => source.accumulate(() => probe.around('forward', loss))));
+      const released = await probe.around('noise', () => source.release());
+      if ('modes' in released) modes = released.modes as Record<string, string>;
+      tf.dispose([...released.grads.values()]);
+    },
+    { warmup: 1, reps: 1 },
+  );
+  measured.set(config, { ...m, modes });
+  predicted.set(config, simulateStep(trace, { groups: grouping ? grouping.groups : null, noiseTemporaries: 0 }));
+}
+
+const heldAbove = (a: readonly number[], ref: readonly number[]) => Math.max(...a.map((x, i) => x - ref[i]!));
+
+beforeAll(async () => {
+  model = new Gpt2Model({ vocab_size: 17, n_positions: T, n_embd: 16, n_layer: 2, n_head: 2 }, { seed: 1 });
+  const one = await traceTape(lossAt(1));
+  const two = await traceTape(lossAt(2));
+  trace = scaleTrace(one, two, B);
+  for (const config of ['non-private', 'all-layer', 'layer-wise']) await measure(config);
+});
+
+afterAll(() => {
+  tf.dispose([...ids.values()]);
+  model.dispose();
+});
+
+describe('scaleTrace', () => {
+  it('reproduces a trace taken at the target batch exactly (every byte count is affine in B)', async () => {
+    const direct = await traceTape(lossAt(B));
+    expect(trace.nodes.map((n) => n.saved.map((t) => t.bytes))).toEqual(direct.nodes.map((n) => n.saved.map((t) => t.bytes)));
+    expect(trace.nodes.map((n) => n.outputs.map((t) => t.bytes))).toEqual(direct.nodes.map((n) => n.outputs.map((t) => t.bytes)));
+    expect(trace.forwardBytes).toEqual(direct.forwardBytes);
+    expect(trace.records.map((r) => [r.activationBytes, r.gradOutputBytes])).toEqual(direct.records.map((r) => [r.activationBytes, r.gradOutputBytes]));
+  });
+
+  it('rejects traces of one batch size or of different models, naming the problem', async () => {
+    const one = await traceTape(lossAt(1));
+    expect(() => scaleTrace(one, one, 8)).toThrow(/need different batch sizes, both are 1/);
+    const other = new Gpt2Model({ vocab_size: 17, n_positions: T, n_embd: 16, n_layer: 1, n_head: 2 }, { seed: 1 });
+    const x = idsAt(2);
+    const small = await traceTape(() => other.perSampleLoss(x));
+    other.dispose();
+    expect(() => scaleTrace(one, small, 8)).toThrow(/differ in structure/);
+  });
+});
+
+describe('simulateStep against the engine’s own byte count (CPU)', () => {
+  it('predicts the bytes all-layer and layer-wise clipping hold above the non-private step within 5%', () => {
+    const ref = measured.get('non-private')!.arrivalBytes;
+    const refP = predicted.get('non-private')!.arrivalBytes;
+    expect(ref).toHaveLength(trace.records.length);
+    const all = heldAbove(measured.get('all-layer')!.arrivalBytes, ref);
+    const layer = heldAbove(measured.get('layer-wise')!.arrivalBytes, ref);
+    // all-layer keeps every record (a, dy) to the end of backward; layer-wise frees each at once
+    // (only the LM head's record waits, for the tied embedding)
+    expect(all).toBeGreaterThan(4 * layer);
+    expect(heldAbove(predicted.get('all-layer')!.arrivalBytes, refP)).toBeCloseTo(all, -Math.log10(0.05 * all));
+    expect(Math.abs(heldAbove(predicted.get('all-layer')!.arrivalBytes, refP) - all)).toBeLessThan(0.05 * all);
+    expect(Math.abs(heldAbove(predicted.get('layer-wise')!.arrivalBytes, refP) - layer)).toBeLessThan(0.05 * all);
+  });
+
+  it('predicts the peak of the step and of every phase within 10%, and equal step peaks where it says so', () => {
+    for (const config of ['non-private', 'all-layer', 'layer-wise']) {
+      const m = measured.get(config)!;
+      const p = predicted.get(config)!;
+      expect(Math.abs(p.peakBytes - m.peakBytes) / m.peakBytes).toBeLessThan(0.1);
+      expect(Object.keys(p.phasePeakBytes).sort()).toEqual(Object.keys(m.phasePeakBytes).sort());
+      for (const [phase, bytes] of Object.entries(m.phasePeakBytes)) {
+        expect(Math.abs(p.phasePeakBytes[phase as keyof typeof p.phasePeakBytes]! - bytes) / bytes, `${config} ${phase}`).toBeLessThan(0.1);
+      }
+      // the model has no kernel-internal temporaries: it may only fall short of the measurement
+      expect(p.peakBytes).toBeLessThanOrEqual(m.peakBytes * 1.001);
+    }
+    // here the forward pass sets the peak (the tape outweighs the records): groupings cannot differ
+    const peaks = ['all-layer', 'layer-wise'].map((c) => predicted.get(c)!);
+    expect(peaks[0]!.peakBytes).toBe(peaks[1]!.peakBytes);
+    expect(measured.get('all-layer')!.peakBytes).toBe(measured.get('layer-wise')!.peakBytes);
+  });
+
+  it('reports records held per grouping, and the closing order of each group', () => {
+    const all = predicted.get('all-layer')!;
+    const layer = predicted.get('layer-wise')!;
+    expect(all.closedAfterRecords).toEqual([trace.records.length]);
+    const lw = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
+    // a layer-wise group closes at its own record, except the tied embedding/LM head group (last)
+    lw.groups.forEach((g, i) => {
+      const first = trace.records.findIndex((r) => r.params.some((p) => g.params.includes(p.name)));
+      const last = trace.records.length - [...trace.records].reverse().findIndex((r) => r.params.some((p) => g.params.includes(p.name)));
+      expect(layer.closedAfterRecords[i]).toBe(Math.max(first + 1, last));
+    });
+    expect(all.recordsPeakBytes).toBeGreaterThan(4 * layer.recordsPeakBytes);
+  });
+
+  it('left no tensor behind and leaked no bytes', () => {
+    for (const m of measured.values()) expect(m.leakedBytes).toBe(0);
+  });
+});
+
+describe('layerCosts', () => {
+  it('chooses per layer the mode the private step used (mixed rule: ghost iff 2T² ≤ d·p)', () => {
+    const rows = layerCosts(trace);
+    const modes = measured.get('all-layer')!.modes!;
+    const tied = new Set(trace.records.flatMap((r) => r.params.map((p) => p.name)).filter((n, i, a) => a.indexOf(n) !== i));
+    const linear = rows.filter((r) => r.kind === 'linear' && r.role === 'weight' && !tied.has(r.param));
+    expect(linear.length).toBe(8);
+    for (const r of linear) {
+      expect(r.chosen).toBe(2 * r.seq * r.seq <= r.inFeatures * r.outFeatures ? 'ghost' : 'instantiate');
+      expect(modes[r.param]).toBe(r.chosen);
+      // Li et al.: ghost needs 2·B·T² floats, instantiate B·d·p
+      expect(r.ghost!.bytes).toBe(2 * B * T * T * 4);
+      expect(r.instantiate.bytes).toBe(B * r.inFeatures * r.outFeatures * 4);
+    }
+  });
+});
