@@ -72,7 +72,7 @@ describe('fused kernels equal the plain ops they replace', () => {
     const plain = run(false);
     expect(await maxRelDiff(fused.value, plain.value)).toBeLessThan(1e-4);
     expect(await maxRelDiff(fused.dx, plain.dx)).toBeLessThan(1e-4);
-    expect(await maxRelDiff(fused.record.activation, plain.record.activation)).toBeLessThan(1e-4);
+    expect(await maxRelDiff(fused.record.activation!, plain.record.activation!)).toBeLessThan(1e-4);
     expect(await maxRelDiff(fused.record.gradOutput, plain.record.gradOutput)).toBeLessThan(1e-6);
     for (const o of [fused, plain]) {
       disposeRecord(o.record);

@@ -56,7 +56,7 @@ export function maskedSoftmax(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Te
         if (fusedOnDevice()) {
           return [
             runRow(
-              { key: `softmaxGrad_${o.scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'dot', op: 'sum', expr: 'g * p' }]], out: `${o.scale} * p * (g - dot)` },
+              { key: `softmaxGrad_${o.scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'gp', op: 'sum', expr: 'g * p' }]], out: `${o.scale} * p * (g - gp)` },
               { P: prob, G: dy },
               prob.shape,
             ),

@@ -67,7 +67,7 @@ export class RowProgram implements WebGpuProgram {
         const combine = phase
           .map((r, k) => {
             const a = `red[${k} * ${WG} + lid]`;
-            const b = `red[${k} * ${WG} + lid + s]`;
+            const b = `red[${k} * ${WG} + lid + stride]`;
             return r.op === 'sum' ? `${a} = ${a} + ${b};` : `${a} = max(${a}, ${b});`;
           })
           .join('\n      ');
@@ -81,8 +81,8 @@ export class RowProgram implements WebGpuProgram {
   }
   ${store}
   workgroupBarrier();
-  for (var s = ${WG / 2}; s > 0; s = s >> 1u) {
-    if (lid < s) {
+  for (var stride = ${WG / 2}; stride > 0; stride = stride >> 1u) {
+    if (lid < stride) {
       ${combine}
     }
     workgroupBarrier();
@@ -93,21 +93,21 @@ export class RowProgram implements WebGpuProgram {
       .join('\n');
     return /* wgsl */ `
 var<workgroup> red : array<f32, ${WG * maxPerPhase}>;
-fn main() {
+fn main(index : i32) {
   let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x + workgroupId.z * numWorkgroups.x * numWorkgroups.y);
   let lid = i32(localId.x);
   let n = uniforms.rowLength;
   let d = f32(n);
   // no early return: every thread must reach the barriers (extra workgroups exist when the backend folds a large dispatch)
-  let active = row < uniforms.numRows;
+  let inRange = row < uniforms.numRows;
   let base = min(row, uniforms.numRows - 1) * n;
   ${phaseCode}
   ${
     this.spec.perRow
-      ? `if (active && lid == 0) { result[row] = ${out}; }`
+      ? `if (inRange && lid == 0) { result[row] = ${out}; }`
       : `for (var j = lid; j < n; j = j + ${WG}) {
       ${reads}
-      if (active) { result[base + j] = ${out}; }
+      if (inRange) { result[base + j] = ${out}; }
   }`
   }
 }`;
