@@ -10,9 +10,10 @@ import { traceTape, type TapeTrace } from '../trace/tape-trace';
 import { layerCosts } from './layer-costs';
 import { simulateStep, type StepMemoryPrediction } from './simulate-step';
 
-// A small GPT-2 (6.5k parameters, 2 blocks, 2 heads) at B = 4, T = 8.
-const B = 4;
-const T = 8;
+// A small GPT-2 (7k parameters, 2 blocks, 2 heads) at B = 8, T = 16: a shape where records held
+// during backward raise the step's peak (the model says so; the test checks the engine agrees).
+const B = 8;
+const T = 16;
 let model: Gpt2Model;
 const ids = new Map<number, tf.Tensor2D>();
 // made outside the step: a tensor first made inside the forward pass would be freed with its temporaries
@@ -99,7 +100,7 @@ describe('simulateStep against the engine’s own byte count (CPU)', () => {
     expect(Math.abs(heldAbove(predicted.get('layer-wise')!.arrivalBytes, refP) - layer)).toBeLessThan(0.05 * all);
   });
 
-  it('predicts the peak of the step and of every phase within 10%, and equal step peaks where it says so', () => {
+  it('predicts the peak of the step and of every phase within 10%, and all-layer’s peak above layer-wise’s', () => {
     for (const config of ['non-private', 'all-layer', 'layer-wise']) {
       const m = measured.get(config)!;
       const p = predicted.get(config)!;
@@ -108,13 +109,15 @@ describe('simulateStep against the engine’s own byte count (CPU)', () => {
       for (const [phase, bytes] of Object.entries(m.phasePeakBytes)) {
         expect(Math.abs(p.phasePeakBytes[phase as keyof typeof p.phasePeakBytes]! - bytes) / bytes, `${config} ${phase}`).toBeLessThan(0.1);
       }
-      // the model has no kernel-internal temporaries: it may only fall short of the measurement
-      expect(p.peakBytes).toBeLessThanOrEqual(m.peakBytes * 1.001);
     }
-    // here the forward pass sets the peak (the tape outweighs the records): groupings cannot differ
-    const peaks = ['all-layer', 'layer-wise'].map((c) => predicted.get(c)!);
-    expect(peaks[0]!.peakBytes).toBe(peaks[1]!.peakBytes);
-    expect(measured.get('all-layer')!.peakBytes).toBe(measured.get('layer-wise')!.peakBytes);
+    // all-layer keeps every record to the end of backward, so its peak sits above layer-wise's by
+    // the records it still holds at that moment: predicted, then measured within 20%
+    const gap = (m: { peakBytes: number } | undefined, n: { peakBytes: number } | undefined) => m!.peakBytes - n!.peakBytes;
+    const predictedGap = gap(predicted.get('all-layer'), predicted.get('layer-wise'));
+    const measuredGap = gap(measured.get('all-layer'), measured.get('layer-wise'));
+    expect(predictedGap / predicted.get('layer-wise')!.peakBytes).toBeGreaterThan(0.02);
+    expect(measuredGap).toBeGreaterThan(0);
+    expect(Math.abs(measuredGap - predictedGap)).toBeLessThan(0.2 * predictedGap);
   });
 
   it('reports records held per grouping, and the closing order of each group', () => {

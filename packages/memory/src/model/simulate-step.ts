@@ -68,8 +68,9 @@ export interface StepMemoryPrediction {
  *   layer-wise frees each at once (but a tied weight waits for its last use).
  * Then the release (noise on each sum, the normalisation) and, if given, the update.
  * Bytes are counted as TF.js's engine counts them (every tensor handle by its size, views and
- * saved clones included). Temporaries inside TF.js gradient functions are not modelled (the
- * measured peak may run above).
+ * saved clones included). The temporaries inside each TF.js gradient function come from the
+ * trace; those inside the norm and clipped-sum kernels from their cost reports (the Gram matrices
+ * or per-sample gradients), and those of the clipped sums (c ⊙ dy or c ⊙ a) from the trace.
  *
  * @example
  * const p = simulateStep(trace, { groups: grouping.groups });
@@ -147,9 +148,8 @@ class StepSimulation {
         this.sums += p;
       }
     };
-    // Book-Keeping sums scale dy (or a, for a weight stored [out, in]) by the clip factors first
-    const clipTemp = (r: TracedRecord, role: string) =>
-      role === 'weight' && r.shape.attrs['layout'] === 'out_in' ? r.activationBytes : r.kind === 'layernorm' && role === 'weight' ? 2 * r.gradOutputBytes : r.gradOutputBytes;
+    // Book-Keeping sums scale dy (or a, for a weight stored [out, in]) by the clip factors first (traced)
+    const clipTemp = (r: TracedRecord, role: string) => r.clipTempBytes[role] ?? r.gradOutputBytes;
     const releaseRecord = (i: number) => {
       const h = this.held.get(i)!;
       if (--h.left <= 0) this.held.delete(i);
@@ -162,7 +162,8 @@ class StepSimulation {
       // TF.js makes zeros for an output with no gradient, inside the backward's scope (freed at its end)
       node.outputs.forEach((o, j) => dys[j] === undefined && this.grad(o.bytes));
       const dxs = node.inputs.map((x) => this.grad(x.bytes));
-      this.push('backward', {});
+      // the gradient function's own temporaries (traced), then its input gradients
+      this.push('backward', { transient: node.gradientExtraBytes });
       if (node.record >= 0) {
         const r = trace.records[node.record]!;
         seen++;

@@ -36,7 +36,13 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
     batch,
     nodes: a.nodes.map((n, i) => {
       const m = b.nodes[i]!;
-      return { ...n, inputs: tensors(n.inputs, m.inputs), outputs: tensors(n.outputs, m.outputs), saved: tensors(n.saved, m.saved) };
+      return {
+        ...n,
+        inputs: tensors(n.inputs, m.inputs),
+        outputs: tensors(n.outputs, m.outputs),
+        saved: tensors(n.saved, m.saved),
+        gradientExtraBytes: at(n.gradientExtraBytes, m.gradientExtraBytes),
+      };
     }),
     records: a.records.map((r, i) => {
       const s = b.records[i]!;
@@ -45,6 +51,7 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
         shape: { ...r.shape, batch },
         activationBytes: at(r.activationBytes, s.activationBytes),
         gradOutputBytes: at(r.gradOutputBytes, s.gradOutputBytes),
+        clipTempBytes: Object.fromEntries(Object.entries(r.clipTempBytes).map(([role, v]) => [role, at(v, s.clipTempBytes[role] ?? 0)])),
       };
     }),
     forwardBytes: a.forwardBytes.map((x, i) => at(x, b.forwardBytes[i]!)),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeRecord, recordedBackward, type LayerKind } from '@clipwise/core';
-import { recordShape, type RecordShape } from '@clipwise/ghost-norm';
+import { disposeRecord, recordedBackward, type LayerKind, type LayerRecord } from '@clipwise/core';
+import { getNormKernel, recordShape, type RecordShape } from '@clipwise/ghost-norm';
 import { ClipwiseMemoryError } from '../errors';
 
 /**
@@ -24,6 +24,11 @@ export interface TracedNode {
   readonly record: number;
   /** False for nodes the backward pass prunes (not between the anchor and the loss). */
   readonly onPath: boolean;
+  /**
+   * Bytes the node's gradient function held above its inputs' gradients while it ran (TF.js's
+   * own temporaries, measured in the trace; a DP-aware layer's record is counted apart).
+   */
+  readonly gradientExtraBytes: number;
 }
 
 /** One layer record, in backward order. */
@@ -35,6 +40,11 @@ export interface TracedRecord {
   readonly shape: RecordShape;
   readonly activationBytes: number;
   readonly gradOutputBytes: number;
+  /**
+   * Per role: bytes the kernel's Book-Keeping clipped sum held above its result while it ran
+   * (c ⊙ dy or c ⊙ a and the views it reshapes), measured in the trace.
+   */
+  readonly clipTempBytes: Readonly<Record<string, number>>;
 }
 
 /**
@@ -61,7 +71,13 @@ export interface TapeTrace {
 
 interface EngineTapeState {
   state: {
-    activeTape: Array<{ kernelName: string; inputs: Record<string, tf.Tensor>; outputs: tf.Tensor[]; saved?: tf.Tensor[] }> | null;
+    activeTape: Array<{
+      kernelName: string;
+      inputs: Record<string, tf.Tensor>;
+      outputs: tf.Tensor[];
+      saved?: tf.Tensor[];
+      gradient?: (dys: Array<tf.Tensor | null>) => Record<string, () => tf.Tensor>;
+    }> | null;
     activeProfile: { kernels: Array<{ totalBytesSnapshot: number }> };
   };
 }
@@ -87,7 +103,8 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
     if (k === undefined) keys.set(t.dataId, (k = nextKey++));
     return k;
   };
-  let nodes: RawNode[] = [];
+  let nodes: Array<Omit<RawNode, 'gradientExtraBytes'>> = [];
+  let extras: number[] = [];
   let anchorId = -1;
   let forwardKernels = 0;
   let lossKernels = 0;
@@ -110,12 +127,14 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
           outputs: n.outputs.map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
           saved: (n.saved ?? []).map((t) => ({ key: key(t), bytes: bytesOf(t) })),
         }));
+        extras = measureGradientTemporaries(engine);
         return y;
       },
       {
         onRecord(record, scope) {
           anchorId = scope.anchor.id;
           const a = record.activation;
+          const roles = Object.entries(record.params).filter(([, p]) => p.variable.trainable).map(([role]) => role);
           records.push({
             layer: record.layer,
             kind: record.kind,
@@ -125,6 +144,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
             shape: recordShape(record),
             activationBytes: a ? bytesOf(a) : 0,
             gradOutputBytes: bytesOf(record.gradOutput),
+            clipTempBytes: clippedSumTemporaries(engine, record, roles),
           });
           disposeRecord(record);
         },
@@ -133,10 +153,64 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
     loss.dispose();
   });
   const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot - base);
-  return assembleTrace(nodes, records, anchorId, batch, snapshots.slice(0, forwardKernels), snapshots.slice(forwardKernels, lossKernels));
+  return assembleTrace(nodes.map((n, i) => ({ ...n, gradientExtraBytes: extras[i]! })), records, anchorId, batch, snapshots.slice(0, forwardKernels), snapshots.slice(forwardKernels, lossKernels));
 }
 
 type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
+
+/** Runs the kernel's clipped sum (c = 1) per role and notes the bytes it held above its result. */
+function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, roles: readonly string[]): Record<string, number> {
+  const kernel = getNormKernel(record.kind);
+  const ones = tf.ones([record.gradOutput.shape[0]!]) as tf.Tensor1D;
+  const out: Record<string, number> = {};
+  for (const role of roles) {
+    const start = engine.state.activeProfile.kernels.length;
+    const before = tf.memory().numBytes;
+    const sums = kernel.clippedSum(record, ones, [role]);
+    const kernels = engine.state.activeProfile.kernels;
+    let peak = before;
+    for (let k = start; k < kernels.length; k++) peak = Math.max(peak, kernels[k]!.totalBytesSnapshot);
+    out[role] = Math.max(0, peak - before - bytesOf(sums[role]!));
+    tf.dispose(Object.values(sums));
+  }
+  ones.dispose();
+  return out;
+}
+
+/**
+ * Wraps the gradient function of every node on the running tape so that, when the backward pass
+ * runs it, the largest engine byte count seen during it (the profile's snapshot after each kernel)
+ * is noted above the count at its start and the input gradients it returned. Trace-only
+ * instrumentation of engine internals: the wrapped tape is freed by the same backward pass.
+ */
+function measureGradientTemporaries(engine: EngineTapeState): number[] {
+  const tape = engine.state.activeTape ?? [];
+  const extras = tape.map(() => 0);
+  tape.forEach((node, i) => {
+    const gradient = node.gradient;
+    if (!gradient) return;
+    node.gradient = (dys) => {
+      const start = engine.state.activeProfile.kernels.length;
+      const before = tf.memory().numBytes;
+      const thunks = gradient(dys);
+      let made = 0;
+      const wrapped: Record<string, () => tf.Tensor> = {};
+      for (const [name, thunk] of Object.entries(thunks)) {
+        wrapped[name] = () => {
+          const dx = thunk();
+          made += bytesOf(dx);
+          const kernels = engine.state.activeProfile.kernels;
+          let peak = before;
+          for (let k = start; k < kernels.length; k++) peak = Math.max(peak, kernels[k]!.totalBytesSnapshot);
+          extras[i] = Math.max(extras[i]!, peak - before - made);
+          return dx;
+        };
+      }
+      return wrapped;
+    };
+  });
+  return extras;
+}
 
 /**
  * Marks the nodes the backward pass visits (as core's `filterTape`: reached from the anchor and
@@ -171,6 +245,9 @@ function assembleTrace(raw: RawNode[], records: TracedRecord[], anchorId: number
   }
   const nodes = raw.map((n, i) => ({
     ...n,
+    // a DP-aware layer's gradient made its record (then freed by the trace's recorder): the model holds records apart
+    gradientExtraBytes:
+      assigned[i]! >= 0 ? Math.max(0, n.gradientExtraBytes - records[assigned[i]!]!.activationBytes - records[assigned[i]!]!.gradOutputBytes) : n.gradientExtraBytes,
     inputs: n.inputs.filter((t) => fromAnchor.has(t.tensorId) && t.tensorId !== anchorId),
     record: assigned[i]!,
     onPath: reached[i]! && toY[i]!,
