@@ -20,21 +20,24 @@ export interface EvalResult {
   sample?: { mr: string; output: string };
 }
 
-function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'images' }>['eval'] & object, chunk = 32): { loss: number; accuracy: number } {
+async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'images' }>['eval'] & object, chunk = 32): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   const size = model.config.image_size;
   for (let start = 0; start < data.size; start += chunk) {
     const idx = Array.from({ length: Math.min(chunk, data.size - start) }, (_, i) => start + i);
-    const [l, c] = tf.tidy(() => {
+    const both = tf.tidy(() => {
       const pixels = tf.tensor4d(data.toPixelValues(idx, { size }), [idx.length, 3, size, size]);
       const labels = tf.tensor1d(data.gatherLabels(idx), 'int32');
       const loss = tf.sum(model.perSampleLoss(pixels, labels));
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(model.logits(pixels), 1), labels), 'float32'));
-      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+      return tf.stack([loss, hits]);
     });
-    lossSum += l;
-    correct += c;
+    // asynchronous read: webgpu cannot read synchronously in Node
+    const [l, c] = Array.from(await both.data());
+    both.dispose();
+    lossSum += l!;
+    correct += c!;
   }
   return { loss: lossSum / data.size, accuracy: correct / data.size };
 }
@@ -44,15 +47,16 @@ function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'images' }>[
  * (mean over its target tokens) and perplexity exp(loss); E2E → also greedy generations for the
  * first `genLimit` distinct MRs, scored with corpus BLEU-4 and ROUGE-L against all their references.
  */
-export function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number): EvalResult | null {
+export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number): Promise<EvalResult | null> {
   if (!data.eval) return null;
-  if (data.kind === 'images') return { step, ...imageEval(model as VitModel, data.eval) };
+  if (data.kind === 'images') return { step, ...(await imageEval(model as VitModel, data.eval)) };
   const gpt = model as Gpt2Model;
-  const loss = meanTargetLoss(gpt, data.eval.inputIds, data.eval.labelMask, data.eval.n, data.eval.t);
+  const loss = await meanTargetLoss(gpt, data.eval.inputIds, data.eval.labelMask, data.eval.n, data.eval.t);
   const result: EvalResult = { step, loss, perplexity: Math.exp(loss) };
   if (data.kind === 'e2e' && data.evalRefs && genLimit > 0) {
     const mrs = [...data.evalRefs.keys()].slice(0, genLimit);
-    const outputs = mrs.map((mr) => data.tokenizer.decode(greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken)).trim());
+    const outputs: string[] = [];
+    for (const mr of mrs) outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken)).trim());
     const cands = outputs.map(tokenizeForMetrics);
     const refs = mrs.map((mr) => data.evalRefs!.get(mr)!.map(tokenizeForMetrics));
     result.bleu = corpusBleu(cands, refs).bleu;

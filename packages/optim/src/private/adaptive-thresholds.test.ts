@@ -8,13 +8,13 @@ import { PrivateGradients, type PrivateGradientsOptions } from './private-gradie
 const B = 8;
 
 /** Per-group per-sample norms by brute force (one sample at a time with tf.grad), in float64, sorted. */
-function bruteForceGroupNorms(model: TinyLm, grouping: Grouping, ids: tf.Tensor2D, targets: tf.Tensor2D): number[][] {
+async function bruteForceGroupNorms(model: TinyLm, grouping: Grouping, ids: tf.Tensor2D, targets: tf.Tensor2D): Promise<number[][]> {
   const per = bruteForcePerSampleGrads(
     (i) => tf.tidy(() => tf.sum(model.perSampleLoss(ids.slice([i], [1]) as tf.Tensor2D, targets.slice([i], [1]) as tf.Tensor2D)) as tf.Scalar),
     model.params,
     ids.shape[0],
   );
-  const sq = new Map([...per].map(([n, g]) => [n, Array.from(sqNormsOf(g).dataSync())]));
+  const sq = new Map(await Promise.all([...per].map(async ([n, g]) => [n, Array.from(await sqNormsOf(g).data())] as const)));
   tf.dispose([...per.values()]);
   return grouping.groups.map((g) =>
     Array.from({ length: ids.shape[0] }, (_, i) => Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0))).sort((a, b) => a - b),
@@ -24,7 +24,7 @@ function bruteForceGroupNorms(model: TinyLm, grouping: Grouping, ids: tf.Tensor2
 async function step(pg: PrivateGradients, model: TinyLm, ids?: tf.Tensor2D, targets?: tf.Tensor2D) {
   if (ids && targets) await pg.accumulate(() => model.perSampleLoss(ids, targets));
   const r = await pg.release();
-  const grads = new Map([...r.grads].map(([n, t]) => [n, t.dataSync() as Float32Array]));
+  const grads = new Map(await Promise.all([...r.grads].map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
   tf.dispose([...r.grads.values()]);
   return { ...r, grads };
 }
@@ -34,7 +34,7 @@ describe('adaptive per-group thresholds in the private step', () => {
     const model = new TinyLm(11, 8, 'conv');
     const { ids, targets } = tokenBatch(B, 5, 11, 11);
     const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
-    const norms = bruteForceGroupNorms(model, grouping, ids, targets);
+    const norms = await bruteForceGroupNorms(model, grouping, ids, targets);
     for (const gamma of [0.5, 0.75]) {
       // weights stay fixed (no optimizer step), so each group's norms are a fixed set of B values;
       // near-noiseless counts (σ_b = 1e-3) make the quantile bracket a fixed point of the update
