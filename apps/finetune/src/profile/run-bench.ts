@@ -36,6 +36,8 @@ export interface BenchRow {
   readonly peakRatio: number;
   /** Peak the analytic model predicts (traced tape + kernel costs + the grouping's closing order). */
   readonly predictedPeakBytes: number;
+  /** Where the model puts the peak: phase and what runs then. */
+  readonly predictedPeakAt: string;
   /** Measured bytes above the non-private step at the same backward position, largest over positions. */
   readonly heldBytes: number;
   readonly predictedHeldBytes: number;
@@ -108,6 +110,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
           stepRatio: stepMs / ref.time,
           peakRatio: m.peakBytes / ref.memory.peakBytes,
           predictedPeakBytes: p.peakBytes,
+          predictedPeakAt: `${p.peakPoint.phase}: ${p.peakPoint.label}`,
           heldBytes: heldAbove(m.arrivalBytes, ref.memory.arrivalBytes),
           predictedHeldBytes: heldAbove(p.arrivalBytes, ref.predicted.arrivalBytes),
           phaseMs,

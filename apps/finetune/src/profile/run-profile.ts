@@ -42,6 +42,8 @@ export interface ProfileResult {
   readonly heldBytes: number;
   readonly predictedHeldBytes: number;
   readonly predictedRecordsPeakBytes: number;
+  /** Where the predicted peak falls and what holds it. */
+  readonly predictedPeakAt: { phase: string; label: string; tape: number; grads: number; records: number; sums: number; transient: number };
 }
 
 const MiB = (b: number | null | undefined) => (b == null ? '-' : (b / 2 ** 20).toFixed(2));
@@ -107,6 +109,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileResult> {
       heldBytes: heldAbove(run.m.arrivalBytes, ref.m.arrivalBytes),
       predictedHeldBytes: heldAbove(run.p.arrivalBytes, ref.p.arrivalBytes),
       predictedRecordsPeakBytes: run.p.recordsPeakBytes,
+      predictedPeakAt: (({ phase, label, tape, grads, records, sums, transient }) => ({ phase, label, tape, grads, records, sums, transient }))(run.p.peakPoint),
     };
     for (const line of formatProfile(result)) o.log(line);
     if (o.out) {
@@ -142,6 +145,8 @@ export function formatProfile(r: ProfileResult): string[] {
       r.groups.slice(0, 12).map((g) => `${g.name}@${g.closedAfterRecords}`).join(' ') + (r.groups.length > 12 ? ` … (${r.groups.length - 12} more)` : ''),
     `step ${r.stepMs.toFixed(0)} ms (non-private ${r.nonPrivateStepMs.toFixed(0)} ms, ×${(r.stepMs / r.nonPrivateStepMs).toFixed(2)}); ` +
       `peak ${MiB(r.peakBytes)} MiB (predicted ${MiB(r.predictedPeakBytes)}; non-private ${MiB(r.nonPrivatePeakBytes)})`,
+    `predicted peak in ${r.predictedPeakAt.phase}, at ${r.predictedPeakAt.label}: forward tape ${MiB(r.predictedPeakAt.tape)} + gradients ${MiB(r.predictedPeakAt.grads)} + ` +
+      `records ${MiB(r.predictedPeakAt.records)} + sums ${MiB(r.predictedPeakAt.sums)} + temporaries ${MiB(r.predictedPeakAt.transient)} MiB`,
     `held above the non-private step during backward: ${MiB(r.heldBytes)} MiB measured, ${MiB(r.predictedHeldBytes)} MiB predicted ` +
       `(records waiting for their group: ${MiB(r.predictedRecordsPeakBytes)} MiB at most)`,
   ];

@@ -22,6 +22,8 @@ export interface MemoryComponents {
 /** One predicted moment of the step. */
 export interface PredictedPoint extends MemoryComponents {
   readonly phase: StepPhase;
+  /** What runs: the kernel whose gradient is computed, the layer whose record arrives, the parameter summed or updated. */
+  readonly label: string;
   /** Total bytes above the pre-step level. */
   readonly bytes: number;
 }
@@ -48,6 +50,8 @@ export interface StepMemoryOptions {
 export interface StepMemoryPrediction {
   readonly points: readonly PredictedPoint[];
   readonly peakBytes: number;
+  /** The moment of the peak (first one, if several). */
+  readonly peakPoint: PredictedPoint;
   readonly phasePeakBytes: Partial<Record<StepPhase, number>>;
   /** Largest total of record bytes held only by open groups during backward. */
   readonly recordsPeakBytes: number;
@@ -92,6 +96,7 @@ class StepSimulation {
   private sums = 0;
   private nextHandle = 0;
   private recordsPeak = 0;
+  private label = '';
   private readonly paramSize = new Map<string, number>();
 
   constructor(
@@ -103,17 +108,21 @@ class StepSimulation {
 
   run(): StepMemoryPrediction {
     const { trace } = this;
+    this.label = 'forward kernel';
     for (const b of trace.forwardBytes) this.push('forward', { tape: b });
     // summing the per-sample losses runs before the forward's temporaries are freed
+    this.label = 'sum of the per-sample losses';
     for (const b of trace.lossBytes) this.push('backward', { tape: b });
     for (const n of trace.nodes) for (const t of n.saved) this.tape += t.bytes;
     const closed = this.backward();
     this.release();
     const phasePeakBytes: Partial<Record<StepPhase, number>> = {};
     for (const p of this.points) phasePeakBytes[p.phase] = Math.max(phasePeakBytes[p.phase] ?? 0, p.bytes);
+    const peakBytes = Math.max(...this.points.map((p) => p.bytes));
     return {
       points: this.points,
-      peakBytes: Math.max(...this.points.map((p) => p.bytes)),
+      peakBytes,
+      peakPoint: this.points.find((p) => p.bytes === peakBytes)!,
       phasePeakBytes,
       recordsPeakBytes: this.recordsPeak,
       closedAfterRecords: closed,
@@ -142,6 +151,7 @@ class StepSimulation {
 
     const sumInto = (name: string, temp: number) => {
       const p = this.paramSize.get(name)!;
+      this.label = `clipped sum of ${name}`;
       this.push('clipped-sums', { transient: temp + p });
       if (!summed.has(name)) {
         summed.add(name);
@@ -158,6 +168,7 @@ class StepSimulation {
     for (let i = trace.nodes.length - 1; i >= 0; i--) {
       const node = trace.nodes[i]!;
       if (!node.onPath) continue;
+      this.label = `gradient of ${node.kernel}${seen < trace.records.length ? ` (next record: ${trace.records[seen]!.layer})` : ''}`;
       const dys = node.outputs.map((o) => acc.get(o.tensorId));
       // TF.js makes zeros for an output with no gradient, inside the backward's scope (freed at its end)
       node.outputs.forEach((o, j) => dys[j] === undefined && this.grad(o.bytes));
@@ -167,6 +178,7 @@ class StepSimulation {
       if (node.record >= 0) {
         const r = trace.records[node.record]!;
         seen++;
+        this.label = `record of ${r.layer}`;
         // the record holds tensors of its own (a view of a, a view or clone of dy)
         this.held.set(node.record, { left: Math.max(1, r.params.length), bytes: r.activationBytes + r.gradOutputBytes });
         this.push('backward', {});
@@ -244,10 +256,16 @@ class StepSimulation {
 
   private release(): void {
     const noise = this.options.groups === null ? 0 : (this.options.noiseTemporaries ?? 3);
-    for (const p of this.paramSize.values()) this.push('noise', { transient: (1 + noise) * p });
+    for (const [name, p] of this.paramSize) {
+      this.label = `noise on ${name}`;
+      this.push('noise', { transient: (1 + noise) * p });
+    }
     if (this.options.update === 'sgd') {
       const total = [...this.paramSize.values()].reduce((a, b) => a + b, 0);
-      for (const p of this.paramSize.values()) this.push('update', { transient: total + p });
+      for (const [name, p] of this.paramSize) {
+        this.label = `update of ${name}`;
+        this.push('update', { transient: total + p });
+      }
     }
   }
 
@@ -273,6 +291,6 @@ class StepSimulation {
       sums: this.sums + (extra.sums ?? 0),
       transient: extra.transient ?? 0,
     };
-    this.points.push({ phase, ...c, bytes: c.tape + c.grads + c.records + c.sums + c.transient });
+    this.points.push({ phase, label: this.label, ...c, bytes: c.tape + c.grads + c.records + c.sums + c.transient });
   }
 }
