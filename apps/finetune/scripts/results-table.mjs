@@ -1,0 +1,27 @@
+// Prints a markdown table of finished `clipwise train` runs from their report/metrics.json and privacy.json.
+//   node apps/finetune/scripts/results-table.mjs RUN_DIR [RUN_DIR ...]
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const rows = [];
+for (const dir of process.argv.slice(2)) {
+  const m = path.join(dir, 'report', 'metrics.json');
+  if (!existsSync(m)) {
+    rows.push(`| ${path.basename(dir)} | (no report: run failed or did not finish) |||||||||`);
+    continue;
+  }
+  const metrics = JSON.parse(readFileSync(m, 'utf8'));
+  const privacy = JSON.parse(readFileSync(path.join(dir, 'report', 'privacy.json'), 'utf8'));
+  const first = metrics.evals?.[0];
+  const fmt = (x, d = 3) => (x === null || x === undefined ? '–' : Number(x).toFixed(d));
+  const quality =
+    metrics.task === 'images'
+      ? `acc ${fmt(first?.accuracy)} → **${fmt(metrics.evalAccuracy)}**`
+      : `BLEU ${fmt(first?.bleu, 1)} → **${fmt(metrics.bleu, 1)}**, ROUGE-L ${fmt(first?.rougeL, 1)} → **${fmt(metrics.rougeL, 1)}**`;
+  rows.push(
+    `| ${path.basename(dir)} | ${metrics.task} | ${privacy.grouping?.spec ?? privacy.groupingSpec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.wallSeconds, 0)} |`,
+  );
+}
+console.log('| run | task | grouping | target ε | ε spent | σ | steps | quality before → after | eval loss before → after | wall s |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+for (const r of rows) console.log(r);
