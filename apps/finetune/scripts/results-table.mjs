@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const rows = [];
-for (const dir of process.argv.slice(2)) {
+for (const dir of process.argv.slice(2).filter((d) => !d.endsWith('.log'))) {
   const m = path.join(dir, 'report', 'metrics.json');
   if (!existsSync(m)) {
     rows.push(`| ${path.basename(dir)} | (no report: run failed or did not finish) |||||||||`);
@@ -14,10 +14,11 @@ for (const dir of process.argv.slice(2)) {
   const privacy = JSON.parse(readFileSync(path.join(dir, 'report', 'privacy.json'), 'utf8'));
   const first = metrics.evals?.[0];
   const fmt = (x, d = 3) => (x === null || x === undefined ? '–' : Number(x).toFixed(d));
+  const pct = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1)); // BLEU, ROUGE-L as percentages
   const quality =
     metrics.task === 'images'
-      ? `acc ${fmt(first?.accuracy)} → **${fmt(metrics.evalAccuracy)}**`
-      : `BLEU ${fmt(first?.bleu, 1)} → **${fmt(metrics.bleu, 1)}**, ROUGE-L ${fmt(first?.rougeL, 1)} → **${fmt(metrics.rougeL, 1)}**`;
+      ? `accuracy ${pct(first?.accuracy)}% → **${pct(metrics.evalAccuracy)}%**`
+      : `BLEU ${pct(first?.bleu)} → **${pct(metrics.bleu)}**, ROUGE-L ${pct(first?.rougeL)} → **${pct(metrics.rougeL)}**`;
   rows.push(
     `| ${path.basename(dir)} | ${metrics.task} | ${privacy.grouping?.spec ?? privacy.groupingSpec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.wallSeconds, 0)} |`,
   );
