@@ -54,7 +54,7 @@ export interface BenchRow {
 
 export const DEFAULT_BENCH_GROUPINGS = ['non-private', 'all-layer', 'layer-wise', 'param-wise', 'uniform:2', 'uniform:4', 'uniform:8', 'non-uniform'];
 
-const MiB = (b: number) => (b / 2 ** 20).toFixed(2);
+const MiB = (b: number) => (b / 2 ** 20).toFixed(2).replace(/^-(0\.00)$/, '$1');
 
 /**
  * `clipwise bench`: the non-private step and the private step under each grouping, on one model

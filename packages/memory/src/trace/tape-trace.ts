@@ -88,8 +88,9 @@ function bytesOf(t: tf.Tensor): number {
 
 /**
  * Runs one recorded forward + backward of `perSampleLoss` (a [B] per-sample loss) and returns its
- * `TapeTrace`. Reads TF.js's tape (engine internals, tfjs-core 4.x) at the end of the forward pass;
- * records are freed as they arrive. Run it at a small batch and scale with `scaleTrace`.
+ * `TapeTrace`. Reads TF.js's tape (engine internals, tfjs-core 4.x) at the end of the forward pass
+ * and measures, as backward runs, each gradient function's temporaries and each record's
+ * clipped-sum temporaries; records are then freed. Run it at a small batch and scale with `scaleTrace`.
  *
  * @example
  * const t1 = await traceTape(() => model.perSampleLoss(ids1));
@@ -132,21 +133,22 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
       },
       {
         onRecord(record, scope) {
-          anchorId = scope.anchor.id;
-          const a = record.activation;
-          const roles = Object.entries(record.params).filter(([, p]) => p.variable.trainable).map(([role]) => role);
-          records.push({
-            layer: record.layer,
-            kind: record.kind,
-            params: Object.entries(record.params)
-              .filter(([, p]) => p.variable.trainable)
-              .map(([role, p]) => ({ role, name: p.name, size: p.size })),
-            shape: recordShape(record),
-            activationBytes: a ? bytesOf(a) : 0,
-            gradOutputBytes: bytesOf(record.gradOutput),
-            clipTempBytes: clippedSumTemporaries(engine, record, roles),
-          });
-          disposeRecord(record);
+          try {
+            anchorId = scope.anchor.id;
+            const a = record.activation;
+            const params = Object.entries(record.params).filter(([, p]) => p.variable.trainable);
+            records.push({
+              layer: record.layer,
+              kind: record.kind,
+              params: params.map(([role, p]) => ({ role, name: p.name, size: p.size })),
+              shape: recordShape(record),
+              activationBytes: a ? bytesOf(a) : 0,
+              gradOutputBytes: bytesOf(record.gradOutput),
+              clipTempBytes: clippedSumTemporaries(engine, record, params.map(([role]) => role)),
+            });
+          } finally {
+            disposeRecord(record);
+          }
         },
       },
     );
