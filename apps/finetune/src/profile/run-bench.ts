@@ -45,6 +45,8 @@ export interface BenchRow {
   readonly phasePeakBytes: Partial<Record<StepPhase, number>>;
   readonly predictedPhasePeakBytes: Partial<Record<StepPhase, number>>;
   readonly leakedBytes: number;
+  /** The backend's own buffer statistics after the profiled step (webgpu: bytes in use and allocated, pool included), else null. */
+  readonly backendBuffers: { inUse: number; allocated: number } | null;
   readonly model: string;
   readonly backend: string;
   readonly batchSize: number;
@@ -88,7 +90,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
         o.log(`[${i + 1}/${configs.length}] ${configs[i]}: ${o.warmup} warm-up step(s), 1 profiled step ...`);
         const m = await measureStep(step.run, { warmup: o.warmup, reps: 0 });
         memory.push(m);
-        o.log(`    peak ${MiB(m.peakBytes)} MiB${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
+        const buffers = m.backendBuffers ? `; backend buffers ${MiB(m.backendBuffers.inUse)} MiB in use, ${MiB(m.backendBuffers.allocated)} MiB allocated` : '';
+        o.log(`    peak ${MiB(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
       }
       // timed steps round-robin over the configurations, so that load drifts hit all of them alike
       const times: StepTime[][] = steps.map(() => []);
@@ -117,6 +120,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
           phasePeakBytes: m.phasePeakBytes,
           predictedPhasePeakBytes: p.phasePeakBytes,
           leakedBytes: m.leakedBytes,
+          backendBuffers: m.backendBuffers,
           model: model.label,
           backend,
           batchSize: o.batchSize,
