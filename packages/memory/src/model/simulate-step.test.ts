@@ -85,7 +85,9 @@ describe('scaleTrace', () => {
   });
 });
 
-describe('simulateStep against the engine’s own byte count (CPU)', () => {
+// The shape and the 10% bounds are calibrated on the cpu backend's kernels (webgpu runs fused WGSL
+// kernels with other temporaries); `clipwise bench --backend webgpu` compares prediction and measurement there.
+describe.skipIf(tf.getBackend() !== 'cpu')('simulateStep against the engine’s own byte count (CPU)', () => {
   it('predicts the bytes all-layer and layer-wise clipping hold above the non-private step within 5%', () => {
     const ref = measured.get('non-private')!.arrivalBytes;
     const refP = predicted.get('non-private')!.arrivalBytes;

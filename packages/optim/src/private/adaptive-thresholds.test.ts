@@ -115,7 +115,7 @@ describe('adaptive per-group thresholds in the private step', () => {
       thresholdPolicy: { kind: 'adaptive', targetQuantile: 0.6, countNoise: 0.8, initialThreshold: 0.3 },
     };
     const whole = new PrivateGradients(opts);
-    const full = [];
+    const full: Awaited<ReturnType<typeof step>>[] = [];
     for (let t = 0; t < 6; t++) full.push(await step(whole, model, ids, targets));
     const first = new PrivateGradients(opts);
     for (let t = 0; t < 3; t++) await step(first, model, ids, targets);
@@ -126,7 +126,12 @@ describe('adaptive per-group thresholds in the private step', () => {
     for (let t = 3; t < 6; t++) {
       const r = await step(resumed, model, ids, targets);
       expect(r.thresholds).toEqual(full[t]!.thresholds);
-      for (const [name, g] of r.grads) expect(g).toEqual(full[t]!.grads.get(name));
+      for (const [name, g] of r.grads) {
+        // bit-exact on cpu; on webgpu small ops on freshly restored (CPU-resident) state may take TF.js's
+        // CPU forward path, so a value can differ in its last bit
+        if (tf.getBackend() === 'cpu') expect(g).toEqual(full[t]!.grads.get(name));
+        else g.forEach((v, i) => expect(Math.abs(v - full[t]!.grads.get(name)![i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+      }
     }
     // the thresholds moved, so the test would notice a resume from the initial ones
     expect(full[5]!.thresholds!.used).not.toEqual([0.3, 0.3]);
