@@ -20,3 +20,4 @@ export * from './random/gaussian-noise';
 export * from './fused/fused-kernels';
 export * from './fused/gelu';
 export * from './fused/masked-softmax';
+export * from './webgpu/trim-buffer-pool';

@@ -1,3 +1,4 @@
+import { trimGpuBufferPool } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatE2EPrompt } from '@clipwise/data';
 import { Gpt2Model, VitModel, type PretrainedModel } from '@clipwise/models';
@@ -56,7 +57,10 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
   if (data.kind === 'e2e' && data.evalRefs && genLimit > 0) {
     const mrs = [...data.evalRefs.keys()].slice(0, genLimit);
     const outputs: string[] = [];
-    for (const mr of mrs) outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken)).trim());
+    for (const mr of mrs) {
+      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken)).trim());
+      trimGpuBufferPool(); // every generated length is a new buffer size for webgpu's pool
+    }
     const cands = outputs.map(tokenizeForMetrics);
     const refs = mrs.map((mr) => data.evalRefs!.get(mr)!.map(tokenizeForMetrics));
     result.bleu = corpusBleu(cands, refs).bleu;

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { accountantFromLedger } from '@clipwise/accountant';
-import { setupBackend } from '@clipwise/core';
+import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models';
 import { PrivateGradients } from '@clipwise/optim';
 import { UsageError } from '../usage-error';
@@ -187,6 +187,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       stepMs,
     };
     await stepLog.append(record);
+    trimGpuBufferPool(); // webgpu: Poisson batch sizes vary, and its buffer pool keeps every size
     hooks.onStep?.(record);
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
     log(
