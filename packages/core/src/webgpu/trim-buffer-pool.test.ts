@@ -5,7 +5,7 @@ import { trimGpuBufferPool } from './trim-buffer-pool';
 describe('trimGpuBufferPool', () => {
   it('frees the pooled buffers of shapes no longer used, and later ops still run (webgpu; a no-op elsewhere)', async () => {
     // tensors of many sizes, all freed: on webgpu each size stays in the backend's pool
-    for (let n = 1000; n < 1100; n++) tf.tidy(() => tf.add(tf.ones([n]), 1));
+    for (let n = 1000; n < 1100; n++) tf.tidy(() => void tf.add(tf.ones([n]), 1));
     const freed = trimGpuBufferPool(0);
     if (tf.getBackend() === 'webgpu') {
       expect(freed).toBeGreaterThanOrEqual(100 * 1000 * 4);
