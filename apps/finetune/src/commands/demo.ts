@@ -73,9 +73,15 @@ function describeEval(e: EvalResult, unit: string): string {
  */
 export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) => void, hooks: TrainHooks = {}): Promise<DemoResult> {
   const preset = demoPreset();
+  // The preset's ε and steps give way to the flags that replace them in `clipwise train`.
   if (overrides.epochs !== undefined) delete preset.steps;
+  if (overrides['no-dp'] || overrides['noise-multiplier'] !== undefined) delete preset.epsilon;
   // One evaluation before and one after: a mid-run eval costs as much as several steps on a CPU.
-  if (overrides.steps !== undefined || preset.steps !== undefined) preset['eval-every'] = overrides.steps ?? preset.steps;
+  const steps = overrides.steps ?? preset.steps;
+  if (steps !== undefined) {
+    preset['eval-every'] = steps;
+    preset.warmup = Math.min(preset.warmup!, steps - 1); // a shortened demo keeps a valid schedule
+  }
   const out = overrides.out ?? mkdtempSync(path.join(tmpdir(), 'clipwise-demo-'));
   const config = { ...preset, ...overrides, out };
   log(`clipwise demo: ${path.basename(config.model!)} (tiny GPT-2, pre-trained on public Shakespeare text) fine-tuned privately on the E2E sample; run folder ${out}`);
@@ -86,7 +92,7 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   const unit = config.tokenizer === 'byte' ? 'byte' : 'token';
   log('');
   log(`before fine-tuning:        ${describeEval(before, unit)}`);
-  log(`after ${String(train.step).padStart(3)} private steps:  ${describeEval(after, unit)}`);
+  log(`after ${String(train.step).padStart(3)} ${train.epsilon === null ? 'non-private' : 'private'} steps:  ${describeEval(after, unit)}`);
   if (before.sample && after.sample) {
     log(`sample: ${after.sample.mr}`);
     log(`  before: ${JSON.stringify(before.sample.output)}`);
