@@ -6,7 +6,7 @@
 #   npm run build                                   # the CLI in apps/finetune/dist
 #   apps/finetune/scripts/make-demo-model.sh PATH/TO/tinyshakespeare.txt
 #
-# The first 1,000,000 bytes train, the rest (115,394 bytes) is the validation text. About 30 minutes on
+# The first 1,000,000 bytes train, the rest (115,394 bytes) is the validation text. About 90 minutes on
 # one CPU core (wasm backend). Set CLIPWISE_CLI to run another build of the CLI (e.g. "node my/cli.js").
 set -euo pipefail
 
@@ -23,7 +23,7 @@ tail -c +1000001 "$TEXT" > "$WORK/valid.txt"
 # shellcheck disable=SC2086 # CLI is a command line
 $CLI train --model gpt2-tiny --tokenizer byte --seq-len 256 \
   --data "$WORK/train.txt" --eval-data "$WORK/valid.txt" --eval-limit 128 \
-  --no-dp --steps 300 --batch-size 16 --optimizer adamw --lr 5e-3 --schedule warmup-cosine --warmup 20 \
+  --no-dp --steps 1500 --batch-size 16 --optimizer adamw --lr 1e-2 --schedule warmup-cosine --warmup 50 \
   --seed 0 --backend wasm --out "$WORK/run"
 
 mkdir -p "$DEST"

@@ -24,7 +24,7 @@ export function demoPreset(): Partial<TrainConfig> {
     'seq-len': 256,
     epsilon: 8,
     delta: 1e-5,
-    steps: 24,
+    steps: 18,
     'batch-size': 32,
     'max-physical-batch': 32,
     grouping: 'layer-wise',
