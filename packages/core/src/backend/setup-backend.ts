@@ -48,6 +48,27 @@ async function startWebgpu(): Promise<string> {
   return 'webgpu';
 }
 
+/**
+ * On Linux, Dawn reaches the GPU through the Vulkan loader; without one it can only fail, after
+ * printing native warnings to stderr. `auto` checks for the loader first so a CPU-only machine
+ * falls through to wasm quietly.
+ */
+async function vulkanLoaderPresent(): Promise<boolean> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return true;
+  const { existsSync } = await import('node:fs');
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':'),
+    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu',
+    '/usr/lib64', '/usr/lib', '/usr/local/lib',
+  ];
+  return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
+}
+
+async function startWebgpuIfLoader(): Promise<string> {
+  if (!(await vulkanLoaderPresent())) throw new ClipwiseConfigError(`no Vulkan loader (libvulkan.so.1) found for Dawn`);
+  return startWebgpu();
+}
+
 async function startTensorflow(): Promise<string> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
@@ -103,7 +124,7 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       const notes: string[] = [];
       for (const [label, start] of [
         ['tensorflow', startTensorflow],
-        ['webgpu', startWebgpu],
+        ['webgpu', startWebgpuIfLoader],
         // wasm (XNNPACK) runs our training steps 7–10× faster than the pure-JS cpu backend
         ['wasm', startWasm],
       ] as const) {
