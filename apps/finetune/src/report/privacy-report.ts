@@ -50,26 +50,20 @@ export interface PrivacyReport {
   statement: string;
 }
 
-export interface PrivacyReportInput {
+export type PrivacyReportInput = Pick<
+  PrivacyReport,
+  'epsilon' | 'targetEpsilon' | 'sampleRate' | 'expectedBatchSize' | 'datasetSize' | 'noiseMultiplier' | 'steps' | 'sampling' | 'stoppedAtBudget'
+> & {
   noDp: boolean;
-  epsilon: number | null;
   delta: number;
-  targetEpsilon: number | null;
   accountant: string;
-  sampleRate: number;
-  expectedBatchSize: number;
-  datasetSize: number;
-  noiseMultiplier: number | null;
-  steps: number;
-  sampling: 'poisson' | 'shuffle';
   accountantCaveats: string[];
   clippingFn: 'abadi' | 'automatic';
   groupingSpec: string;
   grouping: Grouping;
   tokenizer?: string;
-  stoppedAtBudget: boolean;
   thresholds?: ThresholdReport | null;
-}
+};
 
 export function privacyReport(i: PrivacyReportInput): PrivacyReport {
   const nonPrivateChoices =

@@ -15,18 +15,24 @@
 const SQRT_PI = Math.sqrt(Math.PI);
 const LOG_HALF = Math.log(0.5);
 
+/** erf(x) for |x| < 0.5 by its Maclaurin series (A&S 7.1.5). */
+function erfSeries(x: number): number {
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 40; n++) {
+    term *= (-x2 * (2 * n - 1)) / (n * (2 * n + 1));
+    sum += term;
+    if (Math.abs(term) < 1e-18) break;
+  }
+  return (2 / SQRT_PI) * sum;
+}
+
 /** e^{x²} erfc(x) for x >= 0 by the slow expansions; used only to build the Chebyshev table. */
 export function erfcxReference(x: number): number {
   if (x < 0.5) {
-    // Maclaurin series of erf (A&S 7.1.5); erfc >= 0.47 here, so 1 - erf loses nothing.
-    const x2 = x * x;
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 40; n++) {
-      term *= (-x2 * (2 * n - 1)) / (n * (2 * n + 1));
-      sum += term;
-    }
-    return Math.exp(x2) * (1 - (2 / SQRT_PI) * sum);
+    // erfc >= 0.47 here, so 1 - erf loses nothing.
+    return Math.exp(x * x) * (1 - erfSeries(x));
   }
   // Laplace's continued fraction evaluated backwards from a deep tail: each step damps the
   // rounding error of the previous ones, so the result is good to about one ulp for x >= 0.3.
@@ -120,18 +126,8 @@ export function logErfc(x: number): number {
 
 /** Error function erf(x) = 1 - erfc(x) (absolute accuracy ~1e-16). */
 export function erf(x: number): number {
-  if (Math.abs(x) < 0.5) {
-    // Avoid 1 - erfc cancellation near 0: Maclaurin series of erf (A&S 7.1.5).
-    const x2 = x * x;
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 40; n++) {
-      term *= (-x2 * (2 * n - 1)) / (n * (2 * n + 1));
-      sum += term;
-      if (Math.abs(term) < 1e-18) break;
-    }
-    return (2 / SQRT_PI) * sum;
-  }
+  // Avoid 1 - erfc cancellation near 0.
+  if (Math.abs(x) < 0.5) return erfSeries(x);
   return x > 0 ? 1 - erfc(x) : erfc(-x) - 1;
 }
 
