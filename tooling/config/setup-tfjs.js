@@ -1,16 +1,6 @@
-// Test set-up: gradients registered, backend from CLIPWISE_BACKEND (default cpu).
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-cpu';
+// Test set-up: the backend from CLIPWISE_BACKEND (default cpu), started by core's own setupBackend
+// (gradients registered, webgpu through Dawn with CLIPWISE_DAWN_FLAGS), so tests start backends the
+// way users do. Workspace packages resolve to their sources (vitest alias), so this needs no build.
+import { setupBackend } from '@clipwise/core';
 
-const backend = process.env.CLIPWISE_BACKEND ?? 'cpu';
-if (backend === 'webgpu') {
-  const { create, globals } = await import('webgpu');
-  Object.assign(globalThis, globals);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create((process.env.CLIPWISE_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean)) }, configurable: true });
-  await import('@tensorflow/tfjs-backend-webgpu');
-} else if (backend === 'wasm') {
-  await import('@tensorflow/tfjs-backend-wasm');
-}
-if (!(await tf.setBackend(backend))) throw new Error(`tests: backend '${backend}' could not start`);
-await tf.ready();
+await setupBackend(process.env.CLIPWISE_BACKEND ?? 'cpu');

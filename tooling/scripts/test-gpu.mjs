@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vitestCounts } from './vitest-counts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const vitest = path.join(root, 'node_modules/vitest/vitest.mjs');
@@ -20,9 +21,8 @@ for (const dir of dirs) {
   const r = spawnSync(process.execPath, [vitest, 'run'], { cwd: dir, env: { ...process.env, CLIPWISE_BACKEND: 'webgpu' }, encoding: 'utf8', maxBuffer: 1 << 28 });
   const out = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   process.stdout.write(out);
-  const m = /\bTests\s+(.*)\(\d+\)\s*$/m.exec(out);
-  const n = (k) => Number(new RegExp(`(\\d+) ${k}`).exec(m?.[1] ?? '')?.[1] ?? 0);
-  rows.push({ name: path.relative(root, dir), passed: n('passed'), failed: n('failed'), skipped: n('skipped'), code: r.status, s: (Date.now() - t0) / 1000 });
+  const c = out.split('\n').map(vitestCounts).find(Boolean) ?? { passed: 0, failed: 0, skipped: 0 };
+  rows.push({ name: path.relative(root, dir), ...c, code: r.status, s: (Date.now() - t0) / 1000 });
 }
 console.log('\n| workspace | passed | failed | skipped | exit | seconds |\n| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.code} | ${r.s.toFixed(0)} |`);

@@ -1,6 +1,7 @@
 // Runs every package's tests through turbo, streams the output, and closes with one summary line
 // ("tests: N passed, M failed") summed over the vitest runs. Exit code: turbo's.
 import { spawn } from 'node:child_process';
+import { vitestCounts } from './vitest-counts.mjs';
 
 const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=2', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'pipe'] });
 let passed = 0;
@@ -12,12 +13,11 @@ const scan = (chunk) => {
   const lines = buffer.split('\n');
   buffer = lines.pop() ?? '';
   for (const line of lines) {
-    // vitest: "      Tests  12 passed | 1 failed | 2 skipped (15)"
-    const m = /\bTests\s+(.*)\(\d+\)\s*$/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
-    if (!m) continue;
-    passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0);
-    failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0);
-    skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0);
+    const c = vitestCounts(line);
+    if (!c) continue;
+    passed += c.passed;
+    failed += c.failed;
+    skipped += c.skipped;
   }
 };
 child.stdout.on('data', (d) => {
