@@ -1,29 +1,42 @@
 // Where a training step's time goes, kernel by kernel: wall time of non-private and private steps,
 // and a tf.profile of one step aggregated by kernel name (count, total kernel ms where the adapter
-// has timestamp queries). Run on the GPU machine (see shared/gpu/README.md):
+// has timestamp queries). GPT-2 or ViT presets (`--model vit-mini`). Run on the GPU machine (see shared/gpu/README.md):
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/gpu-profile.ts -- --backend webgpu --model gpt2 --batch 16 --seq 128
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { setFusedKernels, setupBackend, type BackendName } from '@clipwise/core';
+import { setFusedKernels, setupBackend, useQueueWriteUploads, type BackendName } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
-import { GPT2_PRESETS, Gpt2Model } from '@clipwise/models';
+import { GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
 const { values } = parseArgs({
-  options: { fused: { type: 'string' }, 'submit-batch': { type: 'string' }, backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
+  options: { uploads: { type: 'string' }, fused: { type: 'string' }, 'submit-batch': { type: 'string' }, backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, reps: { type: 'string' }, groupings: { type: 'string' }, top: { type: 'string' } },
   allowPositionals: true,
 });
 const choice = await setupBackend((values.backend ?? 'auto') as BackendName);
 setFusedKernels(values.fused !== 'off');
+// `--uploads staging`: the backend's own upload of CPU values (a staging buffer each), for before/after
+if (values.uploads === 'staging') useQueueWriteUploads(false);
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const preset = values.model ?? 'gpt2-tiny';
 const B = Number(values.batch ?? 8);
 const T = Number(values.seq ?? 64);
 const reps = Number(values.reps ?? 3);
 const top = Number(values.top ?? 25);
-const model = new Gpt2Model({ ...GPT2_PRESETS[preset]!, n_positions: Math.max(T, 64) }, { seed: 1 });
-const ids = tf.randomUniform([B, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D;
-console.log(`${preset}, B=${B}, T=${T}, backend ${choice.backend} (${choice.reason}), fused kernels ${values.fused !== 'off' ? 'on' : 'off'}`);
+// a GPT-2 preset on random token ids, or a ViT preset on random images (T is then the image's token count)
+const model: { params: Gpt2Model['params']; perSampleLoss(): tf.Tensor } = (() => {
+  const vit = VIT_PRESETS[preset];
+  if (vit) {
+    const m = new VitModel(vit, { seed: 1 });
+    const pixels = tf.randomNormal([B, vit.num_channels, vit.image_size, vit.image_size], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const labels = tf.randomUniform([B], 0, vit.num_labels, 'int32', 7) as tf.Tensor1D;
+    return { params: m.params, perSampleLoss: () => m.perSampleLoss(pixels, labels) };
+  }
+  const m = new Gpt2Model({ ...GPT2_PRESETS[preset]!, n_positions: Math.max(T, 64) }, { seed: 1 });
+  const ids = tf.randomUniform([B, T], 0, m.config.vocab_size, 'int32', 7) as tf.Tensor2D;
+  return { params: m.params, perSampleLoss: () => m.perSampleLoss(ids) };
+})();
+console.log(`${preset}, B=${B}, T=${T}, backend ${choice.backend} (${choice.reason}), fused kernels ${values.fused !== 'off' ? 'on' : 'off'}, uploads ${values.uploads ?? 'queue'}`);
 
 type Source = { accumulate(f: () => tf.Tensor): Promise<unknown>; release(): Promise<{ grads: Map<string, tf.Tensor> }> };
 const sync = async (grads: Map<string, tf.Tensor>) => {
@@ -34,14 +47,14 @@ const sync = async (grads: Map<string, tf.Tensor>) => {
   one.dispose();
 };
 const step = async (src: Source) => {
-  await src.accumulate(() => model.perSampleLoss(ids));
+  await src.accumulate(() => model.perSampleLoss());
   const { grads } = await src.release();
   await sync(grads);
   tf.dispose([...grads.values()]);
 };
 const configs: Array<[string, () => Source]> = [
   ['non-private', () => new NonPrivateGradients(model.params)],
-  ...(values.groupings ?? 'all-layer,layer-wise').split(',').map(
+  ...(values.groupings ?? 'all-layer,layer-wise').split(',').filter(Boolean).map(
     (g) => [`private ${g}`, () => new PrivateGradients({ params: model.params, grouping: resolveGrouping(g, model.params, { clipNorm: 1 }), noiseMultiplier: 1, expectedBatchSize: B, seed: 1 })] as [string, () => Source],
   ),
 ];
@@ -63,7 +76,7 @@ for (const [name, make] of configs) {
 console.log('| configuration | step ms | / non-private |\n| --- | ---: | ---: |');
 for (const [n, ms] of wall) console.log(`| ${n} | ${ms.toFixed(1)} | ${(ms / wall[0]![1]).toFixed(2)} |`);
 
-for (const [name, make] of configs.slice(0, 2)) {
+for (const [name, make] of top > 0 ? configs.slice(0, 2) : []) {
   const src = make();
   await step(src);
   const info = await tf.profile(() => step(src) as unknown as tf.TensorContainer);

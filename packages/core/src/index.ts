@@ -20,4 +20,6 @@ export * from './random/gaussian-noise';
 export * from './fused/fused-kernels';
 export * from './fused/gelu';
 export * from './fused/masked-softmax';
+export * from './fused/token-cross-entropy';
 export * from './webgpu/trim-buffer-pool';
+export * from './webgpu/queue-write-uploads';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../tfjs-setup';
 import '@tensorflow/tfjs-backend-cpu';
 import { ClipwiseConfigError } from '../errors';
+import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
 
 export type BackendName = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'tensorflow';
 
@@ -116,6 +117,7 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       return { backend: 'wasm', reason: 'requested' };
     case 'webgpu':
       await activate(await startWebgpu());
+      useQueueWriteUploads();
       return { backend: 'webgpu', reason: 'requested' };
     case 'tensorflow':
       await activate(await startTensorflow());
@@ -130,6 +132,7 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       ] as const) {
         try {
           await activate(await start());
+          if (label === 'webgpu') useQueueWriteUploads();
           return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}` };
         } catch (e) {
           notes.push(`${label}: ${(e as Error).message}`);

@@ -7,6 +7,7 @@ import { RecordingScope, withRecording } from '../record/recording';
 import { setFusedKernels } from './fused-kernels';
 import { geluTanh } from './gelu';
 import { maskedSoftmax } from './masked-softmax';
+import { tokenNll } from './token-cross-entropy';
 
 // The fused forms (hand-written backward; WGSL on webgpu) against the plain TF.js ops they replace,
 // differentiated by TF.js — on whichever backend the tests run (cpu in CI, webgpu under test:gpu).
@@ -80,5 +81,28 @@ describe('fused kernels equal the plain ops they replace', () => {
     }
     tf.dispose([x, r]);
     ln.dispose();
+  });
+  it('tokenNll: value and gradient over [B, T, V] rows (V longer than a workgroup, large logits), and float64 by hand', async () => {
+    const z = tf.mul(tf.randomNormal([2, 3, 301], 0, 1, 'float32', 11), 30); // |z| up to ~100: needs the max shift
+    const labels = tf.tensor2d([[0, 300, 17], [5, 150, 299]], [2, 3], 'int32');
+    const r = tf.randomNormal([2, 3], 0, 1, 'float32', 12);
+    const { fused, plain } = bothWays((x) => tokenNll(x, labels), z, r);
+    expect(await maxRelDiff(fused.y, plain.y)).toBeLessThan(1e-5);
+    expect(await maxRelDiff(fused.g, plain.g)).toBeLessThan(1e-5);
+    // −log softmax by hand in float64
+    const zs = await z.data();
+    const ls = await labels.data();
+    const got = await fused.y.data();
+    for (let row = 0; row < 6; row++) {
+      const zr = Array.from(zs.subarray(row * 301, (row + 1) * 301));
+      const m = Math.max(...zr);
+      const want = Math.log(zr.reduce((a, v) => a + Math.exp(v - m), 0)) + m - zr[ls[row]!]!;
+      expect(got[row]!).toBeCloseTo(want, 3);
+    }
+    tf.dispose([z, labels, r, fused.y, fused.g, plain.y, plain.g]);
+  });
+
+  it('tokenNll rejects labels whose shape is not the logits\' without the last axis', () => {
+    expect(() => tokenNll(tf.zeros([2, 3, 5]), tf.zeros([2, 4], 'int32'))).toThrow(/labels \[2,4\] must be logits \[2,3,5\]/);
   });
 });

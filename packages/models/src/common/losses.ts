@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tokenNll } from '@clipwise/core';
 
 /**
  * Per-sample cross-entropy [B] from logits [B, T, V] and int32 labels [B, T], averaged over the
@@ -6,9 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function perSampleCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D, mask?: tf.Tensor2D, reduction: 'mean' | 'sum' = 'mean'): tf.Tensor1D {
   return tf.tidy(() => {
-    const v = logits.shape[2];
-    const logp = tf.logSoftmax(logits);
-    const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(labels, v)), -1)); // [B, T]
+    const nll = tokenNll(logits, labels); // [B, T]
     const m = mask ? tf.cast(mask, 'float32') : tf.onesLike(nll);
     const total = tf.sum(tf.mul(nll, m), 1);
     if (reduction === 'sum') return total as tf.Tensor1D;

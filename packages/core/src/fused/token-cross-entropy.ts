@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fusedKernelsEnabled, fusedOnDevice, runRow } from './fused-kernels';
+
+/** −log softmax(z)[label] over the last axis as plain TF.js ops (differentiated by TF.js): the reference. */
+export function tokenNllPlain(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const v = logits.shape[logits.rank - 1]!;
+    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels as tf.Tensor1D, v)), -1));
+  });
+}
+
+// a label out of [0, V) matches no j: its loss is log Σ exp z (as with a zero one-hot row).
+// f32(l): the backend declares the labels' array by their stored dtype, which a cast to float32 may keep as i32
+const IS_LABEL = 'f32(j) == f32(l)';
+
+/**
+ * Per-position cross-entropy −log softmax(z)[label] over the last axis of logits [..., V], with
+ * int32 labels [...]; returns [...]. Its gradient (softmax(z) − onehot(label)) · dy is written out,
+ * so no [..., V] one-hot, log-softmax or CPU ones array is built: one row kernel forward and one
+ * backward on webgpu (plain TF.js: ~8 kernels over [..., V] each way, and TF.js's Sum gradient
+ * used to fill a ones array of the logits' size on the CPU).
+ *
+ * @example
+ * const nll = tokenNll(logits, labels); // logits [B, T, V], labels [B, T] -> [B, T]
+ */
+export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  if (!fusedKernelsEnabled()) return tokenNllPlain(logits, labels);
+  if (labels.shape.join(',') !== logits.shape.slice(0, -1).join(',')) {
+    throw new Error(`tokenNll: labels [${labels.shape}] must be logits [${logits.shape}] without the last axis`);
+  }
+  const f = tf.customGrad((...args: unknown[]) => {
+    const z = args[0] as tf.Tensor;
+    const save = args[1] as (ts: tf.Tensor[]) => void;
+    // labels saved with the logits: the caller's labels tensor may be freed before the backward
+    const lf = tf.cast(labels, 'float32');
+    save([z, lf]);
+    const value = fusedOnDevice()
+      ? tf.tidy(() =>
+          runRow(
+            {
+              key: 'tokenNll',
+              inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }],
+              phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }, { name: 'zl', op: 'sum', expr: `select(0.0, z, ${IS_LABEL})` }]],
+              out: 'log(se) + m - zl',
+              perRow: true,
+            },
+            { Z: z, L: lf },
+            z.shape,
+          ),
+        )
+      : tokenNllPlain(z, labels);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, ls] = saved as [tf.Tensor, tf.Tensor];
+        if (fusedOnDevice()) {
+          return [
+            tf.tidy(() =>
+              runRow(
+                {
+                  key: 'tokenNllGrad',
+                  inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }, { name: 'G', kind: 'scalar' }],
+                  phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }]],
+                  out: `g * (exp(z - m) / se - select(0.0, 1.0, ${IS_LABEL}))`,
+                },
+                { Z: zs, L: ls, G: dy },
+                zs.shape,
+              ),
+            ),
+          ];
+        }
+        return [
+          tf.tidy(() => {
+            const v = zs.shape[zs.rank - 1]!;
+            const p = tf.sub(tf.softmax(zs), tf.oneHot(tf.cast(ls, 'int32') as tf.Tensor1D, v));
+            return tf.mul(p, tf.expandDims(dy, -1));
+          }),
+        ];
+      },
+    };
+  });
+  return (f as (t: tf.Tensor) => tf.Tensor)(logits);
+}
