@@ -22,7 +22,7 @@ Usage:
       Empirical privacy audit in one training run: K canaries, each trained on with probability 1/2, are guessed
       from the trained weights; prints the audited lower bound on ε next to the accountant's ε (exit 1 if above it).
 
-  clipwise bench [--model PRESET] [--model-config JSON] [--batch-size B] [--seq-len T] [--reps N] [--groupings G1,G2,...] [--backend B] [--optimizer sgd|adamw|none] [--json FILE]
+  clipwise bench [--model PRESET] [--model-config JSON] [--batch-size B] [--seq-len T] [--reps N] [--groupings G1,G2,...] [--backend B] [--optimizer sgd|adamw|none] [--json FILE] [--kernels N] [--fused on|off] [--uploads queue|staging]
       Step time and peak memory of the non-private step and of private steps per grouping (random init), with the
       analytic prediction; ratios to non-private. Presets: gpt2-tiny, gpt2-mini, gpt2 (124M), vit-tiny, vit-mini, vit-base-16.
   clipwise profile [--model PRESET] [--batch-size B] [--seq-len T] [--grouping G] [--backend B] [--out DIR]

@@ -51,6 +51,28 @@ describe('clipwise bench', () => {
     expect((await run(['profile', '--backend', 'cpu', '--model', 'vit-tiny', '--seq-len', '10'])).err).toMatch(/--seq-len 10 does not apply to vit-tiny: its sequence is 65/);
     expect((await run(['bench', '--model-config', '[1]'])).err).toMatch(/--model-config must be a JSON object/);
     expect((await run(['bench', '--optimizer', 'lamb'])).err).toMatch(/--optimizer must be one of sgd, adamw, none, got 'lamb'/);
+    expect((await run(['bench', '--kernels', 'ten'])).err).toMatch(/--kernels must be an integer ≥ 0, got 'ten'/);
+    expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be on or off, got 'maybe'/);
+    expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be queue or staging, got 'dma'/);
+  });
+
+  it('--kernels prints where a step spends its launches; fused kernels off launch more (GELU and softmax as plain ops)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
+    const counts: Record<string, number> = {};
+    for (const fused of ['on', 'off']) {
+      const json = path.join(dir, `bench-${fused}.json`);
+      const { code, out, err } = await run(['bench', ...SHAPE, '--groupings', 'all-layer', '--kernels', '4', '--fused', fused, '--json', json]);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`fused kernels ${fused}`));
+      expect(out).toMatch(/\d+ launches \(\d+ profile entries\), kernel time [\d.]+ ms; top 4:\n\| kernel \| launches \| ms \| share \|/);
+      const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<{ grouping: string; launches: number; kernelMs: number }>;
+      for (const r of rows) expect(r.kernelMs).toBeGreaterThan(0);
+      // the private step launches the non-private step's kernels and its norms and clipping on top
+      expect(rows[1]!.launches).toBeGreaterThan(rows[0]!.launches);
+      counts[fused] = rows[0]!.launches;
+    }
+    expect(counts['off']).toBeGreaterThan(counts['on']!);
   });
 });
 

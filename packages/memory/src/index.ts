@@ -4,6 +4,7 @@ export * from './measure/engine-profile';
 export * from './measure/phase-probe';
 export * from './measure/kernel-probe';
 export * from './measure/measure-step';
+export * from './measure/kernel-summary';
 export * from './trace/tape-trace';
 export * from './trace/scale-trace';
 export * from './model/layer-costs';

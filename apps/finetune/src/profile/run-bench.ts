@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { setupBackend, type BackendName } from '@clipwise/core';
+import { setFusedKernels, setupBackend, useQueueWriteUploads, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
-import { measureStep, medianTimes, timeStep, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
+import { measureStep, medianTimes, timeStep, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
@@ -22,6 +22,12 @@ export interface BenchOptions {
   readonly noiseMultiplier: number;
   readonly normMode?: NormModeOption;
   readonly json?: string;
+  /** Print the N kernels with the most device time of each configuration's profiled step (0: none). */
+  readonly kernels?: number;
+  /** Fused kernels on (default) or off: the "before" of a before/after comparison. */
+  readonly fused?: boolean;
+  /** webgpu uploads of CPU values: 'queue' (queue.writeBuffer, default) or TF.js's own 'staging' buffers. */
+  readonly uploads?: 'queue' | 'staging';
   readonly log: (line: string) => void;
 }
 
@@ -47,6 +53,10 @@ export interface BenchRow {
   readonly leakedBytes: number;
   /** The backend's own buffer statistics after the profiled step (webgpu: bytes in use and allocated, pool included), else null. */
   readonly backendBuffers: { inUse: number; allocated: number } | null;
+  /** Kernel launches of the profiled step (reshapes, identities and scopes left out). */
+  readonly launches: number;
+  /** Device time of the profiled step's kernels in ms (webgpu timestamp queries; cpu/wasm: kernel wall time), or null. */
+  readonly kernelMs: number | null;
   readonly model: string;
   readonly backend: string;
   readonly batchSize: number;
@@ -72,10 +82,12 @@ const MiB = (b: number) => (b / 2 ** 20).toFixed(2).replace(/^-(0\.00)$/, '$1');
 export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const choice = await setupBackend(o.backend);
   const backend = tf.getBackend();
+  setFusedKernels(o.fused ?? true);
+  if (o.uploads === 'staging') useQueueWriteUploads(false);
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
@@ -92,6 +104,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
         memory.push(m);
         const buffers = m.backendBuffers ? `; backend buffers ${MiB(m.backendBuffers.inUse)} MiB in use, ${MiB(m.backendBuffers.allocated)} MiB allocated` : '';
         o.log(`    peak ${MiB(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
+        if (o.kernels && m.kernels) o.log(formatKernelTable(m.kernels, o.kernels));
       }
       // timed steps round-robin over the configurations, so that load drifts hit all of them alike
       const times: StepTime[][] = steps.map(() => []);
@@ -121,6 +134,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
           predictedPhasePeakBytes: p.phasePeakBytes,
           leakedBytes: m.leakedBytes,
           backendBuffers: m.backendBuffers,
+          launches: m.kernels?.launches ?? 0,
+          kernelMs: m.kernels?.kernelMs ?? null,
           model: model.label,
           backend,
           batchSize: o.batchSize,
@@ -146,13 +161,24 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
 /** The bench's markdown table. */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
   const head = [
-    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | launches | kernel ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${MiB(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${MiB(r.predictedPeakBytes)} | ${MiB(r.heldBytes)} / ${MiB(r.predictedHeldBytes)} |`,
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${MiB(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${MiB(r.predictedPeakBytes)} | ${MiB(r.heldBytes)} / ${MiB(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} |`,
     ),
+  ].join('\n');
+}
+
+/** The `top` kernels of a profiled step by device time: where a step's GPU time and launches go. */
+export function formatKernelTable(k: KernelSummary, top: number): string {
+  const total = k.kernelMs ?? 0;
+  return [
+    `    ${k.launches} launches (${k.entries} profile entries), kernel time ${k.kernelMs === null ? '-' : `${total.toFixed(1)} ms`}; top ${top}:`,
+    '| kernel | launches | ms | share |',
+    '| --- | ---: | ---: | ---: |',
+    ...k.rows.slice(0, top).map((r) => `| ${r.kernel} | ${r.launches} | ${r.ms === null ? '-' : r.ms.toFixed(2)} | ${r.ms !== null && total > 0 ? `${((100 * r.ms) / total).toFixed(1)}%` : '-'} |`),
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseMemoryError } from '../errors';
 import { STEP_PHASES, type StepPhase } from '../phases';
 import { backendBufferBytes, syncDevice } from './engine-profile';
+import { summariseKernels, type KernelSummary } from './kernel-summary';
 import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
 
 /** A step to measure: wraps its parts in `probe.around(phase, ...)`; may return a tensor to synchronise on (then disposed). */
@@ -33,6 +34,8 @@ export interface StepMeasurement {
   readonly leakedBytes: number;
   /** The backend's own buffer statistics after the profiled step (webgpu), else null. */
   readonly backendBuffers: { inUse: number; allocated: number } | null;
+  /** Kernel launches and device time of the profiled step, null without `profile`. */
+  readonly kernels: KernelSummary | null;
 }
 
 function median(xs: readonly number[]): number {
@@ -94,6 +97,7 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
   let leakedBytes = 0;
   let arrivalBytes: number[] = [];
   let backendBuffers: StepMeasurement['backendBuffers'] = null;
+  let kernels: KernelSummary | null = null;
   if (options.profile !== false) {
     const base = tf.memory().numBytes;
     const probe = new PhaseProbe();
@@ -102,6 +106,7 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
     leakedBytes = tf.memory().numBytes - base;
     arrivalBytes = probe.arrivalBytes.map((b) => b - base);
     backendBuffers = backendBufferBytes();
+    kernels = await summariseKernels(profile.kernels);
   }
   const times: StepTime[] = [];
   for (let r = 0; r < reps; r++) times.push(await timeStep(step));
@@ -116,5 +121,6 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
     arrivalBytes,
     leakedBytes,
     backendBuffers,
+    kernels,
   };
 }
