@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
 import { getNormKernel } from './norm-kernel';
+import { perSampleDot } from './per-sample-dot';
 
 /**
  * A parameter used by two layers (GPT-2's token embedding and its tied LM head) has one per-sample
@@ -22,7 +23,7 @@ export function instantiatedCrossTerm(a: LayerRecord, roleA: string, b: LayerRec
   return tf.tidy(() => {
     const ga = getNormKernel(a.kind).perSampleGrads(a)[roleA]!;
     const gb = getNormKernel(b.kind).perSampleGrads(b)[roleB]!;
-    return tf.sum(tf.mul(ga.reshape([ga.shape[0]!, -1]), gb.reshape([gb.shape[0]!, -1])), 1) as tf.Tensor1D;
+    return perSampleDot(ga, gb);
   });
 }
 
@@ -38,7 +39,7 @@ registerCrossTerm('linear', 'linear', (a, ra, b, rb) => {
   return tf.tidy(() => {
     const aa = tf.matMul(a.activation as tf.Tensor3D, b.activation as tf.Tensor3D, false, true);
     const gg = tf.matMul(a.gradOutput as tf.Tensor3D, b.gradOutput as tf.Tensor3D, false, true);
-    return tf.sum(tf.mul(aa, gg), [1, 2]) as tf.Tensor1D;
+    return perSampleDot(aa, gg);
   });
 });
 
@@ -53,6 +54,6 @@ registerCrossTerm('embedding', 'linear', (emb, re, head, rh) => {
     const g = head.gradOutput as tf.Tensor3D; // [B, S, V]
     const gAtIds = tf.gather(g, ids, 2, 1); // [B, S, T]: g_s[x_t]
     const he = tf.matMul(h, e, false, true); // [B, S, T]
-    return tf.sum(tf.mul(gAtIds, he), [1, 2]) as tf.Tensor1D;
+    return perSampleDot(gAtIds, he);
   });
 });

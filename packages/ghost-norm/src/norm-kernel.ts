@@ -52,10 +52,11 @@ export interface NormKernel {
   perSampleSqNorms(record: LayerRecord, mode?: NormModeOption): Record<string, SqNormResult>;
   /**
    * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
-   * `clipFactors` is [B]. Groupings that split a layer's weight and bias close them at different
-   * times, hence `roles`.
+   * `clipFactors` is [B], or null for every c_i = 1 (the non-private sum Σ_i g_i, with no multiply).
+   * Groupings that split a layer's weight and bias close them at different times, hence `roles`;
+   * roles asked for together share their work (one scaled dy for a linear weight and its bias).
    */
-  clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D, roles?: readonly string[]): Record<string, tf.Tensor>;
+  clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D | null, roles?: readonly string[]): Record<string, tf.Tensor>;
   /** Per-sample gradients [B, ...param.shape] (for cross terms of tied weights, tests and debugging). */
   perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
   /** Analytic cost per role, and the mixed rule's choice. */

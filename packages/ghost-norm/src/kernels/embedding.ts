@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
+import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode } from '../norm-kernel';
 
 const F32 = 4;
@@ -33,9 +34,9 @@ export const embeddingKernel: NormKernel = {
     const sqNorms = tf.tidy(() => {
       if (chosen === 'ghost') {
         const same = tf.cast(tf.equal(tf.expandDims(ids, 2), tf.expandDims(ids, 1)), 'float32');
-        return tf.sum(tf.mul(same, tf.matMul(dy, dy, false, true)), [1, 2]) as tf.Tensor1D;
+        return perSampleDot(same, tf.matMul(dy, dy, false, true));
       }
-      return tf.sum(tf.square(scatterPerSample(ids, dy, vocab(record))), [1, 2]) as tf.Tensor1D;
+      return perSampleSqNorm(scatterPerSample(ids, dy, vocab(record)));
     });
     return { weight: { sqNorms, mode: chosen } };
   },
@@ -45,7 +46,7 @@ export const embeddingKernel: NormKernel = {
     return {
       weight: tf.tidy(() => {
         const [b, t, d] = dy.shape;
-        const cdy = tf.mul(dy, tf.reshape(c, [b, 1, 1])).reshape([b * t, d]);
+        const cdy = (c === null ? dy : tf.mul(dy, tf.reshape(c, [b, 1, 1]))).reshape([b * t, d]);
         // scatterND sums rows that share an id (and, unlike unsortedSegmentSum, exists on every backend)
         return tf.scatterND(ids.reshape([b * t, 1]), cdy, [vocab(record), d]);
       }),

@@ -70,6 +70,19 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
     expect(await relErr(psg[role]!, g), `${layer.name} ${role} per-sample grads`).toBeLessThan(TOL);
     expected.dispose();
   }
+  // c = null: the unweighted sum Σ_i g_i (the non-private step), with no multiply
+  const plain = kernel.clippedSum(record, null);
+  // each role asked alone (a grouping that splits weight and bias) equals the roles asked together
+  const alone = Object.fromEntries(Object.keys(layer.paramsByRole).map((role) => [role, kernel.clippedSum(record, c, [role])[role]!]));
+  for (const [role, p] of Object.entries(layer.paramsByRole)) {
+    const expected = tf.tidy(() => tf.sum(brute.get(p.name)!, 0));
+    const err = await relErr(plain[role]!, expected);
+    errors[`${role}/unweighted sum`] = err;
+    expect(err, `${layer.name} ${role} unweighted sum`).toBeLessThan(TOL);
+    expect(await relErr(alone[role]!, sums[role]!), `${layer.name} ${role} clipped sum alone`).toBeLessThan(1e-6);
+    expected.dispose();
+  }
+  tf.dispose([...Object.values(plain), ...Object.values(alone)]);
   for (const [k, v] of Object.entries(errors)) worst.set(`${record.kind}/${k}`, Math.max(worst.get(`${record.kind}/${k}`) ?? 0, v));
   tf.dispose([c, r, ...Object.values(sums), ...Object.values(psg), ...brute.values()]);
   disposeRecord(record);
@@ -93,6 +106,30 @@ describe('linear kernel', () => {
       layer.dispose();
     });
   }
+
+  it('a bias whose gradient is zero (a shift that softmax ignores, like attention keys) gets a norm of ~0, never negative', async () => {
+    const layer = new Linear({ name: 'fc_shift', inFeatures: 4, outFeatures: 6, layout: 'in_out', biasInit: (s) => tf.randomNormal(s) });
+    const x = tf.randomNormal([3, 5, 4], 0, 1, 'float32', 2);
+    const r = tf.randomNormal([3, 5, 6], 0, 1, 'float32', 4);
+    const records: LayerRecord[] = [];
+    // Σ_t softmax over the sequence axis: dy sums to 0 over t for each feature, so ∂ℓ/∂bias = Σ_t dy_t = 0
+    const { loss } = recordedBackward(() => tf.sum(tf.mul(tf.softmax(tf.transpose(layer.apply(x), [0, 2, 1])), tf.transpose(r, [0, 2, 1]))) as tf.Scalar, {
+      onRecord: (rec) => records.push(rec),
+    });
+    loss.dispose();
+    const record = records[0]!;
+    for (const mode of ['ghost', 'instantiate'] as const) {
+      const norms = getNormKernel('linear').perSampleSqNorms(record, mode);
+      const weight = await norms['weight']!.sqNorms.data();
+      const bias = await norms['bias']!.sqNorms.data();
+      // float32 rounding of a zero: far below the weight's norm, and a square, so not negative
+      bias.forEach((v, i) => expect(v >= 0 && v < 1e-10 * weight[i]!, `${mode} sample ${i}: ${v}`).toBe(true));
+      tf.dispose(Object.values(norms).map((n) => n.sqNorms));
+    }
+    tf.dispose([x, r]);
+    disposeRecord(record);
+    layer.dispose();
+  });
 
   it('the mixed rule picks ghost when 2T² ≤ d·p and reports its choice and costs', async () => {
     const k = getNormKernel('linear');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
+import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
@@ -16,8 +17,8 @@ export const layerNormKernel: NormKernel = {
   perSampleSqNorms(record) {
     const g = perSample(record);
     const out = {
-      weight: { sqNorms: tf.sum(tf.square(g.weight), 1) as tf.Tensor1D, mode: 'instantiate' as const },
-      bias: { sqNorms: tf.sum(tf.square(g.bias), 1) as tf.Tensor1D, mode: 'instantiate' as const },
+      weight: { sqNorms: perSampleSqNorm(g.weight), mode: 'instantiate' as const },
+      bias: { sqNorms: perSampleSqNorm(g.bias), mode: 'instantiate' as const },
     };
     g.weight.dispose();
     g.bias.dispose();
@@ -27,7 +28,7 @@ export const layerNormKernel: NormKernel = {
     const xhat = record.activation as tf.Tensor3D;
     const dy = record.gradOutput as tf.Tensor3D;
     return tf.tidy(() => {
-      const cdy = tf.mul(dy, tf.reshape(c, [-1, 1, 1]));
+      const cdy = c === null ? dy : tf.mul(dy, tf.reshape(c, [-1, 1, 1]));
       const out: Record<string, tf.Tensor> = {};
       if (roles.includes('weight')) out['weight'] = tf.sum(tf.mul(cdy, xhat), [0, 1]);
       if (roles.includes('bias')) out['bias'] = tf.sum(cdy, [0, 1]);

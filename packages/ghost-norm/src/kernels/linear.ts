@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
+import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
 const F32 = 4;
@@ -23,17 +24,30 @@ function resolveMode(option: NormModeOption, seq: number, d: number, p: number):
 
 /** Per-sample ‖a_iᵀ dy_i‖²_F for a [B,T,d], dy [B,T,p]. */
 export function outerSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode): tf.Tensor1D {
+  return linearSqNorms(a, dy, mode, false).weight;
+}
+
+/**
+ * Per-sample squared norms of a linear weight and, with `withBias`, of its bias ‖Σ_t dy_it‖². Each dot
+ * product is one batched matmul (`perSampleDot`): fewer kernel launches per record. For T = 1 the
+ * bias's norm ‖dy_i‖² is a factor of the weight's and is shared. For T > 1 it is not read off the
+ * ghost norm's Gram matrix (Σ_{t,s} ⟨dy_it, dy_is⟩ is the same number): that sum of signed terms
+ * cancels to rounding noise, possibly negative, for a bias whose gradient is zero (attention keys:
+ * softmax ignores a shift), and a negative squared norm is a NaN norm; a sum of squares cannot be.
+ */
+function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias: boolean): { weight: tf.Tensor1D; bias?: tf.Tensor1D } {
   return tf.tidy(() => {
     if (a.shape[1] === 1) {
       // T = 1: ‖a_i‖² ‖dy_i‖², exact and cheapest.
-      return tf.mul(tf.sum(tf.square(a), [1, 2]), tf.sum(tf.square(dy), [1, 2])) as tf.Tensor1D;
+      const dd = perSampleSqNorm(dy);
+      const weight = tf.mul(perSampleSqNorm(a), dd) as tf.Tensor1D;
+      return withBias ? { weight, bias: dd } : { weight };
     }
-    if (mode === 'ghost') {
-      const aa = tf.matMul(a, a, false, true);
-      const gg = tf.matMul(dy, dy, false, true);
-      return tf.sum(tf.mul(aa, gg), [1, 2]) as tf.Tensor1D;
-    }
-    return tf.sum(tf.square(tf.matMul(a, dy, true, false)), [1, 2]) as tf.Tensor1D;
+    const weight =
+      mode === 'ghost'
+        ? perSampleDot(tf.matMul(a, a, false, true), tf.matMul(dy, dy, false, true))
+        : perSampleSqNorm(tf.matMul(a, dy, true, false));
+    return withBias ? { weight, bias: perSampleSqNorm(tf.sum(dy, 1)) } : { weight };
   });
 }
 
@@ -60,37 +74,35 @@ export function linearLikeKernel(kind: string): NormKernel {
       const dy = record.gradOutput as tf.Tensor3D;
       const [, t, d] = a.shape;
       const chosen = resolveMode(mode, t, d, dy.shape[2]);
-      const out: Record<string, { sqNorms: tf.Tensor1D; mode: NormMode }> = {
-        weight: { sqNorms: outerSqNorms(a, dy, chosen), mode: chosen },
-      };
-      if (record.params['bias']) {
-        out['bias'] = {
-          sqNorms: tf.tidy(() => tf.sum(tf.square(tf.sum(dy, 1)), 1) as tf.Tensor1D),
-          mode: 'instantiate',
-        };
-      }
+      const norms = linearSqNorms(a, dy, chosen, record.params['bias'] !== undefined);
+      const out: Record<string, { sqNorms: tf.Tensor1D; mode: NormMode }> = { weight: { sqNorms: norms.weight, mode: chosen } };
+      if (norms.bias) out['bias'] = { sqNorms: norms.bias, mode: 'instantiate' };
       return out;
     },
     clippedSum(record, c, roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
+      const [b, t, d] = a.shape;
+      const p = dy.shape[2];
       const weight = record.params['weight']!;
-      const out: Record<string, tf.Tensor> = {};
-      if (roles.includes('weight')) {
-        out['weight'] = tf.tidy(() => {
-          // Σ_i c_i G_iᵀ = (Σ_i c_i G_i)ᵀ: for 'out_in' form dyᵀ(c a) directly, no transpose.
-          if (transposed(record)) {
-            const [b, t, d] = a.shape;
-            const ca = tf.mul(a, tf.reshape(c, [b, 1, 1]));
-            return tf.reshape(tf.matMul(tf.reshape(dy, [b * t, -1]), tf.reshape(ca, [b * t, d]), true, false), weight.shape as number[]);
-          }
-          return tf.reshape(weightedOuterSum(a, dy, c), weight.shape as number[]);
-        });
-      }
-      if (record.params['bias'] && roles.includes('bias')) {
-        out['bias'] = tf.tidy(() => tf.sum(tf.mul(dy, tf.reshape(c, [-1, 1, 1])), [0, 1]));
-      }
-      return out;
+      const wantWeight = roles.includes('weight');
+      const wantBias = record.params['bias'] !== undefined && roles.includes('bias');
+      return tf.tidy(() => {
+        // Σ_i c_i G_i: scale one operand by c. dy when the bias needs c ⊙ dy too (one multiply for
+        // both), else the smaller of a and dy (the LM head: a, as d ≪ V).
+        const scaleA = c !== null && wantWeight && !wantBias && d <= p;
+        const ca = scaleA ? tf.mul(a, tf.reshape(c, [b, 1, 1])) : a;
+        const cdy = c !== null && !scaleA && (wantWeight || wantBias) ? tf.mul(dy, tf.reshape(c, [b, 1, 1])) : dy;
+        const out: Record<string, tf.Tensor> = {};
+        if (wantWeight) {
+          const a2 = tf.reshape(ca, [b * t, d]);
+          const dy2 = tf.reshape(cdy, [b * t, p]);
+          // (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
+          out['weight'] = tf.reshape(transposed(record) ? tf.matMul(dy2, a2, true, false) : tf.matMul(a2, dy2, true, false), weight.shape as number[]);
+        }
+        if (wantBias) out['bias'] = tf.sum(cdy, [0, 1]);
+        return out;
+      });
     },
     perSampleGrads(record) {
       const a = record.activation as tf.Tensor3D;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
+import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
@@ -22,12 +23,12 @@ function padToParam(record: LayerRecord, rowsFirst: tf.Tensor, leading: number[]
 export const positionalKernel: NormKernel = {
   kind: 'positional',
   perSampleSqNorms(record) {
-    const sqNorms = tf.tidy(() => tf.sum(tf.square(record.gradOutput), [1, 2]) as tf.Tensor1D);
+    const sqNorms = perSampleSqNorm(record.gradOutput);
     return { weight: { sqNorms, mode: 'instantiate' } };
   },
   clippedSum(record, c) {
     const dy = record.gradOutput as tf.Tensor3D;
-    return { weight: tf.tidy(() => padToParam(record, tf.sum(tf.mul(dy, tf.reshape(c, [-1, 1, 1])), 0), [])) };
+    return { weight: tf.tidy(() => padToParam(record, tf.sum(c === null ? dy : tf.mul(dy, tf.reshape(c, [-1, 1, 1])), 0), [])) };
   },
   perSampleGrads(record) {
     return { weight: padToParam(record, record.gradOutput, [record.gradOutput.shape[0]!]) };

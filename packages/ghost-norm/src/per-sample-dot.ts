@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Per-sample inner products ⟨x_i, y_i⟩ ([B]) of two tensors with the same number of entries per
+ * sample, as one batched matmul [B, 1, n]·[B, n, 1] instead of a multiply and a sum: on webgpu each
+ * kernel launch costs tens of µs of CPU, and these run for every parameter of every private step.
+ * (With few rows, webgpu's matmul reduces each row's n products in one workgroup.)
+ *
+ * @example
+ * perSampleDot(aa, gg); // Σ_{t,s} aa_its gg_its, the ghost norm of a linear weight
+ */
+export function perSampleDot(x: tf.Tensor, y: tf.Tensor): tf.Tensor1D {
+  const b = x.shape[0]!;
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(x, [b, 1, -1]) as tf.Tensor3D, tf.reshape(y, [b, 1, -1]) as tf.Tensor3D, false, true), [b]));
+}
+
+/** Per-sample squared norms ‖x_i‖² ([B]) of a [B, ...] tensor, in one launch (see `perSampleDot`). */
+export function perSampleSqNorm(x: tf.Tensor): tf.Tensor1D {
+  return perSampleDot(x, x);
+}
