@@ -26,7 +26,7 @@ export function clipFactors(norms: tf.Tensor1D, threshold: number, config: Clipp
   const { fn, gamma } = validateClipping(config);
   return tf.tidy(() => {
     if (fn === 'automatic') return tf.div(threshold, tf.add(norms, gamma)) as tf.Tensor1D;
-    // min(1, C / n), with n = 0 giving 1
-    return tf.minimum(1, tf.div(threshold, tf.maximum(norms, 1e-30))) as tf.Tensor1D;
+    // min(1, C / n) as C / max(n, C): 1 for n ≤ C (n = 0 included), C / n above; two ops, not three
+    return tf.div(threshold, tf.maximum(norms, threshold)) as tf.Tensor1D;
   });
 }

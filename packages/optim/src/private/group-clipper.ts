@@ -84,17 +84,14 @@ export class GroupClipper implements Recorder {
     m.held.set(record, roles.length);
     for (const [role, p] of roles) {
       this.modes[p.name] = norms[role]!.mode;
+      const g = this.grouping.groupIndexOf(p.name);
       const earlier = m.uses.get(p.name) ?? [];
-      let sq = norms[role]!.sqNorms;
-      for (const prev of earlier) {
-        // a tied parameter: ‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩
-        const next = tf.tidy(() => tf.add(sq, tf.mul(2, perSampleCrossTerm(record, role, prev.record, prev.role))));
-        sq.dispose();
-        sq = next as tf.Tensor1D;
-      }
+      // The group's Σ of squared norms is linear in its terms, so a tied parameter's cross terms
+      // (‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩) go into the group's sum directly.
+      m.groupSq[g]!.add(norms[role]!.sqNorms);
+      for (const prev of earlier) m.groupSq[g]!.add(tf.tidy(() => tf.mul(2, perSampleCrossTerm(record, role, prev.record, prev.role)) as tf.Tensor1D));
       earlier.push({ record, role });
       m.uses.set(p.name, earlier);
-      m.addParamSq(p.name, sq);
       if (earlier.length === (scope.uses.get(p.name) ?? 0)) this.paramDone(p.name);
     }
     for (const [role] of Object.entries(norms)) if (!roles.some(([r]) => r === role)) norms[role]!.sqNorms.dispose();
@@ -145,7 +142,7 @@ export class GroupClipper implements Recorder {
     const m = this.micro!;
     m.closed[g] = true;
     const group = this.grouping.groups[g]!;
-    const sq = m.groupSq(group.params);
+    const sq = m.groupSq[g]!.take();
     if (sq === null) {
       m.stats[g] = { norms: null, closedAfterRecords: m.recordsSeen };
       return;
@@ -155,30 +152,74 @@ export class GroupClipper implements Recorder {
     sq.dispose();
     const c = clipFactors(norms, group.threshold, this.clipping);
     m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
+    // one clipped sum per record, for all of its roles in this group (a linear's weight and bias share c ⊙ dy)
+    const rolesOf = new Map<LayerRecord, string[]>();
     for (const name of group.params) {
-      for (const { record, role } of m.uses.get(name) ?? []) {
-        const s = getNormKernel(record.kind).clippedSum(record, c, [role])[role]!;
-        const prev = this.sums.get(name);
-        if (prev) {
-          this.sums.set(name, tf.keep(tf.add(prev, s)));
-          prev.dispose();
-          s.dispose();
-        } else {
-          this.sums.set(name, tf.keep(s));
-        }
-        const left = m.held.get(record)! - 1;
-        if (left === 0) {
-          m.held.delete(record);
-          disposeRecord(record);
-        } else {
-          m.held.set(record, left);
-        }
-      }
+      for (const { record, role } of m.uses.get(name) ?? []) rolesOf.set(record, [...(rolesOf.get(record) ?? []), role]);
       m.uses.delete(name);
+    }
+    for (const [record, roles] of rolesOf) {
+      const sums = getNormKernel(record.kind).clippedSum(record, c, roles);
+      for (const role of roles) this.addToSum(record.params[role]!.name, sums[role]!);
+      const left = m.held.get(record)! - roles.length;
+      if (left === 0) {
+        m.held.delete(record);
+        disposeRecord(record);
+      } else {
+        m.held.set(record, left);
+      }
     }
     c.dispose();
   }
+
+  private addToSum(name: string, s: tf.Tensor): void {
+    const prev = this.sums.get(name);
+    if (prev) {
+      this.sums.set(name, tf.keep(tf.add(prev, s)));
+      prev.dispose();
+      s.dispose();
+    } else {
+      this.sums.set(name, tf.keep(s));
+    }
+  }
 }
+
+/**
+ * A running Σ of [B] terms (one group's per-sample squared norms) folded by `tf.addN` of up to
+ * `MAX_ADDN_INPUTS` at once: one kernel launch per seven terms, not one per term. webgpu's AddN
+ * binds every input and the output as storage buffers, and WebGPU's default limit is eight per
+ * shader stage (an all-layer group has hundreds of terms).
+ */
+class SqSum {
+  private terms: tf.Tensor1D[] = [];
+
+  /** Adds a term; takes ownership of it. */
+  add(t: tf.Tensor1D): void {
+    this.terms.push(tf.keep(t));
+    if (this.terms.length === MAX_ADDN_INPUTS) this.fold();
+  }
+
+  /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
+  take(): tf.Tensor1D | null {
+    if (this.terms.length > 1) this.fold();
+    const total = this.terms[0] ?? null;
+    this.terms = [];
+    return total;
+  }
+
+  dispose(): void {
+    tf.dispose(this.terms);
+    this.terms = [];
+  }
+
+  private fold(): void {
+    const total = tf.keep(tf.tidy(() => tf.addN(this.terms) as tf.Tensor1D));
+    tf.dispose(this.terms);
+    this.terms = [total];
+  }
+}
+
+const MAX_ADDN_INPUTS = 7;
 
 /** Bookkeeping of one forward/backward. */
 class MicroBatchState {
@@ -188,44 +229,19 @@ class MicroBatchState {
   readonly remaining: number[];
   readonly closed: boolean[];
   readonly stats: GroupMicroStats[];
+  /** Per group, the running Σ over its parameters' uses of per-sample squared norms (and cross terms). */
+  readonly groupSq: SqSum[];
   recordsSeen = 0;
-  private readonly paramSq = new Map<string, tf.Tensor1D>();
 
   constructor(grouping: Grouping, params: Map<string, ParamSpec>) {
     this.remaining = grouping.groups.map((g) => g.params.filter((n) => params.has(n)).length);
     this.closed = grouping.groups.map(() => false);
     this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
-  }
-
-  addParamSq(name: string, sq: tf.Tensor1D): void {
-    const prev = this.paramSq.get(name);
-    if (prev) {
-      // a further use of a tied parameter: its own norm and cross terms were already folded into sq
-      this.paramSq.set(name, tf.keep(tf.add(prev, sq) as tf.Tensor1D));
-      prev.dispose();
-      sq.dispose();
-    } else {
-      this.paramSq.set(name, tf.keep(sq));
-    }
-  }
-
-  /** Σ over the group's parameters of their per-sample squared norms, or null if none was used. */
-  groupSq(names: readonly string[]): tf.Tensor1D | null {
-    const parts = names.map((n) => this.paramSq.get(n)).filter((t): t is tf.Tensor1D => t != null);
-    if (parts.length === 0) return null;
-    // A chain of [B]-sized adds, not tf.addN: webgpu's AddN shader binds every input at once and its
-    // pipeline is invalid past the storage-buffer limit (an all-layer group has hundreds of inputs).
-    const total = tf.tidy(() => parts.slice(1).reduce<tf.Tensor1D>((acc, t) => tf.add(acc, t), tf.clone(parts[0]!)));
-    for (const n of names) {
-      this.paramSq.get(n)?.dispose();
-      this.paramSq.delete(n);
-    }
-    return total;
+    this.groupSq = grouping.groups.map(() => new SqSum());
   }
 
   dispose(): void {
-    for (const t of this.paramSq.values()) t.dispose();
-    this.paramSq.clear();
+    for (const s of this.groupSq) s.dispose();
   }
 }
 

@@ -5,7 +5,7 @@ import type { MicroBatchResult } from './private-gradients';
 
 /**
  * The non-private baseline on the same code path: the same recorded forward and memory-freeing
- * backward, but each record is summed (Σ_i g_i, c_i = 1) and freed as soon as it arrives. The mean
+ * backward, but each record is summed (Σ_i g_i, no clip factors) and freed as soon as it arrives. The mean
  * over the realised batch is released. Used for `--no-dp` runs and as the reference of benchmarks.
  */
 export class NonPrivateGradients {
@@ -24,12 +24,10 @@ export class NonPrivateGradients {
     let batchSize = 0;
     const onRecord = (record: LayerRecord) => {
       try {
-        const b = record.gradOutput.shape[0]!;
         const roles = Object.entries(record.params).filter(([, p]) => this.names.has(p.name)).map(([r]) => r);
         if (roles.length === 0) return;
-        const ones = tf.ones([b]) as tf.Tensor1D;
-        const sums = getNormKernel(record.kind).clippedSum(record, ones, roles);
-        ones.dispose();
+        // null clip factors: the plain Σ_i g_i, without a multiply by ones
+        const sums = getNormKernel(record.kind).clippedSum(record, null, roles);
         for (const role of roles) {
           const name = record.params[role]!.name;
           const prev = this.sums.get(name);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bruteForcePerSampleGrads, sqNormsOf } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
@@ -148,6 +148,36 @@ describe('micro-batches', () => {
       expect(diff).toBeLessThan(1e-6);
     }
     tf.dispose([ids, targets, ...w.grads.values(), ...p.grads.values()]);
+    model.dispose();
+  });
+
+  it('group statistics over micro-batches of different sizes, read from the device at once, equal brute-force group norms', async () => {
+    const model = new TinyLm(11, 8, 'stats');
+    // param-wise: 10 groups, more than one concat chunk; thresholds near each group's median norm
+    const probe = resolveGrouping('param-wise', model.params, { clipNorm: 1 });
+    const { ids, targets } = tokenBatch(6, 4, 11, 21);
+    const per = bruteForcePerSampleGrads(
+      (i) => tf.tidy(() => tf.sum(model.perSampleLoss(ids.slice([i], [1]) as tf.Tensor2D, targets.slice([i], [1]) as tf.Tensor2D)) as tf.Scalar),
+      model.params,
+      6,
+    );
+    const sq = new Map(await Promise.all([...per].map(async ([n, g]) => [n, Array.from(await sqNormsOf(g).data())] as const)));
+    const norms = probe.groups.map((g) => Array.from({ length: 6 }, (_, i) => Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0))).sort((a, b) => a - b));
+    const grouping = probe.withThresholds(norms.map((ns) => (ns[2]! + ns[3]!) / 2));
+    const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: 6, seed: 1 });
+    await pg.accumulate(() => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2])));
+    await pg.accumulate(() => model.perSampleLoss(ids.slice([2], [4]), targets.slice([2], [4])));
+    const reads = vi.spyOn(tf.Tensor.prototype, 'data');
+    const { grads, groups } = await pg.release();
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
+    groups.forEach((g, m) => {
+      const ns = norms[m]!;
+      expect(g.clipFraction, g.group).toBe(ns.filter((n) => n > grouping.groups[m]!.threshold).length / 6);
+      expect(Math.abs(g.medianNorm - ns[2]!) / ns[2]!, g.group).toBeLessThan(1e-4); // lower median of 6
+      expect(Math.abs(g.maxNorm - ns[5]!) / ns[5]!, g.group).toBeLessThan(1e-4);
+    });
+    tf.dispose([ids, targets, ...grads.values(), ...per.values()]);
     model.dispose();
   });
 });

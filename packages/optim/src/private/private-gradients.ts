@@ -241,8 +241,7 @@ export class PrivateGradients {
 }
 
 async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]): Promise<{ groups: GroupStepStats[]; clippedCounts: number[] }> {
-  // one read per group and micro-batch, all in flight together
-  const values = await Promise.all(micro.map((s) => Promise.all(s.map((g) => (g.norms ? g.norms.data() : new Float32Array(0))))));
+  const values = await readNorms(micro);
   const clippedCounts: number[] = [];
   const groups = grouping.groups.map((g, m) => {
     const all = values.flatMap((s) => Array.from(s[m]!));
@@ -259,4 +258,30 @@ async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]
     };
   });
   return { groups, clippedCounts };
+}
+
+/**
+ * Every group's norms of every micro-batch, by micro-batch and group (empty for an unused group), in
+ * one device read: the norms are concatenated on the device first. On webgpu each `data()` is a
+ * submit and a buffer map, and layer-/param-wise groupings have one norm vector per parameter group.
+ * (webgpu's Concat splits inputs past the storage-buffer limit into chunks itself.)
+ */
+async function readNorms(micro: readonly GroupMicroStats[][]): Promise<Float32Array[][]> {
+  const parts = micro.flatMap((s) => s.flatMap((g) => (g.norms ? [g.norms] : [])));
+  if (parts.length === 0) return micro.map((s) => s.map(() => new Float32Array(0)));
+  const all = parts.length === 1 ? parts[0]! : tf.concat(parts);
+  let flat: Float32Array;
+  try {
+    flat = (await all.data()) as Float32Array;
+  } finally {
+    if (all !== parts[0]) all.dispose();
+  }
+  let offset = 0;
+  return micro.map((s) =>
+    s.map((g) => {
+      const n = g.norms ? g.norms.size : 0;
+      offset += n;
+      return flat.subarray(offset - n, offset);
+    }),
+  );
 }

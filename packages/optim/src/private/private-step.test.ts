@@ -31,6 +31,25 @@ describe('a private training step', () => {
     model.dispose();
   });
 
+  it('the non-private baseline (unweighted sums, no clip factors) equals TF.js\'s own mean gradient', async () => {
+    const model = new TinyLm(11, 8, 'plain');
+    const { ids, targets } = tokenBatch(5, 4, 11, 13);
+    const npg = new NonPrivateGradients(model.params);
+    await npg.accumulate(() => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2])));
+    await npg.accumulate(() => model.perSampleLoss(ids.slice([2], [3]), targets.slice([2], [3])));
+    const { grads, batchSize } = await npg.release();
+    expect(batchSize).toBe(5);
+    // the reference: layers run as plain TF.js ops outside any recording, one variableGrads of the mean
+    const { value, grads: want } = tf.variableGrads(() => tf.mean(model.perSampleLoss(ids, targets)) as tf.Scalar, model.params.map((p) => p.variable));
+    for (const p of model.params) {
+      const [num, den] = tf.tidy(() => [tf.norm(tf.sub(grads.get(p.name)!, want[p.variable.name]!)), tf.norm(want[p.variable.name]!)]);
+      expect((await num!.data())[0]! / (await den!.data())[0]!, p.name).toBeLessThan(1e-5);
+      tf.dispose([num!, den!]);
+    }
+    tf.dispose([ids, targets, value, ...grads.values(), ...Object.values(want)]);
+    model.dispose();
+  });
+
   it('training lowers the loss (σ small)', async () => {
     const model = new TinyLm(11, 8, 'learn');
     const { ids, targets } = tokenBatch(8, 5, 11, 3);

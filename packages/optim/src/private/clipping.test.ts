@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { clipFactors } from './clipping';
+
+describe('clipFactors', () => {
+  // n = 0 (a sample that never used the group), below, at and above C, and far from it
+  const C = 0.7;
+  const norms = [0, 1e-30, 0.1, 0.69999, C, 0.70001, 3, 1e20];
+
+  it('abadi: min(1, C / n) (float64 reference), exactly 1 for n ≤ C', async () => {
+    const n = tf.tensor1d(norms);
+    const c = clipFactors(n, C, { fn: 'abadi' });
+    const got = await c.data();
+    const f32 = Array.from(await n.data()); // the norms as the device holds them
+    f32.forEach((v, i) => {
+      const want = Math.min(1, Math.fround(C) / v);
+      if (v <= Math.fround(C)) expect(got[i], `n = ${v}`).toBe(1);
+      else expect(Math.abs(got[i]! - want) / want, `n = ${v}`).toBeLessThan(1e-7);
+    });
+    tf.dispose([n, c]);
+  });
+
+  it('automatic: C / (n + γ)', async () => {
+    const n = tf.tensor1d(norms);
+    const c = clipFactors(n, C, { fn: 'automatic', gamma: 0.01 });
+    const got = await c.data();
+    Array.from(await n.data()).forEach((v, i) => {
+      const want = C / (v + 0.01);
+      expect(Math.abs(got[i]! - want) / want, `n = ${v}`).toBeLessThan(1e-6);
+    });
+    tf.dispose([n, c]);
+  });
+});
