@@ -53,11 +53,7 @@ export function runElementwise(key: string, expr: string, inputs: Record<string,
     if (t.size !== size && (t.rank !== 1 || size % t.size !== 0)) throw new Error(`fused ${key}: input ${n} [${t.shape}] neither matches [${shape}] nor is a 1-D suffix of it`);
     flat[n] = t.rank === 1 ? t : tf.reshape(t, [size]);
   }
-  const out = tf.engine().runKernel(ELEMENTWISE, flat as tf.NamedTensorMap, { names, broadcasts, expr, key, size } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  for (const n of names) if (flat[n] !== inputs[n]) flat[n]!.dispose();
-  const shaped = tf.reshape(out, shape as number[]);
-  out.dispose();
-  return shaped;
+  return runFlattened(ELEMENTWISE, flat, inputs, { names, broadcasts, expr, key, size }, shape);
 }
 
 /**
@@ -72,9 +68,14 @@ export function runRow(spec: RowSpec, inputs: Record<string, tf.Tensor>, shape: 
     const t = inputs[inp.name]!;
     flat[inp.name] = inp.kind === 'row' ? tf.reshape(t, [rows, d]) : tf.reshape(t, [-1]);
   }
-  const out = tf.engine().runKernel(ROW, flat as tf.NamedTensorMap, { spec, rows, d } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  for (const inp of spec.inputs) if (flat[inp.name] !== inputs[inp.name]) flat[inp.name]!.dispose();
-  const shaped = tf.reshape(out, (spec.perRow ? shape.slice(0, -1) : shape) as number[]);
+  return runFlattened(ROW, flat, inputs, { spec, rows, d }, spec.perRow ? shape.slice(0, -1) : shape);
+}
+
+/** Runs a kernel on flattened views of `inputs`, frees the views it made, and shapes the output. */
+function runFlattened(kernel: string, flat: Record<string, tf.Tensor>, inputs: Record<string, tf.Tensor>, attrs: object, shape: readonly number[]): tf.Tensor {
+  const out = tf.engine().runKernel(kernel, flat as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  for (const [n, t] of Object.entries(flat)) if (t !== inputs[n]) t.dispose();
+  const shaped = tf.reshape(out, shape as number[]);
   out.dispose();
   return shaped;
 }
