@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
 /**
- * Profile entries that launch nothing: reshapes and identities only relabel a buffer, and
+ * Profile entries that launch nothing: reshapes (ExpandDims is one) and identities only relabel a buffer, and
  * `tf.profile` also lists op scopes (`…__op`, `unnamed scope`) beside the kernels they ran.
  */
 const NOT_LAUNCHES = /^(Reshape|Identity|unnamed scope)$|__op$/;
