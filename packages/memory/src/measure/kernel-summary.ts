@@ -4,10 +4,10 @@ import type * as tf from '@tensorflow/tfjs-core';
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
 /**
- * Profile entries that launch nothing: reshapes (ExpandDims is one) and identities only relabel a buffer, and
- * `tf.profile` also lists op scopes (`…__op`, `unnamed scope`) beside the kernels they ran.
+ * Profile entries that launch nothing: reshapes (ExpandDims is one) and identities only relabel a
+ * buffer, and `tf.profile` also lists op scopes (`…__op`, `unnamed scope`) beside the kernels they ran.
  */
-const NOT_LAUNCHES = /^(Reshape|Identity|unnamed scope)$|__op$/;
+const NOT_LAUNCHES = /^(Reshape|ExpandDims|Identity|unnamed scope)$|__op$/;
 
 /** One kernel name's share of a profiled step; matmuls are split by their input shapes. */
 export interface KernelRow {
