@@ -5,4 +5,6 @@ export * from './kernels/embedding';
 export * from './kernels/layer-norm';
 export * from './kernels/positional';
 export * from './brute-force';
+export * from './sq-norm-sum';
+export * from './streaming-sq-norms';
 export * from './param-sq-norms';
