@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
-import { getNormKernel, perSampleCrossTerm, type NormMode, type NormModeOption } from '@clipwise/ghost-norm';
+import { getNormKernel, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { clipFactors, type ClippingConfig } from './clipping';
 
@@ -60,7 +60,7 @@ export class GroupClipper implements Recorder {
   /** Starts a micro-batch (one forward/backward). */
   begin(): void {
     if (this.micro) throw new Error('GroupClipper.begin: previous micro-batch not finished');
-    this.micro = new MicroBatchState(this.grouping, this.paramIndex);
+    this.micro = new MicroBatchState(this.grouping, this.paramIndex, this.normMode);
   }
 
   onRecord(record: LayerRecord, scope: RecordingScope): void {
@@ -80,27 +80,25 @@ export class GroupClipper implements Recorder {
       disposeRecord(record);
       return;
     }
-    const norms = getNormKernel(record.kind).perSampleSqNorms(record, this.normMode);
     m.held.set(record, roles.length);
     for (const [role, p] of roles) {
-      this.modes[p.name] = norms[role]!.mode;
-      const g = this.grouping.groupIndexOf(p.name);
-      const earlier = m.uses.get(p.name) ?? [];
-      // The group's Σ of squared norms is linear in its terms, so a tied parameter's cross terms
-      // (‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩) go into the group's sum directly.
-      m.groupSq[g]!.add(norms[role]!.sqNorms);
-      for (const prev of earlier) m.groupSq[g]!.add(tf.tidy(() => tf.mul(2, perSampleCrossTerm(record, role, prev.record, prev.role)) as tf.Tensor1D));
-      earlier.push({ record, role });
-      m.uses.set(p.name, earlier);
-      if (earlier.length === (scope.uses.get(p.name) ?? 0)) this.paramDone(p.name);
+      const list = m.uses.get(p.name);
+      if (list) list.push({ record, role });
+      else m.uses.set(p.name, [{ record, role }]);
     }
-    for (const [role] of Object.entries(norms)) if (!roles.some(([r]) => r === role)) norms[role]!.sqNorms.dispose();
+    // The folder's `released` is not needed here: a record stays until every group of its parameters
+    // has closed (the clipped sums read it), and a record the folder holds waits for one of its own
+    // parameters, whose group cannot close before that parameter completes.
+    const { complete } = m.norms.fold(record, scope, roles.map(([role]) => role));
+    for (const p of complete) this.paramDone(p);
   }
 
   /** Ends the micro-batch: closes the groups still open (parameters unused in this forward add nothing). */
   end(): void {
     const m = this.micro;
     if (!m) throw new Error('GroupClipper.end: no micro-batch running');
+    // parameters some of whose uses never reached the loss: their norm is that of the uses that did
+    for (const p of m.norms.finish().complete) this.addToGroup(p);
     for (let g = 0; g < this.grouping.groups.length; g++) if (!m.closed[g]) this.closeGroup(g);
     this.microStats.push(m.stats);
     this.micro = null;
@@ -131,11 +129,21 @@ export class GroupClipper implements Recorder {
     return this.micro?.held.size ?? 0;
   }
 
-  private paramDone(name: string): void {
+  /** A parameter's per-sample squared norm is complete: into its group's sum, which closes after its last member. */
+  private paramDone(p: ParamSqNorm): void {
     const m = this.micro!;
-    const g = this.grouping.groupIndexOf(name);
+    const g = this.addToGroup(p);
     m.remaining[g]!--;
     if (m.remaining[g] === 0) this.closeGroup(g);
+  }
+
+  /** Adds a parameter's squared norms to its group's running sum; returns the group's index. */
+  private addToGroup(p: ParamSqNorm): number {
+    this.modes[p.name] = p.mode;
+    const g = this.grouping.groupIndexOf(p.name);
+    // ‖n_i‖² = Σ_{θ in group} ‖g_i(θ)‖²: linear, so it folds as the parameters complete
+    this.micro!.groupSq[g]!.add(p.sqNorms);
+    return g;
   }
 
   private closeGroup(g: number): void {
@@ -162,6 +170,7 @@ export class GroupClipper implements Recorder {
       const sums = getNormKernel(record.kind).clippedSum(record, c, roles);
       for (const role of roles) this.addToSum(record.params[role]!.name, sums[role]!);
       const left = m.held.get(record)! - roles.length;
+      if (left === 0 && m.norms.needs(record)) throw new Error(`GroupClipper: record of ${record.layer} freed while a tied parameter's cross term still needs it`);
       if (left === 0) {
         m.held.delete(record);
         disposeRecord(record);
@@ -184,43 +193,6 @@ export class GroupClipper implements Recorder {
   }
 }
 
-/**
- * A running Σ of [B] terms (one group's per-sample squared norms) folded by `tf.addN` of up to
- * `MAX_ADDN_INPUTS` at once: one kernel launch per seven terms, not one per term. webgpu's AddN
- * binds every input and the output as storage buffers, and WebGPU's default limit is eight per
- * shader stage (an all-layer group has hundreds of terms).
- */
-class SqSum {
-  private terms: tf.Tensor1D[] = [];
-
-  /** Adds a term; takes ownership of it. */
-  add(t: tf.Tensor1D): void {
-    this.terms.push(tf.keep(t));
-    if (this.terms.length === MAX_ADDN_INPUTS) this.fold();
-  }
-
-  /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
-  take(): tf.Tensor1D | null {
-    if (this.terms.length > 1) this.fold();
-    const total = this.terms[0] ?? null;
-    this.terms = [];
-    return total;
-  }
-
-  dispose(): void {
-    tf.dispose(this.terms);
-    this.terms = [];
-  }
-
-  private fold(): void {
-    const total = tf.keep(tf.tidy(() => tf.addN(this.terms) as tf.Tensor1D));
-    tf.dispose(this.terms);
-    this.terms = [total];
-  }
-}
-
-const MAX_ADDN_INPUTS = 7;
-
 /** Bookkeeping of one forward/backward. */
 class MicroBatchState {
   readonly uses = new Map<string, Array<{ record: LayerRecord; role: string }>>();
@@ -229,19 +201,24 @@ class MicroBatchState {
   readonly remaining: number[];
   readonly closed: boolean[];
   readonly stats: GroupMicroStats[];
-  /** Per group, the running Σ over its parameters' uses of per-sample squared norms (and cross terms). */
-  readonly groupSq: SqSum[];
+  /** Per group, the running Σ of its complete parameters' per-sample squared norms. */
+  readonly groupSq: SqNormSum[];
+  /** Own norms and tied cross terms, folded per parameter as records arrive. */
+  readonly norms: StreamingSqNorms;
   recordsSeen = 0;
 
-  constructor(grouping: Grouping, params: Map<string, ParamSpec>) {
+  constructor(grouping: Grouping, params: Map<string, ParamSpec>, normMode: NormModeOption) {
     this.remaining = grouping.groups.map((g) => g.params.filter((n) => params.has(n)).length);
     this.closed = grouping.groups.map(() => false);
     this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
-    this.groupSq = grouping.groups.map(() => new SqSum());
+    this.groupSq = grouping.groups.map(() => new SqNormSum());
+    this.norms = new StreamingSqNorms({ normMode });
   }
 
+  /** Frees the partial sums (the records are in `held`). */
   dispose(): void {
     for (const s of this.groupSq) s.dispose();
+    this.norms.dispose();
   }
 }
 
