@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeRecord, recordedBackward, type LayerRecord, type RecordingScope } from '@clipwise/core';
-import { getNormKernel, perSampleCrossTerm } from '@clipwise/ghost-norm';
+import { disposeRecord, recordedBackward } from '@clipwise/core';
+import { StreamingSqNorms, type FoldResult } from '@clipwise/ghost-norm';
 import { resolveGrouping, type GroupingSpec } from '@clipwise/grouping';
 import type { PretrainedModel } from '../pretrained/pretrained-model.js';
 import { prepareBatch, type NormInput } from './norm-input.js';
@@ -45,7 +45,12 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
   const batch = prepareBatch(model, input);
   // squared norms accumulate on the device; one asynchronous read at the end (webgpu cannot read synchronously)
   const sqNorms = new Map<string, tf.Tensor1D>();
-  const folder = new NormFolder(sqNorms);
+  const folder = new StreamingSqNorms();
+  // each parameter's norm as its last use arrives; records freed as soon as no cross term needs them
+  const take = ({ complete, released }: FoldResult) => {
+    for (const p of complete) sqNorms.set(p.name, p.sqNorms);
+    released.forEach(disposeRecord);
+  };
   let losses: tf.Tensor | undefined;
   let read: { losses: Float32Array; sq: Map<string, Float32Array> };
   try {
@@ -55,14 +60,24 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
         losses = tf.keep(perSample);
         return tf.sum(perSample) as tf.Scalar;
       },
-      { onRecord: (record, scope) => folder.fold(record, scope) },
+      {
+        onRecord: (record, scope) => {
+          try {
+            take(folder.fold(record, scope));
+          } catch (e) {
+            if (!folder.needs(record)) disposeRecord(record);
+            throw e;
+          }
+        },
+      },
     );
     loss.dispose();
+    take(folder.finish()); // uses that never reached the loss
     const names = model.params.map((p) => p.name);
     const values = await Promise.all(names.map((n) => (sqNorms.get(n) ? sqNorms.get(n)!.data() : Promise.resolve(new Float32Array(batch.size)))));
     read = { losses: (await losses!.data()) as Float32Array, sq: new Map(names.map((n, i) => [n, values[i] as Float32Array])) };
   } finally {
-    folder.disposeHeld();
+    folder.dispose().forEach(disposeRecord); // after an error
     batch.dispose();
     losses?.dispose();
     tf.dispose([...sqNorms.values()]);
@@ -78,71 +93,4 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
     thresholds[group.name] = group.threshold;
   }
   return { ...result, per_sample_group_norms: perGroup, group_thresholds: thresholds };
-}
-
-/**
- * Folds records into per-parameter squared norms as they arrive in backward. A record is kept only
- * while a later use of one of its parameters still needs it for a cross term.
- */
-class NormFolder {
-  /** Earlier uses of each multiply-used parameter, waiting for the later ones. */
-  private readonly pending = new Map<string, Array<{ record: LayerRecord; role: string }>>();
-  /** How many pending lists hold each record. */
-  private readonly holds = new Map<LayerRecord, number>();
-
-  constructor(private readonly sqNorms: Map<string, tf.Tensor1D>) {}
-
-  fold(record: LayerRecord, scope: RecordingScope): void {
-    const own = getNormKernel(record.kind).perSampleSqNorms(record);
-    try {
-      for (const [role, param] of Object.entries(record.params)) {
-        this.add(param.name, own[role]!.sqNorms, 1);
-        const uses = scope.uses.get(param.name) ?? 1;
-        if (uses < 2) continue;
-        const earlier = this.pending.get(param.name) ?? [];
-        for (const e of earlier) {
-          const cross = perSampleCrossTerm(record, role, e.record, e.role);
-          this.add(param.name, cross, 2);
-          cross.dispose();
-        }
-        if (earlier.length + 1 < uses) {
-          this.pending.set(param.name, [...earlier, { record, role }]);
-          this.holds.set(record, (this.holds.get(record) ?? 0) + 1);
-        } else {
-          this.pending.delete(param.name);
-          for (const e of earlier) this.release(e.record);
-        }
-      }
-    } finally {
-      for (const r of Object.values(own)) r.sqNorms.dispose();
-      if (!this.holds.has(record)) disposeRecord(record);
-    }
-  }
-
-  /** Frees records still held (after an error, or uses that never arrived). */
-  disposeHeld(): void {
-    for (const record of this.holds.keys()) disposeRecord(record);
-    this.holds.clear();
-    this.pending.clear();
-  }
-
-  private add(name: string, values: tf.Tensor1D, scale: number): void {
-    const acc = this.sqNorms.get(name);
-    const next = tf.tidy(() => {
-      const v = scale === 1 ? values : tf.mul(values, scale);
-      return (acc ? tf.add(acc, v) : v.clone()) as tf.Tensor1D;
-    });
-    acc?.dispose();
-    // folds run inside the backward pass's scopes: keep the accumulator past them
-    this.sqNorms.set(name, tf.keep(next));
-  }
-
-  private release(record: LayerRecord): void {
-    const n = (this.holds.get(record) ?? 1) - 1;
-    if (n > 0) this.holds.set(record, n);
-    else {
-      this.holds.delete(record);
-      disposeRecord(record);
-    }
-  }
 }
