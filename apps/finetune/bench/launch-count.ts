@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setupBackend, type BackendName } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
+import { summariseKernels } from '@clipwise/memory';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
@@ -22,9 +23,7 @@ const B = Number(values.batch ?? 4);
 const T = Number(values.seq ?? 8);
 const groupings = (values.groupings ?? 'all-layer,layer-wise,param-wise').split(',').filter(Boolean);
 
-// Kernels that launch nothing: shape-only views (ExpandDims is a reshape on every backend), and
-// entries that only name a scope.
-const FREE = new Set(['Reshape', 'ExpandDims', 'Identity', 'unnamed scope']);
+// Kernels that launch nothing (reshapes, identities, scopes) are left out by memory's summariseKernels.
 // A Cast to the dtype the input already has is an identity on every backend: tell it by the engine call.
 let sameDtypeCasts = 0;
 const engine = tf.engine() as unknown as { runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): unknown };
@@ -70,10 +69,11 @@ async function countStep(layers: number, config: string): Promise<Count> {
   const info = await tf.profile(() => step() as unknown as tf.TensorContainer);
   const stepReads = reads;
   if (tf.memory().numTensors !== before) throw new Error(`${config}: a step leaked ${tf.memory().numTensors - before} tensors`);
+  // by kernel name (the summary splits matmuls by shape)
   const byName = new Map<string, number>();
-  for (const k of info.kernels) {
-    if (FREE.has(k.name) || k.name.endsWith('__op')) continue;
-    byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+  for (const r of (await summariseKernels(info.kernels)).rows) {
+    const name = r.kernel.split(' ')[0]!;
+    byName.set(name, (byName.get(name) ?? 0) + r.launches);
   }
   if (sameDtypeCasts > 0) byName.set('Cast', (byName.get('Cast') ?? 0) - sameDtypeCasts);
   ids.dispose();
