@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ClipwiseConfigError } from '../errors';
 import { fusedKernelsEnabled, fusedOnDevice, runRow } from './fused-kernels';
 
 /** −log softmax(z)[label] over the last axis as plain TF.js ops (differentiated by TF.js): the reference. */
@@ -24,10 +25,10 @@ const IS_LABEL = 'f32(j) == f32(l)';
  * const nll = tokenNll(logits, labels); // logits [B, T, V], labels [B, T] -> [B, T]
  */
 export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
-  if (!fusedKernelsEnabled()) return tokenNllPlain(logits, labels);
   if (labels.shape.join(',') !== logits.shape.slice(0, -1).join(',')) {
-    throw new Error(`tokenNll: labels [${labels.shape}] must be logits [${logits.shape}] without the last axis`);
+    throw new ClipwiseConfigError(`tokenNll: labels [${labels.shape}] must be logits [${logits.shape}] without the last axis`);
   }
+  if (!fusedKernelsEnabled()) return tokenNllPlain(logits, labels);
   const f = tf.customGrad((...args: unknown[]) => {
     const z = args[0] as tf.Tensor;
     const save = args[1] as (ts: tf.Tensor[]) => void;
