@@ -10,8 +10,8 @@ export function tokenNllPlain(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   });
 }
 
-// a label out of [0, V) matches no j: its loss is log Σ exp z (as with a zero one-hot row).
-// f32(l): the backend declares the labels' array by their stored dtype, which a cast to float32 may keep as i32
+// the int32 labels are read as i32 (`l`); a label out of [0, V) matches no j: its loss is
+// log Σ exp z (as with a zero one-hot row)
 const IS_LABEL = 'f32(j) == f32(l)';
 
 /**
@@ -33,8 +33,7 @@ export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
     const z = args[0] as tf.Tensor;
     const save = args[1] as (ts: tf.Tensor[]) => void;
     // labels saved with the logits: the caller's labels tensor may be freed before the backward
-    const lf = tf.cast(labels, 'float32');
-    save([z, lf]);
+    save([z, labels]);
     const value = fusedOnDevice()
       ? tf.tidy(() =>
           runRow(
@@ -45,7 +44,7 @@ export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
               out: 'log(se) + m - zl',
               perRow: true,
             },
-            { Z: z, L: lf },
+            { Z: z, L: labels },
             z.shape,
           ),
         )
@@ -73,7 +72,7 @@ export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
         return [
           tf.tidy(() => {
             const v = zs.shape[zs.rank - 1]!;
-            const p = tf.sub(tf.softmax(zs), tf.oneHot(tf.cast(ls, 'int32') as tf.Tensor1D, v));
+            const p = tf.sub(tf.softmax(zs), tf.oneHot(ls as tf.Tensor1D, v));
             return tf.mul(p, tf.expandDims(dy, -1));
           }),
         ];
