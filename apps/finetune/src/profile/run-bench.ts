@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { setFusedKernels, setupBackend, useQueueWriteUploads, type BackendName } from '@clipwise/core';
+import { fusedKernelsEnabled, setFusedKernels, setupBackend, useQueueWriteUploads, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
+import { mib } from './mib';
 
 export interface BenchOptions {
   readonly model: string;
@@ -66,7 +67,6 @@ export interface BenchRow {
 
 export const DEFAULT_BENCH_GROUPINGS = ['non-private', 'all-layer', 'layer-wise', 'param-wise', 'uniform:2', 'uniform:4', 'uniform:8', 'non-uniform'];
 
-const MiB = (b: number) => (b / 2 ** 20).toFixed(2).replace(/^-(0\.00)$/, '$1');
 
 /**
  * `clipwise bench`: the non-private step and the private step under each grouping, on one model
@@ -82,6 +82,8 @@ const MiB = (b: number) => (b / 2 ** 20).toFixed(2).replace(/^-(0\.00)$/, '$1');
 export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const choice = await setupBackend(o.backend);
   const backend = tf.getBackend();
+  // the before/after switches are process-wide: put them back when the bench ends
+  const fusedBefore = fusedKernelsEnabled();
   setFusedKernels(o.fused ?? true);
   if (o.uploads === 'staging') useQueueWriteUploads(false);
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
@@ -102,8 +104,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
         o.log(`[${i + 1}/${configs.length}] ${configs[i]}: ${o.warmup} warm-up step(s), 1 profiled step ...`);
         const m = await measureStep(step.run, { warmup: o.warmup, reps: 0 });
         memory.push(m);
-        const buffers = m.backendBuffers ? `; backend buffers ${MiB(m.backendBuffers.inUse)} MiB in use, ${MiB(m.backendBuffers.allocated)} MiB allocated` : '';
-        o.log(`    peak ${MiB(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
+        const buffers = m.backendBuffers ? `; backend buffers ${mib(m.backendBuffers.inUse)} MiB in use, ${mib(m.backendBuffers.allocated)} MiB allocated` : '';
+        o.log(`    peak ${mib(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
         if (o.kernels && m.kernels) o.log(formatKernelTable(m.kernels, o.kernels));
       }
       // timed steps round-robin over the configurations, so that load drifts hit all of them alike
@@ -155,6 +157,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     return rows;
   } finally {
     model.dispose();
+    setFusedKernels(fusedBefore);
+    if (o.uploads === 'staging') useQueueWriteUploads();
   }
 }
 
@@ -167,7 +171,7 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${MiB(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${MiB(r.predictedPeakBytes)} | ${MiB(r.heldBytes)} / ${MiB(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} |`,
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} |`,
     ),
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { renderProfileHtml } from '../report/profile-report-html';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep } from './step-runner';
+import { mib } from './mib';
 
 export interface ProfileOptions extends ShapeSettings {
   /** Grouping spec ('non-uniform' alone: the model's default boundaries). */
@@ -46,7 +47,6 @@ export interface ProfileResult {
   readonly predictedPeakAt: { phase: string; label: string; tape: number; grads: number; records: number; sums: number; transient: number };
 }
 
-const MiB = (b: number | null | undefined) => (b == null ? '-' : (b / 2 ** 20).toFixed(2));
 const G = (f: number | undefined) => (f === undefined ? '-' : (f / 1e9).toFixed(3));
 
 /**
@@ -133,22 +133,22 @@ export function formatProfile(r: ProfileResult): string[] {
     '| layer | param | T | d | p | mode | ghost GFLOP | ghost MiB | instantiate GFLOP | instantiate MiB | record MiB |',
     '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
     ...r.layers.map((l) =>
-      `| ${l.layer} | ${l.role} | ${l.seq} | ${l.inFeatures} | ${l.outFeatures} | ${l.chosen} | ${G(l.ghost?.flops)} | ${MiB(l.ghost?.bytes)} | ${G(l.instantiate.flops)} | ${MiB(l.instantiate.bytes)} | ${MiB(l.recordBytes)} |`,
+      `| ${l.layer} | ${l.role} | ${l.seq} | ${l.inFeatures} | ${l.outFeatures} | ${l.chosen} | ${G(l.ghost?.flops)} | ${mib(l.ghost?.bytes)} | ${G(l.instantiate.flops)} | ${mib(l.instantiate.bytes)} | ${mib(l.recordBytes)} |`,
     ),
     '',
     `Per phase (${r.grouping}; ms: median of the timed steps; peak: bytes above the weights and optimizer state)`,
     '| phase | measured ms | measured peak MiB | predicted peak MiB |',
     '| --- | ---: | ---: | ---: |',
-    ...r.phases.map((p) => `| ${p.phase} | ${p.measuredMs === null ? '-' : p.measuredMs.toFixed(1)} | ${MiB(p.measuredPeakBytes)} | ${MiB(p.predictedPeakBytes)} |`),
+    ...r.phases.map((p) => `| ${p.phase} | ${p.measuredMs === null ? '-' : p.measuredMs.toFixed(1)} | ${mib(p.measuredPeakBytes)} | ${mib(p.predictedPeakBytes)} |`),
     '',
     `Groups: ${r.groups.length}; closing positions (records delivered, of ${r.records}): ` +
       r.groups.slice(0, 12).map((g) => `${g.name}@${g.closedAfterRecords}`).join(' ') + (r.groups.length > 12 ? ` … (${r.groups.length - 12} more)` : ''),
     `step ${r.stepMs.toFixed(0)} ms (non-private ${r.nonPrivateStepMs.toFixed(0)} ms, ×${(r.stepMs / r.nonPrivateStepMs).toFixed(2)}); ` +
-      `peak ${MiB(r.peakBytes)} MiB (predicted ${MiB(r.predictedPeakBytes)}; non-private ${MiB(r.nonPrivatePeakBytes)})`,
-    `predicted peak in ${r.predictedPeakAt.phase}, at ${r.predictedPeakAt.label}: forward tape ${MiB(r.predictedPeakAt.tape)} + gradients ${MiB(r.predictedPeakAt.grads)} + ` +
-      `records ${MiB(r.predictedPeakAt.records)} + sums ${MiB(r.predictedPeakAt.sums)} + temporaries ${MiB(r.predictedPeakAt.transient)} MiB`,
-    `held above the non-private step during backward: ${MiB(r.heldBytes)} MiB measured, ${MiB(r.predictedHeldBytes)} MiB predicted ` +
-      `(records waiting for their group: ${MiB(r.predictedRecordsPeakBytes)} MiB at most)`,
+      `peak ${mib(r.peakBytes)} MiB (predicted ${mib(r.predictedPeakBytes)}; non-private ${mib(r.nonPrivatePeakBytes)})`,
+    `predicted peak in ${r.predictedPeakAt.phase}, at ${r.predictedPeakAt.label}: forward tape ${mib(r.predictedPeakAt.tape)} + gradients ${mib(r.predictedPeakAt.grads)} + ` +
+      `records ${mib(r.predictedPeakAt.records)} + sums ${mib(r.predictedPeakAt.sums)} + temporaries ${mib(r.predictedPeakAt.transient)} MiB`,
+    `held above the non-private step during backward: ${mib(r.heldBytes)} MiB measured, ${mib(r.predictedHeldBytes)} MiB predicted ` +
+      `(records waiting for their group: ${mib(r.predictedRecordsPeakBytes)} MiB at most)`,
   ];
   return lines;
 }

@@ -1,0 +1,5 @@
+/** Bytes as MiB with two decimals for tables ('-' when absent; no '-0.00'). */
+export function mib(bytes: number | null | undefined): string {
+  if (bytes == null) return '-';
+  return (bytes / 2 ** 20).toFixed(2).replace(/^-(0\.00)$/, '$1');
+}
