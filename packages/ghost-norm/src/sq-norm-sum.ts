@@ -31,11 +31,6 @@ export class SqNormSum {
     if (this.terms.length === MAX_ADDN_INPUTS) this.fold();
   }
 
-  /** True when nothing was added since the last `take`. */
-  get empty(): boolean {
-    return this.terms.length === 0;
-  }
-
   /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
   take(): tf.Tensor1D | null {
     if (this.terms.length > 1) this.fold();

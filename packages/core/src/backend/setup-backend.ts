@@ -97,6 +97,8 @@ async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new ClipwiseConfigError(`TF.js backend '${name}' is registered but failed to initialise`);
   await tf.ready();
+  // TF.js's own upload of CPU values costs a staging buffer each on webgpu
+  if (name === 'webgpu') useQueueWriteUploads();
 }
 
 /**
@@ -117,7 +119,6 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       return { backend: 'wasm', reason: 'requested' };
     case 'webgpu':
       await activate(await startWebgpu());
-      useQueueWriteUploads();
       return { backend: 'webgpu', reason: 'requested' };
     case 'tensorflow':
       await activate(await startTensorflow());
@@ -132,7 +133,6 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       ] as const) {
         try {
           await activate(await start());
-          if (label === 'webgpu') useQueueWriteUploads();
           return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}` };
         } catch (e) {
           notes.push(`${label}: ${(e as Error).message}`);

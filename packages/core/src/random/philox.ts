@@ -1,7 +1,7 @@
 /**
  * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011): a counter-based
  * generator, so element i of draw k is a pure function of (key, counter) and any device can compute any
- * slice of the stream independently. The same arithmetic runs in WGSL (`webgpu/philox-wgsl.ts`), which
+ * slice of the stream independently. The same arithmetic runs in WGSL (`webgpu/philox-noise-program.ts`), which
  * is what makes noise identical on every backend and a resumed run draw exactly what an uninterrupted
  * one would. Not a cryptographically secure generator.
  */

@@ -22,11 +22,6 @@ function resolveMode(option: NormModeOption, seq: number, d: number, p: number):
   return 2 * seq * seq <= d * p ? 'ghost' : 'instantiate';
 }
 
-/** Per-sample ‖a_iᵀ dy_i‖²_F for a [B,T,d], dy [B,T,p]. */
-export function outerSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode): tf.Tensor1D {
-  return linearSqNorms(a, dy, mode, false).weight;
-}
-
 /**
  * Per-sample squared norms of a linear weight and, with `withBias`, of its bias ‖Σ_t dy_it‖². Each dot
  * product is one batched matmul (`perSampleDot`): fewer kernel launches per record. For T = 1 the
@@ -48,16 +43,6 @@ function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias
         ? perSampleDot(tf.matMul(a, a, false, true), tf.matMul(dy, dy, false, true))
         : perSampleSqNorm(tf.matMul(a, dy, true, false));
     return withBias ? { weight, bias: perSampleSqNorm(tf.sum(dy, 1)) } : { weight };
-  });
-}
-
-/** Σ_i c_i a_iᵀ dy_i as [d, p] (Book-Keeping: a single matmul over B·T rows). */
-export function weightedOuterSum(a: tf.Tensor3D, dy: tf.Tensor3D, c: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [b, t, d] = a.shape;
-    const p = dy.shape[2];
-    const cdy = tf.mul(dy, tf.reshape(c, [b, 1, 1]));
-    return tf.matMul(tf.reshape(a, [b * t, d]), tf.reshape(cdy, [b * t, p]), true, false);
   });
 }
 
