@@ -30,15 +30,15 @@ export function maskedSoftmaxPlain(scores: tf.Tensor, o: MaskedSoftmaxOptions): 
  */
 export function maskedSoftmax(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor {
   if (!fusedKernelsEnabled()) return maskedSoftmaxPlain(scores, o);
-  const t = scores.shape[scores.rank - 1]!;
-  const keep = o.causal ? `j <= row % ${t}` : 'true';
+  // query index = row mod T, and T is the row length `n`: one pipeline for every T (generation grows T)
+  const keep = o.causal ? 'j <= row % n' : 'true';
   const f = tf.customGrad((...args: unknown[]) => {
     const s = args[0] as tf.Tensor;
     const save = args[1] as (ts: tf.Tensor[]) => void;
     const p = fusedOnDevice()
       ? runRow(
           {
-            key: `softmax_${o.causal}_${t}_${o.scale}`,
+            key: `softmax_${o.causal}_${o.scale}`,
             inputs: [{ name: 'S', kind: 'row' }],
             phases: [[{ name: 'm', op: 'max', expr: `select(-3.402823e38, s * ${o.scale}, ${keep})` }], [{ name: 'z', op: 'sum', expr: `select(0.0, exp(s * ${o.scale} - m), ${keep})` }]],
             out: `select(0.0, exp(s * ${o.scale} - m) / z, ${keep})`,
