@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ElementwiseProgram, type ElementwiseInput } from '../webgpu/elementwise-program';
 import { RowProgram, type RowSpec } from '../webgpu/row-program';
-import { onWebgpu, registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { onWebgpu, registerWebgpuKernel, runFlattened } from '../webgpu/webgpu-program';
 
 let enabled = true;
 
@@ -69,13 +69,4 @@ export function runRow(spec: RowSpec, inputs: Record<string, tf.Tensor>, shape: 
     flat[inp.name] = inp.kind === 'row' ? tf.reshape(t, [rows, d]) : tf.reshape(t, [-1]);
   }
   return runFlattened(ROW, flat, inputs, { spec, rows, d }, spec.perRow ? shape.slice(0, -1) : shape);
-}
-
-/** Runs a kernel on flattened views of `inputs`, frees the views it made, and shapes the output. */
-function runFlattened(kernel: string, flat: Record<string, tf.Tensor>, inputs: Record<string, tf.Tensor>, attrs: object, shape: readonly number[]): tf.Tensor {
-  const out = tf.engine().runKernel(kernel, flat as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-  for (const [n, t] of Object.entries(flat)) if (t !== inputs[n]) t.dispose();
-  const shaped = tf.reshape(out, shape as number[]);
-  out.dispose();
-  return shaped;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PhiloxNoiseProgram } from '../webgpu/philox-noise-program';
-import { onWebgpu, registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { onWebgpu, registerWebgpuKernel, runFlattened } from '../webgpu/webgpu-program';
 import { PHILOX_KEY_TAG, philoxNormals } from './philox';
 
 /** Which Gaussian draw: `stream` selects an independent stream under `seed` (both u32). */
@@ -50,12 +50,7 @@ export function addGaussianNoise(x: tf.Tensor | null, shape: readonly number[], 
   const size = shape.reduce((a, b) => a * b, 1);
   if (x && x.size !== size) throw new RangeError(`gaussian noise: x has ${x.size} elements, shape [${shape}] has ${size}`);
   if (onWebgpu()) {
-    const flat = x ? tf.reshape(x, [size]) : null;
-    const out = tf.engine().runKernel(KERNEL, flat ? { x: flat } : {}, { size, seed: draw.seed, stream: draw.stream, std: draw.std, scale }) as tf.Tensor;
-    flat?.dispose();
-    const shaped = tf.reshape(out, shape as number[]);
-    out.dispose();
-    return shaped;
+    return runFlattened(KERNEL, x ? { x: tf.reshape(x, [size]) } : {}, {}, { size, seed: draw.seed, stream: draw.stream, std: draw.std, scale }, shape);
   }
   return tf.tidy(() => {
     const z = tf.tensor(philoxNormals(size, draw.seed, draw.stream), shape as number[], 'float32');

@@ -46,3 +46,15 @@ export function onWebgpu(): boolean {
 export function flatDispatch(threads: number, size = 64): [number, number, number] {
   return [Math.ceil(threads / size), 1, 1];
 }
+
+/**
+ * Runs a registered kernel on `flat` (flattened views of `inputs`), frees the views it made (those
+ * not among `inputs`), and reshapes the output to `shape`.
+ */
+export function runFlattened(kernel: string, flat: Record<string, tf.Tensor>, inputs: Record<string, tf.Tensor>, attrs: object, shape: readonly number[]): tf.Tensor {
+  const out = tf.engine().runKernel(kernel, flat as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  for (const [n, t] of Object.entries(flat)) if (t !== inputs[n]) t.dispose();
+  const shaped = tf.reshape(out, shape as number[]);
+  out.dispose();
+  return shaped;
+}
