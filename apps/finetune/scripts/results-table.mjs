@@ -20,7 +20,7 @@ for (const dir of process.argv.slice(2).filter((d) => !d.endsWith('.log'))) {
       ? `accuracy ${pct(first?.accuracy)}% → **${pct(metrics.evalAccuracy)}%**`
       : `BLEU ${pct(first?.bleu)} → **${pct(metrics.bleu)}**, ROUGE-L ${pct(first?.rougeL)} → **${pct(metrics.rougeL)}**`;
   rows.push(
-    `| ${path.basename(dir)} | ${metrics.task} | ${privacy.grouping?.spec ?? privacy.groupingSpec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.wallSeconds, 0)} |`,
+    `| ${path.basename(dir)} | ${metrics.task} | ${privacy.grouping?.spec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.wallSeconds, 0)} |`,
   );
 }
 console.log('| run | task | grouping | target ε | ε spent | σ | steps | quality before → after | eval loss before → after | wall s |');

@@ -2,14 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli';
 import { splitGroupings } from '../src/commands/bench';
-
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  return main(args, (s) => (out += s + '\n'), (s) => (err += s + '\n')).then((code) => ({ code, out, err }));
-}
+import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
 const SHAPE = ['--backend', 'cpu', '--model', 'gpt2-tiny', '--model-config', '{"n_embd":16,"n_layer":1,"n_head":2}', '--batch-size', '4', '--seq-len', '8', '--reps', '1', '--warmup', '0'];

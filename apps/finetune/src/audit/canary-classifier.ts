@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, collectParams, normalInit, type ParamSpec } from '@clipwise/core';
+import { Linear, collectParams, normalInit, tokenNll, type ParamSpec } from '@clipwise/core';
 
 export interface CanaryClassifierOptions {
   readonly features: number;
@@ -48,8 +48,7 @@ export class CanaryClassifier {
       });
       const h = tf.relu(this.hiddenLayer.apply(x));
       const logits = this.head.apply(tf.concat([h, tf.tensor2d(dirac, [b, m])], 1));
-      const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), this.options.classes);
-      return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+      return tokenNll(logits, tf.tensor1d(labels, 'int32')) as tf.Tensor1D;
     });
   }
 

@@ -119,13 +119,13 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     const optimizer = new Optimizer(sgd({ learningRate: o.learningRate }), model.params);
     const sampler = new PoissonSampler({ datasetSize: data.rows, sampleRate, seed: o.seed + 2 });
     const accountant = sigma > 0 ? createAccountant('rdp') : null;
-    const reports = await runTrainingLoop({
+    await runTrainingLoop({
       sampler,
       gradients,
       optimizer,
       steps: o.steps,
       maxPhysicalBatch: 256,
-      ...(accountant ? { accountant: { accountant, noiseMultiplier: sigma, delta: o.delta } } : {}),
+      ...(accountant ? { accountant: { accountant, noiseMultiplier: sigma } } : {}),
       perSampleLoss: (idx) => {
         const rows = Array.from(idx);
         const x = new Float32Array(rows.length * FEATURES);
@@ -156,7 +156,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
       groups: grouping.groups.length,
       noiseMultiplier: sigma,
       delta: o.delta,
-      accountantEpsilon: accountant ? reports[reports.length - 1]!.epsilon! : Infinity,
+      accountantEpsilon: accountant ? accountant.epsilon(o.delta) : Infinity,
       audit,
       seconds: (performance.now() - t0) / 1000,
     };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assetsDir } from '../assets';
 import type { EvalResult } from '../train/evaluate';
-import { runTrain, type TrainHooks, type TrainResult } from '../train/run-train';
+import { RunLog } from '../train/run-log';
+import { runTrain, type TrainResult } from '../train/run-train';
 import { explicitSettings, trainParseOptions, type TrainConfig } from '../train/train-config';
 
 /** The shipped model the demo fine-tunes (made by `scripts/make-demo-model.sh`, see its README). */
@@ -51,10 +52,6 @@ export interface DemoResult {
   readonly out: string;
 }
 
-function readJsonl<T>(file: string): T[] {
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
-}
-
 function describeEval(e: EvalResult, unit: string): string {
   const gen = e.rougeL !== undefined ? ` | ROUGE-L ${(100 * e.rougeL).toFixed(1)}, BLEU ${(100 * e.bleu!).toFixed(1)} on ${e.generated} MRs` : '';
   return `test loss ${e.loss.toFixed(3)} nats/${unit} (perplexity ${e.perplexity!.toFixed(2)})${gen}`;
@@ -71,7 +68,7 @@ function describeEval(e: EvalResult, unit: string): string {
  * const { before, after } = await runDemo({ steps: 10 }, console.log);
  * ```
  */
-export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) => void, hooks: TrainHooks = {}): Promise<DemoResult> {
+export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) => void): Promise<DemoResult> {
   const preset = demoPreset();
   // The preset's ε and steps give way to the flags that replace them in `clipwise train`.
   if (overrides.epochs !== undefined) delete preset.steps;
@@ -85,8 +82,8 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   const out = overrides.out ?? mkdtempSync(path.join(tmpdir(), 'clipwise-demo-'));
   const config = { ...preset, ...overrides, out };
   log(`clipwise demo: ${path.basename(config.model!)} (tiny GPT-2, pre-trained on public Shakespeare text) fine-tuned privately on the E2E sample; run folder ${out}`);
-  const train = await runTrain(config, log, hooks);
-  const evals = readJsonl<EvalResult>(path.join(out, 'evals.jsonl'));
+  const train = await runTrain(config, log);
+  const evals = new RunLog<EvalResult>(path.join(out, 'evals.jsonl')).read();
   const before = evals.find((e) => e.step === 0)!;
   const after = evals.at(-1)!;
   const unit = config.tokenizer === 'byte' ? 'byte' : 'token';

@@ -10,8 +10,6 @@ export interface StepReport {
   readonly loss: number;
   readonly batchSize: number;
   readonly groups: readonly GroupStepStats[];
-  /** ε spent so far (null without an accountant: non-private runs). */
-  readonly epsilon: number | null;
   readonly stepMs: number;
 }
 
@@ -24,8 +22,8 @@ export interface TrainingLoopOptions {
   readonly steps: number;
   /** Largest micro-batch held in memory at once; the logical batch is accumulated across them. */
   readonly maxPhysicalBatch: number;
-  /** For private runs: stepped with (σ, q) after every step, including empty ones. */
-  readonly accountant?: { accountant: PrivacyAccountant; noiseMultiplier: number; delta: number };
+  /** For private runs: stepped with (σ, q) after every step, including empty ones; ask it for ε after the loop. */
+  readonly accountant?: { accountant: PrivacyAccountant; noiseMultiplier: number };
   readonly onStep?: (report: StepReport) => void;
 }
 
@@ -41,15 +39,13 @@ export interface TrainingLoopOptions {
  */
 export async function runTrainingLoop(o: TrainingLoopOptions): Promise<StepReport[]> {
   const reports: StepReport[] = [];
-  const accountant = o.accountant ? { accountant: o.accountant.accountant, noiseMultiplier: o.accountant.noiseMultiplier } : null;
   for (let s = 0; s < o.steps; s++) {
-    const r = await takeTrainStep({ sampler: o.sampler, gradients: o.gradients, optimizer: o.optimizer, lossOf: o.perSampleLoss, maxPhysicalBatch: o.maxPhysicalBatch, accountant });
+    const r = await takeTrainStep({ sampler: o.sampler, gradients: o.gradients, optimizer: o.optimizer, lossOf: o.perSampleLoss, maxPhysicalBatch: o.maxPhysicalBatch, accountant: o.accountant ?? null });
     const report: StepReport = {
       step: s + 1,
       loss: r.indices.length > 0 ? r.lossSum / r.indices.length : Number.NaN,
       batchSize: r.indices.length,
       groups: 'groups' in r.released ? r.released.groups : [],
-      epsilon: o.accountant ? o.accountant.accountant.epsilon(o.accountant.delta) : null,
       stepMs: r.stepMs,
     };
     reports.push(report);

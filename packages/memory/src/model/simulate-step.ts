@@ -1,5 +1,6 @@
 import { getNormKernel, type NormModeOption } from '@clipwise/ghost-norm';
 import { ClipwiseMemoryError } from '../errors';
+import { phasePeaks } from '../measure/phase-probe';
 import type { StepPhase } from '../phases';
 import type { TapeTrace, TracedRecord } from '../trace/tape-trace';
 
@@ -116,8 +117,7 @@ class StepSimulation {
     for (const n of trace.nodes) for (const t of n.saved) this.tape += t.bytes;
     const closed = this.backward();
     this.release();
-    const phasePeakBytes: Partial<Record<StepPhase, number>> = {};
-    for (const p of this.points) phasePeakBytes[p.phase] = Math.max(phasePeakBytes[p.phase] ?? 0, p.bytes);
+    const phasePeakBytes = phasePeaks(this.points);
     const peakBytes = Math.max(...this.points.map((p) => p.bytes));
     return {
       points: this.points,
