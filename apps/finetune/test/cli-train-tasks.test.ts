@@ -2,28 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from './train-helpers';
-
-/** `n` CIFAR-10 binary records (1 label byte + 3072 pixel bytes) with a deterministic pattern. */
-function cifarBin(file: string, n: number): void {
-  const buf = Buffer.alloc(n * 3073);
-  for (let i = 0; i < n; i++) {
-    buf[i * 3073] = i % 10;
-    for (let j = 1; j < 3073; j++) buf[i * 3073 + j] = (i * 37 + j * 11) % 256;
-  }
-  writeFileSync(file, buf);
-}
+import { run, tinyCifar } from './train-helpers';
 
 describe('clipwise train: other tasks', () => {
   it('images: a tiny ViT on CIFAR binary files, evaluated with accuracy (task inferred from .bin)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-vit-'));
-    cifarBin(path.join(dir, 'train.bin'), 12);
-    cifarBin(path.join(dir, 'test.bin'), 6);
-    const config = path.join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ 'model-config': { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32 } }));
-    const out = path.join(dir, 'out');
+    const t = tinyCifar(12, 6);
+    const out = path.join(t.dir, 'out');
     const r = await run([
-      'train', '--config', config, '--model', 'vit-tiny', '--data', path.join(dir, 'train.bin'), '--eval-data', path.join(dir, 'test.bin'),
+      'train', '--config', t.config, '--model', 'vit-tiny', '--data', t.train, '--eval-data', t.test,
       '--steps', '2', '--batch-size', '4', '--epsilon', '8', '--grouping', 'all-layer', '--optimizer', 'adam', '--backend', 'cpu', '--out', out,
     ]);
     expect(r.err).toBe('');

@@ -35,3 +35,23 @@ export function tinyE2E(extra: Record<string, unknown> = {}): { dir: string; tra
   );
   return { dir, train, evalFile, config };
 }
+
+/**
+ * A tiny ViT task: `nTrain` and `nTest` CIFAR-10 binary records (1 label byte + 3072 pixel bytes, a
+ * deterministic pattern) and a config file shrinking vit-tiny to one narrow block.
+ */
+export function tinyCifar(nTrain: number, nTest: number): { dir: string; train: string; test: string; config: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-vit-'));
+  const bin = (file: string, n: number) => {
+    const buf = Buffer.alloc(n * 3073);
+    for (let i = 0; i < n; i++) {
+      buf[i * 3073] = i % 10;
+      for (let j = 1; j < 3073; j++) buf[i * 3073 + j] = (i * 37 + j * 11) % 256;
+    }
+    writeFileSync(file, buf);
+    return file;
+  };
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ 'model-config': { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32 } }));
+  return { dir, train: bin(path.join(dir, 'train.bin'), nTrain), test: bin(path.join(dir, 'test.bin'), nTest), config };
+}

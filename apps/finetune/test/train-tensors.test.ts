@@ -1,11 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { explicitSettings } from '../src/train/train-config';
 import { runTrain } from '../src/train/run-train';
-import { tinyE2E } from './train-helpers';
+import { tinyCifar, tinyE2E } from './train-helpers';
 
 /** Live tensors after every step of a `clipwise train` run, and before and after the whole run. */
 async function countTensors(args: Record<string, unknown>): Promise<{ perStep: number[]; before: number; after: number }> {
@@ -14,15 +12,6 @@ async function countTensors(args: Record<string, unknown>): Promise<{ perStep: n
   const r = await runTrain(explicitSettings(args), () => {}, { onStep: () => perStep.push(tf.memory().numTensors) });
   expect(r.status).toBe('done');
   return { perStep, before, after: tf.memory().numTensors };
-}
-
-function cifarBin(file: string, n: number): void {
-  const buf = Buffer.alloc(n * 3073);
-  for (let i = 0; i < n; i++) {
-    buf[i * 3073] = i % 10;
-    for (let j = 1; j < 3073; j++) buf[i * 3073 + j] = (i * 31 + j * 7) % 256;
-  }
-  writeFileSync(file, buf);
 }
 
 // Step 1 creates the optimizer's moments; from then on a step must free everything it makes,
@@ -44,14 +33,10 @@ describe('clipwise train frees every tensor it makes (tf.memory().numTensors)', 
   });
 
   it('private ViT on images', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-tensors-'));
-    cifarBin(path.join(dir, 'train.bin'), 8);
-    cifarBin(path.join(dir, 'test.bin'), 4);
-    const config = path.join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ 'model-config': { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32 } }));
+    const t = tinyCifar(8, 4);
     const { perStep, before, after } = await countTensors({
-      config, model: 'vit-tiny', data: path.join(dir, 'train.bin'), 'eval-data': path.join(dir, 'test.bin'), steps: 5, 'eval-every': 2,
-      'batch-size': 4, epsilon: 8, backend: 'cpu', out: path.join(dir, 'out'),
+      config: t.config, model: 'vit-tiny', data: t.train, 'eval-data': t.test, steps: 5, 'eval-every': 2,
+      'batch-size': 4, epsilon: 8, backend: 'cpu', out: path.join(t.dir, 'out'),
     });
     expect(new Set(perStep.slice(1))).toEqual(new Set([perStep[1]]));
     expect(after).toBe(before);
