@@ -53,52 +53,19 @@ export class LayerNorm extends DPLayer {
       throw new ClipwiseConfigError(`LayerNorm ${this.name}: expected last dim ${this.options.dim}, got [${x.shape}]`);
     }
     // fused kernels have no TF.js gradient: only where this layer's own backward runs (a recorded step) or none is needed
-    if (fusedOnDevice() && activeRecording() !== null) return this.applyFused(x);
+    const fused = fusedOnDevice() && activeRecording() !== null;
     return this.recorded(
       x,
       (input, save) =>
         tf.tidy(() => {
-          const { xhat, rstd } = this.normalise(input!);
+          const { xhat, rstd } = fused ? this.normaliseFused(input!) : this.normalise(input!);
           save([xhat, rstd]);
-          return tf.add(tf.mul(xhat, this.gamma.variable), this.beta.variable);
+          return fused
+            ? runElementwise('affine', 'h * g + b', { H: xhat, G: this.gamma.variable, B: this.beta.variable }, xhat.shape)
+            : tf.add(tf.mul(xhat, this.gamma.variable), this.beta.variable);
         }),
       (dy, [xhat, rstd]) => {
-        const dx = tf.tidy(() => {
-          // dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)), with g = dy ⊙ γ
-          const g = tf.mul(dy, this.gamma.variable);
-          const meanG = tf.mean(g, -1, true);
-          const meanGX = tf.mean(tf.mul(g, xhat!), -1, true);
-          return tf.mul(rstd!, tf.sub(tf.sub(g, meanG), tf.mul(xhat!, meanGX)));
-        });
-        return { dx, record: { activation: asBatchSeq(xhat!), gradOutput: asBatchSeq(dy), attrs: {} } };
-      },
-    );
-  }
-
-  /** The same maths in three WGSL launches forward (x̂, rstd, y) and one backward (dx), instead of ~18. */
-  private applyFused(x: tf.Tensor): tf.Tensor {
-    const eps = this.eps;
-    // two passes (mean, then centred variance): E[x²] − E[x]² cancels badly in float32
-    const phases = [[{ name: 'mean', op: 'sum' as const, expr: `x / d` }], [{ name: 'v', op: 'sum' as const, expr: '(x - mean) * (x - mean) / d' }]];
-    return this.recorded(
-      x,
-      (input, save) => {
-        const xhat = runRow({ key: `lnXhat_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `(x - mean) * inverseSqrt(v + ${eps})` }, { X: input! }, input!.shape);
-        const rstd = runRow({ key: `lnRstd_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `inverseSqrt(v + ${eps})`, perRow: true }, { X: input! }, input!.shape);
-        save([xhat, rstd]);
-        return runElementwise('affine', 'h * g + b', { H: xhat, G: this.gamma.variable, B: this.beta.variable }, xhat.shape);
-      },
-      (dy, [xhat, rstd]) => {
-        const dx = runRow(
-          {
-            key: 'lnGrad',
-            inputs: [{ name: 'H', kind: 'row' }, { name: 'R', kind: 'scalar' }, { name: 'Y', kind: 'row' }, { name: 'G', kind: 'vec' }],
-            phases: [[{ name: 'mg', op: 'sum', expr: 'y * g / d' }, { name: 'mgx', op: 'sum', expr: 'y * g * h / d' }]],
-            out: 'r * (y * g - mg - h * mgx)',
-          },
-          { H: xhat!, R: rstd!, Y: dy, G: this.gamma.variable },
-          dy.shape,
-        );
+        const dx = fused ? this.inputGradFused(dy, xhat!, rstd!) : this.inputGrad(dy, xhat!, rstd!);
         return { dx, record: { activation: asBatchSeq(xhat!), gradOutput: asBatchSeq(dy), attrs: {} } };
       },
     );
@@ -108,5 +75,39 @@ export class LayerNorm extends DPLayer {
     const { mean, variance } = tf.moments(x, -1, true);
     const rstd = tf.rsqrt(tf.add(variance, this.eps));
     return { xhat: tf.mul(tf.sub(x, mean), rstd), rstd };
+  }
+
+  /** dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)), with g = dy ⊙ γ. */
+  private inputGrad(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const g = tf.mul(dy, this.gamma.variable);
+      const meanG = tf.mean(g, -1, true);
+      const meanGX = tf.mean(tf.mul(g, xhat), -1, true);
+      return tf.mul(rstd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGX)));
+    });
+  }
+
+  /** x̂ and rstd (one value a row) in two WGSL launches (with y and dx: four, instead of ~18). */
+  private normaliseFused(x: tf.Tensor): { xhat: tf.Tensor; rstd: tf.Tensor } {
+    const eps = this.eps;
+    // two passes (mean, then centred variance): E[x²] − E[x]² cancels badly in float32
+    const phases = [[{ name: 'mean', op: 'sum' as const, expr: `x / d` }], [{ name: 'v', op: 'sum' as const, expr: '(x - mean) * (x - mean) / d' }]];
+    const xhat = runRow({ key: `lnXhat_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `(x - mean) * inverseSqrt(v + ${eps})` }, { X: x }, x.shape);
+    const rstd = runRow({ key: `lnRstd_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `inverseSqrt(v + ${eps})`, perRow: true }, { X: x }, x.shape);
+    return { xhat, rstd };
+  }
+
+  /** `inputGrad` in one WGSL launch (rstd one value a row). */
+  private inputGradFused(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor): tf.Tensor {
+    return runRow(
+      {
+        key: 'lnGrad',
+        inputs: [{ name: 'H', kind: 'row' }, { name: 'R', kind: 'scalar' }, { name: 'Y', kind: 'row' }, { name: 'G', kind: 'vec' }],
+        phases: [[{ name: 'mg', op: 'sum', expr: 'y * g / d' }, { name: 'mgx', op: 'sum', expr: 'y * g * h / d' }]],
+        out: 'r * (y * g - mg - h * mgx)',
+      },
+      { H: xhat, R: rstd, Y: dy, G: this.gamma.variable },
+      dy.shape,
+    );
   }
 }
