@@ -23,3 +23,4 @@ export * from './fused/masked-softmax';
 export * from './fused/token-cross-entropy';
 export * from './webgpu/trim-buffer-pool';
 export * from './webgpu/queue-write-uploads';
+export * from './read-all';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeRecord, recordedBackward } from '@clipwise/core';
+import { disposeRecord, readAll, recordedBackward } from '@clipwise/core';
 import { StreamingSqNorms, type FoldResult } from '@clipwise/ghost-norm';
 import { resolveGrouping, type GroupingSpec } from '@clipwise/grouping';
 import type { PretrainedModel } from '../pretrained/pretrained-model.js';
@@ -74,8 +74,11 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
     loss.dispose();
     take(folder.finish()); // uses that never reached the loss
     const names = model.params.map((p) => p.name);
-    const values = await Promise.all(names.map((n) => (sqNorms.get(n) ? sqNorms.get(n)!.data() : Promise.resolve(new Float32Array(batch.size)))));
-    read = { losses: (await losses!.data()) as Float32Array, sq: new Map(names.map((n, i) => [n, values[i] as Float32Array])) };
+    // one device read for the losses and every parameter's norms
+    const used = names.filter((n) => sqNorms.has(n));
+    const [lossValues, ...values] = await readAll([losses!, ...used.map((n) => sqNorms.get(n)!)]);
+    const byName = new Map(used.map((n, i) => [n, values[i]!]));
+    read = { losses: lossValues!, sq: new Map(names.map((n) => [n, byName.get(n) ?? new Float32Array(batch.size)])) };
   } finally {
     folder.dispose().forEach(disposeRecord); // after an error
     batch.dispose();

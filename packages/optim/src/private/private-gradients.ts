@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -260,28 +260,9 @@ async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]
   return { groups, clippedCounts };
 }
 
-/**
- * Every group's norms of every micro-batch, by micro-batch and group (empty for an unused group), in
- * one device read: the norms are concatenated on the device first. On webgpu each `data()` is a
- * submit and a buffer map, and layer-/param-wise groupings have one norm vector per parameter group.
- * (webgpu's Concat splits inputs past the storage-buffer limit into chunks itself.)
- */
+/** Every group's norms of every micro-batch, by micro-batch and group (empty for an unused group), in one device read. */
 async function readNorms(micro: readonly GroupMicroStats[][]): Promise<Float32Array[][]> {
-  const parts = micro.flatMap((s) => s.flatMap((g) => (g.norms ? [g.norms] : [])));
-  if (parts.length === 0) return micro.map((s) => s.map(() => new Float32Array(0)));
-  const all = parts.length === 1 ? parts[0]! : tf.concat(parts);
-  let flat: Float32Array;
-  try {
-    flat = (await all.data()) as Float32Array;
-  } finally {
-    if (all !== parts[0]) all.dispose();
-  }
-  let offset = 0;
-  return micro.map((s) =>
-    s.map((g) => {
-      const n = g.norms ? g.norms.size : 0;
-      offset += n;
-      return flat.subarray(offset - n, offset);
-    }),
-  );
+  const values = await readAll(micro.flatMap((s) => s.flatMap((g) => (g.norms ? [g.norms] : []))));
+  let next = 0;
+  return micro.map((s) => s.map((g) => (g.norms ? values[next++]! : new Float32Array(0))));
 }
