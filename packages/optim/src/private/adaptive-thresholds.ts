@@ -108,13 +108,7 @@ export class AdaptiveThresholds {
       }
     });
     const { countNoise, expectedBatchSize, targetQuantile, learningRate } = this.policy;
-    const draw = this.noise.normal([M], countNoise);
-    let noise: Float32Array;
-    try {
-      noise = (await draw.data()) as Float32Array;
-    } finally {
-      draw.dispose();
-    }
+    const noise = this.noise.hostNormals(M, countNoise);
     const used = [...this.current.thresholds];
     const unclippedFractions = unclippedCounts.map((c, m) => noisyUnclippedFraction(c, batchSize, noise[m]!, expectedBatchSize));
     const next = nextThresholds(used, unclippedFractions, targetQuantile, learningRate).map((c) =>

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { addGaussianNoise } from '@clipwise/core';
+import { addGaussianNoise, philoxNormals } from '@clipwise/core';
 
 /** Serialisable state of a `NoiseSource`: a resumed run continues the same stream. */
 export interface NoiseSourceState {
@@ -34,9 +34,14 @@ export class NoiseSource {
     return { seed: this.seed, draws: this.draws };
   }
 
-  /** N(0, std²) of the given shape. */
-  normal(shape: readonly number[], std: number): tf.Tensor {
-    return addGaussianNoise(null, shape, this.next(std));
+  /**
+   * `n` values of N(0, std²) on the host (the draw `addGaussianNoise(null, [n], …)` makes on any
+   * backend): for a few numbers the host needs anyway (the adaptive thresholds' count noise), a
+   * device draw and read would cost more than the draw.
+   */
+  hostNormals(n: number, std: number): Float32Array {
+    const { seed, stream } = this.next(std);
+    return philoxNormals(n, seed, stream).map((z) => z * std);
   }
 
   /** (x + N(0, std²))·scale in one pass (one kernel on webgpu). */
