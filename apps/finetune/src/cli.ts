@@ -1,12 +1,12 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BackendName } from '@clipwise/core';
 import { runAuditCommand } from './commands/audit';
 import { runBenchCommand } from './commands/bench';
 import { runDemoCommand } from './commands/demo';
 import { runNorms } from './commands/norms';
 import { runProfileCommand } from './commands/profile';
+import { backendFlag, numberFlag } from './commands/flags';
 import { runTrainCommand } from './commands/train';
 import { UsageError } from './usage-error';
 
@@ -47,20 +47,6 @@ The privacy accountant has its own CLI: npx clipwise-accountant --help
 `;
 
 
-function num(name: string, v: string | undefined, fallback: number, check: (x: number) => boolean, range: string): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} must be ${range}, got '${v}'`);
-  return x;
-}
-
-const BACKENDS = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
-function backendOf(v: string | undefined): BackendName {
-  const b = v ?? 'auto';
-  if (!BACKENDS.includes(b)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${b}'`);
-  return b as BackendName;
-}
-
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], log: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   const [command, ...rest] = argv;
@@ -96,9 +82,9 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
           model: values.model,
           input: values.input,
           grouping: values.grouping,
-          clipNorm: num('clip-norm', values['clip-norm'], 1, (x) => x > 0, 'a number > 0'),
+          clipNorm: numberFlag('clip-norm', values['clip-norm'], 1, (x) => x > 0, 'a number > 0'),
           json: values.json ?? false,
-          backend: backendOf(values.backend ?? 'cpu'),
+          backend: backendFlag(values.backend, 'cpu'),
           log,
         });
         return 0;

@@ -1,6 +1,7 @@
 import type { BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { UsageError } from '../usage-error';
+import { backendFlag, numberFlag } from './flags';
 import type { BenchOptimizer } from '../profile/step-runner';
 
 /** Flags bench and profile share. */
@@ -31,10 +32,7 @@ export interface ShapeSettings {
 }
 
 function int(name: string, v: string | undefined, fallback: number, min: number): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-  return x;
+  return numberFlag(name, v, fallback, (x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min}`);
 }
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -66,7 +64,7 @@ export function shapeSettings(values: Record<string, string | boolean | undefine
     seqLen: s('seq-len') === undefined ? undefined : int('seq-len', s('seq-len'), 0, 2),
     reps: int('reps', s('reps'), defaults.reps, 1),
     warmup: int('warmup', s('warmup'), 1, 0),
-    backend: oneOf('backend', s('backend'), ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as BackendName[], 'auto'),
+    backend: backendFlag(s('backend')),
     optimizer: oneOf('optimizer', s('optimizer'), ['sgd', 'adamw', 'none'] as BenchOptimizer[], 'sgd'),
     noiseMultiplier: sigma,
     normMode: oneOf('norm-mode', s('norm-mode'), ['auto', 'ghost', 'instantiate'] as NormModeOption[], 'auto'),

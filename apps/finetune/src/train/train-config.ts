@@ -1,4 +1,4 @@
-import type { BackendName } from '@clipwise/core';
+import { BACKEND_NAMES, type BackendName } from '@clipwise/core';
 import { UsageError } from '../usage-error';
 import { readConfigFile } from './config-file';
 
@@ -83,7 +83,7 @@ const FLAGS: Record<string, Kind> = {
   'weight-decay': 'nonneg',
   accountant: ['rdp', 'prv'],
   sampling: ['poisson', 'shuffle'],
-  backend: ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'],
+  backend: [...BACKEND_NAMES],
   seed: 'int',
   'no-dp': 'bool',
   out: 'string',

@@ -4,7 +4,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { ClipwiseConfigError } from '../errors';
 import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
 
-export type BackendName = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'tensorflow';
+/** The names `setupBackend` takes (what a `--backend` flag may say). */
+export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendChoice {
   /** The TF.js backend now active. */
