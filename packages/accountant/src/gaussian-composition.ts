@@ -7,7 +7,7 @@
  * Andrew et al. 2021, Theorem 1, for one gradient and one count).
  */
 import { ClipwiseAccountantError } from './errors';
-import { checkNoiseMultiplier } from './validate';
+import { checkNoiseMultiplier, checkPositive } from './validate';
 
 /** One Gaussian release: its L2 sensitivity Δ and the standard deviation σ of the noise added. */
 export interface GaussianRelease {
@@ -70,14 +70,8 @@ export interface GradientNoiseOptions {
 export function gradientNoiseMultiplier(options: GradientNoiseOptions): number {
   const sigmaEff = checkNoiseMultiplier(options.effectiveNoiseMultiplier, 'effectiveNoiseMultiplier');
   const { countNoise, countSensitivity } = options;
-  if (typeof countNoise !== 'number' || !(countNoise > 0) || !Number.isFinite(countNoise)) {
-    throw new ClipwiseAccountantError(`countNoise must be a finite number > 0, got ${countNoise}; the released counts need noise to be private.`, {
-      argument: 'countNoise',
-    });
-  }
-  if (typeof countSensitivity !== 'number' || !(countSensitivity > 0) || !Number.isFinite(countSensitivity)) {
-    throw new ClipwiseAccountantError(`countSensitivity must be a finite number > 0, got ${countSensitivity}.`, { argument: 'countSensitivity' });
-  }
+  checkPositive(countNoise, 'countNoise', 'the released counts need noise to be private.');
+  checkPositive(countSensitivity, 'countSensitivity', 'the L2 sensitivity of the released counts (sqrt(M)/2 for M centred counts).');
   const left = sigmaEff ** -2 - (countSensitivity / countNoise) ** 2;
   if (!(left > 0)) {
     const minimum = countSensitivity * sigmaEff;

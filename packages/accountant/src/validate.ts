@@ -41,16 +41,17 @@ export function checkDelta(value: unknown, argument = 'delta'): number {
   return value;
 }
 
-/** A count of steps: an integer >= min (0 by default). */
-export function checkSteps(value: unknown, argument = 'steps', min = 0): number {
+/** A count: an integer >= min, with a hint on what to pass. */
+export function checkWhole(value: unknown, argument: string, min: number, hint: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ClipwiseAccountantError(
-      `${argument} must be a whole number >= ${min}, got ${show(value)}; pass the number of noisy steps ` +
-        '(epochs × dataset size / batch size, rounded up).',
-      { argument },
-    );
+    throw new ClipwiseAccountantError(`${argument} must be a whole number >= ${min}, got ${show(value)}; ${hint}`, { argument });
   }
   return value;
+}
+
+/** A count of steps: an integer >= min (0 by default). */
+export function checkSteps(value: unknown, argument = 'steps', min = 0): number {
+  return checkWhole(value, argument, min, 'pass the number of noisy steps (epochs × dataset size / batch size, rounded up).');
 }
 
 /** A target or tolerance that must be a finite number > 0. */

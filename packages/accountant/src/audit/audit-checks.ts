@@ -2,13 +2,6 @@ import { ClipwiseAccountantError } from '../errors';
 
 // Argument checks shared by the audit statistics, so their messages read the same everywhere.
 
-export function checkCount(value: unknown, argument: string, min: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ClipwiseAccountantError(`${argument} must be a whole number >= ${min}, got ${String(value)}; ${hint}`, { argument });
-  }
-  return value;
-}
-
 export function checkAtMost(value: number, argument: string, limit: number, limitName: string): void {
   if (value > limit) {
     throw new ClipwiseAccountantError(`${argument} = ${value} cannot exceed ${limitName} = ${limit}.`, { argument });

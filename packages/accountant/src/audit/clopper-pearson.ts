@@ -1,5 +1,6 @@
 import { ClipwiseAccountantError } from '../errors';
-import { checkAtMost, checkCount } from './audit-checks';
+import { checkAtMost } from './audit-checks';
+import { checkWhole } from '../validate';
 import { binomialLowerTail, binomialUpperTail } from './binomial';
 
 function checkAlpha(alpha: unknown): number {
@@ -12,8 +13,8 @@ function checkAlpha(alpha: unknown): number {
 }
 
 function checkTrials(successes: number, trials: number): void {
-  checkCount(trials, 'trials', 1, 'pass the number of independent trials.');
-  checkCount(successes, 'successes', 0, 'pass how many of the trials succeeded.');
+  checkWhole(trials, 'trials', 1, 'pass the number of independent trials.');
+  checkWhole(successes, 'successes', 0, 'pass how many of the trials succeeded.');
   checkAtMost(successes, 'successes', trials, 'trials');
 }
 

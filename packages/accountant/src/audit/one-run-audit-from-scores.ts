@@ -1,5 +1,6 @@
 import { ClipwiseAccountantError } from '../errors';
-import { checkAuditDelta, checkConfidence, checkCount } from './audit-checks';
+import { checkAuditDelta, checkConfidence } from './audit-checks';
+import { checkWhole } from '../validate';
 import { oneRunEpsilonLowerBound } from './one-run';
 
 export interface OneRunAuditOptions {
@@ -58,7 +59,7 @@ export function defaultGuessCounts(m: number): number[] {
 export function oneRunAuditFromScores(options: OneRunAuditOptions): OneRunAuditResult {
   const { scores, included } = options;
   const m = scores.length;
-  checkCount(m, 'scores.length', 1, 'pass one score per canary.');
+  checkWhole(m, 'scores.length', 1, 'pass one score per canary.');
   if (included.length !== m) {
     throw new ClipwiseAccountantError(`included has ${included.length} entries but scores has ${m}; pass one of each per canary.`, {
       argument: 'included',
@@ -78,7 +79,7 @@ export function oneRunAuditFromScores(options: OneRunAuditOptions): OneRunAuditR
     });
   }
   for (const r of counts) {
-    checkCount(r, 'guessCounts[]', 1, `each number of guesses must be in 1..${m} (the number of canaries).`);
+    checkWhole(r, 'guessCounts[]', 1, `each number of guesses must be in 1..${m} (the number of canaries).`);
     if (r > m) {
       throw new ClipwiseAccountantError(`guessCounts has ${r}, more than the ${m} canaries.`, { argument: 'guessCounts' });
     }

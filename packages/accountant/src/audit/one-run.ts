@@ -1,5 +1,6 @@
 import { ClipwiseAccountantError } from '../errors';
-import { checkAtMost, checkAuditDelta, checkConfidence, checkCount } from './audit-checks';
+import { checkAtMost, checkAuditDelta, checkConfidence } from './audit-checks';
+import { checkPositive, checkWhole } from '../validate';
 import { binomialLogPmf, binomialUpperTail } from './binomial';
 
 /** The outcome of a one-run audit's guessing game. */
@@ -21,9 +22,9 @@ export interface OneRunPValueOptions extends OneRunOutcome {
 
 function checkOutcome(o: OneRunOutcome): void {
   const hint = 'pass the counts of the audit (canaries m, guesses r <= m, correct v <= r).';
-  checkCount(o.canaries, 'canaries', 1, hint);
-  checkCount(o.guesses, 'guesses', 0, hint);
-  checkCount(o.correct, 'correct', 0, hint);
+  checkWhole(o.canaries, 'canaries', 1, hint);
+  checkWhole(o.guesses, 'guesses', 0, hint);
+  checkWhole(o.correct, 'correct', 0, hint);
   checkAtMost(o.guesses, 'guesses', o.canaries, 'canaries');
   checkAtMost(o.correct, 'correct', o.guesses, 'guesses');
 }
@@ -100,9 +101,7 @@ export function oneRunEpsilonLowerBound(options: OneRunBoundOptions): number {
   const delta = checkAuditDelta(options.delta ?? 0);
   const beta = 1 - checkConfidence(options.confidence ?? 0.95);
   const tolerance = options.tolerance ?? 1e-6;
-  if (!(tolerance > 0) || !Number.isFinite(tolerance)) {
-    throw new ClipwiseAccountantError(`tolerance must be a finite number > 0, got ${String(tolerance)}.`, { argument: 'tolerance' });
-  }
+  checkPositive(tolerance, 'tolerance', 'the bisection stops when ε is known to within it.');
   const { canaries: m, guesses: r, correct: v } = options;
   const rejects = (eps: number): boolean => pValue(m, r, v, eps, delta) < beta;
   if (!rejects(0)) return 0;

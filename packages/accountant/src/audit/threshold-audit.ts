@@ -1,4 +1,5 @@
-import { checkAtMost, checkAuditDelta, checkConfidence, checkCount } from './audit-checks';
+import { checkAtMost, checkAuditDelta, checkConfidence } from './audit-checks';
+import { checkWhole } from '../validate';
 import { clopperPearsonLower, clopperPearsonUpper } from './clopper-pearson';
 
 /** A membership test's confusion counts: canaries trained on (positives) and held out (negatives). */
@@ -47,10 +48,10 @@ export interface ThresholdBound {
  */
 export function thresholdEpsilonLowerBound(options: ThresholdBoundOptions): ThresholdBound {
   const hint = 'pass the confusion counts of the test on trained-on (positives) and held-out (negatives) canaries.';
-  const positives = checkCount(options.positives, 'positives', 1, hint);
-  const negatives = checkCount(options.negatives, 'negatives', 1, hint);
-  const tp = checkCount(options.truePositives, 'truePositives', 0, hint);
-  const fp = checkCount(options.falsePositives, 'falsePositives', 0, hint);
+  const positives = checkWhole(options.positives, 'positives', 1, hint);
+  const negatives = checkWhole(options.negatives, 'negatives', 1, hint);
+  const tp = checkWhole(options.truePositives, 'truePositives', 0, hint);
+  const fp = checkWhole(options.falsePositives, 'falsePositives', 0, hint);
   checkAtMost(tp, 'truePositives', positives, 'positives');
   checkAtMost(fp, 'falsePositives', negatives, 'negatives');
   const delta = checkAuditDelta(options.delta ?? 0);
