@@ -7,7 +7,7 @@ import { backendFlag, numberFlag } from './flags';
 const positiveInt = (x: number) => Number.isInteger(x) && x > 0;
 
 /** Parses `clipwise audit` flags into audit options. Bad input throws UsageError (exit status 2). */
-export function parseAuditArgs(args: string[]): AuditOptions & { json: boolean } {
+function parseAuditArgs(args: string[]): AuditOptions & { json: boolean } {
   const str = { type: 'string' } as const;
   const { values } = parseArgs({
     args,

@@ -16,7 +16,7 @@ export interface BenchModel {
   dispose(): void;
 }
 
-export const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
+const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
 
 /**
  * Builds a preset (`gpt2-tiny`, `gpt2` = GPT-2 small's 124M shape, `vit-base-16`, ...) with random

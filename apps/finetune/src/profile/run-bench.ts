@@ -163,7 +163,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
 }
 
 /** The bench's markdown table. */
-export function formatBenchTable(rows: readonly BenchRow[]): string {
+function formatBenchTable(rows: readonly BenchRow[]): string {
   const head = [
     '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | launches | kernel ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -177,7 +177,7 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
 }
 
 /** The `top` kernels of a profiled step by device time: where a step's GPU time and launches go. */
-export function formatKernelTable(k: KernelSummary, top: number): string {
+function formatKernelTable(k: KernelSummary, top: number): string {
   const total = k.kernelMs ?? 0;
   return [
     `    ${k.launches} launches (${k.entries} profile entries), kernel time ${k.kernelMs === null ? '-' : `${total.toFixed(1)} ms`}; top ${top}:`,

@@ -126,7 +126,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileResult> {
 }
 
 /** The profile's text tables (markdown). */
-export function formatProfile(r: ProfileResult): string[] {
+function formatProfile(r: ProfileResult): string[] {
   const lines = [
     '',
     `Per layer (backward order): per-sample norm cost from the kernels' cost reports at B=${r.batchSize}; mode = the mixed rule's choice (ghost when 2T² ≤ d·p)`,

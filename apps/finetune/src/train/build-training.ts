@@ -48,7 +48,7 @@ export function buildAccountant(config: TrainConfig, resumed?: CheckpointParts):
 }
 
 /** The threshold policy of --thresholds (fixed unless adaptive), defaults filled in for this grouping and batch. */
-export function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expectedBatchSize: number): ResolvedThresholdPolicy {
+function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expectedBatchSize: number): ResolvedThresholdPolicy {
   if (config.thresholds !== 'adaptive') return { kind: 'fixed' };
   try {
     return resolveThresholdPolicy(
@@ -69,7 +69,7 @@ export function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expe
  * given) is `sigmaEff`: σ_eff itself with fixed thresholds; with adaptive ones the count release takes
  * part of the budget, so σ = (σ_eff^-2 − (Δ_b/σ_b)²)^(-1/2) (Andrew et al. 2021, Theorem 1).
  */
-export function gradientSigmaFor(policy: ResolvedThresholdPolicy, sigmaEff: number, countNoiseGiven = true): number {
+function gradientSigmaFor(policy: ResolvedThresholdPolicy, sigmaEff: number, countNoiseGiven = true): number {
   if (policy.kind !== 'adaptive') return sigmaEff;
   try {
     return gradientNoiseMultiplier({ effectiveNoiseMultiplier: sigmaEff, countNoise: policy.countNoise, countSensitivity: policy.countSensitivity });

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../usage-error';
 
 /** True for a `.yaml` / `.yml` file name; every other `--config` file is read as JSON. */
-export function isYamlFile(file: string): boolean {
+function isYamlFile(file: string): boolean {
   return /\.ya?ml$/i.test(file);
 }
 
