@@ -24,3 +24,6 @@ export * from './fused/token-cross-entropy';
 export * from './webgpu/trim-buffer-pool';
 export * from './webgpu/queue-write-uploads';
 export * from './read-all';
+export * from './webgpu/direct-dispatch';
+export * from './webgpu/matmul/matmul-plan';
+export { installMatmulKernels } from './webgpu/matmul/register-matmul';

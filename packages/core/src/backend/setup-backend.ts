@@ -3,6 +3,7 @@ import '../tfjs-setup';
 import '@tensorflow/tfjs-backend-cpu';
 import { ClipwiseConfigError } from '../errors';
 import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
+import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
 
 /** The names `setupBackend` takes (what a `--backend` flag may say). */
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
@@ -100,7 +101,11 @@ async function activate(name: string): Promise<void> {
   if (!ok) throw new ClipwiseConfigError(`TF.js backend '${name}' is registered but failed to initialise`);
   await tf.ready();
   // TF.js's own upload of CPU values costs a staging buffer each on webgpu
-  if (name === 'webgpu') useQueueWriteUploads();
+  if (name === 'webgpu') {
+    useQueueWriteUploads();
+    // TF.js's own matmul reaches ~13 of the card's ~50 fp32 TFLOP/s: ours serves the shapes it can
+    installMatmulKernels();
+  }
 }
 
 /**

@@ -1,0 +1,101 @@
+// Achieved fp32 TFLOP/s of the matmul shapes of a GPT-2 small (B16×T128) and ViT-B/16 (B32) training
+// step: TF.js's own webgpu kernel, each Clipwise tile (with split-K where the reduction is long), and
+// the tile the plan picks. Run on the GPU machine; prints a markdown table and writes JSON with --json.
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/matmul-tiles.ts -- --reps 20
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { MATMUL_TILES, planMatmul, setFusedKernels, setMatmulTileOverride, setupBackend, type MatmulTileName } from '@clipwise/core';
+
+const { values } = parseArgs({ options: { reps: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' } }, allowPositionals: true });
+const reps = Number(values.reps ?? 20);
+await setupBackend('webgpu');
+
+/** [label, batch, M, N, K, transposeA, transposeB] as the step calls them. */
+type Shape = [string, number, number, number, number, boolean, boolean];
+const SHAPES: Shape[] = [
+  ['gpt2 qkv fwd', 1, 2048, 2304, 768, false, false],
+  ['gpt2 mlp up fwd', 1, 2048, 3072, 768, false, false],
+  ['gpt2 mlp down fwd', 1, 2048, 768, 3072, false, false],
+  ['gpt2 attn proj fwd', 1, 2048, 768, 768, false, false],
+  ['gpt2 lm head fwd', 1, 2048, 50257, 768, false, true],
+  ['gpt2 lm head dx', 1, 2048, 768, 50257, false, false],
+  ['gpt2 qkv dx', 1, 2048, 768, 2304, false, true],
+  ['gpt2 qkv dW (Aᵀ·dy)', 1, 768, 2304, 2048, true, false],
+  ['gpt2 attn proj dW', 1, 768, 768, 2048, true, false],
+  ['gpt2 lm head dW (dyᵀ·A)', 1, 50257, 768, 2048, true, false],
+  ['gpt2 QKᵀ', 192, 128, 128, 64, false, true],
+  ['gpt2 PV', 192, 128, 64, 128, false, false],
+  ['gpt2 ghost a·aᵀ', 16, 128, 128, 768, false, true],
+  ['gpt2 ghost dy·dyᵀ (LM head)', 16, 128, 128, 50257, false, true],
+  ['vit qkv fwd', 1, 6304, 2304, 768, false, false],
+  ['vit mlp down fwd', 1, 6304, 768, 3072, false, false],
+  ['vit mlp up dW', 1, 768, 3072, 6304, true, false],
+  ['vit QKᵀ', 384, 197, 197, 64, false, true],
+  ['vit PV', 384, 197, 64, 197, false, false],
+  ['vit ghost a·aᵀ', 32, 197, 197, 768, false, true],
+];
+
+async function sync(t: tf.Tensor): Promise<void> {
+  const one = tf.slice(tf.reshape(t, [-1]), [0], [1]);
+  await one.data();
+  one.dispose();
+}
+
+/** Median ms per product over `reps` timed batches of `inner` back-to-back products. */
+async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    const w = tf.matMul(a, b, ta, tb);
+    await sync(w);
+    w.dispose();
+  }
+  const inner = 5;
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    let last: tf.Tensor | null = null;
+    for (let i = 0; i < inner; i++) {
+      last?.dispose();
+      last = tf.matMul(a, b, ta, tb);
+    }
+    await sync(last!);
+    last!.dispose();
+    samples.push((performance.now() - t0) / inner);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+const rows: Record<string, unknown>[] = [];
+const tiles = Object.keys(MATMUL_TILES) as MatmulTileName[];
+console.log(`| shape | batch×M×N×K | TF.js | ${tiles.join(' | ')} | large split-K ×4 / ×8 | plan (tile, splits) | plan TFLOP/s |`);
+console.log(`| --- | --- | ---: | ${tiles.map(() => '---:').join(' | ')} | ---: | --- | ---: |`);
+for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
+  if (values.only && !label.includes(values.only)) continue;
+  const a = tf.randomNormal(batch > 1 ? [batch, ...(ta ? [k, m] : [m, k])] : ta ? [k, m] : [m, k]);
+  const b = tf.randomNormal(batch > 1 ? [batch, ...(tb ? [n, k] : [k, n])] : tb ? [n, k] : [k, n]);
+  const flops = 2 * batch * m * n * k;
+  const tflops = (ms: number) => flops / ms / 1e9;
+  setFusedKernels(false);
+  const tfjs = await time(a, b, ta, tb);
+  setFusedKernels(true);
+  const perTile: number[] = [];
+  for (const tile of tiles) {
+    setMatmulTileOverride({ tile });
+    perTile.push(await time(a, b, ta, tb));
+  }
+  const splits: number[] = [];
+  for (const s of [4, 8]) {
+    setMatmulTileOverride({ tile: 'large', splits: s });
+    splits.push(await time(a, b, ta, tb));
+  }
+  setMatmulTileOverride(null);
+  const plan = planMatmul(batch, m, n, k);
+  const planned = await time(a, b, ta, tb);
+  const f = (ms: number) => `${tflops(ms).toFixed(1)}`;
+  console.log(`| ${label} | ${batch}×${m}×${n}×${k} | ${f(tfjs)} | ${perTile.map(f).join(' | ')} | ${splits.map(f).join(' / ')} | ${plan.tileName}, ${plan.splits} | ${f(planned)} (${planned.toFixed(2)} ms) |`);
+  rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), split4Ms: splits[0], split8Ms: splits[1], plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
+  tf.dispose([a, b]);
+}
+console.log('(TFLOP/s; each cell the median of', reps, 'batches of 5 back-to-back products, synchronised on one element)');
+if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The tfjs-backend-webgpu 4.x internals a direct dispatch joins (its command stream, pool and profiler). */
+interface BackendInternals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  tensorMap: { get(dataId: unknown): { resource: unknown; refCount: number } };
+  bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
+  uploadToGPU(dataId: unknown): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  getQueryTime(): Promise<number>;
+  commandEncoder: GPUCommandEncoder;
+  computePassEncoder: GPUComputePassEncoder | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  uniformPendingDisposal: GPUBuffer[];
+  dispatchCountInPass: number;
+  activeTimers: { name: string; query: Promise<number> }[] | null;
+  supportTimestampQuery: boolean;
+  querySet: GPUQuerySet | null;
+  querySetCount: number;
+}
+
+/** A buffer a direct dispatch binds: a tensor's storage, read-only or written in place. */
+export interface DirectBinding {
+  readonly tensor: tf.TensorInfo;
+  readonly write?: boolean;
+}
+
+/** One compute dispatch of a hand-written WGSL module (entry point `main`), outside TF.js's program wrapper. */
+export interface DirectDispatch {
+  /** Identifies `code` (pipelines are cached by it); also the name in kernel profiles. */
+  readonly key: string;
+  /** Full WGSL (or a function making it, called only when `key` is new): bindings 0..n-1 are `buffers` in order, binding n the uniform block (when `uniforms` is given). */
+  readonly code: string | (() => string);
+  readonly buffers: readonly DirectBinding[];
+  /** Uniform block bytes (16-byte multiple), or none. */
+  readonly uniforms?: ArrayBuffer;
+  readonly workgroups: readonly [number, number, number];
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>>();
+
+function internals(): BackendInternals {
+  const b = tf.backend() as unknown as BackendInternals;
+  if (tf.getBackend() !== 'webgpu' || typeof b.ensureCommandEncoderReady !== 'function' || !b.device) {
+    throw new Error('dispatchDirect needs the tfjs-backend-webgpu 4.x backend active');
+  }
+  return b;
+}
+
+/**
+ * Whether `t`'s storage belongs to it alone (no other tensor shares its data), so writing it in place
+ * changes no other tensor's value. Reshapes and clones share storage in TF.js.
+ */
+export function ownsStorage(t: tf.TensorInfo): boolean {
+  return internals().tensorMap.get(t.dataId).refCount === 1;
+}
+
+/**
+ * Records one dispatch into the webgpu backend's own command stream, in order with every TF.js kernel
+ * before and after it, and binds tensors' buffers directly, so a kernel can update several tensors in
+ * place (an optimizer's p, m and v in one pass, which TF.js's one-output programs cannot). Costs one
+ * bind group and dispatch (no shader key, no per-launch shape uniforms). Joins the backend's kernel
+ * profiler (timestamp queries) like its own programs.
+ *
+ * The caller must own what it writes (`ownsStorage`); TF.js treats tensors as immutable.
+ *
+ * @example
+ * dispatchDirect({ key: 'double', code: WGSL, buffers: [{ tensor: x, write: true }], workgroups: [n / 64, 1, 1] });
+ */
+export function dispatchDirect(d: DirectDispatch): void {
+  const b = internals();
+  let cache = pipelines.get(b.device);
+  if (!cache) pipelines.set(b.device, (cache = new Map()));
+  let entry = cache.get(d.key);
+  if (!entry) {
+    const module = b.device.createShaderModule({ code: typeof d.code === 'string' ? d.code : d.code(), label: d.key });
+    const pipeline = b.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: d.key });
+    entry = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    cache.set(d.key, entry);
+  }
+  const entries: GPUBindGroupEntry[] = d.buffers.map((binding, i) => {
+    b.uploadToGPU(binding.tensor.dataId);
+    // pending commands use these buffers: the backend must not recycle them before it submits
+    b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
+    return { binding: i, resource: { buffer: b.tensorMap.get(binding.tensor.dataId).resource as GPUBuffer } };
+  });
+  if (d.uniforms) {
+    const ub = b.bufferManager.acquireBuffer(d.uniforms.byteLength, GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM);
+    b.queue.writeBuffer(ub, 0, d.uniforms);
+    b.uniformPendingDisposal.push(ub);
+    entries.push({ binding: d.buffers.length, resource: { buffer: ub } });
+  }
+  const bindGroup = b.device.createBindGroup({ layout: entry.layout, entries });
+  b.ensureCommandEncoderReady();
+  const timed = b.activeTimers != null && b.supportTimestampQuery;
+  if (timed) {
+    b.endComputePassEncoder();
+    if (b.querySet == null) b.querySet = b.device.createQuerySet({ type: 'timestamp', count: b.querySetCount });
+    b.computePassEncoder = b.commandEncoder.beginComputePass({
+      timestampWrites: { querySet: b.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+  } else if (!b.computePassEncoder) {
+    b.computePassEncoder = b.commandEncoder.beginComputePass({});
+  }
+  const pass = b.computePassEncoder!;
+  pass.setPipeline(entry.pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+  b.dispatchCountInPass++;
+  if (b.activeTimers != null) {
+    b.endComputePassEncoder();
+    b.activeTimers.push({ name: d.key, query: b.getQueryTime() });
+  } else if ((tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) <= b.dispatchCountInPass) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+}
+
+/** Packs uniform fields (each 4 bytes: u32 for integers tagged 'u', f32 otherwise) into a 16-byte-multiple block. */
+export function packUniforms(fields: readonly (readonly ['u' | 'f', number])[]): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.ceil((fields.length * 4) / 16) * 16);
+  const u = new Uint32Array(buf);
+  const f = new Float32Array(buf);
+  fields.forEach(([type, v], i) => {
+    if (type === 'u') u[i] = v;
+    else f[i] = v;
+  });
+  return buf;
+}

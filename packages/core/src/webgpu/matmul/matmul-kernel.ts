@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { dispatchDirect, packUniforms } from '../direct-dispatch';
+import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
+import { planMatmul, type MatmulPlan } from './matmul-plan';
+
+interface Backend {
+  device: GPUDevice;
+  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: unknown): void;
+}
+
+/** What a product needs: operands as stored, with the transposes read in place. */
+export interface MatmulArgs {
+  readonly a: tf.TensorInfo;
+  readonly b: tf.TensorInfo;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  /** Added to every row of the output; `size` must equal N. */
+  readonly bias?: tf.TensorInfo | null;
+}
+
+/** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
+export interface MatmulShape {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly strideA: number;
+  readonly strideB: number;
+  readonly outShape: number[];
+}
+
+/** Smallest output (per batch entry) worth a tiled kernel; below it TF.js's reduce programs serve better (per-sample dots). */
+const MIN_TILED = 16;
+
+/**
+ * Reads the product's shape. Supported: float32, rank ≥ 2, batch dimensions equal or one side's all 1
+ * (broadcast), bias of N elements, M and N ≥ 16. Anything else returns null.
+ */
+export function matmulShape({ a, b, transposeA, transposeB, bias }: MatmulArgs): MatmulShape | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (k !== kb || m < MIN_TILED || n < MIN_TILED || k < 1) return null;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((x, y) => x * y, 1);
+  const batchB = outerB.reduce((x, y) => x * y, 1);
+  let outer: number[];
+  if (outerA.join(',') === outerB.join(',')) outer = outerA;
+  else if (batchA === 1 && outerA.length <= outerB.length) outer = outerB;
+  else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
+  else return null;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return null;
+  // every binding must fit the device's limit (2 GiB on Dawn): larger products stay with TF.js
+  const limit = (tf.backend() as unknown as Backend).device?.limits.maxStorageBufferBindingSize ?? 2 ** 31 - 4;
+  if (4 * Math.max(a.shape.reduce((x, y) => x * y, 1), b.shape.reduce((x, y) => x * y, 1), Math.max(batchA, batchB) * m * n) > limit) return null;
+  const batch = Math.max(batchA, batchB);
+  return { batch, m, n, k, strideA: batchA === 1 ? 0 : m * k, strideB: batchB === 1 ? 0 : k * n, outShape: [...outer, m, n] };
+}
+
+/**
+ * Runs C = op(A)·op(B) (+ bias) with the tiled WGSL matmul (webgpu backend): one dispatch, or with
+ * split-K one into partial sums and one that adds them (and the bias).
+ */
+export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan: MatmulPlan = planMatmul(shape.batch, shape.m, shape.n, shape.k, backend.device.limits.maxStorageBufferBindingSize)): tf.TensorInfo {
+  const { m, n, k, batch } = shape;
+  const vecC = n % 4 === 0;
+  const bias = args.bias ?? null;
+  const variant: MatmulVariant = {
+    tile: plan.tile,
+    transposeA: args.transposeA,
+    transposeB: args.transposeB,
+    vecA: (args.transposeA ? m : k) % 4 === 0,
+    vecB: (args.transposeB ? k : n) % 4 === 0,
+    vecC,
+    bias: bias !== null && plan.splits === 1,
+  };
+  const split = plan.splits > 1;
+  const out = backend.makeTensorInfo(split ? [batch * plan.splits, m, n] : shape.outShape, 'float32');
+  dispatchDirect({
+    key: variantKey(variant),
+    code: () => matmulWgsl(variant),
+    buffers: [{ tensor: out, write: true }, { tensor: args.a }, { tensor: args.b }, ...(variant.bias ? [{ tensor: bias! }] : [])],
+    uniforms: packUniforms([m, n, k, shape.strideA, shape.strideB, plan.kPerSplit, plan.splits, 0].map((v) => ['u', v] as const)),
+    workgroups: plan.workgroups,
+  });
+  if (!split) return out;
+  const sum = backend.makeTensorInfo(shape.outShape, 'float32');
+  const size = m * n;
+  const vec = size % 4 === 0 && (bias === null || n % 4 === 0);
+  const per = vec ? size / 4 : size;
+  const total = batch * per;
+  dispatchDirect({
+    key: `clipwiseSplitKSum_${vec}_${bias !== null}`,
+    code: () => splitSumWgsl(vec, bias !== null),
+    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : [])],
+    uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n].map((v) => ['u', v] as const)),
+    workgroups: [Math.min(Math.ceil(total / 256), 65535), Math.ceil(total / 256 / 65535), 1],
+  });
+  backend.disposeData(out.dataId);
+  return sum;
+}
+
+/** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis). */
+function splitSumWgsl(vec: boolean, bias: boolean): string {
+  const t = vec ? 'vec4<f32>' : 'f32';
+  return /* wgsl */ `
+struct U { per : u32, splits : u32, total : u32, n : u32 };
+@group(0) @binding(0) var<storage, read_write> C : array<${t}>;
+@group(0) @binding(1) var<storage, read> P : array<${t}>;
+${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}@group(0) @binding(${bias ? 3 : 2}) var<uniform> u : U;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= u.total) { return; }
+  let b = i / u.per;
+  let j = i % u.per;
+  var s = ${t}(0.0);
+  for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
+  C[i] = s${bias ? ' + bias[j % u.n]' : ''};
+}
+`;
+}

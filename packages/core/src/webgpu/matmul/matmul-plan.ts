@@ -1,0 +1,60 @@
+import type { MatmulTile } from './matmul-wgsl';
+
+/** Tile configurations, largest first (each 256 threads but the smallest, 64). */
+export const MATMUL_TILES = {
+  large: { bm: 128, bn: 128, bk: 16, rm: 2, rn: 2 },
+  wide: { bm: 64, bn: 128, bk: 16, rm: 1, rn: 2 },
+  medium: { bm: 64, bn: 64, bk: 16, rm: 1, rn: 1 },
+  small: { bm: 32, bn: 32, bk: 16, rm: 1, rn: 1 },
+} as const satisfies Record<string, MatmulTile>;
+
+export type MatmulTileName = keyof typeof MATMUL_TILES;
+
+/** How one product runs: the tile, how many K slices (split-K), and the grid. */
+export interface MatmulPlan {
+  readonly tileName: MatmulTileName;
+  readonly tile: MatmulTile;
+  readonly splits: number;
+  /** K per split, a multiple of the tile's bk. */
+  readonly kPerSplit: number;
+  readonly workgroups: [number, number, number];
+}
+
+/**
+ * Enough workgroups to fill the GPU: 2 per multiprocessor on an H100/H200 (132 SMs); a 128×128 tile's
+ * 256 threads with 64 accumulators each leave room for about two per SM.
+ */
+export const TARGET_WORKGROUPS = 264;
+/** Shortest K slice worth a split (partials cost a write and a read of the output per slice). */
+const MIN_K_PER_SPLIT = 256;
+
+const grid = (t: MatmulTile, batch: number, m: number, n: number) => Math.ceil(n / t.bn) * Math.ceil(m / t.bm) * batch;
+
+let override: { tile: MatmulTileName; splits?: number } | null = null;
+
+/** Forces one tile (and split count) for every product: for tuning and tests; null restores the heuristic. */
+export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number } | null): void {
+  override = o;
+}
+
+/**
+ * Picks the tile by shape class: the large tile where it alone fills the GPU; split-K of the large
+ * tile for long reductions with few output tiles (weight gradients, K = B·T; ghost norms' dy·dyᵀ over
+ * a vocabulary); else the largest smaller tile that fills it.
+ */
+export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4): MatmulPlan {
+  const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => {
+    const tile = MATMUL_TILES[tileName];
+    // split-K partials [batch·splits, M, N] must fit one storage binding
+    const splits = Math.max(1, Math.min(wanted, Math.floor(maxBindingBytes / (4 * batch * m * n))));
+    const kPerSplit = Math.ceil(Math.ceil(k / splits) / tile.bk) * tile.bk;
+    const used = Math.max(1, Math.ceil(k / kPerSplit));
+    return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
+  };
+  if (override) return make(override.tile, override.splits ?? 1);
+  const large = grid(MATMUL_TILES.large, batch, m, n);
+  if (large >= TARGET_WORKGROUPS) return make('large', 1);
+  if (k >= 4 * MIN_K_PER_SPLIT) return make('large', Math.min(Math.ceil(TARGET_WORKGROUPS / large), Math.floor(k / MIN_K_PER_SPLIT)));
+  for (const name of ['wide', 'medium'] as const) if (grid(MATMUL_TILES[name], batch, m, n) >= TARGET_WORKGROUPS / 2) return make(name, 1);
+  return make('small', 1);
+}

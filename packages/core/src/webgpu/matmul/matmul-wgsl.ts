@@ -1,0 +1,216 @@
+/**
+ * WGSL for a register-blocked, shared-memory-tiled fp32 matmul `C[b] = op(A[b]) · op(B[b]) (+ bias)`:
+ * a workgroup computes a BM×BN tile of C, stepping through K in slices of BK that it stages in
+ * workgroup memory, double-buffered (the next slice's global loads are in flight while the current
+ * one is multiplied: one barrier a slice). Each thread keeps an RM·4 × RN·4 block of C in vec4
+ * registers, split into 4×4 blocks strided BM/RM apart so that a warp's vec4 reads of the staged
+ * tiles hit distinct banks. Transposed operands are read in place: only the global-load addressing
+ * changes. The code is generated fully unrolled per tile configuration (no register arrays indexed at
+ * run time, which would spill to local memory).
+ *
+ * Bindings: 0 C (or split-K partials), 1 A, 2 B, [3 bias], then the uniform block
+ * `{ M, N, K, strideA, strideB, kPerSplit, splits }` (strideA/B: elements between batch entries, 0
+ * when that operand is broadcast over the batch).
+ */
+export interface MatmulTile {
+  /** Output tile rows and columns per workgroup. */
+  readonly bm: number;
+  readonly bn: number;
+  /** K slice staged per step. */
+  readonly bk: number;
+  /** 4×4 register blocks per thread along M and N (1 or 2). */
+  readonly rm: 1 | 2;
+  readonly rn: 1 | 2;
+}
+
+export interface MatmulVariant {
+  readonly tile: MatmulTile;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  /** vec4 global loads for A / B (their contiguous dimension is a multiple of 4). */
+  readonly vecA: boolean;
+  readonly vecB: boolean;
+  /** vec4 stores of C (N is a multiple of 4). */
+  readonly vecC: boolean;
+  readonly bias: boolean;
+}
+
+export function threadsOf(t: MatmulTile): [number, number] {
+  return [t.bn / (4 * t.rn), t.bm / (4 * t.rm)];
+}
+
+export function variantKey(v: MatmulVariant): string {
+  const t = v.tile;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}`;
+}
+
+/** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
+export function checkTile(t: MatmulTile): void {
+  const [tx, ty] = threadsOf(t);
+  const threads = tx * ty;
+  const ok =
+    Number.isInteger(tx) && Number.isInteger(ty) && threads <= 1024 && t.bk % 4 === 0 &&
+    (t.bm * t.bk) % (4 * threads) === 0 && (t.bn * t.bk) % (4 * threads) === 0 &&
+    2 * 4 * t.bk * (t.bm + t.bn) <= 32 * 1024;
+  if (!ok) throw new Error(`matmul tile ${JSON.stringify(t)} is not supported`);
+}
+
+/**
+ * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
+ * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
+ */
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string): { load: string; store: string; regs: string } {
+  const base = name === 'A' ? 'sa' : 'sb';
+  const lines: string[] = [];
+  const stores: string[] = [];
+  const regs: string[] = [];
+  const off = name === 'A' ? 'offA' : 'offB';
+  const origin = name === 'A' ? 'm0' : 'n0';
+  const sh = `tile${name}`;
+  if (vec) {
+    const count = (rows * bk) / 4 / threads;
+    for (let j = 0; j < count; j++) {
+      const r = `${name.toLowerCase()}r${j}`;
+      regs.push(`var ${r} : vec4<f32>;`);
+      const q = `(lid + ${j * threads}u)`;
+      if (kMajor) {
+        // vec4 along k: row = q / (bk/4), k4 = q % (bk/4)
+        lines.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let gr = ${origin} + row; let gk = kl + kk;
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * u.K + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+        stores.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let base = ${base} + kk * ${rows / 4}u + row / 4u; let c = row % 4u;
+      ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
+      } else {
+        // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
+        lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${extent} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+        stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
+      }
+    }
+  } else {
+    const count = (rows * bk) / threads;
+    for (let j = 0; j < count; j++) {
+      const r = `${name.toLowerCase()}s${j}`;
+      regs.push(`var ${r} : f32;`);
+      const q = `(lid + ${j * threads}u)`;
+      // consecutive threads read consecutive addresses along the operand's contiguous axis
+      const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
+      const addr = kMajor ? `${off} + gr * u.K + gk` : `${off} + gk * ${extent} + gr`;
+      lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
+    }
+  }
+  return { load: lines.join('\n      '), store: stores.join('\n      '), regs: regs.join('\n  ') };
+}
+
+/** The complete WGSL module of one variant (entry point `main`). */
+export function matmulWgsl(v: MatmulVariant): string {
+  const t = v.tile;
+  checkTile(t);
+  const [tx, ty] = threadsOf(t);
+  const threads = tx * ty;
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M');
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N');
+  const aStride = t.bm / 4; // vec4 per staged k row
+  const bStride = t.bn / 4;
+  const acc: string[] = [];
+  for (let r = 0; r < t.rm; r++) for (let i = 0; i < 4; i++) for (let c = 0; c < t.rn; c++) acc.push(`acc${r}${i}${c}`);
+  const inner: string[] = [];
+  for (let kk = 0; kk < t.bk; kk++) {
+    inner.push('{');
+    for (let r = 0; r < t.rm; r++) inner.push(`let a${r} = tileA[ca + ${kk * aStride + (r * t.bm) / t.rm / 4}u + ty];`);
+    for (let c = 0; c < t.rn; c++) inner.push(`let b${c} = tileB[cb + ${kk * bStride + (c * t.bn) / t.rn / 4}u + tx];`);
+    for (let r = 0; r < t.rm; r++)
+      for (let i = 0; i < 4; i++) for (let c = 0; c < t.rn; c++) inner.push(`acc${r}${i}${c} = fma(vec4<f32>(a${r}[${i}]), b${c}, acc${r}${i}${c});`);
+    inner.push('}');
+  }
+  const stores: string[] = [];
+  for (let r = 0; r < t.rm; r++)
+    for (let i = 0; i < 4; i++)
+      for (let c = 0; c < t.rn; c++) {
+        const row = `m0 + ${(r * t.bm) / t.rm}u + ty * 4u + ${i}u`;
+        const col = `n0 + ${(c * t.bn) / t.rn}u + tx * 4u`;
+        stores.push(`store(${row}, ${col}, acc${r}${i}${c});`);
+      }
+  const vecOf = (x: boolean) => (x ? 'vec4<f32>' : 'f32');
+  return /* wgsl */ `
+struct U { M : u32, N : u32, K : u32, strideA : u32, strideB : u32, kPerSplit : u32, splits : u32, pad : u32 };
+@group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
+@group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
+@group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${v.bias ? 4 : 3}) var<uniform> u : U;
+
+var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
+var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
+
+var<private> offC : u32;
+
+fn store(row : u32, col : u32, value : vec4<f32>) {
+  if (row >= u.M) { return; }
+${
+  v.vecC
+    ? `  if (col < u.N) {
+    C[(offC + row * u.N + col) / 4u] = value${v.bias ? ' + bias[col / 4u]' : ''};
+  }`
+    : `  for (var j = 0u; j < 4u; j = j + 1u) {
+    if (col + j < u.N) { C[offC + row * u.N + col + j] = value[j]${v.bias ? ' + bias[col + j]' : ''}; }
+  }`
+}
+}
+
+@compute @workgroup_size(${tx}, ${ty}, 1)
+fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
+  let tx = l.x;
+  let ty = l.y;
+  let lid = ty * ${tx}u + tx;
+  let n0 = wg.x * ${t.bn}u;
+  let m0 = wg.y * ${t.bm}u;
+  let batch = wg.z / u.splits;
+  let split = wg.z % u.splits;
+  let offA = batch * u.strideA;
+  let offB = batch * u.strideB;
+  offC = wg.z * u.M * u.N;
+  let kBegin = split * u.kPerSplit;
+  let kEnd = min(u.K, kBegin + u.kPerSplit);
+  ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
+  ${a.regs}
+  ${b.regs}
+  // double-buffered staging: compute from one half while the other is filled
+  var sel = 0u;
+  var kl = kBegin;
+  {
+    let sa = 0u;
+    let sb = 0u;
+    ${a.load}
+    ${b.load}
+    ${a.store}
+    ${b.store}
+  }
+  workgroupBarrier();
+  var k0 = kBegin;
+  loop {
+    if (k0 >= kEnd) { break; }
+    let kNext = k0 + ${t.bk}u;
+    let more = kNext < kEnd;
+    kl = kNext;
+    if (more) {
+      ${a.load}
+      ${b.load}
+    }
+    let ca = sel * ${t.bk * aStride}u;
+    let cb = sel * ${t.bk * bStride}u;
+    ${inner.join('\n    ')}
+    if (more) {
+      let sa = ${t.bk * aStride}u - ca;
+      let sb = ${t.bk * bStride}u - cb;
+      ${a.store}
+      ${b.store}
+    }
+    workgroupBarrier();
+    sel = 1u - sel;
+    k0 = kNext;
+  }
+  ${stores.join('\n  ')}
+}
+`;
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MATMUL_TILES, planMatmul, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+
+/** op(A)·op(B) (+ bias) in float64, batch dims broadcast when one side has batch 1. */
+function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, av: Float32Array, bv: Float32Array, bias?: Float32Array): Float64Array {
+  const [ra, rb] = [a.rank, b.rank];
+  const m = ta ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const n = tb ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const batchA = a.size / (m * k);
+  const batchB = b.size / (k * n);
+  const batch = Math.max(batchA, batchB);
+  const out = new Float64Array(batch * m * n);
+  for (let z = 0; z < batch; z++) {
+    const oa = (batchA === 1 ? 0 : z) * m * k;
+    const ob = (batchB === 1 ? 0 : z) * k * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = bias ? bias[j]! : 0;
+        for (let p = 0; p < k; p++) s += av[oa + (ta ? p * m + i : i * k + p)]! * bv[ob + (tb ? j * k + p : p * n + j)]!;
+        out[(z * m + i) * n + j] = s;
+      }
+  }
+  return out;
+}
+
+function relErr(got: ArrayLike<number>, ref: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (got[i]! - ref[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+let seed = 1;
+async function check(aShape: number[], bShape: number[], ta: boolean, tb: boolean, withBias = false): Promise<void> {
+  const a = tf.randomNormal(aShape, 0, 1, 'float32', seed++);
+  const b = tf.randomNormal(bShape, 0, 1, 'float32', seed++);
+  const n = tb ? bShape[bShape.length - 2]! : bShape[bShape.length - 1]!;
+  const bias = withBias ? tf.randomNormal([n], 0, 1, 'float32', seed++) : undefined;
+  const out = bias ? tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias }) : tf.matMul(a, b, ta, tb);
+  const ref = reference(a, b, ta, tb, (await a.data()) as Float32Array, (await b.data()) as Float32Array, bias ? ((await bias.data()) as Float32Array) : undefined);
+  const got = await out.data();
+  expect(got.length).toBe(ref.length);
+  expect(relErr(got, ref)).toBeLessThan(1e-5);
+  tf.dispose([a, b, out, ...(bias ? [bias] : [])]);
+}
+
+describe('matmul: every transpose, tile and split against float64', () => {
+  afterEach(() => setMatmulTileOverride(null));
+
+  for (const ta of [false, true])
+    for (const tb of [false, true]) {
+      it(`transposeA ${ta}, transposeB ${tb}: aligned, odd (not multiples of 4 or of the tile), batched`, async () => {
+        const sh = (rows: number, cols: number, t: boolean, batch: number[] = []) => [...batch, ...(t ? [cols, rows] : [rows, cols])];
+        // [M, K] x [K, N] as stored with the transposes
+        for (const [m, k, n, batch] of [
+          [64, 32, 48, []],
+          [37, 29, 19, []],
+          [130, 70, 131, [2]],
+          [17, 197, 33, [3]],
+        ] as [number, number, number, number[]][]) {
+          await check(sh(m, k, ta, batch), sh(k, n, tb, batch), ta, tb);
+        }
+      });
+    }
+
+  for (const tile of Object.keys(MATMUL_TILES) as MatmulTileName[]) {
+    it(`tile ${tile}, with and without split-K, bias, broadcast batch`, async () => {
+      setMatmulTileOverride({ tile });
+      await check([70, 44], [44, 36], false, false, true);
+      await check([2, 3, 40, 24], [24, 20], false, false);
+      await check([20, 33], [2, 20, 18], true, false);
+      setMatmulTileOverride({ tile, splits: 3 });
+      await check([50, 100], [100, 36], false, false, true);
+      await check([4, 21, 97], [4, 26, 97], false, true);
+    });
+  }
+
+  it('B = 1, T = 1 and tiny products (TF.js fallback below the tiled sizes)', async () => {
+    await check([1, 1, 768], [768, 64], false, false);
+    await check([1, 5], [5, 3], false, false);
+    await check([3, 1, 40], [3, 40, 1], false, false);
+  });
+
+  it('gradients of a product equal float64 gradients (backward reads the transposes in place)', async () => {
+    const a = tf.randomNormal([3, 40, 24], 0, 1, 'float32', 7);
+    const b = tf.randomNormal([3, 24, 36], 0, 1, 'float32', 8);
+    const dy = tf.randomNormal([3, 40, 36], 0, 1, 'float32', 9);
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy);
+    const [av, bv, gv] = [(await a.data()) as Float32Array, (await b.data()) as Float32Array, (await dy.data()) as Float32Array];
+    // dA = dy·Bᵀ and dB = Aᵀ·dy per batch entry
+    const daRef = reference(dy, b, false, true, gv, bv);
+    const dbRef = reference(a, dy, true, false, av, gv);
+    expect(relErr(await da!.data(), daRef)).toBeLessThan(1e-5);
+    expect(relErr(await db!.data(), dbRef)).toBeLessThan(1e-5);
+    tf.dispose([a, b, dy, da!, db!]);
+  });
+});
+
+describe('matmul plan', () => {
+  it('large tiles where they fill the GPU, split-K for long reductions with few tiles, smaller tiles otherwise', () => {
+    expect(planMatmul(1, 2048, 50257, 768)).toMatchObject({ tileName: 'large', splits: 1 });
+    const wgrad = planMatmul(1, 768, 768, 2048);
+    expect(wgrad.tileName).toBe('large');
+    expect(wgrad.splits).toBeGreaterThan(1);
+    expect(wgrad.workgroups[0] * wgrad.workgroups[1] * wgrad.workgroups[2]).toBeGreaterThanOrEqual(TARGET_WORKGROUPS);
+    expect(wgrad.kPerSplit * wgrad.splits).toBeGreaterThanOrEqual(2048);
+    expect(planMatmul(192, 128, 128, 64).tileName).toBe('wide');
+    expect(planMatmul(1, 40, 40, 8).tileName).toBe('small');
+    // partials that would not fit one 2 GiB storage binding get fewer splits
+    setMatmulTileOverride({ tile: 'large', splits: 8 });
+    expect(planMatmul(1, 2048, 50257, 768).splits).toBe(5);
+    setMatmulTileOverride(null);
+  });
+});
