@@ -33,6 +33,13 @@ export class Optimizer {
     const g: Record<string, tf.Tensor> = grads instanceof Map ? Object.fromEntries(grads) : { ...(grads as TensorMap) };
     const missing = this.params.filter((p) => !(p.name in g)).map((p) => p.name);
     if (missing.length) throw new ClipwiseOptimError(`Optimizer.step: no gradient for ${missing.join(', ')}`);
+    // one kernel per parameter on the device where the transformation has one; else the chain of ops
+    const inPlace = this.transform.inPlace?.apply(g, this.state, new Map(this.params.map((p) => [p.name, p.variable])));
+    if (inPlace) {
+      disposeReplaced(this.state, inPlace);
+      this.state = inPlace;
+      return;
+    }
     const { updates, state } = this.transform.update(g, this.state, this.paramMap());
     for (const [name, u] of Object.entries(updates)) {
       const p = this.byName.get(name);

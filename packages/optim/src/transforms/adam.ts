@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseOptimError } from '../errors';
 import type { Schedule } from '../schedules';
 import { addDecayedWeights, scaleByLearningRate, traceMomentum } from './basic';
-import { chain, mapTensors, type GradientTransformation } from './gradient-transformation';
+import { chain, mapTensors, type GradientTransformation, type TensorMap } from './gradient-transformation';
+import { inPlaceAvailable, owned, runInPlace, type InPlaceKernel, type InPlaceUpdate } from './in-place-update';
+import { constantSchedule } from '../schedules';
 
 export interface AdamState {
   count: number;
@@ -45,7 +47,70 @@ export interface SgdOptions {
 
 /** SGD with optional (Nesterov) momentum. */
 export function sgd(o: SgdOptions): GradientTransformation<unknown[]> {
-  return o.momentum ? chain(traceMomentum(o.momentum, o.nesterov), scaleByLearningRate(o.learningRate)) : chain(scaleByLearningRate(o.learningRate));
+  const t = o.momentum ? chain(traceMomentum(o.momentum, o.nesterov), scaleByLearningRate(o.learningRate)) : chain(scaleByLearningRate(o.learningRate));
+  return { ...t, inPlace: sgdInPlace(o) };
+}
+
+function scheduleOf(lr: number | Schedule): Schedule {
+  return typeof lr === 'number' ? constantSchedule(lr) : lr;
+}
+
+/** SGD's chain state: [{ count }] or [{ trace }, { count }]. */
+function sgdInPlace(o: SgdOptions): InPlaceUpdate<unknown[]> {
+  const schedule = scheduleOf(o.learningRate);
+  const decay = o.momentum ?? 0;
+  const kernel: InPlaceKernel = !decay ? 'sgd' : o.nesterov ? 'nesterov' : 'momentum';
+  return {
+    apply(grads, state, params) {
+      if (!inPlaceAvailable()) return null;
+      const lrState = state[state.length - 1] as { count: number };
+      const nlr = -schedule(lrState.count);
+      const trace = decay ? { ...(state[0] as { trace: Record<string, tf.Tensor> }).trace } : null;
+      runInPlace(
+        kernel,
+        [...params].map(([name, p]) => {
+          if (trace) trace[name] = owned(trace[name]!);
+          return { p, g: grads[name]!, state: trace ? [trace[name]!] : [], constants: decay ? [decay, nlr] : [nlr] };
+        }),
+      );
+      const next = { count: lrState.count + 1 };
+      return trace ? [{ trace }, next] : [next];
+    },
+  };
+}
+
+/**
+ * Adam/AdamW in place: the state of `chain(scaleByAdam, [addDecayedWeights,] scaleByLearningRate)`,
+ * advanced exactly as the chain advances it.
+ */
+function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown[]> {
+  const b1 = o.b1 ?? 0.9;
+  const b2 = o.b2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const wd = decoupled ? (o.weightDecay ?? 0.01) : 0;
+  const mask = o.decayMask ?? (() => true);
+  const schedule = scheduleOf(o.learningRate);
+  return {
+    apply(grads: TensorMap, state, params) {
+      if (!inPlaceAvailable()) return null;
+      const adam = state[0] as AdamState;
+      const lrState = state[state.length - 1] as { count: number };
+      const count = adam.count + 1;
+      const mu = { ...adam.mu };
+      const nu = { ...adam.nu };
+      const constants = (name: string) => [b1, 1 - b1, b2, 1 - b2, 1 - b1 ** count, 1 - b2 ** count, eps, wd > 0 && mask(name) ? wd : 0, -schedule(lrState.count)];
+      runInPlace(
+        'adam',
+        [...params].map(([name, p]) => {
+          mu[name] = owned(mu[name]!);
+          nu[name] = owned(nu[name]!);
+          return { p, g: grads[name]!, state: [mu[name]!, nu[name]!], constants: constants(name) };
+        }),
+      );
+      const next = { count: lrState.count + 1 };
+      return decoupled ? [{ count, mu, nu }, state[1], next] : [{ count, mu, nu }, next];
+    },
+  };
 }
 
 export interface AdamOptions {
@@ -56,7 +121,7 @@ export interface AdamOptions {
 }
 
 export function adam(o: AdamOptions): GradientTransformation<unknown[]> {
-  return chain(scaleByAdam(o.b1, o.b2, o.eps), scaleByLearningRate(o.learningRate));
+  return { ...chain(scaleByAdam(o.b1, o.b2, o.eps), scaleByLearningRate(o.learningRate)), inPlace: adamInPlace(o, false) };
 }
 
 export interface AdamWOptions extends AdamOptions {
@@ -68,5 +133,6 @@ export interface AdamWOptions extends AdamOptions {
 
 /** AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019). */
 export function adamw(o: AdamWOptions): GradientTransformation<unknown[]> {
-  return chain(scaleByAdam(o.b1, o.b2, o.eps), addDecayedWeights(o.weightDecay ?? 0.01, o.decayMask), scaleByLearningRate(o.learningRate));
+  const t = chain(scaleByAdam(o.b1, o.b2, o.eps), addDecayedWeights(o.weightDecay ?? 0.01, o.decayMask), scaleByLearningRate(o.learningRate));
+  return { ...t, inPlace: adamInPlace(o, true) };
 }

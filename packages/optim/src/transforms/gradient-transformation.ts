@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { InPlaceUpdate } from './in-place-update';
 
 /** Tensors by parameter name. */
 export type TensorMap = Readonly<Record<string, tf.Tensor>>;
@@ -14,6 +15,11 @@ export type OptState = unknown;
 export interface GradientTransformation<S = OptState> {
   init(params: TensorMap): S;
   update(updates: TensorMap, state: S, params: TensorMap): { updates: Record<string, tf.Tensor>; state: S };
+  /**
+   * The same step done in place on the device, where the transformation has such a kernel (the
+   * built-in SGD, Adam and AdamW on webgpu); `Optimizer.step` prefers it and falls back to `update`.
+   */
+  inPlace?: InPlaceUpdate<S>;
 }
 
 /** Every tensor reachable in a (nested) state or map. */
