@@ -16,6 +16,12 @@ export interface BackwardOptions {
    * layer): it would never get a private gradient. Default true.
    */
   readonly guardVariables?: boolean;
+  /**
+   * Inputs among `xs` whose gradient nobody reads (the recorded step's anchor): their gradients are
+   * not accumulated, and kept tensors among them (a shared zero) are not freed; `grads` has zeros
+   * for them. 'freeing' mode only.
+   */
+  readonly discard?: readonly tf.Tensor[];
 }
 
 export interface BackwardResult {
@@ -71,6 +77,7 @@ export function backward(f: () => tf.Scalar, xs: tf.Tensor[], options: BackwardO
     throw e;
   }
   const filtered = filterTape(tape, xs, y);
+  const discard = new Set((options.discard ?? []).map((t) => t.id));
   return engine.tidy('backward', () => {
     const acc = new Map<number, tf.Tensor>();
     acc.set(y.id, tf.onesLike(y));
@@ -98,6 +105,10 @@ export function backward(f: () => tf.Scalar, xs: tf.Tensor[], options: BackwardO
       names.forEach((name, k) => {
         const x = node.inputs[name]!;
         const dx = dxs[k]!;
+        if (discard.has(x.id)) {
+          if (!(dx as unknown as { kept: boolean }).kept) dx.dispose();
+          return;
+        }
         const prev = acc.get(x.id);
         if (prev == null) {
           acc.set(x.id, dx);

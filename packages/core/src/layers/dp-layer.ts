@@ -89,7 +89,7 @@ export abstract class DPLayer {
           if (full.activation) tf.keep(full.activation);
           tf.keep(full.gradOutput);
           scope.recorder.onRecord(full, scope);
-          const dAnchor = tf.zerosLike(anchor);
+          const dAnchor = scope.anchorGradient();
           if (!hasInput) return [dAnchor];
           if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
           return [dx, dAnchor];

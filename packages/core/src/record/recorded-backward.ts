@@ -21,12 +21,15 @@ export interface RecordedBackwardResult {
  */
 export function recordedBackward(f: () => tf.Scalar, recorder: Recorder, options: BackwardOptions = {}): RecordedBackwardResult {
   const anchor = tf.scalar(0);
-  const scope = new RecordingScope(anchor, recorder);
+  // TF.js's own pass accumulates (and frees) every gradient it is given: a shared zero only with ours
+  const zero = options.mode === 'tfjs' ? null : tf.keep(tf.scalar(0));
+  const scope = new RecordingScope(anchor, recorder, zero);
   try {
-    const { value, grads } = backward(() => withRecording(scope, f), [anchor], options);
+    const { value, grads } = backward(() => withRecording(scope, f), [anchor], { ...options, discard: [anchor] });
     tf.dispose(grads);
     return { loss: value, scope };
   } finally {
     anchor.dispose();
+    zero?.dispose();
   }
 }
