@@ -106,7 +106,7 @@ function checkLedger(raw: unknown, file: string, state: CheckpointState, sampleR
   try {
     ledger = parseLedger(raw);
   } catch (e) {
-    if (e instanceof ClipwiseAccountantError) throw bad(`not a valid ledger: ${e.message}`);
+    if (e instanceof ClipwiseAccountantError) throw bad(`not a valid ledger: ${withoutFix(e.message)}`);
     throw e;
   }
   if (ledger.accountant !== config.accountant) throw bad(`it was written by the '${ledger.accountant}' accountant, but the run uses --accountant ${config.accountant}`);
@@ -235,7 +235,7 @@ export function restoring<T>(out: string, name: string, restore: () => T): T {
   const fail = (e: unknown): never => {
     const packageError = [ClipwiseError, ClipwiseModelError, ClipwiseDataError, ClipwiseAccountantError, ClipwiseGroupingError].some((c) => e instanceof c);
     if (!packageError) throw e;
-    throw damaged(dir, path.join(dir, name), `it cannot be restored: ${(e as Error).message}`);
+    throw damaged(dir, path.join(dir, name), `it cannot be restored: ${withoutFix((e as Error).message)}`);
   };
   try {
     const result = restore();
@@ -243,4 +243,9 @@ export function restoring<T>(out: string, name: string, restore: () => T): T {
   } catch (e) {
     return fail(e);
   }
+}
+
+/** A package's message without its own fix (which is for its API, not for a checkpoint) and final period. */
+function withoutFix(message: string): string {
+  return message.replace(/\s*(Fix:|—).*$/s, '').replace(/[.;]$/, '');
 }
