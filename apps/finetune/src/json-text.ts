@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Where a JSON text is broken, for error messages that let a user open the file at the right place:
  * `JSON.parse` says "at position 1234" (or nothing at all for a truncated text), which is useless
@@ -156,4 +158,9 @@ export function parseJsonText(text: string, source: string, makeError: (message:
     if (error.cause === undefined) error.cause = cause;
     throw error;
   }
+}
+
+/** `parseJsonText` of a file's text (read as UTF-8; a read error is thrown as it is). */
+export function readJsonFile(file: string, makeError?: (message: string) => Error): unknown {
+  return parseJsonText(readFileSync(file, 'utf8'), file, makeError);
 }

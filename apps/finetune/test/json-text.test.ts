@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonErrorOffset, jsonSyntaxProblem, parseJsonText } from '../src/json-text';
 import { RunLog } from '../src/train/run-log';
+import { run, tinyE2E } from './train-helpers';
 
 const problem = (text: string) => {
   try {
@@ -72,5 +73,25 @@ describe('RunLog.read', () => {
 
   it('leaves out an unfinished last line (an append cut by a crash) and keeps the rest', () => {
     expect(logWith('{"step":1}\n{"step":2}\n{"step":3,"lo').read().map((r) => r.step)).toEqual([1, 2]);
+  });
+});
+
+describe('the CLI names the line and column of a broken JSON file it reads', () => {
+  it('--model DIR whose config.json is cut short (exit 2)', async () => {
+    const t = tinyE2E();
+    const model = mkdtempSync(path.join(tmpdir(), 'clipwise-model-'));
+    writeFileSync(path.join(model, 'config.json'), '{"model_type": "gpt2",\n "n_embd": 1');
+    const r = await run(['train', '--data', t.train, '--model', model, '--out', path.join(t.dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--model \S+: \S+config\.json: not valid JSON \(the text ends before the JSON value is complete \(truncated\?\) at line 2, column 13\)/);
+  });
+
+  it('norms --input with a stray bracket', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-input-'));
+    const input = path.join(dir, 'input.json');
+    writeFileSync(input, '{"input_ids": [[1, 2]]]}');
+    const r = await run(['norms', '--model', dir, '--input', input]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--input \S+input\.json: not valid JSON \(.* at line 1, column 23\)/);
   });
 });

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setupBackend, type BackendName } from '@clipwise/core';
 import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
-import { parseJsonText } from '../json-text';
+import { parseJsonText, readJsonFile } from '../json-text';
 
 export interface NormsOptions {
   model: string;
@@ -26,6 +28,9 @@ export async function runNorms(o: NormsOptions): Promise<void> {
     throw new Error(`--input ${o.input}: cannot read it (${(e as Error).message})`);
   }
   const input = parseJsonText(text, `--input ${o.input}`);
+  const hfConfig = path.join(o.model, 'config.json');
+  // loadPretrained's message has V8's position, which some errors lack: name the line and column first.
+  if (existsSync(hfConfig)) readJsonFile(hfConfig, (m) => new Error(`--model ${o.model}: ${m}`));
   const model = await loadPretrained(o.model);
   try {
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
