@@ -13,6 +13,7 @@ import { MANIFEST_FILE, readCheckpointJson, readManifest, verifyManifest, type C
 /** What OUT/checkpoint holds: nothing, a complete checkpoint (its manifest's step), or files without a manifest. */
 export type FoundCheckpoint = { kind: 'none' } | { kind: 'complete'; step: number } | { kind: 'incomplete' };
 
+/** What OUT/checkpoint holds; a manifest that cannot be read is a `CheckpointError`. */
 export function findCheckpoint(out: string): FoundCheckpoint {
   const dir = checkpointDir(out);
   // Dot files are writeFileAtomic's temporaries: a write that never finished, not part of a checkpoint.
@@ -52,8 +53,7 @@ export async function readCheckpoint(out: string): Promise<CheckpointParts> {
   if (!listed.has('state.json')) throw unlisted('state.json');
   const state = checkState(readCheckpointJson(dir, 'state.json'), file('state.json'), manifest, dir);
   for (const name of checkpointFiles(state.noiseMultiplier !== null)) if (!listed.has(name)) throw unlisted(name);
-  const samplerFile = file('sampler.json');
-  const sampler = checkSampler(readCheckpointJson(dir, 'sampler.json'), samplerFile, state, dir);
+  const sampler = checkSampler(readCheckpointJson(dir, 'sampler.json'), file('sampler.json'), state, dir);
   return {
     state,
     sampler: sampler.state,
