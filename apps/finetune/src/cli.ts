@@ -8,6 +8,7 @@ import { runNorms } from './commands/norms';
 import { runProfileCommand } from './commands/profile';
 import { backendFlag, numberFlag } from './commands/flags';
 import { runTrainCommand } from './commands/train';
+import { CheckpointError } from './train/checkpoint-error';
 import { UsageError } from './usage-error';
 
 const HELP = `clipwise — differentially private fine-tuning of transformers (TensorFlow.js)
@@ -100,7 +101,8 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
     }
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      err(`clipwise ${command ?? ''}: ${(e as Error).message}\n\n${HELP}`);
+      // A damaged checkpoint is bad input too, but the usage text would only bury the fix.
+      err(`clipwise ${command ?? ''}: ${(e as Error).message}${e instanceof CheckpointError ? '' : `\n\n${HELP}`}`);
       return 2;
     }
     err(`clipwise ${command}: ${(e as Error).message}`);
