@@ -16,6 +16,7 @@ describe('clipwise bench', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toMatch(/\| configuration \| groups \| step ms/);
+    expect(out).toMatch(/optimizer adamw,/); // the default of bench and profile
     const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
     expect(rows.map((r) => String(r['grouping']).split(':')[0])).toEqual(['non-private', 'all-layer', 'layer-wise', 'non-uniform']);
     const [np, all, layer] = rows as [Record<string, number>, Record<string, number>, Record<string, number>];

@@ -13,7 +13,7 @@ export function shapeFlags(defaults: { batchSize: number; reps: number }): FlagS
     { name: 'reps', kind: 'posint', value: 'N', unit: 'rounds', default: defaults.reps, description: 'timed rounds (the median is reported)' },
     { name: 'warmup', kind: 'int', value: 'N', unit: 'steps', default: 1, description: 'warm-up steps of each configuration before it is measured' },
     { name: 'backend', kind: [...BACKEND_NAMES], default: 'auto', description: 'TensorFlow.js backend' },
-    { name: 'optimizer', kind: ['sgd', 'adamw', 'none'], default: 'sgd', description: 'the update after release (with a negligible learning rate); none: no update' },
+    { name: 'optimizer', kind: ['sgd', 'adamw', 'none'], default: 'adamw', description: 'the update after release (with a negligible learning rate); none: no update' },
     { name: 'noise-multiplier', kind: 'nonneg', value: 'S', default: 1, description: 'σ of the release (0: no noise draw)' },
     { name: 'norm-mode', kind: ['auto', 'ghost', 'instantiate'], default: 'auto', description: 'per-sample norms: auto is the mixed rule (ghost when 2T² ≤ d·p)' },
   ];
