@@ -8,6 +8,7 @@ import { PROFILE_COMMAND } from './commands/profile';
 import { TRAIN_COMMAND } from './commands/train';
 import type { CliIo, CommandSpec } from './flags/command-spec';
 import { helpText, placeholder, type FlagSpec } from './flags/flag-spec';
+import { flagTable } from './flags/flag-table';
 import { UsageError } from './usage-error';
 
 /** Every `clipwise` command, in the order of the program's help. */
@@ -118,4 +119,9 @@ export function libraryMessage(message: string): string {
     .replace(/^error: /, '')
     .replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
     .replace(/\.$/, '');
+}
+
+/** The flag table of every command but demo (whose flags are train's), by command name, for the README. */
+export function readmeFlagTables(): Record<string, string> {
+  return Object.fromEntries(COMMANDS.filter((c) => c.name !== 'demo').map((c) => [c.name, flagTable(c.flags)]));
 }

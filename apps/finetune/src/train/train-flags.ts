@@ -8,7 +8,7 @@ import type { FlagSpec } from '../flags/flag-spec';
  */
 export const TRAIN_FLAGS: readonly FlagSpec[] = [
   // data
-  { name: 'data', kind: 'string', value: 'PATH', group: 'data', description: 'training data: E2E .csv, .txt, .jsonl (field "text"), an image folder (train/, test/ or class folders), a .tar.gz archive or a CIFAR binary folder / .bin file (required)' },
+  { name: 'data', kind: 'string', value: 'PATH', group: 'data', description: 'training data: E2E .csv, .txt, .jsonl (field "text"), an image folder (train/, test/ or class folders), a .tar.gz archive or a CIFAR binary folder / .bin file (required unless --resume finds a checkpoint)' },
   { name: 'eval-data', kind: 'string', value: 'PATH', group: 'data', description: 'evaluation data, same formats', defaultText: "the 'test' split of --data when it has one" },
   { name: 'task', kind: ['text', 'e2e', 'images'], group: 'data', description: 'what --data holds', defaultText: 'from --data: .csv → e2e, .txt/.jsonl → text, folder/.tar(.gz)/.tgz/.bin → images' },
   { name: 'limit', kind: 'posint', value: 'N', group: 'data', unit: 'examples', description: 'keep the first N training examples (images: N evenly spaced, so every class stays)', defaultText: 'all' },

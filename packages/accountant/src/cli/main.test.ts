@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RdpAccountant } from '../accountants/rdp-accountant';
 import { version } from '../../package.json';
-import { ACCOUNTANT_COMMANDS, ACCOUNTANT_FLAGS, usageLine, type AccountantFlag } from './cli-flags';
+import { ACCOUNTANT_COMMANDS, ACCOUNTANT_FLAGS, accountantFlagTable, usageLine, type AccountantFlag } from './cli-flags';
 import { main, type CliIo } from './main';
 
 function run(argv: string[], files: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
@@ -141,6 +141,12 @@ describe('help, version and usage errors (issue #20)', () => {
         if (flag.defaultText) expect(help).toContain(`(default: ${flag.defaultText})`);
       }
     }
+  });
+
+  it('the README flag table is made from the declaration (else run `npm run readme-flags`)', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const block = /<!-- flags:clipwise-accountant -->\n([\s\S]*?)\n<!-- \/flags:clipwise-accountant -->/.exec(readme)?.[1];
+    expect(block).toBe(accountantFlagTable());
   });
 
   it('--version prints the package version', () => {
