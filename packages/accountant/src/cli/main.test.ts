@@ -173,6 +173,36 @@ describe('help, version and usage errors (issue #20)', () => {
   });
 });
 
+describe('progress of long computations', () => {
+  function withProgress(argv: string[]): { code: number; lines: Array<string | null>; stdout: string } {
+    const lines: Array<string | null> = [];
+    let stdout = '';
+    const io: CliIo = { stdout: (t) => (stdout += t), stderr: () => {}, readFile: () => '', progress: (l) => lines.push(l) };
+    return { code: main(argv, io), lines, stdout };
+  }
+  const sigma = ['sigma', '--target-epsilon', '3', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '200', '--accountant', 'prv'];
+
+  it('sigma and steps show each accountant evaluation on the status line, then clear it', () => {
+    const r = withProgress(sigma);
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toMatch(/^calibrating σ \(prv accountant\): evaluation 1, σ = [\d.]+ gives ε = [\d.]+$/);
+    expect(r.lines.length).toBeGreaterThan(3);
+    expect(r.lines.at(-1)).toBeNull();
+    const steps = withProgress(['steps', '--target-epsilon', '3', '--delta', '1e-5', '--sample-rate', '0.01', '--noise-multiplier', '1']);
+    expect(steps.lines[0]).toMatch(/^counting steps \(rdp accountant\): evaluation 1, \d+ steps give ε = /);
+    expect(steps.lines.at(-1)).toBeNull();
+  });
+
+  it('epsilon with prv says it is composing; --json shows no progress', () => {
+    const r = withProgress(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--accountant', 'prv']);
+    expect(r.lines).toEqual(['composing the privacy loss of 300 steps (prv accountant) ...', null]);
+    const json = withProgress([...sigma, '--json']);
+    expect(json.code).toBe(0);
+    expect(json.lines).toEqual([]);
+    expect(JSON.parse(json.stdout).noiseMultiplier).toBeGreaterThan(0);
+  });
+});
+
 const dist = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 describe.skipIf(!existsSync(dist))('built bin (dist/cli.js)', () => {
   it('runs under node and exits non-zero on bad input', () => {

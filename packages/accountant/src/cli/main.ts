@@ -27,13 +27,27 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): string;
+  /** Shows one status line of a long computation (null clears it); absent: no progress. */
+  progress?(line: string | null): void;
 }
 
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readFile: (path) => readFileSync(path, 'utf8'),
+  // a status line only on a terminal: redirected stderr stays free of carriage returns
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line ?? ''}`) : undefined,
 };
+
+/** Runs `work` with a status line on `io` (none with --json), cleared afterwards. */
+function withStatus<T>(args: ParsedArgs, io: CliIo, work: (show: (line: string) => void) => T): T {
+  const progress = args.switches.has('--json') ? undefined : io.progress;
+  try {
+    return work((line) => progress?.(line));
+  } finally {
+    progress?.(null);
+  }
+}
 
 const EXAMPLES = `
 Examples:
@@ -97,13 +111,11 @@ function runEpsilon(args: ParsedArgs, io: CliIo): void {
   const steps = checkSteps(numberFlag(args, '--steps', true), '--steps');
   const delta = checkDelta(numberFlag(args, '--delta', true), '--delta');
   const accountant = accountantFlag(args, true);
-  const spent = computeEpsilon({
-    sampleRate,
-    noiseMultiplier,
-    steps,
-    delta,
-    accountant,
-    accountantOptions: accountantOptions(args, accountant),
+  const options = accountantOptions(args, accountant);
+  const spent = withStatus(args, io, (show) => {
+    // one PRV composition of many steps takes up to seconds (grids of 2^19 points and more)
+    if (accountant === 'prv') show(`composing the privacy loss of ${steps} steps (prv accountant) ...`);
+    return computeEpsilon({ sampleRate, noiseMultiplier, steps, delta, accountant, accountantOptions: options });
   });
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'epsilon', sampleRate, noiseMultiplier, ...spent })}\n`);
@@ -121,7 +133,12 @@ function runSigma(args: ParsedArgs, io: CliIo): void {
   const toleranceFlag = numberFlag(args, '--tolerance', false);
   const tolerance = toleranceFlag === undefined ? undefined : checkPositive(toleranceFlag, '--tolerance', 'a typical value is 1e-4.');
   const options = accountantOptions(args, accountant);
-  const result = calibrateNoise({ targetEpsilon, delta, sampleRate, steps, accountant, accountantOptions: options, tolerance });
+  const result = withStatus(args, io, (show) =>
+    calibrateNoise({
+      targetEpsilon, delta, sampleRate, steps, accountant, accountantOptions: options, tolerance,
+      onEvaluation: (e) => show(`calibrating σ (${accountant} accountant): evaluation ${e.evaluations}, σ = ${fmt(e.noiseMultiplier)} gives ε = ${fmt(e.epsilon)}`),
+    }),
+  );
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'sigma', targetEpsilon, delta, sampleRate, steps, sampling: options.sampling, ...result })}\n`);
   } else {
@@ -139,7 +156,12 @@ function runSteps(args: ParsedArgs, io: CliIo): void {
   const noiseMultiplier = checkNoiseMultiplier(numberFlag(args, '--noise-multiplier', true), '--noise-multiplier');
   const accountant = accountantFlag(args, false);
   const options = accountantOptions(args, accountant);
-  const result = maxSteps({ targetEpsilon, delta, sampleRate, noiseMultiplier, accountant, accountantOptions: options });
+  const result = withStatus(args, io, (show) =>
+    maxSteps({
+      targetEpsilon, delta, sampleRate, noiseMultiplier, accountant, accountantOptions: options,
+      onEvaluation: (e) => show(`counting steps (${accountant} accountant): evaluation ${e.evaluations}, ${e.steps} steps give ε = ${fmt(e.epsilon)}`),
+    }),
+  );
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'steps', targetEpsilon, delta, sampleRate, noiseMultiplier, ...result })}\n`);
   } else {
