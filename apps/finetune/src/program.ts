@@ -9,6 +9,7 @@ import { TRAIN_COMMAND } from './commands/train';
 import type { CliIo, CommandSpec } from './flags/command-spec';
 import { helpText, placeholder, type FlagSpec } from './flags/flag-spec';
 import { flagTable } from './flags/flag-table';
+import { lineProgress, withProgress } from './progress/progress';
 import { UsageError } from './usage-error';
 
 /** Every `clipwise` command, in the order of the program's help. */
@@ -83,7 +84,10 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     for (const flag of spec.flags) command.addOption(optionOf(flag));
     if (spec.examples?.length) command.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`);
     command.action(async () => {
-      state.status = await spec.run(givenFlags(command, spec.flags), io);
+      const values = givenFlags(command, spec.flags);
+      // progress on the status line, except when stdout is one JSON object (`--json` switches)
+      const progress = io.status && values['json'] !== true ? lineProgress(io.status) : undefined;
+      state.status = await withProgress(progress, () => spec.run(values, io));
     });
   }
   return program;

@@ -3,6 +3,7 @@ import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
 import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
+import { progressCallback } from '../progress/progress';
 
 const NORMS_FLAGS: readonly FlagSpec[] = [
   { name: 'model', kind: 'string', value: 'DIR', required: true, description: 'a Hugging Face checkpoint folder (config.json and model.safetensors), GPT-2 or ViT' },
@@ -59,7 +60,7 @@ export async function runNorms(o: NormsOptions): Promise<void> {
   } catch (e) {
     throw new Error(`--input ${o.input}: cannot read it as JSON (${(e as Error).message})`);
   }
-  const model = await loadPretrained(o.model);
+  const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`) });
   try {
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
       grouping: o.grouping,

@@ -4,6 +4,8 @@ import type { FlagSpec } from './flag-spec';
 export interface CliIo {
   log(line: string): void;
   err(line: string): void;
+  /** One status line for the progress of long phases (null clears it); absent: no progress. */
+  status?(line: string | null): void;
 }
 
 /**

@@ -5,6 +5,7 @@ import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models';
 import { PrivateGradients } from '@clipwise/optim';
+import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
 import { buildModel, modelSpec } from './build-model';
@@ -91,7 +92,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const sigma = resumed ? resumed.state.noiseMultiplier : noiseMultiplierFor(config, q, totalSteps);
 
   const model = resumed
-    ? await loadPretrained(path.join(checkpointDir(config.out), 'model'))
+    ? await loadPretrained(path.join(checkpointDir(config.out), 'model'), { onProgress: progressCallback('loading the checkpoint, parameters') })
     : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
   const params = model.params;
   const grouping = buildGrouping(config, params);
