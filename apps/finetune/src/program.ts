@@ -16,7 +16,7 @@ import { UsageError } from './usage-error';
 export const COMMANDS: readonly CommandSpec[] = [DEMO_COMMAND, TRAIN_COMMAND, NORMS_COMMAND, AUDIT_COMMAND, BENCH_COMMAND, PROFILE_COMMAND];
 
 /** The exit statuses of `clipwise` (and `clipwise-accountant`). */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 const AFTER_HELP = `
 Exit status: 0 ok, 1 the run failed (or the audit found a leak), 2 bad usage (unknown command or flag, bad value).
@@ -52,9 +52,9 @@ interface RunState {
 /**
  * The `clipwise` program on commander: one subcommand per `CommandSpec`, each with `--help`, flags
  * and their defaults from the declaration, `--version`, and "did you mean" suggestions. Nothing is
- * printed or exits on its own: errors are thrown (see `main` in cli.ts) and output goes to `io`.
+ * printed or exits on its own: errors are thrown (see `runProgram`) and output goes to `io`.
  */
-export function buildProgram(io: CliIo, state: RunState): Command {
+function buildProgram(io: CliIo, state: RunState): Command {
   const width = () => Math.min(process.stdout.columns ?? 100, 120);
   const program = new Command('clipwise')
     .description('differentially private fine-tuning of transformers (TensorFlow.js)')
@@ -118,7 +118,7 @@ export async function runProgram(argv: readonly string[], io: CliIo): Promise<nu
 }
 
 /** The library's "error: unknown option '--epsilom'\n(Did you mean --epsilon?)" in our one-line format. */
-export function libraryMessage(message: string): string {
+function libraryMessage(message: string): string {
   return message
     .replace(/^error: /, '')
     .replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')

@@ -66,6 +66,8 @@ describe('clipwise CLI conventions (issue #20)', () => {
     [['train', '--steps'], "clipwise train: option '--steps <N>' argument missing"],
     [['train', '--steps', 'ten'], "clipwise train: --steps must be a positive integer, got 'ten'"],
     [['norms', '--input', 'x.json'], 'clipwise norms: --model DIR is required'],
+    // --no-dp is a switch of its own, not the negation of a --dp flag
+    [['train', '--data', 'x.csv', '--no-dp', '--epsilon', '3'], 'clipwise train: --no-dp trains without privacy: drop --epsilon'],
   ])('%j: one error format, a suggestion where one is close, exit 2', async (argv, message) => {
     const r = await run(argv);
     expect(r.code).toBe(2);

@@ -31,7 +31,7 @@ export const BENCH_COMMAND: CommandSpec = {
 };
 
 /** Checks `clipwise bench`'s flags (raw values by name) and runs it. Bad input throws UsageError (exit status 2). */
-export async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[]> {
+async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[]> {
   const flags = resolveFlags(BENCH_FLAGS, values);
   const groupings = flags['groupings'] === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(flags['groupings'] as string);
   return runBench({

@@ -25,7 +25,7 @@ export const PROFILE_COMMAND: CommandSpec = {
 };
 
 /** Checks `clipwise profile`'s flags (raw values by name) and runs it. Bad input throws UsageError. */
-export async function runProfileCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<ProfileResult> {
+async function runProfileCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<ProfileResult> {
   const flags = resolveFlags(PROFILE_FLAGS, values);
   return runProfile({ ...shapeSettings(flags), grouping: flags['grouping'] as string, out: flags['out'] as string | undefined, log });
 }
