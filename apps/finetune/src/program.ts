@@ -10,6 +10,7 @@ import type { CliIo, CommandSpec } from './flags/command-spec';
 import { helpText, placeholder, type FlagSpec } from './flags/flag-spec';
 import { flagTable } from './flags/flag-table';
 import { lineProgress, withProgress } from './progress/progress';
+import { CheckpointError } from './train/checkpoint-error';
 import { UsageError } from './usage-error';
 
 /** Every `clipwise` command, in the order of the program's help. */
@@ -106,6 +107,11 @@ export async function runProgram(argv: readonly string[], io: CliIo): Promise<nu
       // `clipwise` alone prints the help on stderr: a command is missing
       if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       io.err(`${where}: ${libraryMessage(e.message)}\nRun '${where} --help' for usage.`);
+      return EXIT.usage;
+    }
+    // A damaged checkpoint is bad input too (exit 2), but the usage hint would only bury its fix.
+    if (e instanceof CheckpointError) {
+      io.err(`${where}: ${e.message}`);
       return EXIT.usage;
     }
     if (e instanceof UsageError) {

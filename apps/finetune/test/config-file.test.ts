@@ -67,6 +67,15 @@ describe('--config YAML files', () => {
     expect(r.err).toMatch(message);
   });
 
+  it.each([
+    ['a missing comma', '{\n  "data": "a.csv"\n  "steps": 2\n}', /--config \S+run\.json: cannot parse it as JSON \(Expected ',' or '}' after property value at line 3, column 3\)/],
+    ['a truncated file', '{"data": "a.csv", "ste', /--config \S+run\.json: cannot parse it as JSON \(the text ends before the JSON value is complete \(truncated\?\) at line 1, column 23\)/],
+  ])('refuses a JSON config with %s, naming the line and column (exit 2)', async (_what, text, message) => {
+    const r = await run(['train', '--config', write('run.json', text)]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
   it('names a missing file', async () => {
     const r = await run(['train', '--config', '/nonexistent/run.yaml']);
     expect(r.code).toBe(2);

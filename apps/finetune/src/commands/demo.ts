@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assetsDir } from '../assets';
+import { readJsonFile } from '../json-text';
 import type { EvalResult } from '../train/evaluate';
 import { RunLog } from '../train/run-log';
 import { runTrain, type TrainResult } from '../train/run-train';
@@ -99,7 +100,7 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   }
   const privacyFile = path.join(out, 'report', 'privacy.json');
   if (existsSync(privacyFile)) {
-    log(`privacy: ${(JSON.parse(readFileSync(privacyFile, 'utf8')) as { statement: string }).statement}`);
+    log(`privacy: ${(readJsonFile(privacyFile) as { statement: string }).statement}`);
     log(`report: ${path.join(out, 'report', 'report.html')}`);
   }
   return { train, before, after, out };

@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
 import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
+import { parseJsonText, readJsonFile } from '../json-text';
 import { progressCallback } from '../progress/progress';
 
 const NORMS_FLAGS: readonly FlagSpec[] = [
@@ -54,12 +57,16 @@ export interface NormsOptions {
  */
 export async function runNorms(o: NormsOptions): Promise<void> {
   await setupBackend(o.backend);
-  let input: unknown;
+  let text: string;
   try {
-    input = JSON.parse(await readFile(o.input, 'utf8'));
+    text = await readFile(o.input, 'utf8');
   } catch (e) {
-    throw new Error(`--input ${o.input}: cannot read it as JSON (${(e as Error).message})`);
+    throw new Error(`--input ${o.input}: cannot read it (${(e as Error).message})`);
   }
+  const input = parseJsonText(text, `--input ${o.input}`);
+  const hfConfig = path.join(o.model, 'config.json');
+  // loadPretrained's message has V8's position, which some errors lack: name the line and column first.
+  if (existsSync(hfConfig)) readJsonFile(hfConfig, (m) => new Error(`--model ${o.model}: ${m}`));
   const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`) });
   try {
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {

@@ -4,6 +4,7 @@ import {
   GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, loadPretrained, readHfConfig, validateGpt2Config, validateVitConfig,
   type Gpt2Config, type HfModelConfig, type PretrainedModel, type ResolvedVitConfig,
 } from '@clipwise/models';
+import { readJsonFile } from '../json-text';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import type { TrainConfig } from './train-config';
@@ -15,8 +16,11 @@ export async function modelSpec(config: TrainConfig): Promise<HfModelConfig & { 
   const overrides = config['model-config'] ?? {};
   if (GPT2_PRESETS[config.model]) return { type: 'gpt2', config: { ...GPT2_PRESETS[config.model]!, ...overrides }, fromDir: false };
   if (VIT_PRESETS[config.model]) return { type: 'vit', config: { ...VIT_PRESETS[config.model]!, ...overrides } as ResolvedVitConfig, fromDir: false };
-  if (existsSync(path.join(config.model, 'config.json'))) {
+  const hfConfig = path.join(config.model, 'config.json');
+  if (existsSync(hfConfig)) {
     if (Object.keys(overrides).length) throw new UsageError('"model-config" only applies to a preset --model, not to a checkpoint folder');
+    // readHfConfig's message has V8's position, which some errors lack: name the line and column first.
+    readJsonFile(hfConfig, (m) => new UsageError(`--model ${config.model}: ${m}`));
     return { ...(await readHfConfig(config.model)), fromDir: true };
   }
   throw new UsageError(`--model '${config.model}' is neither a preset (${PRESETS.join(', ')}) nor a folder with config.json + model.safetensors`);

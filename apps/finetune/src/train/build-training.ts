@@ -9,6 +9,7 @@ import {
 import { currentProgress } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import type { CheckpointParts } from './checkpoint';
+import { restoring } from './read-checkpoint';
 import type { TrainConfig } from './train-config';
 
 export function buildGrouping(config: TrainConfig, params: readonly ParamSpec[]): Grouping {
@@ -49,7 +50,11 @@ export function buildSampler(config: TrainConfig, n: number, resumed?: Checkpoin
 
 export function buildAccountant(config: TrainConfig, resumed?: CheckpointParts): PrivacyAccountant | null {
   if (config['no-dp']) return null;
-  if (resumed?.ledger) return accountantFromLedger(resumed.ledger);
+  if (resumed) {
+    // readCheckpoint requires the ledger of a private run: a resume never starts from an empty one.
+    if (!resumed.ledger) throw new Error('internal: a private checkpoint without a ledger was read');
+    return restoring(config.out, 'ledger.json', () => accountantFromLedger(resumed.ledger));
+  }
   return createAccountant(config.accountant, { sampling: config.sampling });
 }
 
@@ -99,12 +104,14 @@ export function buildGradients(
 ): PrivateGradients | NonPrivateGradients {
   if (sigma === null) return new NonPrivateGradients(params);
   const policy = thresholdPolicyFor(config, grouping, expectedBatchSize);
-  const gradients = new PrivateGradients({
-    params, grouping, noiseMultiplier: gradientSigmaFor(policy, sigma, config['count-noise'] !== undefined), expectedBatchSize, seed: config.seed + 1,
+  const noiseMultiplier = gradientSigmaFor(policy, sigma, config['count-noise'] !== undefined);
+  const build = () => new PrivateGradients({
+    params, grouping, noiseMultiplier, expectedBatchSize, seed: config.seed + 1,
     clipping: config.clipping === 'abadi' ? { fn: 'abadi' } : { fn: 'automatic', gamma: 0.01 },
     ...(resumed?.noise ? { noiseState: resumed.noise.noise } : {}),
     ...(policy.kind === 'adaptive' ? { thresholdPolicy: policy, ...(resumed?.noise?.thresholds ? { thresholdState: resumed.noise.thresholds } : {}) } : {}),
   });
+  const gradients = resumed ? restoring(config.out, 'noise.json', build) : build();
   // The step's own account of its privacy must be what the accountant will be told.
   if (Math.abs(gradients.effectiveNoiseMultiplier / sigma - 1) > 1e-9) {
     throw new Error(`internal: the step's noise multiplier ${gradients.effectiveNoiseMultiplier} differs from the accounted σ = ${sigma}`);
@@ -131,6 +138,6 @@ export function buildOptimizer(config: TrainConfig, params: readonly ParamSpec[]
   const transform =
     config.optimizer === 'sgd' ? sgd({ learningRate }) : config.optimizer === 'adam' ? adam({ learningRate }) : adamw({ learningRate, weightDecay: config['weight-decay'] });
   const opt = new Optimizer(transform, params);
-  if (resumed) opt.loadState(resumed.optimizer);
+  if (resumed) restoring(config.out, 'optimizer.json', () => opt.loadState(resumed.optimizer));
   return opt;
 }

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AccountantLedger } from '@clipwise/accountant';
 import type { PoissonSamplerState, ShuffleSamplerState } from '@clipwise/data';
 import { savePretrained, type PretrainedModel } from '@clipwise/models';
 import type { PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
+import { MANIFEST_FILE, markManifestWriting, writeManifest } from './checkpoint-manifest';
 import type { TrainConfig } from './train-config';
 
-/** What `OUT/checkpoint/state.json` holds; written last, so it marks a complete checkpoint. */
+/** What `OUT/checkpoint/state.json` holds. */
 export interface CheckpointState {
   version: 1;
   /** Steps taken (and charged to the ledger) when the weights were saved. */
@@ -22,6 +22,7 @@ export interface CheckpointState {
 
 export interface CheckpointParts {
   state: CheckpointState;
+  /** The accountant's ledger; null exactly for --no-dp. */
   ledger: AccountantLedger | null;
   sampler: PoissonSamplerState | ShuffleSamplerState;
   /** Noise streams and, with --thresholds adaptive, the current thresholds (so a resume is exact). */
@@ -32,37 +33,48 @@ export interface CheckpointParts {
 
 export const checkpointDir = (out: string) => path.join(out, 'checkpoint');
 
+/** The model's folder inside the checkpoint and the files `savePretrained` writes there. */
+export const MODEL_DIR = 'model';
+const MODEL_FILES = [`${MODEL_DIR}/model.safetensors`, `${MODEL_DIR}/config.json`];
+
 /**
- * Saves a checkpoint into OUT/checkpoint/, each file atomically. The ledger goes first: if the
- * process dies part-way, the ledger on disk accounts for at least the steps of any weights on disk
- * (it may over-count, never under-count). state.json goes last and is the commit marker.
+ * The files of a checkpoint, in the order `saveCheckpoint` writes them (the manifest, last, is not
+ * in the list). The ledger is first: a checkpoint cut after it is refused rather than resumed with
+ * less privacy spent than the steps taken.
  */
-export async function saveCheckpoint(out: string, model: PretrainedModel, parts: CheckpointParts): Promise<void> {
-  const dir = checkpointDir(out);
-  if (parts.ledger) await writeJsonAtomic(path.join(dir, 'ledger.json'), parts.ledger);
-  await writeJsonAtomic(path.join(dir, 'sampler.json'), parts.sampler);
-  await writeJsonAtomic(path.join(dir, 'noise.json'), parts.noise);
-  await writeJsonAtomic(path.join(dir, 'optimizer.json'), parts.optimizer);
-  await writeJsonAtomic(path.join(dir, 'tokenizer.json'), parts.tokenizer);
-  await savePretrained(model, path.join(dir, 'model'));
-  await writeJsonAtomic(path.join(dir, 'state.json'), parts.state);
+export function checkpointFiles(privateRun: boolean): string[] {
+  return [...(privateRun ? ['ledger.json'] : []), 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', ...MODEL_FILES, 'state.json'];
 }
 
-/** The checkpoint's state.json, or null when OUT has no complete checkpoint. */
-export function readCheckpointState(out: string): CheckpointState | null {
-  const file = path.join(checkpointDir(out), 'state.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CheckpointState) : null;
-}
-
-export function readCheckpointParts(out: string, state: CheckpointState): CheckpointParts {
+/**
+ * Saves a checkpoint into OUT/checkpoint/: each file atomically (temporary file, fsync, rename), in
+ * the order of {@link checkpointFiles}, then `manifest.json` with every file's size and SHA-256.
+ * Before the first file replaces an older checkpoint's, that one's manifest is marked as being
+ * written over. So whenever the process stops, the folder holds either a complete checkpoint or one
+ * that `readCheckpoint` refuses, saying it was cut.
+ *
+ * @param onWrite called after each write with the file's path in the checkpoint folder
+ *   (`manifest.json` for the mark and the final manifest, `model/` for the model's two files): a
+ *   seam for tests, which throw from it to cut a checkpoint there.
+ */
+export async function saveCheckpoint(
+  out: string, model: PretrainedModel, parts: CheckpointParts, onWrite: (file: string) => void | Promise<void> = () => {},
+): Promise<void> {
   const dir = checkpointDir(out);
-  const read = (name: string) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
-  return {
-    state,
-    ledger: existsSync(path.join(dir, 'ledger.json')) && state.noiseMultiplier !== null ? read('ledger.json') : null,
-    sampler: read('sampler.json'),
-    noise: read('noise.json'),
-    optimizer: read('optimizer.json'),
-    tokenizer: read('tokenizer.json'),
+  const step = parts.state.step;
+  if (await markManifestWriting(dir, step)) await onWrite(MANIFEST_FILE);
+  const json = async (name: string, value: unknown) => {
+    await writeJsonAtomic(path.join(dir, name), value);
+    await onWrite(name);
   };
+  if (parts.ledger) await json('ledger.json', parts.ledger);
+  await json('sampler.json', parts.sampler);
+  await json('noise.json', parts.noise);
+  await json('optimizer.json', parts.optimizer);
+  await json('tokenizer.json', parts.tokenizer);
+  await savePretrained(model, path.join(dir, MODEL_DIR));
+  await onWrite(`${MODEL_DIR}/`);
+  await json('state.json', parts.state);
+  await writeManifest(dir, step, checkpointFiles(parts.ledger !== null));
+  await onWrite(MANIFEST_FILE);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { describeJsonSyntaxError } from '../json-text';
 import { UsageError } from '../usage-error';
 
 /** True for a `.yaml` / `.yml` file name; every other `--config` file is read as JSON. */
@@ -36,7 +37,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
     raw = yaml ? parseYaml(text, { uniqueKeys: true, prettyErrors: true }) : JSON.parse(text);
   } catch (e) {
     // yaml's first line names the problem and its line and column; the rest is a code frame.
-    const reason = (e as Error).message.split('\n')[0]!.replace(/:$/, '');
+    const reason = yaml ? (e as Error).message.split('\n')[0]!.replace(/:$/, '') : describeJsonSyntaxError(text, e);
     throw new UsageError(`--config ${file}: cannot parse it as ${format} (${reason})`);
   }
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {

@@ -9,7 +9,8 @@ import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
 import { buildModel, modelSpec } from './build-model';
-import { checkpointDir, readCheckpointParts, readCheckpointState, saveCheckpoint, type CheckpointParts } from './checkpoint';
+import { checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
+import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint, readCheckpoint, restoring } from './read-checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { RunLog } from './run-log';
 import type { StepRecord } from './step-record';
@@ -48,34 +49,45 @@ function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: Int32Arr
   });
 }
 
-/** Picks the config: fresh from the flags, or the checkpoint's with the non-privacy flags of this call. */
-function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => void): { config: TrainConfig; resumed?: CheckpointParts } {
+/**
+ * Picks the config: fresh from the flags, or the checkpoint's with the non-privacy flags of this
+ * call. A resume reads and checks the whole checkpoint first (`readCheckpoint`): nothing runs, and
+ * nothing in OUT changes, unless it is complete and consistent.
+ */
+async function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => void): Promise<{ config: TrainConfig; resumed?: CheckpointParts }> {
   const out = given.out ?? resolveConfig({ data: '-', ...given }).out;
-  const state = readCheckpointState(out);
+  const found = findCheckpoint(out);
+  if (found.kind === 'incomplete') throw incompleteCheckpoint(out);
   if (!given.resume) {
-    if (state) throw new UsageError(`--out ${out} already holds a checkpoint (step ${state.step}); pass --resume to continue it, or choose another --out`);
+    if (found.kind === 'complete') throw new UsageError(`--out ${out} already holds a checkpoint (step ${found.step}); pass --resume to continue it, or choose another --out`);
     return { config: resolveConfig(given) };
   }
-  if (!state) {
+  if (found.kind === 'none') {
     log(`--resume: no checkpoint in ${checkpointDir(out)}; starting a new run`);
     return { config: resolveConfig(given) };
   }
-  const conflict = privacyConflict(state.config, given);
+  const resumed = await readCheckpoint(out);
+  const conflict = privacyConflict(resumed.state.config, given);
   if (conflict) throw new UsageError(conflict);
   const overrides = Object.fromEntries(Object.entries(given).filter(([k]) => !(PRIVACY_FIELDS as readonly string[]).includes(k)));
-  return { config: { ...state.config, ...overrides, resume: true } as TrainConfig, resumed: readCheckpointParts(out, state) };
+  return { config: { ...resumed.state.config, ...overrides, resume: true } as TrainConfig, resumed };
 }
 
 /** Optional callbacks of {@link runTrain}, for callers that watch a run (tests, presets such as the demo). */
 export interface TrainHooks {
   /** After each step is logged; the step's gradients are applied and freed. */
   onStep?: (record: StepRecord) => void;
+  /**
+   * After each write of a checkpoint, with the file's path in OUT/checkpoint (see `saveCheckpoint`):
+   * tests copy the folder here, or throw to cut the checkpoint at that write.
+   */
+  onCheckpointWrite?: (file: string) => void | Promise<void>;
 }
 
 /** `clipwise train`: see README.md. Throws UsageError for bad input. */
 export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => void, hooks: TrainHooks = {}): Promise<TrainResult> {
   const wallStart = performance.now();
-  const { config, resumed } = chooseConfig(given, log);
+  const { config, resumed } = await chooseConfig(given, log);
   const task = inferTask(config);
   const spec = await modelSpec(config);
   if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
@@ -89,12 +101,24 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const q = batch / n;
   const stepsPerEpoch = Math.max(1, Math.floor(n / batch));
   const totalSteps = config.steps ?? config.epochs! * stepsPerEpoch;
-  const sigma = resumed ? resumed.state.noiseMultiplier : noiseMultiplierFor(config, q, totalSteps);
+  const planned = noiseMultiplierFor(config, q, totalSteps);
+  if (resumed) checkResumedRun(resumed, config.out, { n, sampleRate: q, plannedSteps: totalSteps, sigma: planned });
+  // The checkpoint's σ (equal to within rounding): the ledger merges steps of exactly equal σ.
+  const sigma = resumed ? resumed.state.noiseMultiplier : planned;
 
   const model = resumed
-    ? await loadPretrained(path.join(checkpointDir(config.out), 'model'), { onProgress: progressCallback('loading the checkpoint, parameters') })
+    ? await restoring(config.out, `${MODEL_DIR}/`, () =>
+        loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR), { onProgress: progressCallback('loading the checkpoint, parameters') }))
     : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
   const params = model.params;
+  if (resumed) {
+    try {
+      checkNoiseDraws(resumed, config.out, params.length);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   const grouping = buildGrouping(config, params);
   const sampler = buildSampler(config, n, resumed);
   const accountant = buildAccountant(config, resumed);
@@ -106,7 +130,6 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const stepLog = new RunLog<StepRecord>(path.join(config.out, 'log.jsonl'));
   const evalLog = new RunLog<EvalResult>(path.join(config.out, 'evals.jsonl'));
   let step = resumed?.state.step ?? 0;
-  if (accountant && accountant.steps > step) log(`note: the ledger records ${accountant.steps} steps, the weights ${step}; keeping the larger privacy spend`);
   await stepLog.reset(step);
   await evalLog.reset(step);
 
@@ -146,7 +169,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       noise: gradients instanceof PrivateGradients ? gradients.toJSON() : null,
       optimizer: await optimizer.stateToJSON(),
       tokenizer: data.kind !== 'images' && data.tokenizer instanceof WordTokenizer ? data.tokenizer.toJSON() : null,
-    });
+    }, hooks.onCheckpointWrite);
   };
 
   if (step === 0) await runEval();
