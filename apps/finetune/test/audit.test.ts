@@ -99,7 +99,7 @@ describe('clipwise audit (one-run canary audit, cpu)', () => {
     [['--batch-size', '600'], /--batch-size 600 exceeds the expected training-set size 250/],
     [['--grouping', 'nonsense'], /--grouping 'nonsense'/],
     [['--epsilon', '1e-9'], /--epsilon 1e-9: /],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option '--bogus'/],
   ])('bad input %j → exit 2 with a message naming it', async (extra, message) => {
     const r = await run(['audit', ...TINY_FLAGS, '--steps', '2', ...extra]);
     expect(r.code).toBe(2);

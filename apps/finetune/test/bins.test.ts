@@ -11,7 +11,7 @@ const built = existsSync(path.join(root, 'apps/finetune/dist/cli.js')) && exists
 describe.skipIf(!built)('bin launchers (after a build)', () => {
   it('clipwise prints its help', () => {
     const out = execFileSync(process.execPath, [path.join(root, 'apps/finetune/bin/clipwise.js'), 'help'], { encoding: 'utf8' });
-    expect(out).toMatch(/clipwise train --data PATH/);
+    expect(out).toMatch(/^  train \[options\]/m);
   });
   it('clipwise-accountant computes ε as JSON', () => {
     const out = execFileSync(

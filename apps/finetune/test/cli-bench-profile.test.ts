@@ -16,6 +16,7 @@ describe('clipwise bench', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toMatch(/\| configuration \| groups \| step ms/);
+    expect(out).toMatch(/optimizer adamw,/); // the default of bench and profile
     const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
     expect(rows.map((r) => String(r['grouping']).split(':')[0])).toEqual(['non-private', 'all-layer', 'layer-wise', 'non-uniform']);
     const [np, all, layer] = rows as [Record<string, number>, Record<string, number>, Record<string, number>];
@@ -40,14 +41,14 @@ describe('clipwise bench', () => {
   it('names the bad argument', async () => {
     const zero = await run(['bench', '--batch-size', '0']);
     expect(zero.code).toBe(2);
-    expect(zero.err).toMatch(/--batch-size must be an integer ≥ 1, got '0'/);
+    expect(zero.err).toMatch(/--batch-size must be a positive integer, got '0'/);
     expect((await run(['bench', '--backend', 'cpu', '--model', 'gpt3'])).err).toMatch(/--model 'gpt3' is not a preset; expected one of gpt2, gpt2-tiny/);
     expect((await run(['profile', '--backend', 'cpu', '--model', 'vit-tiny', '--seq-len', '10'])).err).toMatch(/--seq-len 10 does not apply to vit-tiny: its sequence is 65/);
     expect((await run(['bench', '--model-config', '[1]'])).err).toMatch(/--model-config must be a JSON object/);
     expect((await run(['bench', '--optimizer', 'lamb'])).err).toMatch(/--optimizer must be one of sgd, adamw, none, got 'lamb'/);
     expect((await run(['bench', '--kernels', 'ten'])).err).toMatch(/--kernels must be an integer ≥ 0, got 'ten'/);
-    expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be on or off, got 'maybe'/);
-    expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be queue or staging, got 'dma'/);
+    expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be one of on, off, got 'maybe'/);
+    expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be one of queue, staging, got 'dma'/);
   });
 
   it('--kernels prints where a step spends its launches; fused kernels off launch more (GELU and softmax as plain ops)', async () => {

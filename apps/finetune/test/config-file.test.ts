@@ -48,7 +48,7 @@ describe('--config YAML files', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['an unknown key', 'data: a.csv\nepsilom: 3\n', /--config .*run\.yaml: unknown key 'epsilom'; valid keys are the flag names: model, task, data/],
+    ['an unknown key', 'data: a.csv\nepsilom: 3\n', /--config .*run\.yaml: unknown key 'epsilom' \(did you mean epsilon\?\); valid keys are the flag names: data, eval-data, task/],
     ['a wrong type', 'data: a.csv\nepsilon: eight\n', /--epsilon must be a number > 0, got 'eight' \(in .*run\.yaml\)/],
     ['a YAML word for a boolean', 'data: a.csv\nno-dp: yes\n', /--no-dp must be true or false, got 'yes' \(in .*run\.yaml\)/],
     ['a value outside the allowed set', 'data: a.csv\noptimizer: rmsprop\n', /--optimizer must be one of sgd, adam, adamw, got 'rmsprop'/],

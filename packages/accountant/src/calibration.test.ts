@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PrvAccountant } from './accountants/prv-accountant';
 import { RdpAccountant } from './accountants/rdp-accountant';
-import { calibrateNoise, computeEpsilon, maxSteps } from './calibration';
+import { calibrateNoise, computeEpsilon, maxSteps, type SearchEvaluation } from './calibration';
 import { ClipwiseAccountantError } from './errors';
 
 describe('calibrateNoise', () => {
@@ -66,6 +66,19 @@ describe('maxSteps', () => {
 
   it('returns 0 when even one step is over budget', () => {
     expect(maxSteps({ targetEpsilon: 0.1, delta: 1e-5, sampleRate: 1, noiseMultiplier: 0.5 }).steps).toBe(0);
+  });
+});
+
+describe('onEvaluation (progress of a search)', () => {
+  it('reports every evaluation of calibrateNoise and maxSteps with the ε the accountant gives there', () => {
+    const seen: SearchEvaluation[] = [];
+    const cal = calibrateNoise({ targetEpsilon: 3, delta: 1e-5, sampleRate: 0.01, steps: 1000, onEvaluation: (e) => seen.push(e) });
+    expect(seen.map((e) => e.evaluations)).toEqual(Array.from({ length: cal.evaluations }, (_, i) => i + 1));
+    for (const e of seen) expect(e.epsilon).toBe(new RdpAccountant().step(e.noiseMultiplier, 0.01, 1000).epsilon(1e-5));
+    seen.length = 0;
+    const budget = maxSteps({ targetEpsilon: 3, delta: 1e-5, sampleRate: 0.01, noiseMultiplier: 1, onEvaluation: (e) => seen.push(e) });
+    expect(seen).toHaveLength(budget.evaluations);
+    expect(seen.every((e) => e.noiseMultiplier === 1)).toBe(true);
   });
 });
 

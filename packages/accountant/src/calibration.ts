@@ -17,6 +17,20 @@ interface CommonQuestion {
   accountantOptions?: AccountantOptions & Record<string, unknown>;
 }
 
+/** One accountant evaluation of a search (`calibrateNoise`, `maxSteps`): the point tried and its ε. */
+export interface SearchEvaluation {
+  /** Evaluations so far, this one included. */
+  evaluations: number;
+  noiseMultiplier: number;
+  steps: number;
+  epsilon: number;
+}
+
+/** A search's options: `onEvaluation` is called after each accountant evaluation (for progress; PRV ones take ~0.5 s each). */
+interface SearchOptions {
+  onEvaluation?: (e: SearchEvaluation) => void;
+}
+
 export interface ComputeEpsilonOptions extends CommonQuestion {
   noiseMultiplier: number;
   steps: number;
@@ -40,7 +54,7 @@ export function computeEpsilon(options: ComputeEpsilonOptions): PrivacySpent {
   return acc.step(noiseMultiplier, sampleRate, steps).getPrivacySpent(delta);
 }
 
-export interface CalibrateNoiseOptions extends CommonQuestion {
+export interface CalibrateNoiseOptions extends CommonQuestion, SearchOptions {
   targetEpsilon: number;
   steps: number;
   /** Bisection stops when the bracket on σ is narrower than this (default 1e-4). */
@@ -110,7 +124,9 @@ export function calibrateNoise(options: CalibrateNoiseOptions): NoiseCalibration
   let evaluations = 0;
   const epsilonAt = (sigma: number): number => {
     evaluations++;
-    return createAccountant(name, options.accountantOptions).step(sigma, sampleRate, steps).epsilon(delta);
+    const epsilon = createAccountant(name, options.accountantOptions).step(sigma, sampleRate, steps).epsilon(delta);
+    options.onEvaluation?.({ evaluations, noiseMultiplier: sigma, steps, epsilon });
+    return epsilon;
   };
 
   // Bracket [lo, hi] with ε(lo) > target >= ε(hi). Accountants other than RDP start from the RDP
@@ -122,7 +138,7 @@ export function calibrateNoise(options: CalibrateNoiseOptions): NoiseCalibration
     hi = 1;
     factor = 2;
   } else {
-    hi = calibrateNoise({ ...options, accountant: 'rdp', accountantOptions: undefined, tolerance: 1e-3 }).noiseMultiplier;
+    hi = calibrateNoise({ ...options, accountant: 'rdp', accountantOptions: undefined, tolerance: 1e-3, onEvaluation: undefined }).noiseMultiplier;
     factor = 1.1;
   }
   let epsHi = epsilonAt(hi);
@@ -166,7 +182,7 @@ export function calibrateNoise(options: CalibrateNoiseOptions): NoiseCalibration
   return { noiseMultiplier: hi, epsilon: epsHi, lowerNoiseMultiplier: lo, tolerance, accountant: name, evaluations };
 }
 
-export interface MaxStepsOptions extends CommonQuestion {
+export interface MaxStepsOptions extends CommonQuestion, SearchOptions {
   targetEpsilon: number;
   noiseMultiplier: number;
   /** Give up above this many steps (default 1e9). */
@@ -203,7 +219,9 @@ export function maxSteps(options: MaxStepsOptions): StepsBudget {
   let evaluations = 0;
   const epsilonAt = (steps: number): number => {
     evaluations++;
-    return createAccountant(name, options.accountantOptions).step(noiseMultiplier, sampleRate, steps).epsilon(delta);
+    const epsilon = createAccountant(name, options.accountantOptions).step(noiseMultiplier, sampleRate, steps).epsilon(delta);
+    options.onEvaluation?.({ evaluations, noiseMultiplier, steps, epsilon });
+    return epsilon;
   };
   let good = 0;
   let epsGood = 0;
@@ -212,7 +230,7 @@ export function maxSteps(options: MaxStepsOptions): StepsBudget {
   if (name !== 'rdp') {
     // RDP's ε is an upper bound, so its answer is usually within budget here too: start from it
     // and grow by 25%, which saves most of the (expensive) doubling from one step.
-    const start = maxSteps({ ...options, accountant: 'rdp', accountantOptions: undefined }).steps;
+    const start = maxSteps({ ...options, accountant: 'rdp', accountantOptions: undefined, onEvaluation: undefined }).steps;
     if (start > 0) {
       bad = start;
       factor = 1.25;

@@ -1,28 +1,48 @@
-import { parseArgs } from 'node:util';
+import type { CommandSpec } from '../flags/command-spec';
+import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { DEFAULT_BENCH_GROUPINGS, runBench, type BenchRow } from '../profile/run-bench';
-import { UsageError } from '../usage-error';
-import { SHAPE_OPTIONS, shapeSettings } from './profile-args';
+import { shapeFlags, shapeSettings } from './profile-args';
 
-/**
- * Parses `clipwise bench` arguments and runs it: `--model`, `--model-config`, `--batch-size`,
- * `--seq-len`, `--reps`, `--warmup`, `--groupings a,b,...`, `--backend`, `--optimizer`,
- * `--noise-multiplier`, `--norm-mode`, `--json FILE`, `--kernels N` (top-N kernel table per
- * configuration), `--fused on|off`, `--uploads queue|staging` (before/after switches). Bad input
- * throws UsageError (exit status 2).
- */
-export async function runBenchCommand(args: string[], log: (s: string) => void): Promise<BenchRow[]> {
-  const { values } = parseArgs({
-    args,
-    options: { ...SHAPE_OPTIONS, groupings: { type: 'string' }, json: { type: 'string' }, kernels: { type: 'string' }, fused: { type: 'string' }, uploads: { type: 'string' } },
-    strict: true,
+const BENCH_FLAGS: readonly FlagSpec[] = [
+  ...shapeFlags({ batchSize: 16, reps: 5 }),
+  { name: 'groupings', kind: 'string', value: 'G1,G2,...', description: "configurations besides non-private ('non-uniform' alone picks boundaries half and three quarters through the layers)", defaultText: DEFAULT_BENCH_GROUPINGS.filter((g) => g !== 'non-private').join(',') },
+  { name: 'json', kind: 'string', value: 'FILE', description: 'also write the rows as JSON to FILE' },
+  { name: 'kernels', kind: 'int', value: 'N', unit: 'kernels', default: 0, description: "print each configuration's top N kernels by device time" },
+  { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
+  { name: 'uploads', kind: ['queue', 'staging'], description: "webgpu uploads: queue.writeBuffer, or TF.js's own staging buffers", defaultText: 'queue' },
+];
+
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`. */
+export const BENCH_COMMAND: CommandSpec = {
+  name: 'bench',
+  summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
+  description:
+    'Step time and peak memory of the non-private step and of private steps per grouping (random init), with the ' +
+    'analytic prediction; ratios to non-private. Prints a markdown table; --json FILE writes the rows.',
+  flags: BENCH_FLAGS,
+  examples: [
+    'clipwise bench --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --reps 5 --json bench.json',
+    'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
+  ],
+  async run(values, io) {
+    await runBenchCommand(values, io.log);
+    return 0;
+  },
+};
+
+/** Checks `clipwise bench`'s flags (raw values by name) and runs it. Bad input throws UsageError (exit status 2). */
+async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[]> {
+  const flags = resolveFlags(BENCH_FLAGS, values);
+  const groupings = flags['groupings'] === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(flags['groupings'] as string);
+  return runBench({
+    ...shapeSettings(flags),
+    groupings,
+    json: flags['json'] as string | undefined,
+    kernels: flags['kernels'] as number,
+    fused: flags['fused'] !== 'off',
+    uploads: flags['uploads'] as 'queue' | 'staging' | undefined,
+    log,
   });
-  const settings = shapeSettings(values, { model: 'gpt2-tiny', batchSize: 16, reps: 5 });
-  const groupings = values.groupings === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(values.groupings);
-  const kernels = values.kernels === undefined ? 0 : Number(values.kernels);
-  if (!Number.isInteger(kernels) || kernels < 0) throw new UsageError(`--kernels must be an integer ≥ 0, got '${values.kernels}'`);
-  if (values.fused !== undefined && !['on', 'off'].includes(values.fused)) throw new UsageError(`--fused must be on or off, got '${values.fused}'`);
-  if (values.uploads !== undefined && !['queue', 'staging'].includes(values.uploads)) throw new UsageError(`--uploads must be queue or staging, got '${values.uploads}'`);
-  return runBench({ ...settings, groupings, json: values.json, kernels, fused: values.fused !== 'off', uploads: values.uploads as 'queue' | 'staging' | undefined, log });
 }
 
 /**

@@ -1,13 +1,15 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { assetsDir } from '../assets';
 import { readJsonFile } from '../json-text';
 import type { EvalResult } from '../train/evaluate';
 import { RunLog } from '../train/run-log';
 import { runTrain, type TrainResult } from '../train/run-train';
-import { explicitSettings, trainParseOptions, type TrainConfig } from '../train/train-config';
+import type { CommandSpec } from '../flags/command-spec';
+import type { FlagSpec } from '../flags/flag-spec';
+import { explicitSettings, type TrainConfig } from '../train/train-config';
+import { CONFIG_FLAG, TRAIN_FLAGS } from '../train/train-flags';
 
 /** The shipped model the demo fine-tunes (made by `scripts/make-demo-model.sh`, see its README). */
 export const DEMO_MODEL = 'pretrained-shakespeare-byte';
@@ -104,8 +106,36 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   return { train, before, after, out };
 }
 
-/** Parses `clipwise demo` arguments (any `clipwise train` flag) and runs it. Bad input throws UsageError. */
-export async function runDemoCommand(args: string[], log: (s: string) => void): Promise<DemoResult> {
-  const { values } = parseArgs({ args, options: trainParseOptions(), strict: true });
-  return runDemo(explicitSettings(values as Record<string, unknown>), log);
+/** The train flags with the preset's values as their defaults (paths shown from the assets folder). */
+function demoFlags(): FlagSpec[] {
+  let preset: Partial<TrainConfig> = {};
+  try {
+    preset = demoPreset();
+  } catch {
+    // no assets folder: the help still lists the flags
+  }
+  const shown = (v: unknown) => (typeof v === 'string' && path.isAbsolute(v) ? `assets/${path.relative(assetsDir(), v)}` : String(v));
+  return TRAIN_FLAGS.map((f) => {
+    if (f.name === 'out') return { ...f, default: undefined, defaultText: 'a new temporary folder' };
+    const v = preset[f.name as keyof TrainConfig];
+    return v === undefined ? f : { ...f, default: undefined, defaultText: `${shown(v)}${f.unit ? ` ${f.unit}` : ''} (demo preset)` };
+  });
 }
+
+/** `clipwise demo`: any `clipwise train` flag overrides the preset. */
+export const DEMO_COMMAND: CommandSpec = {
+  name: 'demo',
+  summary: 'fine-tune the shipped tiny GPT-2 privately on the shipped E2E sample (ε = 8): a preset of train',
+  description:
+    'Fine-tune the shipped tiny GPT-2 (pre-trained on public Shakespeare text) privately on the shipped E2E sample ' +
+    '(ε = 8); prints test loss, ROUGE-L and a generation before and after, and ε. A preset of clipwise train: ' +
+    'any train flag overrides it. Without --out the run goes to a new temporary folder.',
+  get flags() {
+    return [...demoFlags(), CONFIG_FLAG];
+  },
+  examples: ['clipwise demo', 'clipwise demo --steps 10 --grouping all-layer', 'clipwise demo --no-dp'],
+  async run(values, io) {
+    await runDemo(explicitSettings(values), io.log);
+    return 0;
+  },
+};

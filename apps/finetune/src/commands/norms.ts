@@ -1,9 +1,45 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setupBackend, type BackendName } from '@clipwise/core';
+import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
 import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
+import type { CommandSpec } from '../flags/command-spec';
+import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { parseJsonText, readJsonFile } from '../json-text';
+import { progressCallback } from '../progress/progress';
+
+const NORMS_FLAGS: readonly FlagSpec[] = [
+  { name: 'model', kind: 'string', value: 'DIR', required: true, description: 'a Hugging Face checkpoint folder (config.json and model.safetensors), GPT-2 or ViT' },
+  { name: 'input', kind: 'string', value: 'FILE', required: true, description: 'JSON batch: {"input_ids": [[...]]} for GPT-2, {"pixel_values": [B][C][H][W], "labels": [...]} for ViT' },
+  { name: 'grouping', kind: 'string', value: 'G', description: 'also the norms per group of this grouping', defaultText: 'per parameter only' },
+  { name: 'clip-norm', kind: 'pos', value: 'C', default: 1, description: "clipping norm C (the grouping's thresholds)" },
+  { name: 'json', kind: 'bool', description: 'print one JSON object instead of the table (and no progress)' },
+  { name: 'backend', kind: [...BACKEND_NAMES], default: 'cpu', description: 'TensorFlow.js backend' },
+];
+
+/** `clipwise norms`: checks its flags and runs `runNorms`. */
+export const NORMS_COMMAND: CommandSpec = {
+  name: 'norms',
+  summary: 'per-sample gradient norms of a Hugging Face checkpoint on a batch, to choose clipping thresholds',
+  description:
+    'Per-sample gradient norms of a Hugging Face checkpoint (config.json + model.safetensors) on a batch, per parameter ' +
+    '(and per group with --grouping): a table of quantiles, or with --json every norm.',
+  flags: NORMS_FLAGS,
+  examples: ['clipwise norms --model packages/models/__fixtures__/tiny-gpt2 --input my-batch.json --grouping layer-wise'],
+  async run(values, io) {
+    const f = resolveFlags(NORMS_FLAGS, values);
+    await runNorms({
+      model: f['model'] as string,
+      input: f['input'] as string,
+      grouping: f['grouping'] as string | undefined,
+      clipNorm: f['clip-norm'] as number,
+      json: f['json'] === true,
+      backend: f['backend'] as BackendName,
+      log: io.log,
+    });
+    return 0;
+  },
+};
 
 export interface NormsOptions {
   model: string;
@@ -31,7 +67,7 @@ export async function runNorms(o: NormsOptions): Promise<void> {
   const hfConfig = path.join(o.model, 'config.json');
   // loadPretrained's message has V8's position, which some errors lack: name the line and column first.
   if (existsSync(hfConfig)) readJsonFile(hfConfig, (m) => new Error(`--model ${o.model}: ${m}`));
-  const model = await loadPretrained(o.model);
+  const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`) });
   try {
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
       grouping: o.grouping,

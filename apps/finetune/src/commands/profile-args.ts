@@ -1,22 +1,23 @@
-import type { BackendName } from '@clipwise/core';
+import { BACKEND_NAMES, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
-import { UsageError } from '../usage-error';
-import { backendFlag, numberFlag } from './flags';
+import type { FlagSpec } from '../flags/flag-spec';
 import type { BenchOptimizer } from '../profile/step-runner';
 
-/** Flags bench and profile share. */
-export const SHAPE_OPTIONS = {
-  model: { type: 'string' },
-  'model-config': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'seq-len': { type: 'string' },
-  reps: { type: 'string' },
-  warmup: { type: 'string' },
-  backend: { type: 'string' },
-  optimizer: { type: 'string' },
-  'noise-multiplier': { type: 'string' },
-  'norm-mode': { type: 'string' },
-} as const;
+/** The flags bench and profile share; `defaults` are the ones that differ between them. */
+export function shapeFlags(defaults: { batchSize: number; reps: number }): FlagSpec[] {
+  return [
+    { name: 'model', kind: 'string', value: 'PRESET', default: 'gpt2-tiny', description: 'model shape, random weights: gpt2-tiny, gpt2-mini, gpt2 (124M), vit-tiny, vit-mini, vit-base-16' },
+    { name: 'model-config', kind: 'json', value: 'JSON', description: 'fields merged over the preset\'s config, e.g. \'{"n_layer":8}\'' },
+    { name: 'batch-size', kind: 'posint', value: 'B', unit: 'examples', default: defaults.batchSize, description: 'batch size of every step' },
+    { name: 'seq-len', kind: { ok: (x) => Number.isInteger(x) && x >= 2, expected: 'an integer ≥ 2' }, value: 'T', unit: 'tokens', description: 'GPT-2 sequence length', defaultText: '64 tokens' },
+    { name: 'reps', kind: 'posint', value: 'N', unit: 'rounds', default: defaults.reps, description: 'timed rounds (the median is reported)' },
+    { name: 'warmup', kind: 'int', value: 'N', unit: 'steps', default: 1, description: 'warm-up steps of each configuration before it is measured' },
+    { name: 'backend', kind: [...BACKEND_NAMES], default: 'auto', description: 'TensorFlow.js backend' },
+    { name: 'optimizer', kind: ['sgd', 'adamw', 'none'], default: 'adamw', description: 'the update after release (with a negligible learning rate); none: no update' },
+    { name: 'noise-multiplier', kind: 'nonneg', value: 'S', default: 1, description: 'σ of the release (0: no noise draw)' },
+    { name: 'norm-mode', kind: ['auto', 'ghost', 'instantiate'], default: 'auto', description: 'per-sample norms: auto is the mixed rule (ghost when 2T² ≤ d·p)' },
+  ];
+}
 
 export interface ShapeSettings {
   model: string;
@@ -31,42 +32,18 @@ export interface ShapeSettings {
   normMode: NormModeOption;
 }
 
-function int(name: string, v: string | undefined, fallback: number, min: number): number {
-  return numberFlag(name, v, fallback, (x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min}`);
-}
-
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
-  const x = (v ?? fallback) as T;
-  if (!allowed.includes(x)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return x;
-}
-
-/** Checks the shared flags, naming the bad one. */
-export function shapeSettings(values: Record<string, string | boolean | undefined>, defaults: { model: string; batchSize: number; reps: number }): ShapeSettings {
-  const s = (k: string) => values[k] as string | undefined;
-  let modelConfig: Record<string, unknown> = {};
-  if (s('model-config') !== undefined) {
-    try {
-      modelConfig = JSON.parse(s('model-config')!) as Record<string, unknown>;
-    } catch {
-      throw new UsageError(`--model-config must be a JSON object of config fields, e.g. '{"n_layer":8}', got '${s('model-config')}'`);
-    }
-    if (typeof modelConfig !== 'object' || modelConfig === null || Array.isArray(modelConfig)) {
-      throw new UsageError(`--model-config must be a JSON object, got '${s('model-config')}'`);
-    }
-  }
-  const sigma = s('noise-multiplier') === undefined ? 1 : Number(s('noise-multiplier'));
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new UsageError(`--noise-multiplier must be a number ≥ 0, got '${s('noise-multiplier')}'`);
+/** The shared flags, checked and with their defaults (`resolveFlags` of `shapeFlags`), as run options. */
+export function shapeSettings(flags: Record<string, unknown>): ShapeSettings {
   return {
-    model: s('model') ?? defaults.model,
-    modelConfig,
-    batchSize: int('batch-size', s('batch-size'), defaults.batchSize, 1),
-    seqLen: s('seq-len') === undefined ? undefined : int('seq-len', s('seq-len'), 0, 2),
-    reps: int('reps', s('reps'), defaults.reps, 1),
-    warmup: int('warmup', s('warmup'), 1, 0),
-    backend: backendFlag(s('backend')),
-    optimizer: oneOf('optimizer', s('optimizer'), ['sgd', 'adamw', 'none'] as BenchOptimizer[], 'sgd'),
-    noiseMultiplier: sigma,
-    normMode: oneOf('norm-mode', s('norm-mode'), ['auto', 'ghost', 'instantiate'] as NormModeOption[], 'auto'),
+    model: flags['model'] as string,
+    modelConfig: (flags['model-config'] as Record<string, unknown> | undefined) ?? {},
+    batchSize: flags['batch-size'] as number,
+    seqLen: flags['seq-len'] as number | undefined,
+    reps: flags['reps'] as number,
+    warmup: flags['warmup'] as number,
+    backend: flags['backend'] as BackendName,
+    optimizer: flags['optimizer'] as BenchOptimizer,
+    noiseMultiplier: flags['noise-multiplier'] as number,
+    normMode: flags['norm-mode'] as NormModeOption,
   };
 }

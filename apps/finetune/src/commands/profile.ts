@@ -1,13 +1,31 @@
-import { parseArgs } from 'node:util';
+import type { CommandSpec } from '../flags/command-spec';
+import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { runProfile, type ProfileResult } from '../profile/run-profile';
-import { SHAPE_OPTIONS, shapeSettings } from './profile-args';
+import { shapeFlags, shapeSettings } from './profile-args';
 
-/**
- * Parses `clipwise profile` arguments and runs it: the shape flags of bench plus `--grouping G`
- * (default all-layer) and `--out DIR` (profile.json, profile.html). Bad input throws UsageError.
- */
-export async function runProfileCommand(args: string[], log: (s: string) => void): Promise<ProfileResult> {
-  const { values } = parseArgs({ args, options: { ...SHAPE_OPTIONS, grouping: { type: 'string' }, out: { type: 'string' } }, strict: true });
-  const settings = shapeSettings(values, { model: 'gpt2-tiny', batchSize: 8, reps: 3 });
-  return runProfile({ ...settings, grouping: values.grouping ?? 'all-layer', out: values.out, log });
+const PROFILE_FLAGS: readonly FlagSpec[] = [
+  ...shapeFlags({ batchSize: 8, reps: 3 }),
+  { name: 'grouping', kind: 'string', value: 'G', default: 'all-layer', description: 'the grouping profiled' },
+  { name: 'out', kind: 'string', value: 'DIR', description: 'write DIR/profile.json (tables and both timelines) and DIR/profile.html' },
+];
+
+/** `clipwise profile`: the shape flags of bench plus `--grouping G` and `--out DIR`. */
+export const PROFILE_COMMAND: CommandSpec = {
+  name: 'profile',
+  summary: "one grouping in detail: per-layer norm mode and cost, per-phase time and peak, DIR/profile.html",
+  description:
+    "Per layer: the mixed rule's norm mode and the kernels' predicted flops/bytes; per phase (forward, backward, norms, " +
+    'clipped sums, noise, update): measured time and peak next to the prediction; --out DIR/profile.html plots memory over the step.',
+  flags: PROFILE_FLAGS,
+  examples: ['clipwise profile --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --grouping layer-wise --out profile'],
+  async run(values, io) {
+    await runProfileCommand(values, io.log);
+    return 0;
+  },
+};
+
+/** Checks `clipwise profile`'s flags (raw values by name) and runs it. Bad input throws UsageError. */
+async function runProfileCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<ProfileResult> {
+  const flags = resolveFlags(PROFILE_FLAGS, values);
+  return runProfile({ ...shapeSettings(flags), grouping: flags['grouping'] as string, out: flags['out'] as string | undefined, log });
 }

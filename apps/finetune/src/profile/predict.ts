@@ -1,13 +1,14 @@
 import type { Grouping } from '@clipwise/grouping';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { scaleTrace, simulateStep, traceTape, type StepMemoryPrediction, type TapeTrace } from '@clipwise/memory';
+import { progressCallback } from '../progress/progress';
 import type { BenchModel } from './bench-model';
 import type { BenchOptimizer } from './step-runner';
 
 /** The model's tape at `batch`, from traces of one step at batch 1 and 2 (cheap even for GPT-2 small). */
 export async function traceModel(model: BenchModel, batch: number): Promise<TapeTrace> {
-  const one = await traceTape(model.lossAt(1));
-  const two = await traceTape(model.lossAt(2));
+  const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
+  const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
   return scaleTrace(one, two, batch);
 }
 

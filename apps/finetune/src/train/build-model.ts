@@ -5,6 +5,7 @@ import {
   type Gpt2Config, type HfModelConfig, type PretrainedModel, type ResolvedVitConfig,
 } from '@clipwise/models';
 import { readJsonFile } from '../json-text';
+import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import type { TrainConfig } from './train-config';
 
@@ -45,10 +46,10 @@ export async function buildModel(
       throw new UsageError(`--tokenizer ${config.tokenizer} has ${needs.vocabSize} tokens but --model ${config.model} has vocab_size ${spec.config.vocab_size}; use --tokenizer gpt2 (50257) or byte (257) to match`);
     }
     if (spec.config.n_positions < needs.seqLen!) throw new UsageError(`--seq-len ${needs.seqLen} exceeds the model's n_positions ${spec.config.n_positions}`);
-    return loadPretrained(config.model, { seed: config.seed });
+    return loadPretrained(config.model, { seed: config.seed, onProgress: progressCallback(`loading ${config.model}, parameters`) });
   }
   if (needs.numLabels === undefined) throw new UsageError(`--model ${config.model} is a ViT; use --task images (or a GPT-2 model for text)`);
   if (!spec.fromDir) return new VitModel(validateVitConfig({ ...spec.config, num_labels: needs.numLabels }, `--model ${config.model}`), { seed: config.seed });
   const fresh = spec.config.num_labels !== needs.numLabels;
-  return loadPretrained(config.model, { seed: config.seed, ...(fresh ? { numLabels: needs.numLabels } : {}) });
+  return loadPretrained(config.model, { seed: config.seed, onProgress: progressCallback(`loading ${config.model}, parameters`), ...(fresh ? { numLabels: needs.numLabels } : {}) });
 }

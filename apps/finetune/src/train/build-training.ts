@@ -6,6 +6,7 @@ import {
   NonPrivateGradients, Optimizer, PrivateGradients, adam, adamw, constantSchedule, cosineDecaySchedule, sgd, warmupConstantSchedule,
   warmupCosineSchedule, type Schedule,
 } from '@clipwise/optim';
+import { currentProgress } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import type { CheckpointParts } from './checkpoint';
 import { restoring } from './read-checkpoint';
@@ -24,13 +25,18 @@ export function buildGrouping(config: TrainConfig, params: readonly ParamSpec[])
 export function noiseMultiplierFor(config: TrainConfig, sampleRate: number, steps: number): number | null {
   if (config['no-dp']) return null;
   if (config['noise-multiplier'] !== undefined) return config['noise-multiplier'];
+  const progress = currentProgress();
   try {
     return calibrateNoise({
       targetEpsilon: config.epsilon!, delta: config.delta, sampleRate, steps, accountant: config.accountant, accountantOptions: { sampling: config.sampling },
+      // a PRV evaluation over many steps takes about half a second
+      onEvaluation: (e) => progress.update(`calibrating σ (${config.accountant} accountant), evaluation`, e.evaluations),
     }).noiseMultiplier;
   } catch (e) {
     if (e instanceof ClipwiseAccountantError) throw new UsageError(`--epsilon ${config.epsilon}: ${e.message}`);
     throw e;
+  } finally {
+    progress.end();
   }
 }
 

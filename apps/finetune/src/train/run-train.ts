@@ -5,6 +5,7 @@ import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models';
 import { PrivateGradients } from '@clipwise/optim';
+import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
 import { buildModel, modelSpec } from './build-model';
@@ -106,7 +107,8 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const sigma = resumed ? resumed.state.noiseMultiplier : planned;
 
   const model = resumed
-    ? await restoring(config.out, `${MODEL_DIR}/`, () => loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR)))
+    ? await restoring(config.out, `${MODEL_DIR}/`, () =>
+        loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR), { onProgress: progressCallback('loading the checkpoint, parameters') }))
     : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
   const params = model.params;
   if (resumed) {

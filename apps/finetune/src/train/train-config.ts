@@ -1,11 +1,13 @@
-import { BACKEND_NAMES, type BackendName } from '@clipwise/core';
+import type { BackendName } from '@clipwise/core';
+import { closestName, parseFlagValue } from '../flags/flag-spec';
 import { UsageError } from '../usage-error';
 import { readConfigFile } from './config-file';
+import { TRAIN_FLAGS } from './train-flags';
 
-/** A fully resolved `clipwise train` configuration (defaults applied). Keys are the flag names. */
+/** A fully resolved `clipwise train` configuration (defaults applied). Keys are the flag names (see `TRAIN_FLAGS`). */
 export interface TrainConfig {
   model: string;
-  /** Only from --config: fields merged over a preset's config (e.g. {"n_embd": 16, "n_layer": 1}). */
+  /** Fields merged over a preset's config (e.g. {"n_embd": 16, "n_layer": 1}). */
   'model-config'?: Record<string, number>;
   task?: 'text' | 'e2e' | 'images';
   data: string;
@@ -50,48 +52,6 @@ export interface TrainConfig {
   'halt-after'?: number;
 }
 
-type Kind = 'string' | 'int' | 'posint' | 'pos' | 'prob' | 'nonneg' | 'bool' | readonly string[];
-const FLAGS: Record<string, Kind> = {
-  model: 'string',
-  task: ['text', 'e2e', 'images'],
-  data: 'string',
-  'eval-data': 'string',
-  limit: 'posint',
-  'eval-limit': 'posint',
-  'gen-limit': 'int',
-  'gen-tokens': 'posint',
-  tokenizer: ['gpt2', 'byte', 'word'],
-  'seq-len': 'posint',
-  epsilon: 'pos',
-  delta: 'prob',
-  'noise-multiplier': 'pos',
-  epochs: 'posint',
-  steps: 'posint',
-  'batch-size': 'posint',
-  'max-physical-batch': 'posint',
-  grouping: 'string',
-  clipping: ['abadi', 'automatic'],
-  'clip-norm': 'pos',
-  thresholds: ['fixed', 'adaptive'],
-  'target-quantile': 'prob',
-  'threshold-lr': 'pos',
-  'count-noise': 'pos',
-  optimizer: ['sgd', 'adam', 'adamw'],
-  lr: 'pos',
-  schedule: ['constant', 'cosine', 'warmup-cosine'],
-  warmup: 'int',
-  'weight-decay': 'nonneg',
-  accountant: ['rdp', 'prv'],
-  sampling: ['poisson', 'shuffle'],
-  backend: [...BACKEND_NAMES],
-  seed: 'int',
-  'no-dp': 'bool',
-  out: 'string',
-  resume: 'bool',
-  'eval-every': 'posint',
-  'halt-after': 'posint',
-};
-
 /**
  * Fields that fix the privacy analysis or what it is computed over: a resume must not change them,
  * or the saved ledger would account for a different mechanism than the one that ran.
@@ -102,93 +62,54 @@ export const PRIVACY_FIELDS = [
   'thresholds', 'target-quantile', 'threshold-lr', 'count-noise',
 ] as const;
 
-const DEFAULTS = {
-  'gen-limit': 20,
-  'gen-tokens': 40,
-  'seq-len': 64,
-  delta: 1e-5,
-  'batch-size': 32,
-  'max-physical-batch': 32,
-  grouping: 'layer-wise',
-  clipping: 'abadi',
-  'clip-norm': 1,
-  thresholds: 'fixed',
-  optimizer: 'adamw',
-  lr: 1e-3,
-  schedule: 'constant',
-  warmup: 0,
-  'weight-decay': 0,
-  accountant: 'rdp',
-  sampling: 'poisson',
-  backend: 'auto',
-  seed: 0,
-  'no-dp': false,
-  out: 'clipwise-run',
-  resume: false,
-} satisfies Partial<TrainConfig>;
+const BY_NAME = new Map(TRAIN_FLAGS.map((f) => [f.name, f]));
 
-/** `parseArgs` options for every flag of `clipwise train`. */
-export function trainParseOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  const opts: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
-  for (const [name, kind] of Object.entries(FLAGS)) opts[name] = { type: kind === 'bool' ? 'boolean' : 'string' };
-  return opts;
+/** The defaults that do not depend on other flags (those are applied in `resolveConfig`). */
+const DEFAULTS = Object.fromEntries(TRAIN_FLAGS.filter((f) => f.default !== undefined).map((f) => [f.name, f.default])) as Partial<TrainConfig>;
+
+/** A `model-config` mapping from a config file: config fields to numbers. */
+function fileModelConfig(v: unknown, file: string): Record<string, number> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new UsageError(`--config ${file}: "model-config" must be a mapping of config fields to numbers, e.g. {"n_embd": 16, "n_layer": 1}`);
+  }
+  const bad = Object.entries(v).find(([, x]) => typeof x !== 'number');
+  if (bad) throw new UsageError(`--config ${file}: "model-config.${bad[0]}" must be a number, got ${JSON.stringify(bad[1])}`);
+  return v as Record<string, number>;
 }
 
-function parseValue(name: string, raw: unknown, source: string): unknown {
-  const kind = FLAGS[name]!;
-  const shown = typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw);
-  const bad = (what: string) => new UsageError(`--${name} must be ${what}, got ${shown}${source}`);
-  if (kind === 'bool') {
-    if (typeof raw !== 'boolean') throw bad('true or false');
-    return raw;
+/** One command-line value, checked against its declaration. */
+function flagValue(name: string, v: unknown): unknown {
+  const spec = BY_NAME.get(name);
+  if (spec === undefined) throw new UsageError(`unknown flag --${name}; see clipwise train --help`);
+  const x = parseFlagValue(spec, v);
+  if (name === 'model-config') {
+    const bad = Object.entries(x as object).find(([, f]) => typeof f !== 'number');
+    if (bad) throw new UsageError(`--model-config field "${bad[0]}" must be a number, got ${JSON.stringify(bad[1])}`);
   }
-  if (Array.isArray(kind)) {
-    if (typeof raw !== 'string' || !kind.includes(raw)) throw bad(`one of ${kind.join(', ')}`);
-    return raw;
-  }
-  if (kind === 'string') {
-    if (typeof raw !== 'string' || raw === '') throw bad('a non-empty string');
-    return raw;
-  }
-  const x = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  const checks: Record<string, [(x: number) => boolean, string]> = {
-    int: [(v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'],
-    posint: [(v) => Number.isInteger(v) && v > 0, 'a positive integer'],
-    pos: [(v) => v > 0, 'a number > 0'],
-    prob: [(v) => v > 0 && v < 1, 'a number in (0, 1)'],
-    nonneg: [(v) => v >= 0, 'a number ≥ 0'],
-  };
-  const [ok, what] = checks[kind as string]!;
-  if (!Number.isFinite(x) || !ok(x)) throw bad(what);
   return x;
 }
 
 /**
  * The flags explicitly chosen by the user: the config file's entries, overridden by command-line
- * flags. Every value is checked; unknown keys are refused naming the valid ones.
+ * flags (keyed by flag name, `config` naming the file). Every value is checked against
+ * `TRAIN_FLAGS`; unknown keys are refused naming the valid ones.
  */
 export function explicitSettings(flags: Record<string, unknown>): Partial<TrainConfig> {
   const out: Record<string, unknown> = {};
   const file = typeof flags.config === 'string' ? flags.config : undefined;
   if (file) {
     for (const [k, v] of Object.entries(readConfigFile(file))) {
-      if (k === 'model-config') {
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-          throw new UsageError(`--config ${file}: "model-config" must be a mapping of config fields to numbers, e.g. {"n_embd": 16, "n_layer": 1}`);
-        }
-        const bad = Object.entries(v).find(([, x]) => typeof x !== 'number');
-        if (bad) throw new UsageError(`--config ${file}: "model-config.${bad[0]}" must be a number, got ${JSON.stringify(bad[1])}`);
-        out[k] = v;
-      } else if (!(k in FLAGS)) {
-        throw new UsageError(`--config ${file}: unknown key '${k}'; valid keys are the flag names: ${Object.keys(FLAGS).join(', ')}, model-config`);
-      } else {
-        out[k] = parseValue(k, v, ` (in ${file})`);
+      const spec = BY_NAME.get(k);
+      if (spec === undefined) {
+        const near = closestName(k, [...BY_NAME.keys()]);
+        throw new UsageError(`--config ${file}: unknown key '${k}'${near ? ` (did you mean ${near}?)` : ''}; valid keys are the flag names: ${[...BY_NAME.keys()].join(', ')}`);
       }
+      out[k] = k === 'model-config' ? fileModelConfig(v, file) : parseFlagValue(spec, v, ` (in ${file})`);
     }
   }
   for (const [k, v] of Object.entries(flags)) {
     if (k === 'config' || v === undefined) continue;
-    out[k] = parseValue(k, v, '');
+    out[k] = flagValue(k, v);
   }
   return out as Partial<TrainConfig>;
 }

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RdpAccountant } from '../accountants/rdp-accountant';
+import { version } from '../../package.json';
+import { ACCOUNTANT_COMMANDS, ACCOUNTANT_FLAGS, accountantFlagTable, usageLine, type AccountantFlag } from './cli-flags';
 import { main, type CliIo } from './main';
 
 function run(argv: string[], files: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
@@ -100,7 +102,7 @@ describe('bad input exits non-zero naming the argument and the valid range', () 
     [set('--steps', 'ten'), /--steps must be a number, got 'ten'/],
     [[...set('--delta', '1e-5'), '--accountant', 'moments'], /--accountant must be one of rdp, prv, gdp, got 'moments'/],
     [['epsilon', '--sample-rate', '0.01', '--steps', '10', '--delta', '1e-5'], /--noise-multiplier is required/],
-    [['epsilon', ...base, '--frobnicate', '1'], /unknown option --frobnicate/],
+    [['epsilon', ...base, '--frobnicate', '1'], /unknown option '--frobnicate'/],
     [['sigma', '--target-epsilon', '0.005', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100', '--accountant', 'prv'], /--target-epsilon = 0.005 is unreachable/],
     [['sigma', '--target-epsilon', '1', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100', '--accountant', 'gdp'], /--accountant gdp is an approximation/],
     [['sigma', '--target-epsilon', '0', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '100'], /--target-epsilon must be a finite number > 0, got 0/],
@@ -113,12 +115,91 @@ describe('bad input exits non-zero naming the argument and the valid range', () 
   });
 });
 
-describe('help', () => {
-  it('--help exits 0 and lists the commands; no command exits 2', () => {
+describe('help, version and usage errors (issue #20)', () => {
+  it('--help exits 0 and lists the commands; no command prints the help on stderr and exits 2', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/clipwise-accountant epsilon --sample-rate Q --noise-multiplier S --steps T --delta D/);
-    expect(run([]).code).toBe(2);
+    expect(r.stdout).toMatch(/Exit status: 0 ok, 1 unexpected failure, 2 bad usage/);
+    const none = run([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^Usage: clipwise-accountant/);
+  });
+
+  it.each(ACCOUNTANT_COMMANDS.map((c) => c.name))('%s --help exits 0 and lists every flag of the declaration', (name) => {
+    const spec = ACCOUNTANT_COMMANDS.find((c) => c.name === name)!;
+    for (const argv of [[name, '--help'], [name, '-h'], ['help', name]]) {
+      const r = run(argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe(`Usage: ${usageLine(spec)}`);
+      const help = r.stdout.replace(/\s+/g, ' ');
+      for (const key of spec.required) expect(help).toMatch(new RegExp(`${ACCOUNTANT_FLAGS[key].name} <\\w+> .*?\\(required\\)`));
+      for (const key of spec.optional) {
+        const flag: AccountantFlag = ACCOUNTANT_FLAGS[key];
+        expect(help).toContain(flag.name);
+        if (flag.defaultText) expect(help).toContain(`(default: ${flag.defaultText})`);
+      }
+    }
+  });
+
+  it('the README flag table is made from the declaration (else run `npm run readme-flags`)', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const block = /<!-- flags:clipwise-accountant -->\n([\s\S]*?)\n<!-- \/flags:clipwise-accountant -->/.exec(readme)?.[1];
+    expect(block).toBe(accountantFlagTable());
+  });
+
+  it('--version prints the package version', () => {
+    for (const flag of ['--version', '-V']) {
+      const r = run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
+  });
+
+  it.each([
+    [['epsilon', '--sample-rate', '0.01', '--noise-multipler', '1'], "clipwise-accountant epsilon: unknown option '--noise-multipler' (did you mean --noise-multiplier?)"],
+    [['sigam'], "clipwise-accountant: unknown command 'sigam' (did you mean sigma?)"],
+    [['epsilon', '--delta', '1e-5', '--delta', '1e-6'], 'clipwise-accountant epsilon: --delta was given twice; give it once.'],
+    [['epsilon', '--delta'], "clipwise-accountant epsilon: option '--delta <D>' argument missing"],
+    [['steps', 'extra'], "clipwise-accountant steps: too many arguments for 'steps'"],
+  ])('%j: one error format, a suggestion where one is close, exit 2', (argv, message) => {
+    const r = run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const [first, hint] = r.stderr.split('\n');
+    expect(first).toContain(message);
+    expect(hint).toMatch(/^Run 'clipwise-accountant( \w+)? --help' for usage\.$/);
+  });
+});
+
+describe('progress of long computations', () => {
+  function withProgress(argv: string[]): { code: number; lines: Array<string | null>; stdout: string } {
+    const lines: Array<string | null> = [];
+    let stdout = '';
+    const io: CliIo = { stdout: (t) => (stdout += t), stderr: () => {}, readFile: () => '', progress: (l) => lines.push(l) };
+    return { code: main(argv, io), lines, stdout };
+  }
+  const sigma = ['sigma', '--target-epsilon', '3', '--delta', '1e-5', '--sample-rate', '0.01', '--steps', '200', '--accountant', 'prv'];
+
+  it('sigma and steps show each accountant evaluation on the status line, then clear it', () => {
+    const r = withProgress(sigma);
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toMatch(/^calibrating σ \(prv accountant\): evaluation 1, σ = [\d.]+ gives ε = [\d.]+$/);
+    expect(r.lines.length).toBeGreaterThan(3);
+    expect(r.lines.at(-1)).toBeNull();
+    const steps = withProgress(['steps', '--target-epsilon', '3', '--delta', '1e-5', '--sample-rate', '0.01', '--noise-multiplier', '1']);
+    expect(steps.lines[0]).toMatch(/^counting steps \(rdp accountant\): evaluation 1, \d+ steps give ε = /);
+    expect(steps.lines.at(-1)).toBeNull();
+  });
+
+  it('epsilon with prv says it is composing; --json shows no progress', () => {
+    const r = withProgress(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--accountant', 'prv']);
+    expect(r.lines).toEqual(['composing the privacy loss of 300 steps (prv accountant) ...', null]);
+    const json = withProgress([...sigma, '--json']);
+    expect(json.code).toBe(0);
+    expect(json.lines).toEqual([]);
+    expect(JSON.parse(json.stdout).noiseMultiplier).toBeGreaterThan(0);
   });
 });
 

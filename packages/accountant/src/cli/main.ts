@@ -7,9 +7,12 @@
  *   clipwise-accountant ledger FILE --delta D [--json]
  *
  * `main(argv, io)` is the whole program: it returns the exit code (0 ok, 2 bad input, 1 failure)
- * and writes through `io`, so tests call it in-process.
+ * and writes through `io`, so tests call it in-process. Parsing, `--help`, `--version` and "did you
+ * mean" suggestions come from commander; the flags and commands are declared in cli-flags.ts.
  */
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../../package.json';
 import type { PrivacySpent } from '../accountants/accountant';
 import { checkSampling } from '../accountants/accountant';
 import { getAccountantFactory, listAccountants } from '../accountants/registry';
@@ -17,62 +20,46 @@ import { calibrateNoise, computeEpsilon, maxSteps } from '../calibration';
 import { ClipwiseAccountantError } from '../errors';
 import { accountantFromLedger } from '../ledger';
 import { checkDelta, checkNoiseMultiplier, checkPositive, checkSampleRate, checkSteps } from '../validate';
-import { numberFlag, parseArgs, usage, type ParsedArgs } from './parse-args';
+import { ACCOUNTANT_COMMANDS, ACCOUNTANT_FLAGS, usageLine, type AccountantCommand, type AccountantFlag } from './cli-flags';
+import { numberFlag, usage, type ParsedArgs } from './parse-args';
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): string;
+  /** Shows one status line of a long computation (null clears it); absent: no progress. */
+  progress?(line: string | null): void;
 }
 
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readFile: (path) => readFileSync(path, 'utf8'),
+  // a status line only on a terminal: redirected stderr stays free of carriage returns
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line ?? ''}`) : undefined,
 };
 
-const VALUE_FLAGS = [
-  '--sample-rate',
-  '--noise-multiplier',
-  '--steps',
-  '--delta',
-  '--accountant',
-  '--target-epsilon',
-  '--tolerance',
-  '--eps-error',
-  '--sampling',
-];
-const SWITCH_FLAGS = ['--json', '--help'];
+/** Runs `work` with a status line on `io` (none with --json), cleared afterwards. */
+function withStatus<T>(args: ParsedArgs, io: CliIo, work: (show: (line: string) => void) => T): T {
+  const progress = args.switches.has('--json') ? undefined : io.progress;
+  try {
+    return work((line) => progress?.(line));
+  } finally {
+    progress?.(null);
+  }
+}
 
-export const HELP = `clipwise-accountant: privacy accounting for DP-SGD (Poisson-subsampled Gaussian mechanism)
-
-Usage:
-  clipwise-accountant epsilon --sample-rate Q --noise-multiplier S --steps T --delta D [--accountant rdp|prv|gdp] [--json]
-      ε spent by T steps at noise multiplier S with Poisson sampling rate Q.
-  clipwise-accountant sigma --target-epsilon E --delta D --sample-rate Q --steps T [--accountant rdp|prv] [--tolerance t] [--json]
-      The smallest noise multiplier that keeps T steps within (E, D).
-  clipwise-accountant steps --target-epsilon E --delta D --sample-rate Q --noise-multiplier S [--accountant rdp|prv] [--json]
-      The most steps at noise multiplier S that stay within (E, D).
-  clipwise-accountant ledger FILE --delta D [--json]
-      ε of a saved accountant ledger (JSON.stringify(accountant)).
-
-Options:
-  --sample-rate Q        probability that an example is in a batch, in (0, 1] (batch size / dataset size)
-  --noise-multiplier S   noise standard deviation / clipping norm, > 0
-  --steps T              number of noisy steps, a whole number >= 0 (>= 1 for sigma)
-  --delta D              δ of the (ε, δ) guarantee, in (0, 1), e.g. 1e-5
-  --target-epsilon E     ε budget, > 0
-  --accountant NAME      rdp (default; upper bound), prv (tight, with error bounds), gdp (CLT approximation)
-  --eps-error x          prv only: allowed ε error (default 0.01)
-  --tolerance t          sigma only: bisection tolerance on σ (default 1e-4)
-  --sampling KIND        poisson (default) or shuffle (accounted as Poisson, flagged in the output)
-  --json                 print one JSON object on stdout
-  -h, --help             show this help
-
+const EXAMPLES = `
 Examples:
   clipwise-accountant epsilon --sample-rate 0.004267 --noise-multiplier 1.1 --steps 14063 --delta 1e-5
-  clipwise-accountant sigma --target-epsilon 3 --delta 1e-5 --sample-rate 0.004267 --steps 14063 --accountant prv --json
-`;
+  clipwise-accountant sigma --target-epsilon 3 --delta 1e-5 --sample-rate 0.004267 --steps 14063 --accountant prv --json`;
+
+const AFTER_HELP = `
+Usage of each command:
+${ACCOUNTANT_COMMANDS.map((c) => `  ${usageLine(c)}`).join('\n')}
+
+Exit status: 0 ok, 1 unexpected failure, 2 bad usage (unknown command or flag, bad or missing value).
+${EXAMPLES}`;
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
@@ -124,13 +111,11 @@ function runEpsilon(args: ParsedArgs, io: CliIo): void {
   const steps = checkSteps(numberFlag(args, '--steps', true), '--steps');
   const delta = checkDelta(numberFlag(args, '--delta', true), '--delta');
   const accountant = accountantFlag(args, true);
-  const spent = computeEpsilon({
-    sampleRate,
-    noiseMultiplier,
-    steps,
-    delta,
-    accountant,
-    accountantOptions: accountantOptions(args, accountant),
+  const options = accountantOptions(args, accountant);
+  const spent = withStatus(args, io, (show) => {
+    // one PRV composition of many steps takes up to seconds (grids of 2^19 points and more)
+    if (accountant === 'prv') show(`composing the privacy loss of ${steps} steps (prv accountant) ...`);
+    return computeEpsilon({ sampleRate, noiseMultiplier, steps, delta, accountant, accountantOptions: options });
   });
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'epsilon', sampleRate, noiseMultiplier, ...spent })}\n`);
@@ -148,7 +133,12 @@ function runSigma(args: ParsedArgs, io: CliIo): void {
   const toleranceFlag = numberFlag(args, '--tolerance', false);
   const tolerance = toleranceFlag === undefined ? undefined : checkPositive(toleranceFlag, '--tolerance', 'a typical value is 1e-4.');
   const options = accountantOptions(args, accountant);
-  const result = calibrateNoise({ targetEpsilon, delta, sampleRate, steps, accountant, accountantOptions: options, tolerance });
+  const result = withStatus(args, io, (show) =>
+    calibrateNoise({
+      targetEpsilon, delta, sampleRate, steps, accountant, accountantOptions: options, tolerance,
+      onEvaluation: (e) => show(`calibrating σ (${accountant} accountant): evaluation ${e.evaluations}, σ = ${fmt(e.noiseMultiplier)} gives ε = ${fmt(e.epsilon)}`),
+    }),
+  );
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'sigma', targetEpsilon, delta, sampleRate, steps, sampling: options.sampling, ...result })}\n`);
   } else {
@@ -166,7 +156,12 @@ function runSteps(args: ParsedArgs, io: CliIo): void {
   const noiseMultiplier = checkNoiseMultiplier(numberFlag(args, '--noise-multiplier', true), '--noise-multiplier');
   const accountant = accountantFlag(args, false);
   const options = accountantOptions(args, accountant);
-  const result = maxSteps({ targetEpsilon, delta, sampleRate, noiseMultiplier, accountant, accountantOptions: options });
+  const result = withStatus(args, io, (show) =>
+    maxSteps({
+      targetEpsilon, delta, sampleRate, noiseMultiplier, accountant, accountantOptions: options,
+      onEvaluation: (e) => show(`counting steps (${accountant} accountant): evaluation ${e.evaluations}, ${e.steps} steps give ε = ${fmt(e.epsilon)}`),
+    }),
+  );
   if (args.switches.has('--json')) {
     io.stdout(`${JSON.stringify({ command: 'steps', targetEpsilon, delta, sampleRate, noiseMultiplier, ...result })}\n`);
   } else {
@@ -201,36 +196,94 @@ function asFlags(message: string): string {
   return message.replace(/\b(targetEpsilon|noiseMultiplier|sampleRate|epsError)\b/g, (name) => FLAG_NAMES[name]);
 }
 
+const RUNS: Record<AccountantCommand['name'], (a: ParsedArgs, o: CliIo) => void> = {
+  epsilon: runEpsilon,
+  sigma: runSigma,
+  steps: runSteps,
+  ledger: runLedger,
+};
+
+/** A value flag refuses a second value instead of keeping the last. */
+function once(flag: AccountantFlag) {
+  return (value: string, previous: string | undefined) => {
+    if (previous !== undefined) throw usage(`${flag.name} was given twice; give it once.`, flag.name);
+    return value;
+  };
+}
+
+function optionOf(flag: AccountantFlag, required: boolean): Option {
+  const description = required ? `${flag.description} (required)` : flag.defaultText ? `${flag.description} (default: ${flag.defaultText})` : flag.description;
+  const option = new Option(flag.value ? `${flag.name} <${flag.value}>` : flag.name, description);
+  return flag.value ? option.argParser(once(flag)) : option;
+}
+
+/** The parsed command line in the shape the commands read: flag names with dashes, values unchecked. */
+function parsedArgs(command: Command, spec: AccountantCommand): ParsedArgs {
+  const flags = new Map<string, string>();
+  const switches = new Set<string>();
+  for (const key of [...spec.required, ...spec.optional]) {
+    const flag: AccountantFlag = ACCOUNTANT_FLAGS[key];
+    const value: unknown = command.getOptionValue(command.options.find((o) => o.long === flag.name)!.attributeName());
+    if (value === undefined) continue;
+    if (flag.value) flags.set(flag.name, value as string);
+    else switches.add(flag.name);
+  }
+  return { command: spec.name, positionals: command.args, flags, switches };
+}
+
+/** The `clipwise-accountant` program; errors are thrown, not printed (see `main`). */
+function buildProgram(io: CliIo, state: { command?: string }): Command {
+  const program = new Command('clipwise-accountant')
+    .description('privacy accounting for DP-SGD (Poisson-subsampled Gaussian mechanism)')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .helpCommand('help [command]', 'print the help of a command')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .addHelpText('after', AFTER_HELP)
+    // errors thrown while a command's flags are parsed name the command
+    .hook('preSubcommand', (_, sub) => {
+      state.command = sub.name();
+    });
+  for (const spec of ACCOUNTANT_COMMANDS) {
+    const command = program
+      .command(spec.name)
+      .description(spec.summary)
+      .usage(usageLine(spec).replace(/^clipwise-accountant \w+ /, ''))
+      .helpOption('-h, --help', 'print this help');
+    if (spec.argument) command.argument(`[${spec.argument.name}]`, spec.argument.description);
+    for (const key of spec.required) command.addOption(optionOf(ACCOUNTANT_FLAGS[key], true));
+    for (const key of spec.optional) command.addOption(optionOf(ACCOUNTANT_FLAGS[key], false));
+    command.action(() => {
+      RUNS[spec.name](parsedArgs(command, spec), io);
+    });
+  }
+  return program;
+}
+
 /** Runs the CLI on `argv` (without node and the script path); returns the exit code. */
 export function main(argv: readonly string[], io: CliIo = defaultIo): number {
-  let args: ParsedArgs;
+  const state: { command?: string } = {};
   try {
-    args = parseArgs(argv, VALUE_FLAGS, SWITCH_FLAGS);
-    if (args.switches.has('--help') || args.command === undefined || args.command === 'help') {
-      io.stdout(HELP);
-      return args.command === undefined && !args.switches.has('--help') ? 2 : 0;
-    }
-    const commands: Record<string, (a: ParsedArgs, o: CliIo) => void> = {
-      epsilon: runEpsilon,
-      sigma: runSigma,
-      steps: runSteps,
-      ledger: runLedger,
-    };
-    const run = commands[args.command];
-    if (run === undefined) {
-      throw usage(`unknown command '${args.command}'; valid commands are epsilon, sigma, steps and ledger.`, 'command');
-    }
-    if (args.command !== 'ledger' && args.positionals.length > 0) {
-      throw usage(`unexpected argument '${args.positionals[0]}'; options are written --name value.`, 'command');
-    }
-    run(args, io);
+    buildProgram(io, state).parse([...argv], { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof ClipwiseAccountantError) {
-      io.stderr(`clipwise-accountant: ${asFlags(e.message)}\n`);
+    const where = `clipwise-accountant${state.command ? ` ${state.command}` : ''}`;
+    const hint = `Run '${where} --help' for usage.\n`;
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // no command: the help went to stderr
+      if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : 2;
+      const message = e.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)');
+      io.stderr(`${where}: ${message}\n${hint}`);
       return 2;
     }
-    io.stderr(`clipwise-accountant: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    if (e instanceof ClipwiseAccountantError) {
+      io.stderr(`${where}: ${asFlags(e.message)}\n${hint}`);
+      return 2;
+    }
+    io.stderr(`${where}: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }
 }

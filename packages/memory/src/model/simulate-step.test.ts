@@ -67,7 +67,14 @@ afterAll(() => {
 
 describe('scaleTrace', () => {
   it('reproduces a trace taken at the target batch exactly (every byte count is affine in B)', async () => {
-    const direct = await traceTape(lossAt(B));
+    const progress: Array<[number, number]> = [];
+    const direct = await traceTape(lossAt(B), { onProgress: (done, total) => progress.push([done, total]) });
+    // progress: 0 after the forward pass, then rising through backward, ending at the tape's length
+    const n = direct.nodes.length;
+    expect(progress[0]).toEqual([0, n]);
+    expect(progress.at(-1)).toEqual([n, n]);
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress.every(([done], i) => i === 0 || done >= progress[i - 1]![0])).toBe(true);
     expect(trace.nodes.map((n) => n.saved.map((t) => t.bytes))).toEqual(direct.nodes.map((n) => n.saved.map((t) => t.bytes)));
     expect(trace.nodes.map((n) => n.outputs.map((t) => t.bytes))).toEqual(direct.nodes.map((n) => n.outputs.map((t) => t.bytes)));
     expect(trace.forwardBytes).toEqual(direct.forwardBytes);

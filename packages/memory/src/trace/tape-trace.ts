@@ -91,11 +91,13 @@ function bytesOf(t: tf.Tensor): number {
  * `TapeTrace`. Reads TF.js's tape (engine internals, tfjs-core 4.x) at the end of the forward pass
  * and measures, as backward runs, each gradient function's temporaries and each record's
  * clipped-sum temporaries; records are then freed. Run it at a small batch and scale with `scaleTrace`.
+ * `onProgress(done, total)` follows the backward pass in tape nodes (a large model's trace takes
+ * seconds): once when the forward pass is recorded, after each gradient function, and at the end.
  *
  * @example
  * const t1 = await traceTape(() => model.perSampleLoss(ids1));
  */
-export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTrace> {
+export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onProgress?: (done: number, total: number) => void } = {}): Promise<TapeTrace> {
   const engine = tf.engine() as unknown as EngineTapeState;
   const keys = new WeakMap<object, number>();
   let nextKey = 0;
@@ -128,7 +130,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
           outputs: n.outputs.map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
           saved: (n.saved ?? []).map((t) => ({ key: key(t), bytes: bytesOf(t) })),
         }));
-        extras = measureGradientTemporaries(engine);
+        extras = measureGradientTemporaries(engine, options.onProgress);
         return y;
       },
       {
@@ -154,6 +156,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor): Promise<TapeTra
     );
     loss.dispose();
   });
+  options.onProgress?.(nodes.length, nodes.length);
   const snapshots = profile.kernels.map((k) => k.totalBytesSnapshot - base);
   return assembleTrace(nodes.map((n, i) => ({ ...n, gradientExtraBytes: extras[i]! })), records, anchorId, batch, snapshots.slice(0, forwardKernels), snapshots.slice(forwardKernels, lossKernels));
 }
@@ -185,13 +188,17 @@ function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, rol
  * is noted above the count at its start and the input gradients it returned. Trace-only
  * instrumentation of engine internals: the wrapped tape is freed by the same backward pass.
  */
-function measureGradientTemporaries(engine: EngineTapeState): number[] {
+function measureGradientTemporaries(engine: EngineTapeState, onProgress?: (done: number, total: number) => void): number[] {
   const tape = engine.state.activeTape ?? [];
   const extras = tape.map(() => 0);
+  let visited = 0;
+  onProgress?.(0, tape.length);
   tape.forEach((node, i) => {
     const gradient = node.gradient;
     if (!gradient) return;
     node.gradient = (dys) => {
+      // backward may skip nodes off the loss's path: the count ends below the total until the end
+      onProgress?.(++visited, tape.length);
       const start = engine.state.activeProfile.kernels.length;
       const before = tf.memory().numBytes;
       const thunks = gradient(dys);

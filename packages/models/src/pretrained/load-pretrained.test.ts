@@ -52,8 +52,14 @@ describe('savePretrained / loadPretrained', () => {
     expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors']);
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_embd: 8, tie_word_embeddings: true, eos_token_id: 16 });
-    const loaded = await loadPretrained(dir, { seed: 99 });
+    const progress: Array<[number, number]> = [];
+    const loaded = await loadPretrained(dir, { seed: 99, onProgress: (done, total) => progress.push([done, total]) });
     expect(loaded).toBeInstanceOf(Gpt2Model);
+    // one report before the first tensor and one after each, ending at every parameter element
+    const total = m.params.reduce((n, p) => n + p.size, 0);
+    expect(progress).toHaveLength(m.params.length + 1);
+    expect(progress[0]).toEqual([0, total]);
+    expect(progress.at(-1)).toEqual([total, total]);
     expect(await valuesOf(loaded)).toEqual(await valuesOf(m));
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     const [a, b] = [m.logits(ids), (loaded as Gpt2Model).logits(ids)];
