@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 interface BackendInternals {
   device: GPUDevice;
   queue: GPUQueue;
-  tensorMap: { get(dataId: unknown): { resource: unknown; refCount: number } };
+  tensorMap: { get(dataId: unknown): { resource: unknown; refCount: number; values: unknown } };
   bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
   uploadToGPU(dataId: unknown): void;
   ensureCommandEncoderReady(): void;
@@ -85,7 +85,10 @@ export function dispatchDirect(d: DirectDispatch): void {
     b.uploadToGPU(binding.tensor.dataId);
     // pending commands use these buffers: the backend must not recycle them before it submits
     b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
-    return { binding: i, resource: { buffer: b.tensorMap.get(binding.tensor.dataId).resource as GPUBuffer } };
+    const data = b.tensorMap.get(binding.tensor.dataId);
+    // a read caches the values on the CPU beside the buffer; a write in place makes that copy stale
+    if (binding.write) data.values = null;
+    return { binding: i, resource: { buffer: data.resource as GPUBuffer } };
   });
   if (d.uniforms) {
     const ub = b.bufferManager.acquireBuffer(d.uniforms.byteLength, GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM);
