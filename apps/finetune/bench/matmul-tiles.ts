@@ -42,25 +42,19 @@ async function sync(t: tf.Tensor): Promise<void> {
   one.dispose();
 }
 
-/** Median ms per product over `reps` timed batches of `inner` back-to-back products. */
+/** Median device ms per product (timestamp queries: the kernels' own time, split-K's sum included) over `reps` products. */
 async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Promise<number> {
-  for (let i = 0; i < 2; i++) {
-    const w = tf.matMul(a, b, ta, tb);
-    await sync(w);
-    w.dispose();
-  }
-  const inner = 5;
+  const w = tf.matMul(a, b, ta, tb);
+  await sync(w);
+  w.dispose();
   const samples: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    let last: tf.Tensor | null = null;
-    for (let i = 0; i < inner; i++) {
-      last?.dispose();
-      last = tf.matMul(a, b, ta, tb);
-    }
-    await sync(last!);
-    last!.dispose();
-    samples.push((performance.now() - t0) / inner);
+    let out: tf.Tensor | null = null;
+    const info = await tf.time(() => {
+      out = tf.matMul(a, b, ta, tb);
+    });
+    (out as tf.Tensor | null)?.dispose();
+    samples.push(info.kernelMs as number);
   }
   samples.sort((x, y) => x - y);
   return samples[Math.floor(samples.length / 2)]!;
@@ -97,5 +91,5 @@ for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
   rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), split4Ms: splits[0], split8Ms: splits[1], plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
   tf.dispose([a, b]);
 }
-console.log('(TFLOP/s; each cell the median of', reps, 'batches of 5 back-to-back products, synchronised on one element)');
+console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} products; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));

@@ -3,6 +3,8 @@ import type { MatmulTile } from './matmul-wgsl';
 /** Tile configurations, largest first (each 256 threads but the smallest, 64). */
 export const MATMUL_TILES = {
   large: { bm: 128, bn: 128, bk: 16, rm: 2, rn: 2 },
+  large8: { bm: 128, bn: 128, bk: 8, rm: 2, rn: 2 },
+  tall: { bm: 128, bn: 64, bk: 16, rm: 2, rn: 1 },
   wide: { bm: 64, bn: 128, bk: 16, rm: 1, rn: 2 },
   medium: { bm: 64, bn: 64, bk: 16, rm: 1, rn: 1 },
   small: { bm: 32, bn: 32, bk: 16, rm: 1, rn: 1 },
