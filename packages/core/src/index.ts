@@ -27,3 +27,5 @@ export * from './read-all';
 export * from './webgpu/direct-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
+export * from './fused/column-sum';
+export * from './random/noise-in-place';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ElementwiseProgram, type ElementwiseInput } from '../webgpu/elementwise-program';
 import { RowProgram, type RowSpec } from '../webgpu/row-program';
+export type { RowSpec, RowInput, RowReduction } from '../webgpu/row-program';
 import { onWebgpu, registerWebgpuKernel, runFlattened } from '../webgpu/webgpu-program';
 
 let enabled = true;

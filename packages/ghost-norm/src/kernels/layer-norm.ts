@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerRecord } from '@clipwise/core';
+import { columnSum, type LayerRecord } from '@clipwise/core';
 import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
@@ -9,7 +9,7 @@ const F32 = 4;
 function perSample(record: LayerRecord): { weight: tf.Tensor2D; bias: tf.Tensor2D } {
   const xhat = record.activation as tf.Tensor3D;
   const dy = record.gradOutput as tf.Tensor3D;
-  return tf.tidy(() => ({ weight: tf.sum(tf.mul(dy, xhat), 1) as tf.Tensor2D, bias: tf.sum(dy, 1) as tf.Tensor2D }));
+  return { weight: columnSum(dy, { mul: xhat, perSample: true }) as tf.Tensor2D, bias: columnSum(dy, { perSample: true }) as tf.Tensor2D };
 }
 
 export const layerNormKernel: NormKernel = {
@@ -27,13 +27,12 @@ export const layerNormKernel: NormKernel = {
   clippedSum(record, c, roles = ['weight', 'bias']) {
     const xhat = record.activation as tf.Tensor3D;
     const dy = record.gradOutput as tf.Tensor3D;
-    return tf.tidy(() => {
-      const cdy = c === null ? dy : tf.mul(dy, tf.reshape(c, [-1, 1, 1]));
-      const out: Record<string, tf.Tensor> = {};
-      if (roles.includes('weight')) out['weight'] = tf.sum(tf.mul(cdy, xhat), [0, 1]);
-      if (roles.includes('bias')) out['bias'] = tf.sum(cdy, [0, 1]);
-      return out;
-    });
+    // Σ_i c_i Σ_t dy_it ⊙ x̂_it and Σ_i c_i Σ_t dy_it: c and x̂ folded into one column sum each
+    const weights = c === null ? {} : { weights: c };
+    const out: Record<string, tf.Tensor> = {};
+    if (roles.includes('weight')) out['weight'] = columnSum(dy, { ...weights, mul: xhat });
+    if (roles.includes('bias')) out['bias'] = columnSum(dy, weights);
+    return out;
   },
   perSampleGrads(record) {
     return { ...perSample(record) };

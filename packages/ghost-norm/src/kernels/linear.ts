@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerRecord } from '@clipwise/core';
+import { columnSum, type LayerRecord } from '@clipwise/core';
 import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
@@ -42,7 +42,7 @@ function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias
       mode === 'ghost'
         ? perSampleDot(tf.matMul(a, a, false, true), tf.matMul(dy, dy, false, true))
         : perSampleSqNorm(tf.matMul(a, dy, true, false));
-    return withBias ? { weight, bias: perSampleSqNorm(tf.sum(dy, 1)) } : { weight };
+    return withBias ? { weight, bias: perSampleSqNorm(columnSum(dy, { perSample: true })) } : { weight };
   });
 }
 
@@ -73,19 +73,19 @@ export function linearLikeKernel(kind: string): NormKernel {
       const wantWeight = roles.includes('weight');
       const wantBias = record.params['bias'] !== undefined && roles.includes('bias');
       return tf.tidy(() => {
-        // Σ_i c_i G_i: scale one operand by c. dy when the bias needs c ⊙ dy too (one multiply for
-        // both), else the smaller of a and dy (the LM head: a, as d ≪ V).
-        const scaleA = c !== null && wantWeight && !wantBias && d <= p;
-        const ca = scaleA ? tf.mul(a, tf.reshape(c, [b, 1, 1])) : a;
-        const cdy = c !== null && !scaleA && (wantWeight || wantBias) ? tf.mul(dy, tf.reshape(c, [b, 1, 1])) : dy;
+        // Σ_i c_i G_i: scale the smaller of a and dy by c (the LM head: a, as d ≪ V); the bias folds
+        // c into its column sum, so it needs no scaled copy of dy
+        const scaleA = d <= p;
         const out: Record<string, tf.Tensor> = {};
         if (wantWeight) {
+          const ca = c !== null && scaleA ? tf.mul(a, tf.reshape(c, [b, 1, 1])) : a;
+          const cdy = c !== null && !scaleA ? tf.mul(dy, tf.reshape(c, [b, 1, 1])) : dy;
           const a2 = tf.reshape(ca, [b * t, d]);
           const dy2 = tf.reshape(cdy, [b * t, p]);
           // (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
           out['weight'] = tf.reshape(transposed(record) ? tf.matMul(dy2, a2, true, false) : tf.matMul(a2, dy2, true, false), weight.shape as number[]);
         }
-        if (wantBias) out['bias'] = tf.sum(cdy, [0, 1]);
+        if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return out;
       });
     },
@@ -99,7 +99,7 @@ export function linearLikeKernel(kind: string): NormKernel {
           tf.reshape(transposed(record) ? tf.matMul(dy, a, true, false) : tf.matMul(a, dy, true, false), [b, ...weight.shape]),
         ),
       };
-      if (record.params['bias']) out['bias'] = tf.sum(dy, 1);
+      if (record.params['bias']) out['bias'] = columnSum(dy, { perSample: true });
       return out;
     },
     cost(shape: RecordShape) {

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { columnSum } from './column-sum';
+
+/** Σ_t (and Σ_b unless perSample) of x ⊙ mul · w_b in float64. */
+function reference(x: Float32Array, shape: [number, number, number], mul: Float32Array | null, w: Float32Array | null, perSample: boolean): Float64Array {
+  const [b, t, p] = shape;
+  const out = new Float64Array(perSample ? b * p : p);
+  for (let i = 0; i < b; i++)
+    for (let s = 0; s < t; s++)
+      for (let j = 0; j < p; j++) {
+        const k = (i * t + s) * p + j;
+        out[perSample ? i * p + j : j]! += x[k]! * (mul ? mul[k]! : 1) * (w ? w[i]! : 1);
+      }
+  return out;
+}
+
+describe('columnSum (fused on webgpu) equals float64 sums', () => {
+  // one chunk, several chunks (T > 128), samples × chunks > 128 (a third pass), B = 1, T = 1
+  const shapes: [number, number, number][] = [[3, 5, 7], [2, 300, 70], [40, 200, 33], [1, 1, 5], [16, 128, 64]];
+  for (const shape of shapes)
+    for (const perSample of [true, false])
+      for (const withMul of [false, true])
+        for (const withWeights of [false, true]) {
+          it(`[${shape}] perSample ${perSample}, mul ${withMul}, weights ${withWeights}`, async () => {
+            const x = tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor3D;
+            const mul = withMul ? tf.randomNormal(shape, 0, 1, 'float32', 2) : undefined;
+            const weights = withWeights ? (tf.randomUniform([shape[0]], 0, 1, 'float32', 3) as tf.Tensor1D) : undefined;
+            const before = tf.memory().numTensors;
+            const out = columnSum(x, { mul, weights, perSample });
+            expect(out.shape).toEqual(perSample ? [shape[0], shape[2]] : [shape[2]]);
+            const ref = reference((await x.data()) as Float32Array, shape, mul ? ((await mul.data()) as Float32Array) : null, weights ? ((await weights.data()) as Float32Array) : null, perSample);
+            const got = await out.data();
+            let num = 0;
+            let den = 0;
+            ref.forEach((r, i) => {
+              num += (got[i]! - r) ** 2;
+              den += r * r;
+            });
+            expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+            out.dispose();
+            expect(tf.memory().numTensors).toBe(before);
+            tf.dispose([x, ...(mul ? [mul] : []), ...(weights ? [weights] : [])]);
+          });
+        }
+});
