@@ -29,7 +29,8 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
   return out;
 });
 
-function checkDraw(d: GaussianDraw): void {
+/** Throws a RangeError naming the bad field of a draw. */
+export function checkDraw(d: GaussianDraw): void {
   for (const [k, v] of [['seed', d.seed], ['stream', d.stream]] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`gaussian noise: ${k} must be an integer in [0, 2³²), got ${v}`);
   }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { addGaussianNoise, philoxNormals } from '@clipwise/core';
+import { addGaussianNoise, addGaussianNoiseToAll, philoxNormals } from '@clipwise/core';
 
 /** Serialisable state of a `NoiseSource`: a resumed run continues the same stream. */
 export interface NoiseSourceState {
@@ -47,6 +47,14 @@ export class NoiseSource {
   /** (x + N(0, std²))·scale in one pass (one kernel on webgpu). */
   addTo(x: tf.Tensor, std: number, scale = 1): tf.Tensor {
     return addGaussianNoise(x, x.shape, { ...this.next(std), scale });
+  }
+
+  /**
+   * (x_k + N(0, std²))·scale for each tensor, one draw each in order (the draws `addTo` would make
+   * one by one); takes ownership of `xs`. On webgpu in place, 8 tensors a launch.
+   */
+  addToAll(xs: readonly tf.Tensor[], std: number, scale = 1): tf.Tensor[] {
+    return addGaussianNoiseToAll(xs, xs.map(() => ({ ...this.next(std), scale })));
   }
 
   private next(std: number) {

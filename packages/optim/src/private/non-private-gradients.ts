@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
+import { addGaussianNoiseToAll, ClipwiseConfigError, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
 import { getNormKernel } from '@clipwise/ghost-norm';
 import type { MicroBatchResult } from './private-gradients';
 
@@ -59,13 +59,11 @@ export class NonPrivateGradients {
 
   /** Mean gradient over the samples accumulated since the last release. */
   async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number }> {
-    const grads = new Map<string, tf.Tensor>();
     const n = Math.max(this.samples, 1);
-    for (const p of this.params) {
-      const s = this.sums.get(p.name);
-      grads.set(p.name, s ? tf.div(s, n) : tf.zeros(p.shape as number[]));
-      s?.dispose();
-    }
+    // sums → means in place where the backend can (one launch for 8 parameters on webgpu)
+    const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
+    const means = addGaussianNoiseToAll(sums, sums.map(() => ({ seed: 0, stream: 0, std: 0, scale: 1 / n })));
+    const grads = new Map(this.params.map((p, k) => [p.name, means[k]!]));
     this.sums.clear();
     const batchSize = this.samples;
     this.samples = 0;

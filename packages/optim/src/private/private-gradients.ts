@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { addGaussianNoiseToAll, ClipwiseConfigError, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -202,18 +202,13 @@ export class PrivateGradients {
     const { noiseMultiplier, expectedBatchSize, params } = this.options;
     const grouping = this.grouping;
     const std = noiseMultiplier * grouping.sensitivity;
-    const grads = new Map<string, tf.Tensor>();
-    for (const p of params) {
-      const sum = this.clipper.sums.get(p.name);
-      grads.set(
-        p.name,
-        tf.tidy(() => {
-          const g = sum ?? tf.zeros(p.shape as number[]);
-          return std > 0 ? this.noise.addTo(g, std, 1 / expectedBatchSize) : tf.div(g, expectedBatchSize);
-        }),
-      );
-      sum?.dispose();
-    }
+    // the clipped sums are the clipper's: noise and 1/(qN) are applied to them in place where the backend can
+    const sums = params.map((p) => this.clipper.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
+    const released =
+      std > 0
+        ? this.noise.addToAll(sums, std, 1 / expectedBatchSize)
+        : addGaussianNoiseToAll(sums, sums.map(() => ({ seed: 0, stream: 0, std: 0, scale: 1 / expectedBatchSize })));
+    const grads = new Map(params.map((p, k) => [p.name, released[k]!]));
     this.clipper.sums.clear();
     const stats = this.clipper.takeStats();
     let groups: GroupStepStats[];

@@ -24,7 +24,7 @@ async function run(make: () => GradientTransformation<any>, fused: boolean): Pro
   const opt = new Optimizer(make(), ps);
   try {
     for (let step = 0; step < 3; step++) {
-      const grads = new Map(ps.map((p, i) => [p.name, tf.randomNormal(p.shape, 0, 1, 'float32', 100 * step + i + 1)]));
+      const grads = new Map(ps.map((p, i) => [p.name, tf.randomNormal(p.shape as number[], 0, 1, 'float32', 100 * step + i + 1)]));
       opt.step(grads);
       tf.dispose([...grads.values()]);
     }
