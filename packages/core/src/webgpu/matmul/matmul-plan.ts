@@ -23,10 +23,10 @@ export interface MatmulPlan {
 }
 
 /**
- * Enough workgroups to fill the GPU: 2 per multiprocessor on an H100/H200 (132 SMs); a 128×128 tile's
- * 256 threads with 64 accumulators each leave room for about two per SM.
+ * Enough workgroups to fill the GPU: 3 per multiprocessor of an H100/H200 (132 SMs), so that a
+ * second wave is not a small fraction (measured: LM head dx split 4 ways 25 TFLOP/s, 3 ways 19).
  */
-export const TARGET_WORKGROUPS = 264;
+export const TARGET_WORKGROUPS = 396;
 /** Shortest K slice worth a split (partials cost a write and a read of the output per slice). */
 const MIN_K_PER_SPLIT = 256;
 
@@ -54,9 +54,10 @@ export function planMatmul(batch: number, m: number, n: number, k: number, maxBi
     return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
   };
   if (override) return make(override.tile, override.splits ?? 1);
-  const large = grid(MATMUL_TILES.large, batch, m, n);
-  if (large >= TARGET_WORKGROUPS) return make('large', 1);
-  if (k >= 4 * MIN_K_PER_SPLIT) return make('large', Math.min(Math.ceil(TARGET_WORKGROUPS / large), Math.floor(k / MIN_K_PER_SPLIT)));
+  // bk 8 beat bk 16 on the big GPT-2/ViT shapes on the H200 (LM head forward 36 against 27 TFLOP/s)
+  const large = grid(MATMUL_TILES.large8, batch, m, n);
+  if (large >= TARGET_WORKGROUPS) return make('large8', 1);
+  if (k >= 4 * MIN_K_PER_SPLIT) return make('large8', Math.min(Math.ceil(TARGET_WORKGROUPS / large), Math.floor(k / MIN_K_PER_SPLIT)));
   for (const name of ['wide', 'medium'] as const) if (grid(MATMUL_TILES[name], batch, m, n) >= TARGET_WORKGROUPS / 2) return make(name, 1);
   return make('small', 1);
 }
