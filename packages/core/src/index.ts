@@ -29,3 +29,4 @@ export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './fused/column-sum';
 export * from './random/noise-in-place';
+export * from './fused/attention';

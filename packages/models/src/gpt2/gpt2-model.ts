@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { geluTanh } from '../common/activations.js';
-import { multiHeadAttention } from '../common/attention.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
 import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
 
@@ -78,8 +77,8 @@ export class Gpt2Model {
       let h = this.wpe.apply(this.wte.apply(ids)) as tf.Tensor3D;
       for (const b of this.blocks) {
         const qkv = b.attn.apply(b.ln1.apply(h)) as tf.Tensor3D;
-        const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-        h = tf.add(h, b.attnProj.apply(multiHeadAttention(q, k, v, this.config.n_head, true))) as tf.Tensor3D;
+        // q|k|v read in place per head (fused on webgpu): no split, transposes or concat
+        h = tf.add(h, b.attnProj.apply(attentionPacked(qkv, { heads: this.config.n_head, causal: true }))) as tf.Tensor3D;
         h = tf.add(h, b.proj.apply(geluTanh(b.fc.apply(b.ln2.apply(h))))) as tf.Tensor3D;
       }
       return this.head.apply(this.lnF.apply(h)) as tf.Tensor3D;

@@ -63,31 +63,88 @@ export function matmulShape({ a, b, transposeA, transposeB, bias }: MatmulArgs):
   return { batch, m, n, k, strideA: batchA === 1 ? 0 : m * k, strideB: batchB === 1 ? 0 : k * n, outShape: [...outer, m, n] };
 }
 
+/** A strided view of one operand: batch entry (outer, inner) starts at base + outer·outer + inner·inner; rows are ld apart. */
+export interface MatmulView {
+  readonly base: number;
+  readonly outer: number;
+  readonly inner: number;
+  readonly ld: number;
+}
+
+/** vec4 access along the contiguous axis: every offset and the row stride multiples of 4, and the extent too. */
+function vecOk(contiguousExtent: number, v: MatmulView): boolean {
+  return [contiguousExtent, v.base, v.outer, v.inner, v.ld].every((x) => x % 4 === 0);
+}
+
+interface Dispatch {
+  readonly backend: Backend;
+  readonly a: tf.TensorInfo;
+  readonly b: tf.TensorInfo;
+  readonly out: tf.TensorInfo;
+  readonly bias: tf.TensorInfo | null;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly heads: number;
+  readonly viewA: MatmulView;
+  readonly viewB: MatmulView;
+  readonly viewC: MatmulView;
+  readonly plan: MatmulPlan;
+  /** Elements between split-K partials of one batch entry (0 without split-K). */
+  readonly splitStride: number;
+}
+
+function dispatchMatmul(d: Dispatch): void {
+  const variant: MatmulVariant = {
+    tile: d.plan.tile,
+    transposeA: d.transposeA,
+    transposeB: d.transposeB,
+    vecA: vecOk(d.transposeA ? d.m : d.k, d.viewA),
+    vecB: vecOk(d.transposeB ? d.k : d.n, d.viewB),
+    vecC: vecOk(d.n, d.viewC),
+    bias: d.bias !== null,
+  };
+  const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
+  dispatchDirect({
+    key: variantKey(variant),
+    code: () => matmulWgsl(variant),
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : [])],
+    uniforms: packUniforms(
+      [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, 0, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
+    ),
+    workgroups: d.plan.workgroups,
+  });
+}
+
 /**
  * Runs C = op(A)·op(B) (+ bias) with the tiled WGSL matmul (webgpu backend): one dispatch, or with
  * split-K one into partial sums and one that adds them (and the bias).
  */
 export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan: MatmulPlan = planMatmul(shape.batch, shape.m, shape.n, shape.k, backend.device.limits.maxStorageBufferBindingSize)): tf.TensorInfo {
   const { m, n, k, batch } = shape;
-  const vecC = n % 4 === 0;
   const bias = args.bias ?? null;
-  const variant: MatmulVariant = {
-    tile: plan.tile,
-    transposeA: args.transposeA,
-    transposeB: args.transposeB,
-    vecA: (args.transposeA ? m : k) % 4 === 0,
-    vecB: (args.transposeB ? k : n) % 4 === 0,
-    vecC,
-    bias: bias !== null && plan.splits === 1,
-  };
   const split = plan.splits > 1;
   const out = backend.makeTensorInfo(split ? [batch * plan.splits, m, n] : shape.outShape, 'float32');
-  dispatchDirect({
-    key: variantKey(variant),
-    code: () => matmulWgsl(variant),
-    buffers: [{ tensor: out, write: true }, { tensor: args.a }, { tensor: args.b }, ...(variant.bias ? [{ tensor: bias! }] : [])],
-    uniforms: packUniforms([m, n, k, shape.strideA, shape.strideB, plan.kPerSplit, plan.splits, 0].map((v) => ['u', v] as const)),
-    workgroups: plan.workgroups,
+  dispatchMatmul({
+    backend,
+    a: args.a,
+    b: args.b,
+    out,
+    bias: split ? null : bias,
+    transposeA: args.transposeA,
+    transposeB: args.transposeB,
+    m,
+    n,
+    k,
+    heads: 1,
+    viewA: { base: 0, outer: shape.strideA, inner: 0, ld: args.transposeA ? m : k },
+    viewB: { base: 0, outer: shape.strideB, inner: 0, ld: args.transposeB ? k : n },
+    // split-K partials: [batch, splits, M, N]
+    viewC: { base: 0, outer: m * n * plan.splits, inner: 0, ld: n },
+    plan,
+    splitStride: split ? m * n : 0,
   });
   if (!split) return out;
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
@@ -104,6 +161,36 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
   });
   backend.disposeData(out.dataId);
   return sum;
+}
+
+/** A product over strided views (`runStridedMatmul`): batch = outer × heads entries. */
+export interface StridedMatmul {
+  readonly a: tf.TensorInfo;
+  readonly b: tf.TensorInfo;
+  /** Written in place (the caller owns it); every element the views cover is overwritten. */
+  readonly out: tf.TensorInfo;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly outer: number;
+  readonly heads: number;
+  readonly viewA: MatmulView;
+  readonly viewB: MatmulView;
+  readonly viewC: MatmulView;
+}
+
+/**
+ * C[z] = op(A[z])·op(B[z]) for z = (outer, head) over strided views of whole tensors, written into
+ * `out` in place: attention reads each head's q, k, v inside [B, T, 3·H·hd] and writes its context
+ * inside [B, T, H·hd], with no split, transpose or concat kernels. webgpu only; no split-K.
+ */
+export function runStridedMatmul(s: StridedMatmul): void {
+  const backend = tf.backend() as unknown as Backend;
+  const batch = s.outer * s.heads;
+  const plan = planMatmul(batch, s.m, s.n, s.k, 0);
+  dispatchMatmul({ ...s, backend, bias: null, plan: { ...plan, splits: 1, kPerSplit: Math.ceil(s.k / plan.tile.bk) * plan.tile.bk, workgroups: [plan.workgroups[0], plan.workgroups[1], batch] }, splitStride: 0 });
 }
 
 /** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis). */

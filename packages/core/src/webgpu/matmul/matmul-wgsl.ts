@@ -8,9 +8,9 @@
  * changes. The code is generated fully unrolled per tile configuration (no register arrays indexed at
  * run time, which would spill to local memory).
  *
- * Bindings: 0 C (or split-K partials), 1 A, 2 B, [3 bias], then the uniform block
- * `{ M, N, K, strideA, strideB, kPerSplit, splits }` (strideA/B: elements between batch entries, 0
- * when that operand is broadcast over the batch).
+ * Bindings: 0 C (or split-K partials), 1 A, 2 B, [3 bias], then the uniform block (`MatmulLayout`):
+ * each operand is a strided view, batch entry z = (outer, inner) with inner = z mod heads at
+ * base + outer·outerStride + inner·innerStride, rows ld apart; a plain batched product has heads 1.
  */
 export interface MatmulTile {
   /** Output tile rows and columns per workgroup. */
@@ -65,6 +65,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
   const stores: string[] = [];
   const regs: string[] = [];
   const off = name === 'A' ? 'offA' : 'offB';
+  const ld = name === 'A' ? 'u.lda' : 'u.ldb';
   const origin = name === 'A' ? 'm0' : 'n0';
   const sh = `tile${name}`;
   if (vec) {
@@ -76,13 +77,13 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       if (kMajor) {
         // vec4 along k: row = q / (bk/4), k4 = q % (bk/4)
         lines.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * u.K + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * ${ld} + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
         stores.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let base = ${base} + kk * ${rows / 4}u + row / 4u; let c = row % 4u;
       ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
       } else {
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${extent} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -94,7 +95,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const q = `(lid + ${j * threads}u)`;
       // consecutive threads read consecutive addresses along the operand's contiguous axis
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
-      const addr = kMajor ? `${off} + gr * u.K + gk` : `${off} + gk * ${extent} + gr`;
+      const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
       ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
@@ -134,7 +135,12 @@ export function matmulWgsl(v: MatmulVariant): string {
       }
   const vecOf = (x: boolean) => (x ? 'vec4<f32>' : 'f32');
   return /* wgsl */ `
-struct U { M : u32, N : u32, K : u32, strideA : u32, strideB : u32, kPerSplit : u32, splits : u32, pad : u32 };
+struct U {
+  M : u32, N : u32, K : u32, kPerSplit : u32, splits : u32, heads : u32, splitStride : u32, pad : u32,
+  baseA : u32, outerA : u32, innerA : u32, lda : u32,
+  baseB : u32, outerB : u32, innerB : u32, ldb : u32,
+  baseC : u32, outerC : u32, innerC : u32, ldc : u32,
+};
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
@@ -150,10 +156,10 @@ fn store(row : u32, col : u32, value : vec4<f32>) {
 ${
   v.vecC
     ? `  if (col < u.N) {
-    C[(offC + row * u.N + col) / 4u] = value${v.bias ? ' + bias[col / 4u]' : ''};
+    C[(offC + row * u.ldc + col) / 4u] = value${v.bias ? ' + bias[col / 4u]' : ''};
   }`
     : `  for (var j = 0u; j < 4u; j = j + 1u) {
-    if (col + j < u.N) { C[offC + row * u.N + col + j] = value[j]${v.bias ? ' + bias[col + j]' : ''}; }
+    if (col + j < u.N) { C[offC + row * u.ldc + col + j] = value[j]${v.bias ? ' + bias[col + j]' : ''}; }
   }`
 }
 }
@@ -167,9 +173,12 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let m0 = wg.y * ${t.bm}u;
   let batch = wg.z / u.splits;
   let split = wg.z % u.splits;
-  let offA = batch * u.strideA;
-  let offB = batch * u.strideB;
-  offC = wg.z * u.M * u.N;
+  // batch entry = (outer, inner) with inner < heads: strided views (attention heads inside [B, T, H·hd])
+  let outer = batch / u.heads;
+  let inner = batch % u.heads;
+  let offA = u.baseA + outer * u.outerA + inner * u.innerA;
+  let offB = u.baseB + outer * u.outerB + inner * u.innerB;
+  offC = u.baseC + outer * u.outerC + inner * u.innerC + split * u.splitStride;
   let kBegin = split * u.kPerSplit;
   let kEnd = min(u.K, kBegin + u.kPerSplit);
   ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
