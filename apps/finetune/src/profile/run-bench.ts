@@ -58,6 +58,8 @@ export interface BenchRow {
   readonly launches: number;
   /** Device time of the profiled step's kernels in ms (webgpu timestamp queries; cpu/wasm: kernel wall time), or null. */
   readonly kernelMs: number | null;
+  /** Achieved TFLOP/s of the step's matmul kernels (BatchMatMul, _FusedMatMul) by their device time, or null. */
+  readonly matmulTflops: number | null;
   readonly model: string;
   readonly backend: string;
   readonly batchSize: number;
@@ -138,6 +140,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
           backendBuffers: m.backendBuffers,
           launches: m.kernels?.launches ?? 0,
           kernelMs: m.kernels?.kernelMs ?? null,
+          matmulTflops: m.kernels?.matmulMs ? m.kernels.matmulGflop / m.kernels.matmulMs : null,
           model: model.label,
           backend,
           batchSize: o.batchSize,
@@ -165,13 +168,13 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
 /** The bench's markdown table. */
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const head = [
-    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | launches | kernel ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | launches | kernel ms | matmul TFLOP/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} |`,
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

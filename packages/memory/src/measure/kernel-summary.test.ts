@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { summariseKernels } from './kernel-summary';
+import { matmulFlops, summariseKernels } from './kernel-summary';
 
 describe('summariseKernels', () => {
   it('counts launches per kernel, leaving out reshapes, identities and op scopes; matmuls by shape', async () => {
@@ -24,6 +24,14 @@ describe('summariseKernels', () => {
     expect(s.entries).toBeGreaterThan(s.launches); // the reshapes, the identity and the op scopes
     // the cpu backend times each kernel on the CPU: every row is timed, and the total is their sum
     expect(s.kernelMs).toBeCloseTo(s.rows.reduce((t, r) => t + r.ms!, 0), 9);
+    // 2·M·N·K of each product: 2·4·5·3 + 2·5·3·4
+    expect(s.matmulGflop * 1e9).toBeCloseTo(120 + 120, 6);
     tf.dispose([a, b]);
+  });
+
+  it('matmulFlops reads K off A whether or not A was transposed', () => {
+    expect(matmulFlops([[7, 3], [3, 5]], [7, 5])).toBe(2 * 7 * 5 * 3); // A [M, K]
+    expect(matmulFlops([[3, 7], [3, 5]], [7, 5])).toBe(2 * 7 * 5 * 3); // A [K, M] (transposeA)
+    expect(matmulFlops([[2, 4, 4], [2, 4, 6]], [2, 4, 6])).toBe(2 * 2 * 4 * 6 * 4); // M = K
   });
 });
