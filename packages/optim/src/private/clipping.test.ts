@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { clipFactors } from './clipping';
+import { clipFactors, normsAndClipFactors } from './clipping';
 
 describe('clipFactors', () => {
   // n = 0 (a sample that never used the group), below, at and above C, and far from it
@@ -30,4 +30,19 @@ describe('clipFactors', () => {
     });
     tf.dispose([n, c]);
   });
+});
+
+describe('normsAndClipFactors (one kernel on webgpu)', () => {
+  for (const config of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as const) {
+    it(`${config.fn}: equals sqrt then clipFactors, with n = 0, n < C, n = C and n > C`, async () => {
+      const sq = tf.tensor1d([0, 0.25, 1, 4, 9e6, 1e-12, 2.25]);
+      const { norms, factors } = normsAndClipFactors(sq, 1, config);
+      const refNorms = tf.sqrt(sq) as tf.Tensor1D;
+      const ref = clipFactors(refNorms, 1, config);
+      const [n, c, rn, rc] = await Promise.all([norms.data(), factors.data(), refNorms.data(), ref.data()]);
+      n.forEach((v, i) => expect(v).toBeCloseTo(rn[i]!, 6));
+      c.forEach((v, i) => expect(v).toBeCloseTo(rc[i]!, 6));
+      tf.dispose([sq, norms, factors, refNorms, ref]);
+    });
+  }
 });

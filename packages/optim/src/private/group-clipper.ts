@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
 import { getNormKernel, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
-import { clipFactors, type ClippingConfig } from './clipping';
+import { normsAndClipFactors, type ClippingConfig } from './clipping';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -156,9 +156,9 @@ export class GroupClipper implements Recorder {
       return;
     }
     // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
-    const norms = tf.keep(tf.sqrt(sq) as tf.Tensor1D);
+    const { norms, factors: c } = normsAndClipFactors(sq, group.threshold, this.clipping);
+    tf.keep(norms);
     sq.dispose();
-    const c = clipFactors(norms, group.threshold, this.clipping);
     m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     // one clipped sum per record, for all of its roles in this group (a linear's weight and bias share c ⊙ dy)
     const rolesOf = new Map<LayerRecord, string[]>();
