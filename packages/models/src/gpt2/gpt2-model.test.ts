@@ -18,6 +18,38 @@ describe('GPT-2 on DP-aware layers', () => {
     m.dispose();
   });
 
+  it('perSampleLoss is the mean next-token cross-entropy over the scored positions (float64 from the logits)', async () => {
+    const m = new Gpt2Model(config, { seed: 3 });
+    const ids = tf.tensor2d([[1, 5, 9, 2, 16, 0], [3, 3, 7, 11, 4, 8]], [2, 6], 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 0, 1]], [2, 6], 'int32');
+    const logits = m.logits(ids);
+    const [z, idv, mv] = [await logits.data(), await ids.data(), await mask.data()];
+    const expected = (masked: boolean) =>
+      [0, 1].map((b) => {
+        let total = 0;
+        let count = 0;
+        // position t predicts token t + 1 and is scored when the mask of token t + 1 is 1
+        for (let t = 0; t < 5; t++) {
+          const w = masked ? mv[b * 6 + t + 1]! : 1;
+          const row = Array.from(z.subarray((b * 6 + t) * 17, (b * 6 + t + 1) * 17));
+          const max = Math.max(...row);
+          const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+          total += w * (lse - row[idv[b * 6 + t + 1]!]!);
+          count += w;
+        }
+        return total / count;
+      });
+    for (const masked of [false, true]) {
+      const loss = m.perSampleLoss(ids as tf.Tensor2D, masked ? (mask as tf.Tensor2D) : undefined);
+      const got = await loss.data();
+      expected(masked).forEach((e, b) => expect(got[b]).toBeCloseTo(e, 5));
+      loss.dispose();
+    }
+    expect(() => m.perSampleLoss(tf.zeros([1, 1], 'int32') as tf.Tensor2D)).toThrow(/≥ 2 tokens/);
+    tf.dispose([ids, mask, logits]);
+    m.dispose();
+  });
+
   it('ghost per-sample norms of every parameter equal brute force (attention, tied head)', async () => {
     const m = new Gpt2Model(config, { seed: 2 });
     const ids = tf.tensor2d([[1, 5, 3, 3, 9, 2], [16, 0, 4, 4, 4, 7], [2, 2, 11, 8, 1, 0]], [3, 6], 'int32');

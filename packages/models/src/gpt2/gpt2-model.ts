@@ -93,10 +93,19 @@ export class Gpt2Model {
   perSampleLoss(ids: tf.Tensor2D, mask?: tf.Tensor2D, reduction: 'mean' | 'sum' = 'mean'): tf.Tensor1D {
     return tf.tidy(() => {
       const [b, t] = ids.shape;
-      const logits = this.logits(ids).slice([0, 0, 0], [b, t - 1, -1]) as tf.Tensor3D;
-      const labels = ids.slice([0, 1], [b, t - 1]) as tf.Tensor2D;
-      const m = mask ? (mask.slice([0, 1], [b, t - 1]) as tf.Tensor2D) : undefined;
-      return perSampleCrossEntropy(logits, labels, m, reduction);
+      if (t < 2) throw new RangeError(`perSampleLoss: next-token loss needs sequences of ≥ 2 tokens, got ${t}`);
+      // Every position's logits with the last one masked out, rather than a slice of the logits: the
+      // slice (and its gradient, a pad) copied [B, T−1, V] twice, 400 MB each for GPT-2 at B16×T128.
+      const shifted = (x: tf.Tensor2D) => tf.concat([x.slice([0, 1], [b, t - 1]), tf.zeros([b, 1], x.dtype)], 1) as tf.Tensor2D;
+      let m: tf.Tensor2D;
+      if (mask) {
+        m = shifted(tf.cast(mask, 'float32') as tf.Tensor2D); // its last position is the padded 0
+      } else {
+        const scored = new Float32Array(b * t).fill(1);
+        for (let i = 0; i < b; i++) scored[i * t + t - 1] = 0;
+        m = tf.tensor2d(scored, [b, t]);
+      }
+      return perSampleCrossEntropy(this.logits(ids), shifted(ids), m, reduction);
     });
   }
 
