@@ -5,7 +5,7 @@ import { LayerNorm } from '../layers/layer-norm';
 import { disposeRecord, type LayerRecord } from '../record/layer-record';
 import { RecordingScope, withRecording } from '../record/recording';
 import { setFusedKernels } from './fused-kernels';
-import { geluTanh } from './gelu';
+import { geluErf, geluTanh } from './gelu';
 import { maskedSoftmax } from './masked-softmax';
 import { tokenNll } from './token-cross-entropy';
 
@@ -38,6 +38,27 @@ describe('fused kernels equal the plain ops they replace', () => {
     const { fused, plain } = bothWays(geluTanh, x, r);
     expect(await maxRelDiff(fused.y, plain.y)).toBeLessThan(1e-5);
     expect(await maxRelDiff(fused.g, plain.g)).toBeLessThan(1e-5);
+    tf.dispose([x, r, fused.y, fused.g, plain.y, plain.g]);
+  });
+
+  it('geluErf: value and gradient, including large |x|, and float64 values', async () => {
+    const x = tf.concat([tf.randomNormal([3, 37], 0, 2, 'float32', 3).reshape([-1]), tf.tensor1d([-30, -9, -1e-3, 0, 1e-3, 9, 30])]);
+    const r = tf.randomNormal(x.shape, 0, 1, 'float32', 4);
+    const { fused, plain } = bothWays(geluErf, x, r);
+    expect(await maxRelDiff(fused.y, plain.y)).toBeLessThan(1e-5);
+    expect(await maxRelDiff(fused.g, plain.g)).toBeLessThan(1e-5);
+    // float64: x Φ(x) with Φ from erf's series, summed exactly enough at these |x| ≤ 5
+    const xs = Array.from(await x.data());
+    const ys = await fused.y.data();
+    const erf = (z: number) => {
+      let term = z;
+      let sum = z;
+      for (let n = 1; n < 200; n++) sum += (term *= (-z * z) / n) / (2 * n + 1);
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    xs.forEach((v, i) => {
+      if (Math.abs(v) <= 5) expect(Math.abs(ys[i]! - 0.5 * v * (1 + erf(v / Math.SQRT2)))).toBeLessThan(2e-6 * Math.max(1, Math.abs(v)));
+    });
     tf.dispose([x, r, fused.y, fused.g, plain.y, plain.g]);
   });
 
