@@ -4,7 +4,7 @@ import type { TensorMap } from './gradient-transformation';
 
 /**
  * A whole optimizer step (transformation and θ ← θ + u) done in place on the device: one kernel per
- * parameter that reads p, g and the state once and writes p and the state back (llm.c's
+ * parameter (two in one dispatch for Adam, four for SGD) that reads p, g and the state once and writes p and the state back (llm.c's
  * `adamw_kernel`). The chain of TF.js ops it replaces costs ~14 launches and 7 new buffers per
  * parameter for AdamW (3,367 launches for GPT-2 small's 148 parameters, 273 of a 450 ms step on an
  * H200). `apply` returns the next state (the same tensors, counts advanced: the checkpoint format is
@@ -28,20 +28,13 @@ interface ParamUpdate {
 const WORKGROUP = 256;
 /** Grid-stride: a bounded grid serves every size (GPT-2's 38.6M-element embedding exceeds 65,535 workgroups of 256). */
 const MAX_WORKGROUPS = 8192;
-
-const HEADER = (stateCount: number, names: readonly string[]) => /* wgsl */ `
-struct U { n : u32, ${names.map((c) => `${c} : f32`).join(', ')} };
-@group(0) @binding(0) var<storage, read_write> p : array<f32>;
-@group(0) @binding(1) var<storage, read> g : array<f32>;
-${['m', 'v'].slice(0, stateCount).map((s, i) => `@group(0) @binding(${2 + i}) var<storage, read_write> ${s} : array<f32>;`).join('\n')}
-@group(0) @binding(${2 + stateCount}) var<uniform> u : U;
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  for (var i = gid.x; i < u.n; i = i + nwg.x * ${WORKGROUP}u) {`;
+/** Storage bindings a dispatch may use: WebGPU's default per-stage limit, which TF.js's device keeps. */
+const MAX_BINDINGS = 8;
 
 /**
- * The kernels, each the chain's arithmetic in the chain's order with the chain's f32 constants (1 − β
- * is computed in double on the host, as the chain's scalar is), so values match the plain ops.
+ * The kernels' per-element bodies, each the chain's arithmetic in the chain's order with the chain's
+ * f32 constants (1 − β is computed in double on the host, as the chain's scalar is), so values match
+ * the plain ops. `p`, `g`, `m`, `v` are the slot's buffers and `u.x` its constants.
  */
 const KERNELS = {
   // scaleByAdam → addDecayedWeights → scaleByLearningRate(−lr) → p + u
@@ -82,6 +75,44 @@ const KERNELS = {
 
 export type InPlaceKernel = keyof typeof KERNELS;
 
+/** Parameters per dispatch: as many as the bindings allow (p, g and the state each). */
+function slotsOf(kernel: InPlaceKernel): number {
+  return Math.floor(MAX_BINDINGS / (2 + KERNELS[kernel].state));
+}
+
+/** Fields of a slot in the uniform block, padded to 16 bytes. */
+function slotFields(kernel: InPlaceKernel): string[] {
+  const fields = ['n : u32', 'start : u32', ...KERNELS[kernel].constants.map((c) => `${c} : f32`)];
+  while (fields.length % 4) fields.push(`pad${fields.length} : u32`);
+  return fields;
+}
+
+/** One dispatch over `count` parameters: thread f finds its slot by the slots' start offsets. */
+function kernelWgsl(kernel: InPlaceKernel, count: number): string {
+  const k = KERNELS[kernel];
+  const names = ['p', 'g', 'm', 'v'].slice(0, 2 + k.state);
+  const bindings = Array.from({ length: count }, (_, s) =>
+    names.map((n, j) => `@group(0) @binding(${s * names.length + j}) var<storage, ${n === 'g' ? 'read' : 'read_write'}> ${n}${s} : array<f32>;`).join('\n'),
+  ).join('\n');
+  const branch = (s: number) =>
+    `if (s == ${s}u) {${k.body.replace(/\b([pgmv])\[/g, `$1${s}[`)}\n    }`;
+  return /* wgsl */ `
+struct Slot { ${slotFields(kernel).join(', ')} };
+struct U { slots : array<Slot, ${count}>, total : u32, pad0 : u32, pad1 : u32, pad2 : u32 };
+${bindings}
+@group(0) @binding(${count * names.length}) var<uniform> uni : U;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
+  for (var f = gid.x; f < uni.total; f = f + nwg.x * ${WORKGROUP}u) {
+    var s = 0u;
+    for (var k = 1u; k < ${count}u; k = k + 1u) { if (f >= uni.slots[k].start) { s = k; } }
+    let u = uni.slots[s];
+    let i = f - u.start;
+    ${Array.from({ length: count }, (_, j) => branch(j)).join(' else ')}
+  }
+}`;
+}
+
 const KERNEL_NAME = 'ClipwiseInPlaceUpdate';
 
 tf.registerKernel({
@@ -89,16 +120,25 @@ tf.registerKernel({
   backendName: 'webgpu',
   kernelFunc: ({ backend, attrs }) => {
     const { kernel, updates } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[] };
-    const k = KERNELS[kernel];
-    const code = `${HEADER(k.state, k.constants)}${k.body}\n  }\n}`;
-    for (const up of updates) {
-      const n = up.p.size;
+    const per = slotsOf(kernel);
+    const width = slotFields(kernel).length;
+    for (let first = 0; first < updates.length; first += per) {
+      const group = updates.slice(first, first + per);
+      const fields: ['u' | 'f', number][] = [];
+      let start = 0;
+      for (const up of group) {
+        const slot: ['u' | 'f', number][] = [['u', up.p.size], ['u', start], ...up.constants.map((c) => ['f', c] as ['f', number])];
+        while (slot.length < width) slot.push(['u', 0]);
+        fields.push(...slot);
+        start += up.p.size;
+      }
+      fields.push(['u', start], ['u', 0], ['u', 0], ['u', 0]);
       dispatchDirect({
-        key: `clipwiseInPlace_${kernel}`,
-        code,
-        buffers: [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))],
-        uniforms: packUniforms([['u', n], ...up.constants.map((c) => ['f', c] as const)]),
-        workgroups: [Math.min(Math.ceil(n / WORKGROUP), MAX_WORKGROUPS), 1, 1],
+        key: `clipwiseInPlace_${kernel}_${group.length}`,
+        code: () => kernelWgsl(kernel, group.length),
+        buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
+        uniforms: packUniforms(fields),
+        workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
       });
     }
     // the engine wants an output: an empty tensor, freed by the caller
