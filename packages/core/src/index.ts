@@ -30,3 +30,4 @@ export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';
+export * from './fused/clipped-outer-sum';

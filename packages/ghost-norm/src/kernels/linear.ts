@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { columnSum, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, columnSum, type LayerRecord } from '@clipwise/core';
 import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
@@ -67,23 +67,15 @@ export function linearLikeKernel(kind: string): NormKernel {
     clippedSum(record, c, roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
-      const [b, t, d] = a.shape;
-      const p = dy.shape[2];
       const weight = record.params['weight']!;
       const wantWeight = roles.includes('weight');
       const wantBias = record.params['bias'] !== undefined && roles.includes('bias');
       return tf.tidy(() => {
-        // Σ_i c_i G_i: scale the smaller of a and dy by c (the LM head: a, as d ≪ V); the bias folds
-        // c into its column sum, so it needs no scaled copy of dy
-        const scaleA = d <= p;
+        // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
+        // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
         const out: Record<string, tf.Tensor> = {};
         if (wantWeight) {
-          const ca = c !== null && scaleA ? tf.mul(a, tf.reshape(c, [b, 1, 1])) : a;
-          const cdy = c !== null && !scaleA ? tf.mul(dy, tf.reshape(c, [b, 1, 1])) : dy;
-          const a2 = tf.reshape(ca, [b * t, d]);
-          const dy2 = tf.reshape(cdy, [b * t, p]);
-          // (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
-          out['weight'] = tf.reshape(transposed(record) ? tf.matMul(dy2, a2, true, false) : tf.matMul(a2, dy2, true, false), weight.shape as number[]);
+          out['weight'] = tf.reshape(transposed(record) ? clippedOuterSum(dy, a, c) : clippedOuterSum(a, dy, c), weight.shape as number[]);
         }
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return out;

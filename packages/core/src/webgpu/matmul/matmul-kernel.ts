@@ -17,6 +17,8 @@ export interface MatmulArgs {
   readonly transposeB: boolean;
   /** Added to every row of the output; `size` must equal N. */
   readonly bias?: tf.TensorInfo | null;
+  /** Scales A's K axis: element k by `tensor[k / group]` (per-sample clip factors over B·T rows). */
+  readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
 }
 
 /** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
@@ -82,6 +84,7 @@ interface Dispatch {
   readonly b: tf.TensorInfo;
   readonly out: tf.TensorInfo;
   readonly bias: tf.TensorInfo | null;
+  readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly m: number;
@@ -105,14 +108,15 @@ function dispatchMatmul(d: Dispatch): void {
     vecB: vecOk(d.transposeB ? d.k : d.n, d.viewB),
     vecC: vecOk(d.n, d.viewC),
     bias: d.bias !== null,
+    kScaleA: d.kScale != null,
   };
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : [])],
     uniforms: packUniforms(
-      [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, 0, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
+      [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
     ),
     workgroups: d.plan.workgroups,
   });
@@ -133,6 +137,7 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
     b: args.b,
     out,
     bias: split ? null : bias,
+    kScale: args.kScale ?? null,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
     m,

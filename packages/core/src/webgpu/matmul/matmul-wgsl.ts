@@ -33,6 +33,8 @@ export interface MatmulVariant {
   /** vec4 stores of C (N is a multiple of 4). */
   readonly vecC: boolean;
   readonly bias: boolean;
+  /** A's K axis scaled by kscale[k / kGroup] as it is staged (Book-Keeping's Σ_i c_i a_iᵀ dy_i in one product). */
+  readonly kScaleA?: boolean;
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -41,7 +43,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -59,7 +61,9 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scaled = false): { load: string; store: string; regs: string } {
+  // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
+  const ks = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
   const base = name === 'A' ? 'sa' : 'sb';
   const lines: string[] = [];
   const stores: string[] = [];
@@ -77,13 +81,13 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       if (kMajor) {
         // vec4 along k: row = q / (bk/4), k4 = q % (bk/4)
         lines.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * ${ld} + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * ${ld} + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * vec4<f32>(${ks('gk')}, ${ks('gk + 1u')}, ${ks('gk + 2u')}, ${ks('gk + 3u')});` : ''} }`);
         stores.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let base = ${base} + kk * ${rows / 4}u + row / 4u; let c = row % 4u;
       ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
       } else {
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -97,7 +101,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd); }`);
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
@@ -110,7 +114,7 @@ export function matmulWgsl(v: MatmulVariant): string {
   checkTile(t);
   const [tx, ty] = threadsOf(t);
   const threads = tx * ty;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M');
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false);
   const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N');
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
@@ -136,7 +140,7 @@ export function matmulWgsl(v: MatmulVariant): string {
   const vecOf = (x: boolean) => (x ? 'vec4<f32>' : 'f32');
   return /* wgsl */ `
 struct U {
-  M : u32, N : u32, K : u32, kPerSplit : u32, splits : u32, heads : u32, splitStride : u32, pad : u32,
+  M : u32, N : u32, K : u32, kPerSplit : u32, splits : u32, heads : u32, splitStride : u32, kGroup : u32,
   baseA : u32, outerA : u32, innerA : u32, lda : u32,
   baseB : u32, outerB : u32, innerB : u32, ldb : u32,
   baseC : u32, outerC : u32, innerC : u32, ldc : u32,
@@ -144,7 +148,7 @@ struct U {
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${v.bias ? 4 : 3}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;

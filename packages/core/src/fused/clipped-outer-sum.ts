@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { matmulShape, runMatmul } from '../webgpu/matmul/matmul-kernel';
+import { registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { fusedOnDevice } from './fused-kernels';
+
+const KERNEL = 'ClipwiseClippedOuterSum';
+
+/**
+ * Σ_b c_b x_bᵀ y_b ([m, n]) for x [B, T, m] and y [B, T, n]: Book-Keeping's clipped weight gradient of
+ * a linear layer (x the input, y the output gradient, c the clip factors), or, with `c` null, the plain
+ * sum. On webgpu one tiled matmul over the B·T rows with c applied as A is staged: no scaled copy of x
+ * (a multiply launch and a write of x per record). Elsewhere the plain ops.
+ *
+ * @example
+ * const w = clippedOuterSum(a, dy, c); // [d, p]: Σ_i c_i a_iᵀ dy_i
+ */
+export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D | null): tf.Tensor2D {
+  const [b, t, m] = x.shape;
+  const n = y.shape[2];
+  if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSum: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
+  if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSum: c [${c.shape}] must be [${b}]`);
+  if (c && fusedOnDevice() && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && c.dtype === 'float32') {
+    return tf.engine().runKernel(KERNEL, { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), c }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    const cx = c ? tf.mul(x, tf.reshape(c, [b, 1, 1])) : x;
+    return tf.matMul(tf.reshape(cx, [b * t, m]), tf.reshape(y, [b * t, n]), true, false) as tf.Tensor2D;
+  });
+}
+
+registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
+  const { x, y, c } = inputs as Record<string, tf.TensorInfo>;
+  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: { tensor: c!, group: (attrs as { t: number }).t } };
+  const shape = matmulShape(args);
+  if (!shape) throw new Error(`clippedOuterSum: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
+  return runMatmul(backend as unknown as Parameters<typeof runMatmul>[0], args, shape);
+});
