@@ -58,7 +58,7 @@ export interface BenchRow {
   readonly launches: number;
   /** Device time of the profiled step's kernels in ms (webgpu timestamp queries; cpu/wasm: kernel wall time), or null. */
   readonly kernelMs: number | null;
-  /** Achieved TFLOP/s of the step's matmul kernels (BatchMatMul, _FusedMatMul) by their device time, or null. */
+  /** Achieved TFLOP/s of the step's matmul kernels (BatchMatMul, _FusedMatMul, clipped outer sums) by their device time, or null. */
   readonly matmulTflops: number | null;
   readonly model: string;
   readonly backend: string;

@@ -26,13 +26,13 @@ export interface KernelSummary {
   readonly kernelMs: number | null;
   /** By kernel, most time first (then most launches). */
   readonly rows: readonly KernelRow[];
-  /** Floating-point operations of the matmul kernels (BatchMatMul, _FusedMatMul), in GFLOP. */
+  /** Floating-point operations of the matmul kernels (BatchMatMul, _FusedMatMul, Clipwise's clipped outer sums), in GFLOP. */
   readonly matmulGflop: number;
   /** Their device time in ms, null when untimed: matmulGflop / matmulMs is the achieved TFLOP/s. */
   readonly matmulMs: number | null;
 }
 
-const MATMUL = /^(BatchMatMul|_FusedMatMul)$/;
+const MATMUL = /^(BatchMatMul|_FusedMatMul|ClipwiseClippedOuterSum)$/;
 
 /** 2·|C|·K of a product from its profile entry: C's shape [..., M, N] and A's last two dims ([M, K] or, transposed, [K, M]). */
 export function matmulFlops(inputShapes: readonly (readonly number[] | null)[], outputShape: readonly number[]): number {
