@@ -40,7 +40,7 @@ for (const c of CASES) {
   for (let i = 0; i < RUNS; i++) times.push(run(c).ms);
   times.sort((a, b) => a - b);
   const s = first.spent;
-  const used = s.epsErrorUsed ?? s.epsError;
+  const used = s.epsError;
   console.log(
     `| ${c.name} | ${c.epsError} | ${Number(used.toPrecision(3))} | ${s.gridSize} | ${fmt(first.ms)} | ${fmt(times[Math.floor(RUNS / 2)])} | ` +
       `${s.epsilonLower.toFixed(3)} / ${s.epsilonEstimate.toFixed(3)} / ${s.epsilonUpper.toFixed(3)} |`,
