@@ -11,7 +11,7 @@ import type { HistoryEntry } from '../../history';
 import { composePrvs, type ComposedPrv, type PrvFactor } from './compose';
 import { discretizeSubsampledGaussian } from './discretize';
 import { choosePrvGrid, type PrvGrid } from './prv-grid';
-import { prvEpsilon } from './prv-epsilon';
+import { prvEpsilons } from './prv-epsilon';
 
 export interface PrvComposition {
   grid: PrvGrid;
@@ -69,11 +69,13 @@ export function prvEpsilonBounds(composition: PrvComposition, delta: number): Pr
       { argument: 'deltaError' },
     );
   }
-  const at = (d: number) => Math.max(prvEpsilon(remove, d), prvEpsilon(add, d));
+  const deltas = [delta + deltaError, delta, delta - deltaError];
+  const r = prvEpsilons(remove, deltas);
+  const a = prvEpsilons(add, deltas);
   return {
-    lower: Math.max(0, at(delta + deltaError) - epsError),
-    estimate: at(delta),
-    upper: at(delta - deltaError) + epsError,
+    lower: Math.max(0, Math.max(r[0], a[0]) - epsError),
+    estimate: Math.max(r[1], a[1]),
+    upper: Math.max(r[2], a[2]) + epsError,
     epsError,
     requestedEpsError,
     widened: epsError > requestedEpsError,
