@@ -11,8 +11,22 @@
  * acc.step(1.1, 256 / 60000, 10000);
  * const { epsilonLower, epsilonEstimate, epsilonUpper } = acc.getPrivacySpent(1e-5);
  * ```
+ *
+ * When the grid for `epsError` would exceed MAX_PRV_GRID_SIZE points (large ε over many steps), ε
+ * is computed with the tightest error the largest grid allows instead of failing: `epsError` is then
+ * larger than `requestedEpsError`, and `warning` (also among `caveats`) says so.
+ *
+ * @example
+ * ```ts
+ * // issue #17: ε ≈ 79 after 10,000 steps; the default epsError 0.01 needs more than 2^22 points
+ * const spent = new PrvAccountant().step(0.8, 0.05, 10_000).getPrivacySpent(1e-5);
+ * spent.epsError; // the error achieved (> 0.01)
+ * spent.warning; // 'eps error widened from 0.01 to ...'
+ * const [lower, upper] = [spent.epsilonLower, spent.epsilonUpper]; // the true ε lies in between
+ * ```
  */
-import { composeHistory, prvEpsilonBounds, type PrvComposition } from '../analysis/prv/compute-prv';
+import { composeHistory, prvEpsilonBounds, type PrvComposition, type PrvEpsilonBounds } from '../analysis/prv/compute-prv';
+import { MAX_PRV_GRID_SIZE } from '../analysis/prv/prv-grid';
 import { parseLedgerFor } from '../ledger-format';
 import { checkDelta, checkPositive } from '../validate';
 import { ClipwiseAccountantError } from '../errors';
@@ -29,14 +43,35 @@ export interface PrvAccountantOptions extends AccountantOptions {
 }
 
 export interface PrvPrivacySpent extends PrivacySpent {
+  /** Lower bound on the true ε. */
   epsilonLower: number;
+  /** ε of the discretised composition: the best single estimate. */
   epsilonEstimate: number;
+  /** Upper bound on the true ε (= `epsilon`). */
   epsilonUpper: number;
+  /** The ε error achieved: the bounds sit this far (plus the δ error's effect) from the estimate. */
   epsError: number;
+  /** The ε error asked for (the accountant's `epsError` option). */
+  requestedEpsError: number;
+  /** Set when `epsError` had to be widened beyond `requestedEpsError` (also listed in `caveats`). */
+  warning?: string;
   deltaError: number;
   /** Grid points N and mesh h used by the FFT. */
   gridSize: number;
   mesh: number;
+}
+
+const shortNumber = (x: number) => String(Number(x.toPrecision(4)));
+
+/** The caveat of a widened ε error: what was asked, what was achieved, the bounds, and what to pass instead. */
+function widenedWarning(bounds: PrvEpsilonBounds, steps: number, gridSize: number): string {
+  const used = Math.ceil(bounds.epsError * 1e4) / 1e4;
+  return (
+    `eps error widened from ${shortNumber(bounds.requestedEpsError)} to ${shortNumber(bounds.epsError)}: the grid for ` +
+    `${shortNumber(bounds.requestedEpsError)} over ${steps} steps would need more than the ${gridSize} points allowed ` +
+    `(MAX_PRV_GRID_SIZE = ${MAX_PRV_GRID_SIZE}); the true ε lies in [${shortNumber(bounds.lower)}, ${shortNumber(bounds.upper)}] ` +
+    `and ε is the upper bound. Pass epsError = ${used} or more to ask for this accuracy explicitly.`
+  );
 }
 
 export class PrvAccountant extends BaseAccountant<PrvPrivacySpent> {
@@ -68,6 +103,7 @@ export class PrvAccountant extends BaseAccountant<PrvPrivacySpent> {
         epsilonEstimate: 0,
         epsilonUpper: 0,
         epsError: this.epsError,
+        requestedEpsError: this.epsError,
         deltaError,
         gridSize: 0,
         mesh: 0,
@@ -75,16 +111,20 @@ export class PrvAccountant extends BaseAccountant<PrvPrivacySpent> {
     }
     const composition = this.composition(deltaError);
     const bounds = prvEpsilonBounds(composition, delta);
-    return {
-      ...this.baseSpent(delta, bounds.upper, false, []),
+    const warning = bounds.widened ? widenedWarning(bounds, this.steps, composition.grid.size) : undefined;
+    const spent: PrvPrivacySpent = {
+      ...this.baseSpent(delta, bounds.upper, false, warning === undefined ? [] : [warning]),
       epsilonLower: bounds.lower,
       epsilonEstimate: bounds.estimate,
       epsilonUpper: bounds.upper,
-      epsError: this.epsError,
+      epsError: bounds.epsError,
+      requestedEpsError: bounds.requestedEpsError,
       deltaError,
       gridSize: composition.grid.size,
       mesh: composition.grid.mesh,
     };
+    if (warning !== undefined) spent.warning = warning;
+    return spent;
   }
 
   /** The composed losses for this δ error, reused while the history and δ stay the same. */

@@ -37,6 +37,23 @@ describe('clipwise-accountant epsilon', () => {
     expect(out).toMatchObject({ command: 'epsilon', accountant: 'rdp', bestOrder: 8.1, steps: 14063, sampling: 'poisson' });
   });
 
+  it('--accountant prv widens an eps error the grid cannot reach: a warning line, and bounds and warning in --json', () => {
+    // δ = 1e-7: δ_err = 1e-10 caps the grid at 2^15 points by rounding, too coarse for 0.01
+    const argv = ['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '1000', '--delta', '1e-7', '--accountant', 'prv'];
+    const text = run(argv);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe('');
+    expect(text.stdout).toMatch(/^epsilon: [\d.]+ \(delta 1e-7, 1000 steps, prv accountant, upper bound; estimate [\d.]+, lower bound [\d.]+\)\n/);
+    expect(text.stdout).toMatch(/\nwarning: eps error widened from 0\.01 to [\d.]+: .*Pass --eps-error = [\d.]+ or more/);
+    expect(text.stdout).not.toMatch(/note: eps error widened/);
+    const json = JSON.parse(run([...argv, '--json']).stdout);
+    expect(json.requestedEpsError).toBe(0.01);
+    expect(json.epsError).toBeGreaterThan(0.01);
+    expect(json.warning).toMatch(/^eps error widened from 0\.01/);
+    expect(json.epsilonLower).toBeLessThanOrEqual(json.epsilonEstimate);
+    expect(json.epsilon).toBe(json.epsilonUpper);
+  });
+
   it('--accountant prv prints the bounds; gdp says it is an approximation; shuffle is flagged', () => {
     const prv = JSON.parse(run(['epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '300', '--delta', '1e-5', '--accountant', 'prv', '--eps-error', '0.02', '--json']).stdout);
     expect(prv.epsilonLower).toBeLessThanOrEqual(prv.epsilonEstimate);

@@ -101,8 +101,10 @@ function describeSpent(spent: PrivacySpent): string {
   return `epsilon: ${fmt(spent.epsilon)} (delta ${spent.delta}, ${spent.steps} steps, ${detail})\n`;
 }
 
-function caveatLines(spent: { caveats?: string[] }): string {
-  return (spent.caveats ?? []).map((c) => `note: ${c}\n`).join('');
+/** `warning:` for a widened PRV error (named in flags), then `note:` for every other caveat. */
+function caveatLines(spent: { caveats?: string[]; warning?: string }): string {
+  const warning = spent.warning === undefined ? '' : `warning: ${asFlags(spent.warning)}\n`;
+  return warning + (spent.caveats ?? []).filter((c) => c !== spent.warning).map((c) => `note: ${c}\n`).join('');
 }
 
 function runEpsilon(args: ParsedArgs, io: CliIo): void {

@@ -82,15 +82,18 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   for (; m < n; m *= 4) {
     const len = 4 * m;
     const stride = n / len;
-    for (let k = 0; k < m; k++) {
-      const w = k * stride;
-      const c1 = cos[w];
-      const s1 = sign * sin[w];
-      const c2 = cos[2 * w];
-      const s2 = sign * sin[2 * w];
-      const c3 = cos[3 * w];
-      const s3 = sign * sin[3 * w];
-      for (let a0 = k; a0 < n; a0 += len) {
+    // Block outer, k inner: each block of 4m points is merged while it is in cache (k outer would
+    // sweep the whole array m times at stride 4m in the early passes).
+    for (let block = 0; block < n; block += len) {
+      for (let k = 0; k < m; k++) {
+        const w = k * stride;
+        const c1 = cos[w];
+        const s1 = sign * sin[w];
+        const c2 = cos[2 * w];
+        const s2 = sign * sin[2 * w];
+        const c3 = cos[3 * w];
+        const s3 = sign * sin[3 * w];
+        const a0 = block + k;
         const a1 = a0 + m;
         const a2 = a1 + m;
         const a3 = a2 + m;

@@ -20,22 +20,40 @@ export function prvDelta(loss: ComposedPrv, epsilon: number): number {
 
 /** The smallest ε >= 0 with δ(ε) <= delta (0 when δ(0) <= delta already). */
 export function prvEpsilon(loss: ComposedPrv, delta: number): number {
+  return prvEpsilons(loss, [delta])[0];
+}
+
+/**
+ * prvEpsilon for several δ in one scan from the top of the grid (the bounds need three): δ(ε) is
+ * decreasing, so scanning down, each δ is met on the first segment whose left end reaches it.
+ */
+export function prvEpsilons(loss: ComposedPrv, deltas: readonly number[]): number[] {
   const { pmf, mesh, offset } = loss;
   const n = pmf.length;
   const value = (s: number) => (s - n / 2) * mesh + offset;
+  const result = deltas.map(() => 0);
+  let open = deltas.length;
+  const done = deltas.map(() => false);
   let above = 0; // A: mass at values >= v_s
   let weighted = 0; // B: Σ p e^{-v} over the same values
-  for (let s = n - 1; s >= 1; s--) {
+  for (let s = n - 1; s >= 1 && open > 0; s--) {
     const v = value(s);
-    above += pmf[s];
-    weighted += pmf[s] * Math.exp(-v);
+    const p = pmf[s];
+    if (p !== 0) {
+      above += p;
+      weighted += p * Math.exp(-v);
+    }
     const lower = value(s - 1);
     // On [v_{s-1}, v_s] δ(ε) = A - e^ε B; check the left end.
-    if (above - Math.exp(lower) * weighted >= delta) {
-      const eps = Math.log((above - delta) / weighted);
-      return Math.max(0, Math.min(v, Math.max(lower, eps)));
+    const leftDelta = above - Math.exp(lower) * weighted;
+    for (let i = 0; i < deltas.length; i++) {
+      if (done[i] || !(leftDelta >= deltas[i])) continue;
+      const eps = Math.log((above - deltas[i]) / weighted);
+      result[i] = Math.max(0, Math.min(v, Math.max(lower, eps)));
+      done[i] = true;
+      open--;
     }
-    if (v <= 0) return 0; // δ(0) <= delta already (δ(ε) is decreasing)
+    if (v <= 0) break; // δ(0) <= delta for the rest: their ε is 0 (δ(ε) is decreasing)
   }
-  return 0;
+  return result;
 }

@@ -31,6 +31,10 @@ export interface PrvGrid {
   size: number;
   /** The L used for the composed tails (before margins). */
   tailBound: number;
+  /** The ε error this grid guarantees: the one asked for, or larger when that grid would not fit. */
+  epsError: number;
+  /** The ε error asked for. */
+  requestedEpsError: number;
 }
 
 /** L = min_α r(α) + logInvP/(α - 1): by Chernoff, each tail beyond ±L has mass <= e^{-logInvP}. */
@@ -40,8 +44,15 @@ function chernoffBound(orders: readonly number[], rdp: Float64Array, logInvP: nu
   return best;
 }
 
-/** Chooses mesh and size for a history; throws if the grid would exceed MAX_PRV_GRID_SIZE. */
-export function choosePrvGrid(history: readonly HistoryEntry[], epsError: number, deltaError: number): PrvGrid {
+/** Tail bounds of a history that do not depend on the mesh. */
+interface HistoryTails {
+  total: number;
+  tailBound: number;
+  singleBound: number;
+  deltaError: number;
+}
+
+function historyTails(history: readonly HistoryEntry[], deltaError: number): HistoryTails {
   const orders = DEFAULT_RDP_ORDERS;
   let total = 0;
   const composed = new Float64Array(orders.length);
@@ -53,24 +64,74 @@ export function choosePrvGrid(history: readonly HistoryEntry[], epsError: number
     // Union bound over all K single steps, each two-sided: P <= 2K e^{(α-1)(r - L)} <= δ_err/8.
     singleBound = Math.max(singleBound, chernoffBound(orders, perStep, Math.log((16 * total) / deltaError)));
   }
-  const tailBound = chernoffBound(orders, composed, Math.log(16 / deltaError));
-  const mesh = epsError / Math.sqrt((total / 2) * Math.log(8 / deltaError));
-  const halfWidth = Math.max(tailBound + epsError + (total * mesh) / 2, singleBound) + 2 * mesh;
-  const size = Math.max(64, nextPowerOfTwo(Math.ceil((2 * halfWidth) / mesh)));
-  if (size > MAX_PRV_GRID_SIZE || !Number.isFinite(halfWidth)) {
+  return { total, tailBound: chernoffBound(orders, composed, Math.log(16 / deltaError)), singleBound, deltaError };
+}
+
+/** Mesh and the number of points (before rounding to a power of two) for an ε error. */
+function gridPoints(t: HistoryTails, epsError: number): { mesh: number; points: number } {
+  const mesh = epsError / Math.sqrt((t.total / 2) * Math.log(8 / t.deltaError));
+  const halfWidth = Math.max(t.tailBound + epsError + (t.total * mesh) / 2, t.singleBound) + 2 * mesh;
+  return { mesh, points: Math.ceil((2 * halfWidth) / mesh) };
+}
+
+/**
+ * The smallest ε error whose grid has at most `maxSize` points, by bisection (the number of points
+ * falls as the error grows); Infinity when even a huge error does not fit (too many steps: the mean
+ * shifts alone need K + 2 points).
+ */
+function smallestFittingEpsError(t: HistoryTails, from: number, maxSize: number): number {
+  const fits = (e: number) => gridPoints(t, e).points <= maxSize;
+  let hi = from;
+  for (let i = 0; !fits(hi); i++) {
+    if (i === 60) return Infinity;
+    hi *= 2;
+  }
+  let lo = hi / 2 > from ? hi / 2 : from;
+  for (let i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * Chooses mesh and size for a history. When the grid for `epsError` would exceed
+ * MAX_PRV_GRID_SIZE (or the size that rounding allows for this δ error), the grid uses the
+ * smallest ε error that fits instead, reported in `epsError` (`requestedEpsError` keeps the asked
+ * one). Throws only when no grid fits: RDP infinite, or more steps than the largest grid has points.
+ */
+export function choosePrvGrid(history: readonly HistoryEntry[], epsError: number, deltaError: number): PrvGrid {
+  const t = historyTails(history, deltaError);
+  if (!Number.isFinite(t.tailBound) || !Number.isFinite(t.singleBound)) {
     throw new ClipwiseAccountantError(
-      `the PRV grid for this history would need ${Number.isFinite(size) ? size : 'infinitely many'} points ` +
-        `(more than ${MAX_PRV_GRID_SIZE}); epsError = ${epsError} is too fine for ${total} steps with ε this large. ` +
-        'Pass a larger epsError (e.g. 0.05) or use the RDP accountant.',
-      { argument: 'epsError' },
+      'the PRV accountant cannot bound the tails of this history (its RDP is infinite at every order); ' +
+        'check the noise multiplier and sampling rate, or use the RDP accountant.',
+      { argument: 'noiseMultiplier' },
     );
   }
-  if (size * 2 ** -52 > deltaError / 8) {
+  // Rounding over N points must stay within δ_err/8 (N · 2^-52 per probability, see above).
+  let maxSize = MAX_PRV_GRID_SIZE;
+  while (maxSize >= 64 && maxSize * 2 ** -52 > deltaError / 8) maxSize /= 2;
+  if (maxSize < 64) {
     throw new ClipwiseAccountantError(
-      `delta is too small for the PRV accountant: rounding over ${size} grid points (~${(size * 2 ** -52).toExponential(1)}) ` +
-        `would exceed the δ error budget ${deltaError.toExponential(2)}. Pass a larger delta or epsError, or use the RDP accountant.`,
+      `delta is too small for the PRV accountant: rounding over even 64 grid points (~${(64 * 2 ** -52).toExponential(1)}) ` +
+        `would exceed the δ error budget ${deltaError.toExponential(2)}. Pass a larger delta, or use the RDP accountant.`,
       { argument: 'delta' },
     );
   }
-  return { mesh, size, tailBound };
+  let used = epsError;
+  if (gridPoints(t, epsError).points > maxSize) {
+    used = smallestFittingEpsError(t, epsError, maxSize);
+    if (!Number.isFinite(used)) {
+      throw new ClipwiseAccountantError(
+        `the PRV accountant cannot compose ${t.total} steps on its largest grid (${maxSize} points): the discretisation ` +
+          'shifts of that many steps alone do not fit, whatever epsError. Use the RDP accountant.',
+        { argument: 'steps' },
+      );
+    }
+  }
+  const { mesh, points } = gridPoints(t, used);
+  const size = Math.min(maxSize, Math.max(64, nextPowerOfTwo(points)));
+  return { mesh, size, tailBound: t.tailBound, epsError: used, requestedEpsError: epsError };
 }
