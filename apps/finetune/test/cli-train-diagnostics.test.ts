@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { composedNoiseMultiplier, computeEpsilon } from '@clipwise/accountant';
 import { readSafetensorsFromBuffer } from '@clipwise/models';
+import { editSealed } from './checkpoint-helpers';
 import { run, tinyE2E } from './train-helpers';
 
 const readJsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -144,5 +145,31 @@ describe('clipwise train --diagnostics (tiny GPT-2, cpu)', () => {
     expect(changed.err).toMatch(/--diagnostics differs from the checkpoint \(checkpoint "private", now "raw"\)/);
     expect((await run([...base, '--resume'])).code).toBe(0);
     expect(readJson(path.join(out, 'checkpoint/noise.json')).clipCounts.steps).toBe(4);
+  });
+
+  it('a checkpoint from before --diagnostics (no setting, no clip-count stream) resumes as raw, the run it was', async () => {
+    const t = tinyE2E();
+    const out = path.join(t.dir, 'out');
+    const base = ['train', '--config', t.config, '--steps', '4', '--noise-multiplier', '1', '--gen-limit', '0', '--diagnostics', 'raw', '--out', out];
+    expect((await run([...base, '--halt-after', '2'])).code).toBe(0);
+    await editSealed(out, 'state.json', (st) => ({ ...st, config: { ...st.config, diagnostics: undefined } }));
+    const r = await run(['train', '--out', out, '--resume']);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/diagnostics: raw/);
+    const privacy = readJson(path.join(out, 'report/privacy.json'));
+    expect(privacy.diagnostics).toBe('raw');
+    expect(privacy.releases.map((x: Release) => [x.quantity, x.noiseMultiplier])).toEqual([['gradient', 1]]);
+  });
+
+  it('--no-dp: nothing is covered, and the raw charts in its report say NOT PRIVATE', async () => {
+    const t = tinyE2E();
+    const out = path.join(t.dir, 'out');
+    expect((await run(['train', '--config', t.config, '--steps', '2', '--no-dp', '--gen-limit', '0', '--out', out])).code).toBe(0);
+    const privacy = readJson(path.join(out, 'report/privacy.json'));
+    expect(privacy).toMatchObject({ private: false, diagnostics: 'raw', releases: [], coverage: { covered: [] } });
+    expect(privacy.coverage.notCovered[0]).toMatch(/^Everything: the run has no differential-privacy guarantee/);
+    const html = readFileSync(path.join(out, 'report/report.html'), 'utf8');
+    expect(html).toMatch(/NOT PRIVATE: training loss \(mean over the batch\)/);
+    expect(readJson(path.join(out, 'report/metrics.json')).finalTrainLoss).toEqual(expect.any(Number));
   });
 });
