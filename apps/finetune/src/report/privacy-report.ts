@@ -100,13 +100,13 @@ const RELEASE_TEXT: Record<PrivateRelease['quantity'], string> = {
 
 /** The covered and not-covered lists of a run (see `PrivacyReport.coverage`). */
 function coverage(i: PrivacyReportInput, nonPrivateChoices: string[]): Coverage {
-  const out = i.diagnostics === 'raw' && !i.noDp
+  const rawLog = i.diagnostics === 'raw' && !i.noDp
     ? ['Raw training diagnostics (--diagnostics raw): the exact training loss and, per group, clip fraction, median and max per-sample norm of every step, computed from the training batches without noise. They are NOT PRIVATE: they are in the local log.jsonl only (records marked "diagnostics": "raw"), not in this report; do not publish that file.']
     : [];
   const evalText = i.evaluated
-    ? ['Evaluation metrics (loss, perplexity, accuracy, BLEU/ROUGE-L and generated samples): computed on the evaluation data without noise. The guarantee protects the training examples only; these numbers say nothing private about them, but they are not protected for the evaluation examples.']
+    ? ['Evaluation metrics (loss, perplexity, accuracy, BLEU/ROUGE-L and generated samples): computed on the evaluation data without noise. The guarantee protects the training examples only: the evaluation examples are not protected, so publish these numbers only where the evaluation data may be.']
     : [];
-  const public_ = ['The training set size N, the realised batch sizes and the step times (which follow them): not released through the accountant.'];
+  const unaccounted = ['The training set size N, the realised batch sizes and the step times (which follow them): not released through the accountant.'];
   if (i.noDp) {
     return {
       covered: [],
@@ -122,7 +122,7 @@ function coverage(i: PrivacyReportInput, nonPrivateChoices: string[]): Coverage 
     'The ε over steps: it follows from the noise multipliers, the sampling rate and the step count, which are fixed before training.',
     `Everything above is accounted together: one ε = ${i.epsilon!.toFixed(4)} at δ = ${i.delta} covers all the releases listed in "releases".`,
   ];
-  return { covered, notCovered: [...out, ...evalText, ...public_, ...nonPrivateChoices] };
+  return { covered, notCovered: [...rawLog, ...evalText, ...unaccounted, ...nonPrivateChoices] };
 }
 
 export function privacyReport(i: PrivacyReportInput): PrivacyReport {
