@@ -26,7 +26,14 @@ describe('clipwise demo', () => {
     );
     const text = lines.join('\n');
     expect(text).toMatch(/data: 8 examples × 96 tokens \(byte tokenizer, vocabulary 257\)/);
-    expect(text).toMatch(/step 2\/2 {2}loss \d+\.\d+ {2}B=\d+ .* ε=\d\.\d{3}/);
+    expect(text).toMatch(/step 2\/2 {2}B=\d+ .* ε=\d\.\d{3}/);
+    // the report states its coverage, and private diagnostics are the demo's default
+    expect(text).toMatch(/covered by ε: The model weights after every step/);
+    expect(text).toMatch(/not covered: Evaluation metrics/);
+    const privacy = JSON.parse(readFileSync(path.join(r.out, 'report/privacy.json'), 'utf8'));
+    expect(privacy.diagnostics).toBe('private');
+    expect(privacy.releases.map((x: { quantity: string }) => x.quantity)).toEqual(['gradient', 'clip-counts']);
+    expect(readFileSync(path.join(r.out, 'report/report.html'), 'utf8')).toMatch(/<h2>Covered by the \(ε, δ\) guarantee<\/h2>[\s\S]*<h2>Not covered by the guarantee<\/h2>/);
     expect(text).toMatch(/before fine-tuning: +test loss \d\.\d{3} nats\/byte \(perplexity [\d.]+\) \| ROUGE-L [\d.]+, BLEU [\d.]+ on 1 MRs/);
     expect(text).toMatch(/after +2 private steps: +test loss \d\.\d{3} nats\/byte/);
     expect(text).toMatch(/privacy: \(ε = \d\.\d{4}, δ = 0\.00001\)-differential privacy/);

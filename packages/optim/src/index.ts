@@ -4,6 +4,7 @@ export * from './private/noise-source';
 export * from './private/group-clipper';
 export * from './private/private-gradients';
 export * from './private/adaptive-thresholds';
+export * from './private/noisy-clip-counts';
 export * from './private/non-private-gradients';
 export * from './transforms/gradient-transformation';
 export * from './transforms/basic';

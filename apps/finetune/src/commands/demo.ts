@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assetsDir } from '../assets';
 import { readJsonFile } from '../json-text';
+import type { PrivacyReport } from '../report/privacy-report';
 import type { EvalResult } from '../train/evaluate';
 import { RunLog } from '../train/run-log';
 import { runTrain, type TrainResult } from '../train/run-train';
@@ -100,7 +101,10 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   }
   const privacyFile = path.join(out, 'report', 'privacy.json');
   if (existsSync(privacyFile)) {
-    log(`privacy: ${(readJsonFile(privacyFile) as { statement: string }).statement}`);
+    const privacy = readJsonFile(privacyFile) as PrivacyReport;
+    log(`privacy: ${privacy.statement}`);
+    log(`covered by ε: ${privacy.coverage.covered.join(' ')}`);
+    log(`not covered: ${privacy.coverage.notCovered.join(' ')}`);
     log(`report: ${path.join(out, 'report', 'report.html')}`);
   }
   return { train, before, after, out };

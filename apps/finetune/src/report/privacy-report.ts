@@ -1,5 +1,7 @@
 import { SHUFFLE_CAVEAT } from '@clipwise/accountant';
 import type { Grouping } from '@clipwise/grouping';
+import type { PrivateRelease } from '@clipwise/optim';
+import type { DiagnosticsMode } from '../train/train-config';
 
 /**
  * How the per-group thresholds moved. With 'adaptive' the noisy per-group counts are part of the
@@ -21,6 +23,18 @@ export type ThresholdReport =
     initialThresholds: number[];
     finalThresholds: number[];
   };
+
+/** One quantity each step releases through the accountant, with the noise that protects it. */
+export interface ReleaseReport extends PrivateRelease {
+  /** What it is, in words. */
+  description: string;
+}
+
+/** What the (ε, δ) guarantee covers and what it does not, as plain sentences. */
+export interface Coverage {
+  covered: string[];
+  notCovered: string[];
+}
 
 /** OUT/report/privacy.json: the exact privacy statement of a run. */
 export interface PrivacyReport {
@@ -46,6 +60,14 @@ export interface PrivacyReport {
   grouping: { spec: string; strategy: string; sensitivity: number; groups: { name: string; threshold: number; params: string[] }[] };
   /** Choices made with the private data that the (ε, δ) statement does not cover. */
   nonPrivateChoices: string[];
+  /** `--diagnostics`: what the run released about training besides the model. */
+  diagnostics: DiagnosticsMode;
+  /**
+   * Every quantity released each step through the accountant (empty for --no-dp): together one
+   * Gaussian mechanism, `noiseMultiplier^-2 = Σ releases[i].noiseMultiplier^-2`.
+   */
+  releases: ReleaseReport[];
+  coverage: Coverage;
   stoppedAtBudget: boolean;
   statement: string;
 }
@@ -63,7 +85,45 @@ export type PrivacyReportInput = Pick<
   grouping: Grouping;
   tokenizer?: string;
   thresholds?: ThresholdReport | null;
+  diagnostics: DiagnosticsMode;
+  /** The private step's releases (`PrivateGradients.releases`); empty for --no-dp. */
+  releases: readonly PrivateRelease[];
+  /** Whether the run evaluated on evaluation data (its metrics are in the report). */
+  evaluated: boolean;
 };
+
+const RELEASE_TEXT: Record<PrivateRelease['quantity'], string> = {
+  gradient: "the clipped, summed gradient of each logical batch (sensitivity S = sqrt(Σ_m C_m²) of the step's thresholds); the model weights and checkpoints follow from it",
+  'threshold-counts': "each group's centred count of unclipped samples (adaptive thresholds; sensitivity sqrt(M)/2); the thresholds C_m and the clip fractions 1 − b̃_m follow from it",
+  'clip-counts': "each group's centred count of clipped samples (--diagnostics private; sensitivity sqrt(M)/2): the clip fractions in the report",
+};
+
+/** The covered and not-covered lists of a run (see `PrivacyReport.coverage`). */
+function coverage(i: PrivacyReportInput, nonPrivateChoices: string[]): Coverage {
+  const rawLog = i.diagnostics === 'raw' && !i.noDp
+    ? ['Raw training diagnostics (--diagnostics raw): the exact training loss and, per group, clip fraction, median and max per-sample norm of every step, computed from the training batches without noise. They are NOT PRIVATE: they are in the local log.jsonl only (records marked "diagnostics": "raw"), not in this report; do not publish that file.']
+    : [];
+  const evalText = i.evaluated
+    ? ['Evaluation metrics (loss, perplexity, accuracy, BLEU/ROUGE-L and generated samples): computed on the evaluation data without noise. The guarantee protects the training examples only: the evaluation examples are not protected, so publish these numbers only where the evaluation data may be.']
+    : [];
+  const unaccounted = ['The training set size N, the realised batch sizes and the step times (which follow them): not released through the accountant.'];
+  if (i.noDp) {
+    return {
+      covered: [],
+      notCovered: ['Everything: the run has no differential-privacy guarantee (--no-dp). The model weights, the training loss and every other number in this report come from the training data without noise.', ...evalText],
+    };
+  }
+  const covered = [
+    'The model weights after every step, and so every checkpoint and anything computed from the model: released through the noisy gradient.',
+    ...(i.releases.some((r) => r.quantity === 'threshold-counts') ? ["The adaptive thresholds C_m and the noisy per-group unclipped counts that moved them (each step's count release)."] : []),
+    ...(i.diagnostics !== 'off' && i.releases.some((r) => r.quantity !== 'gradient')
+      ? ['The per-group clip fractions in this report: noisy counts released through the accountant (no exact clip fraction, norm or training loss is reported).']
+      : []),
+    'The ε over steps: it follows from the noise multipliers, the sampling rate and the step count, which are fixed before training.',
+    `Everything above is accounted together: one ε = ${i.epsilon!.toFixed(4)} at δ = ${i.delta} covers all the releases listed in "releases".`,
+  ];
+  return { covered, notCovered: [...rawLog, ...evalText, ...unaccounted, ...nonPrivateChoices] };
+}
 
 export function privacyReport(i: PrivacyReportInput): PrivacyReport {
   const nonPrivateChoices =
@@ -83,6 +143,7 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
       `(expected batch ${i.expectedBatchSize} of ${i.datasetSize}), noise multiplier σ = ${i.noiseMultiplier!.toPrecision(6)}, ` +
       `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', ${i.thresholds?.kind === 'adaptive' ? 'initial ' : ''}sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
       thresholdsText(i.thresholds, groups) +
+      clipCountsText(i.releases) +
       (i.stoppedAtBudget ? ` Training stopped early: one more step would have exceeded the target ε = ${i.targetEpsilon}.` : '') +
       (caveats.length ? `\nCaveats: ${caveats.join(' ')}` : '') +
       (nonPrivateChoices.length ? `\nNot covered: ${nonPrivateChoices.join(' ')}` : '');
@@ -101,12 +162,26 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
     sampling: i.sampling,
     caveats,
     thresholds: i.noDp ? null : (i.thresholds ?? { kind: 'fixed' }),
+    diagnostics: i.diagnostics,
+    releases: i.releases.map((r) => ({ ...r, description: RELEASE_TEXT[r.quantity] })),
+    coverage: coverage(i, nonPrivateChoices),
     clipping,
     grouping: { spec: i.groupingSpec, strategy: i.grouping.strategy, sensitivity: i.grouping.sensitivity, groups },
     nonPrivateChoices,
     stoppedAtBudget: i.stoppedAtBudget,
     statement,
   };
+}
+
+function clipCountsText(releases: readonly PrivateRelease[]): string {
+  const c = releases.find((r) => r.quantity === 'clip-counts');
+  const g = releases.find((r) => r.quantity === 'gradient');
+  if (!c || !g) return '';
+  return (
+    ` Each step also released every group's clipped count (private diagnostics) with Gaussian noise σ_c = ${c.noiseStd.toPrecision(4)} ` +
+    `(count sensitivity ${c.sensitivity.toPrecision(4)}), so the noise multiplier σ above is the whole step's: the gradient's σ = ${g.noiseMultiplier.toPrecision(6)} ` +
+    `composed with the counts' σ_c/sensitivity = ${c.noiseMultiplier.toPrecision(6)}.`
+  );
 }
 
 function thresholdsText(t: ThresholdReport | null | undefined, groups: { threshold: number }[]): string {

@@ -1,7 +1,7 @@
 import { ClipwiseAccountantError, accountantFromLedger, calibrateNoise, createAccountant, gradientNoiseMultiplier, type PrivacyAccountant } from '@clipwise/accountant';
 import type { ParamSpec } from '@clipwise/core';
 import { PoissonSampler, ShuffleSampler, type BatchSampler } from '@clipwise/data';
-import { ClipwiseGroupingError, resolveGrouping, resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy } from '@clipwise/grouping';
+import { ClipwiseGroupingError, countSensitivity, resolveGrouping, resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy } from '@clipwise/grouping';
 import {
   NonPrivateGradients, Optimizer, PrivateGradients, adam, adamw, constantSchedule, cosineDecaySchedule, sgd, warmupConstantSchedule,
   warmupCosineSchedule, type Schedule,
@@ -76,19 +76,53 @@ function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expectedBat
 }
 
 /**
- * The gradient's noise multiplier for a step whose whole noise multiplier (what the accountant is
- * given) is `sigmaEff`: σ_eff itself with fixed thresholds; with adaptive ones the count release takes
- * part of the budget, so σ = (σ_eff^-2 − (Δ_b/σ_b)²)^(-1/2) (Andrew et al. 2021, Theorem 1).
+ * With --diagnostics private and fixed thresholds, the clip counts' noise multiplier σ_c/Δ is this
+ * many times the step's σ_eff unless --count-noise sets σ_c: the counts then take 1/25 of the step's
+ * μ² = σ_eff^-2, so the gradient's σ is σ_eff/sqrt(1 − 1/25), 2% larger.
  */
-function gradientSigmaFor(policy: ResolvedThresholdPolicy, sigmaEff: number, countNoiseGiven = true): number {
-  if (policy.kind !== 'adaptive') return sigmaEff;
+export const DIAGNOSTICS_NOISE_RATIO = 5;
+
+/** A per-group count release that shares the step's budget with the gradient. */
+interface CountRelease {
+  /** σ_b (or σ_c): noise std on each group's count. */
+  readonly countNoise: number;
+  /** sqrt(M)/2. */
+  readonly countSensitivity: number;
+  /** How the user set it, for the error message. */
+  readonly source: string;
+}
+
+/**
+ * The step's count release: adaptive thresholds' counts (which also give the clip fractions), else
+ * with --diagnostics private the clip counts (σ_c from --count-noise, else `DIAGNOSTICS_NOISE_RATIO`
+ * times σ_eff per unit of sensitivity), else none.
+ */
+function countReleaseFor(config: TrainConfig, policy: ResolvedThresholdPolicy, grouping: Grouping, sigmaEff: number): CountRelease | null {
+  const given = config['count-noise'] !== undefined;
+  if (policy.kind === 'adaptive') {
+    return { countNoise: policy.countNoise, countSensitivity: policy.countSensitivity, source: `--count-noise ${policy.countNoise}${given ? '' : ' (the default sqrt(M)·B/20)'}` };
+  }
+  if (config.diagnostics !== 'private') return null;
+  const sensitivity = countSensitivity(grouping.groups.length);
+  const countNoise = config['count-noise'] ?? DIAGNOSTICS_NOISE_RATIO * sigmaEff * sensitivity;
+  return { countNoise, countSensitivity: sensitivity, source: `--diagnostics private --count-noise ${countNoise}` };
+}
+
+/**
+ * The gradient's noise multiplier for a step whose whole noise multiplier (what the accountant is
+ * given) is `sigmaEff`: σ_eff itself without count releases; with adaptive thresholds or private
+ * diagnostics the counts take part of the budget, so σ = (σ_eff^-2 − (Δ_b/σ_b)²)^(-1/2) (Andrew et
+ * al. 2021, Theorem 1).
+ */
+function gradientSigmaFor(counts: CountRelease | null, sigmaEff: number): number {
+  if (!counts) return sigmaEff;
   try {
-    return gradientNoiseMultiplier({ effectiveNoiseMultiplier: sigmaEff, countNoise: policy.countNoise, countSensitivity: policy.countSensitivity });
+    return gradientNoiseMultiplier({ effectiveNoiseMultiplier: sigmaEff, countNoise: counts.countNoise, countSensitivity: counts.countSensitivity });
   } catch (e) {
     if (e instanceof ClipwiseAccountantError) {
       throw new UsageError(
-        `--count-noise ${policy.countNoise}${countNoiseGiven ? '' : ' (the default sqrt(M)·B/20)'}: the step's noise multiplier σ_eff = ${sigmaEff.toPrecision(6)} (from --epsilon or ` +
-          `--noise-multiplier) is not achievable with adaptive thresholds: ${e.message}`,
+        `${counts.source}: the step's noise multiplier σ_eff = ${sigmaEff.toPrecision(6)} (from --epsilon or ` +
+          `--noise-multiplier) is not achievable with these counts: ${e.message}`,
       );
     }
     throw e;
@@ -97,19 +131,22 @@ function gradientSigmaFor(policy: ResolvedThresholdPolicy, sigmaEff: number, cou
 
 /**
  * The step's gradients. `sigma` is the step's whole noise multiplier σ_eff, the one the accountant is
- * given; with adaptive thresholds the gradient gets the larger σ of `gradientSigmaFor`.
+ * given; with adaptive thresholds or private diagnostics the gradient gets the larger σ of `gradientSigmaFor`.
  */
 export function buildGradients(
   config: TrainConfig, params: readonly ParamSpec[], grouping: Grouping, sigma: number | null, expectedBatchSize: number, resumed?: CheckpointParts,
 ): PrivateGradients | NonPrivateGradients {
   if (sigma === null) return new NonPrivateGradients(params);
   const policy = thresholdPolicyFor(config, grouping, expectedBatchSize);
-  const noiseMultiplier = gradientSigmaFor(policy, sigma, config['count-noise'] !== undefined);
+  const counts = countReleaseFor(config, policy, grouping, sigma);
+  const noiseMultiplier = gradientSigmaFor(counts, sigma);
+  const clipCounts = counts && policy.kind !== 'adaptive' ? counts.countNoise : undefined;
   const build = () => new PrivateGradients({
     params, grouping, noiseMultiplier, expectedBatchSize, seed: config.seed + 1,
     clipping: config.clipping === 'abadi' ? { fn: 'abadi' } : { fn: 'automatic', gamma: 0.01 },
     ...(resumed?.noise ? { noiseState: resumed.noise.noise } : {}),
     ...(policy.kind === 'adaptive' ? { thresholdPolicy: policy, ...(resumed?.noise?.thresholds ? { thresholdState: resumed.noise.thresholds } : {}) } : {}),
+    ...(clipCounts !== undefined ? { clipCountNoise: clipCounts, ...(resumed?.noise?.clipCounts ? { clipCountState: resumed.noise.clipCounts } : {}) } : {}),
   });
   const gradients = resumed ? restoring(config.out, 'noise.json', build) : build();
   // The step's own account of its privacy must be what the accountant will be told.

@@ -143,6 +143,15 @@ function checkNoise(raw: unknown, file: string, state: CheckpointState, dir: str
       throw bad(`its adaptive thresholds are at step ${t.steps} (${(t.countNoise as { draws: number }).draws} count-noise draws), but the checkpoint is at step ${step}`);
     }
   }
+  const clipCounts = !adaptive && config.diagnostics === 'private';
+  if (clipCounts !== (raw.clipCounts !== undefined)) {
+    throw bad(`it ${clipCounts ? 'lacks' : 'has'} the clip-count noise stream of private diagnostics, but the run uses --diagnostics ${config.diagnostics ?? 'raw'}${adaptive ? ' with adaptive thresholds' : ''}`);
+  }
+  if (clipCounts) {
+    const c = raw.clipCounts;
+    if (!isObject(c) || !Array.isArray(c.groups) || !stream(c.countNoise) || !isWhole(c.steps)) throw bad('"clipCounts" is not a clip-count state {"groups", "countNoise", "steps"}');
+    if (c.steps !== step || c.countNoise.draws !== step) throw bad(`its clip counts are at step ${c.steps} (${c.countNoise.draws} count-noise draws), but the checkpoint is at step ${step}`);
+  }
   return raw as unknown as PrivateGradientsState;
 }
 

@@ -15,8 +15,8 @@ import { evaluate, type EvalResult } from './evaluate';
 import { RunLog } from './run-log';
 import type { StepRecord } from './step-record';
 import { datasetSize, inferTask, loadTaskData, type TaskData } from './task-data';
-import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type TrainConfig } from './train-config';
-import { takeTrainStep } from './train-step';
+import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type DiagnosticsMode, type TrainConfig } from './train-config';
+import { takeTrainStep, type TrainStepResult } from './train-step';
 import { writeReports } from './write-reports';
 
 export interface TrainResult {
@@ -67,10 +67,33 @@ async function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => voi
     return { config: resolveConfig(given) };
   }
   const resumed = await readCheckpoint(out);
+  // a checkpoint from before --diagnostics ran with today's 'raw' (and no clip-count release)
+  resumed.state.config.diagnostics ??= 'raw';
   const conflict = privacyConflict(resumed.state.config, given);
   if (conflict) throw new UsageError(conflict);
   const overrides = Object.fromEntries(Object.entries(given).filter(([k]) => !(PRIVACY_FIELDS as readonly string[]).includes(k)));
   return { config: { ...resumed.state.config, ...overrides, resume: true } as TrainConfig, resumed };
+}
+
+/**
+ * The log line of a step under `--diagnostics`: 'raw' keeps the exact loss and norm statistics (NOT
+ * PRIVATE, marked as such by `diagnostics`), 'private' only the noisy clip fractions, 'off' neither.
+ * Thresholds and adaptive thresholds' released fractions are part of the private mechanism and always kept.
+ */
+function stepRecord(
+  step: number, diagnostics: DiagnosticsMode, batchSize: number, lossSum: number, epsilon: number | null, released: TrainStepResult['released'], stepMs: number,
+): StepRecord {
+  const groups = 'groups' in released
+    ? released.groups.map((g, m) => ({
+      group: g.group, threshold: g.threshold,
+      ...(released.thresholds ? { unclippedFraction: released.thresholds.unclippedFractions[m]! } : {}),
+      ...(diagnostics !== 'off' && released.noisyClipFractions ? { noisyClipFraction: released.noisyClipFractions[m]! } : {}),
+      ...(diagnostics === 'raw' ? { clipFraction: g.clipFraction, medianNorm: g.medianNorm, maxNorm: g.maxNorm } : {}),
+    }))
+    : [];
+  return {
+    step, diagnostics, ...(diagnostics === 'raw' ? { loss: batchSize ? lossSum / batchSize : null } : {}), batchSize, epsilon, groups, stepMs,
+  };
 }
 
 /** Optional callbacks of {@link runTrain}, for callers that watch a run (tests, presets such as the demo). */
@@ -148,6 +171,19 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
         `gradient σ=${gradients.options.noiseMultiplier.toFixed(4)}, whole step σ_eff=${sigma!.toFixed(4)} (accounted)`,
     );
   }
+  if (gradients instanceof PrivateGradients) {
+    const clip = gradients.releases.find((x) => x.quantity === 'clip-counts');
+    if (clip) {
+      log(
+        `diagnostics: private, per-group clip fractions released with count noise σ_c=${clip.noiseStd.toPrecision(4)} per group (noise multiplier ${clip.noiseMultiplier.toPrecision(4)}); ` +
+          `gradient σ=${gradients.options.noiseMultiplier.toFixed(4)}, whole step σ_eff=${sigma!.toFixed(4)} (accounted); training loss only on evaluation data`,
+      );
+    } else if (config.diagnostics === 'private') {
+      log('diagnostics: private, clip fractions from the adaptive thresholds\' released counts (no further release); training loss only on evaluation data');
+    }
+  }
+  if (config.diagnostics === 'raw' && sigma !== null) log('diagnostics: raw: the exact training loss and norm statistics in log.jsonl are NOT PRIVATE (they stay out of the report)');
+  if (config.diagnostics === 'off') log('diagnostics: off');
   if (resumed) log(`resumed from ${checkpointDir(config.out)} at step ${step}${accountant ? `, ε=${accountant.epsilon(config.delta).toFixed(3)}` : ''}`);
 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
@@ -200,22 +236,13 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     stepsThisProcess++;
     processMs += stepMs;
     processSamples += indices.length;
-    const record: StepRecord = {
-      step, loss: indices.length ? lossSum / indices.length : null, batchSize: indices.length, epsilon,
-      groups: 'groups' in released
-        ? released.groups.map((g, m) => ({
-          group: g.group, clipFraction: g.clipFraction, medianNorm: g.medianNorm, threshold: g.threshold,
-          ...(released.thresholds ? { unclippedFraction: released.thresholds.unclippedFractions[m]! } : {}),
-        }))
-        : [],
-      stepMs,
-    };
+    const record = stepRecord(step, config.diagnostics ?? 'raw', indices.length, lossSum, epsilon, released, stepMs);
     await stepLog.append(record);
     trimGpuBufferPool(); // webgpu: Poisson batch sizes vary, and its buffer pool keeps every size
     hooks.onStep?.(record);
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
     log(
-      `step ${step}/${totalSteps}  loss ${record.loss === null ? '-' : record.loss.toFixed(4)}  B=${indices.length}  ${((1000 * processSamples) / processMs).toFixed(1)} samples/s  ` +
+      `step ${step}/${totalSteps}${record.loss === undefined ? '' : `  loss ${record.loss === null ? '-' : record.loss.toFixed(4)}`}  B=${indices.length}  ${((1000 * processSamples) / processMs).toFixed(1)} samples/s  ` +
         `ETA ${Math.floor(etaS / 60)}:${String(Math.round(etaS % 60)).padStart(2, '0')}${epsilon === null ? '' : `  ε=${epsilon.toFixed(3)}`}`,
     );
     const evalNow = config['eval-every'] !== undefined ? step % config['eval-every'] === 0 : step % stepsPerEpoch === 0;
@@ -237,7 +264,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     log(
       status === 'budget'
         ? `stopped at step ${step} of ${totalSteps}: the ε budget ${config.epsilon} is spent`
-        : `done: ${step} steps${epsilon === null ? ' (not private)' : `, ε=${epsilon.toFixed(4)} at δ=${config.delta}`}; report in ${path.join(config.out, 'report')}`,
+        : `done: ${step} steps${epsilon === null ? ' (not private)' : `, ε=${epsilon.toFixed(4)} at δ=${config.delta} for everything released (${gradients instanceof PrivateGradients ? gradients.releases.map((x) => x.quantity).join(' + ') : ''})`}; report in ${path.join(config.out, 'report')}`,
     );
   }
   optimizer.dispose();

@@ -4,6 +4,9 @@ import { UsageError } from '../usage-error';
 import { readConfigFile } from './config-file';
 import { TRAIN_FLAGS } from './train-flags';
 
+/** What a run releases about training besides the model (see `--diagnostics`). */
+export type DiagnosticsMode = 'private' | 'raw' | 'off';
+
 /** A fully resolved `clipwise train` configuration (defaults applied). Keys are the flag names (see `TRAIN_FLAGS`). */
 export interface TrainConfig {
   model: string;
@@ -34,8 +37,14 @@ export interface TrainConfig {
   'target-quantile'?: number;
   /** Adaptive: learning rate η of the geometric update (default 0.2). */
   'threshold-lr'?: number;
-  /** Adaptive: σ_b, noise std on each group's count (default sqrt(M)·B/20). */
+  /** σ_b, noise std on each group's released count (adaptive thresholds, or private diagnostics' clip counts). */
   'count-noise'?: number;
+  /**
+   * Training diagnostics: 'private' releases per-group clip fractions as noisy counts inside ε (the
+   * default of private runs); 'raw' logs exact, NOT PRIVATE statistics to log.jsonl only; 'off' none.
+   * Checkpoints written before the flag existed resume as 'raw' (what they ran).
+   */
+  diagnostics?: DiagnosticsMode;
   optimizer: 'sgd' | 'adam' | 'adamw';
   lr: number;
   schedule: 'constant' | 'cosine' | 'warmup-cosine';
@@ -59,7 +68,7 @@ export interface TrainConfig {
 export const PRIVACY_FIELDS = [
   'model', 'model-config', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
   'epochs', 'steps', 'batch-size', 'grouping', 'clipping', 'clip-norm', 'accountant', 'sampling', 'seed', 'no-dp',
-  'thresholds', 'target-quantile', 'threshold-lr', 'count-noise',
+  'thresholds', 'target-quantile', 'threshold-lr', 'count-noise', 'diagnostics',
 ] as const;
 
 const BY_NAME = new Map(TRAIN_FLAGS.map((f) => [f.name, f]));
@@ -125,15 +134,24 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
   const config = { ...DEFAULTS, ...given, model } as TrainConfig;
   if (!config['no-dp'] && config.epsilon === undefined && config['noise-multiplier'] === undefined) config.epsilon = 8;
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 1;
+  if (config['no-dp'] && config.diagnostics === 'private') {
+    throw new UsageError('--diagnostics private needs a private run (--no-dp releases everything without noise); use --diagnostics raw or off, or drop --no-dp');
+  }
+  config.diagnostics ??= config['no-dp'] ? 'raw' : 'private';
   checkThresholds(config);
   return config;
 }
 
 /** The adaptive-threshold flags apply only to private runs with --thresholds adaptive and abadi clipping. */
 function checkThresholds(config: TrainConfig): void {
-  const adaptiveOnly = (['target-quantile', 'threshold-lr', 'count-noise'] as const).filter((k) => config[k] !== undefined);
+  // --count-noise also sets the clip counts of private diagnostics
+  const adaptiveOnly = (['target-quantile', 'threshold-lr', ...(config.diagnostics === 'private' ? [] : ['count-noise'] as const)] as const).filter((k) => config[k] !== undefined);
   if (config.thresholds !== 'adaptive') {
-    if (adaptiveOnly.length) throw new UsageError(`--${adaptiveOnly[0]} applies to --thresholds adaptive only; add --thresholds adaptive or drop it`);
+    if (adaptiveOnly.length) {
+      throw new UsageError(
+        `--${adaptiveOnly[0]} applies to --thresholds adaptive${adaptiveOnly[0] === 'count-noise' ? ' or --diagnostics private' : ''} only; add --thresholds adaptive or drop it`,
+      );
+    }
     return;
   }
   if (config['no-dp']) throw new UsageError('--thresholds adaptive needs a private run (--no-dp does not clip); drop one of them');

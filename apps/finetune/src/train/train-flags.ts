@@ -33,7 +33,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'thresholds', kind: ['fixed', 'adaptive'], group: 'privacy', default: 'fixed', description: 'per-group thresholds: C/sqrt(M) each, or adaptive quantiles from noisy per-group counts (abadi clipping only)' },
   { name: 'target-quantile', kind: 'prob', value: 'Q', group: 'privacy', description: 'adaptive: target unclipped fraction γ of each group', defaultText: '0.5 with --thresholds adaptive' },
   { name: 'threshold-lr', kind: 'pos', value: 'ETA', group: 'privacy', description: 'adaptive: learning rate η of the geometric threshold update', defaultText: '0.2 with --thresholds adaptive' },
-  { name: 'count-noise', kind: 'pos', value: 'SB', group: 'privacy', description: "adaptive: σ_b, the noise std on each group's count", defaultText: 'sqrt(M)·B/20' },
+  { name: 'count-noise', kind: 'pos', value: 'SB', group: 'privacy', description: "σ_b, the noise std on each group's released count (adaptive thresholds, or the clip counts of --diagnostics private)", defaultText: 'adaptive: sqrt(M)·B/20; diagnostics: 5·σ·sqrt(M)/2' },
+  { name: 'diagnostics', kind: ['private', 'raw', 'off'], group: 'privacy', description: 'training diagnostics: private = per-group clip fractions as noisy counts inside ε, loss on evaluation data only; raw = exact training loss and norm statistics, NOT PRIVATE, in log.jsonl only; off = none', defaultText: 'private (raw with --no-dp)' },
   // plan
   { name: 'epochs', kind: 'posint', value: 'K', group: 'plan', unit: 'epochs', description: 'plan in epochs of ⌊N/B⌋ steps', defaultText: '1 unless --steps' },
   { name: 'steps', kind: 'posint', value: 'N', group: 'plan', unit: 'steps', description: 'plan in steps instead of epochs' },

@@ -48,6 +48,24 @@ function thresholdSeries(steps: StepRecord[]): Record<string, [number, number][]
   return out;
 }
 
+/** The released noisy clip fraction over steps, per group (private diagnostics): `{ [group]: [[step, fraction], ...] }`. */
+function noisyClipSeries(steps: StepRecord[]): Record<string, [number, number][]> {
+  const out: Record<string, [number, number][]> = {};
+  for (const s of steps) for (const g of s.groups) if (g.noisyClipFraction !== undefined) (out[g.group] ??= []).push([s.step, g.noisyClipFraction]);
+  return out;
+}
+
+/**
+ * The step records as the report may show them: a private run's report holds only what the
+ * accountant released (the raw statistics of --diagnostics raw stay in log.jsonl).
+ */
+function reportable(steps: StepRecord[], rawInReport: boolean): StepRecord[] {
+  if (rawInReport) return steps;
+  return steps.map(({ loss: _loss, groups, ...s }) => ({
+    ...s, groups: groups.map(({ clipFraction: _c, medianNorm: _m, maxNorm: _x, ...g }) => g),
+  }));
+}
+
 /** Writes OUT/report/metrics.json, privacy.json and report.html. */
 export async function writeReports(r: ReportInput): Promise<void> {
   const dir = path.join(r.config.out, 'report');
@@ -71,8 +89,13 @@ export async function writeReports(r: ReportInput): Promise<void> {
     tokenizer: r.data.kind === 'images' ? undefined : r.config.tokenizer,
     stoppedAtBudget: r.status === 'budget',
     thresholds: thresholdReport(r),
+    diagnostics: r.config.diagnostics ?? 'raw',
+    releases: r.gradients?.releases ?? [],
+    evaluated: r.evals.length > 0,
   });
-  const losses = r.steps.map((s) => s.loss).filter((l): l is number => l !== null);
+  // Exact training statistics go into the report only when nothing is private anyway (--no-dp).
+  const rawInReport = r.sigma === null;
+  const losses = rawInReport ? r.steps.map((s) => s.loss).filter((l): l is number => typeof l === 'number') : [];
   const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
   const last = r.evals.at(-1);
   const metrics = {
@@ -82,6 +105,8 @@ export async function writeReports(r: ReportInput): Promise<void> {
     trainingExamples: r.n,
     steps: r.steps.length,
     status: r.status,
+    diagnostics: privacy.diagnostics,
+    /** Mean raw training loss of the last 10% of steps: --no-dp only (NOT PRIVATE); private runs report evaluation loss. */
     finalTrainLoss: tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null,
     evalLoss: last?.loss ?? null,
     evalPerplexity: last?.perplexity ?? null,
@@ -94,8 +119,9 @@ export async function writeReports(r: ReportInput): Promise<void> {
     wallSeconds: r.wallMs / 1000,
     evals: r.evals,
     ...(privacy.thresholds?.kind === 'adaptive' ? { thresholds: thresholdSeries(r.steps) } : {}),
+    ...(r.steps.some((s) => s.groups.some((g) => g.noisyClipFraction !== undefined)) ? { noisyClipFractions: noisyClipSeries(r.steps) } : {}),
   };
   await writeJsonAtomic(path.join(dir, 'privacy.json'), privacy);
   await writeFileAtomic(path.join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2));
-  await writeFileAtomic(path.join(dir, 'report.html'), renderReportHtml(`clipwise train — ${r.config.model} on ${path.basename(r.config.data)}`, r.steps, r.evals, privacy, metrics));
+  await writeFileAtomic(path.join(dir, 'report.html'), renderReportHtml(`clipwise train — ${r.config.model} on ${path.basename(r.config.data)}`, reportable(r.steps, rawInReport), r.evals, privacy, metrics));
 }

@@ -7,6 +7,7 @@ import { ClipwiseOptimError } from '../errors';
 import { validateClipping, type ClippingConfig } from './clipping';
 import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
 import { NoiseSource, type NoiseSourceState } from './noise-source';
+import { NoisyClipCounts, type NoisyClipCountsState } from './noisy-clip-counts';
 
 export interface PrivateGradientsOptions {
   /** Every trainable parameter (`collectParams(layers)`). */
@@ -39,6 +40,15 @@ export interface PrivateGradientsOptions {
   readonly thresholdPolicy?: ThresholdPolicy;
   /** Restores adaptive thresholds saved by `toJSON()`. */
   readonly thresholdState?: AdaptiveThresholdsState;
+  /**
+   * Private diagnostics with fixed thresholds: σ_c > 0 (in samples) releases each group's clip
+   * fraction every step as a noisy centred count (`NoisyClipCounts`), composed into
+   * `effectiveNoiseMultiplier`. Not with adaptive thresholds: their released counts already give the
+   * clip fractions, at no further cost.
+   */
+  readonly clipCountNoise?: number;
+  /** Restores the clip-count noise stream saved by `toJSON()`. */
+  readonly clipCountState?: NoisyClipCountsState;
   readonly backward?: BackwardOptions;
 }
 
@@ -49,7 +59,11 @@ export interface MicroBatchResult {
   readonly batchSize: number;
 }
 
-/** Per-group statistics of a released step. */
+/**
+ * Per-group statistics of a released step, computed from the batch's per-sample norms WITHOUT noise:
+ * they are not covered by the (ε, δ) guarantee (local diagnostics only; `noisyClipFractions` of
+ * `ReleasedGradients` are the private ones).
+ */
 export interface GroupStepStats {
   readonly group: string;
   readonly threshold: number;
@@ -74,6 +88,23 @@ export interface ReleasedGradients {
   readonly modes: ModeReport;
   /** With adaptive thresholds: the thresholds used, the released noisy unclipped fractions, the next thresholds. */
   readonly thresholds?: ThresholdRelease;
+  /**
+   * Per group, the released noisy clip fraction (private): `1 − b̃_m` with adaptive thresholds, the
+   * `clipCountNoise` release otherwise; absent when neither is on.
+   */
+  readonly noisyClipFractions?: number[];
+}
+
+/** One Gaussian release of a step: what the accountant composes (`σ_eff^-2 = Σ noiseMultiplier^-2`). */
+export interface PrivateRelease {
+  /** 'gradient', 'threshold-counts' (adaptive thresholds) or 'clip-counts' (private diagnostics). */
+  readonly quantity: 'gradient' | 'threshold-counts' | 'clip-counts';
+  /** L2 sensitivity: S = sqrt(Σ_m C_m²) of the current thresholds for the gradient, sqrt(M)/2 for counts. */
+  readonly sensitivity: number;
+  /** Standard deviation of the Gaussian noise added to each coordinate. */
+  readonly noiseStd: number;
+  /** noiseStd / sensitivity. */
+  readonly noiseMultiplier: number;
 }
 
 /** Serialisable state of `PrivateGradients`, for checkpoints. */
@@ -81,6 +112,8 @@ export interface PrivateGradientsState {
   readonly noise: NoiseSourceState;
   /** Present with adaptive thresholds. */
   readonly thresholds?: AdaptiveThresholdsState;
+  /** Present with `clipCountNoise`. */
+  readonly clipCounts?: NoisyClipCountsState;
 }
 
 /**
@@ -108,6 +141,7 @@ export class PrivateGradients {
   /** The resolved threshold policy (defaults filled in). */
   readonly thresholdPolicy: ResolvedThresholdPolicy;
   private readonly adaptive: AdaptiveThresholds | null;
+  private readonly clipCounts: NoisyClipCounts | null;
   private samples = 0;
 
   constructor(readonly options: PrivateGradientsOptions) {
@@ -139,6 +173,18 @@ export class PrivateGradients {
     }
     this.adaptive =
       this.thresholdPolicy.kind === 'adaptive' ? new AdaptiveThresholds(this.thresholdPolicy, options.grouping, options.seed, options.thresholdState) : null;
+    if (options.clipCountNoise !== undefined && this.adaptive) {
+      throw new ClipwiseOptimError(
+        'clipCountNoise was given with adaptive thresholds, whose released counts already give the clip fractions (1 − b̃_m); drop clipCountNoise.',
+      );
+    }
+    if (options.clipCountNoise === undefined && options.clipCountState) {
+      throw new ClipwiseOptimError('clipCountState was given without clipCountNoise; pass the clipCountNoise it was saved with.');
+    }
+    this.clipCounts =
+      options.clipCountNoise !== undefined
+        ? new NoisyClipCounts(options.grouping.groups.map((g) => g.name), options.clipCountNoise, expectedBatchSize, options.seed, options.clipCountState)
+        : null;
     this.clipper = new GroupClipper(params, this.grouping, options.clipping ?? { fn: 'abadi' }, options.normMode);
     this.noise = options.noiseState ? NoiseSource.fromJSON(options.noiseState) : new NoiseSource(options.seed);
   }
@@ -193,8 +239,25 @@ export class PrivateGradients {
    */
   get effectiveNoiseMultiplier(): number {
     const sigma = this.options.noiseMultiplier;
-    if (this.thresholdPolicy.kind !== 'adaptive' || sigma === 0) return sigma;
-    return 1 / Math.sqrt(sigma ** -2 + this.thresholdPolicy.countNoiseMultiplier ** -2);
+    const releases = this.releases;
+    if (sigma === 0 || releases.length === 1) return sigma;
+    return 1 / Math.sqrt(releases.reduce((mu2, r) => mu2 + r.noiseMultiplier ** -2, 0));
+  }
+
+  /**
+   * Every Gaussian release of a step: the gradient, and the per-group counts of adaptive thresholds
+   * or of private diagnostics (`clipCountNoise`). Together they are one Gaussian mechanism whose
+   * noise multiplier is `effectiveNoiseMultiplier`.
+   */
+  get releases(): PrivateRelease[] {
+    const sigma = this.options.noiseMultiplier;
+    const s = this.grouping.sensitivity;
+    const out: PrivateRelease[] = [{ quantity: 'gradient', sensitivity: s, noiseStd: sigma * s, noiseMultiplier: sigma }];
+    const p = this.thresholdPolicy;
+    if (p.kind === 'adaptive') out.push({ quantity: 'threshold-counts', sensitivity: p.countSensitivity, noiseStd: p.countNoise, noiseMultiplier: p.countNoiseMultiplier });
+    const c = this.clipCounts;
+    if (c) out.push({ quantity: 'clip-counts', sensitivity: c.sensitivity, noiseStd: c.countNoise, noiseMultiplier: c.noiseMultiplier });
+    return out;
   }
 
   /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
@@ -221,17 +284,25 @@ export class PrivateGradients {
     const batchSize = this.samples;
     this.samples = 0;
     let thresholds: ThresholdRelease | undefined;
+    let noisyClipFractions: number[] | undefined;
     if (this.adaptive) {
       // Samples of a micro-batch that never used a group have norm 0 there: unclipped.
       thresholds = await this.adaptive.release(clippedCounts.map((c) => batchSize - c), batchSize);
       this.clipper.useGrouping(this.adaptive.grouping);
+      noisyClipFractions = thresholds.unclippedFractions.map((b) => 1 - b);
+    } else if (this.clipCounts) {
+      noisyClipFractions = this.clipCounts.release(clippedCounts, batchSize);
     }
-    return { grads, groups, batchSize, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}) };
+    return {
+      grads, groups, batchSize, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}), ...(noisyClipFractions ? { noisyClipFractions } : {}),
+    };
   }
 
   /** The noise streams' positions and the adaptive thresholds, for checkpoints. */
   toJSON(): PrivateGradientsState {
-    return { noise: this.noise.toJSON(), ...(this.adaptive ? { thresholds: this.adaptive.toJSON() } : {}) };
+    return {
+      noise: this.noise.toJSON(), ...(this.adaptive ? { thresholds: this.adaptive.toJSON() } : {}), ...(this.clipCounts ? { clipCounts: this.clipCounts.toJSON() } : {}),
+    };
   }
 }
 
