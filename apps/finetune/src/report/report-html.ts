@@ -14,9 +14,9 @@ const LINES_UP_TO = 8;
 const EVAL_METRICS = [
   { key: 'loss', label: 'evaluation loss', axis: 'loss (nats per token)', format: formatLoss },
   { key: 'perplexity', label: 'evaluation perplexity', axis: 'perplexity', format: (v: number) => v.toFixed(2) },
-  { key: 'accuracy', label: 'evaluation accuracy', axis: 'accuracy', format: formatPercent },
-  { key: 'bleu', label: 'BLEU', axis: 'BLEU (0–100)', format: (v: number) => (100 * v).toFixed(2) },
-  { key: 'rougeL', label: 'ROUGE-L', axis: 'ROUGE-L (0–100)', format: (v: number) => (100 * v).toFixed(2) },
+  { key: 'accuracy', label: 'evaluation accuracy', axis: 'accuracy', format: formatPercent, tick: formatPercent },
+  { key: 'bleu', label: 'BLEU', axis: 'BLEU (0–100)', format: (v: number) => (100 * v).toFixed(2), tick: (v: number) => formatNumber(100 * v) },
+  { key: 'rougeL', label: 'ROUGE-L', axis: 'ROUGE-L (0–100)', format: (v: number) => (100 * v).toFixed(2), tick: (v: number) => formatNumber(100 * v) },
 ] as const;
 
 /** metrics.json keys in words, with the rounding a person wants; keys not listed are shown as they are. */
@@ -102,9 +102,10 @@ export function renderReportHtml(title: string, steps: StepRecord[], evals: Eval
       ...(has((g) => g.clipFraction) ? [fractions('NOT PRIVATE: exact share of samples clipped, per group', (g) => g.clipFraction, 'clipped')] : []),
     ]
     : [];
-  const evalCharts = EVAL_METRICS.flatMap(({ key, label, axis, format }) => {
+  const evalCharts = EVAL_METRICS.flatMap((m) => {
+    const { key, label, axis, format } = m;
     const points = evals.filter((e) => e[key] !== undefined).map((e) => [e.step, e[key] as number] as [number, number]);
-    return points.length ? [lineChart(`${label} (evaluation data)`, 'step', [{ name: label, points }], { yLabel: axis, format })] : [];
+    return points.length ? [lineChart(`${label} (evaluation data)`, 'step', [{ name: label, points }], { yLabel: axis, format, ...('tick' in m ? { tickFormat: m.tick } : {}) })] : [];
   });
   const notCovered = [
     ...raw,
