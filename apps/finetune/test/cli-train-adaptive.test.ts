@@ -55,7 +55,7 @@ describe('clipwise train --thresholds adaptive (tiny GPT-2, cpu)', () => {
     }
     const html = readFileSync(path.join(out, 'report/report.html'), 'utf8');
     expect(html).toMatch(/clipping threshold C_m per group \(adaptive\)/);
-    expect(html).toMatch(/released noisy unclipped fraction per group \(target 0\.5\)/);
+    expect(html).toMatch(/released share of samples not clipped, per group \(target 50\.0%\)/);
   });
 
   it('resumes exactly: thresholds, weights and ε of a halted and resumed run equal an uninterrupted one', async () => {

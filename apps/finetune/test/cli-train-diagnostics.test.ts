@@ -50,7 +50,7 @@ describe('clipwise train --diagnostics (tiny GPT-2, cpu)', () => {
     expect(Object.keys(metrics.noisyClipFractions)).toHaveLength(9);
     const html = readFileSync(path.join(out, 'report/report.html'), 'utf8');
     expect(html).toMatch(/<h2>Covered by the \(ε, δ\) guarantee<\/h2>[\s\S]*<table id="releases">[\s\S]*<h2>Not covered by the guarantee<\/h2>/);
-    expect(html).toMatch(/clip fraction per group \(released as noisy counts\)/);
+    expect(html).toMatch(/share of samples clipped, per group \(released as noisy counts\)/);
   });
 
   it('private: neither the report nor the log holds a raw per-sample statistic (scanned against a raw run of the same trajectory)', async () => {

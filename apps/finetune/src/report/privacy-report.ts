@@ -1,4 +1,5 @@
 import { SHUFFLE_CAVEAT } from '@clipwise/accountant';
+import { formatEpsilon, formatSmall } from './format-number';
 import type { Grouping } from '@clipwise/grouping';
 import type { PrivateRelease } from '@clipwise/optim';
 import type { DiagnosticsMode } from '../train/train-config';
@@ -120,7 +121,7 @@ function coverage(i: PrivacyReportInput, nonPrivateChoices: string[]): Coverage 
       ? ['The per-group clip fractions in this report: noisy counts released through the accountant (no exact clip fraction, norm or training loss is reported).']
       : []),
     'The ε over steps: it follows from the noise multipliers, the sampling rate and the step count, which are fixed before training.',
-    `Everything above is accounted together: one ε = ${i.epsilon!.toFixed(4)} at δ = ${i.delta} covers all the releases listed in "releases".`,
+    `Everything above is accounted together: one ε = ${formatEpsilon(i.epsilon!)} at δ = ${formatSmall(i.delta!)} covers all the releases listed in "releases".`,
   ];
   return { covered, notCovered: [...rawLog, ...evalText, ...unaccounted, ...nonPrivateChoices] };
 }
