@@ -9,6 +9,9 @@ function workspaceAliases() {
   const dir = path.join(root, 'packages');
   const alias = {};
   for (const name of readdirSync(dir)) {
+    // a subpath entry (`@clipwise/models/node` -> src/node.ts) first: the bare name would match it too
+    const node = path.join(dir, name, 'src', 'node.ts');
+    if (existsSync(node)) alias[`@clipwise/${name}/node`] = node;
     const src = path.join(dir, name, 'src', 'index.ts');
     if (existsSync(src)) alias[`@clipwise/${name}`] = src;
   }

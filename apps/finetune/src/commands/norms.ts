@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
-import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models';
+import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models/node';
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { parseJsonText, readJsonFile } from '../json-text';

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@clipwise/models';
+import { writeFileAtomic } from '@clipwise/models/node';
 
 export { writeFileAtomic };
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {
   GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, loadPretrained, readHfConfig, validateGpt2Config, validateVitConfig,
   type Gpt2Config, type HfModelConfig, type PretrainedModel, type ResolvedVitConfig,
-} from '@clipwise/models';
+} from '@clipwise/models/node';
 import { readJsonFile } from '../json-text';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';

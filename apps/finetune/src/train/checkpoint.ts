@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AccountantLedger } from '@clipwise/accountant';
 import type { PoissonSamplerState, ShuffleSamplerState } from '@clipwise/data';
-import { savePretrained, type PretrainedModel } from '@clipwise/models';
+import { savePretrained, type PretrainedModel } from '@clipwise/models/node';
 import type { PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
 import { MANIFEST_FILE, markManifestWriting, writeManifest } from './checkpoint-manifest';

@@ -32,7 +32,38 @@ export function dawnFlags(): string[] {
   return (env ?? '').split(/\s+/).filter(Boolean);
 }
 
+/** Node (or Bun/Deno's Node layer): backends come from npm packages, WebGPU from Dawn. */
+function inNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+interface BrowserGpu {
+  requestAdapter(): Promise<unknown>;
+}
+
+/** The page's own WebGPU (`navigator.gpu`), outside Node only. */
+function browserGpu(): BrowserGpu | undefined {
+  if (inNode()) return undefined;
+  return (globalThis as { navigator?: { gpu?: BrowserGpu } }).navigator?.gpu;
+}
+
+/**
+ * Makes the TF.js backend `name` available: already registered (a browser app imports
+ * `@tensorflow/tfjs-backend-<name>` so its bundler includes it), else imported by name (Node, or a
+ * browser with an import map).
+ */
+async function ensureRegistered(name: string, pkg: string): Promise<void> {
+  if (tf.findBackendFactory(name)) return;
+  try {
+    await importOptional(pkg);
+  } catch (e) {
+    const hint = inNode() ? `npm install ${pkg}` : `import '${pkg}' in your app so the bundler includes it`;
+    throw new ClipwiseConfigError(`backend '${name}' needs ${pkg} installed (${hint}; ${(e as Error).message})`);
+  }
+}
+
 async function startWebgpu(): Promise<string> {
+  if (!inNode()) return startBrowserWebgpu();
   let webgpu: { create: (o: string[]) => unknown; globals: object };
   try {
     webgpu = (await importOptional('webgpu')) as typeof webgpu;
@@ -44,11 +75,15 @@ async function startWebgpu(): Promise<string> {
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  try {
-    await importOptional('@tensorflow/tfjs-backend-webgpu');
-  } catch (e) {
-    throw new ClipwiseConfigError(`backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu installed (${(e as Error).message})`);
-  }
+  await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
+  return 'webgpu';
+}
+
+async function startBrowserWebgpu(): Promise<string> {
+  const gpu = browserGpu();
+  if (!gpu) throw new ClipwiseConfigError(`backend 'webgpu': this browser has no WebGPU (navigator.gpu is undefined)`);
+  if (!(await gpu.requestAdapter())) throw new ClipwiseConfigError(`backend 'webgpu': navigator.gpu.requestAdapter() found no GPU adapter`);
+  await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
 }
 
@@ -58,8 +93,9 @@ async function startWebgpu(): Promise<string> {
  * falls through to wasm quietly.
  */
 async function vulkanLoaderPresent(): Promise<boolean> {
-  if (typeof process === 'undefined' || process.platform !== 'linux') return true;
-  const { existsSync } = await import('node:fs');
+  if (!inNode() || process.platform !== 'linux') return true;
+  // By name at run time, so that bundling this module for a browser pulls in no Node built-in.
+  const { existsSync } = (await importOptional('node:fs')) as typeof import('node:fs');
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':'),
     '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu',
@@ -74,6 +110,7 @@ async function startWebgpuIfLoader(): Promise<string> {
 }
 
 async function startTensorflow(): Promise<string> {
+  if (!inNode()) throw new ClipwiseConfigError(`backend 'tensorflow' (tfjs-node) runs in Node only`);
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await importOptional(pkg);
@@ -88,12 +125,14 @@ async function startTensorflow(): Promise<string> {
 }
 
 async function startWasm(): Promise<string> {
-  try {
-    await importOptional('@tensorflow/tfjs-backend-wasm');
-  } catch (e) {
-    throw new ClipwiseConfigError(`backend 'wasm' needs @tensorflow/tfjs-backend-wasm installed (${(e as Error).message})`);
-  }
+  await ensureRegistered('wasm', '@tensorflow/tfjs-backend-wasm');
   return 'wasm';
+}
+
+/** Browser only: WebGL, where the app registered it (the `@tensorflow/tfjs` umbrella does). */
+async function startWebgl(): Promise<string> {
+  if (inNode() || !tf.findBackendFactory('webgl')) throw new ClipwiseConfigError(`webgl is not registered (browser only: import '@tensorflow/tfjs-backend-webgl')`);
+  return 'webgl';
 }
 
 async function activate(name: string): Promise<void> {
@@ -109,8 +148,12 @@ async function activate(name: string): Promise<void> {
 }
 
 /**
- * Selects and starts a TF.js backend for every Clipwise package. `auto` tries tfjs-node(-gpu), then
- * webgpu, then wasm, then cpu, and says why it chose. A named backend that cannot start is an error naming
+ * Selects and starts a TF.js backend for every Clipwise package. `auto` tries, in Node,
+ * tfjs-node(-gpu), then webgpu (Dawn, from the `webgpu` package), then wasm, then cpu; in a browser,
+ * webgpu (the page's own `navigator.gpu`), then wasm, then webgl (where registered), then cpu; and
+ * says why it chose. Node-only modules are imported by name at run time, never statically, so this
+ * bundles for the browser; there, import `@tensorflow/tfjs-backend-webgpu` / `-wasm` in the app so
+ * the bundler includes them (they are used when registered). A named backend that cannot start is an error naming
  * what is missing, never a silent fall-back.
  *
  * @example
@@ -132,12 +175,19 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
       return { backend: 'tensorflow', reason: 'requested' };
     case 'auto': {
       const notes: string[] = [];
-      for (const [label, start] of [
-        ['tensorflow', startTensorflow],
-        ['webgpu', startWebgpuIfLoader],
-        // wasm (XNNPACK) runs our training steps 7–10× faster than the pure-JS cpu backend
-        ['wasm', startWasm],
-      ] as const) {
+      const candidates: ReadonlyArray<readonly [string, () => Promise<string>]> = inNode()
+        ? [
+            ['tensorflow', startTensorflow],
+            ['webgpu', startWebgpuIfLoader],
+            // wasm (XNNPACK) runs our training steps 7–10× faster than the pure-JS cpu backend
+            ['wasm', startWasm],
+          ]
+        : [
+            ['webgpu', startBrowserWebgpu],
+            ['wasm', startWasm],
+            ['webgl', startWebgl],
+          ];
+      for (const [label, start] of candidates) {
         try {
           await activate(await start());
           return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}` };

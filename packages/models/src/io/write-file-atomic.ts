@@ -9,6 +9,7 @@ import path from 'node:path';
  * failure the target is left as it was and the error names the file.
  *
  * @example
+ * import { writeFileAtomic } from '@clipwise/models/node';
  * await writeFileAtomic('run/ledger.json', JSON.stringify(ledger));
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { validateGpt2Config, type Gpt2Config } from '../gpt2/gpt2-config.js';
 import { validateVitConfig, type ResolvedVitConfig } from '../vit/vit-config.js';
@@ -17,28 +15,18 @@ const ARCHITECTURES: Readonly<Record<string, 'gpt2' | 'vit'>> = {
 /** GPT-2 activations that are all the tanh approximation our `geluTanh` computes. */
 const GPT2_ACTIVATIONS = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'];
 
-/** Reads and validates `<dir>/config.json`; every problem is a `ClipwiseModelError` naming the file and field. */
-export async function readHfConfig(dir: string): Promise<HfModelConfig> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ClipwiseModelError(
-      `cannot read ${path}: ${(cause as Error).message}. Fix: point at a Hugging Face model folder (config.json + model.safetensors).`,
-      { cause },
-    );
-  }
+/** Parses the text of a `config.json` and validates it with {@link parseHfConfig}; `source` names it in errors. */
+export function parseHfConfigText(text: string, source = 'config.json'): HfModelConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new ClipwiseModelError(`${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new ClipwiseModelError(`${source} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ClipwiseModelError(`${path} must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
+    throw new ClipwiseModelError(`${source} must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
   }
-  return parseHfConfig(raw as Record<string, unknown>, path);
+  return parseHfConfig(raw as Record<string, unknown>, source);
 }
 
 /**

@@ -72,7 +72,7 @@ export function compareCheckpoint(
  *
  * @example
  * ```ts
- * import { openSafetensors, checkCheckpointAgainst } from '@clipwise/models';
+ * import { openSafetensors, checkCheckpointAgainst } from '@clipwise/models/node';
  * const file = await openSafetensors('gpt2/model.safetensors');
  * checkCheckpointAgainst([{ name: 'wte.weight', shape: [50257, 768] }], file.header, {
  *   ignoreUnexpected: (name) => name.endsWith('.attn.bias'),

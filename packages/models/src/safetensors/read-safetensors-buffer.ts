@@ -1,3 +1,4 @@
+import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { decodeTensorBytes } from './decode-tensor.js';
 import type { SafetensorsTensor } from './tensor.js';
 import { parseSafetensorsHeader, readHeaderLength, type SafetensorsHeader } from './header.js';
@@ -33,4 +34,55 @@ export function readSafetensorsFromBuffer(bytes: Uint8Array | ArrayBuffer, sourc
     tensors.set(name, { dtype: info.dtype, shape: [...info.shape], data: decodeTensorBytes(raw, info.dtype, name, source, false) });
   }
   return { header, tensors };
+}
+
+/**
+ * A safetensors file held in memory whose tensors are decoded one at a time when asked for; the
+ * in-memory twin of {@link SafetensorsFile} (same `header`, `names`, `readTensor`, `close`), so code
+ * that loads a checkpoint works on bytes fetched in a browser and on a file on disk alike.
+ */
+export class SafetensorsBuffer {
+  private constructor(
+    private readonly bytes: Uint8Array,
+    /** The validated header: names, dtypes, shapes, offsets and `__metadata__`. */
+    readonly header: SafetensorsHeader,
+  ) {}
+
+  /**
+   * Validates the header of `bytes` (see {@link parseSafetensorsHeader}); no tensor is decoded yet.
+   *
+   * @example
+   * ```ts
+   * import { SafetensorsBuffer } from '@clipwise/models';
+   * const file = SafetensorsBuffer.open(await (await fetch('model.safetensors')).arrayBuffer());
+   * const wte = await file.readTensor('wte.weight');
+   * ```
+   */
+  static open(bytes: Uint8Array | ArrayBuffer, source = '<buffer>'): SafetensorsBuffer {
+    const all = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const headerLength = readHeaderLength(all.subarray(0, 8), all.byteLength, source);
+    return new SafetensorsBuffer(all, parseSafetensorsHeader(all.subarray(8, 8 + headerLength), all.byteLength, source));
+  }
+
+  /** Where the bytes came from (the `source` given to {@link SafetensorsBuffer.open}). */
+  get path(): string {
+    return this.header.source;
+  }
+
+  /** Tensor names, in file order. */
+  get names(): string[] {
+    return [...this.header.tensors.keys()];
+  }
+
+  /** Decodes one tensor (a copy, never a view of the bytes); throws a `ClipwiseModelError` naming it if absent. */
+  async readTensor(name: string): Promise<SafetensorsTensor> {
+    const info = this.header.tensors.get(name);
+    if (!info) throw new ClipwiseModelError(`tensor '${name}' is not in ${this.path}. Fix: check the name against .names.`);
+    const [begin, end] = info.dataOffsets;
+    const raw = this.bytes.subarray(this.header.dataStart + begin, this.header.dataStart + end);
+    return { dtype: info.dtype, shape: [...info.shape], data: decodeTensorBytes(raw, info.dtype, name, this.path, false) };
+  }
+
+  /** Nothing to release; here so a buffer and a file can be used alike. */
+  async close(): Promise<void> {}
 }

@@ -103,7 +103,7 @@ export class SafetensorsFile implements AsyncIterable<NamedSafetensorsTensor> {
  *
  * @example
  * ```ts
- * import { openSafetensors } from '@clipwise/models';
+ * import { openSafetensors } from '@clipwise/models/node';
  * const file = await openSafetensors('gpt2/model.safetensors');
  * try {
  *   const wte = await file.readTensor('wte.weight'); // { dtype: 'F32', shape: [50257, 768], data: Float32Array }

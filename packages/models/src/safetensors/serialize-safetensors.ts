@@ -15,7 +15,7 @@ import type { SafetensorsTensorInput } from './tensor.js';
 export function serializeSafetensors(
   tensors: Readonly<Record<string, SafetensorsTensorInput>>,
   metadata?: Readonly<Record<string, string>>,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const plan = planSafetensors(tensors, metadata);
   const out = new Uint8Array(plan.totalBytes);
   out.set(plan.headerBytes, 0);

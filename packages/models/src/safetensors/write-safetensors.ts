@@ -19,7 +19,7 @@ import type { SafetensorsTensorInput } from './tensor.js';
  * @param metadata optional `__metadata__` string map (HF writes `{ format: 'pt' }`)
  * @example
  * ```ts
- * import { writeSafetensors } from '@clipwise/models';
+ * import { writeSafetensors } from '@clipwise/models/node';
  * await writeSafetensors('ckpt.safetensors', {
  *   'wte.weight': { dtype: 'F32', shape: [2, 3], data: new Float32Array(6) },
  *   step: { dtype: 'I64', shape: [], data: new BigInt64Array([100n]) },

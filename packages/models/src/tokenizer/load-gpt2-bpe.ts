@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import { ClipwiseModelError } from '../clipwise-model-error.js';
 
 // The gpt2 ranks are ~0.5 MB of JS and take 0.3-0.6 s to parse into maps, so they are loaded on the
 // first Gpt2Tokenizer construction only (never at import) and shared by later instances. They ship
@@ -9,17 +9,33 @@ let shared: Tiktoken | undefined;
 
 /** The shared GPT-2 BPE, loading the ranks on first call. Internal (not exported by the package). */
 export function loadGpt2Bpe(): Tiktoken {
-  if (!shared) {
-    // Synchronous so the constructor can stay synchronous. `require` itself is not referenced: the
-    // ESM bundle would replace it with a stub that throws. CJS builds have __filename, ESM has
-    // import.meta.url.
-    const from = typeof __filename === 'string' ? __filename : import.meta.url;
-    shared = new Tiktoken(createRequire(from)('js-tiktoken/ranks/gpt2') as TiktokenBPE);
-  }
+  shared ??= new Tiktoken(requireRanks());
   return shared;
 }
 
 /** Whether {@link loadGpt2Bpe} has run in this module instance; for the laziness test. */
 export function isGpt2BpeLoaded(): boolean {
   return shared !== undefined;
+}
+
+type Require = (id: string) => unknown;
+
+/**
+ * Synchronous so the constructor can stay synchronous. Node's `createRequire` is reached through
+ * `process.getBuiltinModule` (Node ≥ 20.16), never a static `node:module` import, so this package's
+ * main entry bundles for browsers; there, the ranks must be passed in. `require` itself is not
+ * referenced: the ESM bundle would replace it with a stub that throws. The CJS build gets
+ * `import.meta.url` from tsup's shim (`shims: true`); `__filename` is not used, or the ESM build
+ * would import Node's `url` for its shim.
+ */
+function requireRanks(): TiktokenBPE {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const nodeModule = proc?.getBuiltinModule?.('module') as { createRequire(from: string): Require } | undefined;
+  if (!nodeModule) {
+    throw new ClipwiseModelError(
+      "Gpt2Tokenizer: no ranks were given and this runtime cannot load them synchronously (a browser, or Node older than 20.16). " +
+        "Fix: import ranks from 'js-tiktoken/ranks/gpt2' and pass them: new Gpt2Tokenizer(ranks).",
+    );
+  }
+  return nodeModule.createRequire(import.meta.url)('js-tiktoken/ranks/gpt2') as TiktokenBPE;
 }

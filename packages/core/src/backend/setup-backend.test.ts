@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setupBackend } from './setup-backend';
+
+// A browser, as setupBackend sees one: no process.versions.node; navigator.gpu if given.
+function pretendBrowser(gpu?: { requestAdapter(): Promise<unknown> }): () => void {
+  const versions = Object.getOwnPropertyDescriptor(process, 'versions')!;
+  const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(process, 'versions', { value: { ...process.versions, node: undefined }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', { value: gpu ? { gpu } : {}, configurable: true });
+  return () => {
+    Object.defineProperty(process, 'versions', versions);
+    if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);
+    else delete (globalThis as { navigator?: unknown }).navigator;
+  };
+}
+
+describe('setupBackend in a browser', () => {
+  let restore: (() => void) | undefined;
+  afterEach(async () => {
+    restore?.();
+    restore = undefined;
+    await tf.setBackend('cpu');
+  });
+
+  it('auto: tries the page\'s WebGPU, then wasm, then webgl, then cpu (never tfjs-node), saying why', async () => {
+    restore = pretendBrowser({ requestAdapter: async () => null });
+    const choice = await setupBackend('auto');
+    // wasm cannot start here: outside Node its loader fetches the .wasm file, and there is no server
+    expect(choice.backend).toBe('cpu');
+    expect(choice.reason).toMatch(
+      /^auto: fell back to cpu \(webgpu: backend 'webgpu': navigator\.gpu\.requestAdapter\(\) found no GPU adapter; wasm: .*; webgl: .*\)$/,
+    );
+    expect(choice.reason).not.toMatch(/tensorflow:|tfjs-node|Dawn|Vulkan/);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('refuses webgpu without navigator.gpu and tfjs-node outright, naming why', async () => {
+    restore = pretendBrowser();
+    await expect(setupBackend('webgpu')).rejects.toThrow(/this browser has no WebGPU \(navigator\.gpu is undefined\)/);
+    await expect(setupBackend('tensorflow')).rejects.toThrow(/runs in Node only/);
+  });
+});
