@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Embedding, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import type { PrivateGradients } from '../src/private/private-gradients';
 
 /**
  * A tiny language model with every layer kind of a GPT-2 block except attention (which has no
@@ -56,4 +57,13 @@ export function tokenBatch(b: number, t: number, vocab: number, seed: number): {
   const ids = Array.from({ length: b * t }, () => Math.floor(rnd() * vocab));
   const targets = Array.from({ length: b * t }, () => Math.floor(rnd() * vocab));
   return { ids: tf.tensor2d(ids, [b, t], 'int32'), targets: tf.tensor2d(targets, [b, t], 'int32') };
+}
+
+/** One private step of `model` (accumulate when a batch is given, then release) with the gradients read to the host and freed. */
+export async function releaseStep(pg: PrivateGradients, model: TinyLm, ids?: tf.Tensor2D, targets?: tf.Tensor2D) {
+  if (ids && targets) await pg.accumulate(() => model.perSampleLoss(ids, targets));
+  const r = await pg.release();
+  const grads = new Map(await Promise.all([...r.grads].map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
+  tf.dispose([...r.grads.values()]);
+  return { ...r, grads };
 }

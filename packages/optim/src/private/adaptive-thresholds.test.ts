@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { bruteForcePerSampleGrads, sqNormsOf } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
-import { TinyLm, tokenBatch } from '../../test/tiny-lm';
+import { TinyLm, releaseStep, tokenBatch } from '../../test/tiny-lm';
 import { PrivateGradients, type PrivateGradientsOptions } from './private-gradients';
 
 const B = 8;
@@ -21,13 +21,7 @@ async function bruteForceGroupNorms(model: TinyLm, grouping: Grouping, ids: tf.T
   );
 }
 
-async function step(pg: PrivateGradients, model: TinyLm, ids?: tf.Tensor2D, targets?: tf.Tensor2D) {
-  if (ids && targets) await pg.accumulate(() => model.perSampleLoss(ids, targets));
-  const r = await pg.release();
-  const grads = new Map(await Promise.all([...r.grads].map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
-  tf.dispose([...r.grads.values()]);
-  return { ...r, grads };
-}
+const step = releaseStep;
 
 describe('adaptive per-group thresholds in the private step', () => {
   it('converge to the target quantile of each group\'s per-sample norms (brute-force reference)', async () => {

@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { resolveGrouping } from '@clipwise/grouping';
-import { TinyLm, tokenBatch } from '../../test/tiny-lm';
+import { TinyLm, releaseStep, tokenBatch } from '../../test/tiny-lm';
 import { PrivateGradients, type PrivateGradientsOptions } from './private-gradients';
 
-async function step(pg: PrivateGradients, model: TinyLm, ids?: tf.Tensor2D, targets?: tf.Tensor2D) {
-  if (ids && targets) await pg.accumulate(() => model.perSampleLoss(ids, targets));
-  const r = await pg.release();
-  const grads = new Map(await Promise.all([...r.grads].map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
-  tf.dispose([...r.grads.values()]);
-  return { ...r, grads };
-}
+const step = releaseStep;
 
 describe('private diagnostics: noisy per-group clip counts', () => {
   it('release the clip fraction with count noise of std σ_c, composed with the gradient into effectiveNoiseMultiplier (measured, rel. tol. 3% / 6%)', async () => {
