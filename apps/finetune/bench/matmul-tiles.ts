@@ -42,19 +42,24 @@ async function sync(t: tf.Tensor): Promise<void> {
   one.dispose();
 }
 
-/** Median device ms per product (timestamp queries: the kernels' own time, split-K's sum included) over `reps` products. */
-async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Promise<number> {
+/**
+ * Median device ms per product (timestamp queries: the kernels' own time, split-K's sum included),
+ * over `reps` timings of `inner` back-to-back products each: timestamps tick coarsely (~65 µs seen on
+ * the H200), so small products are timed in groups.
+ */
+async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, gflop: number): Promise<number> {
   const w = tf.matMul(a, b, ta, tb);
   await sync(w);
   w.dispose();
+  const inner = Math.max(1, Math.min(20, Math.round(20 / gflop)));
   const samples: number[] = [];
   for (let r = 0; r < reps; r++) {
-    let out: tf.Tensor | null = null;
+    const outs: tf.Tensor[] = [];
     const info = await tf.time(() => {
-      out = tf.matMul(a, b, ta, tb);
+      for (let i = 0; i < inner; i++) outs.push(tf.matMul(a, b, ta, tb));
     });
-    (out as tf.Tensor | null)?.dispose();
-    samples.push(info.kernelMs as number);
+    tf.dispose(outs);
+    samples.push((info.kernelMs as number) / inner);
   }
   samples.sort((x, y) => x - y);
   return samples[Math.floor(samples.length / 2)]!;
@@ -71,25 +76,25 @@ for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
   const flops = 2 * batch * m * n * k;
   const tflops = (ms: number) => flops / ms / 1e9;
   setFusedKernels(false);
-  const tfjs = await time(a, b, ta, tb);
+  const tfjs = await time(a, b, ta, tb, flops / 1e9);
   setFusedKernels(true);
   const perTile: number[] = [];
   for (const tile of tiles) {
     setMatmulTileOverride({ tile });
-    perTile.push(await time(a, b, ta, tb));
+    perTile.push(await time(a, b, ta, tb, flops / 1e9));
   }
   const splits: number[] = [];
   for (const s of [4, 8]) {
     setMatmulTileOverride({ tile: 'large', splits: s });
-    splits.push(await time(a, b, ta, tb));
+    splits.push(await time(a, b, ta, tb, flops / 1e9));
   }
   setMatmulTileOverride(null);
   const plan = planMatmul(batch, m, n, k);
-  const planned = await time(a, b, ta, tb);
+  const planned = await time(a, b, ta, tb, flops / 1e9);
   const f = (ms: number) => `${tflops(ms).toFixed(1)}`;
   console.log(`| ${label} | ${batch}×${m}×${n}×${k} | ${f(tfjs)} | ${perTile.map(f).join(' | ')} | ${splits.map(f).join(' / ')} | ${plan.tileName}, ${plan.splits} | ${f(planned)} (${planned.toFixed(2)} ms) |`);
   rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), split4Ms: splits[0], split8Ms: splits[1], plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
   tf.dispose([a, b]);
 }
-console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} products; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);
+console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} timings of up to 20 products each; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
