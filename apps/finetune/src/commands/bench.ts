@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { DEFAULT_BENCH_GROUPINGS, runBench, type BenchRow } from '../profile/run-bench';
+import { runMaxBatch, type MaxBatchRow } from '../profile/max-batch';
 import { shapeFlags, shapeSettings } from './profile-args';
 
 const BENCH_FLAGS: readonly FlagSpec[] = [
@@ -10,6 +11,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'kernels', kind: 'int', value: 'N', unit: 'kernels', default: 0, description: "print each configuration's top N kernels by device time" },
   { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
   { name: 'uploads', kind: ['queue', 'staging'], description: "webgpu uploads: queue.writeBuffer, or TF.js's own staging buffers", defaultText: 'queue' },
+  { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch' },
 ];
 
 /** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`. */
@@ -23,6 +25,7 @@ export const BENCH_COMMAND: CommandSpec = {
   examples: [
     'clipwise bench --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --reps 5 --json bench.json',
     'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
+    'clipwise bench --backend webgpu --model gpt2 --seq-len 1024 --groupings all-layer,layer-wise --budget-mib 24000',
   ],
   async run(values, io) {
     await runBenchCommand(values, io.log);
@@ -31,9 +34,13 @@ export const BENCH_COMMAND: CommandSpec = {
 };
 
 /** Checks `clipwise bench`'s flags (raw values by name) and runs it. Bad input throws UsageError (exit status 2). */
-async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[]> {
+async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[] | MaxBatchRow[]> {
   const flags = resolveFlags(BENCH_FLAGS, values);
   const groupings = flags['groupings'] === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(flags['groupings'] as string);
+  if (flags['budget-mib'] !== undefined) {
+    const s = shapeSettings(flags);
+    return runMaxBatch({ ...s, groupings: [...new Set(['non-private', ...groupings])], budgetMib: flags['budget-mib'] as number, log });
+  }
   return runBench({
     ...shapeSettings(flags),
     groupings,

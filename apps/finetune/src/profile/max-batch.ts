@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend, type BackendName } from '@clipwise/core';
+import type { NormModeOption } from '@clipwise/ghost-norm';
+import { resolveGrouping, type Grouping } from '@clipwise/grouping';
+import { measureStep, scaleTrace, traceTape } from '@clipwise/memory';
+import { progressCallback } from '../progress/progress';
+import { buildBenchModel, defaultNonUniform } from './bench-model';
+import { mib } from './mib';
+import { predictStep } from './predict';
+import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
+
+export interface MaxBatchOptions {
+  readonly model: string;
+  readonly modelConfig: Record<string, unknown>;
+  readonly seqLen?: number;
+  /** The device memory a step may use, weights and optimizer state included, in MiB. */
+  readonly budgetMib: number;
+  /** Configurations: 'non-private' and grouping specs. */
+  readonly groupings: readonly string[];
+  readonly backend: BackendName;
+  readonly optimizer: BenchOptimizer;
+  readonly noiseMultiplier: number;
+  readonly normMode?: NormModeOption;
+  /** Run one step at each found batch and report its measured memory beside the prediction (default true). */
+  readonly measure?: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface MaxBatchRow {
+  readonly configuration: string;
+  /** The largest batch whose predicted step fits the budget (0: not even one sample). */
+  readonly maxBatch: number;
+  /** Predicted bytes of the step at maxBatch, resident weights and optimizer state included. */
+  readonly predictedBytes: number;
+  /** Measured likewise (engine peak above the resident bytes + resident), or null when not measured. */
+  readonly measuredBytes: number | null;
+  /** Predicted bytes one sample more: over the budget by construction. */
+  readonly nextPredictedBytes: number;
+}
+
+/** Optimizer state per parameter element: AdamW keeps two moments, the bench's SGD none. */
+const STATE_PER_PARAM: Record<BenchOptimizer, number> = { adamw: 2, sgd: 0, none: 0 };
+const LARGEST = 1 << 20;
+
+/**
+ * The largest batch per configuration whose step fits `budgetMib` of device memory, by the analytic
+ * model: the tape traced at batch 1 and 2 and scaled in B (`scaleTrace`), each grouping's freeing
+ * order replayed (`simulateStep`), plus the weights and optimizer state. Then, unless `measure` is
+ * false, one real step at each found batch checks the prediction. Where records outgrow the forward
+ * tape (long sequences, large batches), layer-wise clipping's earlier release shows here as a larger
+ * batch than all-layer's.
+ *
+ * @example
+ * const rows = await runMaxBatch({ model: 'gpt2-tiny', modelConfig: {}, seqLen: 64, budgetMib: 64, groupings: ['non-private', 'all-layer', 'layer-wise'],
+ *   backend: 'cpu', optimizer: 'adamw', noiseMultiplier: 1, log: console.log });
+ */
+export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
+  if (!(o.budgetMib > 0) || !Number.isFinite(o.budgetMib)) throw new RangeError(`budget must be a positive number of MiB, got ${o.budgetMib}`);
+  await setupBackend(o.backend);
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
+  try {
+    const budget = o.budgetMib * 2 ** 20;
+    const resident = 4 * model.paramCount * (1 + STATE_PER_PARAM[o.optimizer]);
+    o.log(`clipwise bench --budget-mib ${o.budgetMib}: ${model.label}, ${model.paramCount.toLocaleString('en')} params, weights + optimizer state ${mib(resident)} MiB, backend ${tf.getBackend()}`);
+    const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
+    const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
+    const configs = [...new Set(o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g)))];
+    const rows: MaxBatchRow[] = [];
+    const optimizer = o.measure === false ? null : makeBenchOptimizer(model, o.optimizer);
+    try {
+      for (const configuration of configs) {
+        const grouping: Grouping | null = configuration === 'non-private' ? null : resolveGrouping(configuration, model.params, { clipNorm: 1 });
+        const predicted = (batch: number) =>
+          resident + predictStep(scaleTrace(one, two, batch), grouping, { backend: tf.getBackend(), noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode }).peakBytes;
+        const maxBatch = largestFitting(predicted, budget);
+        let measuredBytes: number | null = null;
+        if (optimizer && maxBatch > 0) {
+          const step = makeBenchStep(model, { configuration, batchSize: maxBatch, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer);
+          measuredBytes = resident + (await measureStep(step.run, { warmup: 1, reps: 0 })).peakBytes;
+        }
+        const row = { configuration, maxBatch, predictedBytes: maxBatch > 0 ? predicted(maxBatch) : resident, measuredBytes, nextPredictedBytes: predicted(maxBatch + 1) };
+        rows.push(row);
+        o.log(`  ${configuration}: batch ${maxBatch} (predicted ${mib(row.predictedBytes)} MiB${measuredBytes === null ? '' : `, measured ${mib(measuredBytes)} MiB`}; batch ${maxBatch + 1}: ${mib(row.nextPredictedBytes)} MiB)`);
+      }
+    } finally {
+      optimizer?.dispose();
+    }
+    o.log('');
+    o.log(formatMaxBatchTable(rows, o.budgetMib));
+    return rows;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The largest B ≥ 0 with `bytes(B) ≤ budget`, for `bytes` increasing in B: doubling, then bisection. */
+export function largestFitting(bytes: (batch: number) => number, budget: number): number {
+  if (bytes(1) > budget) return 0;
+  let lo = 1;
+  let hi = 2;
+  while (hi <= LARGEST && bytes(hi) <= budget) {
+    lo = hi;
+    hi *= 2;
+  }
+  if (hi > LARGEST) return lo;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (bytes(mid) <= budget) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function formatMaxBatchTable(rows: readonly MaxBatchRow[], budgetMib: number): string {
+  return [
+    `| configuration | largest batch within ${budgetMib} MiB | predicted MiB | measured MiB | predicted MiB at one more |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.configuration} | ${r.maxBatch} | ${mib(r.predictedBytes)} | ${r.measuredBytes === null ? '-' : mib(r.measuredBytes)} | ${mib(r.nextPredictedBytes)} |`),
+  ].join('\n');
+}
