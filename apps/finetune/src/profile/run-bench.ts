@@ -168,13 +168,13 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
 /** The bench's markdown table. */
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const head = [
-    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | launches | kernel ms | matmul TFLOP/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | pool MiB | launches | kernel ms | matmul TFLOP/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.backendBuffers ? mib(r.backendBuffers.allocated) : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }
