@@ -31,3 +31,4 @@ export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
+export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';

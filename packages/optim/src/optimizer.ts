@@ -15,12 +15,14 @@ import { deserializeState, serializeState, type SerializedState } from './state-
 export class Optimizer {
   private state: OptState;
   private readonly byName: Map<string, ParamSpec>;
+  private readonly variables: ReadonlyMap<string, tf.Variable>;
 
   constructor(
     readonly transform: GradientTransformation<any>,
     readonly params: readonly ParamSpec[],
   ) {
     this.byName = new Map(params.map((p) => [p.name, p]));
+    this.variables = new Map(params.map((p) => [p.name, p.variable]));
     this.state = transform.init(this.paramMap());
   }
 
@@ -33,8 +35,8 @@ export class Optimizer {
     const g: Record<string, tf.Tensor> = grads instanceof Map ? Object.fromEntries(grads) : { ...(grads as TensorMap) };
     const missing = this.params.filter((p) => !(p.name in g)).map((p) => p.name);
     if (missing.length) throw new ClipwiseOptimError(`Optimizer.step: no gradient for ${missing.join(', ')}`);
-    // one kernel per parameter on the device where the transformation has one; else the chain of ops
-    const inPlace = this.transform.inPlace?.apply(g, this.state, new Map(this.params.map((p) => [p.name, p.variable])));
+    // in place on the device where the transformation can; else the chain of ops
+    const inPlace = this.transform.inPlace?.apply(g, this.state, this.variables);
     if (inPlace) {
       disposeReplaced(this.state, inPlace);
       this.state = inPlace;

@@ -12,6 +12,11 @@ export function constantSchedule(value: number): Schedule {
   return () => value;
 }
 
+/** A learning rate as given (a number or a schedule) as a schedule. */
+export function toSchedule(lr: number | Schedule): Schedule {
+  return typeof lr === 'number' ? constantSchedule(lr) : lr;
+}
+
 /** Linear from `init` to `end` over `steps`, then `end`. */
 export function linearSchedule(init: number, end: number, steps: number): Schedule {
   positive('linear schedule init', init);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, ownsStorage, packUniforms } from '../webgpu/direct-dispatch';
-import { onWebgpu, registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { dispatchDirect, packUniforms, registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '../webgpu/direct-dispatch';
+import { onWebgpu } from '../webgpu/webgpu-program';
 import { addGaussianNoise, checkDraw, type GaussianDraw } from './gaussian-noise';
 import { PHILOX_KEY_TAG } from './philox';
 import { PHILOX_WGSL } from '../webgpu/philox-noise-program';
@@ -33,20 +33,19 @@ export function addGaussianNoiseToAll(xs: readonly tf.Tensor[], draws: readonly 
     });
   }
   // a tensor that shares storage (or is not float32) gets a copy of its own before the write
-  const own = xs.map((x) => (x.dtype === 'float32' && ownsStorage(x) ? x : tf.tidy(() => tf.mul(tf.cast(x, 'float32'), tf.scalar(1)))));
-  xs.forEach((x, k) => {
-    if (own[k] !== x) x.dispose();
+  const own = xs.map((x) => {
+    const o = withOwnStorage(x);
+    if (o !== x) x.dispose();
+    return o;
   });
   for (let i = 0; i < own.length; i += SLOTS) {
-    const slot = own.slice(i, i + SLOTS);
-    const inputs = Object.fromEntries(slot.map((t, k) => [`x${k}`, t]));
-    const out = tf.engine().runKernel(KERNEL, inputs as tf.NamedTensorMap, { draws: draws.slice(i, i + SLOTS) } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    out.dispose();
+    const inputs = Object.fromEntries(own.slice(i, i + SLOTS).map((t, k) => [`x${k}`, t]));
+    runInPlaceKernel(KERNEL, inputs, { draws: draws.slice(i, i + SLOTS) });
   }
   return own;
 }
 
-registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
+registerInPlaceKernel(KERNEL, (inputs, attrs) => {
   const draws = (attrs as unknown as { draws: GaussianDraw[] }).draws;
   const xs = draws.map((_, k) => inputs[`x${k}`]!);
   // per slot: 4-element blocks, the first block's index in the flat range, seed, stream, std, scale
@@ -67,7 +66,6 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
     uniforms: packUniforms(fields),
     workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
   });
-  return (backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo }).makeTensorInfo([0], 'float32');
 });
 
 function noiseWgsl(slots: number): string {
@@ -99,4 +97,15 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   }
 }
 `;
+}
+
+/**
+ * x·scale for each tensor, in place where the backend allows (a release's 1/(qN) without noise, a
+ * non-private mean): `addGaussianNoiseToAll` with no noise. Takes ownership of `xs`.
+ *
+ * @example
+ * const means = scaleAll(sums, 1 / batchSize);
+ */
+export function scaleAll(xs: readonly tf.Tensor[], scale: number): tf.Tensor[] {
+  return addGaussianNoiseToAll(xs, xs.map(() => ({ seed: 0, stream: 0, std: 0, scale })));
 }

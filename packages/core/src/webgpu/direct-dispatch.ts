@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWebgpuKernel } from './webgpu-program';
 
 /** The tfjs-backend-webgpu 4.x internals a direct dispatch joins (its command stream, pool and profiler). */
 interface BackendInternals {
@@ -56,6 +57,31 @@ function internals(): BackendInternals {
  */
 export function ownsStorage(t: tf.TensorInfo): boolean {
   return internals().tensorMap.get(t.dataId).refCount === 1;
+}
+
+/**
+ * `t` when it owns its storage (float32), else a float32 copy that does, for a kernel about to write it
+ * in place. The caller frees `t` when a copy came back.
+ */
+export function withOwnStorage<T extends tf.Tensor>(t: T): T {
+  return t.dtype === 'float32' && ownsStorage(t) ? t : (tf.tidy(() => tf.mul(tf.cast(t, 'float32'), tf.scalar(1))) as T);
+}
+
+/**
+ * Registers a webgpu kernel that only writes tensors in place (`dispatchDirect`): `run` dispatches,
+ * and the kernel's output is an empty tensor (the engine wants one). Run it with `runInPlaceKernel`,
+ * which makes it one profiled kernel however many dispatches it records.
+ */
+export function registerInPlaceKernel(name: string, run: (inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>) => void): void {
+  registerWebgpuKernel(name, ({ inputs, backend, attrs }) => {
+    run(inputs, attrs);
+    return (backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo }).makeTensorInfo([0], 'float32');
+  });
+}
+
+/** Runs a kernel of `registerInPlaceKernel` and frees its empty output. */
+export function runInPlaceKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): void {
+  (tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose();
 }
 
 /**

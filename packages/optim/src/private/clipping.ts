@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, fusedOnDevice, packUniforms } from '@clipwise/core';
+import { dispatchDirect, fusedOnDevice, packUniforms, registerWebgpuKernel } from '@clipwise/core';
 import { ClipwiseOptimError } from '../errors';
 
 /**
@@ -52,20 +52,17 @@ export function normsAndClipFactors(sq: tf.Tensor1D, threshold: number, config: 
   return { norms: norms!, factors: factors! };
 }
 
-tf.registerKernel({
-  kernelName: KERNEL,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { threshold, gamma, automatic } = attrs as unknown as { threshold: number; gamma: number; automatic: boolean };
-    const sq = inputs['sq']!;
-    const n = sq.shape[0]!;
-    const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
-    const norms = be.makeTensorInfo([n], 'float32');
-    const factors = be.makeTensorInfo([n], 'float32');
-    dispatchDirect({
-      key: `${KERNEL}_${automatic}`,
-      // the same arithmetic as clipFactors: C / max(n, C), or C / (n + γ)
-      code: /* wgsl */ `
+registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
+  const { threshold, gamma, automatic } = attrs as unknown as { threshold: number; gamma: number; automatic: boolean };
+  const sq = inputs['sq']!;
+  const n = sq.shape[0]!;
+  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
+  const norms = be.makeTensorInfo([n], 'float32');
+  const factors = be.makeTensorInfo([n], 'float32');
+  dispatchDirect({
+    key: `${KERNEL}_${automatic}`,
+    // the same arithmetic as clipFactors: C / max(n, C), or C / (n + γ)
+    code: () => /* wgsl */ `
 struct U { n : u32, threshold : f32, gamma : f32, pad : u32 };
 @group(0) @binding(0) var<storage, read_write> norms : array<f32>;
 @group(0) @binding(1) var<storage, read_write> factors : array<f32>;
@@ -79,10 +76,9 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   norms[i] = norm;
   factors[i] = ${automatic ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};
 }`,
-      buffers: [{ tensor: norms, write: true }, { tensor: factors, write: true }, { tensor: sq }],
-      uniforms: packUniforms([['u', n], ['f', threshold], ['f', gamma], ['u', 0]]),
-      workgroups: [Math.ceil(n / 64), 1, 1],
-    });
-    return [norms, factors] as unknown as tf.TensorInfo;
-  },
+    buffers: [{ tensor: norms, write: true }, { tensor: factors, write: true }, { tensor: sq }],
+    uniforms: packUniforms([['u', n], ['f', threshold], ['f', gamma], ['u', 0]]),
+    workgroups: [Math.ceil(n / 64), 1, 1],
+  });
+  return [norms, factors] as unknown as tf.TensorInfo;
 });

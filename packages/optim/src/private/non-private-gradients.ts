@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addGaussianNoiseToAll, ClipwiseConfigError, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, scaleAll, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
 import { getNormKernel } from '@clipwise/ghost-norm';
 import type { MicroBatchResult } from './private-gradients';
 
@@ -62,7 +62,7 @@ export class NonPrivateGradients {
     const n = Math.max(this.samples, 1);
     // sums → means in place where the backend can (one launch for 8 parameters on webgpu)
     const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
-    const means = addGaussianNoiseToAll(sums, sums.map(() => ({ seed: 0, stream: 0, std: 0, scale: 1 / n })));
+    const means = scaleAll(sums, 1 / n);
     const grads = new Map(this.params.map((p, k) => [p.name, means[k]!]));
     this.sums.clear();
     const batchSize = this.samples;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addGaussianNoiseToAll, ClipwiseConfigError, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -270,7 +270,7 @@ export class PrivateGradients {
     const released =
       std > 0
         ? this.noise.addToAll(sums, std, 1 / expectedBatchSize)
-        : addGaussianNoiseToAll(sums, sums.map(() => ({ seed: 0, stream: 0, std: 0, scale: 1 / expectedBatchSize })));
+        : scaleAll(sums, 1 / expectedBatchSize);
     const grads = new Map(params.map((p, k) => [p.name, released[k]!]));
     this.clipper.sums.clear();
     const stats = this.clipper.takeStats();

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseOptimError } from '../errors';
-import type { Schedule } from '../schedules';
+import { fusedOnDevice, withOwnStorage } from '@clipwise/core';
+import { toSchedule, type Schedule } from '../schedules';
 import { addDecayedWeights, scaleByLearningRate, traceMomentum } from './basic';
 import { chain, mapTensors, type GradientTransformation, type TensorMap } from './gradient-transformation';
-import { inPlaceAvailable, owned, runInPlace, type InPlaceKernel, type InPlaceUpdate } from './in-place-update';
-import { constantSchedule } from '../schedules';
+import { runInPlace, type InPlaceKernel, type InPlaceUpdate } from './in-place-update';
 
 export interface AdamState {
   count: number;
@@ -51,25 +51,21 @@ export function sgd(o: SgdOptions): GradientTransformation<unknown[]> {
   return { ...t, inPlace: sgdInPlace(o) };
 }
 
-function scheduleOf(lr: number | Schedule): Schedule {
-  return typeof lr === 'number' ? constantSchedule(lr) : lr;
-}
-
 /** SGD's chain state: [{ count }] or [{ trace }, { count }]. */
 function sgdInPlace(o: SgdOptions): InPlaceUpdate<unknown[]> {
-  const schedule = scheduleOf(o.learningRate);
+  const schedule = toSchedule(o.learningRate);
   const decay = o.momentum ?? 0;
   const kernel: InPlaceKernel = !decay ? 'sgd' : o.nesterov ? 'nesterov' : 'momentum';
   return {
     apply(grads, state, params) {
-      if (!inPlaceAvailable()) return null;
+      if (!fusedOnDevice()) return null;
       const lrState = state[state.length - 1] as { count: number };
       const nlr = -schedule(lrState.count);
       const trace = decay ? { ...(state[0] as { trace: Record<string, tf.Tensor> }).trace } : null;
       runInPlace(
         kernel,
         [...params].map(([name, p]) => {
-          if (trace) trace[name] = owned(trace[name]!);
+          if (trace) trace[name] = withOwnStorage(trace[name]!);
           return { p, g: grads[name]!, state: trace ? [trace[name]!] : [], constants: decay ? [decay, nlr] : [nlr] };
         }),
       );
@@ -89,10 +85,10 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
   const eps = o.eps ?? 1e-8;
   const wd = decoupled ? (o.weightDecay ?? 0.01) : 0;
   const mask = o.decayMask ?? (() => true);
-  const schedule = scheduleOf(o.learningRate);
+  const schedule = toSchedule(o.learningRate);
   return {
     apply(grads: TensorMap, state, params) {
-      if (!inPlaceAvailable()) return null;
+      if (!fusedOnDevice()) return null;
       const adam = state[0] as AdamState;
       const lrState = state[state.length - 1] as { count: number };
       const count = adam.count + 1;
@@ -102,8 +98,8 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
       runInPlace(
         'adam',
         [...params].map(([name, p]) => {
-          mu[name] = owned(mu[name]!);
-          nu[name] = owned(nu[name]!);
+          mu[name] = withOwnStorage(mu[name]!);
+          nu[name] = withOwnStorage(nu[name]!);
           return { p, g: grads[name]!, state: [mu[name]!, nu[name]!], constants: constants(name) };
         }),
       );

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseOptimError } from '../errors';
-import { constantSchedule, type Schedule } from '../schedules';
+import { toSchedule, type Schedule } from '../schedules';
 import { mapTensors, type GradientTransformation, type TensorMap } from './gradient-transformation';
 
 /** Multiplies updates by a constant. */
@@ -10,7 +10,7 @@ export function scale(factor: number): GradientTransformation<Record<string, nev
 
 /** Multiplies updates by −lr(step): the last link of every optimizer. State: the step count. */
 export function scaleByLearningRate(lr: number | Schedule): GradientTransformation<{ count: number }> {
-  const schedule = typeof lr === 'number' ? constantSchedule(lr) : lr;
+  const schedule = toSchedule(lr);
   return {
     init: () => ({ count: 0 }),
     update: (u, state) => ({

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, fusedOnDevice, ownsStorage, packUniforms } from '@clipwise/core';
+import { dispatchDirect, ownsStorage, packUniforms, registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '@clipwise/core';
 import type { TensorMap } from './gradient-transformation';
 
 /**
@@ -115,59 +115,42 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
 
 const KERNEL_NAME = 'ClipwiseInPlaceUpdate';
 
-tf.registerKernel({
-  kernelName: KERNEL_NAME,
-  backendName: 'webgpu',
-  kernelFunc: ({ backend, attrs }) => {
-    const { kernel, updates } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[] };
-    const per = slotsOf(kernel);
-    const width = slotFields(kernel).length;
-    for (let first = 0; first < updates.length; first += per) {
-      const group = updates.slice(first, first + per);
-      const fields: ['u' | 'f', number][] = [];
-      let start = 0;
-      for (const up of group) {
-        const slot: ['u' | 'f', number][] = [['u', up.p.size], ['u', start], ...up.constants.map((c) => ['f', c] as ['f', number])];
-        while (slot.length < width) slot.push(['u', 0]);
-        fields.push(...slot);
-        start += up.p.size;
-      }
-      fields.push(['u', start], ['u', 0], ['u', 0], ['u', 0]);
-      dispatchDirect({
-        key: `clipwiseInPlace_${kernel}_${group.length}`,
-        code: () => kernelWgsl(kernel, group.length),
-        buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
-        uniforms: packUniforms(fields),
-        workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
-      });
+registerInPlaceKernel(KERNEL_NAME, (_, attrs) => {
+  const { kernel, updates } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[] };
+  const per = slotsOf(kernel);
+  const width = slotFields(kernel).length;
+  for (let first = 0; first < updates.length; first += per) {
+    const group = updates.slice(first, first + per);
+    const fields: ['u' | 'f', number][] = [];
+    let start = 0;
+    for (const up of group) {
+      const slot: ['u' | 'f', number][] = [['u', up.p.size], ['u', start], ...up.constants.map((c) => ['f', c] as ['f', number])];
+      while (slot.length < width) slot.push(['u', 0]);
+      fields.push(...slot);
+      start += up.p.size;
     }
-    // the engine wants an output: an empty tensor, freed by the caller
-    return (backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo }).makeTensorInfo([0], 'float32');
-  },
+    fields.push(['u', start], ['u', 0], ['u', 0], ['u', 0]);
+    dispatchDirect({
+      key: `clipwiseInPlace_${kernel}_${group.length}`,
+      code: () => kernelWgsl(kernel, group.length),
+      buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
+      uniforms: packUniforms(fields),
+      workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
+    });
+  }
 });
 
-/** `t`, or a copy with storage of its own when `t` shares it (a kernel is about to write it in place). */
-export function owned<T extends tf.Tensor>(t: T): T {
-  return ownsStorage(t) ? t : (tf.tidy(() => tf.mul(t, tf.scalar(1, t.dtype))) as T);
-}
-
 /**
- * Runs `kernel` over every parameter (one dispatch each, profiled as one kernel). Variables that share
- * storage are first given their own; state tensors in `state` must already own theirs (see `owned`).
+ * Runs `kernel` over every parameter (a dispatch per few parameters, profiled as one kernel).
+ * Variables that share storage are first given their own; state tensors must already own theirs
+ * (`withOwnStorage`).
  */
 export function runInPlace(kernel: InPlaceKernel, updates: readonly ParamUpdate[]): void {
   for (const up of updates) {
-    if (!ownsStorage(up.p)) tf.tidy(() => up.p.assign(tf.mul(up.p, tf.scalar(1))));
-    const g = up.g.dtype === 'float32' ? up.g : null;
-    if (!g) throw new Error(`in-place update of ${up.p.name}: gradient must be float32, got ${up.g.dtype}`);
+    if (up.g.dtype !== 'float32') throw new Error(`in-place update of ${up.p.name}: gradient must be float32, got ${up.g.dtype}`);
+    if (!ownsStorage(up.p)) tf.tidy(() => up.p.assign(withOwnStorage(up.p)));
   }
-  const out = tf.engine().runKernel(KERNEL_NAME, {}, { kernel, updates } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  out.dispose();
-}
-
-/** Whether in-place updates can run now (webgpu with fused kernels on). */
-export function inPlaceAvailable(): boolean {
-  return fusedOnDevice();
+  runInPlaceKernel(KERNEL_NAME, {}, { kernel, updates });
 }
 
 export type { ParamUpdate };
