@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runStridedMatmul, type MatmulView } from '../webgpu/matmul/matmul-kernel';
-import { RowProgram, type RowSpec } from '../webgpu/row-program';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
-import { fusedOnDevice } from './fused-kernels';
-import { maskedSoftmax } from './masked-softmax';
+import { fusedOnDevice, runRowProgram } from './fused-kernels';
+import { maskedSoftmax, softmaxGradRowSpec, softmaxRowSpec } from './masked-softmax';
 
 export interface AttentionOptions {
   readonly heads: number;
@@ -125,13 +124,6 @@ function layout(inputs: tf.NamedTensorInfoMap, a: Attrs) {
   };
 }
 
-function rowKernel(backend: Backend, spec: RowSpec, inputs: tf.TensorInfo[], rows: number, n: number): tf.TensorInfo {
-  return backend.runWebGPUProgram(new RowProgram(rows, n, spec), inputs, 'float32', [
-    { type: 'int32', data: [n] },
-    { type: 'int32', data: [rows] },
-  ]);
-}
-
 registerWebgpuKernel(FORWARD, ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as Attrs;
   const be = backend as Backend;
@@ -141,19 +133,7 @@ registerWebgpuKernel(FORWARD, ({ inputs, backend, attrs }) => {
   const scores = be.makeTensorInfo([b, a.heads, t, t], 'float32');
   const mm = { outer: b, heads: a.heads };
   runStridedMatmul({ ...mm, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
-  const keep = a.causal ? 'j <= row % n' : 'true';
-  const probs = rowKernel(
-    be,
-    {
-      key: `softmax_${a.causal}_${scale}`,
-      inputs: [{ name: 'S', kind: 'row' }],
-      phases: [[{ name: 'm', op: 'max', expr: `select(-3.402823e38, s * ${scale}, ${keep})` }], [{ name: 'z', op: 'sum', expr: `select(0.0, exp(s * ${scale} - m), ${keep})` }]],
-      out: `select(0.0, exp(s * ${scale} - m) / z, ${keep})`,
-    },
-    [scores],
-    b * a.heads * t,
-    t,
-  );
+  const probs = runRowProgram(be, softmaxRowSpec({ scale, causal: a.causal }), [scores], b * a.heads * t, t);
   be.disposeData(scores.dataId);
   const ctx = be.makeTensorInfo([b, t, L.d], 'float32');
   runStridedMatmul({ ...mm, a: probs, b: L.v.tensor, out: ctx, transposeA: false, transposeB: false, m: t, n: hd, k: t, viewA: L.sq, viewB: L.v.view, viewC: L.ctx });
@@ -171,8 +151,7 @@ registerWebgpuKernel(BACKWARD, ({ inputs, backend, attrs }) => {
   const dp = be.makeTensorInfo([b, a.heads, t, t], 'float32');
   runStridedMatmul({ ...mm, a: dy, b: L.v.tensor, out: dp, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.ctx, viewB: L.v.view, viewC: L.sq });
   const scale = 1 / Math.sqrt(hd);
-  // ds = scale · p ⊙ (dp − Σ_j dp_j p_j)
-  const ds = rowKernel(be, { key: `softmaxGrad_${scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'gp', op: 'sum', expr: 'g * p' }]], out: `${scale} * p * (g - gp)` }, [p, dp], b * a.heads * t, t);
+  const ds = runRowProgram(be, softmaxGradRowSpec(scale), [p, dp], b * a.heads * t, t);
   be.disposeData(dp.dataId);
   // dq = ds·k, dk = dsᵀ·q, dv = pᵀ·dy: written where q, k and v sit (one [B, T, 3d] gradient when packed)
   const outs = a.packed ? [be.makeTensorInfo([b, t, 3 * d], 'float32')] : [0, 1, 2].map(() => be.makeTensorInfo([b, t, d], 'float32'));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ElementwiseProgram, type ElementwiseInput } from '../webgpu/elementwise-program';
 import { RowProgram, type RowSpec } from '../webgpu/row-program';
 export type { RowSpec, RowInput, RowReduction } from '../webgpu/row-program';
-import { onWebgpu, registerWebgpuKernel, runFlattened } from '../webgpu/webgpu-program';
+import { onWebgpu, registerWebgpuKernel, runFlattened, type WebGpuBackendLike } from '../webgpu/webgpu-program';
 
 let enabled = true;
 
@@ -34,10 +34,14 @@ registerWebgpuKernel(ELEMENTWISE, ({ inputs, backend, attrs }) => {
   return backend.runWebGPUProgram(program, spec.names.map((n) => inputs[n]!), 'float32');
 });
 
+/** Runs a row program from inside a webgpu kernel function (rows of length d; inputs in the spec's order). */
+export function runRowProgram(backend: WebGpuBackendLike, spec: RowSpec, inputs: tf.TensorInfo[], rows: number, d: number): tf.TensorInfo {
+  return backend.runWebGPUProgram(new RowProgram(rows, d, spec), inputs, 'float32', [{ type: 'int32', data: [d] }, { type: 'int32', data: [rows] }]);
+}
+
 registerWebgpuKernel(ROW, ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as { spec: RowSpec; rows: number; d: number };
-  const program = new RowProgram(a.rows, a.d, a.spec);
-  return backend.runWebGPUProgram(program, a.spec.inputs.map((i) => inputs[i.name]!), 'float32', [{ type: 'int32', data: [a.d] }, { type: 'int32', data: [a.rows] }]);
+  return runRowProgram(backend, a.spec, a.spec.inputs.map((i) => inputs[i.name]!), a.rows, a.d);
 });
 
 /**

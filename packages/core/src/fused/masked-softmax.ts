@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedKernelsEnabled, fusedOnDevice, runRow } from './fused-kernels';
+import { fusedKernelsEnabled, fusedOnDevice, runRow, type RowSpec } from './fused-kernels';
 
 export interface MaskedSoftmaxOptions {
   /** Multiplies the scores first (1/√d_head in attention). */
@@ -21,6 +21,22 @@ export function maskedSoftmaxPlain(scores: tf.Tensor, o: MaskedSoftmaxOptions): 
   });
 }
 
+/** The row kernel of softmax(scale · s + causal mask); the query index is row mod T (T = the row length `n`). */
+export function softmaxRowSpec(o: MaskedSoftmaxOptions): RowSpec {
+  const keep = o.causal ? 'j <= row % n' : 'true';
+  return {
+    key: `softmax_${o.causal}_${o.scale}`,
+    inputs: [{ name: 'S', kind: 'row' }],
+    phases: [[{ name: 'm', op: 'max', expr: `select(-3.402823e38, s * ${o.scale}, ${keep})` }], [{ name: 'z', op: 'sum', expr: `select(0.0, exp(s * ${o.scale} - m), ${keep})` }]],
+    out: `select(0.0, exp(s * ${o.scale} - m) / z, ${keep})`,
+  };
+}
+
+/** The row kernel of its gradient: ds = scale · p ⊙ (dp − Σ_j dp_j p_j), inputs P (probabilities) and G (dp). */
+export function softmaxGradRowSpec(scale: number): RowSpec {
+  return { key: `softmaxGrad_${scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'gp', op: 'sum', expr: 'g * p' }]], out: `${scale} * p * (g - gp)` };
+}
+
 /**
  * Attention probabilities softmax(scale · s + causal mask) over the last axis of [..., T, T]
  * scores, with the softmax backward written out: one row kernel each way on webgpu.
@@ -31,22 +47,10 @@ export function maskedSoftmaxPlain(scores: tf.Tensor, o: MaskedSoftmaxOptions): 
 export function maskedSoftmax(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor {
   if (!fusedKernelsEnabled()) return maskedSoftmaxPlain(scores, o);
   // query index = row mod T, and T is the row length `n`: one pipeline for every T (generation grows T)
-  const keep = o.causal ? 'j <= row % n' : 'true';
   const f = tf.customGrad((...args: unknown[]) => {
     const s = args[0] as tf.Tensor;
     const save = args[1] as (ts: tf.Tensor[]) => void;
-    const p = fusedOnDevice()
-      ? runRow(
-          {
-            key: `softmax_${o.causal}_${o.scale}`,
-            inputs: [{ name: 'S', kind: 'row' }],
-            phases: [[{ name: 'm', op: 'max', expr: `select(-3.402823e38, s * ${o.scale}, ${keep})` }], [{ name: 'z', op: 'sum', expr: `select(0.0, exp(s * ${o.scale} - m), ${keep})` }]],
-            out: `select(0.0, exp(s * ${o.scale} - m) / z, ${keep})`,
-          },
-          { S: s },
-          s.shape,
-        )
-      : maskedSoftmaxPlain(s, o);
+    const p = fusedOnDevice() ? runRow(softmaxRowSpec(o), { S: s }, s.shape) : maskedSoftmaxPlain(s, o);
     save([p]);
     return {
       value: p,
@@ -55,11 +59,7 @@ export function maskedSoftmax(scores: tf.Tensor, o: MaskedSoftmaxOptions): tf.Te
         // ds = scale · p ⊙ (dp − Σ_j dp_j p_j)
         if (fusedOnDevice()) {
           return [
-            runRow(
-              { key: `softmaxGrad_${o.scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'gp', op: 'sum', expr: 'g * p' }]], out: `${o.scale} * p * (g - gp)` },
-              { P: prob, G: dy },
-              prob.shape,
-            ),
+            runRow(softmaxGradRowSpec(o.scale), { P: prob, G: dy }, prob.shape),
           ];
         }
         return [tf.tidy(() => tf.mul(o.scale, tf.mul(prob, tf.sub(dy, tf.sum(tf.mul(dy, prob), -1, true)))))];
