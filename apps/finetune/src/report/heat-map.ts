@@ -1,4 +1,5 @@
 import { formatNumber } from './format-number';
+import { escapeHtml as esc } from './escape-html';
 
 /** One row of a heat map: a name and a value per column (NaN: no value). */
 export interface HeatRow {
@@ -6,7 +7,6 @@ export interface HeatRow {
   values: number[];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** White (0) to dark blue (1): one hue, so that more ink means more. */
 function shade(v: number): string {

@@ -1,4 +1,5 @@
 import { formatNumber, niceTicks } from './format-number';
+import { escapeHtml as esc } from './escape-html';
 
 /** One named series of (x, y) points. */
 export interface Series {
@@ -28,7 +29,6 @@ const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 const MARKERS_UP_TO = 30;
 const LEGEND_MAX = 10;
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * A self-contained inline SVG line chart (no scripts): axes with about five rounded ticks and labels

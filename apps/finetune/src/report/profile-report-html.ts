@@ -1,8 +1,8 @@
 import { STEP_PHASES, type PredictedPoint, type TimelinePoint } from '@clipwise/memory';
 import type { ProfileResult } from '../profile/run-profile';
 import { stackedAreaChart, type AreaLayer } from './stacked-area-chart';
+import { escapeHtml as esc } from './escape-html';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const MIB = 2 ** 20;
 
 /** Positions where the phase changes, for the charts' rules. */

@@ -4,8 +4,8 @@ import type { PrivacyReport } from './privacy-report';
 import { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, formatSmall } from './format-number';
 import { heatMap } from './heat-map';
 import { lineChart, type Series } from './line-chart';
+import { escapeHtml as esc } from './escape-html';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** With more groups than this, per-group fractions are a heat map: ten lines on one chart are already hard to tell apart. */
 const LINES_UP_TO = 8;

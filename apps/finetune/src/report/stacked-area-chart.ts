@@ -1,3 +1,4 @@
+import { escapeHtml as esc } from './escape-html';
 /** One layer of a stacked area chart: a value per x position (the same positions for every layer). */
 export interface AreaLayer {
   name: string;
@@ -7,7 +8,6 @@ export interface AreaLayer {
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function fmt(v: number): string {
   if (v === 0) return '0';

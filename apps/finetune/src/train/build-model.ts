@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, loadPretrained, readHfConfig, validateGpt2Config, validateVitConfig,
+  GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, loadPretrained, parseHfConfig, validateGpt2Config, validateVitConfig,
   type Gpt2Config, type HfModelConfig, type PretrainedModel, type ResolvedVitConfig,
 } from '@clipwise/models/node';
 import { readJsonFile } from '../json-text';
@@ -19,9 +19,11 @@ export async function modelSpec(config: TrainConfig): Promise<HfModelConfig & { 
   const hfConfig = path.join(config.model, 'config.json');
   if (existsSync(hfConfig)) {
     if (Object.keys(overrides).length) throw new UsageError('"model-config" only applies to a preset --model, not to a checkpoint folder');
-    // readHfConfig's message has V8's position, which some errors lack: name the line and column first.
-    readJsonFile(hfConfig, (m) => new UsageError(`--model ${config.model}: ${m}`));
-    return { ...(await readHfConfig(config.model)), fromDir: true };
+    // read once, with the line and column of a syntax error (V8's message lacks them for some errors)
+    const bad = (m: string) => new UsageError(`--model ${config.model}: ${m}`);
+    const raw = readJsonFile(hfConfig, bad);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`${hfConfig} must hold a JSON object`);
+    return { ...parseHfConfig(raw as Record<string, unknown>, hfConfig), fromDir: true };
   }
   throw new UsageError(`--model '${config.model}' is neither a preset (${PRESETS.join(', ')}) nor a folder with config.json + model.safetensors`);
 }

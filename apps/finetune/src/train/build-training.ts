@@ -80,7 +80,7 @@ function thresholdPolicyFor(config: TrainConfig, grouping: Grouping, expectedBat
  * many times the step's σ_eff unless --count-noise sets σ_c: the counts then take 1/25 of the step's
  * μ² = σ_eff^-2, so the gradient's σ is σ_eff/sqrt(1 − 1/25), 2% larger.
  */
-export const DIAGNOSTICS_NOISE_RATIO = 5;
+const DIAGNOSTICS_NOISE_RATIO = 5;
 
 /** A per-group count release that shares the step's budget with the gradient. */
 interface CountRelease {

@@ -11,7 +11,7 @@ export class CheckpointError extends UsageError {
 }
 
 /** The fix for a checkpoint file that cannot be trusted: restore it, or start over. */
-export function checkpointFix(dir: string): string {
+function checkpointFix(dir: string): string {
   return `restore the file from a backup of the run folder, or delete ${dir} to start over (or train into another --out)`;
 }
 

@@ -45,7 +45,7 @@ const CONTENTS: Record<string, string> = {
 };
 
 /** SHA-256 of a file, hex, read as a stream (a checkpoint's weights can be GBs). */
-export async function fileSha256(file: string): Promise<string> {
+async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');

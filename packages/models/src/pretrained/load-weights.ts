@@ -47,15 +47,9 @@ export async function loadPretrainedWeights(
   options: LoadPretrainedOptions,
   label: string,
 ): Promise<PretrainedModel> {
-  let hf: HfModelConfig;
-  try {
-    hf = withLabels(config, options.numLabels, label);
-  } catch (err) {
-    await file.close();
-    throw err;
-  }
   let model: PretrainedModel | undefined;
   try {
+    const hf = withLabels(config, options.numLabels, label);
     const freshHead = options.numLabels !== undefined;
     const naming = checkpointNaming(hf.type, file.names, freshHead);
     model = hf.type === 'gpt2' ? new Gpt2Model(hf.config, { seed: options.seed }) : new VitModel(hf.config, { seed: options.seed });

@@ -24,16 +24,8 @@ export interface SafetensorsContents {
  * ```
  */
 export function readSafetensorsFromBuffer(bytes: Uint8Array | ArrayBuffer, source = '<buffer>'): SafetensorsContents {
-  const all = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const headerLength = readHeaderLength(all.subarray(0, 8), all.byteLength, source);
-  const header = parseSafetensorsHeader(all.subarray(8, 8 + headerLength), all.byteLength, source);
-  const tensors = new Map<string, SafetensorsTensor>();
-  for (const [name, info] of header.tensors) {
-    const [begin, end] = info.dataOffsets;
-    const raw = all.subarray(header.dataStart + begin, header.dataStart + end);
-    tensors.set(name, { dtype: info.dtype, shape: [...info.shape], data: decodeTensorBytes(raw, info.dtype, name, source, false) });
-  }
-  return { header, tensors };
+  const file = SafetensorsBuffer.open(bytes, source);
+  return { header: file.header, tensors: new Map(file.names.map((n) => [n, file.decode(n)])) };
 }
 
 /**
@@ -76,6 +68,11 @@ export class SafetensorsBuffer {
 
   /** Decodes one tensor (a copy, never a view of the bytes); throws a `ClipwiseModelError` naming it if absent. */
   async readTensor(name: string): Promise<SafetensorsTensor> {
+    return this.decode(name);
+  }
+
+  /** `readTensor`, synchronously (the bytes are in memory). */
+  decode(name: string): SafetensorsTensor {
     const info = this.header.tensors.get(name);
     if (!info) throw new ClipwiseModelError(`tensor '${name}' is not in ${this.path}. Fix: check the name against .names.`);
     const [begin, end] = info.dataOffsets;

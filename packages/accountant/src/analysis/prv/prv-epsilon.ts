@@ -18,14 +18,10 @@ export function prvDelta(loss: ComposedPrv, epsilon: number): number {
   return delta;
 }
 
-/** The smallest ε >= 0 with δ(ε) <= delta (0 when δ(0) <= delta already). */
-export function prvEpsilon(loss: ComposedPrv, delta: number): number {
-  return prvEpsilons(loss, [delta])[0];
-}
-
 /**
- * prvEpsilon for several δ in one scan from the top of the grid (the bounds need three): δ(ε) is
- * decreasing, so scanning down, each δ is met on the first segment whose left end reaches it.
+ * For each δ, the smallest ε >= 0 with δ(ε) <= δ (0 when δ(0) <= δ already), all in one scan from the
+ * top of the grid (the bounds need three): δ(ε) is decreasing, so scanning down, each δ is met on the
+ * first segment whose left end reaches it.
  */
 export function prvEpsilons(loss: ComposedPrv, deltas: readonly number[]): number[] {
   const { pmf, mesh, offset } = loss;
