@@ -194,8 +194,8 @@ export interface StridedMatmul {
 export function runStridedMatmul(s: StridedMatmul): void {
   const backend = tf.backend() as unknown as Backend;
   const batch = s.outer * s.heads;
-  const plan = planMatmul(batch, s.m, s.n, s.k, 0);
-  dispatchMatmul({ ...s, backend, bias: null, plan: { ...plan, splits: 1, kPerSplit: Math.ceil(s.k / plan.tile.bk) * plan.tile.bk, workgroups: [plan.workgroups[0], plan.workgroups[1], batch] }, splitStride: 0 });
+  // no room for split-K partials: the output is written in place, one pass
+  dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0), splitStride: 0 });
 }
 
 /** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis). */

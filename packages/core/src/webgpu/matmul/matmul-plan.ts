@@ -42,7 +42,8 @@ export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number
 /**
  * Picks the tile by shape class: the large tile where it alone fills the GPU; split-K of the large
  * tile for long reductions with few output tiles (weight gradients, K = B·T; ghost norms' dy·dyᵀ over
- * a vocabulary); else the largest smaller tile that fills it.
+ * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
+ * `maxBindingBytes` (one storage binding): 0 forbids split-K.
  */
 export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4): MatmulPlan {
   const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => {
