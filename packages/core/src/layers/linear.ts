@@ -109,8 +109,8 @@ export class Linear extends DPLayer {
       },
       (dy, [a]) => {
         const w = this.weight.variable;
-        const dy2 = dy.reshape([-1, this.outFeatures]);
-        const dx = (this.layout === 'in_out' ? tf.matMul(dy2, w, false, true) : tf.matMul(dy2, w)).reshape(a!.shape);
+        // dy [B, ..., out] times the shared weight: one batched product, no reshapes around it
+        const dx = this.layout === 'in_out' ? tf.matMul(dy, w, false, true) : tf.matMul(dy, w);
         return {
           dx,
           record: { activation: asBatchSeq(a!), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },

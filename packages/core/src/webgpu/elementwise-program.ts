@@ -23,12 +23,14 @@ export class ElementwiseProgram implements WebGpuProgram {
   size = true;
 
   constructor(
-    size: number,
+    outputShape: readonly number[],
     private readonly inputs: readonly ElementwiseInput[],
     private readonly expr: string,
     key: string,
   ) {
-    this.outputShape = [size];
+    // any shape: the kernel indexes every buffer flat, so callers need no reshapes (each an engine op)
+    const size = outputShape.reduce((a, b) => a * b, 1);
+    this.outputShape = [...outputShape];
     this.variableNames = inputs.map((i) => i.name);
     this.dispatch = flatDispatch(size, this.workgroupSize[0]);
     this.shaderKey = `clipwiseElementwise_${key}_${inputs.map((i) => i.broadcast).join('')}`;

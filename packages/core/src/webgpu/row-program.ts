@@ -46,8 +46,10 @@ export class RowProgram implements WebGpuProgram {
     private readonly rows: number,
     private readonly d: number,
     private readonly spec: RowSpec,
+    /** The output's shape (any with rows·d elements, or rows with `perRow`): buffers are indexed flat. */
+    outputShape?: readonly number[],
   ) {
-    this.outputShape = spec.perRow ? [rows] : [rows, d];
+    this.outputShape = outputShape ? [...outputShape] : spec.perRow ? [rows] : [rows, d];
     this.variableNames = spec.inputs.map((i) => i.name);
     this.dispatch = [rows, 1, 1];
     this.shaderKey = `clipwiseRow_${spec.key}`;

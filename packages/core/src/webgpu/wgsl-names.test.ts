@@ -31,7 +31,7 @@ function declaredNames(code: string, uniforms = ''): string[] {
 describe('WGSL programs declare no reserved or built-in names', () => {
   const programs = [
     new PhiloxNoiseProgram(10, true),
-    new ElementwiseProgram(12, [{ name: 'H', broadcast: 'full' }, { name: 'G', broadcast: 'suffix' }], 'h * g', 'affine'),
+    new ElementwiseProgram([3, 4], [{ name: 'H', broadcast: 'full' }, { name: 'G', broadcast: 'suffix' }], 'h * g', 'affine'),
     new RowProgram(4, 8, {
       key: 'lnGrad',
       inputs: [{ name: 'H', kind: 'row' }, { name: 'R', kind: 'scalar' }, { name: 'Y', kind: 'row' }, { name: 'G', kind: 'vec' }],

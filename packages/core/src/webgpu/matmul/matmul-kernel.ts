@@ -62,6 +62,9 @@ export function matmulShape({ a, b, transposeA, transposeB, bias }: MatmulArgs):
   const limit = (tf.backend() as unknown as Backend).device?.limits.maxStorageBufferBindingSize ?? 2 ** 31 - 4;
   if (4 * Math.max(a.shape.reduce((x, y) => x * y, 1), b.shape.reduce((x, y) => x * y, 1), Math.max(batchA, batchB) * m * n) > limit) return null;
   const batch = Math.max(batchA, batchB);
+  // [batch, M, K] (not transposed) times one shared B is one [batch·M, K] product: whole tiles
+  // instead of a ragged tile per batch entry (ViT's 197 rows), and no reshape at the call site
+  if (batchB === 1 && batchA > 1 && !transposeA) return { batch: 1, m: batchA * m, n, k, strideA: 0, strideB: 0, outShape: [...outer, m, n] };
   return { batch, m, n, k, strideA: batchA === 1 ? 0 : m * k, strideB: batchB === 1 ? 0 : k * n, outShape: [...outer, m, n] };
 }
 
