@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { fusedKernelsEnabled, setFusedKernels, setupBackend, useQueueWriteUploads, type BackendName } from '@clipwise/core';
+import { fusedKernelsEnabled, setFusedKernels, setupBackend, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
-import { measureStep, medianTimes, timeStep, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
+import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly fused?: boolean;
   /** webgpu uploads of CPU values: 'queue' (queue.writeBuffer, default) or TF.js's own 'staging' buffers. */
   readonly uploads?: 'queue' | 'staging';
+  /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
+  readonly pool?: 'size-class' | 'exact';
   readonly log: (line: string) => void;
 }
 
@@ -52,8 +54,8 @@ export interface BenchRow {
   readonly phasePeakBytes: Partial<Record<StepPhase, number>>;
   readonly predictedPhasePeakBytes: Partial<Record<StepPhase, number>>;
   readonly leakedBytes: number;
-  /** The backend's own buffer statistics after the profiled step (webgpu: bytes in use and allocated, pool included), else null. */
-  readonly backendBuffers: { inUse: number; allocated: number } | null;
+  /** The backend's own buffer statistics of the profiled step (webgpu: bytes in use and allocated, pool included; peaks with the size-class pool), else null. */
+  readonly backendBuffers: BackendBuffers | null;
   /** Kernel launches of the profiled step (reshapes, identities and scopes left out). */
   readonly launches: number;
   /** Device time of the profiled step's kernels in ms (webgpu timestamp queries; cpu/wasm: kernel wall time), or null. */
@@ -88,10 +90,11 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const fusedBefore = fusedKernelsEnabled();
   setFusedKernels(o.fused ?? true);
   if (o.uploads === 'staging') useQueueWriteUploads(false);
+  if (o.pool === 'exact') useSizeClassPool(false);
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
@@ -104,9 +107,11 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
       const memory: StepMeasurement[] = [];
       for (const [i, step] of steps.entries()) {
         o.log(`[${i + 1}/${configs.length}] ${configs[i]}: ${o.warmup} warm-up step(s), 1 profiled step ...`);
+        // each configuration's pool starts empty (what a training run of it alone would hold)
+        trimGpuBufferPool(0);
         const m = await measureStep(step.run, { warmup: o.warmup, reps: 0 });
         memory.push(m);
-        const buffers = m.backendBuffers ? `; backend buffers ${mib(m.backendBuffers.inUse)} MiB in use, ${mib(m.backendBuffers.allocated)} MiB allocated` : '';
+        const buffers = m.backendBuffers ? `; device buffers ${formatBuffers(m.backendBuffers)}` : '';
         o.log(`    peak ${mib(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
         if (o.kernels && m.kernels) o.log(formatKernelTable(m.kernels, o.kernels));
       }
@@ -162,19 +167,27 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     model.dispose();
     setFusedKernels(fusedBefore);
     if (o.uploads === 'staging') useQueueWriteUploads();
+    if (o.pool === 'exact') useSizeClassPool();
   }
+}
+
+/** Device buffers of a profiled step: peak in use and pool peak where the size-class pool reports them, else now. */
+function formatBuffers(b: BackendBuffers): string {
+  return b.peakInUse === undefined
+    ? `${mib(b.inUse)} MiB in use, ${mib(b.allocated)} MiB allocated after the step`
+    : `peak ${mib(b.peakInUse)} MiB in use, pool peak ${mib(b.peakAllocated ?? b.allocated)} MiB`;
 }
 
 /** The bench's markdown table. */
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const head = [
-    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | pool MiB | launches | kernel ms | matmul TFLOP/s |',
+    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | launches | kernel ms | matmul TFLOP/s |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.backendBuffers ? mib(r.backendBuffers.allocated) : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : mib(r.backendBuffers.peakInUse)} / ${mib(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

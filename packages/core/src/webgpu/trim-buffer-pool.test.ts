@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { trimGpuBufferPool } from './trim-buffer-pool';
+import { gpuPoolStats } from './use-size-class-pool';
 
 describe('trimGpuBufferPool', () => {
   it('frees the pooled buffers of shapes no longer used, and later ops still run (webgpu; a no-op elsewhere)', async () => {
@@ -8,7 +9,8 @@ describe('trimGpuBufferPool', () => {
     for (let n = 1000; n < 1100; n++) tf.tidy(() => void tf.add(tf.ones([n]), 1));
     const freed = trimGpuBufferPool(0);
     if (tf.getBackend() === 'webgpu') {
-      expect(freed).toBeGreaterThanOrEqual(100 * 1000 * 4);
+      // the size-class pool shares one buffer between nearby sizes; TF.js's own keeps one per size
+      expect(freed).toBeGreaterThanOrEqual(gpuPoolStats() ? 4 * 1100 : 100 * 1000 * 4);
       expect(trimGpuBufferPool(0)).toBe(0); // nothing left to free
     } else {
       expect(freed).toBe(0);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { activeSizeClassPool } from './use-size-class-pool';
 
 interface BufferManagerLike {
   freeBuffers: Map<string, Array<{ size: number; destroy(): void }>>;
@@ -7,18 +8,23 @@ interface BufferManagerLike {
 }
 
 /**
- * Frees the GPU buffers TF.js's webgpu backend keeps for reuse when they exceed `keepBytes`
- * (default 1 GiB); returns the bytes freed (0 on other backends). The backend pools every freed
- * buffer by its exact size and never gives one back, so shapes that change from step to step
- * (Poisson batches, generation) grow the pool until the device runs out of memory. Call it between
- * steps. Reaches into tfjs-backend-webgpu 4.x internals (its `bufferManager`).
+ * Gives pooled GPU buffers back to the device between steps; returns the bytes freed (0 on other
+ * backends). With the size-class pool `setupBackend('webgpu')` installs (`useSizeClassPool`): the
+ * buffers no request took during the step since the previous call, then the largest free ones while
+ * more than `keepBytes` (default: no cap) stay free. With TF.js's own exact-size pool, which never
+ * gives a buffer back (so shapes that change from step to step, Poisson batches and generation, grow
+ * it until the device runs out of memory): every free buffer when they exceed `keepBytes` (default
+ * 1 GiB). Reaches into tfjs-backend-webgpu 4.x internals (its `bufferManager`).
  *
  * @example
  * await pg.accumulate(loss); const { grads } = await pg.release(); opt.step(grads);
  * trimGpuBufferPool();
  */
-export function trimGpuBufferPool(keepBytes = 2 ** 30): number {
+export function trimGpuBufferPool(keepBytes?: number): number {
   if (tf.getBackend() !== 'webgpu') return 0;
+  const classes = activeSizeClassPool();
+  if (classes) return classes.releaseIdle(keepBytes ?? Infinity);
+  keepBytes ??= 2 ** 30;
   const manager = (tf.backend() as unknown as { bufferManager?: BufferManagerLike }).bufferManager;
   if (!manager?.freeBuffers) return 0;
   let free = 0;

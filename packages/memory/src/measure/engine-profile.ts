@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gpuPoolStats } from '@clipwise/core';
 
 interface ProfilingEngine {
   state: { profiling: boolean; activeProfile: { kernels: unknown[] } };
@@ -14,8 +15,23 @@ export function profiledKernelCount(): number {
   return state?.profiling ? state.activeProfile.kernels.length : -1;
 }
 
-/** Backend buffer statistics where the backend reports them (webgpu: bytes in use and allocated, pool included). */
-export function backendBufferBytes(): { inUse: number; allocated: number } | null {
+/**
+ * Device buffer bytes where the backend reports them (webgpu): in use and allocated (pool included)
+ * now, and with core's size-class pool the high-water marks since `resetGpuPoolPeaks` too.
+ */
+export interface BackendBuffers {
+  readonly inUse: number;
+  readonly allocated: number;
+  /** Most bytes in use at once (every live buffer counted once, whatever views share it). */
+  readonly peakInUse?: number;
+  /** Most bytes the pool held at once: what the device had to give. */
+  readonly peakAllocated?: number;
+}
+
+/** The backend's buffer statistics (see `BackendBuffers`), or null where it has none (cpu, wasm). */
+export function backendBufferBytes(): BackendBuffers | null {
+  const pool = gpuPoolStats();
+  if (pool) return pool;
   const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
   if (typeof m.numBytesInGPU !== 'number') return null;
   return { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU ?? m.numBytesInGPU };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { resetGpuPoolPeaks } from '@clipwise/core';
 import { ClipwiseMemoryError } from '../errors';
 import { STEP_PHASES, type StepPhase } from '../phases';
-import { backendBufferBytes, syncDevice } from './engine-profile';
+import { backendBufferBytes, syncDevice, type BackendBuffers } from './engine-profile';
 import { summariseKernels, type KernelSummary } from './kernel-summary';
 import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
 
@@ -32,8 +33,8 @@ export interface StepMeasurement {
   readonly arrivalBytes: readonly number[];
   /** Bytes left after the step that were not there before (should be 0). */
   readonly leakedBytes: number;
-  /** The backend's own buffer statistics after the profiled step (webgpu), else null. */
-  readonly backendBuffers: { inUse: number; allocated: number } | null;
+  /** The backend's own buffer statistics after the profiled step (webgpu; peaks over that step with core's size-class pool), else null. */
+  readonly backendBuffers: BackendBuffers | null;
   /** Kernel launches and device time of the profiled step, null without `profile`. */
   readonly kernels: KernelSummary | null;
 }
@@ -101,6 +102,7 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
   if (options.profile !== false) {
     const base = tf.memory().numBytes;
     const probe = new PhaseProbe();
+    resetGpuPoolPeaks();
     const profile = await tf.profile(() => runOnce(step, probe));
     timeline = phaseTimeline(profile.kernels.map((k) => k.totalBytesSnapshot), probe.marks, base);
     leakedBytes = tf.memory().numBytes - base;

@@ -1,0 +1,197 @@
+/**
+ * A buffer pool for TF.js's webgpu backend that rounds every request up to a size class, so a freed
+ * buffer serves any later request of its class instead of only one of its exact byte size, and that
+ * gives back buffers a whole step left idle. TF.js's own pool keys buffers by exact size and never
+ * frees one: a step with many tensor shapes (ViT-B/16: T = 197 and 196, heads, patches) keeps a
+ * buffer of every size at its own high-water mark, and Poisson batches add new sizes every step.
+ *
+ * Classes: up to 4 KiB the next power of two (at least 16 bytes); above, multiples of 2^k / 8 within
+ * [2^k, 2^(k+1)), so a request wastes at most 1/8 of its bytes; never above the binding limit.
+ */
+
+/** The device surface the pool uses (a GPUDevice, or a fake in tests). */
+export interface PoolDevice {
+  createBuffer(d: { size: number; usage: number; mappedAtCreation?: boolean }): PoolBuffer;
+}
+
+export interface PoolBuffer {
+  readonly size: number;
+  readonly usage: number;
+  destroy(): void;
+}
+
+/** Sub-steps per power of two above 4 KiB (waste ≤ 1/8 of a request). */
+const STEPS = 8;
+const SMALL = 4096;
+
+/**
+ * The bytes the pool allocates for a request of `bytes`: its size class, capped at `limit` (the
+ * device's largest buffer binding; a request above it keeps its exact size).
+ *
+ * @example
+ * sizeClassBytes(19_365_888); // 20_971_520: ViT's [6304, 768] and [6272, 768] share a class
+ */
+export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4): number {
+  if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`sizeClassBytes: bytes must be a non-negative number, got ${bytes}`);
+  if (bytes > limit) return bytes;
+  if (bytes <= 16) return 16;
+  if (bytes <= SMALL) return 2 ** Math.ceil(Math.log2(bytes));
+  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / STEPS;
+  return Math.min(Math.ceil(bytes / step) * step, Math.max(limit - (limit % 16), bytes));
+}
+
+export interface SizeClassPoolOptions {
+  /** Largest binding the device allows (`limits.maxStorageBufferBindingSize`). */
+  readonly limit?: number;
+  /** Most bytes kept free for reuse; a release beyond it destroys the buffer. Default: no cap. */
+  readonly maxFreeBytes?: number;
+}
+
+/** Byte counts of the pool: now and the high-water marks since `resetPeaks`. */
+export interface PoolStats {
+  /** Bytes of buffers in use (class sizes). */
+  readonly inUse: number;
+  /** Bytes of every buffer the pool holds, in use or free: what the device sees. */
+  readonly allocated: number;
+  readonly peakInUse: number;
+  readonly peakAllocated: number;
+}
+
+/**
+ * Drop-in for tfjs-backend-webgpu 4.x's `BufferManager` (same method names and counters) with size
+ * classes, O(1) release, peaks and idle release. Buffers it did not create (acquired before it was
+ * installed) are destroyed when released.
+ */
+export class SizeClassBufferPool {
+  numBytesUsed = 0;
+  numBytesAllocated = 0;
+  peakBytesUsed = 0;
+  peakBytesAllocated = 0;
+  private numFree = 0;
+  private freeBytes = 0;
+  /** Free buffers by class key, each with the generation it was last released in. */
+  private readonly free = new Map<string, { buffer: PoolBuffer; generation: number }[]>();
+  private readonly used = new Set<PoolBuffer>();
+  private generation = 0;
+
+  constructor(
+    private readonly device: PoolDevice,
+    private readonly options: SizeClassPoolOptions = {},
+  ) {}
+
+  acquireBuffer(size: number, usage: number, mappedAtCreation = false, reuse = true): PoolBuffer {
+    const bytes = sizeClassBytes(size, this.options.limit);
+    const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
+    const entry = list?.pop();
+    let buffer: PoolBuffer;
+    if (entry) {
+      buffer = entry.buffer;
+      this.numFree--;
+      this.freeBytes -= bytes;
+    } else {
+      buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
+      this.numBytesAllocated += bytes;
+      this.peakBytesAllocated = Math.max(this.peakBytesAllocated, this.numBytesAllocated);
+    }
+    this.used.add(buffer);
+    this.numBytesUsed += buffer.size;
+    this.peakBytesUsed = Math.max(this.peakBytesUsed, this.numBytesUsed);
+    return buffer;
+  }
+
+  releaseBuffer(buffer: PoolBuffer, reuse = true): void {
+    if (!this.used.delete(buffer)) {
+      // not ours (made before the pool was installed) or already released: it cannot be pooled by class
+      buffer.destroy();
+      return;
+    }
+    this.numBytesUsed -= buffer.size;
+    const cap = this.options.maxFreeBytes ?? Infinity;
+    if (!reuse || this.freeBytes + buffer.size > cap) {
+      buffer.destroy();
+      this.numBytesAllocated -= buffer.size;
+      return;
+    }
+    const k = key(buffer.size, buffer.usage);
+    let list = this.free.get(k);
+    if (!list) this.free.set(k, (list = []));
+    list.push({ buffer, generation: this.generation });
+    this.numFree++;
+    this.freeBytes += buffer.size;
+  }
+
+  /**
+   * Ends a step: destroys the free buffers no acquire took since the previous call (idle a whole
+   * step) and then, while the free bytes exceed `keepFreeBytes`, the largest remaining. Returns the
+   * bytes given back to the device.
+   */
+  releaseIdle(keepFreeBytes = Infinity): number {
+    let freed = 0;
+    const drop = (k: string, keep: (e: { buffer: PoolBuffer; generation: number }) => boolean) => {
+      const list = this.free.get(k)!;
+      const kept = list.filter((e) => {
+        if (keep(e)) return true;
+        e.buffer.destroy();
+        freed += e.buffer.size;
+        this.numFree--;
+        this.freeBytes -= e.buffer.size;
+        this.numBytesAllocated -= e.buffer.size;
+        return false;
+      });
+      this.free.set(k, kept);
+    };
+    for (const k of this.free.keys()) drop(k, (e) => e.generation >= this.generation);
+    if (this.freeBytes > keepFreeBytes) {
+      const keys = [...this.free.keys()].sort((a, b) => sizeOfKey(b) - sizeOfKey(a));
+      for (const k of keys) {
+        if (this.freeBytes <= keepFreeBytes) break;
+        drop(k, () => this.freeBytes <= keepFreeBytes);
+      }
+    }
+    this.generation++;
+    return freed;
+  }
+
+  /** Starts new high-water marks at the current counts. */
+  resetPeaks(): void {
+    this.peakBytesUsed = this.numBytesUsed;
+    this.peakBytesAllocated = this.numBytesAllocated;
+  }
+
+  stats(): PoolStats {
+    return { inUse: this.numBytesUsed, allocated: this.numBytesAllocated, peakInUse: this.peakBytesUsed, peakAllocated: this.peakBytesAllocated };
+  }
+
+  /** Hands over the buffers in use (they leave the pool's counts; the caller releases them). */
+  takeUsed(): PoolBuffer[] {
+    const out = [...this.used];
+    for (const b of out) {
+      this.numBytesUsed -= b.size;
+      this.numBytesAllocated -= b.size;
+    }
+    this.used.clear();
+    return out;
+  }
+
+  getNumUsedBuffers(): number {
+    return this.used.size;
+  }
+
+  getNumFreeBuffers(): number {
+    return this.numFree;
+  }
+
+  dispose(): void {
+    for (const list of this.free.values()) for (const e of list) e.buffer.destroy();
+    for (const b of this.used) b.destroy();
+    this.free.clear();
+    this.used.clear();
+    this.numFree = 0;
+    this.freeBytes = 0;
+    this.numBytesUsed = 0;
+    this.numBytesAllocated = 0;
+  }
+}
+
+const key = (bytes: number, usage: number) => `${bytes}_${usage}`;
+const sizeOfKey = (k: string) => Number(k.slice(0, k.indexOf('_')));

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { gpuPoolStats, useSizeClassPool } from './use-size-class-pool';
+import { trimGpuBufferPool } from './trim-buffer-pool';
+
+describe('useSizeClassPool', () => {
+  it('is installed by setupBackend on webgpu and nowhere else; reads return exactly the tensor', async () => {
+    const webgpu = tf.getBackend() === 'webgpu';
+    expect(gpuPoolStats() !== null).toBe(webgpu);
+    // 1001 floats sit in a larger class buffer: the read must still be 1001 values
+    const x = tf.range(0, 1001);
+    const y = tf.mul(x, 2);
+    const values = await y.data();
+    expect(values.length).toBe(1001);
+    expect(values[1000]).toBe(2000);
+    tf.dispose([x, y]);
+  });
+
+  it('serves tensors of nearby sizes from one freed buffer (webgpu)', async () => {
+    if (tf.getBackend() !== 'webgpu') return;
+    trimGpuBufferPool(0);
+    const before = gpuPoolStats()!.allocated;
+    for (let n = 100_000; n < 100_100; n++) {
+      const t = tf.fill([n], 3);
+      expect((await t.data()).length).toBe(n);
+      t.dispose();
+    }
+    // TF.js's exact-size pool would keep 100 buffers (40 MB); the class pool one class buffer and staging
+    expect(gpuPoolStats()!.allocated - before).toBeLessThan(4 * 100_100 * 1.125 * 3);
+  });
+
+  it('hands its buffers in use to TF.js’s own pool and back, values intact', async () => {
+    if (tf.getBackend() !== 'webgpu') {
+      expect(useSizeClassPool()).toBe(false);
+      return;
+    }
+    const kept = tf.range(0, 5000);
+    expect(useSizeClassPool(false)).toBe(false);
+    expect(gpuPoolStats()).toBeNull();
+    const z = tf.add(kept, 1);
+    expect((await z.data())[4999]).toBe(5000);
+    tf.dispose(z);
+    expect(useSizeClassPool()).toBe(true);
+    const w = tf.add(kept, 2);
+    expect((await w.data())[4999]).toBe(5001);
+    tf.dispose([w, kept]);
+  });
+});
