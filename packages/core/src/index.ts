@@ -33,4 +33,5 @@ export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
+export { ghostSqNorm, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, columnSum, type LayerRecord } from '@clipwise/core';
-import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
+import { clippedOuterSum, columnSum, ghostSqNorm, type LayerRecord } from '@clipwise/core';
+import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
 const F32 = 4;
@@ -38,10 +38,8 @@ function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias
       const weight = tf.mul(perSampleSqNorm(a), dd) as tf.Tensor1D;
       return withBias ? { weight, bias: dd } : { weight };
     }
-    const weight =
-      mode === 'ghost'
-        ? perSampleDot(tf.matMul(a, a, false, true), tf.matMul(dy, dy, false, true))
-        : perSampleSqNorm(tf.matMul(a, dy, true, false));
+    // ghost: Σ_{t,s} ⟨a_t, a_s⟩⟨dy_t, dy_s⟩ (on webgpu one fused kernel over the Grams' upper triangle)
+    const weight = mode === 'ghost' ? ghostSqNorm(a, dy) : perSampleSqNorm(tf.matMul(a, dy, true, false));
     return withBias ? { weight, bias: perSampleSqNorm(columnSum(dy, { perSample: true })) } : { weight };
   });
 }

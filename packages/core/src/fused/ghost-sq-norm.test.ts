@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { ghostSqNorm, setFusedGhostNorm } from './ghost-sq-norm';
+
+/** ‖a_iᵀ g_i‖²_F per sample in float64, from the per-sample gradient itself (no Gram matrices). */
+function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): Float64Array {
+  const out = new Float64Array(b);
+  for (let i = 0; i < b; i++)
+    for (let x = 0; x < d; x++)
+      for (let y = 0; y < p; y++) {
+        let s = 0;
+        for (let k = 0; k < t; k++) s += a[(i * t + k) * d + x]! * g[(i * t + k) * p + y]!;
+        out[i]! += s * s;
+      }
+  return out;
+}
+
+describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in float64', () => {
+  // one tile, a ragged last tile (T not a multiple of 32), many tiles, K not a multiple of 16, B = 1, T = 1
+  const shapes: [number, number, number, number][] = [[3, 5, 7, 9], [2, 40, 100, 70], [2, 33, 20, 17], [4, 70, 48, 5], [1, 1, 3, 4], [1, 129, 64, 40], [5, 32, 16, 16]];
+  for (const [b, t, d, p] of shapes) {
+    it(`B ${b}, T ${t}, d ${d}, p ${p}`, async () => {
+      const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 1) as tf.Tensor3D;
+      const g = tf.randomNormal([b, t, p], 0, 1, 'float32', 2) as tf.Tensor3D;
+      const before = tf.memory().numTensors;
+      let sq!: tf.Tensor1D;
+      const profile = await tf.profile(() => void (sq = ghostSqNorm(a, g)));
+      expect(sq.shape).toEqual([b]);
+      // the fused kernel where it is registered (webgpu), the plain ops elsewhere
+      expect(profile.kernelNames.includes('ClipwiseGhostSqNorm')).toBe(tf.getBackend() === 'webgpu');
+      const ref = reference((await a.data()) as Float32Array, (await g.data()) as Float32Array, b, t, d, p);
+      const got = await sq.data();
+      ref.forEach((r, i) => expect(Math.abs(got[i]! - r) / r).toBeLessThan(2e-5));
+      sq.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([a, g]);
+    });
+  }
+
+  it('gives the same norms through the two Gram matmuls (fused kernel off, or K above its limit)', async () => {
+    const a = tf.randomNormal([3, 40, 24], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const g = tf.randomNormal([3, 40, 4100], 0, 1, 'float32', 6) as tf.Tensor3D;
+    const wide = ghostSqNorm(a, g); // p above the fused kernel's K limit
+    setFusedGhostNorm(false);
+    const off = ghostSqNorm(a, a);
+    setFusedGhostNorm(true);
+    const on = ghostSqNorm(a, a);
+    const ref = reference((await a.data()) as Float32Array, (await g.data()) as Float32Array, 3, 40, 24, 4100);
+    const refSelf = reference((await a.data()) as Float32Array, (await a.data()) as Float32Array, 3, 40, 24, 24);
+    const [w, o, n] = [await wide.data(), await off.data(), await on.data()];
+    for (let i = 0; i < 3; i++) {
+      expect(Math.abs(w[i]! - ref[i]!) / ref[i]!).toBeLessThan(2e-5);
+      expect(Math.abs(o[i]! - refSelf[i]!) / refSelf[i]!).toBeLessThan(2e-5);
+      expect(Math.abs(n[i]! - refSelf[i]!) / refSelf[i]!).toBeLessThan(2e-5);
+    }
+    tf.dispose([a, g, wide, off, on]);
+  });
+
+  it('refuses operands whose batch or sequence differ, naming the shapes', () => {
+    const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+    const g = tf.zeros([2, 4, 4]) as tf.Tensor3D;
+    expect(() => ghostSqNorm(a, g)).toThrow(/a \[2,3,4\] and g \[2,4,4\]/);
+    tf.dispose([a, g]);
+  });
+});
