@@ -4,20 +4,23 @@
 // of CPU (bind group, uniforms, dispatch) and each data() read one submit + mapAsync, so these counts
 // are what the private step's CPU overhead is made of.
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/launch-count.ts -- --backend cpu
-// `--detail non-private,all-layer` also lists those configurations' real launches by kernel name.
+// `--detail non-private,all-layer` also lists those configurations' real launches by kernel name;
+// `--ghost matmul` counts with the fused ghost-norm kernel off (the two Gram matmuls and a row reduction).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { setupBackend, type BackendName } from '@clipwise/core';
+import { setFusedGhostNorm, setupBackend, type BackendName } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { summariseKernels } from '@clipwise/memory';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, groupings: { type: 'string' }, detail: { type: 'string' } },
+  options: { backend: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, groupings: { type: 'string' }, detail: { type: 'string' }, ghost: { type: 'string' } },
   allowPositionals: true,
 });
 const choice = await setupBackend((values.backend ?? 'cpu') as BackendName);
+if (values.ghost !== undefined && values.ghost !== 'fused' && values.ghost !== 'matmul') throw new Error(`--ghost must be fused or matmul, got '${values.ghost}'`);
+setFusedGhostNorm(values.ghost !== 'matmul');
 const B = Number(values.batch ?? 4);
 // T = 8 keeps every layer on the ghost path (2T² ≤ d·p), as GPT-2 small at T = 128 is
 const T = Number(values.seq ?? 8);
