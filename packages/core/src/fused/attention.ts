@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runStridedMatmul, type MatmulView } from '../webgpu/matmul/matmul-kernel';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
 import { fusedOnDevice, runRowProgram } from './fused-kernels';
-import { maskedSoftmax, softmaxGradRowSpec, softmaxRowSpec } from './masked-softmax';
+import { maskedSoftmax, softmaxFromLseRowSpec, softmaxGradRowSpec, softmaxLseRowSpec, softmaxRowSpec } from './masked-softmax';
 
 export interface AttentionOptions {
   readonly heads: number;
@@ -34,9 +34,12 @@ function check(shape: readonly number[], o: AttentionOptions, packed: boolean): 
 /**
  * softmax(QKᵀ/√hd + mask)·V per head, with q, k and v packed side by side in `qkv` [B, T, 3d]
  * (GPT-2's c_attn output). On webgpu each head's q, k and v are read in place and the context is
- * written in place into [B, T, d]: forward is two strided matmuls and one softmax kernel, backward
- * four matmuls and one softmax-gradient kernel writing dq, dk, dv into one [B, T, 3d] gradient (the
- * plain path: a split, five transposes, two matmuls and a concat more, ~20 launches a layer).
+ * written in place into [B, T, d]: forward is two strided matmuls and two softmax row kernels (the
+ * probabilities, and each row's log-normaliser, which is all backward keeps: B·H·T floats, not the
+ * B·H·T·T probabilities, as PyTorch's fused attention does), backward recomputes the scores (a
+ * matmul) and the probabilities (a row kernel), then four matmuls and one softmax-gradient kernel
+ * write dq, dk, dv into one [B, T, 3d] gradient (the plain path: a split, five transposes, two
+ * matmuls and a concat more, ~20 launches a layer).
  *
  * @example
  * const ctx = attentionPacked(qkv, { heads: 12, causal: true }); // [B, T, 768] from [B, T, 2304]
@@ -52,11 +55,11 @@ export function attentionPacked(qkv: tf.Tensor3D, o: AttentionOptions): tf.Tenso
   const f = tf.customGrad((...args: unknown[]) => {
     const x = args[0] as tf.Tensor3D;
     const save = args[1] as (ts: tf.Tensor[]) => void;
-    const [y, p] = tf.engine().runKernel(FORWARD, { q: x }, { ...o, packed: true } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    save([x, p!]);
+    const [y, lse] = tf.engine().runKernel(FORWARD, { q: x }, { ...o, packed: true } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([x, lse!]);
     return {
       value: y!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.engine().runKernel(BACKWARD, { dy, p: saved[1]!, q: saved[0]! }, { ...o, packed: true } as unknown as tf.NamedAttrMap) as tf.Tensor],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.engine().runKernel(BACKWARD, { dy, lse: saved[1]!, q: saved[0]! }, { ...o, packed: true } as unknown as tf.NamedAttrMap) as tf.Tensor],
     };
   });
   return (f as (t: tf.Tensor) => tf.Tensor3D)(qkv);
@@ -76,12 +79,12 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o: Att
   const f = tf.customGrad((...args: unknown[]) => {
     const [qi, ki, vi] = args as tf.Tensor3D[];
     const save = args[3] as (ts: tf.Tensor[]) => void;
-    const [y, p] = tf.engine().runKernel(FORWARD, { q: qi!, k: ki!, v: vi! }, { ...o, packed: false } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    save([qi!, ki!, vi!, p!]);
+    const [y, lse] = tf.engine().runKernel(FORWARD, { q: qi!, k: ki!, v: vi! }, { ...o, packed: false } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([qi!, ki!, vi!, lse!]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(BACKWARD, { dy, p: saved[3]!, q: saved[0]!, k: saved[1]!, v: saved[2]! }, { ...o, packed: false } as unknown as tf.NamedAttrMap) as tf.Tensor[],
+        tf.engine().runKernel(BACKWARD, { dy, lse: saved[3]!, q: saved[0]!, k: saved[1]!, v: saved[2]! }, { ...o, packed: false } as unknown as tf.NamedAttrMap) as tf.Tensor[],
     };
   });
   return (f as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor3D)(q, k, v);
@@ -133,11 +136,14 @@ registerWebgpuKernel(FORWARD, ({ inputs, backend, attrs }) => {
   const scores = be.makeTensorInfo([b, a.heads, t, t], 'float32');
   const mm = { outer: b, heads: a.heads };
   runStridedMatmul({ ...mm, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
-  const probs = runRowProgram(be, softmaxRowSpec({ scale, causal: a.causal }), [scores], b * a.heads * t, t);
+  const rows = b * a.heads * t;
+  const probs = runRowProgram(be, softmaxRowSpec({ scale, causal: a.causal }), [scores], rows, t);
+  const lse = runRowProgram(be, softmaxLseRowSpec({ scale, causal: a.causal }), [scores], rows, t);
   be.disposeData(scores.dataId);
   const ctx = be.makeTensorInfo([b, t, L.d], 'float32');
   runStridedMatmul({ ...mm, a: probs, b: L.v.tensor, out: ctx, transposeA: false, transposeB: false, m: t, n: hd, k: t, viewA: L.sq, viewB: L.v.view, viewC: L.ctx });
-  return [ctx, { ...probs, shape: [b, a.heads, t, t] }] as unknown as tf.TensorInfo;
+  be.disposeData(probs.dataId);
+  return [ctx, lse] as unknown as tf.TensorInfo;
 });
 
 registerWebgpuKernel(BACKWARD, ({ inputs, backend, attrs }) => {
@@ -146,12 +152,17 @@ registerWebgpuKernel(BACKWARD, ({ inputs, backend, attrs }) => {
   const L = layout(inputs, a);
   const { b, t, d, hd } = L;
   const dy = inputs['dy']!;
-  const p = inputs['p']!;
   const mm = { outer: b, heads: a.heads };
+  const rows = b * a.heads * t;
+  // the probabilities again: scores (one matmul) and exp(scale·s − lse) (one row kernel)
+  const scores = be.makeTensorInfo([b, a.heads, t, t], 'float32');
+  runStridedMatmul({ ...mm, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
+  const p = runRowProgram(be, softmaxFromLseRowSpec({ scale: 1 / Math.sqrt(hd), causal: a.causal }), [scores, inputs['lse']!], rows, t);
+  be.disposeData(scores.dataId);
   const dp = be.makeTensorInfo([b, a.heads, t, t], 'float32');
   runStridedMatmul({ ...mm, a: dy, b: L.v.tensor, out: dp, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.ctx, viewB: L.v.view, viewC: L.sq });
   const scale = 1 / Math.sqrt(hd);
-  const ds = runRowProgram(be, softmaxGradRowSpec(scale), [p, dp], b * a.heads * t, t);
+  const ds = runRowProgram(be, softmaxGradRowSpec(scale), [p, dp], rows, t);
   be.disposeData(dp.dataId);
   // dq = ds·k, dk = dsᵀ·q, dv = pᵀ·dy: written where q, k and v sit (one [B, T, 3d] gradient when packed)
   const outs = a.packed ? [be.makeTensorInfo([b, t, 3 * d], 'float32')] : [0, 1, 2].map(() => be.makeTensorInfo([b, t, d], 'float32'));
@@ -163,5 +174,6 @@ registerWebgpuKernel(BACKWARD, ({ inputs, backend, attrs }) => {
   runStridedMatmul({ ...mm, a: ds, b: L.q.tensor, out: dk.tensor, transposeA: true, transposeB: false, m: t, n: hd, k: t, viewA: L.sq, viewB: L.q.view, viewC: dk.view });
   runStridedMatmul({ ...mm, a: p, b: dy, out: dv.tensor, transposeA: true, transposeB: false, m: t, n: hd, k: t, viewA: L.sq, viewB: L.ctx, viewC: dv.view });
   be.disposeData(ds.dataId);
+  be.disposeData(p.dataId);
   return (a.packed ? outs[0]! : outs) as unknown as tf.TensorInfo;
 });

@@ -32,6 +32,26 @@ export function softmaxRowSpec(o: MaskedSoftmaxOptions): RowSpec {
   };
 }
 
+/**
+ * The row kernel of the softmax's log-normaliser lse = m + log Σ_j exp(scale·s_j − m) over the kept
+ * entries, one value a row: what attention keeps for backward instead of the [T, T] probabilities.
+ */
+export function softmaxLseRowSpec(o: MaskedSoftmaxOptions): RowSpec {
+  const base = softmaxRowSpec(o);
+  return { ...base, key: `softmaxLse_${o.causal}_${o.scale}`, out: 'm + log(z)', perRow: true };
+}
+
+/** The probabilities again from scores S and each row's lse (input L, one value a row): exp(scale·s − lse), masked. */
+export function softmaxFromLseRowSpec(o: MaskedSoftmaxOptions): RowSpec {
+  const keep = o.causal ? 'j <= row % n' : 'true';
+  return {
+    key: `softmaxFromLse_${o.causal}_${o.scale}`,
+    inputs: [{ name: 'S', kind: 'row' }, { name: 'L', kind: 'scalar' }],
+    phases: [],
+    out: `select(0.0, exp(s * ${o.scale} - l), ${keep})`,
+  };
+}
+
 /** The row kernel of its gradient: ds = scale · p ⊙ (dp − Σ_j dp_j p_j), inputs P (probabilities) and G (dp). */
 export function softmaxGradRowSpec(scale: number): RowSpec {
   return { key: `softmaxGrad_${scale}`, inputs: [{ name: 'P', kind: 'row' }, { name: 'G', kind: 'row' }], phases: [[{ name: 'gp', op: 'sum', expr: 'g * p' }]], out: `${scale} * p * (g - gp)` };
