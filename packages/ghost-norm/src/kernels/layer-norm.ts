@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { columnSum, type LayerRecord } from '@clipwise/core';
-import { perSampleSqNorm } from '../per-sample-dot';
+import { columnSqNorms, columnSum, type LayerRecord } from '@clipwise/core';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
@@ -15,14 +14,12 @@ function perSample(record: LayerRecord): { weight: tf.Tensor2D; bias: tf.Tensor2
 export const layerNormKernel: NormKernel = {
   kind: 'layernorm',
   perSampleSqNorms(record) {
-    const g = perSample(record);
-    const out = {
-      weight: { sqNorms: perSampleSqNorm(g.weight), mode: 'instantiate' as const },
-      bias: { sqNorms: perSampleSqNorm(g.bias), mode: 'instantiate' as const },
+    // ‖Σ_t dy ⊙ x̂‖² and ‖Σ_t dy‖² per sample (one kernel on webgpu, the [B, d] gradients never written)
+    const { plain, weighted } = columnSqNorms(record.gradOutput as tf.Tensor3D, record.activation as tf.Tensor3D);
+    return {
+      weight: { sqNorms: weighted!, mode: 'instantiate' as const },
+      bias: { sqNorms: plain, mode: 'instantiate' as const },
     };
-    g.weight.dispose();
-    g.bias.dispose();
-    return out;
   },
   clippedSum(record, c, roles = ['weight', 'bias']) {
     const xhat = record.activation as tf.Tensor3D;

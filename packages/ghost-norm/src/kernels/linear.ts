@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, columnSum, ghostSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, type LayerRecord } from '@clipwise/core';
 import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
@@ -40,7 +40,7 @@ function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias
     }
     // ghost: Σ_{t,s} ⟨a_t, a_s⟩⟨dy_t, dy_s⟩ (on webgpu one fused kernel over the Grams' upper triangle)
     const weight = mode === 'ghost' ? ghostSqNorm(a, dy) : perSampleSqNorm(tf.matMul(a, dy, true, false));
-    return withBias ? { weight, bias: perSampleSqNorm(columnSum(dy, { perSample: true })) } : { weight };
+    return withBias ? { weight, bias: columnSqNorms(dy).plain } : { weight };
   });
 }
 
