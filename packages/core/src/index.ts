@@ -18,6 +18,7 @@ export * from './layers/single-weight-layer';
 export * from './random/philox';
 export * from './random/gaussian-noise';
 export * from './fused/fused-kernels';
+export { addResidual } from './residual-add';
 export * from './fused/gelu';
 export * from './fused/masked-softmax';
 export * from './fused/token-cross-entropy';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { addResidual, Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { geluTanh } from '../common/activations.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
 import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
@@ -74,14 +74,31 @@ export class Gpt2Model {
     const [, t] = ids.shape;
     if (t > this.config.n_positions) throw new RangeError(`sequence length ${t} exceeds n_positions ${this.config.n_positions}`);
     return tf.tidy(() => {
-      let h = this.wpe.apply(this.wte.apply(ids)) as tf.Tensor3D;
+      // Each intermediate is freed at its last use, not when the forward pass ends: what backward
+      // needs, every op has saved as a handle of its own, and the residual sums save nothing
+      // (addResidual), so the residual stream, normalised inputs and sums a block leaves behind are
+      // no longer held through the whole forward pass.
+      const e = this.wte.apply(ids);
+      let h = this.wpe.apply(e) as tf.Tensor3D;
+      e.dispose();
       for (const b of this.blocks) {
-        const qkv = b.attn.apply(b.ln1.apply(h)) as tf.Tensor3D;
+        const n1 = b.ln1.apply(h);
+        const qkv = b.attn.apply(n1) as tf.Tensor3D;
         // q|k|v read in place per head (fused on webgpu): no split, transposes or concat
-        h = tf.add(h, b.attnProj.apply(attentionPacked(qkv, { heads: this.config.n_head, causal: true }))) as tf.Tensor3D;
-        h = tf.add(h, b.proj.apply(geluTanh(b.fc.apply(b.ln2.apply(h))))) as tf.Tensor3D;
+        const ctx = attentionPacked(qkv, { heads: this.config.n_head, causal: true });
+        const att = b.attnProj.apply(ctx);
+        const h1 = addResidual(h, att as tf.Tensor3D);
+        tf.dispose([n1, qkv, ctx, att, h]);
+        const n2 = b.ln2.apply(h1);
+        const f = b.fc.apply(n2);
+        const g = geluTanh(f);
+        const m = b.proj.apply(g);
+        h = addResidual(h1, m as tf.Tensor3D);
+        tf.dispose([n2, f, g, m, h1]);
       }
-      return this.head.apply(this.lnF.apply(h)) as tf.Tensor3D;
+      const nf = this.lnF.apply(h);
+      h.dispose();
+      return this.head.apply(nf) as tf.Tensor3D;
     });
   }
 

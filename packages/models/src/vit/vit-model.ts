@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { addResidual, ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { geluErf } from '../common/activations.js';
 import { multiHeadAttention } from '../common/attention.js';
@@ -103,15 +103,28 @@ export class VitModel {
     }
     return tf.tidy(() => {
       const d = this.config.hidden_size;
-      const patches = tf.reshape(this.patch.apply(pixelValues), [b!, -1, d]); // NHWC -> [B, N, d], row-major patches
-      let x = this.positions.apply(this.cls.apply(patches)) as tf.Tensor3D;
+      const conv = this.patch.apply(pixelValues);
+      const patches = tf.reshape(conv, [b!, -1, d]); // NHWC -> [B, N, d], row-major patches
+      const tokens = this.cls.apply(patches);
+      let x = this.positions.apply(tokens) as tf.Tensor3D;
+      tf.dispose([conv, patches, tokens]);
       for (const blk of this.blocks) {
+        // each intermediate is freed at its last use, not when the forward pass ends (what backward
+        // needs, every op saved as a handle of its own): see Gpt2Model.logits
         const n = blk.lnBefore.apply(x);
         const q = blk.query.apply(n) as tf.Tensor3D;
         const k = blk.key.apply(n) as tf.Tensor3D;
         const v = blk.value.apply(n) as tf.Tensor3D;
-        x = tf.add(x, blk.attnOut.apply(multiHeadAttention(q, k, v, heads, false))) as tf.Tensor3D;
-        x = tf.add(x, blk.proj.apply(geluErf(blk.fc.apply(blk.lnAfter.apply(x))))) as tf.Tensor3D;
+        const ctx = multiHeadAttention(q, k, v, heads, false);
+        const att = blk.attnOut.apply(ctx);
+        const x1 = addResidual(x, att as tf.Tensor3D);
+        tf.dispose([n, q, k, v, ctx, att, x]);
+        const n2 = blk.lnAfter.apply(x1);
+        const f = blk.fc.apply(n2);
+        const g = geluErf(f);
+        const m = blk.proj.apply(g);
+        x = addResidual(x1, m as tf.Tensor3D);
+        tf.dispose([n2, f, g, m, x1]);
       }
       const clsOut = tf.reshape(tf.slice(this.lnF.apply(x), [0, 0, 0], [-1, 1, -1]), [b!, d]);
       return this.classifier.apply(clsOut) as tf.Tensor2D;
