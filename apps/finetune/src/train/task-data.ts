@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   encodeE2E, groupReferencesByMr, readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, readTextBlocks,
   textToBlocks, type E2EPair, type ImageDataset,
-} from '@clipwise/data';
+} from '@clipwise/data/node';
 import { ByteTokenizer, Gpt2Tokenizer, WordTokenizer, type Tokenizer } from '@clipwise/models';
 import { UsageError } from '../usage-error';
 import type { TrainConfig } from './train-config';
