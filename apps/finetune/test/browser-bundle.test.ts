@@ -37,17 +37,19 @@ function refuseNodeBuiltins(found: string[]): Plugin {
   };
 }
 
-/** `@clipwise/<library>` to its src/index.ts: the public main entry, from source (no build needed). */
-const mainEntriesFromSource: Plugin = {
-  name: 'clipwise-main-entries',
-  setup(b) {
-    b.onResolve({ filter: /^@clipwise\// }, (args) => {
-      const name = args.path.slice('@clipwise/'.length);
-      if (!LIBRARIES.includes(name)) return { errors: [{ text: `${args.path} is not the main entry of a library package` }] };
-      return { path: path.join(root, 'packages', name, 'src/index.ts') };
-    });
-  },
-};
+/** `@clipwise/<package>` to its src/index.ts: the public main entry, from source (no build needed). */
+function mainEntriesFromSource(packages: readonly string[] = LIBRARIES): Plugin {
+  return {
+    name: 'clipwise-main-entries',
+    setup(b) {
+      b.onResolve({ filter: /^@clipwise\// }, (args) => {
+        const name = args.path.slice('@clipwise/'.length);
+        if (!packages.includes(name)) return { errors: [{ text: `${args.path} is not the main entry of ${packages.join(', ')}` }] };
+        return { path: path.join(root, 'packages', name, 'src/index.ts') };
+      });
+    },
+  };
+}
 
 async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[] }) {
   const found: string[] = [];
@@ -73,7 +75,7 @@ async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[] })
 
 describe('browser bundle of the six library packages (issue #16)', () => {
   it("bundles the README's private step from the main entries with no Node built-in", async () => {
-    const { found, errors, bytes, inputs } = await bundleForBrowser({ plugins: [mainEntriesFromSource] });
+    const { found, errors, bytes, inputs } = await bundleForBrowser({ plugins: [mainEntriesFromSource()] });
     expect(errors).toEqual([]);
     expect(found).toEqual([]);
     expect(bytes).toBeGreaterThan(100_000);
@@ -89,6 +91,20 @@ describe('browser bundle of the six library packages (issue #16)', () => {
     expect(errors).toEqual([]);
     expect(found).toEqual([]);
     for (const name of LIBRARIES) expect(inputs.some((f) => f.startsWith(`packages/${name}/dist/`)), name).toBe(true);
+  });
+
+  // The web example (apps/web) also uses @clipwise/data's main entry and the CLI's shared training pieces.
+  it("bundles @clipwise/data's main entry and @clipwise/finetune/browser with no Node built-in", async () => {
+    const browserEntry = path.join(root, 'apps/finetune/src/browser.ts');
+    const { found, errors, inputs } = await bundleForBrowser({
+      stdin: `export * from '@clipwise/data'; export * from ${JSON.stringify(browserEntry)};`,
+      plugins: [mainEntriesFromSource([...LIBRARIES, 'data'])],
+    });
+    expect(errors).toEqual([]);
+    expect(found).toEqual([]);
+    expect(inputs.some((f) => f.startsWith('packages/data/src/text/'))).toBe(true);
+    expect(inputs).toContain('apps/finetune/src/train/train-step.ts');
+    expect(inputs.filter((f) => /packages\/data\/src\/(node|archives)|image-folder|decode-image|task-data\.ts|src\/cli\.ts/.test(f))).toEqual([]);
   });
 
   it('fails loudly when a Node built-in comes back', async () => {

@@ -1,0 +1,9 @@
+// `@clipwise/finetune/browser`: the pieces of `clipwise train` that run in a web page too (no Node
+// built-in reachable from here), for the web example (apps/web) to reuse rather than copy.
+export { takeTrainStep, type TrainStepParts, type TrainStepResult } from './train/train-step';
+export { greedyGenerate, meanTargetLoss } from './train/text-eval';
+export { evaluate, type EvalResult } from './train/evaluate';
+export { e2eTaskData, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
+export { privacyReport, type PrivacyReport, type PrivacyReportInput } from './report/privacy-report';
+export { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, formatSmall } from './report/format-number';
+export { DEMO_DATA, DEMO_MODEL, DEMO_SETTINGS } from './commands/demo-settings';
