@@ -18,7 +18,7 @@ export async function buildPage(outDir: string): Promise<void> {
     resolve: {
       alias: {
         '@clipwise/finetune/browser': path.join(appDir, '../finetune/src/browser.ts'),
-        ...(vitestPreset().resolve.alias as Record<string, string>),
+        ...vitestPreset().resolve.alias,
       },
     },
     build: { outDir, emptyOutDir: true },
