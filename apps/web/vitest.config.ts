@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { vitestPreset } from '../../tooling/config/vitest.preset.js';
 
-// The browser test builds the page and trains in Chromium: minutes on a 2-core machine, not seconds.
-export default defineConfig(vitestPreset({ timeoutMs: 240_000 }));
+const preset = vitestPreset({ timeoutMs: 240_000 }); // the browser test trains in Chromium: minutes on 2 cores
+// the CLI's shared pieces from their sources too, like the packages (no build needed)
+preset.resolve.alias = { '@clipwise/finetune/browser': path.resolve(__dirname, '../finetune/src/browser.ts'), ...preset.resolve.alias };
+
+export default defineConfig(preset);

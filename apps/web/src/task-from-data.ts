@@ -29,8 +29,8 @@ function parsePairs(text: string, name: string): E2EPair[] {
  * the first held-out MR (E2E) or the first 64 characters of the held-out text.
  */
 export function taskFromData(data: TrainingData, tokenizer: Tokenizer, seqLen: number, evalLimit: number): PageTask {
-  const tooShort = (split: 'train' | 'eval', cause?: Error) =>
-    new TrainingDataError(`${data.kind === 'file' ? data.name : 'the sample'}: the ${split === 'train' ? 'training' : 'held-out'} part does not fit ${seqLen} tokens${cause ? ` (${cause.message})` : ''}`);
+  const tooShort = (split: 'train' | 'eval', cause: Error) =>
+    new TrainingDataError(`${data.kind === 'file' ? data.name : 'the sample'}, ${split === 'train' ? 'training' : 'held-out'} part: ${cause.message}`);
   if (data.kind === 'sample' || data.name.toLowerCase().endsWith('.csv')) {
     let train: E2EPair[];
     let held: E2EPair[];

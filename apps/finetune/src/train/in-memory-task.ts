@@ -1,4 +1,4 @@
-import { encodeE2E, groupReferencesByMr, textToBlocks, type E2EPair, type ImageDataset } from '@clipwise/data';
+import { ClipwiseDataError, encodeE2E, groupReferencesByMr, textToBlocks, type E2EPair, type ImageDataset } from '@clipwise/data';
 import type { Tokenizer } from '@clipwise/models';
 
 // Browser-safe (no file access): the CLI's `loadTaskData` and the web example (apps/web) both build the
@@ -64,8 +64,8 @@ export interface TextTaskInput {
   readonly tokenizerName: 'gpt2' | 'byte' | 'word';
   /** Block length in tokens. */
   readonly seqLen: number;
-  /** The error to throw when a text is shorter than one block (default: an `Error` saying so). */
-  readonly tooShort?: (split: 'train' | 'eval') => Error;
+  /** The error to throw when a text is shorter than one block (default: the data package's own). */
+  readonly tooShort?: (split: 'train' | 'eval', cause: Error) => Error;
 }
 
 /**
@@ -78,9 +78,12 @@ export interface TextTaskInput {
  */
 export function textTaskData(input: TextTaskInput): Extract<TaskData, { kind: 'e2e' | 'text' }> {
   const rows = (text: string, split: 'train' | 'eval'): TokenRows => {
-    const blocks = textToBlocks(text, input.tokenizer, { blockLength: input.seqLen });
-    if (blocks.numBlocks === 0) {
-      throw input.tooShort ? input.tooShort(split) : new Error(`the ${split} text is shorter than one block of ${input.seqLen} tokens`);
+    let blocks;
+    try {
+      blocks = textToBlocks(text, input.tokenizer, { blockLength: input.seqLen }); // throws for less than one block
+    } catch (err) {
+      if (!(err instanceof ClipwiseDataError) || !input.tooShort) throw err;
+      throw input.tooShort(split, err);
     }
     return { inputIds: blocks.inputIds, labelMask: new Uint8Array(blocks.inputIds.length).fill(1), n: blocks.numBlocks, t: blocks.blockLength };
   };

@@ -87,7 +87,7 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
     const evalFile = config['eval-data'];
     const task = textTaskData({
       text, evalText: evalFile ? await readTexts(evalFile) : undefined, tokenizer: makeTokenizer(tokenizerName, () => [text], savedVocab), tokenizerName, seqLen: t,
-      tooShort: (split) => new UsageError(split === 'train' ? `--data ${config.data}: shorter than one block of --seq-len tokens` : `--eval-data ${evalFile}: shorter than one block of --seq-len tokens`),
+      tooShort: (split, err) => new UsageError(`${split === 'train' ? `--data ${config.data}` : `--eval-data ${evalFile}`}: ${err.message.replace('blockLength', '--seq-len')}`),
     });
     return { ...task, train: firstRows(task.train, config.limit), eval: task.eval && firstRows(task.eval, config['eval-limit']) };
   }
