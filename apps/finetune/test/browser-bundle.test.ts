@@ -6,7 +6,9 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { calibrateNoise, createAccountant } from '@clipwise/accountant';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const LIBRARIES = ['core', 'grouping', 'ghost-norm', 'optim', 'accountant', 'models'];
@@ -51,7 +53,7 @@ function mainEntriesFromSource(packages: readonly string[] = LIBRARIES): Plugin 
   };
 }
 
-async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[] }) {
+async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[]; format?: 'esm' | 'iife' }) {
   const found: string[] = [];
   const result = await build({
     ...(options.stdin ? { stdin: { contents: options.stdin, resolveDir: root, loader: 'ts' } } : { entryPoints: [entry] }),
@@ -60,7 +62,7 @@ async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[] })
     tsconfigRaw: {},
     bundle: true,
     platform: 'browser',
-    format: 'esm',
+    format: options.format ?? 'esm',
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -70,7 +72,8 @@ async function bundleForBrowser(options: { stdin?: string; plugins?: Plugin[] })
     return { errors: e.errors.map((m) => `${m.text}${m.location ? ` (${m.location.file})` : ''}`), outputFiles: [], metafile: undefined };
   });
   const errors = Array.isArray(result.errors) ? result.errors.map((m) => (typeof m === 'string' ? m : m.text)) : [];
-  return { found, errors, bytes: result.outputFiles?.[0]?.contents.byteLength ?? 0, inputs: Object.keys(result.metafile?.inputs ?? {}) };
+  const output = result.outputFiles?.[0];
+  return { found, errors, bytes: output?.contents.byteLength ?? 0, code: output?.text ?? '', inputs: Object.keys(result.metafile?.inputs ?? {}) };
 }
 
 describe('browser bundle of the six library packages (issue #16)', () => {
@@ -91,6 +94,33 @@ describe('browser bundle of the six library packages (issue #16)', () => {
     expect(errors).toEqual([]);
     expect(found).toEqual([]);
     for (const name of LIBRARIES) expect(inputs.some((f) => f.startsWith(`packages/${name}/dist/`)), name).toBe(true);
+  });
+
+  // Debian's chromium (CI's .ci/run installs it) through playwright-core: nothing downloads a browser.
+  const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+  it.runIf(chromiumPath)('the bundle runs the private step in headless Chromium and reports its ε', async () => {
+    const { errors, code } = await bundleForBrowser({
+      stdin: `import { privateStep } from ${JSON.stringify(entry)}; (globalThis as { runPrivateStep?: unknown }).runPrivateStep = privateStep;`,
+      plugins: [mainEntriesFromSource()],
+      format: 'iife',
+    });
+    expect(errors).toEqual([]);
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.addScriptTag({ content: code });
+      const epsilon = await page.evaluate(() => (globalThis as unknown as { runPrivateStep: () => Promise<number> }).runPrivateStep());
+      // the fixture's defaults: q = 0.01, N = 1000, σ calibrated for ε = 3 over 100 steps, one step taken
+      const { noiseMultiplier } = calibrateNoise({ targetEpsilon: 3, delta: 1e-5, sampleRate: 0.01, steps: 100, accountant: 'rdp' });
+      const want = createAccountant('rdp').step(noiseMultiplier, 0.01).epsilon(1e-5);
+      expect(epsilon).toBeGreaterThan(0);
+      expect(epsilon).toBeCloseTo(want, 9);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   // The web example (apps/web) also uses @clipwise/data's main entry and the CLI's shared training pieces.
