@@ -78,9 +78,9 @@ describe.skipIf(!CHROMIUM)('the web example in headless Chromium', () => {
     expect(Number(await page.textContent('#loss-value'))).toBeGreaterThan(0);
     expect(await page.textContent('#before-loss')).toMatch(/^\d+\.\d{3} \(perplexity/);
     expect(await page.textContent('#after-loss')).toMatch(/^\d+\.\d{3} \(perplexity/);
-    // one uPlot canvas per chart, with a legend entry per layer-wise group (2 blocks + embeddings + ...)
-    for (const id of ['loss-chart', 'epsilon-chart', 'clip-chart']) expect(await page.locator(`#${id} canvas`).count(), id).toBe(1);
-    expect(await page.locator('#clip-chart .u-legend .u-series').count()).toBeGreaterThan(2);
+    // the charts (Observable Plot SVG): a marker per step for ε and the loss; the 15 layer-wise groups as a heat map
+    for (const id of ['loss-chart', 'epsilon-chart']) expect(await page.locator(`#${id} svg g[aria-label="dot"] circle`).count(), id).toBe(steps);
+    expect(await page.locator('#clip-chart svg g[aria-label="cell"] rect').count()).toBe(15 * steps);
     const statement = (await page.textContent('#privacy-statement'))!;
     expect(statement).toMatch(new RegExp(`^\\(ε = \\d+\\.\\d{4}, δ = 0\\.00001\\)-differential privacy .* for ${steps} steps of DP-SGD with poisson sampling`));
 
