@@ -101,6 +101,30 @@ describe.skipIf(!CHROMIUM)('the web example in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('trains on a text file the user picks (all-layer clipping: one group, drawn as a line)', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    const text = 'Shall I compare thee to a summer\'s day? Thou art more lovely and more temperate. '.repeat(60);
+    await page.setInputFiles('#file', { name: 'sonnet.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await expect.poll(() => page.textContent('#data-name')).toBe('sonnet.txt (4,860 bytes; the last 10% held out for evaluation)');
+    await page.fill('#grouping', 'all-layer');
+    await page.fill('#steps', '2');
+    await page.fill('#batch-size', '4');
+    await page.click('details summary');
+    await page.selectOption('#backend', 'wasm');
+    await page.fill('#eval-limit', '2');
+    await page.fill('#gen-tokens', '8');
+    await page.click('#train');
+    await page.waitForFunction(() => /^(Stopped|Done|Failed)/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
+    expect(await page.textContent('#error')).toBe('');
+    expect(await page.textContent('#status')).toMatch(/^Done: 2 private steps, ε = \d+\.\d\d\.$/);
+    expect(await page.textContent('#prompt')).toBe(text.slice(Math.floor(text.length * 0.9), Math.floor(text.length * 0.9) + 64));
+    expect(await page.locator('#clip-chart svg g[aria-label="line"] path').count()).toBe(1);
+    expect(await page.textContent('#privacy-statement')).toMatch(/over 1 group\(s\) \('all-layer'/);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('says what is wrong with a bad grouping instead of training', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
