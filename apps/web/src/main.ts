@@ -1,5 +1,5 @@
 // The page: reads the form and the data, starts a training worker, and shows what it reports.
-import { formatEpsilon, formatLoss, formatPercent } from '@clipwise/finetune/browser';
+import { formatEpsilon, formatLoss, formatPercent, formatSmall } from '@clipwise/finetune/browser';
 import { byId, readSettings } from './page-form';
 import type { Evaluation, TrainingData, WorkerToPage } from './protocol';
 import { fetchShippedModel, fetchShippedSample } from './shipped-assets';
@@ -36,8 +36,10 @@ function startCharts(groups: readonly string[], delta: number): void {
   for (const id of ['loss-chart', 'epsilon-chart', 'clip-chart']) byId(id).replaceChildren();
   charts = {
     loss: new StepChart(byId('loss-chart'), 'training loss (not private)', ['loss'], { yLabel: 'loss (nats per byte)', format: formatLoss }),
-    epsilon: new StepChart(byId('epsilon-chart'), 'privacy spent (ε) after each step', ['ε'], { yLabel: `ε at δ = ${delta}`, format: formatEpsilon }),
-    clip: new StepChart(byId('clip-chart'), 'share of samples clipped, per group (not private)', groups, { yLabel: 'clipped', format: formatPercent, yRange: [0, 1] }),
+    epsilon: new StepChart(byId('epsilon-chart'), 'privacy spent (ε) after each step', ['ε'], { yLabel: `ε at δ = ${formatSmall(delta)}`, format: formatEpsilon }),
+    clip: new StepChart(byId('clip-chart'), 'share of samples clipped, per group (not private)', groups, {
+      yLabel: 'clipped', format: formatPercent, tickFormat: formatPercent, yRange: [0, 1],
+    }),
   };
 }
 
