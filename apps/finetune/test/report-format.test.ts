@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEpsilon, formatLoss, formatNumber, formatSeconds, formatSmall, niceTicks } from '../src/report/format-number';
+import { formatEpsilon, formatLoss, formatNumber, formatSeconds, formatSmall } from '../src/report/format-number';
 import { heatMap } from '../src/report/heat-map';
 import { lineChart } from '../src/report/line-chart';
 
@@ -14,11 +14,6 @@ describe('report numbers for people', () => {
     expect(formatSmall(1e-5)).toBe('1e-5');
     expect(formatNumber(133_120)).toBe('133,120');
     expect(formatNumber(0.333333)).toBe('0.333');
-  });
-
-  it('picks round ticks inside the range', () => {
-    expect(niceTicks(0.13, 0.87)).toEqual([0.2, 0.4, 0.6, 0.8]);
-    expect(niceTicks(0, 6)).toEqual([0, 2, 4, 6]);
   });
 
   it('marks every point of a short series, and draws many groups as a heat map with one row each', () => {

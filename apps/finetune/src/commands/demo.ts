@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assetsDir } from '../assets';
+import { DEMO_DATA, DEMO_MODEL, DEMO_SETTINGS } from './demo-settings';
 import { readJsonFile } from '../json-text';
 import type { PrivacyReport } from '../report/privacy-report';
 import type { EvalResult } from '../train/evaluate';
@@ -12,8 +13,7 @@ import type { FlagSpec } from '../flags/flag-spec';
 import { explicitSettings, type TrainConfig } from '../train/train-config';
 import { CONFIG_FLAG, TRAIN_FLAGS } from '../train/train-flags';
 
-/** The shipped model the demo fine-tunes (made by `scripts/make-demo-model.sh`, see its README). */
-export const DEMO_MODEL = 'pretrained-shakespeare-byte';
+export { DEMO_MODEL } from './demo-settings';
 
 /**
  * The demo's `clipwise train` settings. Every key is a train flag, and `clipwise demo --FLAG V`
@@ -23,26 +23,9 @@ export function demoPreset(): Partial<TrainConfig> {
   const assets = assetsDir();
   return {
     model: path.join(assets, DEMO_MODEL),
-    data: path.join(assets, 'e2e-sample', 'train.csv'),
-    'eval-data': path.join(assets, 'e2e-sample', 'test.csv'),
-    tokenizer: 'byte',
-    'seq-len': 256,
-    epsilon: 8,
-    delta: 1e-5,
-    steps: 18,
-    'batch-size': 32,
-    'max-physical-batch': 32,
-    grouping: 'layer-wise',
-    'clip-norm': 1,
-    optimizer: 'adamw',
-    lr: 5e-3,
-    schedule: 'warmup-cosine',
-    warmup: 2,
-    'eval-limit': 48,
-    'gen-limit': 2,
-    'gen-tokens': 100,
-    backend: 'auto',
-    seed: 0,
+    data: path.join(assets, DEMO_DATA, 'train.csv'),
+    'eval-data': path.join(assets, DEMO_DATA, 'test.csv'),
+    ...DEMO_SETTINGS,
   };
 }
 

@@ -30,19 +30,3 @@ export function formatNumber(v: number): string {
   if (a < 0.001) return v.toExponential(1).replace('e+', 'e');
   return String(Number(v.toPrecision(3)));
 }
-
-/**
- * About five "nice" tick values (1, 2, 5 × 10^k steps) covering [lo, hi], for chart axes.
- *
- * @example
- * niceTicks(0.13, 0.87); // [0.2, 0.4, 0.6, 0.8]
- */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
-}

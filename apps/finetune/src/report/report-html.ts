@@ -59,8 +59,8 @@ function samplesSection(evals: EvalResult[]): string {
 }
 
 /**
- * The run report: one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched, so it
- * opens offline) with the privacy statement, what the guarantee covers and what it does not (separate
+ * The run report: one self-contained HTML page (inline CSS and SVG charts drawn with Observable Plot in
+ * Node, no scripts, nothing fetched, so it opens offline) with the privacy statement, what the guarantee covers and what it does not (separate
  * sections), final metrics in words and rounded for people (ε 2 decimals, losses 3, times in s; the
  * exact values stay in privacy.json and metrics.json), the generated samples before and after, and
  * charts in the same two parts. Covered: ε against steps, the released noisy clip fractions per group
@@ -125,7 +125,7 @@ export function renderReportHtml(title: string, steps: StepRecord[], evals: Eval
     : `<p id="privacy-headline" class="headline"><b>Not private</b>: no differential-privacy guarantee.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1120px}svg{margin:6px;border:1px solid #eee;vertical-align:top}td,th{padding:2px 10px;text-align:left;vertical-align:top}
+<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1120px}figure{display:inline-block;margin:4px;border:1px solid #eee;vertical-align:top}figure h2{font-size:13px;margin:2px 4px}td,th{padding:2px 10px;text-align:left;vertical-align:top}
 td:nth-child(2){font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;background:#f6f6f6;padding:10px;margin:0}.headline{font-size:1.25em}details{margin:8px 0}</style>
 </head><body>
 <h1>${esc(title)}</h1>

@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
+import { WordTokenizer, loadPretrained } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
@@ -14,9 +13,10 @@ import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint,
 import { evaluate, type EvalResult } from './evaluate';
 import { RunLog } from './run-log';
 import type { StepRecord } from './step-record';
-import { datasetSize, inferTask, loadTaskData, type TaskData } from './task-data';
+import { datasetSize, inferTask, loadTaskData } from './task-data';
 import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type DiagnosticsMode, type TrainConfig } from './train-config';
 import { takeTrainStep, type TrainStepResult } from './train-step';
+import { perSampleLossFn } from './per-sample-loss';
 import { writeReports } from './write-reports';
 
 export interface TrainResult {
@@ -25,28 +25,6 @@ export interface TrainResult {
   step: number;
   epsilon: number | null;
   lastEval: EvalResult | null;
-}
-
-function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: Int32Array) => tf.Tensor {
-  if (data.kind === 'images') {
-    const vit = model as VitModel;
-    const size = vit.config.image_size;
-    return (idx) => tf.tidy(() => {
-      const pixels = tf.tensor4d(data.train.toPixelValues(idx, { size }), [idx.length, 3, size, size]);
-      return vit.perSampleLoss(pixels, tf.tensor1d(data.train.gatherLabels(idx), 'int32'));
-    });
-  }
-  const { inputIds, labelMask, t } = data.train;
-  const gpt = model as Gpt2Model;
-  return (idx) => tf.tidy(() => {
-    const ids = new Int32Array(idx.length * t);
-    const mask = new Float32Array(idx.length * t);
-    idx.forEach((r, i) => {
-      ids.set(inputIds.subarray(r * t, (r + 1) * t), i * t);
-      for (let j = 0; j < t; j++) mask[i * t + j] = labelMask[r * t + j]!;
-    });
-    return gpt.perSampleLoss(tf.tensor2d(ids, [idx.length, t], 'int32'), tf.tensor2d(mask, [idx.length, t]));
-  });
 }
 
 /**

@@ -1,26 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 import {
-  encodeE2E, groupReferencesByMr, readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, readTextBlocks,
-  textToBlocks, type E2EPair, type ImageDataset,
-} from '@clipwise/data';
+  readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, type E2EPair, type ImageDataset,
+} from '@clipwise/data/node';
 import { ByteTokenizer, Gpt2Tokenizer, WordTokenizer, type Tokenizer } from '@clipwise/models';
 import { UsageError } from '../usage-error';
+import { e2eTaskData, textTaskData, type TaskData, type TaskKind, type TokenRows } from './in-memory-task';
 import type { TrainConfig } from './train-config';
 
-export type TaskKind = 'text' | 'e2e' | 'images';
-
-/** Token rows for a language model: ids [n × t] and the mask of the positions that are targets. */
-export interface TokenRows {
-  readonly inputIds: Int32Array;
-  readonly labelMask: Uint8Array;
-  readonly n: number;
-  readonly t: number;
-}
-
-export type TaskData =
-  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: 'gpt2' | 'byte' | 'word'; evalRefs?: Map<string, string[]> }
-  | { kind: 'images'; train: ImageDataset; eval?: ImageDataset };
+export type { TaskData, TaskKind, TokenRows } from './in-memory-task';
 
 /** The task from --task, else from the data path (.csv → e2e, .txt/.jsonl → text, folders/archives/.bin → images). */
 export function inferTask(config: TrainConfig): TaskKind {
@@ -61,11 +49,6 @@ async function readTexts(file: string): Promise<string> {
   return readFile(file, 'utf8');
 }
 
-function blocksToRows(blocks: { inputIds: Int32Array; numBlocks: number; blockLength: number }, flag: string, file: string): TokenRows {
-  if (blocks.numBlocks === 0) throw new UsageError(`--${flag} ${file}: shorter than one block of --seq-len tokens`);
-  return { inputIds: blocks.inputIds, labelMask: new Uint8Array(blocks.inputIds.length).fill(1), n: blocks.numBlocks, t: blocks.blockLength };
-}
-
 async function readImages(file: string, split: 'train' | 'test', resizeTo: number, flag: string): Promise<ImageDataset | undefined> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz') || lower.endsWith('.tar')) return readImageArchive(file, { split, resizeTo });
@@ -94,32 +77,19 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
     const evalPairs = config['eval-data'] ? await readE2ECsv(config['eval-data']) : undefined;
     const evalKept = evalPairs && config['eval-limit'] !== undefined ? evalPairs.slice(0, config['eval-limit']) : evalPairs;
     const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), savedVocab);
-    const encode = (pairs: E2EPair[], flag: string) => {
-      try {
-        const e = encodeE2E(pairs, tokenizer, { maxLength: t, padTo: 'maxLength' });
-        return { inputIds: e.inputIds, labelMask: e.labelMask, n: e.numExamples, t: e.seqLength };
-      } catch (err) {
-        throw new UsageError(`--seq-len ${t} is too short for --${flag}: ${(err as Error).message}`);
-      }
-    };
-    return {
-      kind: 'e2e', tokenizer, tokenizerName,
-      train: encode(train, 'data'),
-      eval: evalKept ? encode(evalKept, 'eval-data') : undefined,
-      evalRefs: evalKept ? groupReferencesByMr(evalKept) : undefined,
-    };
+    return e2eTaskData({
+      train, eval: evalKept, tokenizer, tokenizerName, seqLen: t,
+      tooShort: (split, err) => new UsageError(`--seq-len ${t} is too short for --${split === 'train' ? 'data' : 'eval-data'}: ${err.message}`),
+    });
   }
   if (task === 'text') {
     const text = await readTexts(config.data);
-    const tokenizer = makeTokenizer(tokenizerName, () => [text], savedVocab);
-    const train = firstRows(blocksToRows(textToBlocks(text, tokenizer, { blockLength: t }), 'data', config.data), config.limit);
-    let evalRows: TokenRows | undefined;
-    if (config['eval-data']) {
-      const evalFile = config['eval-data'];
-      const blocks = evalFile.toLowerCase().endsWith('.jsonl') ? textToBlocks(await readTexts(evalFile), tokenizer, { blockLength: t }) : await readTextBlocks(evalFile, tokenizer, { blockLength: t });
-      evalRows = firstRows(blocksToRows(blocks, 'eval-data', evalFile), config['eval-limit']);
-    }
-    return { kind: 'text', tokenizer, tokenizerName, train, eval: evalRows };
+    const evalFile = config['eval-data'];
+    const task = textTaskData({
+      text, evalText: evalFile ? await readTexts(evalFile) : undefined, tokenizer: makeTokenizer(tokenizerName, () => [text], savedVocab), tokenizerName, seqLen: t,
+      tooShort: (split, err) => new UsageError(`${split === 'train' ? `--data ${config.data}` : `--eval-data ${evalFile}`}: ${err.message.replace('blockLength', '--seq-len')}`),
+    });
+    return { ...task, train: firstRows(task.train, config.limit), eval: task.eval && firstRows(task.eval, config['eval-limit']) };
   }
   let train = await readImages(config.data, 'train', imageSize, 'data');
   if (!train) throw new UsageError(`--data ${config.data}: no 'train' split found`);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipwiseDataError } from '../errors.js';
-import { parseCifarBinary, readCifarBinary } from './cifar-binary.js';
+import { readCifarBinary } from '../node/read-cifar-binary.js';
+import { parseCifarBinary } from './cifar-binary.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-cifar-'));
 

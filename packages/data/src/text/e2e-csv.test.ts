@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasSharedData, sharedDataDir } from '../__fixtures__/shared-data.js';
-import { parseE2ECsv, readE2ECsv } from './e2e-csv.js';
+import { readE2ECsv } from '../node/read-e2e-csv.js';
+import { parseE2ECsv } from './e2e-csv.js';
 import { groupReferencesByMr } from './e2e-format.js';
 
 describe('parseE2ECsv', () => {

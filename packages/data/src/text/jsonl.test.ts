@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipwiseDataError } from '../errors.js';
-import { parseJsonl, readJsonlPromptCompletions, readJsonlTexts } from './jsonl.js';
+import { readJsonlPromptCompletions, readJsonlTexts } from '../node/read-jsonl.js';
+import { parseJsonl } from './jsonl.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-jsonl-'));
 const write = (name: string, text: string) => {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ClipwiseDataError } from '../errors.js';
 import type { PromptCompletion } from './tokenizer.js';
 
@@ -69,41 +68,4 @@ export function jsonlPromptCompletions(
     prompt: stringField(r, fields.promptField ?? 'prompt', source),
     completion: stringField(r, fields.completionField ?? 'completion', source),
   }));
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ClipwiseDataError(`${file}: cannot read JSONL file (${(cause as Error).message}); check the path.`, { cause });
-  }
-}
-
-/**
- * Texts of a JSONL file whose lines are objects with a string field (default `text`), for
- * language modelling (`textToBlocks`) or classification.
- *
- * @example
- * ```ts
- * const texts = await readJsonlTexts('corpus.jsonl', { field: 'content' });
- * ```
- */
-export async function readJsonlTexts(file: string, options: { field?: string } = {}): Promise<string[]> {
-  return jsonlTexts(parseJsonl(await readText(file), file), file, options.field);
-}
-
-/**
- * Prompt/completion pairs of a JSONL file (fields `prompt` and `completion` by default), ready for
- * `encodePromptCompletions`.
- *
- * @example
- * ```ts
- * const pairs = await readJsonlPromptCompletions('sft.jsonl', { promptField: 'question', completionField: 'answer' });
- * ```
- */
-export async function readJsonlPromptCompletions(
-  file: string,
-  options: { promptField?: string; completionField?: string } = {},
-): Promise<PromptCompletion[]> {
-  return jsonlPromptCompletions(parseJsonl(await readText(file), file), file, options);
 }

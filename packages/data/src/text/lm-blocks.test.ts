@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { charTokenizer, decodeChars } from '../__fixtures__/char-tokenizer.js';
 import { hasSharedData, sharedDataDir } from '../__fixtures__/shared-data.js';
-import { readTextBlocks, textToBlocks, tokensToBlocks } from './lm-blocks.js';
+import { readTextBlocks } from '../node/read-text-blocks.js';
+import { textToBlocks, tokensToBlocks } from './lm-blocks.js';
 
 describe('tokensToBlocks', () => {
   it('cuts consecutive blocks and drops the short tail', () => {

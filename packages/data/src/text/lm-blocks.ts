@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ClipwiseDataError, assertInteger } from '../errors.js';
 import type { TextTokenizer } from './tokenizer.js';
 
@@ -60,22 +59,4 @@ export function tokensToBlocks(tokens: ArrayLike<number>, options: BlockOptions)
  */
 export function textToBlocks(text: string, tokenizer: TextTokenizer, options: BlockOptions): TokenBlocks {
   return tokensToBlocks(tokenizer.encode(text), options);
-}
-
-/**
- * Reads a UTF-8 text file (e.g. `tinyshakespeare.txt`) and cuts its tokens into blocks.
- *
- * @example
- * ```ts
- * const blocks = await readTextBlocks('../shared/data/text/tinyshakespeare.txt', gpt2Tokenizer, { blockLength: 256 });
- * ```
- */
-export async function readTextBlocks(file: string, tokenizer: TextTokenizer, options: BlockOptions): Promise<TokenBlocks> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ClipwiseDataError(`${file}: cannot read text file (${(cause as Error).message}); check the path.`, { cause });
-  }
-  return textToBlocks(text, tokenizer, options);
 }
