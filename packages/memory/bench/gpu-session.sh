@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One device call that checks and measures everything GPU-facing, for a session with the H200:
+# test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small and ViT-B/16 (gpu-compare.sh),
+# the before/after of the size-class pool and of the fused ghost-norm kernel, and the matmul tiles.
+# From the repository root on the device, after `source .gpu/enter.sh`, with fastDP's and Opacus's
+# sources under .refsrc/ (see gpu-compare.sh):
+#   bash packages/memory/bench/gpu-session.sh OUT_DIR
+# Writes logs and tables under OUT_DIR (tar it into $OUT: only a few files come back).
+set -uo pipefail
+out=${1:?output folder}
+mkdir -p "$out"
+V=(node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts)
+timeout 240 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"
+timeout 300 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 5 --kernels 40 > "$out/gpt2.log" 2>&1
+grep -A7 '^| configuration' "$out/bench-gpt2.txt"; cut -c1-220 "$out/ref-gpt2.jsonl"
+timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 40 > "$out/vit.log" 2>&1
+grep -A5 '^| configuration' "$out/bench-vit.txt"; cut -c1-220 "$out/ref-vit.jsonl"
+# before/after of this session's GPU changes that were not timed when written
+timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --groupings all-layer --reps 3 --pool exact > "$out/vit-pool-exact.txt" 2>&1
+grep -A4 '^| configuration' "$out/vit-pool-exact.txt"
+timeout 100 "${V[@]}" apps/finetune/bench/launch-count.ts -- --backend webgpu --groupings all-layer --ghost matmul > "$out/launch-ghost-matmul.txt" 2>&1
+timeout 100 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 > "$out/matmul.txt" 2>&1; cat "$out/matmul.txt"
