@@ -19,5 +19,8 @@ grep -A5 '^| configuration' "$out/bench-vit.txt"; cut -c1-220 "$out/ref-vit.json
 # before/after of this session's GPU changes that were not timed when written
 timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --groupings all-layer --reps 3 --pool exact > "$out/vit-pool-exact.txt" 2>&1
 grep -A4 '^| configuration' "$out/vit-pool-exact.txt"
-timeout 100 "${V[@]}" apps/finetune/bench/launch-count.ts -- --backend webgpu --groupings all-layer --ghost matmul > "$out/launch-ghost-matmul.txt" 2>&1
+for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --batch-size 32"; do
+  timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu $m --groupings all-layer --reps 3 --ghost-kernel matmul > "$out/ghost-matmul.txt" 2>&1
+  grep -A4 '^| configuration' "$out/ghost-matmul.txt"
+done
 timeout 100 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 > "$out/matmul.txt" 2>&1; cat "$out/matmul.txt"

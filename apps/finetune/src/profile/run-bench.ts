@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { fusedKernelsEnabled, setFusedKernels, setupBackend, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly uploads?: 'queue' | 'staging';
   /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
   readonly pool?: 'size-class' | 'exact';
+  /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
+  readonly ghostKernel?: 'fused' | 'matmul';
   readonly log: (line: string) => void;
 }
 
@@ -91,10 +93,11 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   setFusedKernels(o.fused ?? true);
   if (o.uploads === 'staging') useQueueWriteUploads(false);
   if (o.pool === 'exact') useSizeClassPool(false);
+  setFusedGhostNorm(o.ghostKernel !== 'matmul');
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
@@ -168,6 +171,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     setFusedKernels(fusedBefore);
     if (o.uploads === 'staging') useQueueWriteUploads();
     if (o.pool === 'exact') useSizeClassPool();
+    setFusedGhostNorm(true);
   }
 }
 
