@@ -11,11 +11,11 @@ import { predictStep, traceModel } from '../src/profile/predict';
 import { mib } from '../src/profile/mib';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, model: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, groupings: { type: 'string' } },
+  options: { backend: { type: 'string' }, model: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, groupings: { type: 'string' }, 'model-config': { type: 'string' } },
   allowPositionals: true,
 });
 const backend = (await setupBackend((values.backend ?? 'cpu') as BackendName)).backend;
-const model = buildBenchModel(values.model ?? 'gpt2-tiny', {}, values['seq-len'] === undefined ? undefined : Number(values['seq-len']));
+const model = buildBenchModel(values.model ?? 'gpt2-tiny', JSON.parse(values['model-config'] ?? '{}') as Record<string, unknown>, values['seq-len'] === undefined ? undefined : Number(values['seq-len']));
 const batch = Number(values.batch ?? 16);
 const trace = await traceModel(model, batch);
 console.log(`${model.label}, B=${batch}, backend ${backend}: predicted peak above weights and optimizer state`);
