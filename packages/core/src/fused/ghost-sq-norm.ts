@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import type { RowSpec } from '../webgpu/row-program';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
-import { fusedOnDevice, runRow, runRowProgram } from './fused-kernels';
+import { ROW_DOT_SPEC, fusedOnDevice, runRow, runRowProgram } from './fused-kernels';
 
 const KERNEL = 'ClipwiseGhostSqNorm';
 /** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
@@ -42,7 +42,7 @@ export function ghostSqNorm(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor1D {
     const aa = tf.matMul(a, a, false, true);
     const gg = tf.matMul(g, g, false, true);
     // webgpu: one row reduction a sample; elsewhere one batched [B, 1, n]·[B, n, 1] product (fewer launches than a multiply and a sum)
-    if (device) return runRow(ROW_DOT, { X: aa, Y: gg }, [b, t * t]) as tf.Tensor1D;
+    if (device) return runRow(ROW_DOT_SPEC, { X: aa, Y: gg }, [b, t * t]) as tf.Tensor1D;
     return tf.reshape(tf.matMul(tf.reshape(aa, [b, 1, t * t]) as tf.Tensor3D, tf.reshape(gg, [b, 1, t * t]) as tf.Tensor3D, false, true), [b]) as tf.Tensor1D;
   });
 }
@@ -59,16 +59,6 @@ export function setFusedGhostNorm(on: boolean): void {
   fusedGhost = on;
 }
 
-const ROW_DOT: RowSpec = {
-  key: 'ghostGramDot',
-  inputs: [
-    { name: 'X', kind: 'row' },
-    { name: 'Y', kind: 'row' },
-  ],
-  phases: [[{ name: 's', expr: 'f32(x) * f32(y)', op: 'sum' }]],
-  out: 's',
-  perRow: true,
-};
 
 /** Upper-triangle tile pairs (I ≤ J) of `blocks` row blocks. */
 export function ghostTilePairs(t: number): { blocks: number; pairs: number } {

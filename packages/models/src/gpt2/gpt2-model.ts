@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addResidual, Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { geluTanh } from '../common/activations.js';
+import { residualMlp } from '../common/residual-mlp.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
 import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
 
@@ -89,12 +90,7 @@ export class Gpt2Model {
         const att = b.attnProj.apply(ctx);
         const h1 = addResidual(h, att as tf.Tensor3D);
         tf.dispose([n1, qkv, ctx, att, h]);
-        const n2 = b.ln2.apply(h1);
-        const f = b.fc.apply(n2);
-        const g = geluTanh(f);
-        const m = b.proj.apply(g);
-        h = addResidual(h1, m as tf.Tensor3D);
-        tf.dispose([n2, f, g, m, h1]);
+        h = residualMlp(h1, b.ln2, b.fc, geluTanh, b.proj);
       }
       const nf = this.lnF.apply(h);
       h.dispose();

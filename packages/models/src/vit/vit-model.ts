@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addResidual, ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { geluErf } from '../common/activations.js';
+import { residualMlp } from '../common/residual-mlp.js';
 import { multiHeadAttention } from '../common/attention.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
 import { validateVitConfig, type ResolvedVitConfig, type VitConfig } from './vit-config.js';
@@ -119,12 +120,7 @@ export class VitModel {
         const att = blk.attnOut.apply(ctx);
         const x1 = addResidual(x, att as tf.Tensor3D);
         tf.dispose([n, q, k, v, ctx, att, x]);
-        const n2 = blk.lnAfter.apply(x1);
-        const f = blk.fc.apply(n2);
-        const g = geluErf(f);
-        const m = blk.proj.apply(g);
-        x = addResidual(x1, m as tf.Tensor3D);
-        tf.dispose([n2, f, g, m, x1]);
+        x = residualMlp(x1, blk.lnAfter, blk.fc, geluErf, blk.proj);
       }
       const clsOut = tf.reshape(tf.slice(this.lnF.apply(x), [0, 0, 0], [-1, 1, -1]), [b!, d]);
       return this.classifier.apply(clsOut) as tf.Tensor2D;
