@@ -37,6 +37,19 @@ export abstract class DPLayer {
   /** The parameters this layer created (not those it borrows through tying). */
   abstract ownParams(): ParamSpec[];
 
+  /**
+   * The parameters of `paramsByRole` that train (`variable.trainable`): the only ones the layer's
+   * records carry. A frozen parameter gets no record, norm, noise or optimizer state.
+   */
+  get trainableByRole(): Readonly<Record<string, ParamSpec>> {
+    return Object.fromEntries(Object.entries(this.paramsByRole).filter(([, p]) => p.variable.trainable));
+  }
+
+  /** Whether the parameter of `role` trains: a layer skips the record work of a frozen one (its weight gradient's activation). */
+  protected trains(role: string): boolean {
+    return this.paramsByRole[role]?.variable.trainable === true;
+  }
+
   /** Frees the layer's own variables. */
   dispose(): void {
     for (const p of this.ownParams()) p.variable.dispose();
@@ -54,14 +67,18 @@ export abstract class DPLayer {
   ): tf.Tensor {
     const scope = activeRecording();
     if (scope === null) return forward(input, () => undefined);
-    scope.noteUse(Object.values(this.paramsByRole));
-    const op = this.customOp(scope, input !== null, forward, backwardFn);
+    const params = this.trainableByRole;
+    // nothing trains and no gradient has to pass through (the input is data): a plain op
+    if (Object.keys(params).length === 0 && input === null) return forward(input, () => undefined);
+    scope.noteUse(Object.values(params));
+    const op = this.customOp(scope, input !== null, params, forward, backwardFn);
     return input !== null ? op(input, scope.anchor) : op(scope.anchor);
   }
 
   private customOp(
     scope: RecordingScope,
     hasInput: boolean,
+    params: Readonly<Record<string, ParamSpec>>,
     forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
     backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
   ): (...args: tf.Tensor[]) => tf.Tensor {
@@ -74,6 +91,12 @@ export abstract class DPLayer {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const { dx, record } = backwardFn(dy, saved);
+          const dAnchor = scope.anchorGradient();
+          // every parameter frozen: only dx passes on; the record's fresh tensors go with this node's tidy
+          if (Object.keys(params).length === 0) {
+            if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
+            return [dx, dAnchor];
+          }
           // dy and the saved tensors are freed by the backward pass right after this node: the
           // record needs handles of its own (clones share the data, so this copies nothing).
           const own = (t: tf.Tensor): tf.Tensor => (t === dy || saved.includes(t) ? tf.clone(t) : t);
@@ -83,13 +106,12 @@ export abstract class DPLayer {
             gradOutput: own(record.gradOutput),
             layer: this.name,
             kind: this.kind,
-            params: this.paramsByRole,
+            params,
           };
           // The record outlives this backward node: keep its tensors out of every tidy scope.
           if (full.activation) tf.keep(full.activation);
           tf.keep(full.gradOutput);
           scope.recorder.onRecord(full, scope);
-          const dAnchor = scope.anchorGradient();
           if (!hasInput) return [dAnchor];
           if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
           return [dx, dAnchor];
