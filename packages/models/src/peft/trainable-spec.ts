@@ -52,7 +52,7 @@ export function trainableSubset(model: PretrainedModel, spec: TrainableSpec): Pa
   if (spec === 'bias') return params.filter((p) => p.name.endsWith('.bias'));
   if ('last' in spec) {
     const blocks = model.blocks.length;
-    if (spec.last > blocks) throw new ClipwiseModelError(`trainable last:${spec.last}: the model has only ${blocks} blocks; use last:K with K ≤ ${blocks}`);
+    if (spec.last > blocks) throw new ClipwiseModelError(`trainable 'last:${spec.last}': the model has only ${blocks} blocks; use last:K with K ≤ ${blocks}`);
     const first = blocks - spec.last;
     const blockOf = (p: ParamSpec) => BLOCK.exec(p.name)?.[1];
     const lastBlockOrder = Math.max(...params.filter((p) => blockOf(p) !== undefined).map((p) => p.order));
@@ -65,7 +65,7 @@ export function trainableSubset(model: PretrainedModel, spec: TrainableSpec): Pa
   if (unknown.length > 0) {
     const examples = [...new Set(params.map((p) => p.name.replace(/\.(weight|bias)$/, '')))].slice(0, 6);
     throw new ClipwiseModelError(
-      `trainable: no parameter name starts with ${unknown.map((u) => `'${u}'`).join(', ')}; names look like ${examples.join(', ')}, ...`,
+      `trainable '${spec.prefixes.join(',')}': no parameter name starts with ${unknown.map((u) => `'${u}'`).join(', ')}; names look like ${examples.join(', ')}, ...`,
     );
   }
   return params.filter((p) => spec.prefixes.some((prefix) => p.name.startsWith(prefix)));
