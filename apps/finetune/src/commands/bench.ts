@@ -7,6 +7,7 @@ import { shapeFlags, shapeSettings } from './profile-args';
 const BENCH_FLAGS: readonly FlagSpec[] = [
   ...shapeFlags({ batchSize: 16, reps: 5 }),
   { name: 'groupings', kind: 'string', value: 'G1,G2,...', description: "configurations besides non-private ('non-uniform' alone picks boundaries half and three quarters through the layers)", defaultText: DEFAULT_BENCH_GROUPINGS.filter((g) => g !== 'non-private').join(',') },
+  { name: 'trainable', kind: 'string', value: 'M1,M2,...', description: "trainable modes, each benched with every configuration: all (full fine-tuning), bias (DP-BiTFiT), last:K, lora:R (rank R on c_attn / query,value); ratios are to the first mode's non-private step. Add 'inference' to --groupings for the forward pass alone", default: 'all' },
   { name: 'json', kind: 'string', value: 'FILE', description: 'also write the rows as JSON to FILE' },
   { name: 'kernels', kind: 'int', value: 'N', unit: 'kernels', default: 0, description: "print each configuration's top N kernels by device time" },
   { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
@@ -26,6 +27,7 @@ export const BENCH_COMMAND: CommandSpec = {
     'clipwise bench --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --reps 5 --json bench.json',
     'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
     'clipwise bench --backend webgpu --model gpt2 --seq-len 1024 --groupings all-layer,layer-wise --budget-mib 24000',
+    'clipwise bench --backend wasm --model gpt2-tiny --trainable all,bias,lora:16 --groupings inference,all-layer',
   ],
   async run(values, io) {
     await runBenchCommand(values, io.log);
@@ -44,6 +46,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
   return runBench({
     ...shapeSettings(flags),
     groupings,
+    trainable: (flags['trainable'] as string).split(',').map((m) => m.trim()).filter(Boolean),
     json: flags['json'] as string | undefined,
     kernels: flags['kernels'] as number,
     fused: flags['fused'] !== 'off',

@@ -68,11 +68,33 @@ export abstract class DPLayer {
     const scope = activeRecording();
     if (scope === null) return forward(input, () => undefined);
     const params = this.trainableByRole;
-    // nothing trains and no gradient has to pass through (the input is data): a plain op
-    if (Object.keys(params).length === 0 && input === null) return forward(input, () => undefined);
+    if (Object.keys(params).length === 0) {
+      // nothing trains: no record and no anchor. Data input: a plain op. Otherwise an op that only
+      // passes dx on; off the anchor's path, the backward pass stops before frozen leading layers.
+      return input === null ? forward(input, () => undefined) : this.frozenOp(forward, backwardFn)(input);
+    }
     scope.noteUse(Object.values(params));
     const op = this.customOp(scope, input !== null, params, forward, backwardFn);
     return input !== null ? op(input, scope.anchor) : op(scope.anchor);
+  }
+
+  /** A layer whose parameters are all frozen, inside a recorded step: its own backward's dx, no record. */
+  private frozenOp(
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+  ): (x: tf.Tensor) => tf.Tensor {
+    return tf.customGrad((...args: unknown[]) => {
+      const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
+      return {
+        value: forward(args[0] as tf.Tensor, save),
+        // the record's fresh tensors go with this node's tidy
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const { dx } = backwardFn(dy, saved);
+          if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
+          return [dx];
+        },
+      };
+    }) as (x: tf.Tensor) => tf.Tensor;
   }
 
   private customOp(
@@ -85,18 +107,11 @@ export abstract class DPLayer {
     return tf.customGrad((...args: unknown[]) => {
       const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
       const x = hasInput ? (args[0] as tf.Tensor) : null;
-      const anchor = args[hasInput ? 1 : 0] as tf.Tensor;
       const value = forward(x, save);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const { dx, record } = backwardFn(dy, saved);
-          const dAnchor = scope.anchorGradient();
-          // every parameter frozen: only dx passes on; the record's fresh tensors go with this node's tidy
-          if (Object.keys(params).length === 0) {
-            if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
-            return [dx, dAnchor];
-          }
           // dy and the saved tensors are freed by the backward pass right after this node: the
           // record needs handles of its own (clones share the data, so this copies nothing).
           const own = (t: tf.Tensor): tf.Tensor => (t === dy || saved.includes(t) ? tf.clone(t) : t);
@@ -112,6 +127,7 @@ export abstract class DPLayer {
           if (full.activation) tf.keep(full.activation);
           tf.keep(full.gradOutput);
           scope.recorder.onRecord(full, scope);
+          const dAnchor = scope.anchorGradient();
           if (!hasInput) return [dAnchor];
           if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
           return [dx, dAnchor];
