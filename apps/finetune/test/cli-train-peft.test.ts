@@ -92,6 +92,19 @@ describe('clipwise train: trainable subsets and LoRA', () => {
     expect(Object.keys(JSON.parse(norms.out).per_sample_param_norms).sort()).toEqual([...adapter.keys()].sort());
   });
 
+  it('takes the trainable subset from a YAML config (last:1: block 1 and ln_f)', async () => {
+    const s = await setup();
+    const config = path.join(s.dir, 'run.yaml');
+    writeFileSync(config, 'trainable: last:1\ngrouping: layer-wise\n');
+    const out = path.join(s.dir, 'last');
+    const r = await run([...common(s, out), '--config', config, '--steps', '1']);
+    expect(r.err).toBe('');
+    const trained = JSON.parse(readFileSync(path.join(out, 'report', 'privacy.json'), 'utf8')).trained;
+    expect(trained.mode).toBe('last:1');
+    expect(trained.tensors.every((n: string) => n.startsWith('transformer.h.1.') || n.startsWith('transformer.ln_f.'))).toBe(true);
+    expect(trained.tensors).toHaveLength(14);
+  });
+
   it('refuses bad settings, naming them', async () => {
     const s = await setup();
     const bad = async (extra: string[]) => (await run([...common(s, path.join(s.dir, 'x')), ...extra])).err;
