@@ -105,7 +105,7 @@ describe('trainable subsets and LoRA: per-sample norms and clipped sums against 
     m.dispose();
   });
 
-  it('ViT, LoRA on query/value plus the classifier (last:0 is refused), and bias only', async () => {
+  it('ViT, LoRA on query/value plus the classifier (last:0 is refused), and bias with the classifier', async () => {
     const m = new VitModel(vitConfig, { seed: 4 });
     const pixels = tf.randomNormal([3, 3, 8, 8], 0, 1, 'float32', 9) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 2, 1], 'int32');
@@ -116,7 +116,9 @@ describe('trainable subsets and LoRA: per-sample norms and clipped sums against 
     (await checkAgainstBruteForce(m, vitLoss(m, pixels, labels), 3)).forEach(disposeRecord);
     expect(() => parseTrainableSpec('last:0')).toThrow(/positive integer/);
     const v = new VitModel(vitConfig, { seed: 5 });
-    selectTrainable(v, 'bias');
+    expect(parseTrainableSpec('bias,classifier')).toEqual({ union: ['bias', { prefixes: ['classifier'] }] });
+    selectTrainable(v, parseTrainableSpec('bias,classifier')); // BiTFiT with the (new) head
+    expect(v.trainableParams.filter((p) => !p.name.endsWith('.bias')).map((p) => p.name)).toEqual(['classifier.weight']);
     (await checkAgainstBruteForce(v, vitLoss(v, pixels, labels), 3)).forEach(disposeRecord);
     tf.dispose([pixels, labels]);
     m.dispose();
