@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Gpt2Model, loadAdapter, loadPretrained, readSafetensorsFromBuffer, savePretrained } from '@clipwise/models/node';
-import { run } from './train-helpers';
+import { run, tinyCifar } from './train-helpers';
 
 // Parameter-efficient private fine-tuning from the CLI: --trainable bias (DP-BiTFiT) and LoRA, on a
 // tiny GPT-2 saved as a Hugging Face folder (byte tokenizer), so the frozen weights can be compared
@@ -103,6 +103,22 @@ describe('clipwise train: trainable subsets and LoRA', () => {
     expect(trained.mode).toBe('last:1');
     expect(trained.tensors.every((n: string) => n.startsWith('transformer.h.1.') || n.startsWith('transformer.ln_f.'))).toBe(true);
     expect(trained.tensors).toHaveLength(14);
+  });
+
+  it('ViT: BiTFiT with the new head (bias,classifier), and LoRA on query,value (nn.Linear layout)', async () => {
+    const t = tinyCifar(8, 4);
+    const vit = (out: string, extra: string[]) => run([
+      'train', '--config', t.config, '--model', 'vit-tiny', '--data', t.train, '--eval-data', t.test, '--steps', '1', '--batch-size', '4',
+      '--noise-multiplier', '1', '--backend', 'cpu', '--out', path.join(t.dir, out), ...extra,
+    ]);
+    const bitfit = await vit('bitfit', ['--trainable', 'bias,classifier']);
+    expect(bitfit.err).toBe('');
+    const trained = JSON.parse(readFileSync(path.join(t.dir, 'bitfit', 'report', 'privacy.json'), 'utf8')).trained.tensors as string[];
+    expect(trained.filter((n) => !n.endsWith('.bias'))).toEqual(['classifier.weight']);
+    const lora = await vit('lora', ['--lora-rank', '2']);
+    expect(lora.err).toBe('');
+    expect(lora.out).toMatch(/trains: lora r=2 α=2 on query,value/);
+    expect(JSON.parse(readFileSync(path.join(t.dir, 'lora', 'adapter', 'adapter_config.json'), 'utf8'))).toMatchObject({ fan_in_fan_out: false, target_modules: ['query', 'value'] });
   });
 
   it('refuses bad settings, naming them', async () => {
