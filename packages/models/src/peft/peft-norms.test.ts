@@ -55,6 +55,19 @@ async function checkAgainstBruteForce(model: PretrainedModel, loss: Loss, batch:
   const brute = bruteForcePerSampleGrads((i) => tf.sum(loss(i)) as tf.Scalar, trained, batch);
   const sq = paramSqNorms(records);
   expect([...sq.keys()].sort()).toEqual([...names].sort());
+  // both norm modes of every linear record whose weight is used once (LoRA's A and B included)
+  const uses = new Map<string, number>();
+  for (const r of records) for (const p of Object.values(r.params)) uses.set(p.name, (uses.get(p.name) ?? 0) + 1);
+  for (const r of records.filter((x) => x.kind === 'linear' && x.params['weight'] && uses.get(x.params['weight'].name) === 1)) {
+    const want = sqNormsOf(brute.get(r.params['weight']!.name)!);
+    for (const mode of ['ghost', 'instantiate'] as const) {
+      const got = getNormKernel('linear').perSampleSqNorms(r, mode);
+      expect(got['weight']!.mode).toBe(mode);
+      expect(await relErr(got['weight']!.sqNorms, want), `${mode} norm of ${r.layer}`).toBeLessThan(TOL);
+      tf.dispose(Object.values(got).map((x) => x.sqNorms));
+    }
+    want.dispose();
+  }
   const c = tf.randomUniform([batch], 0.1, 1, 'float32', 5) as tf.Tensor1D;
   for (const p of trained) {
     const g = brute.get(p.name)!;
