@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Gpt2Model, loadAdapter, loadPretrained, readSafetensorsFromBuffer, savePretrained } from '@clipwise/models/node';
+import { Gpt2Model, VitModel, loadAdapter, loadPretrained, readSafetensorsFromBuffer, savePretrained } from '@clipwise/models/node';
 import { run, tinyCifar } from './train-helpers';
 
 // Parameter-efficient private fine-tuning from the CLI: --trainable bias (DP-BiTFiT) and LoRA, on a
@@ -119,6 +119,13 @@ describe('clipwise train: trainable subsets and LoRA', () => {
     expect(lora.err).toBe('');
     expect(lora.out).toMatch(/trains: lora r=2 α=2 on query,value/);
     expect(JSON.parse(readFileSync(path.join(t.dir, 'lora', 'adapter', 'adapter_config.json'), 'utf8'))).toMatchObject({ fan_in_fan_out: false, target_modules: ['query', 'value'] });
+    // a checkpoint whose head does not fit the data's classes: LoRA would freeze a random new head
+    const folder = path.join(t.dir, 'vit5');
+    const v = new VitModel({ image_size: 32, patch_size: 16, num_channels: 3, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, num_labels: 5 });
+    await savePretrained(v, folder);
+    v.dispose();
+    const fresh = await run(['train', '--model', folder, '--data', t.train, '--steps', '1', '--batch-size', '4', '--backend', 'cpu', '--lora-rank', '2', '--out', path.join(t.dir, 'x')]);
+    expect(fresh.err).toMatch(/head has 5 classes and the data 10.*--trainable bias,classifier/);
   });
 
   it('refuses bad settings, naming them', async () => {

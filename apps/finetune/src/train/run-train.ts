@@ -120,6 +120,13 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
   const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? undefined);
   const n = datasetSize(data);
+  if (config['lora-rank'] !== undefined && spec.type === 'vit' && spec.fromDir && data.kind === 'images' && spec.config.num_labels !== data.train.numClasses) {
+    // peft would train the new head through modules_to_save, which the adapter format here does not hold yet
+    throw new UsageError(
+      `--lora-rank on --model ${config.model}: its head has ${spec.config.num_labels} classes and the data ${data.train.numClasses}, so the head would be ` +
+        'newly initialised, and LoRA freezes it at random values. Use --trainable bias,classifier (DP-BiTFiT with the head) or full fine-tuning instead',
+    );
+  }
   const batch = config['batch-size'];
   if (batch > n) throw new UsageError(`--batch-size ${batch} gives q = B/N = ${batch}/${n} > 1 (only ${n} training examples); use --batch-size ≤ ${n}`);
   const q = batch / n;
