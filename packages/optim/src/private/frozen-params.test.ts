@@ -57,4 +57,15 @@ describe('private training of a trainable subset', () => {
       for (const l of layers) l.dispose();
     });
   }
+
+  it('refuses frozen parameters in params (they would get noise and an update)', () => {
+    const model = new TinyLm(11, 8, 'refuse');
+    setTrainable([model.fc.weight], false);
+    const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
+    expect(() => new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 4, seed: 1 })).toThrow(
+      /PrivateGradients: 1 frozen parameter\(s\) in params \(refuse.c_fc.weight\)/,
+    );
+    expect(() => new Optimizer(adamw({ learningRate: 0.1 }), model.params)).toThrow(/Optimizer: 1 frozen parameter/);
+    model.dispose();
+  });
 });
