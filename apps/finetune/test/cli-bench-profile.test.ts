@@ -49,6 +49,8 @@ describe('clipwise bench', () => {
     // the records of a bias-only step hold dy alone (no activations): less held for clipping than full fine-tuning's
     expect(at('bias', 'all-layer')['heldBytes']).toBeLessThan(at('all', 'all-layer')['heldBytes']!);
     expect(at('all', 'inference')['predictedPeakBytes']).toBeNull();
+    expect((await run(['bench', ...SHAPE, '--trainable', 'bias', '--budget-mib', '100'])).err).toMatch(/--budget-mib sizes full fine-tuning only/);
+    expect((await run(['bench', ...SHAPE, '--trainable', 'lora:0'])).err).toMatch(/--trainable lora:0: LoRA rank must be a positive integer, got 0/);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {

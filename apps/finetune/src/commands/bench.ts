@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../flags/command-spec';
+import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { DEFAULT_BENCH_GROUPINGS, runBench, type BenchRow } from '../profile/run-bench';
 import { runMaxBatch, type MaxBatchRow } from '../profile/max-batch';
@@ -39,14 +40,17 @@ export const BENCH_COMMAND: CommandSpec = {
 async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[] | MaxBatchRow[]> {
   const flags = resolveFlags(BENCH_FLAGS, values);
   const groupings = flags['groupings'] === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(flags['groupings'] as string);
+  const trainable = (flags['trainable'] as string).split(',').map((m) => m.trim()).filter(Boolean);
   if (flags['budget-mib'] !== undefined) {
+    if (trainable.join(',') !== 'all') throw new UsageError(`--trainable ${flags['trainable']} applies to timed benches; --budget-mib sizes full fine-tuning only (drop one of them)`);
+    if (groupings.includes('inference')) throw new UsageError("--groupings inference applies to timed benches, not to --budget-mib (which sizes training steps)");
     const s = shapeSettings(flags);
     return runMaxBatch({ ...s, groupings: [...new Set(['non-private', ...groupings])], budgetMib: flags['budget-mib'] as number, log });
   }
   return runBench({
     ...shapeSettings(flags),
     groupings,
-    trainable: (flags['trainable'] as string).split(',').map((m) => m.trim()).filter(Boolean),
+    trainable,
     json: flags['json'] as string | undefined,
     kernels: flags['kernels'] as number,
     fused: flags['fused'] !== 'off',
