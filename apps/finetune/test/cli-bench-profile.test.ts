@@ -51,6 +51,7 @@ describe('clipwise bench', () => {
     expect(at('all', 'inference')['predictedPeakBytes']).toBeNull();
     expect((await run(['bench', ...SHAPE, '--trainable', 'bias', '--budget-mib', '100'])).err).toMatch(/--budget-mib sizes full fine-tuning only/);
     expect((await run(['bench', ...SHAPE, '--trainable', 'lora:0'])).err).toMatch(/--trainable lora:0: LoRA rank must be a positive integer, got 0/);
+    expect((await run(['profile', ...SHAPE, '--grouping', 'inference'])).err).toMatch(/--grouping inference: profile takes a training step's grouping/);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {
