@@ -129,7 +129,16 @@ export class Linear extends DPLayer {
     if (x.shape[x.rank - 1] !== this.inFeatures || x.rank < 2) {
       throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
     }
-    const y = this.recorded(
+    const adapter = this.attached;
+    // with an adapter, its output and the base's are freed once summed (add keeps no input for its
+    // gradient): two fewer full-width tensors alive per adapted layer until the caller's tidy ends
+    if (adapter) return tf.tidy(() => tf.add(this.applyBase(x), adapter.apply(x)));
+    return this.applyBase(x);
+  }
+
+  /** x W + b as a recorded op. */
+  private applyBase(x: tf.Tensor): tf.Tensor {
+    return this.recorded(
       x,
       (input, save) => {
         // a frozen weight needs no activation in its record: dx = dy Wᵀ does not read the input
@@ -146,7 +155,6 @@ export class Linear extends DPLayer {
         };
       },
     );
-    return this.attached ? tf.add(y, this.attached.apply(x)) : y;
   }
 
   private forward(x: tf.Tensor): tf.Tensor {
