@@ -33,6 +33,27 @@ describe('clipwise bench', () => {
     expect(Math.abs(all['predictedHeldBytes']! - all['heldBytes']!)).toBeLessThan(0.05 * all['heldBytes']!);
   });
 
+  it('--trainable: rows per trainable mode beside full fine-tuning, ratios to full fine-tuning\'s non-private step; bias-only holds less', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
+    const json = path.join(dir, 'bench.json');
+    const { code, err } = await run(['bench', ...SHAPE, '--trainable', 'all,bias,lora:2', '--groupings', 'inference,all-layer', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string | null>>;
+    expect(rows.map((r) => `${r['trainable']} ${r['grouping']}`)).toEqual([
+      'all non-private', 'all inference', 'all all-layer', 'bias non-private', 'bias inference', 'bias all-layer', 'lora:2 non-private', 'lora:2 inference', 'lora:2 all-layer',
+    ]);
+    const at = (t: string, g: string) => rows.find((r) => r['trainable'] === t && r['grouping'] === g)! as Record<string, number>;
+    expect(at('bias', 'all-layer')['stepRatio']).toBeCloseTo(at('bias', 'all-layer')['stepMs']! / at('all', 'non-private')['stepMs']!, 10);
+    expect(at('bias', 'all-layer')['trainedCount']).toBe(48 + 16 + 64 + 16 + 3 * 16); // c_attn, attn.c_proj, c_fc, mlp.c_proj biases; ln_1, ln_2, ln_f β
+    // the records of a bias-only step hold dy alone (no activations): less held for clipping than full fine-tuning's
+    expect(at('bias', 'all-layer')['heldBytes']).toBeLessThan(at('all', 'all-layer')['heldBytes']!);
+    expect(at('all', 'inference')['predictedPeakBytes']).toBeNull();
+    expect((await run(['bench', ...SHAPE, '--trainable', 'bias', '--budget-mib', '100'])).err).toMatch(/--budget-mib sizes full fine-tuning only/);
+    expect((await run(['bench', ...SHAPE, '--trainable', 'lora:0'])).err).toMatch(/--trainable lora:0: LoRA rank must be a positive integer, got 0/);
+    expect((await run(['profile', ...SHAPE, '--grouping', 'inference'])).err).toMatch(/--grouping inference: profile takes a training step's grouping/);
+  });
+
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {
     expect(splitGroupings('all-layer,non-uniform:h.1,h.2,uniform:4')).toEqual(['all-layer', 'non-uniform:h.1,h.2', 'uniform:4']);
     expect(splitGroupings('layer-wise; param-wise')).toEqual(['layer-wise', 'param-wise']);

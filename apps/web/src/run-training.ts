@@ -103,11 +103,14 @@ export async function runTraining(request: TrainRequest, channel: TrainingChanne
     channel.post({ type: 'evaluated', when: 'after', evaluation: await evaluation(model, task, tokenizer, request.genTokens) });
 
     const spent = accountant.getPrivacySpent(request.delta);
+    // the page fine-tunes every parameter
+    const paramCount = model.params.reduce((s, p) => s + p.variable.size, 0);
     const privacy = privacyReport({
       noDp: false, epsilon: spent.epsilon, delta: request.delta, targetEpsilon: request.epsilon, accountant: 'rdp', sampleRate,
       expectedBatchSize: request.batchSize, datasetSize: n, noiseMultiplier, steps: step, sampling: 'poisson', stoppedAtBudget: false,
       accountantCaveats: spent.caveats, clippingFn: 'abadi', groupingSpec: request.grouping, grouping, tokenizer: 'byte',
       thresholds: { kind: 'fixed' }, diagnostics: 'off', releases: gradients.releases, evaluated: true,
+      trained: { mode: 'all', trainedParameters: paramCount, totalParameters: paramCount, tensors: model.params.map((p) => p.name) },
     });
     const saved = await savePretrainedToBytes(model);
     const safetensors = saved.weights.buffer;

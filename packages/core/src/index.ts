@@ -13,6 +13,8 @@ export * from './layers/layer-norm';
 export * from './layers/positional-embedding';
 export * from './layers/conv2d';
 export * from './layers/collect-params';
+export * from './layers/set-trainable';
+export * from './layers/lora-adapter';
 export * from './backend/setup-backend';
 export * from './layers/single-weight-layer';
 export * from './random/philox';

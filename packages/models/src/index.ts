@@ -27,3 +27,7 @@ export type { NormInput, TextNormInput, ImageNormInput } from './diagnostics/nor
 export * from './diagnostics/per-sample-norms.js';
 export * from './diagnostics/format-norm-table.js';
 export * from './tokenizer/word-tokenizer.js';
+export * from './peft/trainable-spec.js';
+export * from './peft/add-lora.js';
+export * from './peft/peft-adapter.js';
+export * from './peft/merge-lora.js';

@@ -6,3 +6,4 @@ export * from './pretrained/read-hf-config.js';
 export * from './pretrained/load-pretrained.js';
 export * from './pretrained/save-pretrained.js';
 export * from './io/write-file-atomic.js';
+export * from './peft/save-adapter.js';

@@ -3,6 +3,7 @@ import type { ParamSpec } from '@clipwise/core';
 import { ClipwiseOptimError } from './errors';
 import { disposeReplaced, tensorsIn, type GradientTransformation, type OptState, type TensorMap } from './transforms/gradient-transformation';
 import { deserializeState, serializeState, type SerializedState } from './state-io';
+import { assertNoFrozenParams } from './frozen-check';
 
 /**
  * A gradient transformation bound to parameters: holds the state, applies updates to the
@@ -21,6 +22,7 @@ export class Optimizer {
     readonly transform: GradientTransformation<any>,
     readonly params: readonly ParamSpec[],
   ) {
+    assertNoFrozenParams(params, 'Optimizer');
     this.byName = new Map(params.map((p) => [p.name, p]));
     this.variables = new Map(params.map((p) => [p.name, p.variable]));
     this.state = transform.init(this.paramMap());

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../flags/command-spec';
+import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { DEFAULT_BENCH_GROUPINGS, runBench, type BenchRow } from '../profile/run-bench';
 import { runMaxBatch, type MaxBatchRow } from '../profile/max-batch';
@@ -7,6 +8,7 @@ import { shapeFlags, shapeSettings } from './profile-args';
 const BENCH_FLAGS: readonly FlagSpec[] = [
   ...shapeFlags({ batchSize: 16, reps: 5 }),
   { name: 'groupings', kind: 'string', value: 'G1,G2,...', description: "configurations besides non-private ('non-uniform' alone picks boundaries half and three quarters through the layers)", defaultText: DEFAULT_BENCH_GROUPINGS.filter((g) => g !== 'non-private').join(',') },
+  { name: 'trainable', kind: 'string', value: 'M1,M2,...', description: "trainable modes, each benched with every configuration: all (full fine-tuning), bias (DP-BiTFiT), last:K, lora:R (rank R on c_attn / query,value); ratios are to the first mode's non-private step. Add 'inference' to --groupings for the forward pass alone", default: 'all' },
   { name: 'json', kind: 'string', value: 'FILE', description: 'also write the rows as JSON to FILE' },
   { name: 'kernels', kind: 'int', value: 'N', unit: 'kernels', default: 0, description: "print each configuration's top N kernels by device time" },
   { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
@@ -28,6 +30,7 @@ export const BENCH_COMMAND: CommandSpec = {
     'clipwise bench --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --reps 5 --json bench.json',
     'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
     'clipwise bench --backend webgpu --model gpt2 --seq-len 1024 --groupings all-layer,layer-wise --budget-mib 24000',
+    'clipwise bench --backend wasm --model gpt2-tiny --trainable all,bias,lora:16 --groupings inference,all-layer',
   ],
   async run(values, io) {
     await runBenchCommand(values, io.log);
@@ -39,13 +42,17 @@ export const BENCH_COMMAND: CommandSpec = {
 async function runBenchCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<BenchRow[] | MaxBatchRow[]> {
   const flags = resolveFlags(BENCH_FLAGS, values);
   const groupings = flags['groupings'] === undefined ? DEFAULT_BENCH_GROUPINGS : splitGroupings(flags['groupings'] as string);
+  const trainable = (flags['trainable'] as string).split(',').map((m) => m.trim()).filter(Boolean);
   if (flags['budget-mib'] !== undefined) {
+    if (trainable.join(',') !== 'all') throw new UsageError(`--trainable ${flags['trainable']} applies to timed benches; --budget-mib sizes full fine-tuning only (drop one of them)`);
+    if (groupings.includes('inference')) throw new UsageError("--groupings inference applies to timed benches, not to --budget-mib (which sizes training steps)");
     const s = shapeSettings(flags);
     return runMaxBatch({ ...s, groupings: [...new Set(['non-private', ...groupings])], budgetMib: flags['budget-mib'] as number, log });
   }
   return runBench({
     ...shapeSettings(flags),
     groupings,
+    trainable,
     json: flags['json'] as string | undefined,
     kernels: flags['kernels'] as number,
     fused: flags['fused'] !== 'off',

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
-import { formatNormTable, loadPretrained, perSampleNorms } from '@clipwise/models/node';
+import { formatNormTable, loadAdapter, loadPretrained, perSampleNorms } from '@clipwise/models/node';
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { parseJsonText, readJsonFile } from '../json-text';
@@ -10,6 +10,7 @@ import { progressCallback } from '../progress/progress';
 
 const NORMS_FLAGS: readonly FlagSpec[] = [
   { name: 'model', kind: 'string', value: 'DIR', required: true, description: 'a Hugging Face checkpoint folder (config.json and model.safetensors), GPT-2 or ViT' },
+  { name: 'adapter', kind: 'string', value: 'ADIR', description: "a peft LoRA adapter folder (adapter_config.json, adapter_model.safetensors) on --model: the norms are the adapter's, under peft's names; the base is frozen and has none" },
   { name: 'input', kind: 'string', value: 'FILE', required: true, description: 'JSON batch: {"input_ids": [[...]]} for GPT-2, {"pixel_values": [B][C][H][W], "labels": [...]} for ViT' },
   { name: 'grouping', kind: 'string', value: 'G', description: 'also the norms per group of this grouping', defaultText: 'per parameter only' },
   { name: 'clip-norm', kind: 'pos', value: 'C', default: 1, description: "clipping norm C (the grouping's thresholds)" },
@@ -25,12 +26,16 @@ export const NORMS_COMMAND: CommandSpec = {
     'Per-sample gradient norms of a Hugging Face checkpoint (config.json + model.safetensors) on a batch, per parameter ' +
     '(and per group with --grouping): a table of quantiles, or with --json every norm.',
   flags: NORMS_FLAGS,
-  examples: ['clipwise norms --model packages/models/__fixtures__/tiny-gpt2 --input my-batch.json --grouping layer-wise'],
+  examples: [
+    'clipwise norms --model packages/models/__fixtures__/tiny-gpt2 --input my-batch.json --grouping layer-wise',
+    'clipwise norms --model gpt2-dir --adapter runs/lora/adapter --input my-batch.json --json',
+  ],
   async run(values, io) {
     const f = resolveFlags(NORMS_FLAGS, values);
     await runNorms({
       model: f['model'] as string,
       input: f['input'] as string,
+      adapter: f['adapter'] as string | undefined,
       grouping: f['grouping'] as string | undefined,
       clipNorm: f['clip-norm'] as number,
       json: f['json'] === true,
@@ -44,6 +49,8 @@ export const NORMS_COMMAND: CommandSpec = {
 export interface NormsOptions {
   model: string;
   input: string;
+  /** A peft LoRA adapter folder to add to the model: only its A and B get norms. */
+  adapter?: string;
   grouping?: string;
   clipNorm: number;
   json: boolean;
@@ -69,6 +76,7 @@ export async function runNorms(o: NormsOptions): Promise<void> {
   if (existsSync(hfConfig)) readJsonFile(hfConfig, (m) => new Error(`--model ${o.model}: ${m}`));
   const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`) });
   try {
+    if (o.adapter) await loadAdapter(model, o.adapter);
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {
       grouping: o.grouping,
       clipNorm: o.clipNorm,

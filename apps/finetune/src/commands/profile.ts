@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../flags/command-spec';
+import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { runProfile, type ProfileResult } from '../profile/run-profile';
 import { shapeFlags, shapeSettings } from './profile-args';
@@ -27,5 +28,6 @@ export const PROFILE_COMMAND: CommandSpec = {
 /** Checks `clipwise profile`'s flags (raw values by name) and runs it. Bad input throws UsageError. */
 async function runProfileCommand(values: Record<string, unknown>, log: (s: string) => void): Promise<ProfileResult> {
   const flags = resolveFlags(PROFILE_FLAGS, values);
+  if (flags['grouping'] === 'inference') throw new UsageError("--grouping inference: profile takes a training step's grouping; time the forward pass alone with clipwise bench --groupings inference");
   return runProfile({ ...shapeSettings(flags), grouping: flags['grouping'] as string, out: flags['out'] as string | undefined, log });
 }

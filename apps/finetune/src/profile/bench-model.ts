@@ -1,14 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '@clipwise/core';
-import { GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, validateGpt2Config, validateVitConfig } from '@clipwise/models';
+import {
+  ClipwiseModelError, GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, addLora, parseTrainableSpec, selectTrainable, validateGpt2Config, validateVitConfig,
+  type PretrainedModel,
+} from '@clipwise/models';
 import { UsageError } from '../usage-error';
 
 /** A randomly initialised model with random inputs of any batch size: what bench and profile run. */
 export interface BenchModel {
   /** Preset name and the shape it runs at. */
   readonly label: string;
+  /** The parameters that train (all of them unless a trainable mode froze some or added LoRA). */
   readonly params: readonly ParamSpec[];
+  /** Scalars of the model (frozen ones included). */
   readonly paramCount: number;
+  /** Scalars that train. */
+  readonly trainedCount: number;
+  /** The trainable mode: 'all', 'bias', 'last:K' or 'lora:R'. */
+  readonly trainable: string;
   /** Rows per sample the layers see: tokens (GPT-2) or patches + class token (ViT). */
   readonly seqLen: number;
   /** The per-sample loss ([B]) of a fixed random batch of `batch` samples (inputs made once, reused). */
@@ -27,7 +36,7 @@ const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)
  * const m = buildBenchModel('gpt2-tiny', {}, 64);
  * const loss = m.lossAt(16)(); // [16]
  */
-export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1): BenchModel {
+export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1, trainable = 'all'): BenchModel {
   const inputs = new Map<number, tf.Tensor[]>();
   const cached = (batch: number, make: () => tf.Tensor[]) => {
     if (!(Number.isInteger(batch) && batch > 0)) throw new UsageError(`batch size must be a positive integer, got ${batch}`);
@@ -42,10 +51,13 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     const base = GPT2_PRESETS[preset]!;
     const config = validateGpt2Config({ ...base, ...overrides, n_positions: Math.max(t, (overrides['n_positions'] as number | undefined) ?? base.n_positions) }, `--model ${preset}`);
     const model = new Gpt2Model(config, { seed });
+    const params = trainableOf(model, trainable);
     return {
       label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
-      params: model.params,
+      params,
       paramCount: model.params.reduce((s, p) => s + p.size, 0),
+      trainedCount: params.reduce((s, p) => s + p.size, 0),
+      trainable,
       seqLen: t,
       lossAt(batch) {
         const [ids] = cached(batch, () => [tf.randomUniform([batch, t], 0, config.vocab_size, 'int32', seed + batch)]);
@@ -60,6 +72,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
   if (VIT_PRESETS[preset]) {
     const config = validateVitConfig({ ...VIT_PRESETS[preset]!, ...overrides }, `--model ${preset}`);
     const model = new VitModel(config, { seed });
+    const params = trainableOf(model, trainable);
     const s = config.image_size;
     const patches = (s / config.patch_size) ** 2 + 1;
     if (seqLen !== undefined && seqLen !== patches) {
@@ -67,8 +80,10 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     }
     return {
       label: `${preset} (layers ${config.num_hidden_layers}, hidden ${config.hidden_size}, image ${s}/${config.patch_size}), T=${patches}`,
-      params: model.params,
+      params,
       paramCount: model.params.reduce((n, p) => n + p.size, 0),
+      trainedCount: params.reduce((n, p) => n + p.size, 0),
+      trainable,
       seqLen: patches,
       lossAt(batch) {
         const [pixels, labels] = cached(batch, () => [
@@ -84,6 +99,23 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     };
   }
   throw new UsageError(`--model '${preset}' is not a preset; expected one of ${BENCH_PRESETS.join(', ')}`);
+}
+
+/**
+ * Applies a bench trainable mode: `all`, `bias`, `last:K`, prefixes, or `lora:R` (LoRA of rank R, α = R,
+ * on peft's default targets: GPT-2 c_attn, ViT query and value). Returns the trainable parameters.
+ */
+function trainableOf(model: PretrainedModel, mode: string): ParamSpec[] {
+  try {
+    const lora = /^lora:(.*)$/.exec(mode);
+    if (!lora) return selectTrainable(model, parseTrainableSpec(mode));
+    addLora(model, { rank: Number(lora[1]), seed: 1 });
+    return model.trainableParams;
+  } catch (e) {
+    model.dispose();
+    if (e instanceof ClipwiseModelError) throw new UsageError(`--trainable ${mode}: ${e.message}`);
+    throw e;
+  }
 }
 
 /**

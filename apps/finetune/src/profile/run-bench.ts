@@ -18,6 +18,11 @@ export interface BenchOptions {
   readonly warmup: number;
   /** Configurations: 'non-private' and grouping specs; `non-uniform` alone picks the model's default boundaries. */
   readonly groupings: readonly string[];
+  /**
+   * Trainable modes, each benched with every configuration: 'all' (full fine-tuning), 'bias'
+   * (DP-BiTFiT), 'last:K', 'lora:R'. Default ['all']. Ratios are to the first mode's non-private step.
+   */
+  readonly trainable?: readonly string[];
   readonly backend: BackendName;
   readonly optimizer: BenchOptimizer;
   readonly noiseMultiplier: number;
@@ -38,6 +43,8 @@ export interface BenchOptions {
 
 /** One configuration's result. Ratios are to the non-private step measured in the same run. */
 export interface BenchRow {
+  /** The trainable mode ('all', 'bias', 'lora:16', ...). */
+  readonly trainable: string;
   readonly grouping: string;
   readonly groups: number;
   readonly stepMs: number;
@@ -69,6 +76,8 @@ export interface BenchRow {
   readonly batchSize: number;
   readonly seqLen: number;
   readonly paramCount: number;
+  /** Scalars that train in this mode. */
+  readonly trainedCount: number;
 }
 
 export const DEFAULT_BENCH_GROUPINGS = ['non-private', 'all-layer', 'layer-wise', 'param-wise', 'uniform:2', 'uniform:4', 'uniform:8', 'non-uniform'];
@@ -94,14 +103,41 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   if (o.uploads === 'staging') useQueueWriteUploads(false);
   if (o.pool === 'exact') useSizeClassPool(false);
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
-  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
+  const rows: BenchRow[] = [];
+  let ref: Reference | null = null;
+  try {
+    for (const mode of o.trainable ?? ['all']) ref = await benchMode(o, mode, backend, choice.reason, rows, ref);
+    o.log('');
+    o.log(formatBenchTable(rows));
+    if (o.json) {
+      await writeFile(o.json, JSON.stringify(rows, null, 2) + '\n');
+      o.log(`wrote ${o.json}`);
+    }
+    return rows;
+  } finally {
+    setFusedKernels(fusedBefore);
+    if (o.uploads === 'staging') useQueueWriteUploads();
+    if (o.pool === 'exact') useSizeClassPool();
+    setFusedGhostNorm(true);
+  }
+}
+
+interface Reference {
+  readonly time: number;
+  readonly memory: StepMeasurement;
+  readonly predicted: ReturnType<typeof predictStep>;
+}
+
+/** Benches every configuration of one trainable mode into `rows`; returns the non-private reference of the ratios. */
+async function benchMode(o: BenchOptions, mode: string, backend: string, reason: string, rows: BenchRow[], first: Reference | null): Promise<Reference> {
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, mode);
+  let result: Reference | null = null;
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, backend ${backend} (${choice.reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
-    const rows: BenchRow[] = [];
     const optimizer = makeBenchOptimizer(model, o.optimizer);
     try {
       const steps = configs.map((configuration) =>
@@ -124,23 +160,29 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
         for (const [i, step] of steps.entries()) times[i]!.push(await timeStep(step.run));
         o.log(`timed round ${r + 1}/${o.reps}: ${times.map((t) => t[r]!.stepMs.toFixed(0)).join(' ')} ms`);
       }
-      const ref = { time: medianTimes(times[0]!).stepMs, memory: memory[0]!, predicted: predictStep(trace, null, predictOpts) };
+      const own: Reference = { time: medianTimes(times[0]!).stepMs, memory: memory[0]!, predicted: predictStep(trace, null, predictOpts) };
+      // ratios to the first mode's non-private step (full fine-tuning when 'all' comes first); held bytes to this mode's own
+      const base = first ?? own;
+      result = base;
       steps.forEach((step, i) => {
         const m = memory[i]!;
         const { stepMs, phaseMs } = medianTimes(times[i]!);
         const p = predictStep(trace, step.grouping, predictOpts);
+        // the forward pass alone has no backward to predict or compare with
+        const inference = configs[i] === 'inference';
         rows.push({
+          trainable: mode,
           grouping: configs[i]!,
           groups: step.grouping?.groups.length ?? 0,
           stepMs,
           stepMsAll: times[i]!.map((t) => t.stepMs),
           peakBytes: m.peakBytes,
-          stepRatio: stepMs / ref.time,
-          peakRatio: m.peakBytes / ref.memory.peakBytes,
-          predictedPeakBytes: p.peakBytes,
+          stepRatio: stepMs / base.time,
+          peakRatio: m.peakBytes / base.memory.peakBytes,
+          predictedPeakBytes: inference ? NaN : p.peakBytes,
           predictedPeakAt: `${p.peakPoint.phase}: ${p.peakPoint.label}`,
-          heldBytes: heldAbove(m.arrivalBytes, ref.memory.arrivalBytes),
-          predictedHeldBytes: heldAbove(p.arrivalBytes, ref.predicted.arrivalBytes),
+          heldBytes: inference ? NaN : heldAbove(m.arrivalBytes, own.memory.arrivalBytes),
+          predictedHeldBytes: inference ? NaN : heldAbove(p.arrivalBytes, own.predicted.arrivalBytes),
           phaseMs,
           phasePeakBytes: m.phasePeakBytes,
           predictedPhasePeakBytes: p.phasePeakBytes,
@@ -154,24 +196,15 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
           batchSize: o.batchSize,
           seqLen: model.seqLen,
           paramCount: model.paramCount,
+          trainedCount: model.trainedCount,
         });
       });
     } finally {
       optimizer?.dispose();
     }
-    o.log('');
-    o.log(formatBenchTable(rows));
-    if (o.json) {
-      await writeFile(o.json, JSON.stringify(rows, null, 2) + '\n');
-      o.log(`wrote ${o.json}`);
-    }
-    return rows;
+    return result!;
   } finally {
     model.dispose();
-    setFusedKernels(fusedBefore);
-    if (o.uploads === 'staging') useQueueWriteUploads();
-    if (o.pool === 'exact') useSizeClassPool();
-    setFusedGhostNorm(true);
   }
 }
 
@@ -182,16 +215,17 @@ function formatBuffers(b: BackendBuffers): string {
     : `peak ${mib(b.peakInUse)} MiB in use, pool peak ${mib(b.peakAllocated ?? b.allocated)} MiB`;
 }
 
-/** The bench's markdown table. */
+/** The bench's markdown table ('-' where a row has no value: the inference row's predictions). */
 function formatBenchTable(rows: readonly BenchRow[]): string {
+  const cell = (bytes: number) => (Number.isNaN(bytes) ? '-' : mib(bytes));
   const head = [
-    '| configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | launches | kernel ms | matmul TFLOP/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| trainable | configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | launches | kernel ms | matmul TFLOP/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${mib(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${mib(r.predictedPeakBytes)} | ${mib(r.heldBytes)} / ${mib(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : mib(r.backendBuffers.peakInUse)} / ${mib(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

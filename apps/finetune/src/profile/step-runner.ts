@@ -8,7 +8,7 @@ import type { BenchModel } from './bench-model';
 export type BenchOptimizer = 'sgd' | 'adamw' | 'none';
 
 export interface StepSetup {
-  /** 'non-private', or a grouping spec ('all-layer', 'uniform:4', ...). */
+  /** 'non-private', 'inference' (the forward pass alone), or a grouping spec ('all-layer', 'uniform:4', ...). */
   readonly configuration: string;
   readonly batchSize: number;
   readonly noiseMultiplier: number;
@@ -28,6 +28,11 @@ export interface BenchStep {
  * synchronise on.
  */
 export function makeBenchStep(model: BenchModel, s: StepSetup, optimizer: Optimizer | null): BenchStep {
+  if (s.configuration === 'inference') {
+    // the forward pass alone, no recording: the floor a training step is compared with
+    const forward = model.lossAt(s.batchSize);
+    return { grouping: null, run: async (probe) => withKernelProbe(probe, async () => probe.around('forward', forward)) };
+  }
   const grouping = s.configuration === 'non-private' ? null : resolveGrouping(s.configuration, model.params, { clipNorm: 1 });
   const source = grouping
     ? new PrivateGradients({

@@ -31,6 +31,17 @@ export interface ReleaseReport extends PrivateRelease {
   description: string;
 }
 
+/** The trainable subset of a run, as the report states it. */
+export interface TrainedReport {
+  /** `all`, `bias`, `last:K`, prefixes, or `lora r=.. α=.. on ..`. */
+  mode: string;
+  trainedParameters: number;
+  /** The model's parameters (and the adapters'), trained or frozen. */
+  totalParameters: number;
+  /** Names of the trained tensors (LoRA: peft names). */
+  tensors: string[];
+}
+
 /** What the (ε, δ) guarantee covers and what it does not, as plain sentences. */
 export interface Coverage {
   covered: string[];
@@ -59,6 +70,11 @@ export interface PrivacyReport {
   thresholds: ThresholdReport | null;
   clipping: { fn: 'abadi' | 'automatic'; clipNorm: number; gamma?: number };
   grouping: { spec: string; strategy: string; sensitivity: number; groups: { name: string; threshold: number; params: string[] }[] };
+  /**
+   * What trained (--trainable, --lora-rank): the gradient, its clipping and its noise cover these
+   * tensors only; every other parameter kept its starting value bit for bit.
+   */
+  trained: TrainedReport;
   /** Choices made with the private data that the (ε, δ) statement does not cover. */
   nonPrivateChoices: string[];
   /** `--diagnostics`: what the run released about training besides the model. */
@@ -91,6 +107,7 @@ export type PrivacyReportInput = Pick<
   releases: readonly PrivateRelease[];
   /** Whether the run evaluated on evaluation data (its metrics are in the report). */
   evaluated: boolean;
+  trained: TrainedReport;
 };
 
 const RELEASE_TEXT: Record<PrivateRelease['quantity'], string> = {
@@ -144,6 +161,7 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
       `(expected batch ${i.expectedBatchSize} of ${i.datasetSize}), noise multiplier σ = ${i.noiseMultiplier!.toPrecision(6)}, ` +
       `${i.clippingFn} clipping with overall norm C = ${i.grouping.clipNorm} over ${groups.length} group(s) ('${i.groupingSpec}', ${i.thresholds?.kind === 'adaptive' ? 'initial ' : ''}sensitivity ${i.grouping.sensitivity.toPrecision(6)}, ` +
       thresholdsText(i.thresholds, groups) +
+      trainedText(i.trained) +
       clipCountsText(i.releases) +
       (i.stoppedAtBudget ? ` Training stopped early: one more step would have exceeded the target ε = ${i.targetEpsilon}.` : '') +
       (caveats.length ? `\nCaveats: ${caveats.join(' ')}` : '') +
@@ -168,10 +186,17 @@ export function privacyReport(i: PrivacyReportInput): PrivacyReport {
     coverage: coverage(i, nonPrivateChoices),
     clipping,
     grouping: { spec: i.groupingSpec, strategy: i.grouping.strategy, sensitivity: i.grouping.sensitivity, groups },
+    trained: i.trained,
     nonPrivateChoices,
     stoppedAtBudget: i.stoppedAtBudget,
     statement,
   };
+}
+
+/** The trained subset, when not the whole model: the guarantee is about those tensors; the rest stayed as loaded. */
+function trainedText(t: TrainedReport): string {
+  if (t.mode === 'all') return '';
+  return ` Trained: ${t.mode}, ${t.trainedParameters.toLocaleString('en')} of ${t.totalParameters.toLocaleString('en')} parameters (${t.tensors.length} tensors); every other parameter was frozen at its starting value.`;
 }
 
 function clipCountsText(releases: readonly PrivateRelease[]): string {

@@ -135,6 +135,7 @@ ${headline}
 <pre id="privacy-statement">${esc(privacy.statement)}</pre>
 </details>
 <p id="diagnostics">Training diagnostics: <b>${esc(privacy.diagnostics)}</b>${privacy.diagnostics === 'raw' ? ' — NOT PRIVATE' : ''}.</p>
+<p id="trained">Trained: <b>${esc(privacy.trained.mode)}</b>, ${privacy.trained.trainedParameters.toLocaleString('en')} of ${privacy.trained.totalParameters.toLocaleString('en')} parameters (${privacy.trained.tensors.length} tensors; the rest frozen).</p>
 <h2>Covered by the (ε, δ) guarantee</h2>
 <div id="covered">${list(privacy.coverage.covered)}</div>
 ${releases ? `<table id="releases"><tr><th>released each step</th><th>noise multiplier</th><th>noise std</th><th>sensitivity</th><th></th></tr>${releases}</table>` : ''}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AccountantLedger } from '@clipwise/accountant';
 import type { PoissonSamplerState, ShuffleSamplerState } from '@clipwise/data';
-import { savePretrained, type PretrainedModel } from '@clipwise/models/node';
+import { loraAdapters, saveAdapter, savePretrained, type PretrainedModel } from '@clipwise/models/node';
 import type { PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
 import { MANIFEST_FILE, markManifestWriting, writeManifest } from './checkpoint-manifest';
@@ -36,14 +36,17 @@ export const checkpointDir = (out: string) => path.join(out, 'checkpoint');
 /** The model's folder inside the checkpoint and the files `savePretrained` writes there. */
 export const MODEL_DIR = 'model';
 const MODEL_FILES = [`${MODEL_DIR}/model.safetensors`, `${MODEL_DIR}/config.json`];
+/** A LoRA run's adapter (peft format) beside the frozen base model. */
+export const ADAPTER_DIR = 'adapter';
+const ADAPTER_FILES = [`${ADAPTER_DIR}/adapter_model.safetensors`, `${ADAPTER_DIR}/adapter_config.json`];
 
 /**
  * The files of a checkpoint, in the order `saveCheckpoint` writes them (the manifest, last, is not
  * in the list). The ledger is first: a checkpoint cut after it is refused rather than resumed with
  * less privacy spent than the steps taken.
  */
-export function checkpointFiles(privateRun: boolean): string[] {
-  return [...(privateRun ? ['ledger.json'] : []), 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', ...MODEL_FILES, 'state.json'];
+export function checkpointFiles(privateRun: boolean, lora = false): string[] {
+  return [...(privateRun ? ['ledger.json'] : []), 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', ...MODEL_FILES, ...(lora ? ADAPTER_FILES : []), 'state.json'];
 }
 
 /**
@@ -54,7 +57,7 @@ export function checkpointFiles(privateRun: boolean): string[] {
  * that `readCheckpoint` refuses, saying it was cut.
  *
  * @param onWrite called after each write with the file's path in the checkpoint folder
- *   (`manifest.json` for the mark and the final manifest, `model/` for the model's two files): a
+ *   (`manifest.json` for the mark and the final manifest, `model/` for the model's two files, `adapter/` for a LoRA adapter's): a
  *   seam for tests, which throw from it to cut a checkpoint there.
  */
 export async function saveCheckpoint(
@@ -74,7 +77,12 @@ export async function saveCheckpoint(
   await json('tokenizer.json', parts.tokenizer);
   await savePretrained(model, path.join(dir, MODEL_DIR));
   await onWrite(`${MODEL_DIR}/`);
+  const lora = loraAdapters(model).length > 0;
+  if (lora) {
+    await saveAdapter(model, path.join(dir, ADAPTER_DIR));
+    await onWrite(`${ADAPTER_DIR}/`);
+  }
   await json('state.json', parts.state);
-  await writeManifest(dir, step, checkpointFiles(parts.ledger !== null));
+  await writeManifest(dir, step, checkpointFiles(parts.ledger !== null, lora));
   await onWrite(MANIFEST_FILE);
 }

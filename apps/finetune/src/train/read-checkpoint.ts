@@ -52,7 +52,7 @@ export async function readCheckpoint(out: string): Promise<CheckpointParts> {
     damaged(dir, file(MANIFEST_FILE), `it does not list ${name}, which the checkpoint needs (was the manifest edited?)`);
   if (!listed.has('state.json')) throw unlisted('state.json');
   const state = checkState(readCheckpointJson(dir, 'state.json'), file('state.json'), manifest, dir);
-  for (const name of checkpointFiles(state.noiseMultiplier !== null)) if (!listed.has(name)) throw unlisted(name);
+  for (const name of checkpointFiles(state.noiseMultiplier !== null, state.config['lora-rank'] !== undefined)) if (!listed.has(name)) throw unlisted(name);
   const sampler = checkSampler(readCheckpointJson(dir, 'sampler.json'), file('sampler.json'), state, dir);
   return {
     state,

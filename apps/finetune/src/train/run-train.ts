@@ -2,13 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { WordTokenizer, loadPretrained } from '@clipwise/models/node';
+import { WordTokenizer, loadPretrained, mergeLora, saveAdapter, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
 import { buildModel, modelSpec } from './build-model';
-import { checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
+import { ADAPTER_DIR, checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
 import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint, readCheckpoint, restoring } from './read-checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { RunLog } from './run-log';
@@ -17,6 +17,7 @@ import { datasetSize, inferTask, loadTaskData } from './task-data';
 import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type DiagnosticsMode, type TrainConfig } from './train-config';
 import { takeTrainStep, type TrainStepResult } from './train-step';
 import { perSampleLossFn } from './per-sample-loss';
+import { applyTrainable, type TrainedSubset } from './trainable-setup';
 import { writeReports } from './write-reports';
 
 export interface TrainResult {
@@ -97,6 +98,13 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
   const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? undefined);
   const n = datasetSize(data);
+  if (config['lora-rank'] !== undefined && spec.type === 'vit' && spec.fromDir && data.kind === 'images' && spec.config.num_labels !== data.train.numClasses) {
+    // peft would train the new head through modules_to_save, which the adapter format here does not hold yet
+    throw new UsageError(
+      `--lora-rank on --model ${config.model}: its head has ${spec.config.num_labels} classes and the data ${data.train.numClasses}, so the head would be ` +
+        'newly initialised, and LoRA freezes it at random values. Use --trainable bias,classifier (DP-BiTFiT with the head) or full fine-tuning instead',
+    );
+  }
   const batch = config['batch-size'];
   if (batch > n) throw new UsageError(`--batch-size ${batch} gives q = B/N = ${batch}/${n} > 1 (only ${n} training examples); use --batch-size ≤ ${n}`);
   const q = batch / n;
@@ -111,15 +119,16 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     ? await restoring(config.out, `${MODEL_DIR}/`, () =>
         loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR), { onProgress: progressCallback('loading the checkpoint, parameters') }))
     : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
-  const params = model.params;
-  if (resumed) {
-    try {
-      checkNoiseDraws(resumed, config.out, params.length);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+  let trained: TrainedSubset;
+  try {
+    const adapterDir = resumed && config['lora-rank'] !== undefined ? path.join(checkpointDir(config.out), ADAPTER_DIR) : undefined;
+    trained = await applyTrainable(model, config, adapterDir);
+    if (resumed) checkNoiseDraws(resumed, config.out, trained.params.length);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
+  const params = trained.params;
   const grouping = buildGrouping(config, params);
   const sampler = buildSampler(config, n, resumed);
   const accountant = buildAccountant(config, resumed);
@@ -134,8 +143,8 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   await stepLog.reset(step);
   await evalLog.reset(step);
 
-  const nParams = params.reduce((s, p) => s + p.size, 0);
-  log(`backend: ${backend} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters`);
+  const nParams = trained.totalScalars;
+  log(`backend: ${backend} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters | trains: ${trained.mode}, ${trained.trainedScalars.toLocaleString('en')} parameters in ${params.length} tensors`);
   log(
     sigma === null
       ? `NOT PRIVATE (--no-dp): ${totalSteps} steps, ${config.sampling} sampling, batch ${batch}`
@@ -235,9 +244,18 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   if (status === 'halted') {
     log(`halted after ${stepsThisProcess} steps (--halt-after) at step ${step}; checkpoint in ${checkpointDir(config.out)}; continue with --resume --out ${config.out}`);
   } else {
+    if (config['lora-rank'] !== undefined) {
+      await saveAdapter(model, path.join(config.out, 'adapter'));
+      log(`adapter (peft format) in ${path.join(config.out, 'adapter')}`);
+      if (config['merge-adapter']) {
+        mergeLora(model);
+        await savePretrained(model, path.join(config.out, 'merged'));
+        log(`merged model (adapter folded into the weights) in ${path.join(config.out, 'merged')}`);
+      }
+    }
     await writeReports({
       config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart, nParams,
-      expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null,
+      expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null, trained,
     });
     log(
       status === 'budget'

@@ -12,6 +12,13 @@ export interface TrainConfig {
   model: string;
   /** Fields merged over a preset's config (e.g. {"n_embd": 16, "n_layer": 1}). */
   'model-config'?: Record<string, number>;
+  /** Which of the model's parameters train (`all`, `bias`, `last:K`, prefixes); `none` of them with LoRA. */
+  trainable: string;
+  'lora-rank'?: number;
+  'lora-alpha'?: number;
+  /** Comma-separated peft target_modules. */
+  'lora-targets'?: string;
+  'merge-adapter': boolean;
   task?: 'text' | 'e2e' | 'images';
   data: string;
   'eval-data'?: string;
@@ -66,7 +73,7 @@ export interface TrainConfig {
  * or the saved ledger would account for a different mechanism than the one that ran.
  */
 export const PRIVACY_FIELDS = [
-  'model', 'model-config', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
+  'model', 'model-config', 'trainable', 'lora-rank', 'lora-alpha', 'lora-targets', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
   'epochs', 'steps', 'batch-size', 'grouping', 'clipping', 'clip-norm', 'accountant', 'sampling', 'seed', 'no-dp',
   'thresholds', 'target-quantile', 'threshold-lr', 'count-noise', 'diagnostics',
 ] as const;
@@ -139,7 +146,20 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
   }
   config.diagnostics ??= config['no-dp'] ? 'raw' : 'private';
   checkThresholds(config);
+  checkLora(config);
   return config;
+}
+
+/** The LoRA flags go with --lora-rank, which trains the adapters alone. */
+function checkLora(config: TrainConfig): void {
+  if (config['lora-rank'] === undefined) {
+    const stray = (['lora-alpha', 'lora-targets'] as const).find((k) => config[k] !== undefined) ?? (config['merge-adapter'] ? 'merge-adapter' : undefined);
+    if (stray) throw new UsageError(`--${stray} applies to LoRA only; add --lora-rank R or drop --${stray}`);
+    return;
+  }
+  if (config.trainable !== 'all' && config.trainable !== undefined) {
+    throw new UsageError(`--trainable ${config.trainable} cannot be combined with --lora-rank: with LoRA only the adapters train (the base model is frozen); drop one of them`);
+  }
 }
 
 /** The adaptive-threshold flags apply only to private runs with --thresholds adaptive and abadi clipping. */

@@ -20,6 +20,11 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   // model
   { name: 'model', kind: 'string', value: 'DIR|PRESET', group: 'model', description: 'a folder with config.json + model.safetensors, or a preset initialised from --seed: gpt2-tiny, gpt2-mini, gpt2, vit-tiny, vit-mini, vit-base-16', defaultText: 'gpt2-tiny for text, vit-tiny for images' },
   { name: 'model-config', kind: 'json', value: 'JSON', group: 'model', description: 'fields merged over the preset\'s config, e.g. \'{"n_embd":16,"n_layer":1}\' (a mapping in a config file)' },
+  { name: 'trainable', kind: 'string', value: 'SPEC', group: 'model', default: 'all', description: "which parameters train; the others stay frozen (no norms, noise or optimizer state): all, or a comma-separated union of bias (DP-BiTFiT: every .bias), last:K (the last K blocks and the layers after them) and parameter name prefixes, e.g. bias,classifier; with --lora-rank only the adapters train" },
+  { name: 'lora-rank', kind: 'posint', value: 'R', group: 'model', description: 'add LoRA adapters of rank R to --lora-targets and train them alone (base frozen); the adapter is saved in peft format in OUT/adapter' },
+  { name: 'lora-alpha', kind: 'pos', value: 'A', group: 'model', description: 'LoRA α: the update is scaled by α/r', defaultText: 'the rank (scaling 1)' },
+  { name: 'lora-targets', kind: 'string', value: 'NAME,...', group: 'model', description: "linear layers to adapt, matched as peft's target_modules (a name or its last parts): GPT-2 c_attn, c_proj, c_fc; ViT query, key, value, dense", defaultText: 'c_attn (GPT-2), query,value (ViT)' },
+  { name: 'merge-adapter', kind: 'bool', group: 'model', default: false, description: 'with --lora-rank: also write OUT/merged, a full model folder with the adapter folded into the weights' },
   // privacy
   { name: 'epsilon', kind: 'pos', value: 'E', group: 'privacy', description: 'target ε: σ is calibrated for the planned steps; with --noise-multiplier, a budget that stops training before it is exceeded', defaultText: '8 unless --noise-multiplier or --no-dp' },
   { name: 'delta', kind: 'prob', value: 'D', group: 'privacy', default: 1e-5, description: 'δ of the (ε, δ) guarantee' },

@@ -9,6 +9,7 @@ import type { EvalResult } from './evaluate';
 import type { StepRecord } from './step-record';
 import type { TaskData, TaskKind } from './task-data';
 import type { TrainConfig } from './train-config';
+import type { TrainedSubset } from './trainable-setup';
 
 export interface ReportInput {
   config: TrainConfig;
@@ -27,6 +28,8 @@ export interface ReportInput {
   nParams: number;
   /** The private step (null for --no-dp): its threshold policy goes into the report. */
   gradients?: PrivateGradients | null;
+  /** What trained (--trainable, --lora-rank); the rest was frozen. */
+  trained: TrainedSubset;
 }
 
 function thresholdReport(r: ReportInput): ThresholdReport | null {
@@ -92,6 +95,7 @@ export async function writeReports(r: ReportInput): Promise<void> {
     diagnostics: r.config.diagnostics ?? 'raw',
     releases: r.gradients?.releases ?? [],
     evaluated: r.evals.length > 0,
+    trained: { mode: r.trained.mode, trainedParameters: r.trained.trainedScalars, totalParameters: r.trained.totalScalars, tensors: r.trained.params.map((p) => p.name) },
   });
   // Exact training statistics go into the report only when nothing is private anyway (--no-dp).
   const rawInReport = r.sigma === null;
@@ -102,6 +106,8 @@ export async function writeReports(r: ReportInput): Promise<void> {
     task: r.task,
     model: r.config.model,
     parameters: r.nParams,
+    trainable: r.trained.mode,
+    trainedParameters: r.trained.trainedScalars,
     trainingExamples: r.n,
     steps: r.steps.length,
     status: r.status,

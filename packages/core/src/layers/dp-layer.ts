@@ -37,6 +37,19 @@ export abstract class DPLayer {
   /** The parameters this layer created (not those it borrows through tying). */
   abstract ownParams(): ParamSpec[];
 
+  /**
+   * The parameters of `paramsByRole` that train (`variable.trainable`): the only ones the layer's
+   * records carry. A frozen parameter gets no record, norm, noise or optimizer state.
+   */
+  get trainableByRole(): Readonly<Record<string, ParamSpec>> {
+    return Object.fromEntries(Object.entries(this.paramsByRole).filter(([, p]) => p.variable.trainable));
+  }
+
+  /** Whether the parameter of `role` trains: a layer skips the record work of a frozen one (its weight gradient's activation). */
+  protected trains(role: string): boolean {
+    return this.paramsByRole[role]?.variable.trainable === true;
+  }
+
   /** Frees the layer's own variables. */
   dispose(): void {
     for (const p of this.ownParams()) p.variable.dispose();
@@ -54,21 +67,46 @@ export abstract class DPLayer {
   ): tf.Tensor {
     const scope = activeRecording();
     if (scope === null) return forward(input, () => undefined);
-    scope.noteUse(Object.values(this.paramsByRole));
-    const op = this.customOp(scope, input !== null, forward, backwardFn);
+    const params = this.trainableByRole;
+    if (Object.keys(params).length === 0) {
+      // nothing trains: no record and no anchor. Data input: a plain op. Otherwise an op that only
+      // passes dx on; off the anchor's path, the backward pass stops before frozen leading layers.
+      return input === null ? forward(input, () => undefined) : this.frozenOp(forward, backwardFn)(input);
+    }
+    scope.noteUse(Object.values(params));
+    const op = this.customOp(scope, input !== null, params, forward, backwardFn);
     return input !== null ? op(input, scope.anchor) : op(scope.anchor);
+  }
+
+  /** A layer whose parameters are all frozen, inside a recorded step: its own backward's dx, no record. */
+  private frozenOp(
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+  ): (x: tf.Tensor) => tf.Tensor {
+    return tf.customGrad((...args: unknown[]) => {
+      const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
+      return {
+        value: forward(args[0] as tf.Tensor, save),
+        // the record's fresh tensors go with this node's tidy
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const { dx } = backwardFn(dy, saved);
+          if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
+          return [dx];
+        },
+      };
+    }) as (x: tf.Tensor) => tf.Tensor;
   }
 
   private customOp(
     scope: RecordingScope,
     hasInput: boolean,
+    params: Readonly<Record<string, ParamSpec>>,
     forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
     backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
   ): (...args: tf.Tensor[]) => tf.Tensor {
     return tf.customGrad((...args: unknown[]) => {
       const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
       const x = hasInput ? (args[0] as tf.Tensor) : null;
-      const anchor = args[hasInput ? 1 : 0] as tf.Tensor;
       const value = forward(x, save);
       return {
         value,
@@ -83,7 +121,7 @@ export abstract class DPLayer {
             gradOutput: own(record.gradOutput),
             layer: this.name,
             kind: this.kind,
-            params: this.paramsByRole,
+            params,
           };
           // The record outlives this backward node: keep its tensors out of every tidy scope.
           if (full.activation) tf.keep(full.activation);

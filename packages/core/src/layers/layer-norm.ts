@@ -66,7 +66,8 @@ export class LayerNorm extends DPLayer {
         }),
       (dy, [xhat, rstd]) => {
         const dx = fused ? this.inputGradFused(dy, xhat!, rstd!) : this.inputGrad(dy, xhat!, rstd!);
-        return { dx, record: { activation: asBatchSeq(xhat!), gradOutput: asBatchSeq(dy), attrs: {} } };
+        // β alone (BiTFiT) needs only dy: no x̂ in the record
+        return { dx, record: { ...(this.trains('weight') ? { activation: asBatchSeq(xhat!) } : {}), gradOutput: asBatchSeq(dy), attrs: {} } };
       },
     );
   }

@@ -23,6 +23,22 @@ export interface LinearOptions {
   weightName?: string;
   biasName?: string;
   device?: string;
+  /**
+   * Position in forward order; default the next one (layers are numbered as they are built). An
+   * adapter built after its model passes a number just after its base layer's (`LoraAdapter`).
+   */
+  order?: number;
+}
+
+/**
+ * Something added to a linear layer's output, `y = x W + b + adapter(x)`, built from DP-aware layers
+ * of its own (`LoraAdapter`): their records are clipped like any other layer's.
+ */
+export interface LinearAdapter {
+  /** The adapter's output for the base layer's input `x` ([B, ..., in] → [B, ..., out]). */
+  apply(x: tf.Tensor): tf.Tensor;
+  /** Its DP-aware layers, in forward order. */
+  readonly layers: readonly DPLayer[];
 }
 
 /**
@@ -41,9 +57,10 @@ export class Linear extends DPLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
   private readonly tied: boolean;
+  private attached: LinearAdapter | null = null;
 
   constructor(options: LinearOptions) {
-    super(options.name, nextLayerOrder());
+    super(options.name, options.order ?? nextLayerOrder());
     const { inFeatures, outFeatures } = options;
     if (!(inFeatures > 0 && outFeatures > 0) || !Number.isInteger(inFeatures) || !Number.isInteger(outFeatures)) {
       throw new ClipwiseConfigError(`Linear ${options.name}: inFeatures/outFeatures must be positive integers, got ${inFeatures}/${outFeatures}`);
@@ -97,14 +114,35 @@ export class Linear extends DPLayer {
     return [...(this.tied ? [] : [this.weight]), ...(this.bias ? [this.bias] : [])];
   }
 
+  /** The adapter added to this layer's output, or null. */
+  get adapter(): LinearAdapter | null {
+    return this.attached;
+  }
+
+  /** Adds `adapter(x)` to this layer's output from now on (null removes it). The adapter's layers stay the caller's to dispose. */
+  setAdapter(adapter: LinearAdapter | null): void {
+    if (adapter && this.tied) throw new ClipwiseConfigError(`Linear ${this.name}: its weight is tied to ${this.weight.name}; an adapter on a tied layer is not supported`);
+    this.attached = adapter;
+  }
+
   apply(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures || x.rank < 2) {
       throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
     }
+    const adapter = this.attached;
+    // with an adapter, its output and the base's are freed once summed (add keeps no input for its
+    // gradient): two fewer full-width tensors alive per adapted layer until the caller's tidy ends
+    if (adapter) return tf.tidy(() => tf.add(this.applyBase(x), adapter.apply(x)));
+    return this.applyBase(x);
+  }
+
+  /** x W + b as a recorded op. */
+  private applyBase(x: tf.Tensor): tf.Tensor {
     return this.recorded(
       x,
       (input, save) => {
-        save([input!]);
+        // a frozen weight needs no activation in its record: dx = dy Wᵀ does not read the input
+        save(this.trains('weight') ? [input!] : []);
         return this.forward(input!);
       },
       (dy, [a]) => {
@@ -113,7 +151,7 @@ export class Linear extends DPLayer {
         const dx = this.layout === 'in_out' ? tf.matMul(dy, w, false, true) : tf.matMul(dy, w);
         return {
           dx,
-          record: { activation: asBatchSeq(a!), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },
+          record: { ...(a ? { activation: asBatchSeq(a) } : {}), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },
         };
       },
     );

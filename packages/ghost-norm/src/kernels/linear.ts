@@ -40,8 +40,13 @@ function linearSqNorms(a: tf.Tensor3D, dy: tf.Tensor3D, mode: NormMode, withBias
     }
     // ghost: Σ_{t,s} ⟨a_t, a_s⟩⟨dy_t, dy_s⟩ (on webgpu one fused kernel over the Grams' upper triangle)
     const weight = mode === 'ghost' ? ghostSqNorm(a, dy) : perSampleSqNorm(tf.matMul(a, dy, true, false));
-    return withBias ? { weight, bias: columnSqNorms(dy).plain } : { weight };
+    return withBias ? { weight, bias: biasSqNorms(dy) } : { weight };
   });
+}
+
+/** ‖Σ_t dy_it‖² [B], as a sum of squares (see `linearSqNorms`). */
+function biasSqNorms(dy: tf.Tensor3D): tf.Tensor1D {
+  return dy.shape[1] === 1 ? perSampleSqNorm(dy) : columnSqNorms(dy).plain;
 }
 
 function transposed(record: LayerRecord): boolean {
@@ -55,6 +60,8 @@ export function linearLikeKernel(kind: string): NormKernel {
     perSampleSqNorms(record, mode = 'auto') {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
+      // a frozen weight (BiTFiT): the record has no activation, the bias norm ‖Σ_t dy_it‖² needs none
+      if (record.params['weight'] === undefined) return record.params['bias'] ? { bias: { sqNorms: biasSqNorms(dy), mode: 'instantiate' } } : {};
       const [, t, d] = a.shape;
       const chosen = resolveMode(mode, t, d, dy.shape[2]);
       const norms = linearSqNorms(a, dy, chosen, record.params['bias'] !== undefined);
@@ -65,15 +72,15 @@ export function linearLikeKernel(kind: string): NormKernel {
     clippedSum(record, c, roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
-      const weight = record.params['weight']!;
-      const wantWeight = roles.includes('weight');
+      const weight = record.params['weight'];
+      const wantWeight = weight !== undefined && roles.includes('weight');
       const wantBias = record.params['bias'] !== undefined && roles.includes('bias');
       return tf.tidy(() => {
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
         // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
         const out: Record<string, tf.Tensor> = {};
         if (wantWeight) {
-          out['weight'] = tf.reshape(transposed(record) ? clippedOuterSum(dy, a, c) : clippedOuterSum(a, dy, c), weight.shape as number[]);
+          out['weight'] = tf.reshape(transposed(record) ? clippedOuterSum(dy, a, c) : clippedOuterSum(a, dy, c), weight!.shape as number[]);
         }
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return out;
@@ -82,13 +89,14 @@ export function linearLikeKernel(kind: string): NormKernel {
     perSampleGrads(record) {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
-      const weight = record.params['weight']!;
-      const b = a.shape[0];
-      const out: Record<string, tf.Tensor> = {
-        weight: tf.tidy(() =>
+      const weight = record.params['weight'];
+      const b = dy.shape[0];
+      const out: Record<string, tf.Tensor> = {};
+      if (weight) {
+        out['weight'] = tf.tidy(() =>
           tf.reshape(transposed(record) ? tf.matMul(dy, a, true, false) : tf.matMul(a, dy, true, false), [b, ...weight.shape]),
-        ),
-      };
+        );
+      }
       if (record.params['bias']) out['bias'] = columnSum(dy, { perSample: true });
       return out;
     },

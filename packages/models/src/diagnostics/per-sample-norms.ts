@@ -16,7 +16,7 @@ export interface PerSampleNormsOptions {
 export interface PerSampleNormsResult {
   /** l_i: GPT-2, mean next-token cross-entropy of sequence i; ViT, cross-entropy of image i. */
   readonly loss_per_sample: number[];
-  /** ‖∇_θ l_i‖ for each parameter θ, by hub name, in forward order (a tied weight once, both uses summed). */
+  /** ‖∇_θ l_i‖ for each trainable parameter θ (`model.trainableParams`: frozen ones left out, LoRA A/B under their peft names), by hub name, in forward order (a tied weight once, both uses summed). */
   readonly per_sample_param_norms: Record<string, number[]>;
   /** sqrt(Σ_{θ in group} ‖∇_θ l_i‖²) for each group, when a grouping was given. */
   readonly per_sample_group_norms?: Record<string, number[]>;
@@ -25,7 +25,7 @@ export interface PerSampleNormsResult {
 }
 
 /**
- * Per-sample gradient norms of every parameter (and group) of a model on one batch, computed the way
+ * Per-sample gradient norms of every trainable parameter (and group) of a model on one batch, computed the way
  * the private step computes them: one recorded backward pass, then the ghost-norm kernels on each
  * layer's `(a, dy)` record (Li et al. 2022, ghost clipping; Bu et al. 2023, mixed rule) — no
  * per-sample gradient is formed. A parameter used twice (GPT-2's embedding tied to its LM head) gets
@@ -41,7 +41,7 @@ export interface PerSampleNormsResult {
  */
 export async function perSampleNorms(model: PretrainedModel, input: NormInput, options: PerSampleNormsOptions = {}): Promise<PerSampleNormsResult> {
   // Resolve the grouping first: a bad spec fails before any tensor work.
-  const grouping = options.grouping === undefined ? undefined : resolveGrouping(options.grouping, model.params, { clipNorm: options.clipNorm ?? 1 });
+  const grouping = options.grouping === undefined ? undefined : resolveGrouping(options.grouping, model.trainableParams, { clipNorm: options.clipNorm ?? 1 });
   const batch = prepareBatch(model, input);
   // squared norms accumulate on the device; one asynchronous read at the end (webgpu cannot read synchronously)
   const sqNorms = new Map<string, tf.Tensor1D>();
@@ -73,7 +73,7 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
     );
     loss.dispose();
     take(folder.finish()); // uses that never reached the loss
-    const names = model.params.map((p) => p.name);
+    const names = model.trainableParams.map((p) => p.name);
     // one device read for the losses and every parameter's norms
     const used = names.filter((n) => sqNorms.has(n));
     const [lossValues, ...values] = await readAll([losses!, ...used.map((n) => sqNorms.get(n)!)]);

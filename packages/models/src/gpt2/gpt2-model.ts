@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addResidual, Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { addResidual, Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { geluTanh } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
@@ -36,6 +36,7 @@ export class Gpt2Model {
   readonly blocks: Block[];
   readonly lnF: LayerNorm;
   readonly head: Linear;
+  /** Every parameter of the model itself (what `savePretrained` writes), trainable or frozen; LoRA adapters are not in it. */
   readonly params: ParamSpec[];
 
   constructor(config: Gpt2Config, options: Gpt2Options = {}) {
@@ -65,9 +66,14 @@ export class Gpt2Model {
     this.params = collectParams(this.layers);
   }
 
-  /** Every DP-aware layer, in forward order. */
+  /** Every DP-aware layer, in forward order, LoRA adapters' layers right after their base layer. */
   get layers(): DPLayer[] {
-    return [this.wte, this.wpe, ...this.blocks.flatMap((b) => [b.ln1, b.attn, b.attnProj, b.ln2, b.fc, b.proj]), this.lnF, this.head];
+    return withAdapterLayers([this.wte, this.wpe, ...this.blocks.flatMap((b) => [b.ln1, b.attn, b.attnProj, b.ln2, b.fc, b.proj]), this.lnF, this.head]);
+  }
+
+  /** The parameters that train: `params` less the frozen ones, plus LoRA adapters' (what the private step, grouping and optimizer take). */
+  get trainableParams(): ParamSpec[] {
+    return collectParams(this.layers);
   }
 
   /** Logits [B, T, vocab] for int32 ids [B, T]. */

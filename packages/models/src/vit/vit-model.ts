@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addResidual, ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { addResidual, ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { geluErf } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
@@ -42,6 +42,7 @@ export class VitModel {
   readonly blocks: Block[];
   readonly lnF: LayerNorm;
   readonly classifier: Linear;
+  /** Every parameter of the model itself (what `savePretrained` writes), trainable or frozen; LoRA adapters are not in it. */
   readonly params: ParamSpec[];
 
   constructor(config: VitConfig, options: VitOptions = {}) {
@@ -83,16 +84,21 @@ export class VitModel {
     this.params = collectParams(this.layers);
   }
 
-  /** Every DP-aware layer, in forward order. */
+  /** Every DP-aware layer, in forward order, LoRA adapters' layers right after their base layer. */
   get layers(): DPLayer[] {
-    return [
+    return withAdapterLayers([
       this.patch,
       this.cls,
       this.positions,
       ...this.blocks.flatMap((b) => [b.lnBefore, b.query, b.key, b.value, b.attnOut, b.lnAfter, b.fc, b.proj]),
       this.lnF,
       this.classifier,
-    ];
+    ]);
+  }
+
+  /** The parameters that train: `params` less the frozen ones, plus LoRA adapters' (what the private step, grouping and optimizer take). */
+  get trainableParams(): ParamSpec[] {
+    return collectParams(this.layers);
   }
 
   /** Logits [B, num_labels] for float32 pixel values [B, C, H, W] (NCHW, as Hugging Face's image processor gives them). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError, scaleAll, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
 import { getNormKernel } from '@clipwise/ghost-norm';
+import { assertNoFrozenParams } from '../frozen-check';
 import type { MicroBatchResult } from './private-gradients';
 
 /**
@@ -17,6 +18,7 @@ export class NonPrivateGradients {
     readonly params: readonly ParamSpec[],
     private readonly backwardOptions: BackwardOptions = {},
   ) {
+    assertNoFrozenParams(params, 'NonPrivateGradients');
     this.names = new Set(params.map((p) => p.name));
   }
 

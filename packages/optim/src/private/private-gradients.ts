@@ -4,6 +4,7 @@ import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
 import { ClipwiseOptimError } from '../errors';
+import { assertNoFrozenParams } from '../frozen-check';
 import { validateClipping, type ClippingConfig } from './clipping';
 import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
 import { NoiseSource, type NoiseSourceState } from './noise-source';
@@ -153,6 +154,7 @@ export class PrivateGradients {
       throw new ClipwiseOptimError(`expectedBatchSize must be > 0 (q·N), got ${expectedBatchSize}`);
     }
     if (params.length === 0) throw new ClipwiseOptimError('params is empty: pass collectParams(layers)');
+    assertNoFrozenParams(params, 'PrivateGradients');
     for (const t of options.grouping.thresholds) {
       if (!(t > 0) || !Number.isFinite(t)) throw new ClipwiseOptimError(`every group threshold must be > 0, got ${t}`);
     }

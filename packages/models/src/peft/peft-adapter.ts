@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LoraAdapter } from '@clipwise/core';
+import { ClipwiseModelError } from '../clipwise-model-error.js';
+import { modelTypeOf, type PretrainedModel } from '../pretrained/pretrained-model.js';
+import { SafetensorsBuffer } from '../safetensors/read-safetensors-buffer.js';
+import { serializeSafetensors } from '../safetensors/serialize-safetensors.js';
+import type { SafetensorsTensorInput } from '../safetensors/tensor.js';
+import { PEFT_PREFIX, addLora, loraAdapters, removeLora } from './add-lora.js';
+
+/** The fields of peft's `adapter_config.json` for LoRA that Clipwise writes and reads. */
+export interface PeftLoraConfig {
+  readonly peft_type: 'LORA';
+  readonly r: number;
+  readonly lora_alpha: number;
+  readonly target_modules: string[];
+  /** True when the base weights are stored [in, out] (GPT-2's Conv1D). */
+  readonly fan_in_fan_out: boolean;
+  readonly use_rslora: boolean;
+  readonly task_type: string | null;
+  readonly [field: string]: unknown;
+}
+
+/** An adapter folder's two files, in memory. */
+export interface SavedAdapter {
+  /** The text of `adapter_config.json`. */
+  readonly config: string;
+  /** The bytes of `adapter_model.safetensors`. */
+  readonly weights: Uint8Array<ArrayBuffer>;
+}
+
+/** peft's config for the model's adapters (all share r, α and layout). */
+export function peftLoraConfig(model: PretrainedModel, adapters = loraAdapters(model)): PeftLoraConfig {
+  const first = adapters[0];
+  if (!first) throw new ClipwiseModelError('the model has no LoRA adapter to save; add one with addLora');
+  const targets = [...new Set(adapters.map((a) => a.base.name.split('.').pop()!))].sort();
+  return {
+    peft_type: 'LORA', task_type: modelTypeOf(model) === 'gpt2' ? 'CAUSAL_LM' : null, r: first.rank, lora_alpha: first.alpha, target_modules: targets,
+    fan_in_fan_out: first.base.layout === 'in_out', use_rslora: first.scaling !== first.alpha / first.rank, lora_dropout: 0, bias: 'none',
+    inference_mode: true, init_lora_weights: true, modules_to_save: null, layers_to_transform: null, layers_pattern: null,
+    rank_pattern: {}, alpha_pattern: {}, use_dora: false, base_model_name_or_path: null, revision: null,
+  };
+}
+
+/**
+ * The model's LoRA adapters as Hugging Face peft saves them (`save_pretrained` of a `PeftModel`):
+ * `adapter_config.json` and `adapter_model.safetensors` holding
+ * `base_model.model.<module>.lora_A.weight` [r, in] and `.lora_B.weight` [out, r] (float32). peft's
+ * `PeftModel.from_pretrained(base, dir)` and `loadAdapterFromBytes` read them back.
+ *
+ * @example
+ * const { config, weights } = await saveAdapterToBytes(model); // adapter_config.json, adapter_model.safetensors
+ */
+export async function saveAdapterToBytes(model: PretrainedModel): Promise<SavedAdapter> {
+  const adapters = loraAdapters(model);
+  const config = `${JSON.stringify(peftLoraConfig(model, adapters), null, 2)}\n`;
+  const tensors: Record<string, SafetensorsTensorInput> = {};
+  for (const a of adapters) {
+    for (const l of a.layers) for (const p of l.ownParams()) tensors[p.name] = { dtype: 'F32', shape: p.shape, data: (await p.variable.data()) as Float32Array };
+  }
+  return { config, weights: serializeSafetensors(tensors, { format: 'pt' }) };
+}
+
+/** Reads and checks an `adapter_config.json` text; `source` names it in errors. */
+export function parsePeftLoraConfig(text: string, source = 'adapter_config.json'): PeftLoraConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ClipwiseModelError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ClipwiseModelError(`${source}: expected a JSON object`);
+  const c = raw as Record<string, unknown>;
+  if (c['peft_type'] !== 'LORA') throw new ClipwiseModelError(`${source}: peft_type is ${JSON.stringify(c['peft_type'])}; only LoRA adapters ("LORA") are supported`);
+  if (!Number.isInteger(c['r']) || (c['r'] as number) <= 0) throw new ClipwiseModelError(`${source}: r must be a positive integer, got ${JSON.stringify(c['r'])}`);
+  const alpha = c['lora_alpha'] ?? 8;
+  if (typeof alpha !== 'number' || !(alpha > 0)) throw new ClipwiseModelError(`${source}: lora_alpha must be a positive number, got ${JSON.stringify(alpha)}`);
+  const targets = c['target_modules'];
+  if (!Array.isArray(targets) || targets.length === 0 || targets.some((t) => typeof t !== 'string')) {
+    throw new ClipwiseModelError(`${source}: target_modules must be a non-empty list of module names (a regex string is not supported), got ${JSON.stringify(targets)}`);
+  }
+  for (const [field, off] of [['use_dora', false], ['rank_pattern', {}], ['alpha_pattern', {}], ['layers_to_transform', null], ['modules_to_save', null]] as const) {
+    if (c[field] !== undefined && JSON.stringify(c[field]) !== JSON.stringify(off)) {
+      throw new ClipwiseModelError(`${source}: ${field} = ${JSON.stringify(c[field])} is not supported (only plain LoRA on linear layers: ${field} must be ${JSON.stringify(off)} or absent)`);
+    }
+  }
+  return {
+    ...c, peft_type: 'LORA', r: c['r'] as number, lora_alpha: alpha, target_modules: targets as string[],
+    fan_in_fan_out: c['fan_in_fan_out'] === true, use_rslora: c['use_rslora'] === true, task_type: (c['task_type'] as string | null | undefined) ?? null,
+  };
+}
+
+/**
+ * Adds the adapter of a peft folder's two files to `model` (as `addLora`, base frozen) and fills A
+ * and B from the file. Checks that the file holds exactly the tensors of the targeted modules, with
+ * peft's shapes, and that `fan_in_fan_out` matches the model's layout.
+ *
+ * @example
+ * const adapters = await loadAdapterFromBytes(model, { config: configText, weights: bytes });
+ */
+export async function loadAdapterFromBytes(model: PretrainedModel, files: SavedAdapter, source = '<adapter>'): Promise<LoraAdapter[]> {
+  const cfg = parsePeftLoraConfig(files.config, `${source}/adapter_config.json`);
+  const file = SafetensorsBuffer.open(files.weights, `${source}/adapter_model.safetensors`);
+  const adapters = addLora(model, { rank: cfg.r, alpha: cfg.lora_alpha, targets: cfg.target_modules, rsLora: cfg.use_rslora });
+  try {
+    const layoutFanIn = adapters[0]!.base.layout === 'in_out';
+    if (cfg.fan_in_fan_out !== layoutFanIn) {
+      throw new ClipwiseModelError(`${source}/adapter_config.json: fan_in_fan_out is ${cfg.fan_in_fan_out} but this model's targeted layers store weights ${layoutFanIn ? '[in, out] (Conv1D: true)' : '[out, in] (nn.Linear: false)'}; the adapter was made for another model`);
+    }
+    const wanted = new Set(adapters.flatMap((a) => a.layers.flatMap((l) => l.ownParams().map((p) => p.name))));
+    const extra = file.names.filter((n) => !wanted.has(n));
+    if (extra.length > 0) {
+      throw new ClipwiseModelError(`${file.path}: tensors ${extra.slice(0, 4).join(', ')}${extra.length > 4 ? ', ...' : ''} belong to no targeted module of this model (expected names like ${PEFT_PREFIX}${adapters[0]!.base.name}.lora_A.weight)`);
+    }
+    for (const a of adapters) {
+      for (const p of [a.a.weight, a.b.weight]) {
+        if (!file.header.tensors.has(p.name)) throw new ClipwiseModelError(`${file.path}: tensor ${p.name} [${p.shape}] is missing`);
+        const t = file.decode(p.name);
+        if (t.shape.join(',') !== p.shape.join(',')) throw new ClipwiseModelError(`${file.path}: ${p.name} has shape [${t.shape}], expected [${p.shape}] (peft: lora_A [r, in], lora_B [out, r])`);
+        if (!(t.data instanceof Float32Array)) throw new ClipwiseModelError(`${file.path}: ${p.name} has integer dtype ${t.dtype}`);
+        const value = tf.tensor(t.data, p.shape as number[], 'float32');
+        p.variable.assign(value);
+        value.dispose();
+      }
+    }
+  } catch (e) {
+    removeLora(model);
+    throw e;
+  }
+  return adapters;
+}
