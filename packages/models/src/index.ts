@@ -27,3 +27,4 @@ export type { NormInput, TextNormInput, ImageNormInput } from './diagnostics/nor
 export * from './diagnostics/per-sample-norms.js';
 export * from './diagnostics/format-norm-table.js';
 export * from './tokenizer/word-tokenizer.js';
+export * from './tokenizer/gpt2-subset-tokenizer.js';
