@@ -19,6 +19,8 @@ export interface EvalResult {
   generated?: number;
   /** The first generation, to eyeball. */
   sample?: { mr: string; output: string };
+  /** The first three generations (the demo prints them before and after). */
+  samples?: { mr: string; output: string }[];
 }
 
 async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'images' }>['eval'] & object, chunk = 32): Promise<{ loss: number; accuracy: number }> {
@@ -67,6 +69,7 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
     result.rougeL = corpusRougeL(cands, refs);
     result.generated = mrs.length;
     result.sample = { mr: mrs[0]!, output: outputs[0]! };
+    result.samples = mrs.slice(0, 3).map((mr, i) => ({ mr, output: outputs[i]! }));
   }
   return result;
 }

@@ -3,12 +3,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
+import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
-import { buildModel, modelSpec } from './build-model';
+import { buildModel, modelSpec, readFolderVocab } from './build-model';
 import { checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
 import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint, readCheckpoint, restoring } from './read-checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
@@ -115,9 +115,10 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const spec = await modelSpec(config);
   if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
   const { backend } = await setupBackend(config.backend);
-  if (task !== 'images' && !config.tokenizer) config.tokenizer = spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
+  const folderVocab = spec.fromDir && spec.type === 'gpt2' ? readFolderVocab(config.model) : undefined;
+  if (task !== 'images' && !config.tokenizer) config.tokenizer = folderVocab ? 'gpt2-subset' : spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
-  const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? undefined);
+  const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? folderVocab);
   const n = datasetSize(data);
   const batch = config['batch-size'];
   if (batch > n) throw new UsageError(`--batch-size ${batch} gives q = B/N = ${batch}/${n} > 1 (only ${n} training examples); use --batch-size ≤ ${n}`);
@@ -204,7 +205,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       sampler: sampler.toJSON(),
       noise: gradients instanceof PrivateGradients ? gradients.toJSON() : null,
       optimizer: await optimizer.stateToJSON(),
-      tokenizer: data.kind !== 'images' && data.tokenizer instanceof WordTokenizer ? data.tokenizer.toJSON() : null,
+      tokenizer: data.kind !== 'images' && (data.tokenizer instanceof WordTokenizer || data.tokenizer instanceof Gpt2SubsetTokenizer) ? data.tokenizer.toJSON() : null,
     }, hooks.onCheckpointWrite);
   };
 

@@ -4,7 +4,7 @@ import {
   encodeE2E, groupReferencesByMr, readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, readTextBlocks,
   textToBlocks, type E2EPair, type ImageDataset,
 } from '@clipwise/data';
-import { ByteTokenizer, Gpt2Tokenizer, WordTokenizer, type Tokenizer } from '@clipwise/models';
+import { ByteTokenizer, Gpt2SubsetTokenizer, Gpt2Tokenizer, WordTokenizer, type Gpt2SubsetVocab, type Tokenizer, type WordVocab } from '@clipwise/models';
 import { UsageError } from '../usage-error';
 import type { TrainConfig } from './train-config';
 
@@ -19,7 +19,7 @@ export interface TokenRows {
 }
 
 export type TaskData =
-  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: 'gpt2' | 'byte' | 'word'; evalRefs?: Map<string, string[]> }
+  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: TokenizerName; evalRefs?: Map<string, string[]> }
   | { kind: 'images'; train: ImageDataset; eval?: ImageDataset };
 
 /** The task from --task, else from the data path (.csv → e2e, .txt/.jsonl → text, folders/archives/.bin → images). */
@@ -49,9 +49,24 @@ function firstRows(rows: TokenRows, limit: number | undefined): TokenRows {
   return { ...rows, n: limit, inputIds: rows.inputIds.slice(0, limit * rows.t), labelMask: rows.labelMask.slice(0, limit * rows.t) };
 }
 
-function makeTokenizer(name: 'gpt2' | 'byte' | 'word', fitTexts: () => string[], saved?: { words: readonly string[] }): Tokenizer {
+export type TokenizerName = NonNullable<TrainConfig['tokenizer']>;
+/** A saved vocabulary: a word tokenizer's or a GPT-2 subset's (checkpoint or model folder `tokenizer.json`). */
+export type SavedVocab = WordVocab | Gpt2SubsetVocab;
+
+/** The default size of a `gpt2-subset` vocabulary fitted without a "vocab_size" in --model-config. */
+export const GPT2_SUBSET_DEFAULT_VOCAB = 4096;
+
+function makeTokenizer(name: TokenizerName, fitTexts: () => string[], config: TrainConfig, saved?: SavedVocab): Tokenizer {
   if (name === 'gpt2') return new Gpt2Tokenizer();
   if (name === 'byte') return new ByteTokenizer();
+  if (name === 'gpt2-subset') {
+    if (saved && 'gpt2Ids' in saved) return new Gpt2SubsetTokenizer(saved);
+    // the vocabulary ships with the model: fitted on private data it would tell which tokens that data holds
+    if (!config['no-dp']) throw new UsageError(`--tokenizer gpt2-subset needs a model folder with its tokenizer.json (fitted on public text) for a private run; fit one with a --no-dp run on public text`);
+    const size = (config['model-config']?.vocab_size as number | undefined) ?? GPT2_SUBSET_DEFAULT_VOCAB;
+    return Gpt2SubsetTokenizer.fit(fitTexts(), size);
+  }
+  if (saved && !('words' in saved)) throw new UsageError(`--tokenizer word, but the saved vocabulary is a gpt2-subset one; use --tokenizer gpt2-subset`);
   return saved ? new WordTokenizer(saved) : WordTokenizer.fit(fitTexts());
 }
 
@@ -84,7 +99,7 @@ async function readImages(file: string, split: 'train' | 'test', resizeTo: numbe
  * the reference; text: blocks of --seq-len tokens; images: an `ImageDataset` (eval defaults to the
  * 'test' split of the same folder or archive when it has one).
  */
-export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenizerName: 'gpt2' | 'byte' | 'word', imageSize: number, savedVocab?: { words: readonly string[] }): Promise<TaskData> {
+export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenizerName: TokenizerName, imageSize: number, savedVocab?: SavedVocab): Promise<TaskData> {
   requireFile('data', config.data);
   if (config['eval-data']) requireFile('eval-data', config['eval-data']);
   const t = config['seq-len'];
@@ -93,7 +108,7 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
     if (config.limit !== undefined) train = train.slice(0, config.limit);
     const evalPairs = config['eval-data'] ? await readE2ECsv(config['eval-data']) : undefined;
     const evalKept = evalPairs && config['eval-limit'] !== undefined ? evalPairs.slice(0, config['eval-limit']) : evalPairs;
-    const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), savedVocab);
+    const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), config, savedVocab);
     const encode = (pairs: E2EPair[], flag: string) => {
       try {
         const e = encodeE2E(pairs, tokenizer, { maxLength: t, padTo: 'maxLength' });
@@ -111,7 +126,7 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
   }
   if (task === 'text') {
     const text = await readTexts(config.data);
-    const tokenizer = makeTokenizer(tokenizerName, () => [text], savedVocab);
+    const tokenizer = makeTokenizer(tokenizerName, () => [text], config, savedVocab);
     const train = firstRows(blocksToRows(textToBlocks(text, tokenizer, { blockLength: t }), 'data', config.data), config.limit);
     let evalRows: TokenRows | undefined;
     if (config['eval-data']) {

@@ -19,7 +19,7 @@ export interface TrainConfig {
   'eval-limit'?: number;
   'gen-limit': number;
   'gen-tokens': number;
-  tokenizer?: 'gpt2' | 'byte' | 'word';
+  tokenizer?: 'gpt2' | 'byte' | 'word' | 'gpt2-subset';
   'seq-len': number;
   epsilon?: number;
   delta: number;
