@@ -20,6 +20,8 @@ const CASES: Case[] = [
   { a: [1, 61, 70], b: [4, 70, 50], ta: false, tb: false, path: 'slices' }, // shared a
   { a: [4, 70, 61], b: [1, 70, 50], ta: true, tb: false, path: 'slices' }, // shared b
   { a: [2, 5, 7], b: [2, 3, 7], ta: false, tb: true, path: 'transpose' }, // a batch too small to slice
+  { a: [6, 1, 3001], b: [6, 1, 3001], ta: false, tb: true, path: 'dots' }, // per-sample squared norms
+  { a: [2, 3, 1, 77], b: [2, 3, 77, 1], ta: false, tb: false, path: 'dots' },
 ];
 
 // TF.js's BatchMatMul gradient does not reduce over broadcast batch dimensions: those cases compare values
@@ -31,7 +33,8 @@ function productAndGrads(c: Case, seed: number): { y: Float32Array; da?: Float32
     const b = tf.randomNormal(c.b, 0, 1, 'float32', seed + 1);
     const y = tf.matMul(a, b, c.ta, c.tb).dataSync() as Float32Array;
     if (!sameBatch(c)) return { y };
-    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w, c.ta, c.tb), tf.sin(tf.matMul(x, w, c.ta, c.tb))));
+    // a loss with a non-constant output gradient, smooth enough that summation order barely moves it
+    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w, c.ta, c.tb), tf.tanh(tf.matMul(x, w, c.ta, c.tb))));
     const [da, db] = tf.grads(f)([a, b]);
     return { y, da: da!.dataSync() as Float32Array, db: db!.dataSync() as Float32Array };
   });

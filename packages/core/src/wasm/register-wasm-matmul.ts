@@ -50,16 +50,34 @@ export function swapOperands(aShape: readonly number[], bShape: readonly number[
 }
 
 /** Which way {@link installWasmMatmulKernels} runs a product (for tests and profiles). */
-export type WasmMatmulPath = 'tfjs' | 'fold' | 'slices' | 'swap' | 'transpose';
+export type WasmMatmulPath = 'tfjs' | 'fold' | 'dots' | 'slices' | 'swap' | 'transpose';
 
 /** The path of a product; `plainProduct`: no bias or activation (only those may be sliced or swapped). */
 export function wasmMatmulPath(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean, plainProduct = true, epilogueRank = 0): WasmMatmulPath {
   const plan = planWasmMatmul(aShape, bShape, transposeA, transposeB, epilogueRank);
   if (plan?.foldRows) return 'fold';
+  const m = aShape.at(transposeA ? -1 : -2);
+  const n = bShape.at(transposeB ? -2 : -1);
+  // per-sample dot products ([B, 1, K]·[B, 1, K]ᵀ, e.g. squared norms of per-sample gradients): a
+  // multiply and a row sum (SIMD) instead of B matrix products of one entry each
+  if (plainProduct && m === 1 && n === 1 && batchOf(aShape) > 1 && aShape.slice(0, -2).join() === bShape.slice(0, -2).join()) return 'dots';
   if (plainProduct && sliceableBatch(aShape, bShape, transposeA, transposeB)) return 'slices';
   if (!plan) return 'tfjs';
   if (plainProduct && batchOf(aShape) === 1 && batchOf(bShape) === 1 && swapOperands(aShape, bShape, transposeA, transposeB)) return 'swap';
   return 'transpose';
+}
+
+/** [..., 1, K]·[..., K, 1] (either operand's K contiguous whatever its transpose flag) as a multiply and a row sum. */
+function batchedDots(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackendLike): tf.TensorInfo {
+  const g = batchOf(a.shape);
+  const k = a.shape.at(-1)! * a.shape.at(-2)!;
+  const a2 = reshape(a, [g, k], backend);
+  const b2 = reshape(b, [g, k], backend);
+  const prod = kernelOf('Multiply')({ inputs: { a: a2, b: b2 }, backend, attrs: {} });
+  const sums = kernelOf('Sum')({ inputs: { x: prod }, backend, attrs: { axis: [1], keepDims: false } });
+  const out = reshape(sums, [...a.shape.slice(0, -2), 1, 1], backend);
+  for (const t of [a2, b2, prod, sums]) backend.disposeData(t.dataId);
+  return out;
 }
 
 /** Transposes the last two dimensions of `x` in memory (TF.js's wasm Transpose kernel). */
@@ -85,6 +103,7 @@ function runFast(name: string, args: KernelArgs): tf.TensorInfo {
   const plainProduct = !bias && !preluActivationWeights && (!activation || activation === 'linear');
   const path = wasmMatmulPath(a.shape, b.shape, transposeA, transposeB, plainProduct, epilogueRank);
   if (path === 'tfjs') return original(args);
+  if (path === 'dots') return batchedDots(a, b, args.backend as WasmBackendLike);
   if (path === 'slices') {
     const batchMatMul = ORIGINAL.get('BatchMatMul')!;
     const matmul2d = (x: tf.TensorInfo, y: tf.TensorInfo) => batchMatMul({ inputs: { a: x, b: y }, backend: args.backend, attrs: { transposeA: false, transposeB: false } });
