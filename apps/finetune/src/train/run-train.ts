@@ -190,7 +190,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
   const runEval = async () => {
     evals.lastStep = step;
-    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens']);
+    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0);
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);
