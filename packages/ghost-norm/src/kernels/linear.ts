@@ -10,7 +10,7 @@ const F32 = 4;
  * Costs of one linear weight's per-sample norms (Li et al. 2022 "ghost clipping"; Bu et al. 2023
  * "mixed ghost clipping"): ghost forms a aᵀ and dy dyᵀ, O(B T² (d + p)) time and O(B T²) space;
  * instantiate forms G_i = a_iᵀ dy_i, O(B T d p) time and O(B d p) space. The mixed rule
- * (`mixedRuleMode`) takes ghost when 2T² ≤ d p on a GPU, the mode of fewer flops on a CPU backend.
+ * (`mixedRuleMode`) takes ghost when 2T² ≤ d p on a GPU, the mode of fewer flops on wasm and tensorflow.
  */
 export function linearWeightCost(batch: number, seq: number, d: number, p: number): ParamCost {
   const ghost = { flops: 2 * batch * seq * seq * (d + p) + 2 * batch * seq * seq, bytes: 2 * batch * seq * seq * F32 };
