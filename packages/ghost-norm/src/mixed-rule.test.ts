@@ -5,7 +5,9 @@ import { mixedRuleMode } from './mixed-rule';
 describe('mixedRuleMode', () => {
   // GPT-2 MLP weight 128 × 512 at T = 176: 2T² = 61,952 ≤ d·p = 65,536 (fastDP: ghost), but ghost
   // costs T²(d + p) = 19.8M against instantiate's T·d·p = 11.5M multiply-adds per sample
-  const { ghost, instantiate } = linearWeightCost(8, 176, 128, 512);
+  const cost = linearWeightCost(8, 176, 128, 512);
+  const ghost = cost.ghost!;
+  const instantiate = cost.instantiate;
 
   it('keeps fastDP\'s rule on a GPU backend', () => {
     expect(mixedRuleMode({ ghost, instantiate }, true, 'webgpu')).toBe('ghost');
@@ -18,6 +20,6 @@ describe('mixedRuleMode', () => {
     expect(mixedRuleMode({ ghost, instantiate }, true, 'cpu')).toBe('ghost'); // the test backend keeps fastDP's rule
     // short sequences: ghost is cheaper in flops too
     const short = linearWeightCost(8, 16, 128, 512);
-    expect(mixedRuleMode(short, false, 'wasm')).toBe('ghost');
+    expect(mixedRuleMode({ ghost: short.ghost!, instantiate: short.instantiate }, false, 'wasm')).toBe('ghost');
   });
 });
