@@ -6,6 +6,6 @@ export { perSampleLossFn } from './train/per-sample-loss';
 export { e2eTaskData, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
 export { privacyReport, type PrivacyReport, type PrivacyReportInput } from './report/privacy-report';
 export { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, formatSmall } from './report/format-number';
-export { DEMO_DATA, DEMO_MODEL, DEMO_SETTINGS } from './commands/demo-settings';
+export { DEMO_DATA, DEMO_MODEL, DEMO_SETTINGS, PAGE_MODEL, PAGE_SETTINGS } from './commands/demo-settings';
 export { linePlotOptions, SERIES_COLOURS, type LineChartOptions, type Series } from './report/line-plot';
 export { heatMapPlotOptions, HEAT_COLOUR_SCALE, type HeatRow } from './report/heat-map-plot';

@@ -38,4 +38,37 @@ describe('clipwise train: other tasks', () => {
     const privacy = JSON.parse(readFileSync(path.join(out, 'report/privacy.json'), 'utf8'));
     expect(privacy).toMatchObject({ noiseMultiplier: 1, targetEpsilon: null, steps: 2, nonPrivateChoices: [] });
   });
+
+  it('gpt2-subset: fitted on public text by a --no-dp run, then read from the model folder for a private E2E run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-subset-'));
+    const text = 'The river pub serves food near the city centre. A family pub by the river. '.repeat(20);
+    writeFileSync(path.join(dir, 'public.txt'), text);
+    const config = path.join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ 'model-config': { n_embd: 16, n_layer: 1, n_head: 2, vocab_size: 300 } }));
+    const pre = path.join(dir, 'pre');
+    const r1 = await run([
+      'train', '--config', config, '--data', path.join(dir, 'public.txt'), '--tokenizer', 'gpt2-subset', '--seq-len', '40',
+      '--steps', '1', '--batch-size', '4', '--no-dp', '--backend', 'cpu', '--out', pre,
+    ]);
+    expect(r1.err).toBe('');
+    expect(r1.out).toMatch(/\(gpt2-subset tokenizer, vocabulary (\d+)\)/);
+    const vocab = JSON.parse(readFileSync(path.join(pre, 'checkpoint/tokenizer.json'), 'utf8'));
+    expect(vocab.gpt2Ids.length).toBeGreaterThan(0);
+    expect(vocab.gpt2Ids.length).toBeLessThanOrEqual(300 - 257);
+    // the model folder a pre-training script ships: weights, config and the vocabulary beside them
+    const model = path.join(pre, 'checkpoint/model');
+    writeFileSync(path.join(model, 'tokenizer.json'), JSON.stringify(vocab));
+    const csv = path.join(dir, 'e2e.csv');
+    writeFileSync(csv, ['mr,ref', ...Array.from({ length: 8 }, () => '"name[Zizzi], area[riverside]","Zizzi is a pub by the river."')].join('\n'));
+    const r2 = await run([
+      'train', '--model', model, '--data', csv, '--eval-data', csv, '--eval-limit', '2', '--gen-limit', '1', '--gen-tokens', '2', '--seq-len', '40',
+      '--steps', '1', '--batch-size', '4', '--epsilon', '8', '--backend', 'cpu', '--out', path.join(dir, 'dp'),
+    ]);
+    expect(r2.err).toBe('');
+    expect(r2.out).toMatch(new RegExp(`gpt2-subset tokenizer, vocabulary ${vocab.gpt2Ids.length + 257}\\)`));
+    // fitting the vocabulary on the private data would release which tokens it holds: refused
+    const r3 = await run(['train', '--config', config, '--data', csv, '--tokenizer', 'gpt2-subset', '--seq-len', '40', '--steps', '1', '--batch-size', '4', '--epsilon', '8', '--backend', 'cpu', '--out', path.join(dir, 'bad')]);
+    expect(r3.code).toBe(2);
+    expect(r3.err).toMatch(/--tokenizer gpt2-subset needs a model folder with its tokenizer\.json/);
+  });
 });

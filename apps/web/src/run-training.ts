@@ -1,6 +1,6 @@
 import { calibrateNoise, createAccountant } from '@clipwise/accountant';
 import { PoissonSampler, formatE2EPrompt } from '@clipwise/data';
-import { DEMO_SETTINGS, greedyGenerate, meanTargetLoss, perSampleLossFn, privacyReport, takeTrainStep } from '@clipwise/finetune/browser';
+import { PAGE_SETTINGS, greedyGenerate, meanTargetLoss, perSampleLossFn, privacyReport, takeTrainStep } from '@clipwise/finetune/browser';
 import { ClipwiseGroupingError, resolveGrouping } from '@clipwise/grouping';
 import { ByteTokenizer, Gpt2Model, loadPretrainedFromBytes, savePretrainedToBytes } from '@clipwise/models';
 import { Optimizer, PrivateGradients, adamw, warmupCosineSchedule } from '@clipwise/optim';
@@ -51,11 +51,11 @@ export async function runTraining(request: TrainRequest, channel: TrainingChanne
     channel.post({ type: 'status', text: 'starting the TF.js backend' });
     const { backend } = await startBackend(request.backend);
     channel.post({ type: 'status', text: `loading the model (${backend} backend)` });
-    const model = await loadPretrainedFromBytes({ config: request.model.configJson, weights: request.model.weights, source: 'model' }, { seed: DEMO_SETTINGS.seed });
+    const model = await loadPretrainedFromBytes({ config: request.model.configJson, weights: request.model.weights, source: 'model' }, { seed: PAGE_SETTINGS.seed });
     if (!(model instanceof Gpt2Model)) throw new TrainingDataError('the model must be a GPT-2 (config.json model_type "gpt2")');
     const tokenizer = new ByteTokenizer();
     if (model.config.vocab_size !== tokenizer.vocabSize) throw new TrainingDataError(`the model has vocab_size ${model.config.vocab_size}; the page's byte tokenizer needs ${tokenizer.vocabSize}`);
-    const seqLen = Math.min(DEMO_SETTINGS['seq-len'], model.config.n_positions);
+    const seqLen = Math.min(PAGE_SETTINGS['seq-len'], model.config.n_positions);
     const task = taskFromData(request.data, tokenizer, seqLen, request.evalLimit);
     const n = task.train.n;
     if (request.batchSize > n) throw new TrainingDataError(`batch size ${request.batchSize} is larger than the ${n} training examples`);
@@ -63,19 +63,19 @@ export async function runTraining(request: TrainRequest, channel: TrainingChanne
 
     let grouping;
     try {
-      grouping = resolveGrouping(request.grouping, model.params, { clipNorm: DEMO_SETTINGS['clip-norm'] });
+      grouping = resolveGrouping(request.grouping, model.params, { clipNorm: PAGE_SETTINGS['clip-norm'] });
     } catch (e) {
       if (e instanceof ClipwiseGroupingError) throw new TrainingDataError(`grouping '${request.grouping}': ${e.message}`);
       throw e;
     }
     const { noiseMultiplier } = calibrateNoise({ targetEpsilon: request.epsilon, delta: request.delta, sampleRate, steps: request.steps, accountant: 'rdp' });
     const gradients = new PrivateGradients({
-      params: model.params, grouping, noiseMultiplier, expectedBatchSize: request.batchSize, seed: DEMO_SETTINGS.seed + 1, clipping: { fn: 'abadi' },
+      params: model.params, grouping, noiseMultiplier, expectedBatchSize: request.batchSize, seed: PAGE_SETTINGS.seed + 1, clipping: { fn: 'abadi' },
     });
-    const warmup = Math.min(DEMO_SETTINGS.warmup, request.steps - 1); // as a shortened `clipwise demo`
+    const warmup = Math.min(PAGE_SETTINGS.warmup, request.steps - 1); // as a shortened `clipwise demo`
     // weight decay 0: `clipwise train`'s default --weight-decay, which the demo keeps
-    const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(DEMO_SETTINGS.lr, warmup, request.steps), weightDecay: 0 }), model.params);
-    const sampler = new PoissonSampler({ datasetSize: n, sampleRate, seed: DEMO_SETTINGS.seed + 2 });
+    const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(PAGE_SETTINGS.lr, warmup, request.steps), weightDecay: 0 }), model.params);
+    const sampler = new PoissonSampler({ datasetSize: n, sampleRate, seed: PAGE_SETTINGS.seed + 2 });
     const accountant = createAccountant('rdp');
     const lossOf = perSampleLossFn(model, task);
     channel.post({ type: 'started', backend, trainExamples: n, noiseMultiplier, groups: grouping.groups.map((g) => g.name) });
@@ -87,7 +87,7 @@ export async function runTraining(request: TrainRequest, channel: TrainingChanne
       await yieldToEvents();
       if (channel.stopRequested()) break;
       channel.post({ type: 'status', text: `private step ${step + 1} of ${request.steps}` });
-      const r = await takeTrainStep({ sampler, gradients, optimizer, lossOf, maxPhysicalBatch: DEMO_SETTINGS['max-physical-batch'], accountant: { accountant, noiseMultiplier } });
+      const r = await takeTrainStep({ sampler, gradients, optimizer, lossOf, maxPhysicalBatch: PAGE_SETTINGS['max-physical-batch'], accountant: { accountant, noiseMultiplier } });
       step++;
       channel.post({
         type: 'step', step,

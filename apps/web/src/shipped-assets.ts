@@ -1,4 +1,4 @@
-// The files `clipwise demo` trains with, shipped in apps/finetune/assets (DEMO_MODEL, DEMO_DATA of
+// The files the page trains with, shipped in apps/finetune/assets (PAGE_MODEL, DEMO_DATA of
 // @clipwise/finetune/browser): Vite copies them into the build and these are their URLs. The paths
 // must be literal for Vite to find them.
 import modelConfigUrl from '@clipwise/finetune/assets/pretrained-shakespeare-byte/config.json?url';

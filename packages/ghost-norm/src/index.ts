@@ -1,4 +1,5 @@
 export * from './norm-kernel';
+export * from './mixed-rule';
 export * from './cross-terms';
 export * from './kernels/linear';
 export * from './kernels/embedding';

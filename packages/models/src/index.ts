@@ -31,3 +31,4 @@ export * from './peft/trainable-spec.js';
 export * from './peft/add-lora.js';
 export * from './peft/peft-adapter.js';
 export * from './peft/merge-lora.js';
+export * from './tokenizer/gpt2-subset-tokenizer.js';

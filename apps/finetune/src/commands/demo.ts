@@ -45,9 +45,9 @@ function describeEval(e: EvalResult, unit: string): string {
 }
 
 /**
- * `clipwise demo`: the shipped tiny GPT-2, pre-trained (non-privately) on public Shakespeare text,
+ * `clipwise demo`: the shipped small GPT-2, pre-trained (non-privately) on public English text,
  * fine-tuned with DP-AdamW on the shipped E2E sample at ε = 8 through `runTrain`, then a summary:
- * test loss, perplexity, ROUGE-L/BLEU and a generation before and after, and ε. `overrides` are
+ * test loss, perplexity, ROUGE-L/BLEU and three generations before and after, and ε. `overrides` are
  * `clipwise train` settings; without `out` the run goes to a new temporary folder.
  *
  * @example
@@ -68,7 +68,7 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   }
   const out = overrides.out ?? mkdtempSync(path.join(tmpdir(), 'clipwise-demo-'));
   const config = { ...preset, ...overrides, out };
-  log(`clipwise demo: ${path.basename(config.model!)} (tiny GPT-2, pre-trained on public Shakespeare text) fine-tuned privately on the E2E sample; run folder ${out}`);
+  log(`clipwise demo: ${path.basename(config.model!)} (small GPT-2, pre-trained on public English text) fine-tuned privately on the E2E sample; run folder ${out}`);
   const train = await runTrain(config, log);
   const evals = new RunLog<EvalResult>(path.join(out, 'evals.jsonl')).read();
   const before = evals.find((e) => e.step === 0)!;
@@ -77,10 +77,11 @@ export async function runDemo(overrides: Partial<TrainConfig>, log: (s: string) 
   log('');
   log(`before fine-tuning:        ${describeEval(before, unit)}`);
   log(`after ${String(train.step).padStart(3)} ${train.epsilon === null ? 'non-private' : 'private'} steps:  ${describeEval(after, unit)}`);
-  if (before.sample && after.sample) {
-    log(`sample: ${after.sample.mr}`);
-    log(`  before: ${JSON.stringify(before.sample.output)}`);
-    log(`  after:  ${JSON.stringify(after.sample.output)}`);
+  const pairs = before.samples && after.samples ? after.samples.map((s, i) => [before.samples![i]!, s] as const) : before.sample && after.sample ? [[before.sample, after.sample] as const] : [];
+  for (const [b, a] of pairs) {
+    log(`sample: ${a.mr}`);
+    log(`  before: ${JSON.stringify(b.output)}`);
+    log(`  after:  ${JSON.stringify(a.output)}`);
   }
   const privacyFile = path.join(out, 'report', 'privacy.json');
   if (existsSync(privacyFile)) {
@@ -112,10 +113,10 @@ function demoFlags(): FlagSpec[] {
 /** `clipwise demo`: any `clipwise train` flag overrides the preset. */
 export const DEMO_COMMAND: CommandSpec = {
   name: 'demo',
-  summary: 'fine-tune the shipped tiny GPT-2 privately on the shipped E2E sample (ε = 8): a preset of train',
+  summary: 'fine-tune the shipped small GPT-2 privately on the shipped E2E sample (ε = 8): a preset of train',
   description:
-    'Fine-tune the shipped tiny GPT-2 (pre-trained on public Shakespeare text) privately on the shipped E2E sample ' +
-    '(ε = 8); prints test loss, ROUGE-L and a generation before and after, and ε. A preset of clipwise train: ' +
+    'Fine-tune the shipped small GPT-2 (pre-trained on public English text) privately on the shipped E2E sample ' +
+    '(ε = 8); prints test loss, ROUGE-L and three generations before and after, and ε. A preset of clipwise train: ' +
     'any train flag overrides it. Without --out the run goes to a new temporary folder.',
   get flags() {
     return [...demoFlags(), CONFIG_FLAG];

@@ -7,7 +7,24 @@ import {
 import { readJsonFile } from '../json-text';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
+import type { Gpt2SubsetVocab } from '@clipwise/models';
 import type { TrainConfig } from './train-config';
+
+/** The file beside config.json that holds a model folder's `gpt2-subset` vocabulary. */
+export const FOLDER_VOCAB_FILE = 'tokenizer.json';
+
+/**
+ * A model folder's `tokenizer.json` ({"gpt2Ids": [...]}, written by a `gpt2-subset` pre-training
+ * run), or undefined when the folder has none.
+ */
+export function readFolderVocab(dir: string): Gpt2SubsetVocab | undefined {
+  const file = path.join(dir, FOLDER_VOCAB_FILE);
+  if (!existsSync(file)) return undefined;
+  const bad = (m: string) => new UsageError(`--model ${dir}: ${m}`);
+  const raw = readJsonFile(file, bad) as { gpt2Ids?: unknown };
+  if (!Array.isArray(raw?.gpt2Ids) || !raw.gpt2Ids.every((id) => Number.isInteger(id))) throw bad(`${file} must hold {"gpt2Ids": [integers]} (a gpt2-subset vocabulary)`);
+  return { gpt2Ids: raw.gpt2Ids as number[] };
+}
 
 const PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
 

@@ -5,6 +5,7 @@ import { loraAdapters, saveAdapter, savePretrained, type PretrainedModel } from 
 import type { PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
 import { MANIFEST_FILE, markManifestWriting, writeManifest } from './checkpoint-manifest';
+import type { SavedVocab } from './task-data';
 import type { TrainConfig } from './train-config';
 
 /** What `OUT/checkpoint/state.json` holds. */
@@ -28,7 +29,8 @@ export interface CheckpointParts {
   /** Noise streams and, with --thresholds adaptive, the current thresholds (so a resume is exact). */
   noise: PrivateGradientsState | null;
   optimizer: unknown;
-  tokenizer: { words: readonly string[] } | null;
+  /** A fitted vocabulary (--tokenizer word or gpt2-subset), else null. */
+  tokenizer: SavedVocab | null;
 }
 
 export const checkpointDir = (out: string) => path.join(out, 'checkpoint');

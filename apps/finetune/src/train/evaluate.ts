@@ -19,6 +19,8 @@ export interface EvalResult {
   generated?: number;
   /** The first generation, to eyeball. */
   sample?: { mr: string; output: string };
+  /** The first three generations (the demo prints them before and after). */
+  samples?: { mr: string; output: string }[];
 }
 
 async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'images' }>['eval'] & object, chunk = 32): Promise<{ loss: number; accuracy: number }> {
@@ -46,9 +48,10 @@ async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'image
 /**
  * Scores the model on the evaluation set: images → loss and accuracy; text → loss per sequence
  * (mean over its target tokens) and perplexity exp(loss); E2E → also greedy generations for the
- * first `genLimit` distinct MRs, scored with corpus BLEU-4 and ROUGE-L against all their references.
+ * first `genLimit` distinct MRs (n-grams of `noRepeatNgram` tokens blocked when > 0), scored with
+ * corpus BLEU-4 and ROUGE-L against all their references.
  */
-export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number): Promise<EvalResult | null> {
+export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number, noRepeatNgram = 0): Promise<EvalResult | null> {
   if (!data.eval) return null;
   if (data.kind === 'images') return { step, ...(await imageEval(model as VitModel, data.eval)) };
   const gpt = model as Gpt2Model;
@@ -58,7 +61,7 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
     const mrs = [...data.evalRefs.keys()].slice(0, genLimit);
     const outputs: string[] = [];
     for (const mr of mrs) {
-      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken)).trim());
+      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken, noRepeatNgram)).trim());
       trimGpuBufferPool(); // every generated length is a new buffer size for webgpu's pool
     }
     const cands = outputs.map(tokenizeForMetrics);
@@ -67,6 +70,7 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
     result.rougeL = corpusRougeL(cands, refs);
     result.generated = mrs.length;
     result.sample = { mr: mrs[0]!, output: outputs[0]! };
+    result.samples = mrs.slice(0, 3).map((mr, i) => ({ mr, output: outputs[i]! }));
   }
   return result;
 }

@@ -16,7 +16,7 @@ export interface TokenRows {
 }
 
 export type TaskData =
-  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: 'gpt2' | 'byte' | 'word'; evalRefs?: Map<string, string[]> }
+  | { kind: 'e2e' | 'text'; train: TokenRows; eval?: TokenRows; tokenizer: Tokenizer; tokenizerName: 'gpt2' | 'byte' | 'word' | 'gpt2-subset'; evalRefs?: Map<string, string[]> }
   | { kind: 'images'; train: ImageDataset; eval?: ImageDataset };
 
 /** What `e2eTaskData` encodes; `seqLen` is the row length (every row is padded to it). */
@@ -24,7 +24,7 @@ export interface E2ETaskInput {
   readonly train: readonly E2EPair[];
   readonly eval?: readonly E2EPair[];
   readonly tokenizer: Tokenizer;
-  readonly tokenizerName: 'gpt2' | 'byte' | 'word';
+  readonly tokenizerName: 'gpt2' | 'byte' | 'word' | 'gpt2-subset';
   readonly seqLen: number;
   /** The error to throw when a pair does not fit `seqLen` (default: the data package's own). */
   readonly tooShort?: (split: 'train' | 'eval', cause: Error) => Error;
@@ -61,7 +61,7 @@ export interface TextTaskInput {
   readonly text: string;
   readonly evalText?: string;
   readonly tokenizer: Tokenizer;
-  readonly tokenizerName: 'gpt2' | 'byte' | 'word';
+  readonly tokenizerName: 'gpt2' | 'byte' | 'word' | 'gpt2-subset';
   /** Block length in tokens. */
   readonly seqLen: number;
   /** The error to throw when a text is shorter than one block (default: the data package's own). */

@@ -8,6 +8,7 @@ import { ClipwiseModelError } from '@clipwise/models';
 import type { PrivateGradientsState } from '@clipwise/optim';
 import { checkpointDir, checkpointFiles, type CheckpointParts, type CheckpointState } from './checkpoint';
 import { CheckpointError, damaged } from './checkpoint-error';
+import type { SavedVocab } from './task-data';
 import { MANIFEST_FILE, readCheckpointJson, readManifest, verifyManifest, type CheckpointManifest } from './checkpoint-manifest';
 
 /** What OUT/checkpoint holds: nothing, a complete checkpoint (its manifest's step), or files without a manifest. */
@@ -172,7 +173,12 @@ function checkOptimizer(raw: unknown, file: string, state: CheckpointState, dir:
   return raw;
 }
 
-function checkTokenizer(raw: unknown, file: string, state: CheckpointState, dir: string): { words: readonly string[] } | null {
+function checkTokenizer(raw: unknown, file: string, state: CheckpointState, dir: string): SavedVocab | null {
+  if (state.config.tokenizer === 'gpt2-subset') {
+    const ids = isObject(raw) ? raw.gpt2Ids : undefined;
+    if (!Array.isArray(ids) || !ids.every((id) => Number.isInteger(id))) throw damaged(dir, file, 'it is not a gpt2-subset vocabulary {"gpt2Ids": [...]}, which the run needs (--tokenizer gpt2-subset)');
+    return { gpt2Ids: ids as number[] };
+  }
   const word = state.config.tokenizer === 'word';
   if (raw === null && !word) return null;
   const words = isObject(raw) ? raw.words : undefined;

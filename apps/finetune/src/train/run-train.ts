@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { WordTokenizer, loadPretrained, mergeLora, saveAdapter, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
+import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, mergeLora, saveAdapter, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
 import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSampler, noiseMultiplierFor } from './build-training';
-import { buildModel, modelSpec } from './build-model';
+import { buildModel, modelSpec, readFolderVocab } from './build-model';
 import { ADAPTER_DIR, checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
 import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint, readCheckpoint, restoring } from './read-checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
@@ -94,9 +94,10 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const spec = await modelSpec(config);
   if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
   const { backend } = await setupBackend(config.backend);
-  if (task !== 'images' && !config.tokenizer) config.tokenizer = spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
+  const folderVocab = spec.fromDir && spec.type === 'gpt2' ? readFolderVocab(config.model) : undefined;
+  if (task !== 'images' && !config.tokenizer) config.tokenizer = folderVocab ? 'gpt2-subset' : spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
-  const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? undefined);
+  const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? folderVocab);
   const n = datasetSize(data);
   if (config['lora-rank'] !== undefined && spec.type === 'vit' && spec.fromDir && data.kind === 'images' && spec.config.num_labels !== data.train.numClasses) {
     // peft would train the new head through modules_to_save, which the adapter format here does not hold yet
@@ -176,7 +177,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
   const runEval = async () => {
     evals.lastStep = step;
-    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens']);
+    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0);
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);
@@ -191,7 +192,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       sampler: sampler.toJSON(),
       noise: gradients instanceof PrivateGradients ? gradients.toJSON() : null,
       optimizer: await optimizer.stateToJSON(),
-      tokenizer: data.kind !== 'images' && data.tokenizer instanceof WordTokenizer ? data.tokenizer.toJSON() : null,
+      tokenizer: data.kind !== 'images' && (data.tokenizer instanceof WordTokenizer || data.tokenizer instanceof Gpt2SubsetTokenizer) ? data.tokenizer.toJSON() : null,
     }, hooks.onCheckpointWrite);
   };
 

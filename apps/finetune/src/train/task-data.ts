@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   readCifarBinary, readE2ECsv, readImageArchive, readImageFolder, readJsonlTexts, type E2EPair, type ImageDataset,
 } from '@clipwise/data/node';
-import { ByteTokenizer, Gpt2Tokenizer, WordTokenizer, type Tokenizer } from '@clipwise/models';
+import { ByteTokenizer, Gpt2SubsetTokenizer, Gpt2Tokenizer, WordTokenizer, type Gpt2SubsetVocab, type Tokenizer, type WordVocab } from '@clipwise/models';
 import { UsageError } from '../usage-error';
 import { e2eTaskData, textTaskData, type TaskData, type TaskKind, type TokenRows } from './in-memory-task';
 import type { TrainConfig } from './train-config';
@@ -37,9 +37,24 @@ function firstRows(rows: TokenRows, limit: number | undefined): TokenRows {
   return { ...rows, n: limit, inputIds: rows.inputIds.slice(0, limit * rows.t), labelMask: rows.labelMask.slice(0, limit * rows.t) };
 }
 
-function makeTokenizer(name: 'gpt2' | 'byte' | 'word', fitTexts: () => string[], saved?: { words: readonly string[] }): Tokenizer {
+export type TokenizerName = NonNullable<TrainConfig['tokenizer']>;
+/** A saved vocabulary: a word tokenizer's or a GPT-2 subset's (checkpoint or model folder `tokenizer.json`). */
+export type SavedVocab = WordVocab | Gpt2SubsetVocab;
+
+/** The default size of a `gpt2-subset` vocabulary fitted without a "vocab_size" in --model-config. */
+export const GPT2_SUBSET_DEFAULT_VOCAB = 4096;
+
+function makeTokenizer(name: TokenizerName, fitTexts: () => string[], config: TrainConfig, saved?: SavedVocab): Tokenizer {
   if (name === 'gpt2') return new Gpt2Tokenizer();
   if (name === 'byte') return new ByteTokenizer();
+  if (name === 'gpt2-subset') {
+    if (saved && 'gpt2Ids' in saved) return new Gpt2SubsetTokenizer(saved);
+    // the vocabulary ships with the model: fitted on private data it would tell which tokens that data holds
+    if (!config['no-dp']) throw new UsageError(`--tokenizer gpt2-subset needs a model folder with its tokenizer.json (fitted on public text) for a private run; fit one with a --no-dp run on public text`);
+    const size = (config['model-config']?.vocab_size as number | undefined) ?? GPT2_SUBSET_DEFAULT_VOCAB;
+    return Gpt2SubsetTokenizer.fit(fitTexts(), size);
+  }
+  if (saved && !('words' in saved)) throw new UsageError(`--tokenizer word, but the saved vocabulary is a gpt2-subset one; use --tokenizer gpt2-subset`);
   return saved ? new WordTokenizer(saved) : WordTokenizer.fit(fitTexts());
 }
 
@@ -67,7 +82,7 @@ async function readImages(file: string, split: 'train' | 'test', resizeTo: numbe
  * the reference; text: blocks of --seq-len tokens; images: an `ImageDataset` (eval defaults to the
  * 'test' split of the same folder or archive when it has one).
  */
-export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenizerName: 'gpt2' | 'byte' | 'word', imageSize: number, savedVocab?: { words: readonly string[] }): Promise<TaskData> {
+export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenizerName: TokenizerName, imageSize: number, savedVocab?: SavedVocab): Promise<TaskData> {
   requireFile('data', config.data);
   if (config['eval-data']) requireFile('eval-data', config['eval-data']);
   const t = config['seq-len'];
@@ -76,7 +91,7 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
     if (config.limit !== undefined) train = train.slice(0, config.limit);
     const evalPairs = config['eval-data'] ? await readE2ECsv(config['eval-data']) : undefined;
     const evalKept = evalPairs && config['eval-limit'] !== undefined ? evalPairs.slice(0, config['eval-limit']) : evalPairs;
-    const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), savedVocab);
+    const tokenizer = makeTokenizer(tokenizerName, () => train.flatMap((p) => [p.mr, p.ref]), config, savedVocab);
     return e2eTaskData({
       train, eval: evalKept, tokenizer, tokenizerName, seqLen: t,
       tooShort: (split, err) => new UsageError(`--seq-len ${t} is too short for --${split === 'train' ? 'data' : 'eval-data'}: ${err.message}`),
@@ -86,7 +101,7 @@ export async function loadTaskData(config: TrainConfig, task: TaskKind, tokenize
     const text = await readTexts(config.data);
     const evalFile = config['eval-data'];
     const task = textTaskData({
-      text, evalText: evalFile ? await readTexts(evalFile) : undefined, tokenizer: makeTokenizer(tokenizerName, () => [text], savedVocab), tokenizerName, seqLen: t,
+      text, evalText: evalFile ? await readTexts(evalFile) : undefined, tokenizer: makeTokenizer(tokenizerName, () => [text], config, savedVocab), tokenizerName, seqLen: t,
       tooShort: (split, err) => new UsageError(`${split === 'train' ? `--data ${config.data}` : `--eval-data ${evalFile}`}: ${err.message.replace('blockLength', '--seq-len')}`),
     });
     return { ...task, train: firstRows(task.train, config.limit), eval: task.eval && firstRows(task.eval, config['eval-limit']) };

@@ -17,16 +17,41 @@ export async function meanTargetLoss(model: Gpt2Model, inputIds: Int32Array, mas
   return total / n;
 }
 
-/** Greedy decoding of up to `maxNew` tokens after `prompt`, stopping at `eot`. */
-export async function greedyGenerate(model: Gpt2Model, prompt: number[], maxNew: number, eot: number): Promise<number[]> {
+/**
+ * The tokens that would repeat an n-gram of `generated` (n = `noRepeatNgram`): those that followed an
+ * earlier occurrence of its last n − 1 tokens. Only the generated text counts, not the prompt (an
+ * E2E output should copy the MR's values).
+ */
+export function bannedNextTokens(generated: readonly number[], noRepeatNgram: number): Set<number> {
+  const banned = new Set<number>();
+  const k = noRepeatNgram - 1;
+  if (noRepeatNgram < 1 || generated.length < k) return banned;
+  const tail = generated.slice(generated.length - k);
+  for (let i = 0; i + k < generated.length; i++) {
+    let same = true;
+    for (let j = 0; j < k && same; j++) same = generated[i + j] === tail[j];
+    if (same) banned.add(generated[i + k]!);
+  }
+  return banned;
+}
+
+/**
+ * Greedy decoding of up to `maxNew` tokens after `prompt`, stopping at `eot`. With `noRepeatNgram`
+ * n > 0, a token that would repeat an n-gram of the generated text is never taken (n-gram blocking,
+ * as Hugging Face's `no_repeat_ngram_size`): small models otherwise fall into loops.
+ */
+export async function greedyGenerate(model: Gpt2Model, prompt: number[], maxNew: number, eot: number, noRepeatNgram = 0): Promise<number[]> {
   const out = [...prompt];
   for (let i = 0; i < maxNew && out.length < model.config.n_positions; i++) {
-    const arg = tf.tidy(() => {
+    const last = tf.tidy(() => {
       const logits = model.logits(tf.tensor2d(out, [1, out.length], 'int32'));
-      return tf.argMax(logits.slice([0, out.length - 1, 0], [1, 1, -1]).reshape([-1]));
+      return logits.slice([0, out.length - 1, 0], [1, 1, -1]).reshape([-1]);
     });
-    const next = (await arg.data())[0]!;
-    arg.dispose();
+    const scores = await last.data();
+    last.dispose();
+    const banned = bannedNextTokens(out.slice(prompt.length), noRepeatNgram);
+    let next = -1;
+    for (let v = 0; v < scores.length; v++) if (!banned.has(v) && (next < 0 || scores[v]! > scores[next]!)) next = v;
     if (next === eot) break;
     out.push(next);
   }

@@ -26,7 +26,9 @@ export interface TrainConfig {
   'eval-limit'?: number;
   'gen-limit': number;
   'gen-tokens': number;
-  tokenizer?: 'gpt2' | 'byte' | 'word';
+  /** E2E generations: block repeated n-grams of this many tokens (0: off). */
+  'gen-no-repeat-ngram'?: number;
+  tokenizer?: 'gpt2' | 'byte' | 'word' | 'gpt2-subset';
   'seq-len': number;
   epsilon?: number;
   delta: number;

@@ -15,7 +15,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'eval-limit', kind: 'posint', value: 'N', group: 'data', unit: 'examples', description: 'keep the first N evaluation examples', defaultText: 'all' },
   { name: 'gen-limit', kind: 'int', value: 'N', group: 'data', unit: 'MRs', default: 20, description: 'E2E: greedy generations for the first N distinct MRs of the eval set' },
   { name: 'gen-tokens', kind: 'posint', value: 'N', group: 'data', unit: 'tokens', default: 40, description: 'E2E: at most this many tokens per generation' },
-  { name: 'tokenizer', kind: ['gpt2', 'byte', 'word'], group: 'data', description: '`word` is fitted on the training data and reported as a non-private choice', defaultText: 'byte for presets, gpt2 for a folder model' },
+  { name: 'gen-no-repeat-ngram', kind: 'int', value: 'N', group: 'data', unit: 'tokens', default: 0, description: 'E2E: greedy decoding never repeats an n-gram of N tokens of its own output (0: off)' },
+  { name: 'tokenizer', kind: ['gpt2', 'byte', 'word', 'gpt2-subset'], group: 'data', description: '`word` is fitted on the training data and reported as a non-private choice; `gpt2-subset` (GPT-2 BPE cut to the vocab_size most frequent tokens; other tokens split into kept ones) is fitted on --data for --no-dp runs on public text, else read from the model folder\'s tokenizer.json', defaultText: 'byte for presets; for a folder model, its tokenizer.json, else gpt2' },
   { name: 'seq-len', kind: 'posint', value: 'T', group: 'data', unit: 'tokens', default: 64, description: 'E2E row length / text block length' },
   // model
   { name: 'model', kind: 'string', value: 'DIR|PRESET', group: 'model', description: 'a folder with config.json + model.safetensors, or a preset initialised from --seed: gpt2-tiny, gpt2-mini, gpt2, vit-tiny, vit-mini, vit-base-16', defaultText: 'gpt2-tiny for text, vit-tiny for images' },

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { setupBackend } from './setup-backend';
+import { setupBackend, softwareAdapterName } from './setup-backend';
 
 // A browser, as setupBackend sees one: no process.versions.node; navigator.gpu if given.
 function pretendBrowser(gpu?: { requestAdapter(): Promise<unknown> }): () => void {
@@ -39,5 +39,16 @@ describe('setupBackend in a browser', () => {
     restore = pretendBrowser();
     await expect(setupBackend('webgpu')).rejects.toThrow(/this browser has no WebGPU \(navigator\.gpu is undefined\)/);
     await expect(setupBackend('tensorflow')).rejects.toThrow(/runs in Node only/);
+  });
+});
+
+describe('softwareAdapterName', () => {
+  it('names Mesa llvmpipe (what Dawn reports on a CPU-only machine) and passes real GPUs', () => {
+    const lavapipe = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1', isFallbackAdapter: true };
+    expect(softwareAdapterName(lavapipe)).toBe(lavapipe.description);
+    expect(softwareAdapterName({ vendor: 'google', device: 'swiftshader-device' })).toBe('swiftshader-device');
+    expect(softwareAdapterName(undefined, true)).toBe('a fallback adapter');
+    expect(softwareAdapterName({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200' })).toBeNull();
+    expect(softwareAdapterName(undefined)).toBeNull();
   });
 });

@@ -5,6 +5,8 @@ import { ClipwiseConfigError } from '../errors';
 import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
 import { useSizeClassPool } from '../webgpu/use-size-class-pool';
 import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
+import { installWasmMatmulKernels } from '../wasm/register-wasm-matmul';
+import { installWasmPowKernel } from '../wasm/register-wasm-pow';
 
 /** The names `setupBackend` takes (what a `--backend` flag may say). */
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
@@ -63,7 +65,30 @@ async function ensureRegistered(name: string, pkg: string): Promise<void> {
   }
 }
 
-async function startWebgpu(): Promise<string> {
+interface AdapterInfoLike {
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly device?: string;
+  readonly description?: string;
+  readonly isFallbackAdapter?: boolean;
+}
+
+/**
+ * The name of a software (CPU-emulated) WebGPU adapter, or null for real hardware: Mesa's
+ * llvmpipe/lavapipe, SwiftShader, or any adapter that says it is a fallback. On such an adapter
+ * our step runs slower than on the wasm backend (the demo's step: 5 samples/s on lavapipe, see
+ * packages/memory/README.md), so `auto` passes it over; `--backend webgpu` still uses it.
+ */
+export function softwareAdapterName(info: AdapterInfoLike | undefined, isFallbackAdapter?: boolean): string | null {
+  if (!info && !isFallbackAdapter) return null;
+  const text = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ');
+  if (isFallbackAdapter || info?.isFallbackAdapter || info?.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(text)) {
+    return info?.description || info?.device || 'a fallback adapter';
+  }
+  return null;
+}
+
+async function startWebgpu(allowSoftware = true): Promise<string> {
   if (!inNode()) return startBrowserWebgpu();
   let webgpu: { create: (o: string[]) => unknown; globals: object };
   try {
@@ -75,6 +100,11 @@ async function startWebgpu(): Promise<string> {
   const gpu = webgpu.create(dawnFlags()) as { requestAdapter(): Promise<unknown> };
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
+  if (!allowSoftware) {
+    const a = adapter as { info?: AdapterInfoLike; isFallbackAdapter?: boolean };
+    const software = softwareAdapterName(a.info, a.isFallbackAdapter);
+    if (software) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${software}), slower than wasm on this CPU`);
+  }
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
   await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
@@ -107,7 +137,7 @@ async function vulkanLoaderPresent(): Promise<boolean> {
 
 async function startWebgpuIfLoader(): Promise<string> {
   if (!(await vulkanLoaderPresent())) throw new ClipwiseConfigError(`no Vulkan loader (libvulkan.so.1) found for Dawn`);
-  return startWebgpu();
+  return startWebgpu(false);
 }
 
 async function startTensorflow(): Promise<string> {
@@ -147,6 +177,11 @@ async function activate(name: string): Promise<void> {
     useSizeClassPool();
     // TF.js's own matmul reaches ~13 of the card's ~50 fp32 TFLOP/s: ours serves the shapes it can
     installMatmulKernels();
+  }
+  if (name === 'wasm') {
+    // TF.js's wasm matmul is fast only for 2-D untransposed products: ours rewrites the others into them
+    installWasmMatmulKernels();
+    installWasmPowKernel();
   }
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, type LayerRecord } from '@clipwise/core';
 import { perSampleSqNorm } from '../per-sample-dot';
+import { mixedRuleMode } from '../mixed-rule';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
 const F32 = 4;
@@ -8,18 +9,18 @@ const F32 = 4;
 /**
  * Costs of one linear weight's per-sample norms (Li et al. 2022 "ghost clipping"; Bu et al. 2023
  * "mixed ghost clipping"): ghost forms a aᵀ and dy dyᵀ, O(B T² (d + p)) time and O(B T²) space;
- * instantiate forms G_i = a_iᵀ dy_i, O(B T d p) time and O(B d p) space. The mixed rule takes
- * ghost when 2T² ≤ d p.
+ * instantiate forms G_i = a_iᵀ dy_i, O(B T d p) time and O(B d p) space. The mixed rule
+ * (`mixedRuleMode`) takes ghost when 2T² ≤ d p on a GPU, the mode of fewer flops on wasm and tensorflow.
  */
 export function linearWeightCost(batch: number, seq: number, d: number, p: number): ParamCost {
   const ghost = { flops: 2 * batch * seq * seq * (d + p) + 2 * batch * seq * seq, bytes: 2 * batch * seq * seq * F32 };
   const instantiate = { flops: 2 * batch * seq * d * p + 2 * batch * d * p, bytes: batch * d * p * F32 };
-  return { ghost, instantiate, chosen: 2 * seq * seq <= d * p ? 'ghost' : 'instantiate' };
+  return { ghost, instantiate, chosen: mixedRuleMode({ ghost, instantiate }, 2 * seq * seq <= d * p) };
 }
 
 function resolveMode(option: NormModeOption, seq: number, d: number, p: number): NormMode {
   if (option !== 'auto') return option;
-  return 2 * seq * seq <= d * p ? 'ghost' : 'instantiate';
+  return linearWeightCost(1, seq, d, p).chosen;
 }
 
 /**

@@ -39,3 +39,15 @@ function requireRanks(): TiktokenBPE {
   }
   return nodeModule.createRequire(import.meta.url)('js-tiktoken/ranks/gpt2') as TiktokenBPE;
 }
+
+/**
+ * The bytes of GPT-2 token `id` (not the end-of-text token). Reads js-tiktoken's rank → bytes map,
+ * which its `decode` uses but does not export; throws if a js-tiktoken update renames it.
+ */
+export function gpt2TokenBytes(id: number): Uint8Array {
+  const textMap = (loadGpt2Bpe() as unknown as { textMap?: Map<number, Uint8Array> }).textMap;
+  if (!(textMap instanceof Map)) throw new ClipwiseModelError('gpt2TokenBytes: js-tiktoken no longer has Tiktoken.textMap; pin js-tiktoken or update load-gpt2-bpe.ts');
+  const bytes = textMap.get(id);
+  if (!bytes) throw new ClipwiseModelError(`gpt2TokenBytes: ${id} is not a GPT-2 token id (0..50255)`);
+  return bytes;
+}
