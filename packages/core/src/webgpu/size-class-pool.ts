@@ -22,8 +22,6 @@ export interface PoolBuffer {
 
 /** Sub-steps per power of two above 4 KiB (waste ≤ 1/8 of a request). */
 const STEPS = 8;
-/** Classes above a request's own that may serve it from the free lists (2: ≤ 3/8 larger than the class). */
-const LARGER_CLASSES = 2;
 const SMALL = 4096;
 
 /**
@@ -61,8 +59,7 @@ export interface PoolStats {
 
 /**
  * Drop-in for tfjs-backend-webgpu 4.x's `BufferManager` (same method names and counters) with size
- * classes (a request takes a free buffer of its class or of the next two), O(1) release, peaks and
- * idle release. Buffers it did not create (acquired before it was
+ * classes, O(1) release, peaks and idle release. Buffers it did not create (acquired before it was
  * installed) are destroyed when released.
  */
 export class SizeClassBufferPool {
@@ -84,12 +81,13 @@ export class SizeClassBufferPool {
 
   acquireBuffer(size: number, usage: number, mappedAtCreation = false, reuse = true): PoolBuffer {
     const bytes = sizeClassBytes(size, this.options.limit);
-    const entry = reuse ? this.takeFree(bytes, usage) : undefined;
+    const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
+    const entry = list?.pop();
     let buffer: PoolBuffer;
     if (entry) {
       buffer = entry.buffer;
       this.numFree--;
-      this.freeBytes -= buffer.size;
+      this.freeBytes -= bytes;
     } else {
       buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
       this.numBytesAllocated += bytes;
@@ -99,23 +97,6 @@ export class SizeClassBufferPool {
     this.numBytesUsed += buffer.size;
     this.peakBytesUsed = Math.max(this.peakBytesUsed, this.numBytesUsed);
     return buffer;
-  }
-
-  /**
-   * A free buffer of the request's class, else of one of the next LARGER_CLASSES classes (at most
-   * ~30% larger): a step's phases want different classes, and a larger idle buffer serves better
-   * than a new one.
-   */
-  private takeFree(bytes: number, usage: number): { buffer: PoolBuffer; generation: number } | undefined {
-    let c = bytes;
-    for (let i = 0; i <= LARGER_CLASSES; i++) {
-      const entry = this.free.get(key(c, usage))?.pop();
-      if (entry) return entry;
-      const next = sizeClassBytes(c + 1, this.options.limit);
-      if (next <= c) return undefined;
-      c = next;
-    }
-    return undefined;
   }
 
   releaseBuffer(buffer: PoolBuffer, reuse = true): void {
