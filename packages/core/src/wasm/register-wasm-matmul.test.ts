@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../backend/setup-backend';
+import { describe, expect, it } from 'vitest';
 import { setFusedKernels } from '../fused/fused-kernels';
 import { planWasmMatmul, swapOperands, wasmMatmulPath, type WasmMatmulPath } from './register-wasm-matmul';
 import { sliceableBatch } from './batched-matmul-by-slices';
+import { runOnWasm } from './on-wasm.test-util';
 
 // Values and gradients of our wasm matmul rewrites against TF.js's own wasm kernels (fused kernels
 // off), on shapes that are not multiples of anything, each path at least once.
@@ -51,15 +51,7 @@ function maxRelErr(got: Float32Array, want: Float32Array): number {
 }
 
 describe('wasm matmul kernels', () => {
-  let before: string;
-  beforeAll(async () => {
-    before = tf.getBackend();
-    await setupBackend('wasm');
-  });
-  afterAll(async () => {
-    setFusedKernels(true);
-    await tf.setBackend(before);
-  });
+  runOnWasm();
 
   it.each(CASES)('$path: $a × $b (transposeA $ta, transposeB $tb) matches TF.js (values; gradients where TF.js has them)', (c) => {
     expect(wasmMatmulPath(c.a, c.b, c.ta, c.tb)).toBe(c.path);

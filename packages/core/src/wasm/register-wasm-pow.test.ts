@@ -1,20 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../backend/setup-backend';
+import { describe, expect, it } from 'vitest';
 import { setFusedKernels } from '../fused/fused-kernels';
 import { geluTanhPlain } from '../fused/gelu';
+import { runOnWasm } from './on-wasm.test-util';
 
 // Our wasm Pow (x², x³ by multiplies) against TF.js's own wasm Pow, values and gradients.
 describe('wasm Pow kernel', () => {
-  let before: string;
-  beforeAll(async () => {
-    before = tf.getBackend();
-    await setupBackend('wasm');
-  });
-  afterAll(async () => {
-    setFusedKernels(true);
-    await tf.setBackend(before);
-  });
+  runOnWasm();
 
   const run = (e: number) =>
     tf.tidy(() => {

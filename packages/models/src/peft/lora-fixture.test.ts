@@ -10,6 +10,7 @@ import type { PretrainedModel } from '../pretrained/pretrained-model.js';
 import { VitModel } from '../vit/vit-model.js';
 import { mergeLora } from './merge-lora.js';
 import { loadAdapter } from './save-adapter.js';
+import { relErr } from '../rel-err.test-util.js';
 
 // Adapters written in peft's format by scripts/make_lora_fixture.py (torch + transformers, no peft),
 // with float64 references: the adapted logits (merged weights and forward hooks, which agree to
@@ -27,16 +28,6 @@ interface Reference {
   readonly logits: unknown[];
   readonly loss_per_sample: number[];
   readonly per_sample_lora_norms: Record<string, number[]>;
-}
-
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ours[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 async function logitsOf(model: PretrainedModel, ref: Reference): Promise<Float32Array> {

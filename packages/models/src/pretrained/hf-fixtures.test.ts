@@ -7,6 +7,7 @@ import { perSampleNorms } from '../diagnostics/per-sample-norms.js';
 import { Gpt2Model } from '../gpt2/gpt2-model.js';
 import { VitModel } from '../vit/vit-model.js';
 import { loadPretrained } from './load-pretrained.js';
+import { relErr } from '../rel-err.test-util.js';
 
 // Folders written by transformers' save_pretrained, with float64 PyTorch references beside them:
 // made by scripts/make_fixtures.py (see its header); these tests are skipped until they exist.
@@ -23,17 +24,6 @@ interface Reference {
 }
 
 const readReference = (name: string): Reference => JSON.parse(readFileSync(join(fixtures, name, 'reference.json'), 'utf8'));
-
-/** ‖ours − ref‖ / ‖ref‖ over all entries. */
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ours[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 /**
  * Checks float32 ghost norms against float64 PyTorch per-sample gradient norms, each parameter and
