@@ -37,5 +37,6 @@ export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
 export { ghostSqNorm, setFusedGhostNorm } from './fused/ghost-sq-norm';
+export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';
 export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';

@@ -1,7 +1,7 @@
+import { perSampleDot } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
 import { getNormKernel } from './norm-kernel';
-import { perSampleDot } from './per-sample-dot';
 
 /**
  * A parameter used by two layers (GPT-2's token embedding and its tied LM head) has one per-sample

@@ -3,6 +3,7 @@ import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { columnSum } from './column-sum';
 import { fusedOnDevice } from './fused-kernels';
+import { perSampleSqNorm } from './per-sample-dot';
 
 const KERNEL = 'ClipwiseColumnSqNorms';
 const WG = 256;
@@ -15,18 +16,12 @@ export interface ColumnSqNorms {
   readonly weighted?: tf.Tensor1D;
 }
 
-/** ‖s_i‖² per sample of a [B, p] tensor, as one batched [B, 1, p]·[B, p, 1] product (one launch). */
-function rowSqNorms(s: tf.Tensor2D): tf.Tensor1D {
-  const [b, p] = s.shape;
-  return tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(s, [b, 1, p]) as tf.Tensor3D, tf.reshape(s, [b, 1, p]) as tf.Tensor3D, false, true), [b]) as tf.Tensor1D);
-}
-
 /**
  * Per-sample squared norms of the column sums of dy [B, T, p] (and of dy ⊙ x): the per-sample
  * gradient norms of a bias (Σ_t dy_t) and of a layer norm's γ and β, without the [B, p] per-sample
  * gradients. On webgpu one kernel for both (a workgroup a sample, coalesced column reads); the
  * column sums and their squared norms were four launches for a layer norm, two for a bias. Elsewhere
- * `columnSum` and a batched product each.
+ * `columnSum` and `perSampleSqNorm` each.
  *
  * @example
  * const { plain, weighted } = columnSqNorms(dy, xhat); // β's and γ's ‖g_i‖², [B] each
@@ -40,8 +35,8 @@ export function columnSqNorms(dy: tf.Tensor3D, x?: tf.Tensor3D): ColumnSqNorms {
     return x ? { plain: outs[0] as tf.Tensor1D, weighted: outs[1] as tf.Tensor1D } : { plain: outs[0] as tf.Tensor1D };
   }
   return tf.tidy(() => {
-    const plain = rowSqNorms(columnSum(dy, { perSample: true }) as tf.Tensor2D);
-    return x ? { plain, weighted: rowSqNorms(columnSum(dy, { mul: x, perSample: true }) as tf.Tensor2D) } : { plain };
+    const plain = perSampleSqNorm(columnSum(dy, { perSample: true }) as tf.Tensor2D);
+    return x ? { plain, weighted: perSampleSqNorm(columnSum(dy, { mul: x, perSample: true }) as tf.Tensor2D) } : { plain };
   });
 }
 

@@ -34,18 +34,6 @@ registerWebgpuKernel(ELEMENTWISE, ({ inputs, backend, attrs }) => {
   return backend.runWebGPUProgram(program, spec.names.map((n) => inputs[n]!), 'float32');
 });
 
-/** Σ_j x_j y_j of each row ([rows]), inputs X and Y: per-sample dot products, one workgroup a row. */
-export const ROW_DOT_SPEC: RowSpec = {
-  key: 'rowDot',
-  inputs: [
-    { name: 'X', kind: 'row' },
-    { name: 'Y', kind: 'row' },
-  ],
-  phases: [[{ name: 's', expr: 'f32(x) * f32(y)', op: 'sum' }]],
-  out: 's',
-  perRow: true,
-};
-
 /** Runs a row program from inside a webgpu kernel function (rows of length d; inputs in the spec's order). */
 export function runRowProgram(backend: WebGpuBackendLike, spec: RowSpec, inputs: tf.TensorInfo[], rows: number, d: number, shape?: readonly number[]): tf.TensorInfo {
   return backend.runWebGPUProgram(new RowProgram(rows, d, spec, shape), inputs, 'float32', [{ type: 'int32', data: [d] }, { type: 'int32', data: [rows] }]);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import type { RowSpec } from '../webgpu/row-program';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
-import { ROW_DOT_SPEC, fusedOnDevice, runRow, runRowProgram } from './fused-kernels';
+import { fusedOnDevice, runRowProgram } from './fused-kernels';
+import { perSampleDot } from './per-sample-dot';
 
 const KERNEL = 'ClipwiseGhostSqNorm';
 /** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
@@ -26,7 +27,7 @@ const TILE_VEC4 = (BK * TILE) / 4;
  * both Gram matrices in registers and multiplies them there (neither B×T×T Gram is written), over the
  * upper triangle only (both Grams are symmetric: half the products), then a per-sample sum of the
  * tiles' partial sums: two launches where two matmuls and a row reduction were three, at half the
- * FLOPs. Elsewhere the two Grams and their element-wise product, summed.
+ * FLOPs. Elsewhere the two Grams and `perSampleDot`.
  *
  * @example
  * const sq = ghostSqNorm(a, dy); // [B]: ‖∂ℓ_i/∂W‖² of y = a W
@@ -36,15 +37,9 @@ export function ghostSqNorm(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor1D {
   if (a.rank !== 3 || g.rank !== 3 || g.shape[0] !== b || g.shape[1] !== t) {
     throw new Error(`ghostSqNorm: a [${a.shape}] and g [${g.shape}] must be [B, T, d] and [B, T, p] with the same B and T`);
   }
-  const device = fusedOnDevice() && a.dtype === 'float32' && g.dtype === 'float32' && b > 0 && t > 0;
-  if (device && fusedGhost && Math.max(d, g.shape[2]) <= MAX_FUSED_K) return tf.engine().runKernel(KERNEL, { a, g }, {}) as tf.Tensor1D;
-  return tf.tidy(() => {
-    const aa = tf.matMul(a, a, false, true);
-    const gg = tf.matMul(g, g, false, true);
-    // webgpu: one row reduction a sample; elsewhere one batched [B, 1, n]·[B, n, 1] product (fewer launches than a multiply and a sum)
-    if (device) return runRow(ROW_DOT_SPEC, { X: aa, Y: gg }, [b, t * t]) as tf.Tensor1D;
-    return tf.reshape(tf.matMul(tf.reshape(aa, [b, 1, t * t]) as tf.Tensor3D, tf.reshape(gg, [b, 1, t * t]) as tf.Tensor3D, false, true), [b]) as tf.Tensor1D;
-  });
+  const fused = fusedGhost && fusedOnDevice() && a.dtype === 'float32' && g.dtype === 'float32' && b > 0 && t > 0 && Math.max(d, g.shape[2]) <= MAX_FUSED_K;
+  if (fused) return tf.engine().runKernel(KERNEL, { a, g }, {}) as tf.Tensor1D;
+  return tf.tidy(() => perSampleDot(tf.matMul(a, a, false, true), tf.matMul(g, g, false, true)));
 }
 
 /**

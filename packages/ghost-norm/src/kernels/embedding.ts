@@ -1,6 +1,6 @@
+import { perSampleDot, perSampleSqNorm } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
-import { perSampleDot, perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel, type NormMode } from '../norm-kernel';
 
 const F32 = 4;

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, type LayerRecord } from '@clipwise/core';
-import { perSampleSqNorm } from '../per-sample-dot';
+import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 

@@ -1,6 +1,6 @@
+import { perSampleSqNorm } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
-import { perSampleSqNorm } from '../per-sample-dot';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
