@@ -102,20 +102,18 @@ function restoreExactPool(b: WebgpuInternals): void {
   delete b.clipwiseExactRead;
 }
 
-/** The size-class pool's byte counts, or null when it is not installed (another backend, or the exact pool). */
-export function gpuPoolStats(): PoolStats | null {
-  const b = webgpuInternals();
-  return b && b.bufferManager instanceof SizeClassBufferPool ? b.bufferManager.stats() : null;
-}
-
-/** Starts the size-class pool's high-water marks afresh (before a measured step); no-op elsewhere. */
-export function resetGpuPoolPeaks(): void {
-  const b = webgpuInternals();
-  if (b && b.bufferManager instanceof SizeClassBufferPool) b.bufferManager.resetPeaks();
-}
-
 /** The size-class pool in use, if any (for `trimGpuBufferPool`). */
 export function activeSizeClassPool(): SizeClassBufferPool | null {
   const b = webgpuInternals();
   return b && b.bufferManager instanceof SizeClassBufferPool ? b.bufferManager : null;
+}
+
+/** The size-class pool's byte counts, or null when it is not installed (another backend, or the exact pool). */
+export function gpuPoolStats(): PoolStats | null {
+  return activeSizeClassPool()?.stats() ?? null;
+}
+
+/** Starts the size-class pool's high-water marks afresh (before a measured step); no-op elsewhere. */
+export function resetGpuPoolPeaks(): void {
+  activeSizeClassPool()?.resetPeaks();
 }
