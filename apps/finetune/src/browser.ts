@@ -3,9 +3,10 @@
 export { takeTrainStep, type TrainStepParts, type TrainStepResult } from './train/train-step';
 export { greedyGenerate, meanTargetLoss } from './train/text-eval';
 export { perSampleLossFn } from './train/per-sample-loss';
-export { e2eTaskData, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
+export { e2eTaskData, firstRows, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
 export { privacyReport, type PrivacyReport, type PrivacyReportInput } from './report/privacy-report';
 export { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, formatSmall } from './report/format-number';
 export { DEMO_DATA, DEMO_MODEL, DEMO_SETTINGS, PAGE_MODEL, PAGE_SETTINGS } from './commands/demo-settings';
-export { linePlotOptions, SERIES_COLOURS, type LineChartOptions, type Series } from './report/line-plot';
+export { LINES_UP_TO, linePlotOptions, SERIES_COLOURS, type LineChartOptions, type Series } from './report/line-plot';
 export { heatMapPlotOptions, HEAT_COLOUR_SCALE, type HeatRow } from './report/heat-map-plot';
+export { noiseSeed, samplerSeed } from './train/seed-streams';

@@ -1,6 +1,6 @@
 import { calibrateNoise, createAccountant } from '@clipwise/accountant';
 import { PoissonSampler, formatE2EPrompt } from '@clipwise/data';
-import { PAGE_SETTINGS, greedyGenerate, meanTargetLoss, perSampleLossFn, privacyReport, takeTrainStep } from '@clipwise/finetune/browser';
+import { PAGE_SETTINGS, noiseSeed, samplerSeed, greedyGenerate, meanTargetLoss, perSampleLossFn, privacyReport, takeTrainStep } from '@clipwise/finetune/browser';
 import { ClipwiseGroupingError, resolveGrouping } from '@clipwise/grouping';
 import { ByteTokenizer, Gpt2Model, loadPretrainedFromBytes, savePretrainedToBytes } from '@clipwise/models';
 import { Optimizer, PrivateGradients, adamw, warmupCosineSchedule } from '@clipwise/optim';
@@ -70,12 +70,12 @@ export async function runTraining(request: TrainRequest, channel: TrainingChanne
     }
     const { noiseMultiplier } = calibrateNoise({ targetEpsilon: request.epsilon, delta: request.delta, sampleRate, steps: request.steps, accountant: 'rdp' });
     const gradients = new PrivateGradients({
-      params: model.params, grouping, noiseMultiplier, expectedBatchSize: request.batchSize, seed: PAGE_SETTINGS.seed + 1, clipping: { fn: 'abadi' },
+      params: model.params, grouping, noiseMultiplier, expectedBatchSize: request.batchSize, seed: noiseSeed(PAGE_SETTINGS.seed), clipping: { fn: 'abadi' },
     });
     const warmup = Math.min(PAGE_SETTINGS.warmup, request.steps - 1); // as a shortened `clipwise demo`
     // weight decay 0: `clipwise train`'s default --weight-decay, which the demo keeps
     const optimizer = new Optimizer(adamw({ learningRate: warmupCosineSchedule(PAGE_SETTINGS.lr, warmup, request.steps), weightDecay: 0 }), model.params);
-    const sampler = new PoissonSampler({ datasetSize: n, sampleRate, seed: PAGE_SETTINGS.seed + 2 });
+    const sampler = new PoissonSampler({ datasetSize: n, sampleRate, seed: samplerSeed(PAGE_SETTINGS.seed) });
     const accountant = createAccountant('rdp');
     const lossOf = perSampleLossFn(model, task);
     channel.post({ type: 'started', backend, trainExamples: n, noiseMultiplier, groups: grouping.groups.map((g) => g.name) });

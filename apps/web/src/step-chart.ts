@@ -1,8 +1,6 @@
 import * as Plot from '@observablehq/plot';
-import { HEAT_COLOUR_SCALE, heatMapPlotOptions, linePlotOptions, type LineChartOptions, type Series } from '@clipwise/finetune/browser';
+import { HEAT_COLOUR_SCALE, LINES_UP_TO, heatMapPlotOptions, linePlotOptions, type LineChartOptions, type Series } from '@clipwise/finetune/browser';
 
-/** With more series than this, a heat map (a row per series), as report.html: more lines are hard to tell apart. */
-const LINES_UP_TO = 8;
 
 /**
  * A live chart against the step, redrawn after every step: the charts of the CLI's report.html (the

@@ -1,5 +1,5 @@
 import { parseE2ECsv, type E2EPair } from '@clipwise/data';
-import { e2eTaskData, textTaskData, type TaskData } from '@clipwise/finetune/browser';
+import { e2eTaskData, firstRows, textTaskData, type TaskData } from '@clipwise/finetune/browser';
 import type { Tokenizer } from '@clipwise/models';
 import type { TrainingData } from './protocol';
 
@@ -49,11 +49,5 @@ export function taskFromData(data: TrainingData, tokenizer: Tokenizer, seqLen: n
   const text = data.text;
   const cut = Math.floor(text.length * (1 - HELD_OUT_FRACTION));
   const task = textTaskData({ text: text.slice(0, cut), evalText: text.slice(cut), tokenizer, tokenizerName: 'byte', seqLen, tooShort });
-  const evalRows = task.eval!;
-  const kept = Math.min(evalLimit, evalRows.n);
-  return {
-    ...task,
-    eval: { ...evalRows, n: kept, inputIds: evalRows.inputIds.slice(0, kept * evalRows.t), labelMask: evalRows.labelMask.slice(0, kept * evalRows.t) },
-    prompt: text.slice(cut, cut + 64),
-  };
+  return { ...task, eval: firstRows(task.eval!, evalLimit), prompt: text.slice(cut, cut + 64) };
 }

@@ -9,6 +9,7 @@ import { UsageError } from '../usage-error';
 import { makeCanaryData } from './canary-data';
 import { CanaryClassifier } from './canary-classifier';
 import { canaryScores } from './canary-scores';
+import { noiseSeed, samplerSeed } from '../train/seed-streams';
 
 export interface AuditOptions {
   readonly backend: BackendName;
@@ -115,9 +116,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     }
     const before = await model.canaryColumns();
     // The sum is divided by the constant B, never by a count that depends on which canaries are in.
-    const gradients = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: sigma, expectedBatchSize: o.batchSize, seed: o.seed + 1 });
+    const gradients = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: sigma, expectedBatchSize: o.batchSize, seed: noiseSeed(o.seed) });
     const optimizer = new Optimizer(sgd({ learningRate: o.learningRate }), model.params);
-    const sampler = new PoissonSampler({ datasetSize: data.rows, sampleRate, seed: o.seed + 2 });
+    const sampler = new PoissonSampler({ datasetSize: data.rows, sampleRate, seed: samplerSeed(o.seed) });
     const accountant = sigma > 0 ? createAccountant('rdp') : null;
     await runTrainingLoop({
       sampler,

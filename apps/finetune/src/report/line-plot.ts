@@ -28,6 +28,9 @@ export interface LineChartOptions {
 }
 
 /** The report's palette: a series has the same colour on every chart. */
+/** With more per-group series than this, a chart is a heat map (a row per group): ten lines on one chart are already hard to tell apart. */
+export const LINES_UP_TO = 8;
+
 export const SERIES_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 /** Up to this many points per series every point gets a marker: 2 evaluation points read as 2 dots, not a bare line. */
 const MARKERS_UP_TO = 30;

@@ -5,10 +5,9 @@ import { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, 
 import { heatMap } from './heat-map';
 import { lineChart, type Series } from './line-chart';
 import { escapeHtml as esc } from './escape-html';
+import { LINES_UP_TO } from './line-plot';
 
 
-/** With more groups than this, per-group fractions are a heat map: ten lines on one chart are already hard to tell apart. */
-const LINES_UP_TO = 8;
 
 /** Evaluation metrics: how each is named, its axis, and how its values are written. */
 const EVAL_METRICS = [

@@ -11,6 +11,7 @@ import { UsageError } from '../usage-error';
 import type { CheckpointParts } from './checkpoint';
 import { restoring } from './read-checkpoint';
 import type { TrainConfig } from './train-config';
+import { noiseSeed, samplerSeed } from './seed-streams';
 
 export function buildGrouping(config: TrainConfig, params: readonly ParamSpec[]): Grouping {
   try {
@@ -42,7 +43,7 @@ export function noiseMultiplierFor(config: TrainConfig, sampleRate: number, step
 
 export function buildSampler(config: TrainConfig, n: number, resumed?: CheckpointParts): BatchSampler {
   if (resumed) return resumed.sampler.sampling === 'poisson' ? PoissonSampler.fromJSON(resumed.sampler) : ShuffleSampler.fromJSON(resumed.sampler);
-  const seed = config.seed + 2;
+  const seed = samplerSeed(config.seed);
   return config.sampling === 'poisson'
     ? new PoissonSampler({ datasetSize: n, sampleRate: config['batch-size'] / n, seed })
     : new ShuffleSampler({ datasetSize: n, batchSize: config['batch-size'], seed, dropLast: true });
@@ -142,7 +143,7 @@ export function buildGradients(
   const noiseMultiplier = gradientSigmaFor(counts, sigma);
   const clipCounts = counts && policy.kind !== 'adaptive' ? counts.countNoise : undefined;
   const build = () => new PrivateGradients({
-    params, grouping, noiseMultiplier, expectedBatchSize, seed: config.seed + 1,
+    params, grouping, noiseMultiplier, expectedBatchSize, seed: noiseSeed(config.seed),
     clipping: config.clipping === 'abadi' ? { fn: 'abadi' } : { fn: 'automatic', gamma: 0.01 },
     ...(resumed?.noise ? { noiseState: resumed.noise.noise } : {}),
     ...(policy.kind === 'adaptive' ? { thresholdPolicy: policy, ...(resumed?.noise?.thresholds ? { thresholdState: resumed.noise.thresholds } : {}) } : {}),

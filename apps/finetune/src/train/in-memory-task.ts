@@ -20,6 +20,12 @@ export type TaskData =
   | { kind: 'images'; train: ImageDataset; eval?: ImageDataset };
 
 /** What `e2eTaskData` encodes; `seqLen` is the row length (every row is padded to it). */
+/** The first `limit` rows (all without a limit). */
+export function firstRows(rows: TokenRows, limit: number | undefined): TokenRows {
+  if (limit === undefined || limit >= rows.n) return rows;
+  return { ...rows, n: limit, inputIds: rows.inputIds.slice(0, limit * rows.t), labelMask: rows.labelMask.slice(0, limit * rows.t) };
+}
+
 export interface E2ETaskInput {
   readonly train: readonly E2EPair[];
   readonly eval?: readonly E2EPair[];

@@ -10,6 +10,7 @@ import { checkpointDir, checkpointFiles, type CheckpointParts, type CheckpointSt
 import { CheckpointError, damaged } from './checkpoint-error';
 import type { SavedVocab } from './task-data';
 import { MANIFEST_FILE, readCheckpointJson, readManifest, verifyManifest, type CheckpointManifest } from './checkpoint-manifest';
+import { noiseSeed, samplerSeed } from './seed-streams';
 
 /** What OUT/checkpoint holds: nothing, a complete checkpoint (its manifest's step), or files without a manifest. */
 export type FoundCheckpoint = { kind: 'none' } | { kind: 'complete'; step: number } | { kind: 'incomplete' };
@@ -93,7 +94,7 @@ function checkSampler(raw: unknown, file: string, state: CheckpointState, dir: s
     throw bad(`it is not a sampler state (${(e as Error).message})`);
   }
   if (sampler.step !== step) throw bad(`it is at step ${sampler.step}, but the checkpoint is at step ${step} (state.json)`);
-  if (sampler.seed !== config.seed + 2) throw bad(`its seed ${sampler.seed} is not the one of the run's --seed ${config.seed}`);
+  if (sampler.seed !== samplerSeed(config.seed)) throw bad(`its seed ${sampler.seed} is not the one of the run's --seed ${config.seed}`);
   if (sampler.sampleRate !== config['batch-size'] / sampler.datasetSize) {
     throw bad(`it samples at q = ${sampler.sampleRate}, not at the run's --batch-size ${config['batch-size']} / ${sampler.datasetSize} examples`);
   }
@@ -132,7 +133,7 @@ function checkNoise(raw: unknown, file: string, state: CheckpointState, dir: str
   }
   const stream = (x: unknown): x is { seed: number; draws: number } => isObject(x) && Number.isInteger(x.seed) && isWhole(x.draws);
   if (!isObject(raw) || !stream(raw.noise)) throw bad('it is not a noise state {"noise": {"seed", "draws"}}');
-  if (raw.noise.seed !== config.seed + 1) throw bad(`its noise seed ${raw.noise.seed} is not the one of the run's --seed ${config.seed}`);
+  if (raw.noise.seed !== noiseSeed(config.seed)) throw bad(`its noise seed ${raw.noise.seed} is not the one of the run's --seed ${config.seed}`);
   const adaptive = config.thresholds === 'adaptive';
   if (adaptive !== (raw.thresholds !== undefined)) throw bad(`it ${adaptive ? 'lacks' : 'has'} adaptive thresholds, but the run uses --thresholds ${config.thresholds ?? 'fixed'}`);
   if (adaptive) {

@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, mergeLora, saveAdapter, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
+import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
@@ -246,8 +246,9 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     log(`halted after ${stepsThisProcess} steps (--halt-after) at step ${step}; checkpoint in ${checkpointDir(config.out)}; continue with --resume --out ${config.out}`);
   } else {
     if (config['lora-rank'] !== undefined) {
-      await saveAdapter(model, path.join(config.out, 'adapter'));
-      log(`adapter (peft format) in ${path.join(config.out, 'adapter')}`);
+      // the final checkpoint holds the adapter at this step already: copy it rather than read the device again
+      await cp(path.join(checkpointDir(config.out), ADAPTER_DIR), path.join(config.out, ADAPTER_DIR), { recursive: true });
+      log(`adapter (peft format) in ${path.join(config.out, ADAPTER_DIR)}`);
       if (config['merge-adapter']) {
         mergeLora(model);
         await savePretrained(model, path.join(config.out, 'merged'));

@@ -5,7 +5,7 @@ import {
 } from '@clipwise/data/node';
 import { ByteTokenizer, Gpt2SubsetTokenizer, Gpt2Tokenizer, WordTokenizer, type Gpt2SubsetVocab, type Tokenizer, type WordVocab } from '@clipwise/models';
 import { UsageError } from '../usage-error';
-import { e2eTaskData, textTaskData, type TaskData, type TaskKind, type TokenRows } from './in-memory-task';
+import { e2eTaskData, firstRows, textTaskData, type TaskData, type TaskKind } from './in-memory-task';
 import type { TrainConfig } from './train-config';
 
 export type { TaskData, TaskKind, TokenRows } from './in-memory-task';
@@ -32,17 +32,12 @@ export function spreadIndices(size: number, limit: number | undefined): number[]
   return Array.from({ length: limit }, (_, i) => Math.floor((i * size) / limit));
 }
 
-function firstRows(rows: TokenRows, limit: number | undefined): TokenRows {
-  if (limit === undefined || limit >= rows.n) return rows;
-  return { ...rows, n: limit, inputIds: rows.inputIds.slice(0, limit * rows.t), labelMask: rows.labelMask.slice(0, limit * rows.t) };
-}
-
 export type TokenizerName = NonNullable<TrainConfig['tokenizer']>;
 /** A saved vocabulary: a word tokenizer's or a GPT-2 subset's (checkpoint or model folder `tokenizer.json`). */
 export type SavedVocab = WordVocab | Gpt2SubsetVocab;
 
 /** The default size of a `gpt2-subset` vocabulary fitted without a "vocab_size" in --model-config. */
-export const GPT2_SUBSET_DEFAULT_VOCAB = 4096;
+const GPT2_SUBSET_DEFAULT_VOCAB = 4096;
 
 function makeTokenizer(name: TokenizerName, fitTexts: () => string[], config: TrainConfig, saved?: SavedVocab): Tokenizer {
   if (name === 'gpt2') return new Gpt2Tokenizer();

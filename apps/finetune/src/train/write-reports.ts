@@ -44,17 +44,13 @@ function thresholdReport(r: ReportInput): ThresholdReport | null {
   };
 }
 
-/** C_m over steps, per group (adaptive thresholds): `{ [group]: [[step, C_m], ...] }`. */
-function thresholdSeries(steps: StepRecord[]): Record<string, [number, number][]> {
+/**
+ * One per-group field over steps: `{ [group]: [[step, value], ...] }` for the steps that recorded it
+ * (C_m of adaptive thresholds, the released noisy clip fraction of private diagnostics).
+ */
+function groupSeries(steps: StepRecord[], field: 'threshold' | 'noisyClipFraction'): Record<string, [number, number][]> {
   const out: Record<string, [number, number][]> = {};
-  for (const s of steps) for (const g of s.groups) if (g.threshold !== undefined) (out[g.group] ??= []).push([s.step, g.threshold]);
-  return out;
-}
-
-/** The released noisy clip fraction over steps, per group (private diagnostics): `{ [group]: [[step, fraction], ...] }`. */
-function noisyClipSeries(steps: StepRecord[]): Record<string, [number, number][]> {
-  const out: Record<string, [number, number][]> = {};
-  for (const s of steps) for (const g of s.groups) if (g.noisyClipFraction !== undefined) (out[g.group] ??= []).push([s.step, g.noisyClipFraction]);
+  for (const s of steps) for (const g of s.groups) if (g[field] !== undefined) (out[g.group] ??= []).push([s.step, g[field]]);
   return out;
 }
 
@@ -102,6 +98,7 @@ export async function writeReports(r: ReportInput): Promise<void> {
   const losses = rawInReport ? r.steps.map((s) => s.loss).filter((l): l is number => typeof l === 'number') : [];
   const tail = losses.slice(-Math.max(1, Math.ceil(losses.length / 10)));
   const last = r.evals.at(-1);
+  const noisyClip = groupSeries(r.steps, 'noisyClipFraction');
   const metrics = {
     task: r.task,
     model: r.config.model,
@@ -124,8 +121,8 @@ export async function writeReports(r: ReportInput): Promise<void> {
     meanStepMs: r.steps.length ? r.steps.reduce((a, s) => a + s.stepMs, 0) / r.steps.length : null,
     wallSeconds: r.wallMs / 1000,
     evals: r.evals,
-    ...(privacy.thresholds?.kind === 'adaptive' ? { thresholds: thresholdSeries(r.steps) } : {}),
-    ...(r.steps.some((s) => s.groups.some((g) => g.noisyClipFraction !== undefined)) ? { noisyClipFractions: noisyClipSeries(r.steps) } : {}),
+    ...(privacy.thresholds?.kind === 'adaptive' ? { thresholds: groupSeries(r.steps, 'threshold') } : {}),
+    ...(Object.keys(noisyClip).length > 0 ? { noisyClipFractions: noisyClip } : {}),
   };
   await writeJsonAtomic(path.join(dir, 'privacy.json'), privacy);
   await writeFileAtomic(path.join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2));

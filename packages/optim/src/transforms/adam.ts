@@ -6,6 +6,9 @@ import { addDecayedWeights, scaleByLearningRate, traceMomentum } from './basic';
 import { chain, mapTensors, type GradientTransformation, type TensorMap } from './gradient-transformation';
 import { runInPlace, type InPlaceKernel, type InPlaceUpdate } from './in-place-update';
 
+/** AdamW's default decoupled weight decay (as PyTorch's and optax's). */
+const ADAMW_WEIGHT_DECAY = 0.01;
+
 export interface AdamState {
   count: number;
   mu: Record<string, tf.Tensor>;
@@ -83,7 +86,7 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
   const b1 = o.b1 ?? 0.9;
   const b2 = o.b2 ?? 0.999;
   const eps = o.eps ?? 1e-8;
-  const wd = decoupled ? (o.weightDecay ?? 0.01) : 0;
+  const wd = decoupled ? (o.weightDecay ?? ADAMW_WEIGHT_DECAY) : 0;
   const mask = o.decayMask ?? (() => true);
   const schedule = toSchedule(o.learningRate);
   return {
@@ -129,6 +132,6 @@ export interface AdamWOptions extends AdamOptions {
 
 /** AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019). */
 export function adamw(o: AdamWOptions): GradientTransformation<unknown[]> {
-  const t = chain(scaleByAdam(o.b1, o.b2, o.eps), addDecayedWeights(o.weightDecay ?? 0.01, o.decayMask), scaleByLearningRate(o.learningRate));
+  const t = chain(scaleByAdam(o.b1, o.b2, o.eps), addDecayedWeights(o.weightDecay ?? ADAMW_WEIGHT_DECAY, o.decayMask), scaleByLearningRate(o.learningRate));
   return { ...t, inPlace: adamInPlace(o, true) };
 }
