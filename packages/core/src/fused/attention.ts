@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runStridedMatmul, type MatmulView } from '../webgpu/matmul/matmul-kernel';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
 import { fusedOnDevice, runRowProgram } from './fused-kernels';
-import { maskedSoftmax, softmaxFromLseRowSpec, softmaxGradRowSpec, softmaxLseRowSpec, softmaxRowSpec } from './masked-softmax';
+import { maskedSoftmax, softmaxFromLseRowSpec, softmaxGradRowSpec, softmaxLseRowSpec } from './masked-softmax';
 
 export interface AttentionOptions {
   readonly heads: number;
@@ -127,18 +127,26 @@ function layout(inputs: tf.NamedTensorInfoMap, a: Attrs) {
   };
 }
 
+/** QKᵀ per head, [B, H, T, T], read in place from where q and k sit. */
+function attentionScores(be: Backend, L: ReturnType<typeof layout>, a: Attrs): tf.TensorInfo {
+  const scores = be.makeTensorInfo([L.b, a.heads, L.t, L.t], 'float32');
+  runStridedMatmul({ outer: L.b, heads: a.heads, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: L.t, n: L.t, k: L.hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
+  return scores;
+}
+
 registerWebgpuKernel(FORWARD, ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as Attrs;
   const be = backend as Backend;
   const L = layout(inputs, a);
   const { b, t, hd } = L;
   const scale = 1 / Math.sqrt(hd);
-  const scores = be.makeTensorInfo([b, a.heads, t, t], 'float32');
+  const scores = attentionScores(be, L, a);
   const mm = { outer: b, heads: a.heads };
-  runStridedMatmul({ ...mm, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
   const rows = b * a.heads * t;
-  const probs = runRowProgram(be, softmaxRowSpec({ scale, causal: a.causal }), [scores], rows, t);
+  // the log-normaliser (what backward keeps), then the probabilities from it: the backward's own row
+  // kernel, so both passes see identical probabilities and the scores are reduced once
   const lse = runRowProgram(be, softmaxLseRowSpec({ scale, causal: a.causal }), [scores], rows, t);
+  const probs = runRowProgram(be, softmaxFromLseRowSpec({ scale, causal: a.causal }), [scores, lse], rows, t);
   be.disposeData(scores.dataId);
   const ctx = be.makeTensorInfo([b, t, L.d], 'float32');
   runStridedMatmul({ ...mm, a: probs, b: L.v.tensor, out: ctx, transposeA: false, transposeB: false, m: t, n: hd, k: t, viewA: L.sq, viewB: L.v.view, viewC: L.ctx });
@@ -154,14 +162,13 @@ registerWebgpuKernel(BACKWARD, ({ inputs, backend, attrs }) => {
   const dy = inputs['dy']!;
   const mm = { outer: b, heads: a.heads };
   const rows = b * a.heads * t;
+  const scale = 1 / Math.sqrt(hd);
   // the probabilities again: scores (one matmul) and exp(scale·s − lse) (one row kernel)
-  const scores = be.makeTensorInfo([b, a.heads, t, t], 'float32');
-  runStridedMatmul({ ...mm, a: L.q.tensor, b: L.k.tensor, out: scores, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.q.view, viewB: L.k.view, viewC: L.sq });
-  const p = runRowProgram(be, softmaxFromLseRowSpec({ scale: 1 / Math.sqrt(hd), causal: a.causal }), [scores, inputs['lse']!], rows, t);
+  const scores = attentionScores(be, L, a);
+  const p = runRowProgram(be, softmaxFromLseRowSpec({ scale, causal: a.causal }), [scores, inputs['lse']!], rows, t);
   be.disposeData(scores.dataId);
   const dp = be.makeTensorInfo([b, a.heads, t, t], 'float32');
   runStridedMatmul({ ...mm, a: dy, b: L.v.tensor, out: dp, transposeA: false, transposeB: true, m: t, n: t, k: hd, viewA: L.ctx, viewB: L.v.view, viewC: L.sq });
-  const scale = 1 / Math.sqrt(hd);
   const ds = runRowProgram(be, softmaxGradRowSpec(scale), [p, dp], rows, t);
   be.disposeData(dp.dataId);
   // dq = ds·k, dk = dsᵀ·q, dv = pᵀ·dy: written where q, k and v sit (one [B, T, 3d] gradient when packed)

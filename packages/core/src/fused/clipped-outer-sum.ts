@@ -23,8 +23,11 @@ export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D |
     return tf.engine().runKernel(KERNEL, { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), c }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   }
   return tf.tidy(() => {
-    const cx = c ? tf.mul(x, tf.reshape(c, [b, 1, 1])) : x;
-    return tf.matMul(tf.reshape(cx, [b * t, m]), tf.reshape(y, [b * t, n]), true, false) as tf.Tensor2D;
+    // c scales the narrower operand (an LM head's dy is vocabulary-wide)
+    const cb = c ? tf.reshape(c, [b, 1, 1]) : null;
+    const cx = cb && m <= n ? tf.mul(x, cb) : x;
+    const cy = cb && m > n ? tf.mul(y, cb) : y;
+    return tf.matMul(tf.reshape(cx, [b * t, m]), tf.reshape(cy, [b * t, n]), true, false) as tf.Tensor2D;
   });
 }
 

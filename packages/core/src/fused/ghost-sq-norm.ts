@@ -56,7 +56,7 @@ export function setFusedGhostNorm(on: boolean): void {
 
 
 /** Upper-triangle tile pairs (I ≤ J) of `blocks` row blocks. */
-export function ghostTilePairs(t: number): { blocks: number; pairs: number } {
+function ghostTilePairs(t: number): { blocks: number; pairs: number } {
   const blocks = Math.ceil(t / TILE);
   return { blocks, pairs: (blocks * (blocks + 1)) / 2 };
 }

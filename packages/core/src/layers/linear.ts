@@ -3,6 +3,7 @@ import { ClipwiseConfigError } from '../errors';
 import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
 import { createParam, nextLayerOrder, normalInit, zerosInit, type Initializer } from './param';
+import { addResidual } from '../residual-add';
 
 /** 'in_out': weight [in, out], y = x W (GPT-2's Conv1D). 'out_in': weight [out, in], y = x Wᵀ (torch nn.Linear). */
 export type WeightLayout = 'in_out' | 'out_in';
@@ -130,9 +131,10 @@ export class Linear extends DPLayer {
       throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
     }
     const adapter = this.attached;
-    // with an adapter, its output and the base's are freed once summed (add keeps no input for its
-    // gradient): two fewer full-width tensors alive per adapted layer until the caller's tidy ends
-    if (adapter) return tf.tidy(() => tf.add(this.applyBase(x), adapter.apply(x)));
+    // with an adapter, its output and the base's are freed once summed (addResidual saves no input
+    // for its gradient; TF.js's Add would save both): two fewer full-width tensors alive per adapted
+    // layer until the caller's tidy ends
+    if (adapter) return tf.tidy(() => addResidual(this.applyBase(x), adapter.apply(x)));
     return this.applyBase(x);
   }
 
