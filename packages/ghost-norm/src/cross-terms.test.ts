@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { Embedding, Linear, LayerNorm, disposeRecord, recordedBackward, type LayerRecord } from '@clipwise/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Embedding, Linear, LayerNorm, disposeRecord, recordedBackward, setFusedKernels, setupBackend, type LayerRecord } from '@clipwise/core';
 import { bruteForcePerSampleGrads, getNormKernel, instantiatedCrossTerm, paramSqNorms, perSampleCrossTerm, sqNormsOf } from './index';
 
 async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
@@ -10,7 +10,20 @@ async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   return r;
 }
 
-describe('tied weights', () => {
+// On wasm too: its cross term gathers with batchDims, which TF.js 4.22's own wasm kernel gets wrong
+// (core's runs instead, fused kernels on or off).
+for (const where of ['test backend', 'wasm', 'wasm, fused kernels off'] as const) describe(`tied weights (${where})`, () => {
+  let before = '';
+  beforeAll(async () => {
+    before = tf.getBackend();
+    if (where !== 'test backend') await setupBackend('wasm');
+    setFusedKernels(where !== 'wasm, fused kernels off');
+  });
+  afterAll(async () => {
+    setFusedKernels(true);
+    await tf.setBackend(before);
+  });
+
   it('GPT-2-style embedding tied to the LM head: norm of the summed per-sample gradient, cross term included', async () => {
     const vocab = 13;
     const d = 6;
@@ -26,8 +39,12 @@ describe('tied weights', () => {
     const uses = records.filter((r) => Object.values(r.params).some((p) => p.name === wte.weight.name));
     expect(uses.map((r) => r.kind).sort()).toEqual(['embedding', 'linear']);
 
+    // the reference on cpu (wasm has no UnsortedSegmentSum, the gradient of TF.js's gather)
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
     const brute = bruteForcePerSampleGrads((i) => lossOf(ids.slice([i], [1]), targets.slice([i], [1])), [wte.weight], 3);
     const expected = sqNormsOf(brute.get(wte.weight.name)!);
+    await tf.setBackend(backend);
     const ghost = paramSqNorms(uses).get(wte.weight.name)!;
     expect(await relErr(ghost, expected)).toBeLessThan(1e-4);
     // the cross term matters: without it the norm is wrong

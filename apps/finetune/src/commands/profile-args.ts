@@ -13,6 +13,7 @@ export function shapeFlags(defaults: { batchSize: number; reps: number }): FlagS
     { name: 'reps', kind: 'posint', value: 'N', unit: 'rounds', default: defaults.reps, description: 'timed rounds (the median is reported)' },
     { name: 'warmup', kind: 'int', value: 'N', unit: 'steps', default: 1, description: 'warm-up steps of each configuration before it is measured' },
     { name: 'backend', kind: [...BACKEND_NAMES], default: 'auto', description: 'TensorFlow.js backend' },
+    { name: 'threads', kind: 'posint', value: 'N', description: 'wasm backend in Node: XNNPACK threads (1–8)', defaultText: 'CLIPWISE_WASM_THREADS, else every core (at most 8)' },
     { name: 'optimizer', kind: ['sgd', 'adamw', 'none'], default: 'adamw', description: 'the update after release (with a negligible learning rate); none: no update' },
     { name: 'noise-multiplier', kind: 'nonneg', value: 'S', default: 1, description: 'σ of the release (0: no noise draw)' },
     { name: 'norm-mode', kind: ['auto', 'ghost', 'instantiate'], default: 'auto', description: 'per-sample norms: auto is the mixed rule (ghost when 2T² ≤ d·p)' },
@@ -27,6 +28,8 @@ export interface ShapeSettings {
   reps: number;
   warmup: number;
   backend: BackendName;
+  /** wasm in Node: XNNPACK threads (unset: the default of setupBackend). */
+  threads?: number;
   optimizer: BenchOptimizer;
   noiseMultiplier: number;
   normMode: NormModeOption;
@@ -42,6 +45,7 @@ export function shapeSettings(flags: Record<string, unknown>): ShapeSettings {
     reps: flags['reps'] as number,
     warmup: flags['warmup'] as number,
     backend: flags['backend'] as BackendName,
+    threads: flags['threads'] as number | undefined,
     optimizer: flags['optimizer'] as BenchOptimizer,
     noiseMultiplier: flags['noise-multiplier'] as number,
     normMode: flags['norm-mode'] as NormModeOption,

@@ -18,6 +18,8 @@ export interface MaxBatchOptions {
   /** Configurations: 'non-private' and grouping specs. */
   readonly groupings: readonly string[];
   readonly backend: BackendName;
+  /** wasm in Node: XNNPACK threads (unset: setupBackend's default, every core). */
+  readonly threads?: number;
   readonly optimizer: BenchOptimizer;
   readonly noiseMultiplier: number;
   readonly normMode?: NormModeOption;
@@ -56,7 +58,7 @@ const LARGEST = 1 << 20;
  */
 export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
   if (!(o.budgetMib > 0) || !Number.isFinite(o.budgetMib)) throw new RangeError(`budget must be a positive number of MiB, got ${o.budgetMib}`);
-  await setupBackend(o.backend);
+  await setupBackend(o.backend, { wasmThreads: o.threads });
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
   try {
     const budget = o.budgetMib * 2 ** 20;

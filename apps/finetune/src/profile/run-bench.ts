@@ -24,6 +24,8 @@ export interface BenchOptions {
    */
   readonly trainable?: readonly string[];
   readonly backend: BackendName;
+  /** wasm in Node: XNNPACK threads (unset: setupBackend's default, every core). */
+  readonly threads?: number;
   readonly optimizer: BenchOptimizer;
   readonly noiseMultiplier: number;
   readonly normMode?: NormModeOption;
@@ -95,7 +97,7 @@ export const DEFAULT_BENCH_GROUPINGS = ['non-private', 'all-layer', 'layer-wise'
  *   groupings: DEFAULT_BENCH_GROUPINGS, backend: 'wasm', optimizer: 'sgd', noiseMultiplier: 1, log: console.log });
  */
 export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
-  const choice = await setupBackend(o.backend);
+  const choice = await setupBackend(o.backend, { wasmThreads: o.threads });
   const backend = tf.getBackend();
   // the before/after switches are process-wide: put them back when the bench ends
   const fusedBefore = fusedKernelsEnabled();
@@ -106,7 +108,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let ref: Reference | null = null;
   try {
-    for (const mode of o.trainable ?? ['all']) ref = await benchMode(o, mode, backend, choice.reason, rows, ref);
+    for (const mode of o.trainable ?? ['all']) ref = await benchMode(o, mode, backend, choice.threads > 1 ? `${choice.reason}, ${choice.threads} threads` : choice.reason, rows, ref);
     o.log('');
     o.log(formatBenchTable(rows));
     if (o.json) {

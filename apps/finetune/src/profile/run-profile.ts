@@ -60,7 +60,7 @@ const G = (f: number | undefined) => (f === undefined ? '-' : (f / 1e9).toFixed(
  * await runProfile({ ...settings, grouping: 'layer-wise', out: 'profile', log: console.log });
  */
 export async function runProfile(o: ProfileOptions): Promise<ProfileResult> {
-  await setupBackend(o.backend);
+  await setupBackend(o.backend, { wasmThreads: o.threads });
   const backend = tf.getBackend();
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
   try {

@@ -93,7 +93,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const task = inferTask(config);
   const spec = await modelSpec(config);
   if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
-  const { backend } = await setupBackend(config.backend);
+  const { backend, threads } = await setupBackend(config.backend, { wasmThreads: config.threads });
   const folderVocab = spec.fromDir && spec.type === 'gpt2' ? readFolderVocab(config.model) : undefined;
   if (task !== 'images' && !config.tokenizer) config.tokenizer = folderVocab ? 'gpt2-subset' : spec.fromDir && spec.type === 'gpt2' && spec.config.vocab_size === 257 ? 'byte' : spec.fromDir ? 'gpt2' : 'byte';
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
@@ -145,7 +145,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   await evalLog.reset(step);
 
   const nParams = trained.totalScalars;
-  log(`backend: ${backend} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters | trains: ${trained.mode}, ${trained.trainedScalars.toLocaleString('en')} parameters in ${params.length} tensors`);
+  log(`backend: ${backend}${threads > 1 ? ` (${threads} threads)` : ''} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters | trains: ${trained.mode}, ${trained.trainedScalars.toLocaleString('en')} parameters in ${params.length} tensors`);
   log(
     sigma === null
       ? `NOT PRIVATE (--no-dp): ${totalSteps} steps, ${config.sampling} sampling, batch ${batch}`

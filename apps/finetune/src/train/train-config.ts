@@ -62,6 +62,8 @@ export interface TrainConfig {
   accountant: 'rdp' | 'prv';
   sampling: 'poisson' | 'shuffle';
   backend: BackendName;
+  /** wasm backend in Node: XNNPACK threads; unset: CLIPWISE_WASM_THREADS, else every core. */
+  threads?: number;
   seed: number;
   'no-dp': boolean;
   out: string;

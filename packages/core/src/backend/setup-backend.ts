@@ -5,8 +5,8 @@ import { ClipwiseConfigError } from '../errors';
 import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
 import { useSizeClassPool } from '../webgpu/use-size-class-pool';
 import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
-import { installWasmMatmulKernels } from '../wasm/register-wasm-matmul';
-import { installWasmPowKernel } from '../wasm/register-wasm-pow';
+import { installWasmKernels } from '../wasm/install-wasm-kernels';
+import { checkWasmThreads, defaultWasmThreads, withNodeWasmThreads } from '../wasm/node-wasm-threads';
 
 /** The names `setupBackend` takes (what a `--backend` flag may say). */
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
@@ -17,6 +17,18 @@ export interface BackendChoice {
   readonly backend: string;
   /** Why it was chosen (for logs and reports). */
   readonly reason: string;
+  /** Threads the backend computes on, where it says (wasm's XNNPACK pool); 1 otherwise. */
+  readonly threads: number;
+}
+
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend in Node (1–8): TF.js's threaded SIMD build, which TF.js itself
+   * leaves off in Node. Default: CLIPWISE_WASM_THREADS, else every core (`os.availableParallelism()`).
+   * Fixed once wasm has started in a process. In a browser TF.js decides (threads need a
+   * cross-origin-isolated page).
+   */
+  readonly wasmThreads?: number;
 }
 
 async function importOptional(name: string): Promise<unknown> {
@@ -166,8 +178,16 @@ async function startWebgl(): Promise<string> {
   return 'webgl';
 }
 
-async function activate(name: string): Promise<void> {
-  const ok = await tf.setBackend(name);
+/** Starts `name`; wasm in Node on its thread pool. Returns the backend's thread count. */
+async function activate(name: string, options: BackendOptions = {}): Promise<number> {
+  let ok = false;
+  let threads = 1;
+  if (name === 'wasm' && inNode()) {
+    const asked = options.wasmThreads !== undefined ? checkWasmThreads(options.wasmThreads, 'wasmThreads') : await defaultWasmThreads();
+    threads = await withNodeWasmThreads(asked, async () => (ok = await tf.setBackend(name)));
+  } else {
+    ok = await tf.setBackend(name);
+  }
   if (!ok) throw new ClipwiseConfigError(`TF.js backend '${name}' is registered but failed to initialise`);
   await tf.ready();
   // TF.js's own upload of CPU values costs a staging buffer each on webgpu
@@ -179,10 +199,10 @@ async function activate(name: string): Promise<void> {
     installMatmulKernels();
   }
   if (name === 'wasm') {
-    // TF.js's wasm matmul is fast only for 2-D untransposed products: ours rewrites the others into them
-    installWasmMatmulKernels();
-    installWasmPowKernel();
+    // TF.js's slow wasm paths (transposed and batched matmuls, libm pow, heap copies, strided sums)
+    installWasmKernels();
   }
+  return threads;
 }
 
 /**
@@ -195,22 +215,19 @@ async function activate(name: string): Promise<void> {
  * what is missing, never a silent fall-back.
  *
  * @example
- * const { backend, reason } = await setupBackend('auto');
+ * const { backend, reason, threads } = await setupBackend('auto');
+ * await setupBackend('wasm', { wasmThreads: 2 });
  */
-export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
+export async function setupBackend(name: BackendName = 'auto', options: BackendOptions = {}): Promise<BackendChoice> {
   switch (name) {
     case 'cpu':
-      await activate('cpu');
-      return { backend: 'cpu', reason: 'requested' };
+      return { backend: 'cpu', reason: 'requested', threads: await activate('cpu') };
     case 'wasm':
-      await activate(await startWasm());
-      return { backend: 'wasm', reason: 'requested' };
+      return { backend: 'wasm', reason: 'requested', threads: await activate(await startWasm(), options) };
     case 'webgpu':
-      await activate(await startWebgpu());
-      return { backend: 'webgpu', reason: 'requested' };
+      return { backend: 'webgpu', reason: 'requested', threads: await activate(await startWebgpu()) };
     case 'tensorflow':
-      await activate(await startTensorflow());
-      return { backend: 'tensorflow', reason: 'requested' };
+      return { backend: 'tensorflow', reason: 'requested', threads: await activate(await startTensorflow()) };
     case 'auto': {
       const notes: string[] = [];
       const candidates: ReadonlyArray<readonly [string, () => Promise<string>]> = inNode()
@@ -227,14 +244,14 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
           ];
       for (const [label, start] of candidates) {
         try {
-          await activate(await start());
-          return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}` };
+          const threads = await activate(await start(), options);
+          return { backend: label, reason: `auto: ${label} available${notes.length ? ` (${notes.join('; ')})` : ''}`, threads };
         } catch (e) {
           notes.push(`${label}: ${(e as Error).message}`);
         }
       }
-      await activate('cpu');
-      return { backend: 'cpu', reason: `auto: fell back to cpu (${notes.join('; ')})` };
+      const threads = await activate('cpu');
+      return { backend: 'cpu', reason: `auto: fell back to cpu (${notes.join('; ')})`, threads };
     }
     default:
       throw new ClipwiseConfigError(`unknown backend '${name as string}': expected auto, cpu, wasm, webgpu or tensorflow`);

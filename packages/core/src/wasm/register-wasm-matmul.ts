@@ -1,20 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
+import { overrideKernel, tfjsKernel, type KernelArgs } from '../backend/override-kernel';
 import { batchedMatmulBySlices, sliceableBatch, type WasmHeapBackend } from './batched-matmul-by-slices';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: Record<string, unknown> };
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
 interface WasmBackendLike {
   disposeData(dataId: object): void;
 }
 
-const ORIGINAL = new Map<string, KernelFunc>();
-
+/** The kernel registered now (ours where we put one in front). */
 function kernelOf(name: string): KernelFunc {
   const k = tf.getKernel(name, 'wasm');
   if (!k) throw new Error(`installWasmMatmulKernels: TF.js's wasm backend has no ${name} kernel`);
   return k.kernelFunc as unknown as KernelFunc;
 }
+
+/** TF.js's own matmul kernel. */
+const tfjsMatmul = (name: string) => tfjsKernel(name, 'wasm') as KernelFunc;
 
 const batchOf = (shape: readonly number[]) => shape.slice(0, -2).reduce((p, s) => p * s, 1);
 
@@ -94,7 +96,7 @@ function reshape(x: tf.TensorInfo, shape: number[], backend: unknown): tf.Tensor
 }
 
 function runFast(name: string, args: KernelArgs): tf.TensorInfo {
-  const original = ORIGINAL.get(name)!;
+  const original = tfjsMatmul(name);
   if (!fusedKernelsEnabled()) return original(args); // `--fused off`: TF.js's own kernels, the "before"
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined> & { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
@@ -105,7 +107,7 @@ function runFast(name: string, args: KernelArgs): tf.TensorInfo {
   if (path === 'tfjs') return original(args);
   if (path === 'dots') return batchedDots(a, b, args.backend as WasmBackendLike);
   if (path === 'slices') {
-    const batchMatMul = ORIGINAL.get('BatchMatMul')!;
+    const batchMatMul = tfjsMatmul('BatchMatMul');
     const matmul2d = (x: tf.TensorInfo, y: tf.TensorInfo) => batchMatMul({ inputs: { a: x, b: y }, backend: args.backend, attrs: { transposeA: false, transposeB: false } });
     return batchedMatmulBySlices(a, b, transposeA, transposeB, args.backend as WasmHeapBackend, matmul2d);
   }
@@ -140,13 +142,5 @@ function runFast(name: string, args: KernelArgs): tf.TensorInfo {
  * order. While fused kernels are off (`setFusedKernels(false)`), TF.js's kernels run as they are. Idempotent; call once the wasm backend is ready (`setupBackend('wasm')` does).
  */
 export function installWasmMatmulKernels(): boolean {
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    if (ORIGINAL.has(name)) continue;
-    const config = tf.getKernel(name, 'wasm');
-    if (!config) return false;
-    ORIGINAL.set(name, config.kernelFunc as unknown as KernelFunc);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((args: KernelArgs) => runFast(name, args)) as unknown as tf.KernelFunc });
-  }
-  return true;
+  return ['BatchMatMul', '_FusedMatMul'].every((name) => overrideKernel(name, 'wasm', () => (args) => runFast(name, args)));
 }

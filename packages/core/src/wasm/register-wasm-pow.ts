@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
 import type { WasmHeapBackend } from './batched-matmul-by-slices';
+import { overrideKernel, type KernelArgs } from '../backend/override-kernel';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: Record<string, unknown> };
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
-
-let original: KernelFunc | undefined;
 
 /** The exponent when `b` is one float32 value equal to 2 or 3 (read from the wasm heap), else null. */
 function smallIntegerExponent(b: tf.TensorInfo, backend: WasmHeapBackend): 2 | 3 | null {
@@ -21,27 +19,18 @@ function smallIntegerExponent(b: tf.TensorInfo, backend: WasmHeapBackend): 2 | 3
  * off, run TF.js's kernel. Idempotent; call once the wasm backend is ready.
  */
 export function installWasmPowKernel(): boolean {
-  if (original) return true;
-  const config = tf.getKernel('Pow', 'wasm');
   const multiply = tf.getKernel('Multiply', 'wasm');
-  if (!config || !multiply) return false;
-  original = config.kernelFunc as unknown as KernelFunc;
+  if (!multiply) return false;
   const mul = multiply.kernelFunc as unknown as KernelFunc;
-  tf.unregisterKernel('Pow', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Pow',
-    backendName: 'wasm',
-    kernelFunc: ((args: KernelArgs) => {
-      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const backend = args.backend as WasmHeapBackend;
-      const e = fusedKernelsEnabled() && a.dtype === 'float32' ? smallIntegerExponent(b, backend) : null;
-      if (e === null) return original!(args);
-      const square = mul({ inputs: { a, b: a }, backend, attrs: {} });
-      if (e === 2) return square;
-      const cube = mul({ inputs: { a: square, b: a }, backend, attrs: {} });
-      backend.disposeData(square.dataId);
-      return cube;
-    }) as unknown as tf.KernelFunc,
+  return overrideKernel('Pow', 'wasm', (original) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const backend = args.backend as WasmHeapBackend;
+    const e = fusedKernelsEnabled() && a.dtype === 'float32' ? smallIntegerExponent(b, backend) : null;
+    if (e === null) return original(args);
+    const square = mul({ inputs: { a, b: a }, backend, attrs: {} });
+    if (e === 2) return square;
+    const cube = mul({ inputs: { a: square, b: a }, backend, attrs: {} });
+    backend.disposeData(square.dataId);
+    return cube;
   });
-  return true;
 }

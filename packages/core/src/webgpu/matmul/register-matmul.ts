@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelsEnabled } from '../../fused/fused-kernels';
 import { matmulShape, runMatmul } from './matmul-kernel';
-
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: Record<string, unknown> }) => tf.TensorInfo;
-
-const ORIGINAL = new Map<string, KernelFunc>();
+import { overrideKernel } from '../../backend/override-kernel';
 
 /**
  * Puts Clipwise's tiled matmul in front of TF.js's webgpu `BatchMatMul` and `_FusedMatMul` (bias, no
@@ -13,28 +10,17 @@ const ORIGINAL = new Map<string, KernelFunc>();
  * backend is imported (`setupBackend('webgpu')` does).
  */
 export function installMatmulKernels(): boolean {
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    if (ORIGINAL.has(name)) continue;
-    const config = tf.getKernel(name, 'webgpu');
-    if (!config) return false;
-    const original = config.kernelFunc as unknown as KernelFunc;
-    ORIGINAL.set(name, original);
-    tf.unregisterKernel(name, 'webgpu');
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
-        const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-        const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
-        const plain = !activation || activation === 'linear';
-        if (fusedKernelsEnabled() && plain && !preluActivationWeights) {
-          const m = { a: a!, b: b!, transposeA, transposeB, bias: bias ?? null };
-          const shape = matmulShape(m);
-          if (shape) return runMatmul(args.backend as Parameters<typeof runMatmul>[0], m, shape);
-        }
-        return original(args);
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  return true;
+  return ['BatchMatMul', '_FusedMatMul'].every((name) =>
+    overrideKernel(name, 'webgpu', (original) => (args) => {
+      const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
+      const plain = !activation || activation === 'linear';
+      if (fusedKernelsEnabled() && plain && !preluActivationWeights) {
+        const m = { a: a!, b: b!, transposeA, transposeB, bias: bias ?? null };
+        const shape = matmulShape(m);
+        if (shape) return runMatmul(args.backend as Parameters<typeof runMatmul>[0], m, shape);
+      }
+      return original(args);
+    }),
+  );
 }
