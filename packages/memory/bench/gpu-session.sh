@@ -24,3 +24,6 @@ for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --bat
   grep -A4 '^| configuration' "$out/ghost-matmul.txt"
 done
 timeout 100 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 > "$out/matmul.txt" 2>&1; cat "$out/matmul.txt"
+# peft-format LoRA fixture (torch + transformers, float64): copy OUT/fixtures/lora-* to packages/models/__fixtures__/
+timeout 120 python3 packages/models/scripts/make_lora_fixture.py --out "$out/fixtures" > "$out/lora-fixture.log" 2>&1
+echo "lora fixture rc=$?"; tail -6 "$out/lora-fixture.log"

@@ -38,7 +38,6 @@ Usage, from the repository root:
 """
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -52,44 +51,13 @@ from safetensors.torch import load_file, save_file
 import transformers
 from transformers import GPT2Config, GPT2LMHeadModel, ViTConfig, ViTForImageClassification
 
-BATCH = 3
-SEQ = 8
+# the tiny models, their perturbation, saving and hub names are make_fixtures.py's (same folder)
+from make_fixtures import BATCH, SEQ, eager, hub_names, perturb_, save  # noqa: E402
+
 RANK = 4
 ALPHA = 8
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.normpath(os.path.join(HERE, "..", "__fixtures__"))
-
-
-def perturb_(model, seed):
-    """Shift every parameter by N(0, 0.05^2): biases and LayerNorm weights start at 0 and 1, and a
-    loader that skipped a tensor must change the logits. Also makes values unique (see hub_names)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for _, p in model.named_parameters():
-            p.add_(0.05 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
-
-
-def save(model, path):
-    """save_pretrained as safetensors (transformers 5 no longer takes `safe_serialization`)."""
-    os.makedirs(path, exist_ok=True)
-    params = inspect.signature(model.save_pretrained).parameters
-    kwargs = {"safe_serialization": True} if "safe_serialization" in params else {}
-    model.save_pretrained(path, **kwargs)
-    if not os.path.exists(os.path.join(path, "model.safetensors")):
-        sys.exit(f"save_pretrained did not write {path}/model.safetensors (files: {sorted(os.listdir(path))})")
-
-
-def hub_names(model, path):
-    """Module parameter name -> tensor name in the saved model.safetensors, matched by value."""
-    saved = load_file(os.path.join(path, "model.safetensors"))
-    mapping = {}
-    for name, p in model.named_parameters():
-        value = p.detach().cpu()
-        found = [k for k, t in saved.items() if t.shape == value.shape and torch.equal(t.to(value.dtype), value)]
-        if len(found) != 1:
-            sys.exit(f"parameter {name} {tuple(value.shape)} matches {len(found)} tensors of {path}/model.safetensors: {found}")
-        mapping[name] = found[0]
-    return mapping
 
 
 def targeted(module_hub_name, targets):
@@ -199,13 +167,6 @@ def check_close(name, x, y, tol=1e-10):
     if err > tol:
         sys.exit(f"{name}: merged-weight and hooked LoRA logits differ, relative {err:.3e} > {tol}")
     return err
-
-
-def eager(config_cls, **fields):
-    try:
-        return config_cls(**fields, attn_implementation="eager")
-    except TypeError:
-        return config_cls(**fields)
 
 
 def versions():

@@ -22,7 +22,9 @@ const EVAL_METRICS = [
 const METRIC_ROWS: Record<string, { label: string; format?: (v: number) => string }> = {
   task: { label: 'task' },
   model: { label: 'model' },
-  parameters: { label: 'trainable parameters', format: formatNumber },
+  parameters: { label: 'model parameters (adapters included)', format: formatNumber },
+  trainable: { label: 'what trained' },
+  trainedParameters: { label: 'trained parameters', format: formatNumber },
   trainingExamples: { label: 'training examples', format: formatNumber },
   steps: { label: 'steps' },
   status: { label: 'how the run ended' },

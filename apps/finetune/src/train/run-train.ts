@@ -144,8 +144,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   await stepLog.reset(step);
   await evalLog.reset(step);
 
-  const nParams = trained.totalScalars;
-  log(`backend: ${backend}${threads > 1 ? ` (${threads} threads)` : ''} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${nParams.toLocaleString('en')} parameters | trains: ${trained.mode}, ${trained.trainedScalars.toLocaleString('en')} parameters in ${params.length} tensors`);
+  log(`backend: ${backend}${threads > 1 ? ` (${threads} threads)` : ''} | task: ${task} | data: ${n} examples${data.kind !== 'images' ? ` × ${data.train.t} tokens (${config.tokenizer} tokenizer, vocabulary ${data.tokenizer.vocabSize})` : ` (${data.train.numClasses} classes)`} | model: ${config.model}, ${trained.totalScalars.toLocaleString('en')} parameters | trains: ${trained.mode}, ${trained.trainedScalars.toLocaleString('en')} parameters in ${params.length} tensors`);
   log(
     sigma === null
       ? `NOT PRIVATE (--no-dp): ${totalSteps} steps, ${config.sampling} sampling, batch ${batch}`
@@ -256,7 +255,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       }
     }
     await writeReports({
-      config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart, nParams,
+      config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart,
       expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null, trained,
     });
     log(

@@ -25,7 +25,6 @@ export interface ReportInput {
   evals: EvalResult[];
   status: 'done' | 'budget';
   wallMs: number;
-  nParams: number;
   /** The private step (null for --no-dp): its threshold policy goes into the report. */
   gradients?: PrivateGradients | null;
   /** What trained (--trainable, --lora-rank); the rest was frozen. */
@@ -102,7 +101,7 @@ export async function writeReports(r: ReportInput): Promise<void> {
   const metrics = {
     task: r.task,
     model: r.config.model,
-    parameters: r.nParams,
+    parameters: r.trained.totalScalars,
     trainable: r.trained.mode,
     trainedParameters: r.trained.trainedScalars,
     trainingExamples: r.n,

@@ -38,6 +38,8 @@ export class LoraAdapter implements LinearAdapter {
   readonly b: Linear;
   readonly rank: number;
   readonly alpha: number;
+  /** Whether the scaling is α/sqrt(r) (peft's `use_rslora`) rather than α/r. */
+  readonly rsLora: boolean;
   /** α/r, or α/sqrt(r) with rsLora. */
   readonly scaling: number;
 
@@ -50,7 +52,8 @@ export class LoraAdapter implements LinearAdapter {
     this.rank = rank;
     this.alpha = options.alpha ?? rank;
     if (!(this.alpha > 0) || !Number.isFinite(this.alpha)) throw new ClipwiseConfigError(`LoRA on ${base.name}: alpha must be a positive number, got ${this.alpha}`);
-    this.scaling = options.rsLora ? this.alpha / Math.sqrt(rank) : this.alpha / rank;
+    this.rsLora = options.rsLora ?? false;
+    this.scaling = this.rsLora ? this.alpha / Math.sqrt(rank) : this.alpha / rank;
     const prefix = options.prefix ?? base.name;
     const bound = 1 / Math.sqrt(base.inFeatures);
     const seed = options.seed;
@@ -89,6 +92,12 @@ export class LoraAdapter implements LinearAdapter {
   dispose(): void {
     this.a.dispose();
     this.b.dispose();
+  }
+
+  /** Takes the adapter off its base layer (which runs as it was) and frees A and B. */
+  detach(): void {
+    if (this.base.adapter === this) this.base.setAdapter(null);
+    this.dispose();
   }
 }
 

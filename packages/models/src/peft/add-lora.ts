@@ -58,8 +58,6 @@ export function loraAdapters(model: PretrainedModel): LoraAdapter[] {
  */
 export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAdapter[] {
   if (loraAdapters(model).length > 0) throw new ClipwiseModelError('addLora: the model already has LoRA adapters; build a fresh model (or merge them with mergeLora first)');
-  if (!Number.isInteger(settings.rank) || settings.rank <= 0) throw new ClipwiseModelError(`LoRA rank must be a positive integer, got ${settings.rank}`);
-  if (settings.alpha !== undefined && !(settings.alpha > 0 && Number.isFinite(settings.alpha))) throw new ClipwiseModelError(`LoRA alpha must be a positive number, got ${settings.alpha}`);
   const targets = settings.targets ?? defaultLoraTargets(model);
   if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
   const linears = baseLinears(model);
@@ -80,10 +78,8 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
       base.setAdapter(lora);
     });
   } catch (e) {
-    for (const a of adapters) {
-      a.base.setAdapter(null);
-      a.dispose();
-    }
+    // rank and alpha are checked by LoraAdapter: a bad one fails on the first target
+    for (const a of adapters) a.detach();
     throw e instanceof ClipwiseConfigError ? new ClipwiseModelError(e.message) : e;
   }
   setTrainable(model.params, false);
@@ -92,8 +88,5 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
 
 /** Detaches and frees every LoRA adapter of the model (the base weights are left as they are). */
 export function removeLora(model: PretrainedModel): void {
-  for (const a of loraAdapters(model)) {
-    a.base.setAdapter(null);
-    a.dispose();
-  }
+  for (const a of loraAdapters(model)) a.detach();
 }

@@ -18,8 +18,7 @@ export function mergeLora(model: PretrainedModel): number {
   for (const a of adapters) {
     const w = a.base.weight.variable;
     tf.tidy(() => w.assign(tf.add(w, a.deltaWeight())));
-    a.base.setAdapter(null);
-    a.dispose();
+    a.detach();
   }
   return adapters.length;
 }

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Gpt2Model } from '../gpt2/gpt2-model.js';
 import { readSafetensorsFromBuffer } from '../safetensors/read-safetensors-buffer.js';
 import { VitModel } from '../vit/vit-model.js';
-import { addLora, loraAdapters } from './add-lora.js';
+import { addLora, loraAdapters, removeLora } from './add-lora.js';
 import { mergeLora } from './merge-lora.js';
-import { loadAdapterFromBytes, saveAdapterToBytes } from './peft-adapter.js';
+import { loadAdapterFromBytes, peftLoraConfig, saveAdapterToBytes } from './peft-adapter.js';
 import { parseTrainableSpec, selectTrainable } from './trainable-spec.js';
 
 const gpt2Config = { vocab_size: 17, n_positions: 8, n_embd: 8, n_layer: 2, n_head: 2 };
@@ -22,6 +22,16 @@ function maxAbsDiff(a: number[], b: number[]): number {
 }
 
 describe('LoRA adapters in peft format', () => {
+  it('use_rslora says what was asked, also at rank 1 (where α/√r = α/r)', () => {
+    for (const rsLora of [true, false]) {
+      const m = new Gpt2Model(gpt2Config, { seed: 1 });
+      addLora(m, { rank: 1, alpha: 4, rsLora });
+      expect(peftLoraConfig(m).use_rslora).toBe(rsLora);
+      removeLora(m);
+      m.dispose();
+    }
+  });
+
   it("GPT-2: writes peft's names, shapes and config; loads back into a fresh model with equal logits; merging gives the same logits", async () => {
     const m = new Gpt2Model(gpt2Config, { seed: 1 });
     addLora(m, { rank: 2, alpha: 6, targets: ['c_attn', 'c_fc'], seed: 3 });

@@ -35,7 +35,7 @@ export function peftLoraConfig(model: PretrainedModel, adapters = loraAdapters(m
   const targets = [...new Set(adapters.map((a) => a.base.name.split('.').pop()!))].sort();
   return {
     peft_type: 'LORA', task_type: modelTypeOf(model) === 'gpt2' ? 'CAUSAL_LM' : null, r: first.rank, lora_alpha: first.alpha, target_modules: targets,
-    fan_in_fan_out: first.base.layout === 'in_out', use_rslora: first.scaling !== first.alpha / first.rank, lora_dropout: 0, bias: 'none',
+    fan_in_fan_out: first.base.layout === 'in_out', use_rslora: first.rsLora, lora_dropout: 0, bias: 'none',
     inference_mode: true, init_lora_weights: true, modules_to_save: null, layers_to_transform: null, layers_pattern: null,
     rank_pattern: {}, alpha_pattern: {}, use_dora: false, base_model_name_or_path: null, revision: null,
   };
