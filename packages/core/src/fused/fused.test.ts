@@ -8,6 +8,7 @@ import { setFusedKernels } from './fused-kernels';
 import { geluErf, geluTanh } from './gelu';
 import { maskedSoftmax } from './masked-softmax';
 import { tokenNll } from './token-cross-entropy';
+import { runOnWasm } from '../wasm/on-wasm.test-util';
 
 // The fused forms (hand-written backward; WGSL on webgpu) against the plain TF.js ops they replace,
 // differentiated by TF.js — on whichever backend the tests run (cpu in CI, webgpu under test:gpu).
@@ -31,7 +32,9 @@ function bothWays(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, r: tf.Tensor) {
 
 afterEach(() => setFusedKernels(true));
 
-describe('fused kernels equal the plain ops they replace', () => {
+for (const where of ['test backend', 'wasm'] as const) describe(`fused kernels equal the plain ops they replace (${where})`, () => {
+  if (where === 'wasm') runOnWasm();
+
   it('geluTanh: value and gradient, including large |x| (no NaN from tanh)', async () => {
     const x = tf.concat([tf.randomNormal([3, 37], 0, 2, 'float32', 1).reshape([-1]), tf.tensor1d([-30, -9, 0, 9, 30])]);
     const r = tf.randomNormal(x.shape, 0, 1, 'float32', 2);

@@ -29,53 +29,76 @@ export function tokenNll(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
     throw new ClipwiseConfigError(`tokenNll: labels [${labels.shape}] must be logits [${logits.shape}] without the last axis`);
   }
   if (!fusedKernelsEnabled()) return tokenNllPlain(logits, labels);
+  if (!fusedOnDevice()) return tokenNllOps(logits, labels);
   const f = tf.customGrad((...args: unknown[]) => {
     const z = args[0] as tf.Tensor;
     const save = args[1] as (ts: tf.Tensor[]) => void;
     // labels saved with the logits: the caller's labels tensor may be freed before the backward
     save([z, labels]);
-    const value = fusedOnDevice()
-      ? tf.tidy(() =>
-          runRow(
-            {
-              key: 'tokenNll',
-              inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }],
-              phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }, { name: 'zl', op: 'sum', expr: `select(0.0, z, ${IS_LABEL})` }]],
-              out: 'log(se) + m - zl',
-              perRow: true,
-            },
-            { Z: z, L: labels },
-            z.shape,
-          ),
-        )
-      : tokenNllPlain(z, labels);
+    const value = tf.tidy(() =>
+      runRow(
+        {
+          key: 'tokenNll',
+          inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }],
+          phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }, { name: 'zl', op: 'sum', expr: `select(0.0, z, ${IS_LABEL})` }]],
+          out: 'log(se) + m - zl',
+          perRow: true,
+        },
+        { Z: z, L: labels },
+        z.shape,
+      ),
+    );
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [zs, ls] = saved as [tf.Tensor, tf.Tensor];
-        if (fusedOnDevice()) {
-          return [
-            tf.tidy(() =>
-              runRow(
-                {
-                  key: 'tokenNllGrad',
-                  inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }, { name: 'G', kind: 'scalar' }],
-                  phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }]],
-                  out: `g * (exp(z - m) / se - select(0.0, 1.0, ${IS_LABEL}))`,
-                },
-                { Z: zs, L: ls, G: dy },
-                zs.shape,
-              ),
-            ),
-          ];
-        }
         return [
-          tf.tidy(() => {
-            const v = zs.shape[zs.rank - 1]!;
-            const p = tf.sub(tf.softmax(zs), tf.oneHot(ls as tf.Tensor1D, v));
-            return tf.mul(p, tf.expandDims(dy, -1));
-          }),
+          tf.tidy(() =>
+            runRow(
+              {
+                key: 'tokenNllGrad',
+                inputs: [{ name: 'Z', kind: 'row' }, { name: 'L', kind: 'scalar' }, { name: 'G', kind: 'scalar' }],
+                phases: [[{ name: 'm', op: 'max', expr: 'z' }], [{ name: 'se', op: 'sum', expr: 'exp(z - m)' }]],
+                out: `g * (exp(z - m) / se - select(0.0, 1.0, ${IS_LABEL}))`,
+              },
+              { Z: zs, L: ls, G: dy },
+              zs.shape,
+            ),
+          ),
         ];
+      },
+    };
+  });
+  return (f as (t: tf.Tensor) => tf.Tensor)(logits);
+}
+
+/**
+ * `tokenNll` off the GPU, as TF.js ops with its gradient written out: the log-normaliser once
+ * (max, exp, sum over [..., V]), the label's logit by a gather rather than a one-hot product, and
+ * the log-normaliser saved for the backward, which forms softmax − onehot with one exp. Plain TF.js
+ * makes about seven passes over [..., V] each way (log-softmax, one-hot, product and sum forward;
+ * softmax again backward); this makes four forward and five backward. Labels must be in [0, V).
+ */
+function tokenNllOps(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  const v = logits.shape[logits.rank - 1]!;
+  const rows = logits.size / v;
+  const f = tf.customGrad((...args: unknown[]) => {
+    const z = args[0] as tf.Tensor;
+    const save = args[1] as (ts: tf.Tensor[]) => void;
+    const lse = tf.tidy(() => {
+      const m = tf.max(z, -1, true);
+      return tf.add(tf.log(tf.sum(tf.exp(tf.sub(z, m)), -1, true)), m);
+    });
+    save([z, labels, lse]);
+    const value = tf.tidy(() => {
+      const zl = tf.gather(tf.reshape(z, [rows, v]), tf.reshape(tf.cast(labels, 'int32'), [rows, 1]), 1, 1);
+      return tf.sub(tf.reshape(lse, labels.shape), tf.reshape(zl, labels.shape));
+    });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, ls, lses] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return [tf.tidy(() => tf.mul(tf.sub(tf.exp(tf.sub(zs, lses)), tf.oneHot(tf.cast(ls, 'int32'), v)), tf.expandDims(dy, -1)))];
       },
     };
   });
