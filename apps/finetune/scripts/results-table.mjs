@@ -7,7 +7,7 @@ const rows = [];
 for (const dir of process.argv.slice(2).filter((d) => !d.endsWith('.log'))) {
   const m = path.join(dir, 'report', 'metrics.json');
   if (!existsSync(m)) {
-    rows.push(`| ${path.basename(dir)} | (no report: run failed or did not finish) |||||||||`);
+    rows.push(`| ${path.basename(dir)} | (no report: run failed or did not finish) ||||||||||||`);
     continue;
   }
   const metrics = JSON.parse(readFileSync(m, 'utf8'));
@@ -20,9 +20,9 @@ for (const dir of process.argv.slice(2).filter((d) => !d.endsWith('.log'))) {
       ? `accuracy ${pct(first?.accuracy)}% → **${pct(metrics.evalAccuracy)}%**`
       : `BLEU ${pct(first?.bleu)} → **${pct(metrics.bleu)}**, ROUGE-L ${pct(first?.rougeL)} → **${pct(metrics.rougeL)}**`;
   rows.push(
-    `| ${path.basename(dir)} | ${metrics.task} | ${privacy.grouping?.spec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.wallSeconds, 0)} |`,
+    `| ${path.basename(dir)} | ${metrics.task} | ${metrics.trainable ?? 'all'} (${Number(metrics.trainedParameters ?? metrics.parameters).toLocaleString('en')}) | ${privacy.grouping?.spec ?? '–'} | ${fmt(privacy.targetEpsilon, 0)} | ${fmt(metrics.epsilon, 2)} | ${fmt(privacy.noiseMultiplier, 2)} | ${metrics.steps} | ${quality} | ${fmt(first?.loss)} → ${fmt(metrics.evalLoss)} | ${fmt(metrics.meanStepMs, 0)} | ${fmt(metrics.devicePeakAllocatedMiB, 0)} | ${fmt(metrics.wallSeconds, 0)} |`,
   );
 }
-console.log('| run | task | grouping | target ε | ε spent | σ | steps | quality before → after | eval loss before → after | wall s |');
-console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+console.log('| run | task | trained (parameters) | grouping | target ε | ε spent | σ | steps | quality before → after | eval loss before → after | step ms | GPU peak MiB | wall s |');
+console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);

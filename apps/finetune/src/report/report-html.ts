@@ -39,6 +39,8 @@ const METRIC_ROWS: Record<string, { label: string; format?: (v: number) => strin
   delta: { label: 'δ', format: formatSmall },
   meanStepMs: { label: 'mean step time', format: formatSeconds },
   wallSeconds: { label: 'wall time', format: (v) => formatSeconds(1000 * v) },
+  devicePeakInUseMiB: { label: 'GPU memory in use at most (MiB)', format: (v) => v.toFixed(0) },
+  devicePeakAllocatedMiB: { label: 'GPU memory held by the pool at most (MiB)', format: (v) => v.toFixed(0) },
 };
 
 function metricRow(key: string, value: unknown): string {

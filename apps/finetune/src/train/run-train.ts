@@ -1,7 +1,7 @@
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
-import { setupBackend, trimGpuBufferPool } from '@clipwise/core';
+import { gpuPoolStats, setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
@@ -256,7 +256,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     }
     await writeReports({
       config, task, data, grouping, accountant, sigma, q, n, steps: stepLog.read(), evals: evalLog.read(), status, wallMs: performance.now() - wallStart,
-      expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null, trained,
+      expectedBatchSize: sampler.expectedBatchSize, gradients: gradients instanceof PrivateGradients ? gradients : null, trained, devicePeak: gpuPoolStats(),
     });
     log(
       status === 'budget'

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { PrivacyAccountant } from '@clipwise/accountant';
+import type { PoolStats } from '@clipwise/core';
 import type { Grouping } from '@clipwise/grouping';
 import type { PrivateGradients } from '@clipwise/optim';
 import { privacyReport, type ThresholdReport } from '../report/privacy-report';
@@ -29,6 +30,8 @@ export interface ReportInput {
   gradients?: PrivateGradients | null;
   /** What trained (--trainable, --lora-rank); the rest was frozen. */
   trained: TrainedSubset;
+  /** The webgpu pool's high-water marks over the run (`gpuPoolStats`), else null. */
+  devicePeak?: PoolStats | null;
 }
 
 function thresholdReport(r: ReportInput): ThresholdReport | null {
@@ -119,6 +122,8 @@ export async function writeReports(r: ReportInput): Promise<void> {
     delta: privacy.delta,
     meanStepMs: r.steps.length ? r.steps.reduce((a, s) => a + s.stepMs, 0) / r.steps.length : null,
     wallSeconds: r.wallMs / 1000,
+    // webgpu only (core's size-class pool): the most device memory the run's tensors and the pool held
+    ...(r.devicePeak ? { devicePeakInUseMiB: r.devicePeak.peakInUse / 2 ** 20, devicePeakAllocatedMiB: r.devicePeak.peakAllocated / 2 ** 20 } : {}),
     evals: r.evals,
     ...(privacy.thresholds?.kind === 'adaptive' ? { thresholds: groupSeries(r.steps, 'threshold') } : {}),
     ...(Object.keys(noisyClip).length > 0 ? { noisyClipFractions: noisyClip } : {}),
