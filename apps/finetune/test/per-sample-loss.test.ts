@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { Gpt2Model } from '@clipwise/models';
+import { batchLength, perSampleLossFn, targetLengths } from '../src/train/per-sample-loss';
+import type { TaskData } from '../src/train/in-memory-task';
+
+// The step cuts each batch to its longest target (rounded up to 16): the losses and gradients must
+// be those of the full padded rows, which the model computes here without any cut.
+describe('the training loss of padded token rows', () => {
+  const t = 40;
+  const ends = [9, 23, 40, 14, 0]; // a row's target tokens end here (exclusive); the last row has none
+  const n = ends.length;
+  const inputIds = new Int32Array(n * t);
+  const labelMask = new Uint8Array(n * t);
+  ends.forEach((end, r) => {
+    for (let j = 0; j < t; j++) inputIds[r * t + j] = j < end ? (7 * r + 3 * j) % 250 : 256; // 256: padding
+    for (let j = Math.min(3, end); j < end; j++) labelMask[r * t + j] = 1; // prompt 0..2, then targets
+  });
+  const data = { kind: 'e2e', train: { inputIds, labelMask, n, t }, tokenizerName: 'byte' } as unknown as TaskData;
+
+  it('row lengths end at the last target; a batch takes its longest, rounded up to 16, within [2, t]', () => {
+    expect(Array.from(targetLengths(labelMask, n, t))).toEqual([9, 23, 40, 14, 0]);
+    const lengths = targetLengths(labelMask, n, t);
+    expect(batchLength(lengths, Int32Array.of(0), t)).toBe(16);
+    expect(batchLength(lengths, Int32Array.of(0, 1), t)).toBe(32);
+    expect(batchLength(lengths, Int32Array.of(1, 2), t)).toBe(40);
+    expect(batchLength(lengths, Int32Array.of(4), t)).toBe(16);
+  });
+
+  it.each([[[0, 3]], [[1, 0, 3]], [[2, 1]]])('rows %j: the same losses and gradients as the uncut rows', (rows) => {
+    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 16, n_layer: 2, n_head: 2 }, { seed: 4 });
+    const idx = Int32Array.from(rows);
+    const full = () => {
+      const ids = tf.tensor2d(Int32Array.from(rows.flatMap((r) => Array.from(inputIds.subarray(r * t, (r + 1) * t)))), [rows.length, t], 'int32');
+      const mask = tf.tensor2d(Float32Array.from(rows.flatMap((r) => Array.from(labelMask.subarray(r * t, (r + 1) * t)))), [rows.length, t]);
+      return model.perSampleLoss(ids, mask);
+    };
+    const cut = () => perSampleLossFn(model, data)(idx);
+    const vars = model.params.map((p) => p.variable);
+    const lossesOf = (f: () => tf.Tensor) => Array.from(tf.tidy(() => f()).dataSync());
+    const gradsOf = (f: () => tf.Tensor) => tf.tidy(() => Object.values(tf.variableGrads(() => tf.sum(f()) as tf.Scalar, vars).grads).map((g) => Array.from(g.dataSync())));
+    const [a, b] = [lossesOf(full), lossesOf(cut)];
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    const [ga, gb] = [gradsOf(full), gradsOf(cut)];
+    ga.forEach((g, k) => g.forEach((v, i) => expect(gb[k]![i]).toBeCloseTo(v, 5)));
+    model.dispose();
+  });
+});
