@@ -6,6 +6,7 @@
 //     --family gpt2 --sizes s1m,s12m --data DATA --models MODELS --runs RUNS --results study.jsonl --backend webgpu
 // (`npm run study -- ...` is the same.) --dry-run lists the pending cells and their commands.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,7 +31,7 @@ const { values: o } = parseArgs({
     backend: { type: 'string', default: 'webgpu' }, threads: { type: 'string' }, limit: { type: 'string' },
     'val-limit': { type: 'string' }, 'test-limit': { type: 'string' }, 'gen-limit': { type: 'string' },
     jobs: { type: 'string', default: '1' }, 'bench-reps': { type: 'string', default: '3' }, 'no-bench': { type: 'boolean' },
-    'keep-checkpoints': { type: 'boolean' }, 'dry-run': { type: 'boolean' },
+    'keep-checkpoints': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'stop-after-min': { type: 'string' },
   },
 });
 const need = (name: keyof typeof o) => {
@@ -87,6 +88,13 @@ function runNode(args: string[], log: string): Promise<{ rc: number; output: str
   });
 }
 
+/** The first 16 hex digits of the SHA-256 of a size's pre-trained weights: which pre-training a cell started from. */
+const baseModelHashes = new Map<string, string>();
+async function baseModelHash(size: string): Promise<string> {
+  if (!baseModelHashes.has(size)) baseModelHashes.set(size, createHash('sha256').update(await readFile(path.join(modelDir(size), 'model.safetensors'))).digest('hex').slice(0, 16));
+  return baseModelHashes.get(size)!;
+}
+
 async function runCell(c: Cell): Promise<void> {
   const dir = runDir(c);
   await rm(dir, { recursive: true, force: true }); // a cut run of this cell: start it again
@@ -100,7 +108,7 @@ async function runCell(c: Cell): Promise<void> {
     return;
   }
   const outcome = JSON.parse(line.slice(OUTCOME_PREFIX.length)) as CellOutcome;
-  const record: CellRecord = { kind: 'cell', key: cellKey(c), ...c, ...outcome, args: args.slice(args.indexOf('train')) };
+  const record: CellRecord = { kind: 'cell', key: cellKey(c), ...c, ...outcome, baseModel: await baseModelHash(c.size), args: args.slice(args.indexOf('train')) };
   await appendFile(resultsFile, JSON.stringify(record) + '\n');
   if (!o['keep-checkpoints']) await rm(path.join(dir, 'checkpoint'), { recursive: true, force: true });
   const t = outcome.test;
@@ -130,6 +138,7 @@ async function benchSize(size: string): Promise<void> {
   console.log(`bench ${family}/${size}: ${rows.map((r) => `${r.grouping} ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`);
 }
 
+const started = Date.now();
 const records = existsSync(resultsFile) ? parseResults(readFileSync(resultsFile, 'utf8'), resultsFile) : [];
 const todo = pendingCells(cells, finishedKeys(records));
 const toBench = o['no-bench'] ? [] : sizes.filter((s) => !benchedSizes(records).has(`${family}/${s}`));
@@ -141,8 +150,11 @@ if (o['dry-run']) {
 for (const size of sizes) if (!existsSync(path.join(modelDir(size), 'config.json'))) throw new Error(`run-study: no pre-trained model in ${modelDir(size)} (run study/pretrain-${family}.sh ${size} first)`);
 await mkdir(runsDir, { recursive: true });
 for (const size of toBench) await benchSize(size);
-// --jobs N cells at once (the H200 ran six small runs at once); one queue, appended as each ends
+// --jobs N cells at once (the H200 ran six small runs at once); one queue, appended as each ends.
+// --stop-after-min: no cell starts after that (a device command may run 10 minutes at most).
+const deadline = o['stop-after-min'] === undefined ? Infinity : started + Number(o['stop-after-min']) * 60_000;
 const queue = [...todo];
 await Promise.all(Array.from({ length: Math.max(1, Number(o.jobs)) }, async () => {
-  for (let c = queue.shift(); c; c = queue.shift()) await runCell(c);
+  while (queue.length && Date.now() < deadline) await runCell(queue.shift()!);
 }));
+if (queue.length) console.log(`stopped (--stop-after-min ${o['stop-after-min']}): ${queue.length} cells left; run the same command again to continue`);

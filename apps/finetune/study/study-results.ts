@@ -38,6 +38,8 @@ export const OUTCOME_PREFIX = 'STUDY-CELL ';
 export interface CellRecord extends Cell, CellOutcome {
   kind: 'cell';
   key: string;
+  /** SHA-256 (16 hex digits) of the pre-trained weights the run started from: a size pre-trained twice shows two. */
+  baseModel: string;
   /** The `clipwise train` arguments of the run. */
   args: string[];
 }
