@@ -11,7 +11,8 @@
 #   DATA=... MODELS=... apps/finetune/study/pretrain.sh gpt2|vit SIZE [extra clipwise train flags]
 #
 # Variables (defaults from sizes.json, for the GPU): STEPS, BATCH, LR, PHYS (micro-batch cap), BACKEND
-# (webgpu), THREADS (wasm), HALT (stop after N steps of this call), CLIPWISE_CLI (default: the built CLI).
+# (webgpu), THREADS (wasm), HALT (stop after N steps of this call), CLIPWISE_CLI (default: the built CLI,
+# else the CLI from the sources through vite-node, as on a device machine that carried no dist/).
 set -euo pipefail
 FAMILY=${1:?usage: pretrain.sh gpt2|vit SIZE}
 SIZE=${2:?usage: pretrain.sh gpt2|vit SIZE}
@@ -20,7 +21,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 DATA=${DATA:?set DATA to the folder that prepare-data.sh wrote}
 MODELS=${MODELS:?set MODELS to the folder for the pre-trained models (outside the repository)}
-CLI=${CLIPWISE_CLI:-node $ROOT/apps/finetune/dist/cli.js}
+if [ -f "$ROOT/apps/finetune/dist/cli.js" ]; then BUILT="node $ROOT/apps/finetune/dist/cli.js"
+else BUILT="node $ROOT/node_modules/vite-node/vite-node.mjs --config $ROOT/apps/finetune/vitest.config.ts $ROOT/apps/finetune/bench/run-cli.ts --"; fi
+CLI=${CLIPWISE_CLI:-$BUILT}
 # one field of this size in sizes.json (z: the size, f: the family)
 field() {
   node -e "const f=require('$HERE/sizes.json')['$FAMILY']; const z=f && f.sizes['$SIZE'];
