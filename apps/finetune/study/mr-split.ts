@@ -1,23 +1,10 @@
 // The validation split of the private E2E data: by meaning representation (MR), so that no MR is
 // in both parts and the lr is not picked on references of MRs the model was trained on. Pure.
-import type { E2EPair } from '@clipwise/data';
+import { SeededRng, type E2EPair } from '@clipwise/data';
 
-/** A seeded shuffle (mulberry32 + Fisher–Yates): the same split on every machine. */
+/** The items in a seeded order (the data package's xoshiro128** permutation): the same split on every machine. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+  return Array.from(SeededRng.fromSeed(seed).permutation(items.length), (i) => items[i]!);
 }
 
 /**
