@@ -1,0 +1,112 @@
+// From the results file's records to one summary row per (size, grouping, ε): the lr picked on the
+// validation split (mean over seeds), and the test metrics of that lr as mean and spread over seeds,
+// beside the measured step time and `clipwise bench`'s measured and predicted peaks. Pure. The
+// test scores never enter the choice of lr.
+import type { BenchRecord, BenchRow, CellRecord, Scores, StudyRecord } from './study-results';
+import type { Family } from './study-spec';
+
+/** Mean and spread (sample standard deviation; null with one value) of one metric over seeds. */
+export interface Stat {
+  mean: number;
+  sd: number | null;
+  n: number;
+}
+
+/** Mean and sample standard deviation of the values; null for none. */
+export function stat(xs: readonly number[]): Stat | null {
+  if (xs.length === 0) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : null;
+  return { mean, sd, n: xs.length };
+}
+
+/** One lr of the grid: its mean validation score over the seeds that finished. */
+export interface LrTrial {
+  lr: number;
+  /** Mean validation loss (GPT-2) or accuracy (ViT). */
+  val: number;
+  seeds: number;
+}
+
+/**
+ * The lr whose mean validation score over seeds is best, with every lr's mean (the grid, to report).
+ * Reads `val` only. Ties go to the smaller lr; null when no run finished.
+ */
+export function selectLr(family: Family, runs: readonly CellRecord[]): { lr: number; grid: LrTrial[] } | null {
+  const byLr = new Map<number, CellRecord[]>();
+  for (const r of runs) byLr.set(r.lr, [...(byLr.get(r.lr) ?? []), r]);
+  const grid = [...byLr.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([lr, rs]) => ({ lr, val: stat(rs.map((r) => (family === 'vit' ? r.val.accuracy ?? NaN : r.val.loss)))!.mean, seeds: rs.length }));
+  if (grid.length === 0) return null;
+  const score = (t: LrTrial) => (family === 'vit' ? -t.val : t.val);
+  const best = grid.reduce((b, t) => (score(t) < score(b) ? t : b));
+  return { lr: best.lr, grid };
+}
+
+/** One row of the study's table: a (size, grouping, ε) at its lr picked on validation. */
+export interface SummaryRow {
+  family: Family;
+  size: string;
+  grouping: string;
+  epsilon: number;
+  /** Parameters (from the runs), null when none finished. */
+  params: number | null;
+  lr: number | null;
+  grid: LrTrial[];
+  /** Test metrics of the picked lr over its seeds. */
+  test: { loss: Stat | null; accuracy: Stat | null; bleu: Stat | null; rougeL: Stat | null };
+  /** Median step time of the runs (ms), mean over the picked lr's seeds. */
+  stepMs: Stat | null;
+  /** Largest measured device peak of the runs (webgpu only). */
+  runPeakBytes: number | null;
+  /** `clipwise bench` at this size's shape: the grouping's row ('layer-wise' for adaptive layer-wise). */
+  bench: BenchRow | null;
+  /** The distinct pre-trained weights (hashes) the row's runs started from: more than one is a confound. */
+  baseModels: string[];
+}
+
+/** The bench configuration that a study grouping is measured by: adaptive thresholds change no memory. */
+export const benchGrouping = (grouping: string) => (grouping === 'layer-wise-adaptive' ? 'layer-wise' : grouping);
+
+const statOf = (runs: readonly CellRecord[], pick: (r: CellRecord) => number | undefined) =>
+  stat(runs.map(pick).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
+
+/**
+ * One row for every (size, grouping, ε) asked for, in that order, whether or not any run finished
+ * (a row with no runs has nulls: the table shows it as missing). Cells of other step budgets or
+ * batch sizes than `steps` / `batch` are left out, so that every row has the same budget.
+ */
+export function summarize(
+  records: readonly StudyRecord[],
+  want: { family: Family; sizes: readonly string[]; groupings: readonly string[]; epsilons: readonly number[]; steps: number; batch: number },
+): SummaryRow[] {
+  const cells = records.filter((r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch);
+  const benches = records.filter((r): r is BenchRecord => r.kind === 'bench' && r.family === want.family);
+  const rows: SummaryRow[] = [];
+  for (const size of want.sizes)
+    for (const epsilon of want.epsilons)
+      for (const grouping of want.groupings) {
+        const runs = cells.filter((r) => r.size === size && r.grouping === grouping && r.epsilon === epsilon);
+        const picked = selectLr(want.family, runs);
+        const chosen = picked ? runs.filter((r) => r.lr === picked.lr) : [];
+        const peaks = runs.map((r) => r.peakBytes).filter((p): p is number => p !== null);
+        rows.push({
+          family: want.family, size, grouping, epsilon,
+          params: runs[0]?.params ?? null,
+          lr: picked?.lr ?? null,
+          grid: picked?.grid ?? [],
+          test: {
+            loss: statOf(chosen, (r) => r.test.loss),
+            accuracy: statOf(chosen, (r) => r.test.accuracy),
+            bleu: statOf(chosen, (r) => r.test.bleu),
+            rougeL: statOf(chosen, (r) => r.test.rougeL),
+          },
+          stepMs: statOf(chosen, (r) => r.stepMsMedian),
+          runPeakBytes: peaks.length ? Math.max(...peaks) : null,
+          bench: benches.filter((b) => b.size === size).at(-1)?.rows.find((b) => b.grouping === benchGrouping(grouping)) ?? null,
+          baseModels: [...new Set(runs.map((r) => r.baseModel).filter(Boolean))],
+        });
+      }
+  return rows;
+}

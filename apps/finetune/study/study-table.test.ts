@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { fakeBench, fakeCell } from './study-summary-fixtures';
+import { summarize } from './study-summary';
+import { studyPlotHtml } from './study-plot';
+import { formatStat, studyTable } from './study-table';
+
+const records = [
+  fakeCell('vit', 'small', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.5 }, { loss: 1.2, accuracy: 0.41 }),
+  fakeCell('vit', 'small', 'all-layer', 0.001, 1, { loss: 1, accuracy: 0.5 }, { loss: 1.4, accuracy: 0.43 }),
+  fakeCell('vit', 'big', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.6 }, { loss: 1.0, accuracy: 0.55 }),
+  fakeBench('vit', 'small', { 'all-layer': 20, 'layer-wise': 12 }),
+];
+const rows = summarize(records, { family: 'vit', sizes: ['small', 'big'], groupings: ['all-layer', 'layer-wise'], epsilons: [8], steps: 10, batch: 32 });
+
+describe('formatStat', () => {
+  it('writes mean ± sd, marks a single seed, and never invents a value', () => {
+    expect(formatStat({ mean: 0.42, sd: 0.0141, n: 2 }, 1, 100)).toBe('42.0 ± 1.4');
+    expect(formatStat({ mean: 1.5, sd: null, n: 1 }, 3)).toBe('1.500 (n=1)');
+    expect(formatStat(null, 3)).toBe('missing');
+  });
+});
+
+describe('studyTable', () => {
+  const lines = studyTable(rows, 3).trim().split('\n');
+
+  it('has one line per row under the header, with the seeds done of those planned', () => {
+    expect(lines).toHaveLength(2 + 4);
+    expect(lines[0]).toContain('test accuracy %');
+    expect(lines[2]).toMatch(/^\| small \| 60\.0k \| all-layer \| 8 \| 0\.001: 50\.0 \(n=2\) \| 0\.001 \| 2\/3 \| 42\.0 ± 1\.4 \| 1\.3000 ± 0\.1414 \| 101 \| missing \| 20\.0 \| 21\.0 \| 50 \|$/);
+  });
+
+  it('shows a row without runs as missing, keeping the bench numbers it has', () => {
+    expect(lines[3]).toBe('| small | missing | layer-wise | 8 | missing | missing | 0/3 | missing | missing | missing | missing | 12.0 | 13.0 | 50 |');
+    expect(lines[5]).toContain('| big | missing | layer-wise | 8 | missing | missing | 0/3 | missing | missing | missing | missing | missing | missing | missing |');
+  });
+
+  it('warns when a size\'s runs started from different pre-trained models', () => {
+    expect(studyTable(rows, 3)).not.toContain('Warning');
+    const twice = summarize([...records, fakeCell('vit', 'big', 'all-layer', 0.001, 1, { loss: 1, accuracy: 0.6 }, { loss: 1, accuracy: 0.5 }, 10, 'base1')], {
+      family: 'vit', sizes: ['small', 'big'], groupings: ['all-layer'], epsilons: [8], steps: 10, batch: 32,
+    });
+    expect(studyTable(twice, 3)).toContain('Warning: the runs of big started from more than one pre-trained model');
+  });
+});
+
+describe('studyPlotHtml', () => {
+  it('draws the rows that have values and counts the missing ones', () => {
+    const html = studyPlotHtml('t', 'note', rows);
+    expect(html).toContain('<svg');
+    expect(html).toContain('2 rows plotted, 2 missing.');
+    expect(html).not.toContain('<script');
+  });
+});

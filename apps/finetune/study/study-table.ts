@@ -1,0 +1,44 @@
+// The study's markdown table from summary rows. Pure. A value that no finished run gives is written
+// "missing", never filled in: the table shows exactly what the results file holds.
+import type { Stat, SummaryRow } from './study-summary';
+
+const MISSING = 'missing';
+const MIB = 2 ** 20;
+
+/** `mean ± sd` at `digits` decimals (times `scale`); 'missing' for no runs; `(n=1)` when one seed has no spread. */
+export function formatStat(s: Stat | null, digits: number, scale = 1): string {
+  if (!s) return MISSING;
+  const m = (s.mean * scale).toFixed(digits);
+  return s.sd === null ? `${m} (n=1)` : `${m} ± ${(s.sd * scale).toFixed(digits)}`;
+}
+
+const mib = (bytes: number | null | undefined) => (typeof bytes === 'number' ? (bytes / MIB).toFixed(1) : MISSING);
+const params = (n: number | null) => (n === null ? MISSING : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
+const grid = (r: SummaryRow, digits: number, scale: number) =>
+  r.grid.length ? r.grid.map((t) => `${t.lr}: ${(t.val * scale).toFixed(digits)} (n=${t.seeds})`).join('; ') : MISSING;
+
+/**
+ * The table of one family: a row per (size, ε, grouping) with the lr grid's validation means and the
+ * pick, the test metrics over seeds (mean ± sd), seeds done of `seedsPlanned`, the runs' step time and
+ * `clipwise bench`'s measured and predicted peaks (MiB) and step time at the size's physical batch.
+ */
+export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): string {
+  const vit = rows[0]?.family === 'vit';
+  const head = vit
+    ? ['size', 'params', 'grouping', 'ε', 'lr grid: val accuracy %', 'lr', 'seeds', 'test accuracy %', 'test loss']
+    : ['size', 'params', 'grouping', 'ε', 'lr grid: val loss', 'lr', 'seeds', 'test loss', 'BLEU', 'ROUGE-L'];
+  head.push('run step ms', 'run peak MiB', 'bench peak MiB', 'predicted peak MiB', 'bench step ms');
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i < 3 ? '---' : '---:')).join(' | ')} |`];
+  for (const r of rows) {
+    const seeds = r.test.loss?.n ?? 0;
+    const cells = [r.size, params(r.params), r.grouping, String(r.epsilon)];
+    cells.push(vit ? grid(r, 1, 100) : grid(r, 4, 1), r.lr === null ? MISSING : String(r.lr), `${seeds}/${seedsPlanned}`);
+    if (vit) cells.push(formatStat(r.test.accuracy, 1, 100), formatStat(r.test.loss, 4));
+    else cells.push(formatStat(r.test.loss, 4), formatStat(r.test.bleu, 2, 100), formatStat(r.test.rougeL, 2, 100));
+    cells.push(r.stepMs ? r.stepMs.mean.toFixed(0) : MISSING, mib(r.runPeakBytes), mib(r.bench?.peakBytes), mib(r.bench?.predictedPeakBytes), r.bench ? r.bench.stepMs.toFixed(0) : MISSING);
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  const mixed = [...new Set(rows.filter((r) => r.baseModels.length > 1).map((r) => r.size))];
+  if (mixed.length) lines.push('', `Warning: the runs of ${mixed.join(', ')} started from more than one pre-trained model (weights hashes differ); their rows compare runs of different bases.`);
+  return lines.join('\n') + '\n';
+}
