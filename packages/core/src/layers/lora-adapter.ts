@@ -33,6 +33,15 @@ export interface LoraOptions {
  * fc.setAdapter(lora);
  * fc.weight.variable.trainable = false; // the base stays frozen; lora.layers train
  */
+/**
+ * Throws a `ClipwiseConfigError` unless `rank` is a positive integer and `alpha` (when given) a
+ * positive finite number; `what` starts the message ("LoRA", "LoRA on h.0.attn.c_attn:").
+ */
+export function checkLoraSize(rank: number, alpha: number | undefined, what: string): void {
+  if (!Number.isInteger(rank) || rank <= 0) throw new ClipwiseConfigError(`${what} rank must be a positive integer, got ${rank}`);
+  if (alpha !== undefined && (!(alpha > 0) || !Number.isFinite(alpha))) throw new ClipwiseConfigError(`${what} alpha must be a positive number, got ${alpha}`);
+}
+
 export class LoraAdapter implements LinearAdapter {
   readonly a: Linear;
   readonly b: Linear;
@@ -48,10 +57,9 @@ export class LoraAdapter implements LinearAdapter {
     options: LoraOptions,
   ) {
     const { rank } = options;
-    if (!Number.isInteger(rank) || rank <= 0) throw new ClipwiseConfigError(`LoRA on ${base.name}: rank must be a positive integer, got ${rank}`);
+    checkLoraSize(rank, options.alpha, `LoRA on ${base.name}:`);
     this.rank = rank;
     this.alpha = options.alpha ?? rank;
-    if (!(this.alpha > 0) || !Number.isFinite(this.alpha)) throw new ClipwiseConfigError(`LoRA on ${base.name}: alpha must be a positive number, got ${this.alpha}`);
     this.rsLora = options.rsLora ?? false;
     this.scaling = this.rsLora ? this.alpha / Math.sqrt(rank) : this.alpha / rank;
     const prefix = options.prefix ?? base.name;

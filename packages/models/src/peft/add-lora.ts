@@ -1,4 +1,4 @@
-import { ClipwiseConfigError, Linear, LoraAdapter, setTrainable } from '@clipwise/core';
+import { ClipwiseConfigError, Linear, LoraAdapter, checkLoraSize, setTrainable } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { modelTypeOf, type PretrainedModel } from '../pretrained/pretrained-model.js';
 
@@ -58,6 +58,11 @@ export function loraAdapters(model: PretrainedModel): LoraAdapter[] {
  */
 export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAdapter[] {
   if (loraAdapters(model).length > 0) throw new ClipwiseModelError('addLora: the model already has LoRA adapters; build a fresh model (or merge them with mergeLora first)');
+  try {
+    checkLoraSize(settings.rank, settings.alpha, 'LoRA');
+  } catch (e) {
+    throw new ClipwiseModelError((e as Error).message);
+  }
   const targets = settings.targets ?? defaultLoraTargets(model);
   if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
   const linears = baseLinears(model);
@@ -78,7 +83,6 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
       base.setAdapter(lora);
     });
   } catch (e) {
-    // rank and alpha are checked by LoraAdapter: a bad one fails on the first target
     for (const a of adapters) a.detach();
     throw e instanceof ClipwiseConfigError ? new ClipwiseModelError(e.message) : e;
   }
