@@ -9,11 +9,14 @@ export interface LoraSettings {
   /** α; the update is scaled by α/r. Default r. */
   readonly alpha?: number;
   /**
-   * Module names, matched as peft matches `target_modules`: a linear layer is targeted when its name
-   * equals a target or ends with `.target` (GPT-2: c_attn, c_proj, c_fc; ViT: query, key, value,
-   * dense). Default: GPT-2 ['c_attn'], ViT ['query', 'value'] (peft's defaults for these models).
+   * The layers to adapt, as peft's `target_modules`: a list of module names (a linear layer is
+   * targeted when its name equals one or ends with `.name`: GPT-2 c_attn, c_proj, c_fc; ViT query,
+   * key, value, dense), or one string: `'all-linear'` (every linear layer but the output layer) or
+   * a regular expression the whole module name must match (peft's `re.fullmatch`), e.g.
+   * `'transformer\\.h\\.[01]\\.attn\\.c_attn'`. Default: GPT-2 ['c_attn'], ViT ['query', 'value']
+   * (peft's defaults for these models).
    */
-  readonly targets?: readonly string[];
+  readonly targets?: readonly string[] | string;
   /** α/sqrt(r) instead of α/r (peft's `use_rslora`). */
   readonly rsLora?: boolean;
   /** Seed of the A matrices' initialisation (B starts at zero). */
@@ -37,6 +40,52 @@ function baseLinears(model: PretrainedModel): Linear[] {
 /** Whether a module name is targeted, as peft's `check_target_module_exists` decides for a list. */
 export function matchesLoraTarget(module: string, target: string): boolean {
   return module === target || module.endsWith(`.${target}`);
+}
+
+/** peft's `INCLUDE_LINEAR_LAYERS_SHORTHAND`: every linear layer but the model's output layer. */
+export const ALL_LINEAR = 'all-linear';
+/** Output layers that `all-linear` leaves out, as peft does (GPT-2's head is tied and never a target). */
+const OUTPUT_LAYERS = ['classifier', 'lm_head'];
+
+/**
+ * The linear layers `targets` names (see {@link LoraSettings.targets}); throws naming a listed
+ * target that matches nothing, or a pattern that matches nothing.
+ */
+function targetedLinears(linears: Linear[], targets: readonly string[] | string): Linear[] {
+  const kinds = () => [...new Set(linears.map((l) => l.name.split('.').pop()!))].join(', ');
+  if (typeof targets === 'string') {
+    let match: (name: string) => boolean;
+    if (targets === ALL_LINEAR) match = (name) => !OUTPUT_LAYERS.includes(name.split('.').pop()!);
+    else {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${targets})$`);
+      } catch (e) {
+        throw new ClipwiseModelError(`LoRA target_modules '${targets}' is not a valid regular expression (${(e as Error).message})`);
+      }
+      match = (name) => re.test(name);
+    }
+    const chosen = linears.filter((l) => match(l.name));
+    if (chosen.length === 0) throw new ClipwiseModelError(`LoRA target_modules '${targets}' matches no linear layer of this model; its linear layers end in ${kinds()}`);
+    return chosen;
+  }
+  if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
+  const missing = targets.filter((t) => !linears.some((l) => matchesLoraTarget(l.name, t)));
+  if (missing.length > 0) {
+    throw new ClipwiseModelError(`LoRA target${missing.length > 1 ? 's' : ''} ${missing.map((t) => `'${t}'`).join(', ')} match${missing.length > 1 ? '' : 'es'} no linear layer of this model; its linear layers end in ${kinds()}`);
+  }
+  return linears.filter((l) => targets.some((t) => matchesLoraTarget(l.name, t)));
+}
+
+/**
+ * The `target_modules` list that names exactly the adapted layers: their last name parts when every
+ * layer of those kinds is adapted (peft's usual form), else their full names (a regex or a subset).
+ */
+export function adaptedTargetModules(model: PretrainedModel, adapters: readonly LoraAdapter[]): string[] {
+  const adapted = new Set(adapters.map((a) => a.base.name));
+  const kinds = [...new Set(adapters.map((a) => a.base.name.split('.').pop()!))].sort();
+  const byKinds = baseLinears(model).filter((l) => kinds.some((k) => matchesLoraTarget(l.name, k)));
+  return byKinds.length === adapted.size && byKinds.every((l) => adapted.has(l.name)) ? kinds : [...adapted].sort();
 }
 
 /** The LoRA adapters attached to a model's linear layers, in forward order. */
@@ -63,15 +112,8 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
   } catch (e) {
     throw new ClipwiseModelError((e as Error).message);
   }
-  const targets = settings.targets ?? defaultLoraTargets(model);
-  if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
   const linears = baseLinears(model);
-  const missing = targets.filter((t) => !linears.some((l) => matchesLoraTarget(l.name, t)));
-  if (missing.length > 0) {
-    const kinds = [...new Set(linears.map((l) => l.name.split('.').pop()!))];
-    throw new ClipwiseModelError(`LoRA target${missing.length > 1 ? 's' : ''} ${missing.map((t) => `'${t}'`).join(', ')} match${missing.length > 1 ? '' : 'es'} no linear layer of this model; its linear layers end in ${kinds.join(', ')}`);
-  }
-  const chosen = linears.filter((l) => targets.some((t) => matchesLoraTarget(l.name, t)));
+  const chosen = targetedLinears(linears, settings.targets ?? defaultLoraTargets(model));
   const adapters: LoraAdapter[] = [];
   try {
     chosen.forEach((base, k) => {

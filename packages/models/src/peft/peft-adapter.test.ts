@@ -80,6 +80,40 @@ describe('LoRA adapters in peft format', () => {
     g.dispose();
   });
 
+  it('target_modules as one regex: only the matching layers, saved under their full names, loaded back with equal logits', async () => {
+    const m = new Gpt2Model(gpt2Config, { seed: 1 });
+    const adapters = addLora(m, { rank: 2, targets: 'transformer\\.h\\.0\\.(attn\\.c_attn|mlp\\.c_fc)', seed: 3 });
+    expect(adapters.map((a) => a.base.name)).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_fc']);
+    for (const a of adapters) tf.tidy(() => a.b.weight.variable.assign(tf.randomNormal(a.b.weight.shape as number[], 0, 0.3, 'float32', 8)));
+    const saved = await saveAdapterToBytes(m);
+    // a subset of the c_attn / c_fc layers: the kinds alone would adapt layer 1 too on loading
+    expect(JSON.parse(saved.config).target_modules).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_fc']);
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], 'int32');
+    const fresh = new Gpt2Model(gpt2Config, { seed: 1 });
+    await loadAdapterFromBytes(fresh, saved);
+    expect(maxAbsDiff(await values(fresh.logits(ids)), await values(m.logits(ids)))).toBeLessThan(1e-6);
+    // a config that states the regex itself loads the same layers
+    const again = new Gpt2Model(gpt2Config, { seed: 1 });
+    const viaRegex = await loadAdapterFromBytes(again, { ...saved, config: JSON.stringify({ ...JSON.parse(saved.config), target_modules: 'transformer\\.h\\.0\\.(attn\\.c_attn|mlp\\.c_fc)' }) });
+    expect(viaRegex.map((a) => a.base.name)).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_fc']);
+    expect(maxAbsDiff(await values(again.logits(ids)), await values(m.logits(ids)))).toBeLessThan(1e-6);
+    ids.dispose();
+    [m, fresh, again].forEach((x) => x.dispose());
+  });
+
+  it("all-linear adapts every linear layer but the output layer (peft's shorthand); a regex that matches nothing, or is not one, is an error", () => {
+    const v = new VitModel(vitConfig, { seed: 2 });
+    const names = addLora(v, { rank: 2, targets: 'all-linear' }).map((a) => a.base.name.split('.').pop());
+    expect(names).not.toContain('classifier');
+    expect(new Set(names)).toEqual(new Set(['query', 'key', 'value', 'dense']));
+    expect(peftLoraConfig(v).target_modules).toEqual(['dense', 'key', 'query', 'value']);
+    const g = new Gpt2Model(gpt2Config, { seed: 1 });
+    expect(() => addLora(g, { rank: 2, targets: 'h\\.0\\.attn' })).toThrow(/target_modules 'h\\\.0\\\.attn' matches no linear layer/);
+    expect(() => addLora(g, { rank: 2, targets: 'c_attn(' })).toThrow(/not a valid regular expression/);
+    v.dispose();
+    g.dispose();
+  });
+
   it('refuses bad input with errors naming it', async () => {
     const m = new Gpt2Model(gpt2Config);
     expect(() => addLora(m, { rank: 0 })).toThrow(/rank must be a positive integer, got 0/);

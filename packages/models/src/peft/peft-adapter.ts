@@ -5,14 +5,15 @@ import { modelTypeOf, type PretrainedModel } from '../pretrained/pretrained-mode
 import { SafetensorsBuffer } from '../safetensors/read-safetensors-buffer.js';
 import { serializeSafetensors } from '../safetensors/serialize-safetensors.js';
 import type { SafetensorsTensorInput } from '../safetensors/tensor.js';
-import { PEFT_PREFIX, addLora, loraAdapters, removeLora } from './add-lora.js';
+import { PEFT_PREFIX, adaptedTargetModules, addLora, loraAdapters, removeLora } from './add-lora.js';
 
 /** The fields of peft's `adapter_config.json` for LoRA that Clipwise writes and reads. */
 export interface PeftLoraConfig {
   readonly peft_type: 'LORA';
   readonly r: number;
   readonly lora_alpha: number;
-  readonly target_modules: string[];
+  /** Module names, or one regular expression (`all-linear` included) that the whole name must match. */
+  readonly target_modules: string[] | string;
   /** True when the base weights are stored [in, out] (GPT-2's Conv1D). */
   readonly fan_in_fan_out: boolean;
   readonly use_rslora: boolean;
@@ -32,7 +33,7 @@ export interface SavedAdapter {
 export function peftLoraConfig(model: PretrainedModel, adapters = loraAdapters(model)): PeftLoraConfig {
   const first = adapters[0];
   if (!first) throw new ClipwiseModelError('the model has no LoRA adapter to save; add one with addLora');
-  const targets = [...new Set(adapters.map((a) => a.base.name.split('.').pop()!))].sort();
+  const targets = adaptedTargetModules(model, adapters);
   return {
     peft_type: 'LORA', task_type: modelTypeOf(model) === 'gpt2' ? 'CAUSAL_LM' : null, r: first.rank, lora_alpha: first.alpha, target_modules: targets,
     fan_in_fan_out: first.base.layout === 'in_out', use_rslora: first.rsLora, lora_dropout: 0, bias: 'none',
@@ -75,8 +76,9 @@ export function parsePeftLoraConfig(text: string, source = 'adapter_config.json'
   const alpha = c['lora_alpha'] ?? 8;
   if (typeof alpha !== 'number' || !(alpha > 0)) throw new ClipwiseModelError(`${source}: lora_alpha must be a positive number, got ${JSON.stringify(alpha)}`);
   const targets = c['target_modules'];
-  if (!Array.isArray(targets) || targets.length === 0 || targets.some((t) => typeof t !== 'string')) {
-    throw new ClipwiseModelError(`${source}: target_modules must be a non-empty list of module names (a regex string is not supported), got ${JSON.stringify(targets)}`);
+  const isList = Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string');
+  if (!isList && !(typeof targets === 'string' && targets !== '')) {
+    throw new ClipwiseModelError(`${source}: target_modules must be a non-empty list of module names or one regular expression ('all-linear' included), got ${JSON.stringify(targets)}`);
   }
   for (const [field, off] of [['use_dora', false], ['rank_pattern', {}], ['alpha_pattern', {}], ['layers_to_transform', null], ['modules_to_save', null]] as const) {
     if (c[field] !== undefined && JSON.stringify(c[field]) !== JSON.stringify(off)) {
@@ -84,7 +86,7 @@ export function parsePeftLoraConfig(text: string, source = 'adapter_config.json'
     }
   }
   return {
-    ...c, peft_type: 'LORA', r: c['r'] as number, lora_alpha: alpha, target_modules: targets as string[],
+    ...c, peft_type: 'LORA', r: c['r'] as number, lora_alpha: alpha, target_modules: targets as string[] | string,
     fan_in_fan_out: c['fan_in_fan_out'] === true, use_rslora: c['use_rslora'] === true, task_type: (c['task_type'] as string | null | undefined) ?? null,
   };
 }
