@@ -1,11 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-
-/** What of TF.js's `BackendWasm` this file uses (all public methods of the class). */
-export interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
+import { floatsOf, type WasmHeapBackend } from './wasm-heap';
 
 /** A 2-D untransposed product on the backend (TF.js's own kernel, which hands it to XNNPACK). */
 export type Matmul2d = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
@@ -67,16 +61,16 @@ export function batchedMatmulBySlices(
   let sharedB: tf.TensorInfo | undefined;
   for (let g = 0; g < batch; g++) {
     const as = backend.makeOutput([m, k], 'float32');
-    copyBlock(backend.typedArrayFromHeap(a), (batchA > 1 ? g : 0) * ar * ac, ar, ac, transposeA, backend.typedArrayFromHeap(as));
+    copyBlock(floatsOf(backend, a), (batchA > 1 ? g : 0) * ar * ac, ar, ac, transposeA, floatsOf(backend, as));
     let bs = sharedB;
     if (!bs) {
       bs = backend.makeOutput([k, n], 'float32');
-      copyBlock(backend.typedArrayFromHeap(b), (batchB > 1 ? g : 0) * br * bc, br, bc, transposeB, backend.typedArrayFromHeap(bs));
+      copyBlock(floatsOf(backend, b), (batchB > 1 ? g : 0) * br * bc, br, bc, transposeB, floatsOf(backend, bs));
       if (batchB === 1) sharedB = bs; // one b for every slice: XNNPACK packs it once
     }
     const prod = matmul2d(as, bs);
     // views are taken after every allocation: a growing wasm memory detaches older ones
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(prod), g * m * n);
+    floatsOf(backend, out).set(floatsOf(backend, prod), g * m * n);
     backend.disposeData(prod.dataId);
     backend.disposeData(as.dataId);
     if (bs !== sharedB) backend.disposeData(bs.dataId);

@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel, type KernelArgs } from '../backend/override-kernel';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
-
-/** What of TF.js's `BackendWasm` the copy kernels use (public methods of the class). */
-interface WasmCopyBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap';
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
@@ -58,7 +53,7 @@ export function copyBox(src: HeapArray, shape: readonly number[], begin: readonl
  */
 function slice(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs['x']!;
-  const backend = args.backend as WasmCopyBackend;
+  const backend = args.backend as WasmHeapBackend;
   const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, args.attrs['begin'] as number[], args.attrs['size'] as number[]);
   const out = backend.makeOutput(size, x.dtype);
   // views after makeOutput: growing the heap detaches older ones
@@ -68,7 +63,7 @@ function slice(args: KernelArgs): tf.TensorInfo {
 
 function splitV(args: KernelArgs): tf.TensorInfo[] {
   const x = args.inputs['x']!;
-  const backend = args.backend as WasmCopyBackend;
+  const backend = args.backend as WasmHeapBackend;
   const axis = tf.util.parseAxisParam(args.attrs['axis'] as number, x.shape)[0]!;
   const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, args.attrs['numOrSizeSplits'] as number[] | number, axis);
   const begin = new Array<number>(x.shape.length).fill(0);
@@ -90,7 +85,7 @@ function splitV(args: KernelArgs): tf.TensorInfo[] {
  */
 function gatherV2(args: KernelArgs): tf.TensorInfo {
   const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-  const backend = args.backend as WasmCopyBackend;
+  const backend = args.backend as WasmHeapBackend;
   const axis = tf.util.parseAxisParam(args.attrs['axis'] as number, x.shape)[0]!;
   const batchDims = (args.attrs['batchDims'] as number | undefined) ?? 0;
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as unknown as tf.Tensor, indices as unknown as tf.Tensor, axis, batchDims);

@@ -1,11 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel, type KernelArgs } from '../backend/override-kernel';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap';
 
 /** Element strides of `shape` read as broadcast to `outShape` (0 along broadcast axes). */
 function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
@@ -56,7 +52,7 @@ export function installWasmEqualKernel(): boolean {
   return overrideKernel('Equal', 'wasm', (original) => (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     if (!fusedKernelsEnabled() || a.dtype === 'string' || a.shape.join() === b.shape.join()) return original(args);
-    const backend = args.backend as WasmHeap;
+    const backend = args.backend as WasmHeapBackend;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = backend.makeOutput(shape, 'bool');
     broadcastEqual(backend.typedArrayFromHeap(a), a.shape, backend.typedArrayFromHeap(b), b.shape, shape, backend.typedArrayFromHeap(out) as Uint8Array);

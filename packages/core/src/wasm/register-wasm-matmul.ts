@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
 import { overrideKernel, tfjsKernel, type KernelArgs } from '../backend/override-kernel';
-import { batchedMatmulBySlices, sliceableBatch, type WasmHeapBackend } from './batched-matmul-by-slices';
+import { batchedMatmulBySlices, sliceableBatch } from './batched-matmul-by-slices';
+import type { WasmHeapBackend } from './wasm-heap';
 
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
 interface WasmBackendLike {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
-import type { WasmHeapBackend } from './batched-matmul-by-slices';
+import type { WasmHeapBackend } from './wasm-heap';
 import { overrideKernel, type KernelArgs } from '../backend/override-kernel';
 
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo;

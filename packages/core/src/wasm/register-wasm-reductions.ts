@@ -1,11 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel, type KernelArgs } from '../backend/override-kernel';
 import { fusedKernelsEnabled } from '../fused/fused-kernels';
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap';
 
 /**
  * The reduced axes as one block [from, to) with kept axes on both sides, when they are such a block
@@ -46,7 +42,7 @@ function sum(args: KernelArgs, original: (a: KernelArgs) => tf.TensorInfo): tf.T
   const axes = tf.util.parseAxisParam(args.attrs['axis'] as number | number[], x.shape);
   const block = innerReductionBlock(axes, x.shape.length);
   if (!fusedKernelsEnabled() || !block || (x.dtype !== 'float32' && x.dtype !== 'int32')) return original(args);
-  const backend = args.backend as WasmHeap;
+  const backend = args.backend as WasmHeapBackend;
   const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
   const outer = size(x.shape.slice(0, block.from));
   const reduce = size(x.shape.slice(block.from, block.to));
