@@ -31,6 +31,7 @@ export { sizeClassBytes, SizeClassBufferPool, type PoolStats, type SizeClassPool
 export { useSizeClassPool, gpuPoolStats, resetGpuPoolPeaks } from './webgpu/use-size-class-pool';
 export * from './read-all';
 export * from './webgpu/direct-dispatch';
+export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './fused/column-sum';

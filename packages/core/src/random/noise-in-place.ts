@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, packUniforms, registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '../webgpu/direct-dispatch';
+import { registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '../webgpu/direct-dispatch';
+import { dispatchSlots, slotBranches } from '../webgpu/slot-dispatch';
 import { onWebgpu } from '../webgpu/webgpu-program';
 import { addGaussianNoise, checkDraw, type GaussianDraw } from './gaussian-noise';
 import { PHILOX_KEY_TAG } from './philox';
@@ -48,55 +49,38 @@ export function addGaussianNoiseToAll(xs: readonly tf.Tensor[], draws: readonly 
 registerInPlaceKernel(KERNEL, (inputs, attrs) => {
   const draws = (attrs as unknown as { draws: GaussianDraw[] }).draws;
   const xs = draws.map((_, k) => inputs[`x${k}`]!);
-  // per slot: 4-element blocks, the first block's index in the flat range, seed, stream, std, scale
-  const fields: ['u' | 'f', number][] = [];
-  let start = 0;
+  // a slot's items are 4-element blocks: one Philox draw gives 4 normals
   const sizes = xs.map((x) => tf.util.sizeFromShape(x.shape));
-  for (let k = 0; k < SLOTS; k++) {
-    const d = draws[k];
-    const n = sizes[k] ?? 0;
-    fields.push(['u', n], ['u', start], ['u', d?.seed ?? 0], ['u', d?.stream ?? 0], ['f', d?.std ?? 0], ['f', d?.scale ?? 1], ['u', 0], ['u', 0]);
-    start += Math.ceil(n / 4);
-  }
-  fields.push(['u', start], ['u', PHILOX_KEY_TAG], ['u', 0], ['u', 0]);
-  dispatchDirect({
+  dispatchSlots({
     key: `${KERNEL}_${xs.length}`,
-    code: () => noiseWgsl(xs.length),
+    bindings: xs.map((_, k) => `@group(0) @binding(${k}) var<storage, read_write> x${k} : array<f32>;`).join('\n'),
+    slotFields: ['size : u32', 'seed : u32', 'stream : u32', 'stddev : f32', 'scale : f32'],
+    sharedFields: ['tag : u32'],
+    sharedValues: [['u', PHILOX_KEY_TAG]],
+    prelude: PHILOX_WGSL,
+    body: noiseBody(xs.length),
     buffers: xs.map((x) => ({ tensor: x, write: true })),
-    uniforms: packUniforms(fields),
-    workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
+    slots: draws.map((d, k) => ({
+      items: Math.ceil(sizes[k]! / 4),
+      values: [['u', sizes[k]!], ['u', d.seed], ['u', d.stream], ['f', d.std], ['f', d.scale ?? 1]],
+    })),
+    workgroupSize: WORKGROUP,
+    maxWorkgroups: MAX_WORKGROUPS,
   });
 });
 
-function noiseWgsl(slots: number): string {
-  const bindings = Array.from({ length: slots }, (_, k) => `@group(0) @binding(${k}) var<storage, read_write> x${k} : array<f32>;`).join('\n');
-  const update = (k: number) => `if (s == ${k}u) { if (i < n) { x${k}[i] = (x${k}[i] + sd * z[j]) * sc; } }`;
+/** Block i of the slot: its 4 normals (counter = block index), added, scaled and written in place. */
+function noiseBody(slots: number): string {
   return /* wgsl */ `
-struct Slot { size : u32, start : u32, seed : u32, stream : u32, stddev : f32, scale : f32, pad0 : u32, pad1 : u32 };
-struct U { slots : array<Slot, ${SLOTS}>, blocks : u32, tag : u32, pad0 : u32, pad1 : u32 };
-${bindings}
-@group(0) @binding(${slots}) var<uniform> u : U;
-${PHILOX_WGSL}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  for (var g = gid.x; g < u.blocks; g = g + nwg.x * ${WORKGROUP}u) {
-    // the slot whose block range holds g
-    var s = 0u;
-    for (var k = 1u; k < ${slots}u; k = k + 1u) { if (g >= u.slots[k].start) { s = k; } }
-    let slot = u.slots[s];
-    let block = g - slot.start;
     let sd = slot.stddev;
     let sc = slot.scale;
     var z = vec4<f32>(0.0);
-    if (sd != 0.0) { z = philoxNormal4(block, slot.stream, slot.seed, u.tag); }
+    if (sd != 0.0) { z = philoxNormal4(i, slot.stream, slot.seed, uni.tag); }
     for (var j = 0u; j < 4u; j = j + 1u) {
-      let i = block * 4u + j;
+      let e = i * 4u + j;
       let n = slot.size;
-      ${Array.from({ length: slots }, (_, k) => update(k)).join('\n      ')}
-    }
-  }
-}
-`;
+      ${slotBranches(slots, (k) => ` if (e < n) { x${k}[e] = (x${k}[e] + sd * z[j]) * sc; }`)}
+    }`;
 }
 
 /**

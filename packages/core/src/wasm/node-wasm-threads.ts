@@ -43,9 +43,14 @@ interface WasmModuleWithThreads {
 export async function defaultWasmThreads(): Promise<number> {
   const env = process.env.CLIPWISE_WASM_THREADS;
   if (env !== undefined && env !== '') return parseWasmThreads(env, 'CLIPWISE_WASM_THREADS');
-  const os = await importByName<typeof import('node:os')>('node:os');
+  const os = await nodeOs();
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(MAX_WASM_THREADS, cores));
+}
+
+/** node:os's default export: the object whose `cpus` the threaded init patches (a named import cannot be). */
+async function nodeOs(): Promise<typeof import('node:os')> {
+  return (await importByName<{ default: typeof import('node:os') }>('node:os')).default;
 }
 
 /** A thread count from text (a flag or the environment), or an error naming where it came from. */
@@ -78,7 +83,7 @@ async function writeOnce(dir: string, name: string, text: string): Promise<strin
 async function writeThreadFiles(): Promise<{ worker: string; factory: string }> {
   const [{ createHash }, os] = await Promise.all([
     importByName<typeof import('node:crypto')>('node:crypto'),
-    importByName<typeof import('node:os')>('node:os'),
+    nodeOs(),
   ]);
   const workerModule = await importByName<{ wasmWorkerContents?: string; default?: { wasmWorkerContents?: string } }>(WORKER_MODULE);
   const workerContents = workerModule.wasmWorkerContents ?? workerModule.default?.wasmWorkerContents;
@@ -117,8 +122,7 @@ export async function withNodeWasmThreads(threads: number, init: () => Promise<u
     return wasm.getThreadsCount();
   }
   const files = await writeThreadFiles();
-  const os = await importByName<{ default: typeof import('node:os') }>('node:os');
-  const osModule = os.default;
+  const osModule = await nodeOs();
   const cpus = osModule.cpus;
   const createObjectURL = URL.createObjectURL;
   // TF.js's C++ uses half the logical cores Emscripten reports (it assumes hyper-threads)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, ownsStorage, packUniforms, registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '@clipwise/core';
+import { dispatchSlots, ownsStorage, registerInPlaceKernel, runInPlaceKernel, slotBranches, withOwnStorage } from '@clipwise/core';
 import type { TensorMap } from './gradient-transformation';
 
 /**
@@ -80,37 +80,17 @@ function slotsOf(kernel: InPlaceKernel): number {
   return Math.floor(MAX_BINDINGS / (2 + KERNELS[kernel].state));
 }
 
-/** Fields of a slot in the uniform block, padded to 16 bytes. */
-function slotFields(kernel: InPlaceKernel): string[] {
-  const fields = ['n : u32', 'start : u32', ...KERNELS[kernel].constants.map((c) => `${c} : f32`)];
-  while (fields.length % 4) fields.push(`pad${fields.length} : u32`);
-  return fields;
+/** The per-slot branches of `kernel`'s body over `count` parameters (`u` is the slot's constants). */
+function kernelBody(kernel: InPlaceKernel, count: number): string {
+  const body = KERNELS[kernel].body;
+  return `let u = slot;\n    ${slotBranches(count, (s) => body.replace(/\b([pgmv])\[/g, `$1${s}[`))}`;
 }
 
-/** One dispatch over `count` parameters: thread f finds its slot by the slots' start offsets. */
-function kernelWgsl(kernel: InPlaceKernel, count: number): string {
-  const k = KERNELS[kernel];
-  const names = ['p', 'g', 'm', 'v'].slice(0, 2 + k.state);
-  const bindings = Array.from({ length: count }, (_, s) =>
+function kernelBindings(kernel: InPlaceKernel, count: number): string {
+  const names = ['p', 'g', 'm', 'v'].slice(0, 2 + KERNELS[kernel].state);
+  return Array.from({ length: count }, (_, s) =>
     names.map((n, j) => `@group(0) @binding(${s * names.length + j}) var<storage, ${n === 'g' ? 'read' : 'read_write'}> ${n}${s} : array<f32>;`).join('\n'),
   ).join('\n');
-  const branch = (s: number) =>
-    `if (s == ${s}u) {${k.body.replace(/\b([pgmv])\[/g, `$1${s}[`)}\n    }`;
-  return /* wgsl */ `
-struct Slot { ${slotFields(kernel).join(', ')} };
-struct U { slots : array<Slot, ${count}>, total : u32, pad0 : u32, pad1 : u32, pad2 : u32 };
-${bindings}
-@group(0) @binding(${count * names.length}) var<uniform> uni : U;
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  for (var f = gid.x; f < uni.total; f = f + nwg.x * ${WORKGROUP}u) {
-    var s = 0u;
-    for (var k = 1u; k < ${count}u; k = k + 1u) { if (f >= uni.slots[k].start) { s = k; } }
-    let u = uni.slots[s];
-    let i = f - u.start;
-    ${Array.from({ length: count }, (_, j) => branch(j)).join(' else ')}
-  }
-}`;
 }
 
 const KERNEL_NAME = 'ClipwiseInPlaceUpdate';
@@ -118,24 +98,17 @@ const KERNEL_NAME = 'ClipwiseInPlaceUpdate';
 registerInPlaceKernel(KERNEL_NAME, (_, attrs) => {
   const { kernel, updates } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[] };
   const per = slotsOf(kernel);
-  const width = slotFields(kernel).length;
   for (let first = 0; first < updates.length; first += per) {
     const group = updates.slice(first, first + per);
-    const fields: ['u' | 'f', number][] = [];
-    let start = 0;
-    for (const up of group) {
-      const slot: ['u' | 'f', number][] = [['u', up.p.size], ['u', start], ...up.constants.map((c) => ['f', c] as ['f', number])];
-      while (slot.length < width) slot.push(['u', 0]);
-      fields.push(...slot);
-      start += up.p.size;
-    }
-    fields.push(['u', start], ['u', 0], ['u', 0], ['u', 0]);
-    dispatchDirect({
+    dispatchSlots({
       key: `clipwiseInPlace_${kernel}_${group.length}`,
-      code: () => kernelWgsl(kernel, group.length),
+      bindings: kernelBindings(kernel, group.length),
+      slotFields: KERNELS[kernel].constants.map((c) => `${c} : f32`),
+      body: kernelBody(kernel, group.length),
       buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
-      uniforms: packUniforms(fields),
-      workgroups: [Math.min(Math.ceil(start / WORKGROUP), MAX_WORKGROUPS), 1, 1],
+      slots: group.map((up) => ({ items: up.p.size, values: up.constants.map((c) => ['f', c] as const) })),
+      workgroupSize: WORKGROUP,
+      maxWorkgroups: MAX_WORKGROUPS,
     });
   }
 });
