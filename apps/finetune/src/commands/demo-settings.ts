@@ -33,6 +33,11 @@ export const DEMO_SETTINGS = {
   'gen-tokens': 48,
   // greedy decoding of a small model loops; n-gram blocking (Hugging Face's no_repeat_ngram_size)
   'gen-no-repeat-ngram': 3,
+  // the 1.1M-parameter model does not copy names by itself ("name[Blue Spice]" → "The Peop is ..."):
+  // where it would begin a capitalised word, the MR's next name is offered (+8 nats; 3 missed
+  // "Clowns", 5 "All Bar One", 8–30 gave the same texts); on all 24 test MRs ROUGE-L 32.3 → 43.0 after
+  // the 50 steps (apps/finetune/README.md)
+  'gen-copy-bias': 8,
   backend: 'auto',
   seed: 0,
 } as const satisfies Partial<TrainConfig>;

@@ -49,9 +49,10 @@ async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'image
  * Scores the model on the evaluation set: images → loss and accuracy; text → loss per sequence
  * (mean over its target tokens) and perplexity exp(loss); E2E → also greedy generations for the
  * first `genLimit` distinct MRs (n-grams of `noRepeatNgram` tokens blocked when > 0), scored with
- * corpus BLEU-4 and ROUGE-L against all their references.
+ * corpus BLEU-4 and ROUGE-L against all their references. `copyBias` > 0: decoding favours copying the
+ * MR's names ({@link mrCopyValues}, `--gen-copy-bias`).
  */
-export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number, noRepeatNgram = 0): Promise<EvalResult | null> {
+export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number, noRepeatNgram = 0, copyBias = 0): Promise<EvalResult | null> {
   if (!data.eval) return null;
   if (data.kind === 'images') return { step, ...(await imageEval(model as VitModel, data.eval)) };
   const gpt = model as Gpt2Model;
@@ -60,8 +61,15 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
   if (data.kind === 'e2e' && data.evalRefs && genLimit > 0) {
     const mrs = [...data.evalRefs.keys()].slice(0, genLimit);
     const outputs: string[] = [];
+    const capitalisedCache = new Map<number, boolean>();
+    const capitalised = (token: number) => {
+      let c = capitalisedCache.get(token);
+      if (c === undefined) capitalisedCache.set(token, (c = /^ ?\p{Lu}/u.test(data.tokenizer.decode([token]))));
+      return c;
+    };
     for (const mr of mrs) {
-      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken, noRepeatNgram)).trim());
+      const copy = copyBias > 0 ? { values: mrCopyValues(mr).map((v) => data.tokenizer.encode(` ${v}`)), bias: copyBias, capitalised } : undefined;
+      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken, { noRepeatNgram, copy })).trim());
       trimGpuBufferPool(); // every generated length is a new buffer size for webgpu's pool
     }
     const cands = outputs.map(tokenizeForMetrics);
@@ -73,4 +81,13 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
     result.samples = mrs.slice(0, 3).map((mr, i) => ({ mr, output: outputs[i]! }));
   }
   return result;
+}
+
+/**
+ * The values of an MR (`key[value], ...`) that `--gen-copy-bias` favours, in MR order: names, i.e. values
+ * whose every word begins with a capital letter (`name[Blue Spice]`, `near[The Mill]`), which a sentence
+ * writes as they are; other values are often reworded (`familyFriendly[yes]`, `food[Fast food]`).
+ */
+export function mrCopyValues(mr: string): string[] {
+  return [...mr.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1]!.trim()).filter((v) => v !== '' && v.split(/\s+/).every((w) => /^\p{Lu}/u.test(w)));
 }

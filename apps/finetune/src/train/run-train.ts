@@ -176,7 +176,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
   const runEval = async () => {
     evals.lastStep = step;
-    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0);
+    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0, config['gen-copy-bias'] ?? 0);
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);

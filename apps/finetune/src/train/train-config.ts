@@ -28,6 +28,8 @@ export interface TrainConfig {
   'gen-tokens': number;
   /** E2E generations: block repeated n-grams of this many tokens (0: off). */
   'gen-no-repeat-ngram'?: number;
+  /** E2E generations: logit bonus for copying the MR's capitalised values (0: off). */
+  'gen-copy-bias'?: number;
   tokenizer?: 'gpt2' | 'byte' | 'word' | 'gpt2-subset';
   'seq-len': number;
   epsilon?: number;
