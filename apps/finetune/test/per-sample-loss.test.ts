@@ -27,7 +27,7 @@ describe('the training loss of padded token rows', () => {
     expect(batchLength(lengths, Int32Array.of(4), t)).toBe(16);
   });
 
-  it.each([[[0, 3]], [[1, 0, 3]], [[2, 1]]])('rows %j: the same losses and gradients as the uncut rows', (rows) => {
+  it.each([[[0, 3]], [[1, 0, 3]], [[2, 1]]])('rows %j: the same losses and gradients as the uncut rows', async (rows) => {
     const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 16, n_layer: 2, n_head: 2 }, { seed: 4 });
     const idx = Int32Array.from(rows);
     const full = () => {
@@ -37,11 +37,17 @@ describe('the training loss of padded token rows', () => {
     };
     const cut = () => perSampleLossFn(model, data)(idx);
     const vars = model.params.map((p) => p.variable);
-    const lossesOf = (f: () => tf.Tensor) => Array.from(tf.tidy(() => f()).dataSync());
-    const gradsOf = (f: () => tf.Tensor) => tf.tidy(() => Object.values(tf.variableGrads(() => tf.sum(f()) as tf.Scalar, vars).grads).map((g) => Array.from(g.dataSync())));
-    const [a, b] = [lossesOf(full), lossesOf(cut)];
+    // reads are asynchronous: webgpu in Node cannot read synchronously
+    const read = async (ts: tf.Tensor[]) => {
+      const values = await Promise.all(ts.map(async (x) => Array.from(await x.data())));
+      tf.dispose(ts);
+      return values;
+    };
+    const lossesOf = async (f: () => tf.Tensor) => (await read([f()]))[0]!;
+    const gradsOf = (f: () => tf.Tensor) => read(Object.values(tf.variableGrads(() => tf.sum(f()) as tf.Scalar, vars).grads));
+    const [a, b] = [await lossesOf(full), await lossesOf(cut)];
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
-    const [ga, gb] = [gradsOf(full), gradsOf(cut)];
+    const [ga, gb] = [await gradsOf(full), await gradsOf(cut)];
     ga.forEach((g, k) => g.forEach((v, i) => expect(gb[k]![i]).toBeCloseTo(v, 5)));
     model.dispose();
   });

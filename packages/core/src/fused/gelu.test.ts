@@ -25,10 +25,11 @@ const erfGradRef = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.ex
 
 const XS = [-30, -9, -4, -2.5, -1, -0.3, -1e-3, 0, 1e-3, 0.3, 1, 2.5, 4, 9, 30, ...Array.from({ length: 41 }, (_, i) => -5 + i / 4)];
 
-function check(f: (x: tf.Tensor) => tf.Tensor, ref: (x: number) => number, gradRef: (x: number) => number): void {
+// reads are asynchronous: webgpu in Node cannot read synchronously
+async function check(f: (x: tf.Tensor) => tf.Tensor, ref: (x: number) => number, gradRef: (x: number) => number): Promise<void> {
   const x = tf.tensor1d(XS);
-  const y = f(x).dataSync();
-  const g = tf.grad((v: tf.Tensor) => tf.sum(f(v)))(x).dataSync();
+  const y = await f(x).data();
+  const g = await tf.grad((v: tf.Tensor) => tf.sum(f(v)))(x).data();
   XS.forEach((v, i) => {
     expect(Math.abs(y[i]! - ref(v))).toBeLessThan(2e-6 * Math.max(1, Math.abs(v)));
     expect(Math.abs(g[i]! - gradRef(v))).toBeLessThan(2e-6);
