@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { setupBackend, softwareAdapterName } from './setup-backend';
+import { dawnFlags, dawnRobustness, setupBackend, softwareAdapterName } from './setup-backend';
 
 // A browser, as setupBackend sees one: no process.versions.node; navigator.gpu if given.
 function pretendBrowser(gpu?: { requestAdapter(): Promise<unknown> }): () => void {
@@ -50,5 +50,36 @@ describe('softwareAdapterName', () => {
     expect(softwareAdapterName(undefined, true)).toBe('a fallback adapter');
     expect(softwareAdapterName({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200' })).toBeNull();
     expect(softwareAdapterName(undefined)).toBeNull();
+  });
+});
+
+describe('Dawn flags (webgpu in Node)', () => {
+  const saved = { flags: process.env.CLIPWISE_DAWN_FLAGS, robustness: process.env.CLIPWISE_DAWN_ROBUSTNESS };
+  afterEach(() => {
+    for (const [k, v] of [['CLIPWISE_DAWN_FLAGS', saved.flags], ['CLIPWISE_DAWN_ROBUSTNESS', saved.robustness]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('turns robustness off by default, merged into the features the user enables', () => {
+    delete process.env.CLIPWISE_DAWN_ROBUSTNESS;
+    delete process.env.CLIPWISE_DAWN_FLAGS;
+    expect(dawnFlags()).toEqual(['enable-dawn-features=disable_robustness']);
+    process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=allow_unsafe_apis  backend=vulkan';
+    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness', 'backend=vulkan']);
+    process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=disable_robustness';
+    expect(dawnFlags()).toEqual(['enable-dawn-features=disable_robustness']);
+  });
+
+  it('keeps robustness when asked (option over CLIPWISE_DAWN_ROBUSTNESS), and rejects a bad value', () => {
+    process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=allow_unsafe_apis';
+    expect(dawnFlags(true)).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+    process.env.CLIPWISE_DAWN_ROBUSTNESS = 'on';
+    expect(dawnRobustness()).toBe(true);
+    expect(dawnRobustness(false)).toBe(false);
+    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+    process.env.CLIPWISE_DAWN_ROBUSTNESS = 'yes';
+    expect(() => dawnRobustness()).toThrow(/CLIPWISE_DAWN_ROBUSTNESS must be on or off, got 'yes'/);
   });
 });
