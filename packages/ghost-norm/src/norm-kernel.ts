@@ -61,6 +61,16 @@ export interface NormKernel {
   perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
   /** Analytic cost per role, and the mixed rule's choice. */
   cost(shape: RecordShape): Record<string, ParamCost>;
+  /**
+   * Optional: the record in a smaller form, holding its per-sample gradients instead of (a, dy), for a
+   * record that waits for its group (all-layer clipping holds every record to the end of backward).
+   * The result answers `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the original does;
+   * the caller frees the original. Kernels offer it where the per-sample gradients are the smaller
+   * (a layer norm's: [B, d] a role against x̂ and dy of [B, T, d]).
+   */
+  compact?(record: LayerRecord): LayerRecord;
+  /** Bytes a compacted record of this shape holds, given its trained roles (the memory model's). */
+  compactBytes?(shape: RecordShape, roles: readonly string[]): number;
 }
 
 const registry = new Map<string, NormKernel>();

@@ -25,7 +25,7 @@ async function relErr(actual: tf.Tensor, expected: tf.Tensor): Promise<number> {
  * A per-sample loss with a non-trivial dy: ℓ_i = Σ y_i ⊙ r_i + ½‖y_i‖². The recorded run sums ℓ_i
  * over the batch; the brute force differentiates each ℓ_i alone.
  */
-async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, modes: NormModeOption[]) {
+async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, modes: NormModeOption[], { compact = false } = {}) {
   const b = x.shape[0]!;
   const y0 = tf.tidy(() => apply(x));
   const r = tf.randomNormal(y0.shape, 0, 1, 'float32', 7);
@@ -39,7 +39,12 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
   const { loss } = recordedBackward(() => lossOf(x, r), { onRecord: (rec) => records.push(rec) });
   loss.dispose();
   expect(records).toHaveLength(1);
-  const record = records[0]!;
+  // compact: the kernel's smaller form (per-sample gradients held instead of a, dy) answers for it
+  const record = compact ? getNormKernel(records[0]!.kind).compact!(records[0]!) : records[0]!;
+  if (compact) {
+    expect(record).not.toBe(records[0]);
+    disposeRecord(records[0]!);
+  }
   const params = Object.values(layer.paramsByRole) as ParamSpec[];
   const slice = (t: tf.Tensor, i: number) => t.slice([i], [1]);
   const brute = bruteForcePerSampleGrads((i) => tf.tidy(() => lossOf(slice(x, i), slice(r, i))), params, b);
@@ -161,6 +166,17 @@ describe('layernorm kernel', () => {
     layer.beta.variable.assign(tf.randomNormal([7]));
     const x = tf.randomNormal([3, 4, 7], 0, 2, 'float32', 5);
     await checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate']);
+    x.dispose();
+    layer.dispose();
+  });
+
+  it('compacted to its per-sample gradients ([B, d] a role, 1/T of x̂ and dy), gives the same norms and sums', async () => {
+    const layer = new LayerNorm({ name: 'ln_compact', dim: 5 });
+    layer.gamma.variable.assign(tf.randomNormal([5], 1, 0.3, 'float32', 2));
+    layer.beta.variable.assign(tf.randomNormal([5], 0, 1, 'float32', 4));
+    const x = tf.randomNormal([4, 6, 5], 0, 2, 'float32', 6);
+    await checkLayer(layer, (xb) => layer.apply(xb), x, ['instantiate'], { compact: true });
+    expect(getNormKernel('layernorm').compactBytes!({ kind: 'layernorm', batch: 4, seq: 6, inFeatures: 5, outFeatures: 5, attrs: {} }, ['weight', 'bias'])).toBe(2 * 4 * 5 * 4);
     x.dispose();
     layer.dispose();
   });

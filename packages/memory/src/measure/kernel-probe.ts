@@ -31,6 +31,14 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));
       },
+      // a compacted record is the same record in a smaller form: no second arrival; its making counts as norms
+      ...(k.compact && {
+        compact: (record: LayerRecord) => {
+          const next = probe.around('norms', () => k.compact!(record));
+          seen.add(next);
+          return next;
+        },
+      }),
     });
   }
   try {

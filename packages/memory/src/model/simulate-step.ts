@@ -210,6 +210,15 @@ class StepSimulation {
               uses.delete(name);
             }
           }
+          // a record still waiting for its group is compacted where its kernel has a smaller form
+          // (GroupClipper): its per-sample gradients are made beside it, then replace it
+          const h = this.held.get(node.record);
+          const kernel = getNormKernel(r.kind);
+          if (h && kernel.compact && kernel.compactBytes) {
+            const bytes = kernel.compactBytes(r.shape, r.params.map((p) => p.role));
+            this.push('norms', { transient: bytes });
+            h.bytes = bytes;
+          }
         }
         this.recordsPeak = Math.max(this.recordsPeak, this.heldBytes());
       }

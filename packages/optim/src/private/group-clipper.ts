@@ -91,6 +91,10 @@ export class GroupClipper implements Recorder {
     // parameters, whose group cannot close before that parameter completes.
     const { complete } = m.norms.fold(record, scope, roles.map(([role]) => role));
     for (const p of complete) this.paramDone(p);
+    // A record left waiting for its group holds its per-sample gradients instead, where they are the
+    // smaller (a layer norm's [B, d] against x̂ and dy of [B, T, d]): all-layer clipping holds every record.
+    const kernel = getNormKernel(record.kind);
+    if (kernel.compact && m.held.has(record) && !m.norms.needs(record)) m.replaceRecord(record, kernel.compact(record));
   }
 
   /** Ends the micro-batch: closes the groups still open (parameters unused in this forward add nothing). */
@@ -195,7 +199,7 @@ export class GroupClipper implements Recorder {
 
 /** Bookkeeping of one forward/backward. */
 class MicroBatchState {
-  readonly uses = new Map<string, Array<{ record: LayerRecord; role: string }>>();
+  readonly uses = new Map<string, Array<{ record: LayerRecord; readonly role: string }>>();
   /** Records held, with how many of their parameters are still waiting for their group to close. */
   readonly held = new Map<LayerRecord, number>();
   readonly remaining: number[];
@@ -213,6 +217,15 @@ class MicroBatchState {
     this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
     this.groupSq = grouping.groups.map(() => new SqNormSum());
     this.norms = new StreamingSqNorms({ normMode });
+  }
+
+  /** Puts `next` in place of `record` (a compacted form of it) wherever it is held, and frees `record`. */
+  replaceRecord(record: LayerRecord, next: LayerRecord): void {
+    if (next === record) return;
+    this.held.set(next, this.held.get(record)!);
+    this.held.delete(record);
+    for (const list of this.uses.values()) for (const u of list) if (u.record === record) u.record = next;
+    disposeRecord(record);
   }
 
   /** Frees the partial sums (the records are in `held`). */
