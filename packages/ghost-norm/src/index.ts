@@ -9,3 +9,4 @@ export * from './brute-force';
 export * from './sq-norm-sum';
 export * from './streaming-sq-norms';
 export * from './param-sq-norms';
+export * from './record-compaction';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
-import type { NormModeOption } from '@clipwise/ghost-norm';
+import { setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
@@ -40,6 +40,8 @@ export interface BenchOptions {
   readonly pool?: 'size-class' | 'exact';
   /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
   readonly ghostKernel?: 'fused' | 'matmul';
+  /** Waiting records compacted (`setRecordCompaction`); default true. */
+  readonly compactRecords?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -105,6 +107,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   if (o.uploads === 'staging') useQueueWriteUploads(false);
   if (o.pool === 'exact') useSizeClassPool(false);
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
+  setRecordCompaction(o.compactRecords ?? true);
   const rows: BenchRow[] = [];
   let ref: Reference | null = null;
   try {
@@ -121,6 +124,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     if (o.uploads === 'staging') useQueueWriteUploads();
     if (o.pool === 'exact') useSizeClassPool();
     setFusedGhostNorm(true);
+    setRecordCompaction(true);
   }
 }
 
@@ -136,7 +140,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };

@@ -129,6 +129,15 @@ describe.skipIf(tf.getBackend() !== 'cpu')('simulateStep against the engine’s 
     expect(Math.abs(measuredGap - predictedGap)).toBeLessThan(0.2 * predictedGap);
   });
 
+  it('models compacted layer-norm records: all-layer holds less with them, layer-wise (nothing waits) the same', () => {
+    const all = resolveGrouping('all-layer', model.params, { clipNorm: 1 }).groups;
+    const layer = resolveGrouping('layer-wise', model.params, { clipNorm: 1 }).groups;
+    const held = (groups: typeof all, compactRecords: boolean) => simulateStep(trace, { groups, noiseTemporaries: 0, compactRecords }).recordsPeakBytes;
+    // 5 layer norms, each x̂ and dy [B, T, d] replaced by γ's and β's [B, d]: 5 · 2 · (T − 1) · B · d · 4 bytes fewer at the end of backward
+    expect(held(all, false) - held(all, true)).toBe(5 * 2 * (T - 1) * B * 16 * 4);
+    expect(held(layer, true)).toBe(held(layer, false));
+  });
+
   it('reports records held per grouping, and the closing order of each group', () => {
     const all = predicted.get('all-layer')!;
     const layer = predicted.get('layer-wise')!;

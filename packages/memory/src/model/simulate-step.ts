@@ -1,4 +1,4 @@
-import { getNormKernel, type NormModeOption } from '@clipwise/ghost-norm';
+import { getNormKernel, recordCompactionEnabled, type NormModeOption } from '@clipwise/ghost-norm';
 import { ClipwiseMemoryError } from '../errors';
 import { phasePeaks } from '../measure/phase-probe';
 import type { StepPhase } from '../phases';
@@ -40,6 +40,8 @@ export interface StepMemoryOptions {
    * tfjs-ops path on cpu/wasm: z, σz, sum + σz; 0 for the fused webgpu kernel). Default 3.
    */
   readonly noiseTemporaries?: number;
+  /** Whether waiting records are compacted as the private step does (`setRecordCompaction`). Default: as set there. */
+  readonly compactRecords?: boolean;
   /**
    * The optimizer update to model: 'sgd' (the optimizer forms every update, Σ params, then each new
    * value) or null (not modelled; Adam's state update is not). Default null.
@@ -214,7 +216,7 @@ class StepSimulation {
           // (GroupClipper): its per-sample gradients are made beside it, then replace it
           const h = this.held.get(node.record);
           const kernel = getNormKernel(r.kind);
-          if (h && kernel.compact && kernel.compactBytes) {
+          if (h && kernel.compact && kernel.compactBytes && (this.options.compactRecords ?? recordCompactionEnabled())) {
             const bytes = kernel.compactBytes(r.shape, r.params.map((p) => p.role));
             this.push('norms', { transient: bytes });
             h.bytes = bytes;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
-import { getNormKernel, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
+import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { normsAndClipFactors, type ClippingConfig } from './clipping';
 
@@ -94,7 +94,7 @@ export class GroupClipper implements Recorder {
     // A record left waiting for its group holds its per-sample gradients instead, where they are the
     // smaller (a layer norm's [B, d] against x̂ and dy of [B, T, d]): all-layer clipping holds every record.
     const kernel = getNormKernel(record.kind);
-    if (kernel.compact && m.held.has(record) && !m.norms.needs(record)) m.replaceRecord(record, kernel.compact(record));
+    if (kernel.compact && recordCompactionEnabled() && m.held.has(record) && !m.norms.needs(record)) m.replaceRecord(record, kernel.compact(record));
   }
 
   /** Ends the micro-batch: closes the groups still open (parameters unused in this forward add nothing). */
