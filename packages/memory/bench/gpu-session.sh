@@ -6,6 +6,9 @@
 # sources under .refsrc/ (see gpu-compare.sh):
 #   bash packages/memory/bench/gpu-session.sh OUT_DIR
 # Writes logs and tables under OUT_DIR (tar it into $OUT: only a few files come back).
+# Too long for one call (10 minutes a call): run it in pieces. On 2026-12-05 a fresh machine took about
+# 450 s of the session's 1800 s device budget to start, and one is given back after 30 s idle: keep the
+# calls back to back.
 set -uo pipefail
 out=${1:?output folder}
 mkdir -p "$out"
@@ -16,7 +19,12 @@ timeout 300 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings al
 grep -A7 '^| configuration' "$out/bench-gpt2.txt"; cut -c1-220 "$out/ref-gpt2.jsonl"
 timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 40 > "$out/vit.log" 2>&1
 grep -A5 '^| configuration' "$out/bench-vit.txt"; cut -c1-220 "$out/ref-vit.jsonl"
-# before/after of this session's GPU changes that were not timed when written
+# before/after of the layer-norm record compaction (all-layer memory; two launches more per layer norm)
+for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --batch-size 32"; do
+  timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu $m --optimizer adamw --groupings all-layer --reps 3 --compact-records off > "$out/compact-off.txt" 2>&1
+  grep -A4 '^| trainable' "$out/compact-off.txt"
+done
+# before/after of earlier GPU changes
 timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --groupings all-layer --reps 3 --pool exact > "$out/vit-pool-exact.txt" 2>&1
 grep -A4 '^| configuration' "$out/vit-pool-exact.txt"
 for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --batch-size 32"; do
