@@ -5,22 +5,26 @@
 // are what the private step's CPU overhead is made of.
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/launch-count.ts -- --backend cpu
 // `--detail non-private,all-layer` also lists those configurations' real launches by kernel name;
-// `--ghost matmul` counts with the fused ghost-norm kernel off (the two Gram matmuls and a row reduction).
+// `--ghost matmul` counts with the fused ghost-norm kernel off (the two Gram matmuls and a row reduction);
+// `--compact off` with waiting layer-norm records held whole (no compaction).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { setFusedGhostNorm, setupBackend, type BackendName } from '@clipwise/core';
+import { setRecordCompaction } from '@clipwise/ghost-norm';
 import { resolveGrouping } from '@clipwise/grouping';
 import { summariseKernels } from '@clipwise/memory';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, groupings: { type: 'string' }, detail: { type: 'string' }, ghost: { type: 'string' } },
+  options: { backend: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, groupings: { type: 'string' }, detail: { type: 'string' }, ghost: { type: 'string' }, compact: { type: 'string' } },
   allowPositionals: true,
 });
 const choice = await setupBackend((values.backend ?? 'cpu') as BackendName);
 if (values.ghost !== undefined && values.ghost !== 'fused' && values.ghost !== 'matmul') throw new Error(`--ghost must be fused or matmul, got '${values.ghost}'`);
 setFusedGhostNorm(values.ghost !== 'matmul');
+if (values.compact !== undefined && values.compact !== 'on' && values.compact !== 'off') throw new Error(`--compact must be on or off, got '${values.compact}'`);
+setRecordCompaction(values.compact !== 'off');
 const B = Number(values.batch ?? 4);
 // T = 8 keeps every layer on the ghost path (2T² ≤ d·p), as GPT-2 small at T = 128 is
 const T = Number(values.seq ?? 8);
@@ -52,7 +56,7 @@ interface Count {
 }
 
 async function countStep(layers: number, config: string): Promise<Count> {
-  const model = new Gpt2Model({ vocab_size: 50, n_positions: 16, n_embd: 16, n_layer: layers, n_head: 2 }, { seed: 1 });
+  const model = new Gpt2Model({ vocab_size: 50, n_positions: Math.max(16, T), n_embd: 16, n_layer: layers, n_head: 2 }, { seed: 1 });
   const ids = tf.randomUniform([B, T], 0, 50, 'int32', 7) as tf.Tensor2D;
   // σ = 0: on webgpu the noise is one fused kernel per parameter, like the division it replaces
   // (on cpu it is three ops, which would inflate the private counts)
