@@ -7,6 +7,7 @@
 #   apps/finetune/scripts/gpu-results.sh DATA OUT vit            # the pre-trained ViT on the private half
 #   apps/finetune/scripts/gpu-results.sh DATA OUT e2e bias       # the same six runs, DP-BiTFiT (also: vit bias)
 #   apps/finetune/scripts/gpu-results.sh DATA OUT e2e lora:16    # ... LoRA of rank 16 (α = 2r) on the default targets
+#   apps/finetune/scripts/gpu-results.sh DATA OUT e2e lora-all:16  # ... LoRA of rank 16 on every linear layer (--lora-targets all-linear)
 #
 # The 4th argument, the trainable mode (default all: full fine-tuning), scales the learning rate:
 # bias ×10 and LoRA ×4, the ratios that did best in the wasm pilot of the demo (apps/finetune/README.md).
@@ -21,7 +22,8 @@ case $MODE in
   all) PEFT=(); LR_SCALE=1; TAG= ;;
   bias) PEFT=(--trainable bias); LR_SCALE=10; TAG=-bias ;;
   lora:*) R=${MODE#lora:}; PEFT=(--lora-rank "$R" --lora-alpha $((2 * R))); LR_SCALE=4; TAG=-lora$R ;;
-  *) echo "unknown mode $MODE (all, bias, lora:R)" >&2; exit 2 ;;
+  lora-all:*) R=${MODE#lora-all:}; PEFT=(--lora-rank "$R" --lora-alpha $((2 * R)) --lora-targets all-linear); LR_SCALE=4; TAG=-lora$R-all ;;
+  *) echo "unknown mode $MODE (all, bias, lora:R, lora-all:R)" >&2; exit 2 ;;
 esac
 lr() { awk -v a="$1" -v s="$LR_SCALE" 'BEGIN { printf "%g", a * s }'; }
 CLI=${CLIPWISE_CLI:-node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/run-cli.ts --}
