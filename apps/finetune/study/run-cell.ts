@@ -12,7 +12,7 @@ import { gpuPoolStats } from '@clipwise/core';
 import { loadPretrained } from '@clipwise/models/node';
 import { main } from '../src/cli';
 import { checkpointDir, MODEL_DIR } from '../src/train/checkpoint';
-import { evaluate, type EvalResult } from '../src/train/evaluate';
+import { evaluate, generationSettingsOf, type EvalResult } from '../src/train/evaluate';
 import { readCheckpoint } from '../src/train/read-checkpoint';
 import { inferTask, loadTaskData } from '../src/train/task-data';
 import { median, OUTCOME_PREFIX, type CellOutcome, type Scores } from './study-results';
@@ -34,7 +34,7 @@ async function scoreCheckpointOnTest(out: string, testData: string, testLimit: n
   try {
     const imageSize = 'image_size' in model.config ? model.config.image_size : 0;
     const data = await loadTaskData(config, inferTask(config), config.tokenizer ?? 'byte', imageSize, parts.tokenizer ?? undefined);
-    const e = await evaluate(model, data, parts.state.step, genLimit, config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0);
+    const e = await evaluate(model, data, parts.state.step, generationSettingsOf(config, genLimit));
     if (!e) throw new Error(`no test data read from ${testData}`);
     return e;
   } finally {

@@ -7,6 +7,7 @@ import { corpusRougeL } from '../metrics/rouge-l';
 import { tokenizeForMetrics } from '../metrics/tokenize-for-metrics';
 import { greedyGenerate, meanTargetLoss } from './text-eval';
 import type { TaskData } from './task-data';
+import type { TrainConfig } from './train-config';
 
 export interface EvalResult {
   step: number;
@@ -45,6 +46,21 @@ async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'image
   return { loss: lossSum / data.size, accuracy: correct / data.size };
 }
 
+/** What E2E evaluation generates, and how it decodes (`--gen-*` flags). */
+export interface GenerationSettings {
+  /** Greedy generations for the first N distinct MRs of the eval set (E2E). */
+  readonly genLimit: number;
+  /** At most this many tokens per generation. */
+  readonly genTokens: number;
+  readonly noRepeatNgram?: number;
+  readonly copyBias?: number;
+}
+
+/** The generation settings of a run's config; `genLimit` overrides `--gen-limit` (e.g. for a test set). */
+export function generationSettingsOf(config: TrainConfig, genLimit = config['gen-limit']): GenerationSettings {
+  return { genLimit, genTokens: config['gen-tokens'], noRepeatNgram: config['gen-no-repeat-ngram'] ?? 0, copyBias: config['gen-copy-bias'] ?? 0 };
+}
+
 /**
  * Scores the model on the evaluation set: images → loss and accuracy; text → loss per sequence
  * (mean over its target tokens) and perplexity exp(loss); E2E → also greedy generations for the
@@ -52,7 +68,7 @@ async function imageEval(model: VitModel, data: Extract<TaskData, { kind: 'image
  * corpus BLEU-4 and ROUGE-L against all their references. `copyBias` > 0: decoding favours copying the
  * MR's names ({@link mrCopyValues}, `--gen-copy-bias`).
  */
-export async function evaluate(model: PretrainedModel, data: TaskData, step: number, genLimit: number, genTokens: number, noRepeatNgram = 0, copyBias = 0): Promise<EvalResult | null> {
+export async function evaluate(model: PretrainedModel, data: TaskData, step: number, { genLimit, genTokens, noRepeatNgram = 0, copyBias = 0 }: GenerationSettings): Promise<EvalResult | null> {
   if (!data.eval) return null;
   if (data.kind === 'images') return { step, ...(await imageEval(model as VitModel, data.eval)) };
   const gpt = model as Gpt2Model;

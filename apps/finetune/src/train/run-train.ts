@@ -10,7 +10,7 @@ import { buildAccountant, buildGradients, buildGrouping, buildOptimizer, buildSa
 import { buildModel, modelSpec, readFolderVocab } from './build-model';
 import { ADAPTER_DIR, checkpointDir, MODEL_DIR, saveCheckpoint, type CheckpointParts } from './checkpoint';
 import { checkNoiseDraws, checkResumedRun, findCheckpoint, incompleteCheckpoint, readCheckpoint, restoring } from './read-checkpoint';
-import { evaluate, type EvalResult } from './evaluate';
+import { evaluate, generationSettingsOf, type EvalResult } from './evaluate';
 import { RunLog } from './run-log';
 import type { StepRecord } from './step-record';
 import { datasetSize, inferTask, loadTaskData } from './task-data';
@@ -176,7 +176,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
   const runEval = async () => {
     evals.lastStep = step;
-    const e = await evaluate(model, data, step, config['gen-limit'], config['gen-tokens'], config['gen-no-repeat-ngram'] ?? 0, config['gen-copy-bias'] ?? 0);
+    const e = await evaluate(model, data, step, generationSettingsOf(config));
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);

@@ -108,11 +108,9 @@ export interface GenerateOptions {
  * as Hugging Face's `no_repeat_ngram_size`): small models otherwise fall into loops. With `copy`, the
  * scores get {@link copyBonus}'s bonuses before the arg max: a begun value is always finished, and the
  * next value is offered (`bias` added to its first token) where the arg max without it begins a
- * capitalised word. A number as the fifth argument is
- * `noRepeatNgram`.
+ * capitalised word.
  */
-export async function greedyGenerate(model: Gpt2Model, prompt: number[], maxNew: number, eot: number, options: number | GenerateOptions = 0): Promise<number[]> {
-  const { noRepeatNgram = 0, copy } = typeof options === 'number' ? { noRepeatNgram: options } : options;
+export async function greedyGenerate(model: Gpt2Model, prompt: number[], maxNew: number, eot: number, { noRepeatNgram = 0, copy }: GenerateOptions = {}): Promise<number[]> {
   const out = [...prompt];
   for (let i = 0; i < maxNew && out.length < model.config.n_positions; i++) {
     const last = tf.tidy(() => {

@@ -21,6 +21,15 @@ export interface LoraOptions {
 }
 
 /**
+ * Throws a `ClipwiseConfigError` unless `rank` is a positive integer and `alpha` (when given) a
+ * positive finite number; `what` starts the message ("LoRA", "LoRA on h.0.attn.c_attn:").
+ */
+export function checkLoraSize(rank: number, alpha: number | undefined, what: string): void {
+  if (!Number.isInteger(rank) || rank <= 0) throw new ClipwiseConfigError(`${what} rank must be a positive integer, got ${rank}`);
+  if (alpha !== undefined && (!(alpha > 0) || !Number.isFinite(alpha))) throw new ClipwiseConfigError(`${what} alpha must be a positive number, got ${alpha}`);
+}
+
+/**
  * LoRA (Hu et al. 2021) on a linear layer: `y = x W + b + (α/r) · (x Aᵀ) Bᵀ`, with A [r, in] and
  * B [out, r] (torch `nn.Linear` layout, as peft stores them, whatever the base's layout). A and B are
  * two ordinary DP-aware `Linear` layers without bias, so their per-sample norms (ghost or
@@ -33,15 +42,6 @@ export interface LoraOptions {
  * fc.setAdapter(lora);
  * fc.weight.variable.trainable = false; // the base stays frozen; lora.layers train
  */
-/**
- * Throws a `ClipwiseConfigError` unless `rank` is a positive integer and `alpha` (when given) a
- * positive finite number; `what` starts the message ("LoRA", "LoRA on h.0.attn.c_attn:").
- */
-export function checkLoraSize(rank: number, alpha: number | undefined, what: string): void {
-  if (!Number.isInteger(rank) || rank <= 0) throw new ClipwiseConfigError(`${what} rank must be a positive integer, got ${rank}`);
-  if (alpha !== undefined && (!(alpha > 0) || !Number.isFinite(alpha))) throw new ClipwiseConfigError(`${what} alpha must be a positive number, got ${alpha}`);
-}
-
 export class LoraAdapter implements LinearAdapter {
   readonly a: Linear;
   readonly b: Linear;

@@ -53,12 +53,14 @@ registerInPlaceKernel(KERNEL, (inputs, attrs) => {
   const sizes = xs.map((x) => tf.util.sizeFromShape(x.shape));
   dispatchSlots({
     key: `${KERNEL}_${xs.length}`,
-    bindings: xs.map((_, k) => `@group(0) @binding(${k}) var<storage, read_write> x${k} : array<f32>;`).join('\n'),
+    source: () => ({
+      bindings: xs.map((_, k) => `@group(0) @binding(${k}) var<storage, read_write> x${k} : array<f32>;`).join('\n'),
+      prelude: PHILOX_WGSL,
+      body: noiseBody(xs.length),
+    }),
     slotFields: ['size : u32', 'seed : u32', 'stream : u32', 'stddev : f32', 'scale : f32'],
     sharedFields: ['tag : u32'],
     sharedValues: [['u', PHILOX_KEY_TAG]],
-    prelude: PHILOX_WGSL,
-    body: noiseBody(xs.length),
     buffers: xs.map((x) => ({ tensor: x, write: true })),
     slots: draws.map((d, k) => ({
       items: Math.ceil(sizes[k]! / 4),

@@ -11,21 +11,10 @@ export interface Slot {
   readonly values: readonly UniformField[];
 }
 
-/**
- * One dispatch over several tensors bound separately (e.g. every parameter of an optimizer step, 8
- * bindings at a time): a grid-stride loop over the slots' concatenated item ranges, so a bounded grid
- * serves any total size, each item finding its slot by the slots' start offsets.
- */
-export interface SlotDispatch {
-  /** Pipeline cache key (and the name in kernel profiles); must identify the WGSL for this slot count. */
-  readonly key: string;
-  /** WGSL declarations of the storage bindings 0..k−1 (the uniform block is bound after them). */
+/** The WGSL of a {@link SlotDispatch} besides its uniform structs. */
+export interface SlotSource {
+  /** Declarations of the storage bindings 0..k−1 (the uniform block is bound after them). */
   readonly bindings: string;
-  /** WGSL struct fields of a slot after `n : u32, start : u32`, e.g. `['lr : f32']`. */
-  readonly slotFields: readonly string[];
-  /** Up to three uniform fields after `total : u32`, shared by all slots (e.g. a key tag), and their values. */
-  readonly sharedFields?: readonly string[];
-  readonly sharedValues?: readonly UniformField[];
   /** WGSL placed before the entry point (helper functions). */
   readonly prelude?: string;
   /**
@@ -34,6 +23,23 @@ export interface SlotDispatch {
    * shared fields). {@link slotBranches} writes the per-slot branches a body needs to reach its bindings.
    */
   readonly body: string;
+}
+
+/**
+ * One dispatch over several tensors bound separately (e.g. every parameter of an optimizer step, 8
+ * bindings at a time): a grid-stride loop over the slots' concatenated item ranges, so a bounded grid
+ * serves any total size, each item finding its slot by the slots' start offsets.
+ */
+export interface SlotDispatch {
+  /** Pipeline cache key (and the name in kernel profiles); must identify the WGSL for this slot count. */
+  readonly key: string;
+  /** The WGSL pieces, made only when `key` is new (a step dispatches the same keys every time). */
+  readonly source: () => SlotSource;
+  /** WGSL struct fields of a slot after `n : u32, start : u32`, e.g. `['lr : f32']`. */
+  readonly slotFields: readonly string[];
+  /** Up to three uniform fields after `total : u32`, shared by all slots (e.g. a key tag), and their values. */
+  readonly sharedFields?: readonly string[];
+  readonly sharedValues?: readonly UniformField[];
   readonly buffers: readonly DirectBinding[];
   readonly slots: readonly Slot[];
   readonly workgroupSize?: number;
@@ -54,7 +60,8 @@ export function slotBranches(count: number, branch: (slot: number) => string): s
 }
 
 /** The WGSL module of a {@link SlotDispatch} with `count` slots. */
-export function slotWgsl(d: Pick<SlotDispatch, 'bindings' | 'slotFields' | 'sharedFields' | 'prelude' | 'body' | 'workgroupSize'>, count: number): string {
+export function slotWgsl(d: Pick<SlotDispatch, 'source' | 'slotFields' | 'sharedFields' | 'workgroupSize'>, count: number): string {
+  const { bindings, prelude, body } = d.source();
   const shared = [...(d.sharedFields ?? [])];
   if (shared.length > 3) throw new RangeError(`slot dispatch: at most 3 shared uniform fields, got ${shared.length}`);
   while (shared.length < 3) shared.push(`spad${shared.length} : u32`);
@@ -62,9 +69,9 @@ export function slotWgsl(d: Pick<SlotDispatch, 'bindings' | 'slotFields' | 'shar
   return /* wgsl */ `
 struct Slot { ${paddedSlotFields(d.slotFields).join(', ')} };
 struct U { slots : array<Slot, ${count}>, total : u32, ${shared.join(', ')} };
-${d.bindings}
-@group(0) @binding(${countBindings(d.bindings)}) var<uniform> uni : U;
-${d.prelude ?? ''}
+${bindings}
+@group(0) @binding(${countBindings(bindings)}) var<uniform> uni : U;
+${prelude ?? ''}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   for (var f = gid.x; f < uni.total; f = f + nwg.x * ${wg}u) {
@@ -73,7 +80,7 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
     for (var k = 1u; k < ${count}u; k = k + 1u) { if (f >= uni.slots[k].start) { s = k; } }
     let slot = uni.slots[s];
     let i = f - slot.start;
-    ${d.body}
+    ${body}
   }
 }`;
 }

@@ -102,9 +102,8 @@ registerInPlaceKernel(KERNEL_NAME, (_, attrs) => {
     const group = updates.slice(first, first + per);
     dispatchSlots({
       key: `clipwiseInPlace_${kernel}_${group.length}`,
-      bindings: kernelBindings(kernel, group.length),
+      source: () => ({ bindings: kernelBindings(kernel, group.length), body: kernelBody(kernel, group.length) }),
       slotFields: KERNELS[kernel].constants.map((c) => `${c} : f32`),
-      body: kernelBody(kernel, group.length),
       buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
       slots: group.map((up) => ({ items: up.p.size, values: up.constants.map((c) => ['f', c] as const) })),
       workgroupSize: WORKGROUP,
