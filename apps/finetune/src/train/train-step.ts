@@ -23,7 +23,7 @@ export interface TrainStepResult {
   /** Sum of the per-sample losses over the logical batch. */
   readonly lossSum: number;
   /** The release's report without its gradients: per-group stats (and thresholds) for private runs. */
-  readonly released: Omit<ReleasedGradients, 'grads'> | { readonly batchSize: number };
+  readonly released: Omit<ReleasedGradients, 'grads' | 'lossSum'> | { readonly batchSize: number };
   readonly stepMs: number;
 }
 
@@ -41,11 +41,9 @@ export interface TrainStepResult {
 export async function takeTrainStep(p: TrainStepParts): Promise<TrainStepResult> {
   const t0 = performance.now();
   const indices = p.sampler.nextBatch();
-  let lossSum = 0;
-  for (const micro of p.sampler.physicalBatches(indices, p.maxPhysicalBatch)) {
-    lossSum += (await p.gradients.accumulate(() => p.lossOf(micro))).lossSum;
-  }
-  const { grads, ...released } = await p.gradients.release();
+  // accumulate only enqueues; release waits for the device once (the losses and norms of every micro-batch)
+  for (const micro of p.sampler.physicalBatches(indices, p.maxPhysicalBatch)) await p.gradients.accumulate(() => p.lossOf(micro));
+  const { grads, lossSum, ...released } = await p.gradients.release();
   p.optimizer.step(grads);
   tf.dispose([...grads.values()]);
   p.accountant?.accountant.step(p.accountant.noiseMultiplier, p.sampler.sampleRate);

@@ -2,17 +2,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError, scaleAll, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
 import { getNormKernel } from '@clipwise/ghost-norm';
 import { assertNoFrozenParams } from '../frozen-check';
+import { ClipwiseOptimError } from '../errors';
+import { PendingLosses, firstNonFinite } from './pending-losses';
 import type { MicroBatchResult } from './private-gradients';
 
 /**
  * The non-private baseline on the same code path: the same recorded forward and memory-freeing
  * backward, but each record is summed (Σ_i g_i, no clip factors) and freed as soon as it arrives. The mean
  * over the realised batch is released. Used for `--no-dp` runs and as the reference of benchmarks.
+ * As there, only `release` waits for the device (it reads the losses), and a non-finite loss discards
+ * the logical batch.
  */
 export class NonPrivateGradients {
   private readonly sums = new Map<string, tf.Tensor>();
   private readonly names: Set<string>;
   private samples = 0;
+  private readonly losses = new PendingLosses();
 
   constructor(
     readonly params: readonly ParamSpec[],
@@ -53,14 +58,12 @@ export class NonPrivateGradients {
       { onRecord },
       this.backwardOptions,
     );
-    const lossSum = (await loss.data())[0]!;
-    loss.dispose();
     this.samples += batchSize;
-    return { lossSum, batchSize };
+    return { lossSum: this.losses.add(loss), batchSize };
   }
 
-  /** Mean gradient over the samples accumulated since the last release. */
-  async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number }> {
+  /** Mean gradient over the samples accumulated since the last release, and their loss sum. */
+  async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number; lossSum: number }> {
     const n = Math.max(this.samples, 1);
     // sums → means in place where the backend can (one launch for 8 parameters on webgpu)
     const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
@@ -69,6 +72,15 @@ export class NonPrivateGradients {
     this.sums.clear();
     const batchSize = this.samples;
     this.samples = 0;
-    return { grads, batchSize };
+    const losses = await this.losses.settle().catch((e: unknown) => {
+      tf.dispose(means);
+      throw e;
+    });
+    const bad = firstNonFinite(losses);
+    if (bad !== undefined) {
+      tf.dispose(means);
+      throw new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+    }
+    return { grads, batchSize, lossSum: losses.reduce((a, b) => a + b, 0) };
   }
 }

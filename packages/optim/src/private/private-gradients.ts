@@ -9,6 +9,7 @@ import { validateClipping, type ClippingConfig } from './clipping';
 import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
 import { NoiseSource, type NoiseSourceState } from './noise-source';
 import { NoisyClipCounts, type NoisyClipCountsState } from './noisy-clip-counts';
+import { PendingLosses, firstNonFinite } from './pending-losses';
 
 export interface PrivateGradientsOptions {
   /** Every trainable parameter (`collectParams(layers)`). */
@@ -55,8 +56,12 @@ export interface PrivateGradientsOptions {
 
 /** What one micro-batch's forward/backward reports. */
 export interface MicroBatchResult {
-  /** Σ_i ℓ_i over the micro-batch. */
-  readonly lossSum: number;
+  /**
+   * Σ_i ℓ_i over the micro-batch, resolved when the device has computed it. `accumulate` does not
+   * wait for it (waiting would drain the GPU between micro-batches); `release` checks it is finite and
+   * reports the logical batch's total as `lossSum`.
+   */
+  readonly lossSum: Promise<number>;
   readonly batchSize: number;
 }
 
@@ -85,6 +90,8 @@ export interface ReleasedGradients {
   readonly groups: GroupStepStats[];
   /** Samples in the logical batch (realised). */
   readonly batchSize: number;
+  /** Σ_i ℓ_i over the logical batch (every micro-batch's loss, each checked to be finite). */
+  readonly lossSum: number;
   /** Norm mode per parameter (mixed ghost clipping). */
   readonly modes: ModeReport;
   /** With adaptive thresholds: the thresholds used, the released noisy unclipped fractions, the next thresholds. */
@@ -123,8 +130,10 @@ export interface PrivateGradientsState {
  * happens during backward, group by group (see `GroupClipper`). `release` adds the Gaussian noise
  * once per logical batch and normalises.
  *
- * Both calls are async: they read the loss and the per-sample norms with `data()`, never with a
- * synchronous read, which the webgpu backend cannot do in Node.
+ * Both calls are async, and only `release` waits for the device: it reads the micro-batches' losses and
+ * the per-sample norms together, with `data()` (never a synchronous read, which the webgpu backend
+ * cannot do in Node), after its noise is enqueued. So a step drains the GPU queue once, not once per
+ * micro-batch. A non-finite loss discards the logical batch: `release` throws and nothing is released.
  *
  * With an adaptive threshold policy, `release` also releases each group's noisy unclipped count and
  * updates the thresholds for the next step (`AdaptiveThresholds`); the step's privacy is then that of
@@ -144,6 +153,7 @@ export class PrivateGradients {
   private readonly adaptive: AdaptiveThresholds | null;
   private readonly clipCounts: NoisyClipCounts | null;
   private samples = 0;
+  private readonly losses = new PendingLosses();
 
   constructor(readonly options: PrivateGradientsOptions) {
     const { noiseMultiplier, expectedBatchSize, params } = options;
@@ -193,7 +203,8 @@ export class PrivateGradients {
 
   /**
    * Forward + backward of one micro-batch. `perSampleLoss` must return the loss of each sample
-   * ([B]), not their mean: the gradient of Σ_i ℓ_i is what the clipping splits per sample.
+   * ([B]), not their mean: the gradient of Σ_i ℓ_i is what the clipping splits per sample. Resolves
+   * once the work is enqueued, without waiting for the device (see `MicroBatchResult.lossSum`).
    */
   async accumulate(perSampleLoss: () => tf.Tensor): Promise<MicroBatchResult> {
     let batchSize = -1;
@@ -215,18 +226,14 @@ export class PrivateGradients {
       ));
       this.clipper.end();
     } catch (e) {
-      this.clipper.reset();
-      throw e;
-    }
-    const lossSum = (await loss.data())[0]!;
-    loss.dispose();
-    if (!Number.isFinite(lossSum)) {
+      // the clipper drops the whole logical batch so far: so do the counts
       this.clipper.reset();
       this.samples = 0;
-      throw new ClipwiseOptimError(`loss is ${lossSum} on this micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+      this.losses.clear();
+      throw e;
     }
     this.samples += batchSize;
-    return { lossSum, batchSize };
+    return { lossSum: this.losses.add(loss), batchSize };
   }
 
   /** The grouping with the thresholds of the next step (they move with an adaptive policy). */
@@ -276,15 +283,26 @@ export class PrivateGradients {
     const grads = new Map(params.map((p, k) => [p.name, released[k]!]));
     this.clipper.sums.clear();
     const stats = this.clipper.takeStats();
+    const batchSize = this.samples;
+    this.samples = 0;
     let groups: GroupStepStats[];
     let clippedCounts: number[];
+    let losses: number[];
     try {
-      ({ groups, clippedCounts } = await summarise(grouping, stats));
+      // the step's one wait for the device: the losses and the norms are read together
+      [{ groups, clippedCounts }, losses] = await Promise.all([summarise(grouping, stats), this.losses.settle()]);
+    } catch (e) {
+      tf.dispose(released);
+      throw e;
     } finally {
       disposeStats(stats);
     }
-    const batchSize = this.samples;
-    this.samples = 0;
+    const bad = firstNonFinite(losses);
+    if (bad !== undefined) {
+      tf.dispose(released);
+      throw new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+    }
+    const lossSum = losses.reduce((a, b) => a + b, 0);
     let thresholds: ThresholdRelease | undefined;
     let noisyClipFractions: number[] | undefined;
     if (this.adaptive) {
@@ -296,7 +314,7 @@ export class PrivateGradients {
       noisyClipFractions = this.clipCounts.release(clippedCounts, batchSize);
     }
     return {
-      grads, groups, batchSize, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}), ...(noisyClipFractions ? { noisyClipFractions } : {}),
+      grads, groups, batchSize, lossSum, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}), ...(noisyClipFractions ? { noisyClipFractions } : {}),
     };
   }
 

@@ -50,6 +50,38 @@ describe('a private training step', () => {
     model.dispose();
   });
 
+  it('release reports the micro-batches\' loss sum, discards a batch with a non-finite loss whole, and the next step is clean', async () => {
+    const model = new TinyLm(11, 8, 'defer');
+    const { ids, targets } = tokenBatch(5, 4, 11, 21);
+    const first = () => model.perSampleLoss(ids.slice([0], [2]), targets.slice([0], [2]));
+    const rest = () => model.perSampleLoss(ids.slice([2], [3]), targets.slice([2], [3]));
+    // the reference: the same losses as plain TF.js ops, read in float64
+    const perSample = tf.tidy(() => model.perSampleLoss(ids, targets));
+    const want = Array.from(await perSample.data()).reduce((a, b) => a + b, 0);
+    perSample.dispose();
+    const grouping = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
+    const sources = [new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 5, seed: 3 }), new NonPrivateGradients(model.params)];
+    for (const src of sources) {
+      const before = tf.memory().numTensors;
+      // a NaN in the first micro-batch is found at release, after the second was accumulated
+      await src.accumulate(() => tf.mul(first(), tf.tensor1d([NaN, 1])));
+      await src.accumulate(rest);
+      await expect(src.release()).rejects.toThrowError(/loss is NaN on a micro-batch; the logical batch was discarded/);
+      expect(tf.memory().numTensors, src.constructor.name).toBe(before);
+      // nothing of the discarded batch carries over: the next step counts and sums only its own samples
+      const a = await src.accumulate(first);
+      const b = await src.accumulate(rest);
+      const { grads, batchSize, lossSum } = await src.release();
+      expect(batchSize).toBe(5);
+      expect(lossSum).toBeCloseTo(want, 4);
+      expect((await a.lossSum) + (await b.lossSum)).toBe(lossSum);
+      tf.dispose([...grads.values()]);
+      expect(tf.memory().numTensors, src.constructor.name).toBe(before);
+    }
+    tf.dispose([ids, targets]);
+    model.dispose();
+  });
+
   it('training lowers the loss (σ small)', async () => {
     const model = new TinyLm(11, 8, 'learn');
     const { ids, targets } = tokenBatch(8, 5, 11, 3);
@@ -58,8 +90,10 @@ describe('a private training step', () => {
     const opt = new Optimizer(adamw({ learningRate: 0.05 }), model.params);
     const losses: number[] = [];
     for (let s = 0; s < 15; s++) {
-      losses.push((await pg.accumulate(() => model.perSampleLoss(ids, targets))).lossSum);
-      const { grads } = (await pg.release());
+      const micro = await pg.accumulate(() => model.perSampleLoss(ids, targets));
+      const { grads, lossSum } = await pg.release();
+      expect(await micro.lossSum).toBe(lossSum); // one micro-batch: its loss is the step's
+      losses.push(lossSum);
       opt.step(grads);
       tf.dispose([...grads.values()]);
     }
@@ -101,7 +135,9 @@ describe('a private training step', () => {
     const before = tf.memory().numTensors;
     const empty = tokenBatch(1, 4, 11, 1);
     await expect(pg.accumulate(() => model.perSampleLoss(empty.ids.slice([0], [0]), empty.targets.slice([0], [0])))).rejects.toThrowError(ClipwiseConfigError);
-    await expect(pg.accumulate(() => tf.tensor1d([NaN, 1]).mul(tf.sum(model.perSampleLoss(empty.ids.tile([2, 1]), empty.targets.tile([2, 1])))))).rejects.toThrowError(/loss is NaN/);
+    // a non-finite loss is found when the step waits for the device (release): the batch is discarded whole
+    await pg.accumulate(() => tf.tensor1d([NaN, 1]).mul(tf.sum(model.perSampleLoss(empty.ids.tile([2, 1]), empty.targets.tile([2, 1])))));
+    await expect(pg.release()).rejects.toThrowError(/loss is NaN/);
     await expect(pg.accumulate(() => tf.sum(model.perSampleLoss(empty.ids, empty.targets)))).rejects.toThrowError(/one loss per sample/);
     expect(tf.memory().numTensors).toBe(before + 2);
     // a parameter left out of the step is a privacy error, not a silent non-private update
