@@ -7,6 +7,7 @@ import { useSizeClassPool } from '../webgpu/use-size-class-pool';
 import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
 import { installWasmKernels } from '../wasm/install-wasm-kernels';
 import { checkWasmThreads, defaultWasmThreads, withNodeWasmThreads } from '../wasm/node-wasm-threads';
+import { requestAllStorageBindings } from './request-all-storage-bindings';
 
 /** The names `setupBackend` takes (what a `--backend` flag may say). */
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
@@ -145,7 +146,7 @@ async function startWebgpu(allowSoftware = true, robustness?: boolean): Promise<
     const software = softwareAdapterName(a.info, a.isFallbackAdapter);
     if (software) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${software}), slower than wasm on this CPU`);
   }
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: requestAllStorageBindings(gpu) }, configurable: true });
   await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
 }

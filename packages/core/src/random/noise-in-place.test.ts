@@ -4,8 +4,8 @@ import { addGaussianNoise } from './gaussian-noise';
 import { addGaussianNoiseToAll } from './noise-in-place';
 
 describe('addGaussianNoiseToAll', () => {
-  it('gives every tensor exactly addGaussianNoise’s numbers (more than one dispatch of 8, odd sizes, std 0)', async () => {
-    const shapes = [[3], [5, 7], [1], [1030], [2, 2, 2], [9], [4], [13, 3], [6], [1, 17], [257]];
+  it('gives every tensor exactly addGaussianNoise’s numbers (several dispatches at any binding limit up to 32, odd sizes, std 0)', async () => {
+    const shapes = [[3], [5, 7], [1], [1030], [2, 2, 2], [9], [4], [13, 3], [6], [1, 17], [257], ...Array.from({ length: 26 }, (_, i) => [i + 2])];
     const xs = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', k + 1));
     const draws = shapes.map((_, k) => ({ seed: 7, stream: 100 + k, std: k === 4 ? 0 : 0.5 + k, scale: 1 / (k + 2) }));
     const expected = await Promise.all(xs.map(async (x, k) => {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '../webgpu/direct-dispatch';
+import { registerInPlaceKernel, runInPlaceKernel, storageBindingsPerDispatch, withOwnStorage } from '../webgpu/direct-dispatch';
 import { dispatchSlots, slotBranches } from '../webgpu/slot-dispatch';
 import { onWebgpu } from '../webgpu/webgpu-program';
 import { addGaussianNoise, checkDraw, type GaussianDraw } from './gaussian-noise';
 import { PHILOX_KEY_TAG } from './philox';
 import { PHILOX_WGSL } from '../webgpu/philox-noise-program';
 
-/** Tensors per dispatch: 8 storage bindings, well under every adapter's limit. */
-const SLOTS = 8;
+/** Tensors per dispatch at most: one storage binding each (fewer where the device offers fewer). */
+const MAX_SLOTS = 32;
 const WORKGROUP = 256;
 const MAX_WORKGROUPS = 4096;
 const KERNEL = 'ClipwiseNoiseInPlace';
@@ -15,8 +15,8 @@ const KERNEL = 'ClipwiseNoiseInPlace';
 /**
  * (x + std·z)·scale for many tensors at once, each with its own draw: the release of a private
  * step (one per parameter) and the mean of a non-private one (std 0). Takes ownership of `xs`: the
- * results are to be used (and disposed) instead. On webgpu it writes the tensors in place, up to 8 in
- * one dispatch, with exactly `addGaussianNoise`'s numbers (the same Philox counters); 148 launches
+ * results are to be used (and disposed) instead. On webgpu it writes the tensors in place, as many in
+ * one dispatch as the device binds (8 to 32: `storageBindingsPerDispatch`), with exactly `addGaussianNoise`'s numbers (the same Philox counters); 148 launches
  * became 19 for GPT-2 small. Elsewhere it is `addGaussianNoise` per tensor.
  *
  * @example
@@ -39,9 +39,10 @@ export function addGaussianNoiseToAll(xs: readonly tf.Tensor[], draws: readonly 
     if (o !== x) x.dispose();
     return o;
   });
-  for (let i = 0; i < own.length; i += SLOTS) {
-    const inputs = Object.fromEntries(own.slice(i, i + SLOTS).map((t, k) => [`x${k}`, t]));
-    runInPlaceKernel(KERNEL, inputs, { draws: draws.slice(i, i + SLOTS) });
+  const slots = storageBindingsPerDispatch(MAX_SLOTS);
+  for (let i = 0; i < own.length; i += slots) {
+    const inputs = Object.fromEntries(own.slice(i, i + slots).map((t, k) => [`x${k}`, t]));
+    runInPlaceKernel(KERNEL, inputs, { draws: draws.slice(i, i + slots) });
   }
   return own;
 }

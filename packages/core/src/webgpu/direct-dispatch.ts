@@ -51,6 +51,22 @@ function internals(): BackendInternals {
   return b;
 }
 
+/** Storage bindings every WebGPU device offers (the spec's default `maxStorageBuffersPerShaderStage`). */
+const SPEC_STORAGE_BINDINGS = 8;
+
+/**
+ * How many storage buffers one direct dispatch may bind: the webgpu device's
+ * `maxStorageBuffersPerShaderStage`, at most `cap` (larger shaders branch on more slots for little
+ * gain), 8 off webgpu. In Node, `setupBackend` asks Dawn for the adapter's whole limit (lavapipe: 16);
+ * a browser's device keeps the spec's 8. Multi-tensor kernels (the noise, the optimizer update) bind
+ * this many, so a higher limit means fewer launches.
+ */
+export function storageBindingsPerDispatch(cap = 32): number {
+  const b = tf.backend() as unknown as Partial<BackendInternals>;
+  const limit = tf.getBackend() === 'webgpu' ? b.device?.limits?.maxStorageBuffersPerShaderStage : undefined;
+  return Math.max(SPEC_STORAGE_BINDINGS, Math.min(cap, limit ?? SPEC_STORAGE_BINDINGS));
+}
+
 /**
  * Whether `t`'s storage belongs to it alone (no other tensor shares its data), so writing it in place
  * changes no other tensor's value. Reshapes and clones share storage in TF.js.

@@ -8,8 +8,12 @@ import type { GradientTransformation } from './gradient-transformation';
 
 const onDevice = tf.getBackend() === 'webgpu';
 
-/** Sizes that are not multiples of the workgroup (and one above a grid-stride round). */
-const SHAPES = [[3], [37, 5], [257], [64, 8193]];
+/**
+ * Sizes that are not multiples of the workgroup (and one above a grid-stride round); 19 parameters in
+ * all, so every kernel takes several dispatches, the last one partly filled, whatever the device's
+ * binding limit (2 to 16 parameters a dispatch).
+ */
+const SHAPES = [[3], [37, 5], [257], [64, 8193], ...Array.from({ length: 15 }, (_, i) => [i + 1, 3])];
 
 function params(seed: number): ParamSpec[] {
   return SHAPES.map((shape, i) =>

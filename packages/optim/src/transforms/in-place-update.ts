@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchSlots, ownsStorage, registerInPlaceKernel, runInPlaceKernel, slotBranches, withOwnStorage } from '@clipwise/core';
+import { dispatchSlots, ownsStorage, registerInPlaceKernel, runInPlaceKernel, slotBranches, storageBindingsPerDispatch, withOwnStorage } from '@clipwise/core';
 import type { TensorMap } from './gradient-transformation';
 
 /**
  * A whole optimizer step (transformation and θ ← θ + u) done in place on the device: one kernel per
- * parameter (two in one dispatch for Adam, four for SGD) that reads p, g and the state once and writes p and the state back (llm.c's
+ * parameter (several in one dispatch, as the device's storage bindings allow) that reads p, g and the state once and writes p and the state back (llm.c's
  * `adamw_kernel`). The chain of TF.js ops it replaces costs ~14 launches and 7 new buffers per
  * parameter for AdamW (3,367 launches for GPT-2 small's 148 parameters, 273 of a 450 ms step on an
  * H200). `apply` returns the next state (the same tensors, counts advanced: the checkpoint format is
@@ -28,8 +28,6 @@ interface ParamUpdate {
 const WORKGROUP = 256;
 /** Grid-stride: a bounded grid serves every size (GPT-2's 38.6M-element embedding exceeds 65,535 workgroups of 256). */
 const MAX_WORKGROUPS = 8192;
-/** Storage bindings a dispatch may use: WebGPU's default per-stage limit, which TF.js's device keeps. */
-const MAX_BINDINGS = 8;
 
 /**
  * The kernels' per-element bodies, each the chain's arithmetic in the chain's order with the chain's
@@ -75,9 +73,12 @@ const KERNELS = {
 
 export type InPlaceKernel = keyof typeof KERNELS;
 
-/** Parameters per dispatch: as many as the bindings allow (p, g and the state each). */
+/**
+ * Parameters per dispatch: as many as the device's storage bindings allow (p, g and the state each):
+ * AdamW's 4 a parameter give 2 a dispatch under WebGPU's default 8 bindings, 4 under lavapipe's 16.
+ */
 function slotsOf(kernel: InPlaceKernel): number {
-  return Math.floor(MAX_BINDINGS / (2 + KERNELS[kernel].state));
+  return Math.floor(storageBindingsPerDispatch() / (2 + KERNELS[kernel].state));
 }
 
 /** The per-slot branches of `kernel`'s body over `count` parameters (`u` is the slot's constants). */
