@@ -1,37 +1,49 @@
 #!/usr/bin/env bash
-# One device call that checks and measures everything GPU-facing, for a session with the H200:
-# test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small and ViT-B/16 (gpu-compare.sh),
-# the before/after of the size-class pool and of the fused ghost-norm kernel, and the matmul tiles.
-# From the repository root on the device, after `source .gpu/enter.sh`, with fastDP's and Opacus's
-# sources under .refsrc/ (see gpu-compare.sh):
-#   bash packages/memory/bench/gpu-session.sh OUT_DIR
-# Writes logs and tables under OUT_DIR (tar it into $OUT: only a few files come back).
-# Too long for one call (10 minutes a call): run it in pieces. On 2026-12-05 a fresh machine took about
-# 450 s of the session's 1800 s device budget to start, and one is given back after 30 s idle: keep the
-# calls back to back.
+# What a session with the H200 runs, in three device calls of under 10 minutes each (a call's limit):
+#   1  test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small B16×T128 (gpu-compare.sh)
+#   2  the same for ViT-B/16 B32, and the layer-norm record compaction off (the before of a before/after)
+#   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
+#      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
+#      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/)
+# From the repository root on the device, with carry [".gpu", ".refsrc", "packages/core/dist", ".gpu-data"]
+# (fastDP's and Opacus's sources under .refsrc/, see gpu-compare.sh; build core's dist first; .gpu-data/
+# is ignored by git and holds e2e/devset.csv and e2e/testset_w_refs.csv from ../shared/data/e2e and
+# gpt2-shakespeare/ from apps/finetune/assets/pretrained-shakespeare-byte; all of it under 64 MiB):
+#   bash packages/memory/bench/gpu-session.sh 1 /tmp/res && tar czf $OUT/res1.tgz -C /tmp res
+# A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
+# is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-out=${1:?output folder}
+part=${1:?part: 1, 2 or 3}
+out=${2:?output folder}
 mkdir -p "$out"
+source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
 V=(node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts)
-timeout 240 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"
-timeout 300 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 5 --kernels 40 > "$out/gpt2.log" 2>&1
-grep -A7 '^| configuration' "$out/bench-gpt2.txt"; cut -c1-220 "$out/ref-gpt2.jsonl"
-timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 40 > "$out/vit.log" 2>&1
-grep -A5 '^| configuration' "$out/bench-vit.txt"; cut -c1-220 "$out/ref-vit.jsonl"
-# before/after of the layer-norm record compaction (all-layer memory; two launches more per layer norm)
-for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --batch-size 32"; do
-  timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu $m --optimizer adamw --groupings all-layer --reps 3 --compact-records off > "$out/compact-off.txt" 2>&1
-  grep -A4 '^| trainable' "$out/compact-off.txt"
-done
-# before/after of earlier GPU changes
-timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --groupings all-layer --reps 3 --pool exact > "$out/vit-pool-exact.txt" 2>&1
-grep -A4 '^| configuration' "$out/vit-pool-exact.txt"
-for m in "--model gpt2 --batch-size 16 --seq-len 128" "--model vit-base-16 --batch-size 32"; do
-  timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu $m --groupings all-layer --reps 3 --ghost-kernel matmul > "$out/ghost-matmul.txt" 2>&1
-  grep -A4 '^| configuration' "$out/ghost-matmul.txt"
-done
-timeout 100 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 > "$out/matmul.txt" 2>&1; cat "$out/matmul.txt"
-# peft-format LoRA fixture (torch + transformers, float64): copy OUT/fixtures/lora-* to packages/models/__fixtures__/
-timeout 120 python3 packages/models/scripts/make_lora_fixture.py --out "$out/fixtures" > "$out/lora-fixture.log" 2>&1
-echo "lora fixture rc=$?"; tail -6 "$out/lora-fixture.log"
+table() { grep -A"$2" '^| trainable\|^| configuration' "$1"; }
+case $part in
+  1)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 210 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
+    timeout 300 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 5 --kernels 30 > "$out/gpt2.log" 2>&1
+    table "$out/bench-gpt2.txt" 7; cut -c1-260 "$out/ref-gpt2.jsonl" ;;
+  2)
+    timeout 220 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 30 > "$out/vit.log" 2>&1
+    table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl"
+    for m in "vit --model vit-base-16 --batch-size 32" "gpt2 --model gpt2 --batch-size 16 --seq-len 128"; do
+      set -- $m; name=$1; shift
+      timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu "$@" --optimizer adamw --groupings all-layer,layer-wise --reps 3 \
+        --compact-records off --json "$out/$name-compact-off.json" > "$out/$name-compact-off.txt" 2>&1
+      table "$out/$name-compact-off.txt" 5
+    done ;;
+  3)
+    ( timeout 240 bash apps/finetune/scripts/gpu-results.sh .gpu-data "$out/peft" e2e lora-all:16 > "$out/peft.log" 2>&1 ) &
+    timeout 180 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --seq-len 1024 --optimizer adamw \
+      --groupings all-layer,layer-wise --budget-mib 24000 > "$out/budget-gpt2.txt" 2>&1
+    grep -v '^Warning' "$out/budget-gpt2.txt" | tail -8
+    for mode in torch fastdp-all-layer fastdp-layer-wise; do
+      PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
+    done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400
+    wait
+    cat "$out/peft.log"; node apps/finetune/scripts/results-table.mjs "$out"/peft/* | tee "$out/peft-table.md" ;;
+  *) echo "part must be 1, 2 or 3, got '$part'" >&2; exit 2 ;;
+esac

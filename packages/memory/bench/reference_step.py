@@ -9,6 +9,10 @@
 # fastDP and Opacus are not installed on the GPU machine: put their sources on PYTHONPATH (not
 # committed). One mode per process (clean peak statistics); prints one JSON line.
 #   PYTHONPATH=/tmp/fastdp:/tmp/opacus python3 packages/memory/bench/reference_step.py --model gpt2 --mode fastdp-all-layer
+# With --budget-mib N it times nothing and finds the largest batch whose step's CUDA allocated peak
+# (weights, gradients and AdamW state included) stays within N MiB, by measured steps (doubling, then
+# bisection; an out-of-memory error counts as over): the reference side of `clipwise bench --budget-mib`.
+#   ... reference_step.py --model gpt2 --seq 1024 --mode fastdp-layer-wise --budget-mib 24000
 #
 # GPT-2 here is a plain-torch GPT-2 small (nn.Linear/LayerNorm/Embedding, explicit masked softmax
 # attention, tanh GELU), with an untied LM head by default: fastDP's patch of Hugging Face's GPT-2
@@ -26,6 +30,7 @@ p.add_argument('--batch', type=int)
 p.add_argument('--seq', type=int, default=128)
 p.add_argument('--reps', type=int, default=10)
 p.add_argument('--tied', action='store_true')
+p.add_argument('--budget-mib', type=float, help='find the largest batch within this allocated peak instead of timing')
 a = p.parse_args()
 batch = a.batch or (16 if a.model == 'gpt2' else 32)
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -79,19 +84,56 @@ class Gpt2(nn.Module):
 
 if a.model == 'gpt2':
     model = Gpt2(t=a.seq, tied=a.tied).to(dev)
-    ids = torch.randint(0, 50257, (batch, a.seq), device=dev)
 
-    def per_sample_loss():
+    def inputs(b):
+        return (torch.randint(0, 50257, (b, a.seq), device=dev),)
+
+    def per_sample_loss(ids):
         logits = model(ids)[:, :-1]
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction='none').view(batch, -1).mean(1)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction='none').view(ids.shape[0], -1).mean(1)
 else:
     import timm
     model = timm.create_model('vit_base_patch16_224', pretrained=False, num_classes=10).to(dev)
-    x = torch.randn(batch, 3, 224, 224, device=dev)
-    y = torch.randint(0, 10, (batch,), device=dev)
 
-    def per_sample_loss():
+    def inputs(b):
+        return torch.randn(b, 3, 224, 224, device=dev), torch.randint(0, 10, (b,), device=dev)
+
+    def per_sample_loss(x, y):
         return F.cross_entropy(model(x), y, reduction='none')
+
+
+
+def peak_at(step, b):
+    """The allocated peak (MiB) of a steady-state step at batch b, or None when it runs out of memory."""
+    try:
+        data = inputs(b)
+        step(data)  # the first step allocates AdamW's state
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        step(data)
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() / 2**20
+    except torch.OutOfMemoryError:
+        return None
+    finally:
+        data = None
+        torch.cuda.empty_cache()
+
+
+def largest_batch(step, budget):
+    """Doubling then bisection on measured steps: the largest b whose peak fits `budget` MiB."""
+    peaks = {}
+    fits = lambda b: peaks.setdefault(b, peak_at(step, b)) is not None and peaks[b] <= budget
+    if not fits(1):
+        return {'maxBatch': 0, 'peaks': peaks}
+    lo, hi = 1, 2
+    while fits(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return {'maxBatch': lo, 'peakAllocatedMiB': peaks[lo], 'peaks': {str(k): v for k, v in sorted(peaks.items())}}
+
 
 opt = torch.optim.AdamW(model.parameters(), lr=1e-9)
 result = {'model': a.model, 'mode': a.mode, 'batch': batch, 'seq': a.seq if a.model == 'gpt2' else 197, 'tied': a.tied,
@@ -103,8 +145,8 @@ try:
                                clipping_mode='MixOpt', clipping_style=a.mode[len('fastdp-'):], max_grad_norm=1.0, torch_seed_is_fixed=True)
         engine.attach(opt)
 
-        def step():
-            per_sample_loss().mean().backward()
+        def step(data):
+            per_sample_loss(*data).mean().backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
     elif a.mode == 'opacus':
@@ -113,29 +155,33 @@ try:
         model = GradSampleModule(model)
         opt = DPOptimizer(torch.optim.AdamW(model.parameters(), lr=1e-9), noise_multiplier=1.0, max_grad_norm=1.0, expected_batch_size=batch)
 
-        def step():
-            per_sample_loss().mean().backward()
+        def step(data):
+            per_sample_loss(*data).mean().backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
     else:
-        def step():
-            per_sample_loss().mean().backward()
+        def step(data):
+            per_sample_loss(*data).mean().backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
 
-    for _ in range(3):
-        step()
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    times = []
-    for _ in range(a.reps):
-        t0 = time.perf_counter()
-        step()
+    if a.budget_mib:
+        result.update(budgetMiB=a.budget_mib, **largest_batch(step, a.budget_mib))
+    else:
+        data = inputs(batch)
+        for _ in range(3):
+            step(data)
         torch.cuda.synchronize()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    result.update(stepMs=times[len(times) // 2], stepMsAll=times, peakAllocatedMiB=torch.cuda.max_memory_allocated() / 2**20,
-                  peakReservedMiB=torch.cuda.max_memory_reserved() / 2**20)
+        torch.cuda.reset_peak_memory_stats()
+        times = []
+        for _ in range(a.reps):
+            t0 = time.perf_counter()
+            step(data)
+            torch.cuda.synchronize()
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        result.update(stepMs=times[len(times) // 2], stepMsAll=times, peakAllocatedMiB=torch.cuda.max_memory_allocated() / 2**20,
+                      peakReservedMiB=torch.cuda.max_memory_reserved() / 2**20)
 except Exception as e:  # a reference that cannot run is reported, not hidden
     result.update(error=f'{type(e).__name__}: {e}'.splitlines()[0][:300])
     traceback.print_exc(file=sys.stderr)
