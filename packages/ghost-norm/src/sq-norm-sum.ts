@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { storageBindingsPerDispatch } from '@clipwise/core';
 
 /**
  * Most inputs of one `tf.addN`: webgpu's AddN binds every input and the output as storage buffers,
- * and WebGPU's default limit is eight per shader stage.
+ * as many as the device allows per shader stage (WebGPU's default 8: seven inputs; Dawn in Node as
+ * `setupBackend` asks, e.g. lavapipe's 16: fifteen).
  */
-const MAX_ADDN_INPUTS = 7;
+function maxAddNInputs(): number {
+  return storageBindingsPerDispatch() - 1;
+}
 
 /**
  * A running Σ of [B] terms (per-sample squared norms, cross terms) folded by `tf.addN` of up to seven
- * at once: one kernel launch per six or seven terms, not one per term (on webgpu each launch costs tens
+ * (or more, see `maxAddNInputs`) at once: one kernel launch per six or seven terms, not one per term (on webgpu each launch costs tens
  * of µs of CPU, and an all-layer group has hundreds of terms). The terms and the sum are kept past
  * `tf.tidy` scopes, since records arrive inside the backward pass's.
  *
@@ -25,10 +29,11 @@ export class SqNormSum {
    * addN (doubling by addition is exact in floating point), not a multiply: one launch fewer.
    */
   add(term: tf.Tensor1D, copies: 1 | 2 = 1): void {
-    if (this.terms.length + copies > MAX_ADDN_INPUTS) this.fold();
+    const most = maxAddNInputs();
+    if (this.terms.length + copies > most) this.fold();
     tf.keep(term);
     for (let i = 0; i < copies; i++) this.terms.push(term);
-    if (this.terms.length === MAX_ADDN_INPUTS) this.fold();
+    if (this.terms.length >= most) this.fold();
   }
 
   /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
@@ -37,6 +42,20 @@ export class SqNormSum {
     const total = this.terms[0] ?? null;
     this.terms = [];
     return total;
+  }
+
+  /**
+   * The sum still as terms, at most `most` of them (folded until they fit), for a kernel that adds
+   * them itself (the clip factors': one launch where addN + clip factors were two). The caller owns
+   * them: a term added twice is listed twice, so dispose them with `tf.dispose` (idempotent). Empty
+   * if nothing was added; the sum starts over.
+   */
+  takeTerms(most: number): tf.Tensor1D[] {
+    if (!(most >= 1)) throw new RangeError(`takeTerms: at least one term, got ${most}`);
+    if (this.terms.length > most) this.fold();
+    const terms = this.terms;
+    this.terms = [];
+    return terms;
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { clipFactors, normsAndClipFactors } from './clipping';
+import { clipFactorTermsMax, clipFactors, normsAndClipFactors } from './clipping';
 
 describe('clipFactors', () => {
   // n = 0 (a sample that never used the group), below, at and above C, and far from it
@@ -45,4 +45,22 @@ describe('normsAndClipFactors (one kernel on webgpu)', () => {
       tf.dispose([sq, norms, factors, refNorms, ref]);
     });
   }
+
+  it('sums a group\'s terms in the same launch (a term listed twice counts twice; more terms than the kernel binds fall back), against float64', async () => {
+    const B = 37; // not a multiple of the workgroup
+    const rows = (k: number) => Array.from({ length: B }, (_, i) => ((i * 7 + k * 13) % 11) * 0.37 + (k === 0 && i === 3 ? 1e4 : 0));
+    for (const count of [1, 2, 5, clipFactorTermsMax(), clipFactorTermsMax() + 3]) {
+      const values = Array.from({ length: count }, (_, k) => rows(k));
+      const terms = values.map((v) => tf.tensor1d(v));
+      const list = count > 1 ? [...terms, terms[1]!] : terms; // the second term twice, as a tied cross term is added
+      const want = Array.from({ length: B }, (_, i) => Math.sqrt(values.reduce((a, v) => a + v[i]!, 0) + (count > 1 ? values[1]![i]! : 0)));
+      const before = tf.memory().numTensors;
+      const { norms, factors } = normsAndClipFactors(list, 2.5, { fn: 'abadi' });
+      expect(tf.memory().numTensors).toBe(before + 2);
+      const [n, c] = await Promise.all([norms.data(), factors.data()]);
+      n.forEach((v, i) => expect(Math.abs(v - want[i]!) / Math.max(want[i]!, 1), `count ${count}, sample ${i}`).toBeLessThan(1e-6));
+      c.forEach((v, i) => expect(Math.abs(v - Math.min(1, 2.5 / want[i]!)), `count ${count}, sample ${i}`).toBeLessThan(1e-6));
+      tf.dispose([...terms, norms, factors]);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
 import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
-import { normsAndClipFactors, type ClippingConfig } from './clipping';
+import { clipFactorTermsMax, normsAndClipFactors, type ClippingConfig } from './clipping';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -154,15 +154,16 @@ export class GroupClipper implements Recorder {
     const m = this.micro!;
     m.closed[g] = true;
     const group = this.grouping.groups[g]!;
-    const sq = m.groupSq[g]!.take();
-    if (sq === null) {
+    // the group's squared-norm terms go to the clip-factor kernel unsummed: it adds them in the same launch
+    const sq = m.groupSq[g]!.takeTerms(clipFactorTermsMax());
+    if (sq.length === 0) {
       m.stats[g] = { norms: null, closedAfterRecords: m.recordsSeen };
       return;
     }
     // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
     const { norms, factors: c } = normsAndClipFactors(sq, group.threshold, this.clipping);
     tf.keep(norms);
-    sq.dispose();
+    tf.dispose(sq);
     m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     // one clipped sum per record, for all of its roles in this group (a linear's weight and bias share c ⊙ dy)
     const rolesOf = new Map<LayerRecord, string[]>();
