@@ -6,7 +6,7 @@ import { storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 describe('requestAllStorageBindings', () => {
   it("adds the adapter's storage-binding limit to the device request, keeping the caller's limits and options", async () => {
     const asked: unknown[] = [];
-    const adapter = { limits: { maxStorageBuffersPerShaderStage: 16 }, requestDevice: async (d: unknown) => (asked.push(d), 'device') };
+    const adapter = { limits: { maxStorageBuffersPerShaderStage: 16 }, requestDevice: async (d?: unknown) => (asked.push(d), 'device') };
     const gpu = requestAllStorageBindings({ requestAdapter: async () => adapter });
     const a = (await gpu.requestAdapter()) as typeof adapter;
     expect(await a.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxBufferSize: 1024 } })).toBe('device');
