@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -140,7 +140,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
