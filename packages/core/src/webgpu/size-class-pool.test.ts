@@ -113,4 +113,19 @@ describe('SizeClassBufferPool', () => {
     expect((b as unknown as { destroyed: boolean }).destroyed).toBe(true);
     expect(pool.stats().allocated).toBe(0);
   });
+
+  it('hands out the oldest free buffer of a class, whatever order they came back in (the same buffers every step)', () => {
+    const dev = fakeDevice();
+    const pool = new SizeClassBufferPool(dev);
+    const step = (releaseOrder: number[]) => {
+      const got = [0, 1, 2, 3].map(() => pool.acquireBuffer(1000, 1));
+      for (const i of releaseOrder) pool.releaseBuffer(got[i]!);
+      return got;
+    };
+    const first = step([0, 1, 2, 3]);
+    // released in another order (as deferred releases after a submit can be): still the same buffers, in creation order
+    expect(step([3, 1, 0, 2])).toEqual(first);
+    expect(step([2, 3, 1, 0])).toEqual(first);
+    expect(dev.made.length).toBe(4);
+  });
 });

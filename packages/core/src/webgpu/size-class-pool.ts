@@ -69,9 +69,14 @@ export class SizeClassBufferPool {
   peakBytesAllocated = 0;
   private numFree = 0;
   private freeBytes = 0;
-  /** Free buffers by class key, each with the generation it was last released in. */
-  private readonly free = new Map<string, { buffer: PoolBuffer; generation: number }[]>();
-  private readonly used = new Set<PoolBuffer>();
+  /**
+   * Free buffers by class key, each with the generation it was last released in and its creation
+   * serial; a list is kept in decreasing serial order, so an acquire takes the oldest free buffer.
+   */
+  private readonly free = new Map<string, { buffer: PoolBuffer; generation: number; serial: number }[]>();
+  /** Buffers in use, with their creation serials. */
+  private readonly used = new Map<PoolBuffer, number>();
+  private nextSerial = 0;
   private generation = 0;
 
   constructor(
@@ -84,23 +89,27 @@ export class SizeClassBufferPool {
     const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
     const entry = list?.pop();
     let buffer: PoolBuffer;
+    let serial: number;
     if (entry) {
       buffer = entry.buffer;
+      serial = entry.serial;
       this.numFree--;
       this.freeBytes -= bytes;
     } else {
       buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
+      serial = this.nextSerial++;
       this.numBytesAllocated += bytes;
       this.peakBytesAllocated = Math.max(this.peakBytesAllocated, this.numBytesAllocated);
     }
-    this.used.add(buffer);
+    this.used.set(buffer, serial);
     this.numBytesUsed += buffer.size;
     this.peakBytesUsed = Math.max(this.peakBytesUsed, this.numBytesUsed);
     return buffer;
   }
 
   releaseBuffer(buffer: PoolBuffer, reuse = true): void {
-    if (!this.used.delete(buffer)) {
+    const serial = this.used.get(buffer);
+    if (serial === undefined || !this.used.delete(buffer)) {
       // not ours (made before the pool was installed) or already released: it cannot be pooled by class
       buffer.destroy();
       return;
@@ -115,7 +124,18 @@ export class SizeClassBufferPool {
     const k = key(buffer.size, buffer.usage);
     let list = this.free.get(k);
     if (!list) this.free.set(k, (list = []));
-    list.push({ buffer, generation: this.generation });
+    // The oldest free buffer is taken first, whatever order buffers came back in: a step that
+    // acquires and releases the same way as the one before then gets the same buffers, so the
+    // bind groups of its launches are the same and `useLeanDispatch` reuses them (a LIFO list
+    // hands out a different permutation of the free buffers every step).
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.serial > serial) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, { buffer, generation: this.generation, serial });
     this.numFree++;
     this.freeBytes += buffer.size;
   }
@@ -127,7 +147,7 @@ export class SizeClassBufferPool {
    */
   releaseIdle(keepFreeBytes = Infinity): number {
     let freed = 0;
-    const drop = (k: string, keep: (e: { buffer: PoolBuffer; generation: number }) => boolean) => {
+    const drop = (k: string, keep: (e: { buffer: PoolBuffer; generation: number; serial: number }) => boolean) => {
       const list = this.free.get(k)!;
       const kept = list.filter((e) => {
         if (keep(e)) return true;
@@ -164,7 +184,7 @@ export class SizeClassBufferPool {
 
   /** Hands over the buffers in use (they leave the pool's counts; the caller releases them). */
   takeUsed(): PoolBuffer[] {
-    const out = [...this.used];
+    const out = [...this.used.keys()];
     for (const b of out) {
       this.numBytesUsed -= b.size;
       this.numBytesAllocated -= b.size;
@@ -183,7 +203,7 @@ export class SizeClassBufferPool {
 
   dispose(): void {
     for (const list of this.free.values()) for (const e of list) e.buffer.destroy();
-    for (const b of this.used) b.destroy();
+    for (const b of this.used.keys()) b.destroy();
     this.free.clear();
     this.used.clear();
     this.numFree = 0;
