@@ -3,9 +3,14 @@
 // steps under the V8 sampling profiler (node:inspector, the main thread only); the GPU (lavapipe here,
 // whose shader threads the profile does not see) is waited on once per step by one small read. Prints
 // the sampled non-idle ms per step, the engine entries and real dispatches per step, and µs per
-// dispatch; writes the .cpuprofile for `tooling/scripts/cpuprofile-top.mjs`.
+// dispatch; writes the .cpuprofile for `tooling/scripts/cpuprofile-top.mjs`. Without --out: the main
+// thread's CPU time per step (/proc) and the GC pauses, unprofiled.
 //   XDG_RUNTIME_DIR=/tmp nice -n 10 node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts \
 //     apps/finetune/bench/enqueue-profile.ts -- --config all-layer --out /tmp/prof/all-layer.cpuprofile
+// With CLIPWISE_DAWN_FLAGS=backend=null, Dawn's null backend executes nothing (values are garbage, the
+// launches and their CPU cost are real): no software GPU competes for the cores and the step is all
+// enqueue, which makes before/after comparisons far steadier than on lavapipe (warm the JIT:
+// --warmup 30 --steps 40).
 import * as tf from '@tensorflow/tfjs-core';
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
@@ -81,6 +86,9 @@ const step = async () => {
 };
 for (let i = 0; i < Number(values.warmup); i++) await step();
 const tensors = tf.memory().numTensors;
+// useLeanDispatch's bind group cache, where installed: its hits over the measured steps
+const groups = (tf.backend() as unknown as { clipwiseBindGroups?: { hits: number; misses: number } }).clipwiseBindGroups;
+const hits0 = groups ? [groups.hits, groups.misses] : null;
 entries = 0;
 dispatches = 0;
 /** The main thread's CPU time in ms (user + system, /proc: 10 ms ticks), Linux only. */
@@ -121,7 +129,8 @@ await new Promise((r) => setTimeout(r, 10));
 gcObserver.disconnect();
 gcMs /= steps;
 if (tf.memory().numTensors !== tensors) throw new Error(`${config}: steps leaked ${tf.memory().numTensors - tensors} tensors`);
-const perStep = `${entries / steps} engine entries, ${dispatches / steps} dispatches`;
+const cached = groups && hits0 ? `, bind groups reused ${groups.hits - hits0[0]!} / made ${groups.misses - hits0[1]!}` : '';
+const perStep = `${entries / steps} engine entries, ${dispatches / steps} dispatches${cached}`;
 const shape = `GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, B ${B}, T ${T}`;
 if (session) {
   const { profile } = await session.post('Profiler.stop');

@@ -3,6 +3,7 @@ import '../tfjs-setup';
 import '@tensorflow/tfjs-backend-cpu';
 import { ClipwiseConfigError } from '../errors';
 import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
+import { useLeanDispatch } from '../webgpu/lean-dispatch';
 import { useSizeClassPool } from '../webgpu/use-size-class-pool';
 import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
 import { installWasmKernels } from '../wasm/install-wasm-kernels';
@@ -222,6 +223,8 @@ async function activate(name: string, options: BackendOptions = {}): Promise<num
   // TF.js's own upload of CPU values costs a staging buffer each on webgpu
   if (name === 'webgpu') {
     useQueueWriteUploads();
+    // TF.js's per-launch recording (a uniform buffer and write, a bind group layout per launch) bounds GPT-2's step
+    useLeanDispatch();
     // TF.js's pool keeps a buffer per exact byte size forever: size classes share them and give idle ones back
     useSizeClassPool();
     // TF.js's own matmul reaches ~13 of the card's ~50 fp32 TFLOP/s: ours serves the shapes it can

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWebgpuKernel } from './webgpu-program';
+import type { UniformArena } from './uniform-arena';
+import type { BindGroupCache } from './bind-group-cache';
 
 /** The tfjs-backend-webgpu 4.x internals a direct dispatch joins (its command stream, pool and profiler). */
 interface BackendInternals {
@@ -21,6 +23,10 @@ interface BackendInternals {
   supportTimestampQuery: boolean;
   querySet: GPUQuerySet | null;
   querySetCount: number;
+  /** Set by `useLeanDispatch`: uniform blocks written once per submit. */
+  clipwiseArena?: UniformArena;
+  /** Set by `useLeanDispatch`: bind groups reused by what they bind. */
+  clipwiseBindGroups?: BindGroupCache;
 }
 
 /** A buffer a direct dispatch binds: a tensor's storage, read-only or written in place. */
@@ -123,22 +129,48 @@ export function dispatchDirect(d: DirectDispatch): void {
     entry = { pipeline, layout: pipeline.getBindGroupLayout(0) };
     cache.set(d.key, entry);
   }
-  const entries: GPUBindGroupEntry[] = d.buffers.map((binding, i) => {
+  const count = d.buffers.length;
+  const buffers: GPUBuffer[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const binding = d.buffers[i]!;
     b.uploadToGPU(binding.tensor.dataId);
     // pending commands use these buffers: the backend must not recycle them before it submits
     b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
     const data = b.tensorMap.get(binding.tensor.dataId);
     // a read caches the values on the CPU beside the buffer; a write in place makes that copy stale
     if (binding.write) data.values = null;
-    return { binding: i, resource: { buffer: data.resource as GPUBuffer } };
-  });
-  if (d.uniforms) {
-    const ub = b.bufferManager.acquireBuffer(d.uniforms.byteLength, GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM);
-    b.queue.writeBuffer(ub, 0, d.uniforms);
-    b.uniformPendingDisposal.push(ub);
-    entries.push({ binding: d.buffers.length, resource: { buffer: ub } });
+    buffers[i] = data.resource as GPUBuffer;
   }
-  const bindGroup = b.device.createBindGroup({ layout: entry.layout, entries });
+  let uniform: GPUBufferBinding | null = null;
+  if (d.uniforms) {
+    const bytes = d.uniforms.byteLength;
+    if (b.clipwiseArena) {
+      // written with the other blocks of this submit (see useLeanDispatch)
+      const slot = b.clipwiseArena.reserve(bytes);
+      slot.bytes.set(new Uint8Array(d.uniforms), slot.at);
+      uniform = { buffer: slot.buffer, offset: slot.offset, size: bytes };
+    } else {
+      const ub = b.bufferManager.acquireBuffer(bytes, GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM);
+      b.queue.writeBuffer(ub, 0, d.uniforms);
+      b.uniformPendingDisposal.push(ub);
+      uniform = { buffer: ub };
+    }
+  }
+  const entries = (): GPUBindGroupEntry[] => {
+    const list: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+    if (uniform) list.push({ binding: count, resource: uniform });
+    return list;
+  };
+  const groups = b.clipwiseBindGroups;
+  let bindGroup: GPUBindGroup;
+  if (groups && (!uniform || b.clipwiseArena)) {
+    let key = `${groups.idOf(entry.layout)}:`;
+    for (let i = 0; i < count; i++) key += `${groups.idOf(buffers[i]!)},`;
+    if (uniform) key += `|${groups.idOf(uniform.buffer)}@${uniform.offset}+${uniform.size}`;
+    bindGroup = groups.get(b.device, key, entry.layout, entries);
+  } else {
+    bindGroup = b.device.createBindGroup({ layout: entry.layout, entries: entries() });
+  }
   b.ensureCommandEncoderReady();
   const timed = b.activeTimers != null && b.supportTimestampQuery;
   if (timed) {
@@ -169,9 +201,10 @@ export function packUniforms(fields: readonly (readonly ['u' | 'f', number])[]):
   const buf = new ArrayBuffer(Math.ceil((fields.length * 4) / 16) * 16);
   const u = new Uint32Array(buf);
   const f = new Float32Array(buf);
-  fields.forEach(([type, v], i) => {
+  for (let i = 0; i < fields.length; i++) {
+    const [type, v] = fields[i]!;
     if (type === 'u') u[i] = v;
     else f[i] = v;
-  });
+  }
   return buf;
 }
