@@ -35,6 +35,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'heap-out': { type: 'string' },
     'submit-batch': { type: 'string' },
+    'batch-spread': { type: 'string', default: '0' },
   },
   allowPositionals: true,
 });
@@ -43,7 +44,19 @@ if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Nu
 const B = Number(values.batch);
 const T = Number(values.seq);
 const model = new Gpt2Model({ vocab_size: 257, n_positions: T, n_embd: Number(values.embd), n_layer: Number(values.layers), n_head: Number(values.heads) }, { seed: 1 });
-const ids = tf.randomUniform([B, T], 0, 257, 'int32', 7) as tf.Tensor2D;
+// --batch-spread S: each step's batch is drawn from B-S..B+S (as Poisson sampling varies it), so shapes
+// and the buffers they get change from step to step
+const spread = Number(values['batch-spread']);
+const batches = new Map<number, tf.Tensor2D>();
+let rng = 12345;
+const nextIds = (): tf.Tensor2D => {
+  rng = (rng * 1103515245 + 12345) % 2147483648;
+  const b = B + (spread > 0 ? (rng % (2 * spread + 1)) - spread : 0);
+  let t = batches.get(b);
+  if (!t) batches.set(b, (t = tf.randomUniform([b, T], 0, 257, 'int32', 7) as tf.Tensor2D));
+  return t;
+};
+for (let b = B - spread; b <= B + spread; b++) batches.set(b, tf.randomUniform([b, T], 0, 257, 'int32', 7) as tf.Tensor2D);
 const config = values.config!;
 const source =
   config === 'non-private'
@@ -75,6 +88,7 @@ let dispatches = 0;
 }
 
 const step = async () => {
+  const ids = nextIds();
   await source.accumulate(() => model.perSampleLoss(ids));
   const { grads } = await source.release();
   opt.step(grads);
@@ -167,6 +181,6 @@ if (session) {
       `${((1000 * cpuMs) / (dispatches / steps)).toFixed(1)} µs main-thread CPU per dispatch`,
   );
 }
-ids.dispose();
+tf.dispose([...batches.values()]);
 model.dispose();
 process.exit(0);
