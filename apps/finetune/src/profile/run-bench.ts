@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -36,6 +36,8 @@ export interface BenchOptions {
   readonly fused?: boolean;
   /** webgpu uploads of CPU values: 'queue' (queue.writeBuffer, default) or TF.js's own 'staging' buffers. */
   readonly uploads?: 'queue' | 'staging';
+  /** webgpu per-launch recording: 'lean' (core's `useLeanDispatch`, default) or TF.js's own 'tfjs'. */
+  readonly dispatch?: 'lean' | 'tfjs';
   /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
   readonly pool?: 'size-class' | 'exact';
   /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
@@ -105,6 +107,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const fusedBefore = fusedKernelsEnabled();
   setFusedKernels(o.fused ?? true);
   if (o.uploads === 'staging') useQueueWriteUploads(false);
+  if (o.dispatch === 'tfjs') useLeanDispatch(false);
   if (o.pool === 'exact') useSizeClassPool(false);
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
   setRecordCompaction(o.compactRecords ?? true);
@@ -122,6 +125,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   } finally {
     setFusedKernels(fusedBefore);
     if (o.uploads === 'staging') useQueueWriteUploads();
+    if (o.dispatch === 'tfjs') useLeanDispatch();
     if (o.pool === 'exact') useSizeClassPool();
     setFusedGhostNorm(true);
     setRecordCompaction(true);
@@ -140,7 +144,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
