@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a session with the H200 runs, in three device calls of under 10 minutes each (a call's limit):
 #   1  test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small B16×T128 (gpu-compare.sh)
-#   2  the same for ViT-B/16 B32, and the layer-norm record compaction off (the before of a before/after)
+#   2  the same for ViT-B/16 B32; TF.js's own launch recording (--dispatch tfjs) and the layer-norm
+#      record compaction off, the befores of before/afters
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/)
@@ -29,6 +30,10 @@ case $part in
   2)
     timeout 220 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 30 > "$out/vit.log" 2>&1
     table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl"
+    # TF.js's own launch recording against core's lean one (GPT-2's step is launch-bound)
+    timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 5 --dispatch tfjs --json "$out/gpt2-dispatch-tfjs.json" > "$out/gpt2-dispatch-tfjs.txt" 2>&1
+    table "$out/gpt2-dispatch-tfjs.txt" 5
     for m in "vit --model vit-base-16 --batch-size 32" "gpt2 --model gpt2 --batch-size 16 --seq-len 128"; do
       set -- $m; name=$1; shift
       timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu "$@" --optimizer adamw --groupings all-layer,layer-wise --reps 3 \
