@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What a session with the H200 runs, in three device calls of under 10 minutes each (a call's limit):
 #   1  test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small B16×T128 (gpu-compare.sh)
-#   2  the same for ViT-B/16 B32; TF.js's own launch recording (--dispatch tfjs) and the layer-norm
-#      record compaction off, the befores of before/afters
+#   2  the same for ViT-B/16 B32 and its layer-norm record compaction off; GPT-2 with TF.js's own
+#      launch recording (--dispatch tfjs): the befores of before/afters
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
-#      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/)
+#      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
+#      then GPT-2 with the compaction off and with 64 dispatches a submit (TF.js: 15)
 # From the repository root on the device, with carry [".gpu", ".refsrc", "packages/core/dist", ".gpu-data"]
 # (fastDP's and Opacus's sources under .refsrc/, see gpu-compare.sh; build core's dist first; .gpu-data/
 # is ignored by git and holds e2e/devset.csv and e2e/testset_w_refs.csv from ../shared/data/e2e and
@@ -34,12 +35,9 @@ case $part in
     timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --dispatch tfjs --json "$out/gpt2-dispatch-tfjs.json" > "$out/gpt2-dispatch-tfjs.txt" 2>&1
     table "$out/gpt2-dispatch-tfjs.txt" 5
-    for m in "vit --model vit-base-16 --batch-size 32" "gpt2 --model gpt2 --batch-size 16 --seq-len 128"; do
-      set -- $m; name=$1; shift
-      timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu "$@" --optimizer adamw --groupings all-layer,layer-wise --reps 3 \
-        --compact-records off --json "$out/$name-compact-off.json" > "$out/$name-compact-off.txt" 2>&1
-      table "$out/$name-compact-off.txt" 5
-    done ;;
+    timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 3 --compact-records off --json "$out/vit-compact-off.json" > "$out/vit-compact-off.txt" 2>&1
+    table "$out/vit-compact-off.txt" 5 ;;
   3)
     ( timeout 240 bash apps/finetune/scripts/gpu-results.sh .gpu-data "$out/peft" e2e lora-all:16 > "$out/peft.log" 2>&1 ) &
     timeout 180 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --seq-len 1024 --optimizer adamw \
@@ -49,6 +47,13 @@ case $part in
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400
     wait
-    cat "$out/peft.log"; node apps/finetune/scripts/results-table.mjs "$out"/peft/* | tee "$out/peft-table.md" ;;
+    cat "$out/peft.log"; node apps/finetune/scripts/results-table.mjs "$out"/peft/* | tee "$out/peft-table.md"
+    # GPT-2's befores and afters that need no reference: compaction off, fewer submits
+    for flags in "--compact-records off" "--submit-every 64"; do
+      name=gpt2$(echo "$flags" | tr ' ' '_')
+      timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 5 $flags --json "$out/$name.json" > "$out/$name.txt" 2>&1
+      table "$out/$name.txt" 5
+    done ;;
   *) echo "part must be 1, 2 or 3, got '$part'" >&2; exit 2 ;;
 esac

@@ -14,13 +14,14 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
   { name: 'uploads', kind: ['queue', 'staging'], description: "webgpu uploads: queue.writeBuffer, or TF.js's own staging buffers", defaultText: 'queue' },
   { name: 'dispatch', kind: ['lean', 'tfjs'], description: "webgpu launches: core's lean recording (a uniform arena, reused bind groups), or TF.js's own (the before of a before/after)", defaultText: 'lean' },
+  { name: 'submit-every', kind: 'pos', value: 'N', unit: 'dispatches', description: "webgpu: dispatches per queue submit (TF.js's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE)", defaultText: '15' },
   { name: 'compact-records', kind: ['on', 'off'], description: "records that wait for their group (all-layer clipping) hold a layer norm's per-sample gradients instead of x̂ and dy; off: the before of a before/after", defaultText: 'on' },
   { name: 'ghost-kernel', kind: ['fused', 'matmul'], description: "webgpu ghost norms of linear layers: one fused kernel, or the two Gram matmuls and a row reduction (the before of a before/after)", defaultText: 'fused' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -60,6 +61,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     fused: flags['fused'] !== 'off',
     uploads: flags['uploads'] as 'queue' | 'staging' | undefined,
     dispatch: flags['dispatch'] as 'lean' | 'tfjs' | undefined,
+    submitEvery: flags['submit-every'] as number | undefined,
     pool: flags['pool'] as 'size-class' | 'exact' | undefined,
     ghostKernel: flags['ghost-kernel'] as 'fused' | 'matmul' | undefined,
     compactRecords: flags['compact-records'] !== 'off',

@@ -38,6 +38,8 @@ export interface BenchOptions {
   readonly uploads?: 'queue' | 'staging';
   /** webgpu per-launch recording: 'lean' (core's `useLeanDispatch`, default) or TF.js's own 'tfjs'. */
   readonly dispatch?: 'lean' | 'tfjs';
+  /** webgpu: dispatches per queue submit (TF.js's `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`, default 15). */
+  readonly submitEvery?: number;
   /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
   readonly pool?: 'size-class' | 'exact';
   /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
@@ -108,6 +110,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   setFusedKernels(o.fused ?? true);
   if (o.uploads === 'staging') useQueueWriteUploads(false);
   if (o.dispatch === 'tfjs') useLeanDispatch(false);
+  const submitBefore = backend === 'webgpu' ? tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : undefined;
+  if (o.submitEvery !== undefined && backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', o.submitEvery);
   if (o.pool === 'exact') useSizeClassPool(false);
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
   setRecordCompaction(o.compactRecords ?? true);
@@ -126,6 +130,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     setFusedKernels(fusedBefore);
     if (o.uploads === 'staging') useQueueWriteUploads();
     if (o.dispatch === 'tfjs') useLeanDispatch();
+    if (submitBefore !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBefore);
     if (o.pool === 'exact') useSizeClassPool();
     setFusedGhostNorm(true);
     setRecordCompaction(true);
@@ -144,7 +149,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
