@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { columnSqNorms, columnSum, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { columnSqNorms, columnSum, columnSumPair, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
@@ -8,11 +8,21 @@ const F32 = 4;
 function perSample(record: LayerRecord): Record<string, tf.Tensor2D> {
   const xhat = record.activation as tf.Tensor3D;
   const dy = record.gradOutput as tf.Tensor3D;
-  const out: Record<string, tf.Tensor2D> = {};
-  // a frozen γ (BiTFiT trains β alone): no x̂ in the record, no γ work
-  if (record.params['weight']) out['weight'] = columnSum(dy, { mul: xhat, perSample: true }) as tf.Tensor2D;
-  if (record.params['bias']) out['bias'] = columnSum(dy, { perSample: true }) as tf.Tensor2D;
-  return out;
+  return bothSums(dy, xhat, record.params['weight'] !== undefined, record.params['bias'] !== undefined, { perSample: true }) as Record<string, tf.Tensor2D>;
+}
+
+/**
+ * γ's sum (Σ dy ⊙ x̂) and β's (Σ dy) of the roles wanted, with `columnSum`'s options: one paired pass
+ * when both are (`columnSumPair`), one `columnSum` otherwise (a frozen γ has no x̂ in the record).
+ */
+function bothSums(dy: tf.Tensor3D, xhat: tf.Tensor3D | undefined, weight: boolean, bias: boolean, o: Omit<ColumnSumOptions, 'mul'>): Record<string, tf.Tensor> {
+  if (weight && bias) {
+    const [beta, gamma] = columnSumPair(dy, xhat!, o);
+    return { weight: gamma, bias: beta };
+  }
+  if (weight) return { weight: columnSum(dy, { ...o, mul: xhat }) };
+  if (bias) return { bias: columnSum(dy, o) };
+  return {};
 }
 
 type Field = 'activation' | 'gradOutput';
@@ -54,12 +64,10 @@ export const layerNormKernel: NormKernel = {
     }
     const xhat = record.activation as tf.Tensor3D;
     const dy = record.gradOutput as tf.Tensor3D;
-    // Σ_i c_i Σ_t dy_it ⊙ x̂_it and Σ_i c_i Σ_t dy_it: c and x̂ folded into one column sum each
-    const weights = c === null ? {} : { weights: c };
-    const out: Record<string, tf.Tensor> = {};
-    if (roles.includes('weight') && record.params['weight']) out['weight'] = columnSum(dy, { ...weights, mul: xhat });
-    if (roles.includes('bias') && record.params['bias']) out['bias'] = columnSum(dy, weights);
-    return out;
+    // Σ_i c_i Σ_t dy_it ⊙ x̂_it and Σ_i c_i Σ_t dy_it: c and x̂ folded in, both sums in one pass where both are wanted
+    const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
+    const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
+    return bothSums(dy, xhat, wantWeight, wantBias, c === null ? {} : { weights: c });
   },
   perSampleGrads(record) {
     const grads = compacted(record);
