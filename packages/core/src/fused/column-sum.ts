@@ -71,153 +71,77 @@ export function columnSumPair(x: tf.Tensor3D, mul: tf.Tensor, o: Omit<ColumnSumO
 }
 
 const KERNEL = 'ClipwiseColumnSum';
+const PAIR_KERNEL = 'ClipwiseColumnSumPair';
+
+type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
+
+/**
+ * The sums of one pass, as WGSL terms of row element `i` over the bound inputs `x` and `y`: the first
+ * pass of `columnSum` is `x[i]` (or `x[i] * y[i]` with a factor), of the pair `x[i]` and `x[i] * y[i]`;
+ * a fold pass adds partials, `x[i]` (and `y[i]`, the pair's second).
+ */
+type Terms = readonly string[];
 
 registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
   const { x, mul, weights } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const [b, t, p] = x!.shape as [number, number, number];
-  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
-  // pass 1: [B, T, p] → [B·C, p] partial sums over chunks of rows, factors applied
-  let groups = b;
-  let chunks = Math.ceil(t / ROWS_PER_CHUNK);
-  let current = runPass(be, x!, mul ?? null, weights ?? null, groups, t, p, chunks);
-  // later passes fold the chunk partials (and, for [p], the samples) until one row per group is left
-  let rows = chunks;
-  if (!(attrs as { perSample: boolean }).perSample) {
-    rows = groups * chunks;
-    groups = 1;
-  }
-  while (rows > 1) {
-    chunks = Math.ceil(rows / ROWS_PER_CHUNK);
-    const next = runPass(be, current, null, null, groups, rows, p, chunks);
-    be.disposeData(current.dataId);
-    current = next;
-    rows = chunks;
-  }
-  return current;
+  const first = mul ? { inputs: [x!, mul], terms: ['x[i] * y[i]'] } : { inputs: [x!], terms: ['x[i]'] };
+  return runSums(backend as unknown as Backend, x!.shape as [number, number, number], first, weights ?? null, (attrs as { perSample: boolean }).perSample)[0]!;
 });
-
-const PAIR_KERNEL = 'ClipwiseColumnSumPair';
 
 registerWebgpuKernel(PAIR_KERNEL, ({ inputs, backend, attrs }) => {
   const { x, mul, weights } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const [b, t, p] = x!.shape as [number, number, number];
-  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
+  // x is read once for both sums
+  const first = { inputs: [x!, mul!], terms: ['x[i]', 'x[i] * y[i]'] };
+  return runSums(backend as unknown as Backend, x!.shape as [number, number, number], first, weights ?? null, (attrs as { perSample: boolean }).perSample) as unknown as tf.TensorInfo;
+});
+
+/**
+ * Pass 1 folds [B, T, p] into [B·C, p] partials over chunks of 128 rows (factors applied), one per
+ * term; later passes fold the partials (and, for [p], the samples) until one row per group is left.
+ */
+function runSums(be: Backend, [b, t, p]: [number, number, number], first: { inputs: tf.TensorInfo[]; terms: Terms }, weights: tf.TensorInfo | null, perSample: boolean): tf.TensorInfo[] {
   let groups = b;
   let chunks = Math.ceil(t / ROWS_PER_CHUNK);
-  // pass 1 reads x once for both sums (the second multiplied by mul); later passes fold both partials
-  let current = runPairPass(be, [x!, mul!], 'mul', weights ?? null, groups, t, p, chunks);
+  let current = runPass(be, first.inputs, first.terms, weights, groups, t, p, chunks);
+  const fold = ['x[i]', 'y[i]'].slice(0, first.terms.length);
   let rows = chunks;
-  if (!(attrs as { perSample: boolean }).perSample) {
+  if (!perSample) {
     rows = groups * chunks;
     groups = 1;
   }
   while (rows > 1) {
     chunks = Math.ceil(rows / ROWS_PER_CHUNK);
-    const next = runPairPass(be, current, 'fold', null, groups, rows, p, chunks);
+    const next = runPass(be, current, fold, null, groups, rows, p, chunks);
     for (const c of current) be.disposeData(c.dataId);
     current = next;
     rows = chunks;
   }
-  return current as unknown as tf.TensorInfo;
-});
+  return current;
+}
 
-/** One pass of the pair: 'mul' sums x and x ⊙ m; 'fold' sums two partials side by side. */
-function runPairPass(
-  backend: { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo },
-  [x, second]: tf.TensorInfo[],
-  mode: 'mul' | 'fold',
-  weights: tf.TensorInfo | null,
-  groups: number,
-  rows: number,
-  p: number,
-  chunks: number,
-): [tf.TensorInfo, tf.TensorInfo] {
-  const out = backend.makeTensorInfo([groups * chunks, p], 'float32');
-  const out2 = backend.makeTensorInfo([groups * chunks, p], 'float32');
+function runPass(be: Backend, inputs: tf.TensorInfo[], terms: Terms, weights: tf.TensorInfo | null, groups: number, rows: number, p: number, chunks: number): tf.TensorInfo[] {
+  const outs = terms.map(() => be.makeTensorInfo([groups * chunks, p], 'float32'));
   dispatchDirect({
-    key: `clipwiseColumnSumPair_${mode}_${weights !== null}`,
-    code: () => columnSumPairWgsl(mode, weights !== null),
-    buffers: [{ tensor: out, write: true }, { tensor: out2, write: true }, { tensor: x! }, { tensor: second! }, ...(weights ? [{ tensor: weights }] : [])],
+    key: `clipwiseColumnSum_${inputs.length}_${terms.join(';')}_${weights !== null}`,
+    code: () => columnSumWgsl(inputs.length, terms, weights !== null),
+    buffers: [...outs.map((tensor) => ({ tensor, write: true })), ...inputs.map((tensor) => ({ tensor })), ...(weights ? [{ tensor: weights }] : [])],
     uniforms: packUniforms([rows, p, chunks, 0].map((v) => ['u', v] as const)),
     workgroups: [Math.ceil(p / 64), groups * chunks, 1],
   });
-  return [out, out2];
+  return outs;
 }
 
-function columnSumPairWgsl(mode: 'mul' | 'fold', weights: boolean): string {
+function columnSumWgsl(inputs: number, terms: Terms, weights: boolean): string {
+  let binding = 0;
+  const bind = (name: string, access: string) => `@group(0) @binding(${binding++}) var<storage, ${access}> ${name} : array<f32>;`;
+  const n = terms.map((_, k) => k);
   return /* wgsl */ `
 struct U { rows : u32, p : u32, chunks : u32, pad : u32 };
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-@group(0) @binding(1) var<storage, read_write> out2 : array<f32>;
-@group(0) @binding(2) var<storage, read> x : array<f32>;
-@group(0) @binding(3) var<storage, read> y : array<f32>;
-${weights ? '@group(0) @binding(4) var<storage, read> w : array<f32>;' : ''}
-@group(0) @binding(${weights ? 5 : 4}) var<uniform> u : U;
-var<workgroup> part : array<f32, 256>;
-var<workgroup> part2 : array<f32, 256>;
-@compute @workgroup_size(64, 4, 1)
-fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
-  let col = wg.x * 64u + l.x;
-  let g = wg.y / u.chunks;
-  let chunk = wg.y % u.chunks;
-  let begin = chunk * ${ROWS_PER_CHUNK}u;
-  let end = min(u.rows, begin + ${ROWS_PER_CHUNK}u);
-  var acc = 0.0;
-  var acc2 = 0.0;
-  if (col < u.p) {
-    for (var r = begin + l.y; r < end; r = r + 4u) {
-      let i = (g * u.rows + r) * u.p + col;
-      let v = x[i];
-      acc = acc + v;
-      acc2 = acc2 + ${mode === 'mul' ? 'v * y[i]' : 'y[i]'};
-    }
-  }
-  part[l.y * 64u + l.x] = acc;
-  part2[l.y * 64u + l.x] = acc2;
-  workgroupBarrier();
-  if (l.y == 0u && col < u.p) {
-    let s = part[l.x] + part[64u + l.x] + part[128u + l.x] + part[192u + l.x];
-    let s2 = part2[l.x] + part2[64u + l.x] + part2[128u + l.x] + part2[192u + l.x];
-    out[wg.y * u.p + col] = s${weights ? ' * w[g]' : ''};
-    out2[wg.y * u.p + col] = s2${weights ? ' * w[g]' : ''};
-  }
-}
-`;
-}
-
-function runPass(
-  backend: { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo },
-  x: tf.TensorInfo,
-  mul: tf.TensorInfo | null,
-  weights: tf.TensorInfo | null,
-  groups: number,
-  rows: number,
-  p: number,
-  chunks: number,
-): tf.TensorInfo {
-  const out = backend.makeTensorInfo([groups * chunks, p], 'float32');
-  const key = `clipwiseColumnSum_${mul !== null}_${weights !== null}`;
-  dispatchDirect({
-    key,
-    code: () => columnSumWgsl(mul !== null, weights !== null),
-    buffers: [{ tensor: out, write: true }, { tensor: x }, ...(mul ? [{ tensor: mul }] : []), ...(weights ? [{ tensor: weights }] : [])],
-    uniforms: packUniforms([rows, p, chunks, 0].map((v) => ['u', v] as const)),
-    workgroups: [Math.ceil(p / 64), groups * chunks, 1],
-  });
-  return out;
-}
-
-function columnSumWgsl(mul: boolean, weights: boolean): string {
-  let binding = 2;
-  const bind = (name: string) => `@group(0) @binding(${binding++}) var<storage, read> ${name} : array<f32>;`;
-  return /* wgsl */ `
-struct U { rows : u32, p : u32, chunks : u32, pad : u32 };
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-@group(0) @binding(1) var<storage, read> x : array<f32>;
-${mul ? bind('m') : ''}
-${weights ? bind('w') : ''}
+${n.map((k) => bind(`out${k}`, 'read_write')).join('\n')}
+${['x', 'y'].slice(0, inputs).map((name) => bind(name, 'read')).join('\n')}
+${weights ? bind('w', 'read') : ''}
 @group(0) @binding(${binding}) var<uniform> u : U;
-var<workgroup> part : array<f32, 256>;
+${n.map((k) => `var<workgroup> part${k} : array<f32, 256>;`).join('\n')}
 @compute @workgroup_size(64, 4, 1)
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
   let col = wg.x * 64u + l.x;
@@ -225,18 +149,17 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let chunk = wg.y % u.chunks;
   let begin = chunk * ${ROWS_PER_CHUNK}u;
   let end = min(u.rows, begin + ${ROWS_PER_CHUNK}u);
-  var acc = 0.0;
+  ${n.map((k) => `var acc${k} = 0.0;`).join(' ')}
   if (col < u.p) {
     for (var r = begin + l.y; r < end; r = r + 4u) {
       let i = (g * u.rows + r) * u.p + col;
-      acc = acc + x[i]${mul ? ' * m[i]' : ''};
+      ${n.map((k) => `acc${k} = acc${k} + ${terms[k]};`).join('\n      ')}
     }
   }
-  part[l.y * 64u + l.x] = acc;
+  ${n.map((k) => `part${k}[l.y * 64u + l.x] = acc${k};`).join('\n  ')}
   workgroupBarrier();
   if (l.y == 0u && col < u.p) {
-    let s = part[l.x] + part[64u + l.x] + part[128u + l.x] + part[192u + l.x];
-    out[wg.y * u.p + col] = s${weights ? ' * w[g]' : ''};
+    ${n.map((k) => `out${k}[wg.y * u.p + col] = (part${k}[l.x] + part${k}[64u + l.x] + part${k}[128u + l.x] + part${k}[192u + l.x])${weights ? ' * w[g]' : ''};`).join('\n    ')}
   }
 }
 `;
