@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { largestFitting } from '../src/profile/max-batch';
+import { largestFitting, runMaxBatch } from '../src/profile/max-batch';
 import { run } from './train-helpers';
 
 describe('largestFitting', () => {
@@ -18,7 +18,7 @@ describe('clipwise bench --budget-mib (cpu, gpt2-tiny)', () => {
   it('prints per configuration the largest batch within the budget; one measured step at it matches the prediction', async () => {
     const { code, out } = await run(['bench', '--backend', 'cpu', '--model', 'gpt2-tiny', '--seq-len', '16', '--groupings', 'all-layer,layer-wise', '--budget-mib', '8']);
     expect(code).toBe(0);
-    const rows = [...out.matchAll(/^\| (non-private|all-layer|layer-wise) \| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$/gm)].map((m) => ({
+    const rows = [...out.matchAll(/^\| (non-private|all-layer|layer-wise) \| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| the budget \|$/gm)].map((m) => ({
       config: m[1]!,
       batch: Number(m[2]),
       predicted: Number(m[3]),
@@ -33,5 +33,23 @@ describe('clipwise bench --budget-mib (cpu, gpt2-tiny)', () => {
       // the analytic model against the engine's count of a real step at that batch
       expect(Math.abs(r.measured - r.predicted) / r.predicted).toBeLessThan(0.01);
     }
+  });
+});
+
+describe('runMaxBatch under a binding limit (cpu, gpt2-tiny)', () => {
+  it('stops at the batch whose largest tensor still binds, says so, and the logits are that tensor', async () => {
+    // gpt2-tiny's logits at T = 16: B × 16 × 257 floats; a 100 kB binding limit holds 6 samples' worth
+    const logitsBytes = (b: number) => b * 16 * 257 * 4;
+    const lines: string[] = [];
+    const rows = await runMaxBatch({
+      model: 'gpt2-tiny', modelConfig: {}, seqLen: 16, budgetMib: 64, groupings: ['non-private', 'all-layer'], backend: 'cpu',
+      optimizer: 'adamw', noiseMultiplier: 1, measure: false, bindingLimitBytes: 100_000, log: (l) => lines.push(l),
+    });
+    for (const r of rows) {
+      expect(r.boundBy).toBe('binding');
+      expect(r.maxBatch).toBe(Math.floor(100_000 / logitsBytes(1)));
+      expect(r.predictedBytes).toBeLessThan(64 * 2 ** 20); // the budget alone would allow more
+    }
+    expect(lines.join('\n')).toMatch(/\| non-private \| 6 \| [\d.]+ \| - \| [\d.]+ \| the largest tensor binding \|/);
   });
 });

@@ -18,7 +18,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'compact-records', kind: ['on', 'off'], description: "records that wait for their group (all-layer clipping) hold a layer norm's per-sample gradients instead of x̂ and dy; off: the before of a before/after", defaultText: 'on' },
   { name: 'ghost-kernel', kind: ['fused', 'matmul'], description: "webgpu ghost norms of linear layers: one fused kernel, or the two Gram matmuls and a row reduction (the before of a before/after)", defaultText: 'fused' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
-  { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch' },
+  { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 
 /** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
-import { measureStep, scaleTrace, traceTape } from '@clipwise/memory';
+import { measureStep, scaleTrace, traceTape, type TapeTrace } from '@clipwise/memory';
 import { progressCallback } from '../progress/progress';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { mib } from './mib';
@@ -25,6 +25,12 @@ export interface MaxBatchOptions {
   readonly normMode?: NormModeOption;
   /** Run one step at each found batch and report its measured memory beside the prediction (default true). */
   readonly measure?: boolean;
+  /**
+   * Largest tensor the backend can bind, in bytes (default: webgpu's `maxStorageBufferBindingSize`,
+   * no limit elsewhere). A batch whose largest tensor (GPT-2's logits, B·T × vocabulary) exceeds it
+   * cannot run however much memory is free.
+   */
+  readonly bindingLimitBytes?: number;
   readonly log: (line: string) => void;
 }
 
@@ -36,8 +42,12 @@ export interface MaxBatchRow {
   readonly predictedBytes: number;
   /** Measured likewise (engine peak above the resident bytes + resident), or null when not measured. */
   readonly measuredBytes: number | null;
-  /** Predicted bytes one sample more: over the budget by construction. */
+  /** Predicted bytes one sample more: over the budget when `boundBy` is 'budget'. */
   readonly nextPredictedBytes: number;
+  /** What stops the batch from growing: the memory budget, or the largest tensor the backend binds. */
+  readonly boundBy: 'budget' | 'binding';
+  /** Why the measured step failed (then `measuredBytes` is null). */
+  readonly measureError?: string;
 }
 
 /** Optimizer state per parameter element: AdamW keeps two moments, the bench's SGD none. */
@@ -67,6 +77,9 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
     const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
     const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
     const configs = [...new Set(o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g)))];
+    // the tensors do not depend on the grouping: one bound for every configuration
+    const bindingLimit = o.bindingLimitBytes ?? backendBindingLimit();
+    const byBinding = Number.isFinite(bindingLimit) ? largestFitting((batch) => largestTensorBytes(scaleTrace(one, two, batch)), bindingLimit) : Infinity;
     const rows: MaxBatchRow[] = [];
     const optimizer = o.measure === false ? null : makeBenchOptimizer(model, o.optimizer);
     try {
@@ -74,15 +87,25 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
         const grouping: Grouping | null = configuration === 'non-private' ? null : resolveGrouping(configuration, model.params, { clipNorm: 1 });
         const predicted = (batch: number) =>
           resident + predictStep(scaleTrace(one, two, batch), grouping, { backend: tf.getBackend(), noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode }).peakBytes;
-        const maxBatch = largestFitting(predicted, budget);
+        const byBudget = largestFitting(predicted, budget);
+        const maxBatch = Math.min(byBudget, byBinding);
         let measuredBytes: number | null = null;
+        let measureError: string | undefined;
         if (optimizer && maxBatch > 0) {
-          const step = makeBenchStep(model, { configuration, batchSize: maxBatch, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer);
-          measuredBytes = resident + (await measureStep(step.run, { warmup: 1, reps: 0 })).peakBytes;
+          try {
+            const step = makeBenchStep(model, { configuration, batchSize: maxBatch, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer);
+            measuredBytes = resident + (await measureStep(step.run, { warmup: 1, reps: 0 })).peakBytes;
+          } catch (e) {
+            // the prediction still stands; say why the check could not run
+            measureError = (e as Error).message.split('\n')[0]!.slice(0, 200);
+          }
         }
-        const row = { configuration, maxBatch, predictedBytes: maxBatch > 0 ? predicted(maxBatch) : resident, measuredBytes, nextPredictedBytes: predicted(maxBatch + 1) };
+        const row: MaxBatchRow = {
+          configuration, maxBatch, predictedBytes: maxBatch > 0 ? predicted(maxBatch) : resident, measuredBytes, nextPredictedBytes: predicted(maxBatch + 1),
+          boundBy: maxBatch < byBudget ? 'binding' : 'budget', ...(measureError ? { measureError } : {}),
+        };
         rows.push(row);
-        o.log(`  ${configuration}: batch ${maxBatch} (predicted ${mib(row.predictedBytes)} MiB${measuredBytes === null ? '' : `, measured ${mib(measuredBytes)} MiB`}; batch ${maxBatch + 1}: ${mib(row.nextPredictedBytes)} MiB)`);
+        o.log(`  ${configuration}: batch ${maxBatch} (predicted ${mib(row.predictedBytes)} MiB${measuredBytes === null ? '' : `, measured ${mib(measuredBytes)} MiB`}; batch ${maxBatch + 1}: ${mib(row.nextPredictedBytes)} MiB${row.boundBy === 'binding' ? `, over the ${mib(bindingLimit)} MiB binding limit` : ''})${measureError ? `; measured step failed: ${measureError}` : ''}`);
       }
     } finally {
       optimizer?.dispose();
@@ -113,10 +136,23 @@ export function largestFitting(bytes: (batch: number) => number, budget: number)
   return lo;
 }
 
+/** The largest tensor a traced step makes or keeps, in bytes (outputs and saved tensors). */
+export function largestTensorBytes(trace: TapeTrace): number {
+  let most = 0;
+  for (const n of trace.nodes) for (const t of [...n.outputs, ...n.saved]) if (t.bytes > most) most = t.bytes;
+  return most;
+}
+
+/** The active backend's largest buffer binding: webgpu's device limit, none elsewhere. */
+function backendBindingLimit(): number {
+  if (tf.getBackend() !== 'webgpu') return Infinity;
+  return (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number } } }).device?.limits?.maxStorageBufferBindingSize ?? Infinity;
+}
+
 function formatMaxBatchTable(rows: readonly MaxBatchRow[], budgetMib: number): string {
   return [
-    `| configuration | largest batch within ${budgetMib} MiB | predicted MiB | measured MiB | predicted MiB at one more |`,
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.configuration} | ${r.maxBatch} | ${mib(r.predictedBytes)} | ${r.measuredBytes === null ? '-' : mib(r.measuredBytes)} | ${mib(r.nextPredictedBytes)} |`),
+    `| configuration | largest batch within ${budgetMib} MiB | predicted MiB | measured MiB | predicted MiB at one more | bound by |`,
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.configuration} | ${r.maxBatch} | ${mib(r.predictedBytes)} | ${r.measuredBytes === null ? '-' : mib(r.measuredBytes)} | ${mib(r.nextPredictedBytes)} | ${r.boundBy === 'binding' ? 'the largest tensor binding' : 'the budget'} |`),
   ].join('\n');
 }
