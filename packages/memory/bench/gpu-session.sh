@@ -24,7 +24,7 @@ table() { grep -A"$2" '^| trainable\|^| configuration' "$1"; }
 case $part in
   1)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 240 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>    timeout 210 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&11
+    timeout 240 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
     timeout 280 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 5 --kernels 30 > "$out/gpt2.log" 2>&1
     table "$out/bench-gpt2.txt" 7; cut -c1-260 "$out/ref-gpt2.jsonl" ;;
