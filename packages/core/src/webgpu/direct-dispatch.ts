@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWebgpuKernel } from './webgpu-program';
-import type { UniformArena } from './uniform-arena';
-import type { BindGroupCache } from './bind-group-cache';
+import { leanDispatchParts } from './lean-dispatch';
 
 /** The tfjs-backend-webgpu 4.x internals a direct dispatch joins (its command stream, pool and profiler). */
 interface BackendInternals {
@@ -23,10 +22,6 @@ interface BackendInternals {
   supportTimestampQuery: boolean;
   querySet: GPUQuerySet | null;
   querySetCount: number;
-  /** Set by `useLeanDispatch`: uniform blocks written once per submit. */
-  clipwiseArena?: UniformArena;
-  /** Set by `useLeanDispatch`: bind groups reused by what they bind. */
-  clipwiseBindGroups?: BindGroupCache;
 }
 
 /** A buffer a direct dispatch binds: a tensor's storage, read-only or written in place. */
@@ -141,12 +136,14 @@ export function dispatchDirect(d: DirectDispatch): void {
     if (binding.write) data.values = null;
     buffers[i] = data.resource as GPUBuffer;
   }
+  // while useLeanDispatch is on: the uniform block goes to its arena and the bind group to its cache
+  const lean = leanDispatchParts(b);
   let uniform: GPUBufferBinding | null = null;
   if (d.uniforms) {
     const bytes = d.uniforms.byteLength;
-    if (b.clipwiseArena) {
-      // written with the other blocks of this submit (see useLeanDispatch)
-      const slot = b.clipwiseArena.reserve(bytes);
+    if (lean) {
+      // written with the other blocks of this submit
+      const slot = lean.arena.reserve(bytes);
       slot.bytes.set(new Uint8Array(d.uniforms), slot.at);
       uniform = { buffer: slot.buffer, offset: slot.offset, size: bytes };
     } else {
@@ -161,9 +158,9 @@ export function dispatchDirect(d: DirectDispatch): void {
     if (uniform) list.push({ binding: count, resource: uniform });
     return list;
   };
-  const groups = b.clipwiseBindGroups;
   let bindGroup: GPUBindGroup;
-  if (groups && (!uniform || b.clipwiseArena)) {
+  if (lean) {
+    const groups = lean.groups;
     let key = `${groups.idOf(entry.layout)}:`;
     for (let i = 0; i < count; i++) key += `${groups.idOf(buffers[i]!)},`;
     if (uniform) key += `|${groups.idOf(uniform.buffer)}@${uniform.offset}+${uniform.size}`;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packProgramUniforms, useLeanDispatch } from './lean-dispatch';
+import { activeBindGroupCache, packProgramUniforms, useLeanDispatch } from './lean-dispatch';
+import { addGaussianNoiseToAll } from '../random/noise-in-place';
 import type { UniformSlot } from './uniform-arena';
 
 interface Entry {
@@ -97,5 +98,26 @@ describe('useLeanDispatch', () => {
       expect(Array.from(v)).toEqual(Array.from(againValues[i]!));
     });
     tf.dispose([...lean, ...own, ...again]);
+  });
+
+  it("switched off, our own direct dispatches take the plain path too (a before/after compares whole steps; webgpu)", async () => {
+    if (tf.getBackend() !== 'webgpu') return;
+    const cache = activeBindGroupCache()!;
+    const noise = () => {
+      const out = addGaussianNoiseToAll([tf.ones([1000]), tf.ones([37])], [0, 1].map((k) => ({ seed: 3, stream: k, std: 1, scale: 0.5 })));
+      return Promise.all(out.map(async (t) => {
+        const v = Array.from(await t.data());
+        t.dispose();
+        return v;
+      }));
+    };
+    const lean = await noise();
+    const seen = cache.hits + cache.misses;
+    expect(seen).toBeGreaterThan(0);
+    useLeanDispatch(false);
+    const own = await noise();
+    expect(cache.hits + cache.misses).toBe(seen); // the noise kernel made its own bind group
+    useLeanDispatch();
+    expect(own).toEqual(lean);
   });
 });

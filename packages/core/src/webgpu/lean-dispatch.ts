@@ -56,6 +56,16 @@ function internals(): Internals | null {
   return ok ? b : null;
 }
 
+/**
+ * The uniform arena and bind group cache `dispatchDirect` shares with TF.js's launches while the lean
+ * path is on, or null (off, or never installed): `useLeanDispatch(false)` then gives both back their
+ * plain path, so a before/after compares whole steps.
+ */
+export function leanDispatchParts(backend: object): { arena: UniformArena; groups: BindGroupCache } | null {
+  const b = backend as Partial<Internals>;
+  return b.clipwiseRecordAndSubmit && b.clipwiseArena && b.clipwiseBindGroups ? { arena: b.clipwiseArena, groups: b.clipwiseBindGroups } : null;
+}
+
 /** The bind group cache of the active webgpu backend, when `useLeanDispatch` installed one (its hits and misses). */
 export function activeBindGroupCache(): BindGroupCache | null {
   return tf.getBackend() === 'webgpu' ? ((tf.backend() as unknown as Internals).clipwiseBindGroups ?? null) : null;
