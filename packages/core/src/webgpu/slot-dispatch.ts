@@ -54,9 +54,13 @@ function paddedSlotFields(fields: readonly string[]): string[] {
   return all;
 }
 
-/** `if (s == 0u) { … } else if (s == 1u) { … }`: the branch for each slot of a body over `count` bindings. */
+/**
+ * `switch s { case 0u: { … } case 1u: { … } … }`: the branch for each slot of a body over `count`
+ * bindings (a switch, not an if-chain: up to 32 slots, every work item takes one).
+ */
 export function slotBranches(count: number, branch: (slot: number) => string): string {
-  return Array.from({ length: count }, (_, k) => `if (s == ${k}u) {${branch(k)}\n    }`).join(' else ');
+  const cases = Array.from({ length: count }, (_, k) => `case ${k}u: {${branch(k)}\n    }`);
+  return `switch s {\n    ${cases.join('\n    ')}\n    default: {}\n    }`;
 }
 
 /** The WGSL module of a {@link SlotDispatch} with `count` slots. */
@@ -75,9 +79,13 @@ ${prelude ?? ''}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   for (var f = gid.x; f < uni.total; f = f + nwg.x * ${wg}u) {
-    // the last slot whose range starts at or before f
+    // the last slot whose range starts at or before f (starts never decrease): a binary search
     var s = 0u;
-    for (var k = 1u; k < ${count}u; k = k + 1u) { if (f >= uni.slots[k].start) { s = k; } }
+    var hi = ${count - 1}u;
+    while (s < hi) {
+      let mid = (s + hi + 1u) / 2u;
+      if (f >= uni.slots[mid].start) { s = mid; } else { hi = mid - 1u; }
+    }
     let slot = uni.slots[s];
     let i = f - slot.start;
     ${body}
