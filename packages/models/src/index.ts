@@ -29,6 +29,7 @@ export * from './diagnostics/format-norm-table.js';
 export * from './tokenizer/word-tokenizer.js';
 export * from './peft/trainable-spec.js';
 export * from './peft/add-lora.js';
+export * from './peft/modules-to-save.js';
 export * from './peft/peft-adapter.js';
 export * from './peft/merge-lora.js';
 export * from './tokenizer/gpt2-subset-tokenizer.js';

@@ -3,6 +3,8 @@ import { disposeRecord, readAll, recordedBackward } from '@clipwise/core';
 import { StreamingSqNorms, type FoldResult } from '@clipwise/ghost-norm';
 import { resolveGrouping, type GroupingSpec } from '@clipwise/grouping';
 import type { PretrainedModel } from '../pretrained/pretrained-model.js';
+import { loraModulesToSave } from '../peft/modules-to-save.js';
+import { peftSavedName } from '../peft/peft-adapter.js';
 import { prepareBatch, type NormInput } from './norm-input.js';
 
 export interface PerSampleNormsOptions {
@@ -16,7 +18,11 @@ export interface PerSampleNormsOptions {
 export interface PerSampleNormsResult {
   /** l_i: GPT-2, mean next-token cross-entropy of sequence i; ViT, cross-entropy of image i. */
   readonly loss_per_sample: number[];
-  /** ‖∇_θ l_i‖ for each trainable parameter θ (`model.trainableParams`: frozen ones left out, LoRA A/B under their peft names), by hub name, in forward order (a tied weight once, both uses summed). */
+  /**
+   * ‖∇_θ l_i‖ for each trainable parameter θ (`model.trainableParams`: frozen ones left out), by hub
+   * name, in forward order (a tied weight once, both uses summed). With LoRA, every name is peft's:
+   * A/B as `base_model.model.<module>.lora_A.weight`, modules to save as `base_model.model.classifier.weight`.
+   */
   readonly per_sample_param_norms: Record<string, number[]>;
   /** sqrt(Σ_{θ in group} ‖∇_θ l_i‖²) for each group, when a grouping was given. */
   readonly per_sample_group_norms?: Record<string, number[]>;
@@ -86,7 +92,8 @@ export async function perSampleNorms(model: PretrainedModel, input: NormInput, o
     tf.dispose([...sqNorms.values()]);
   }
   const perParam: Record<string, number[]> = {};
-  for (const [name, sq] of read.sq) perParam[name] = Array.from(sq, (v) => Math.sqrt(Math.max(v, 0)));
+  const saved = new Set(loraModulesToSave(model)?.params.map((p) => p.name));
+  for (const [name, sq] of read.sq) perParam[saved.has(name) ? peftSavedName(name) : name] = Array.from(sq, (v) => Math.sqrt(Math.max(v, 0)));
   const result: PerSampleNormsResult = { loss_per_sample: Array.from(read.losses), per_sample_param_norms: perParam };
   if (!grouping) return result;
   const perGroup: Record<string, number[]> = {};

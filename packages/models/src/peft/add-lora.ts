@@ -1,6 +1,7 @@
 import { ClipwiseConfigError, Linear, LoraAdapter, checkLoraSize, setTrainable } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { modelTypeOf, type PretrainedModel } from '../pretrained/pretrained-model.js';
+import { insideModulesToSave, resolveModulesToSave, setModulesToSave, type ModulesToSave } from './modules-to-save.js';
 
 /** Where LoRA goes and how large it is; the fields of peft's `LoraConfig` that matter here. */
 export interface LoraSettings {
@@ -21,6 +22,12 @@ export interface LoraSettings {
   readonly rsLora?: boolean;
   /** Seed of the A matrices' initialisation (B starts at zero). */
   readonly seed?: number;
+  /**
+   * Modules trained in full beside the adapters, as peft's `modules_to_save`: every module whose
+   * name ends with one of these (`['classifier']`: a ViT's head, all its parameters). They stay
+   * trainable, get no adapter, and are saved in the adapter file. Default none.
+   */
+  readonly modulesToSave?: readonly string[];
 }
 
 /** The name prefix of LoRA tensors in peft's files: `base_model.model.<module>.lora_A.weight`. */
@@ -31,10 +38,13 @@ export function defaultLoraTargets(model: PretrainedModel): string[] {
   return modelTypeOf(model) === 'gpt2' ? ['c_attn'] : ['query', 'value'];
 }
 
-/** The model's own linear layers that may carry an adapter (GPT-2's head is tied to the embedding: not one of them). */
-function baseLinears(model: PretrainedModel): Linear[] {
+/**
+ * The model's own linear layers that may carry an adapter (GPT-2's head is tied to the embedding: not
+ * one of them), less those inside modules to save (peft never adapts those).
+ */
+function baseLinears(model: PretrainedModel, modulesToSave: readonly string[] = []): Linear[] {
   const own = new Set(model.params);
-  return model.layers.filter((l): l is Linear => l instanceof Linear && own.has(l.weight) && l.ownParams().includes(l.weight));
+  return model.layers.filter((l): l is Linear => l instanceof Linear && own.has(l.weight) && l.ownParams().includes(l.weight) && !insideModulesToSave(l.name, modulesToSave));
 }
 
 /** Whether a module name is targeted, as peft's `check_target_module_exists` decides for a list. */
@@ -48,11 +58,14 @@ export const ALL_LINEAR = 'all-linear';
 const OUTPUT_LAYERS = ['classifier', 'lm_head'];
 
 /**
- * The linear layers `targets` names (see {@link LoraSettings.targets}); throws naming a listed
- * target that matches nothing, or a pattern that matches nothing.
+ * The linear layers `targets` names (see {@link LoraSettings.targets}) less those inside the modules
+ * to save `saved` (peft adapts none of those, and says nothing about a target that only matches
+ * there); throws naming a listed target that matches no linear layer, a pattern that matches
+ * none, or targets that all lie inside modules to save.
  */
-function targetedLinears(linears: Linear[], targets: readonly string[] | string): Linear[] {
+function targetedLinears(linears: Linear[], targets: readonly string[] | string, saved: readonly string[] = []): Linear[] {
   const kinds = () => [...new Set(linears.map((l) => l.name.split('.').pop()!))].join(', ');
+  let chosen: Linear[];
   if (typeof targets === 'string') {
     let match: (name: string) => boolean;
     if (targets === ALL_LINEAR) match = (name) => !OUTPUT_LAYERS.includes(name.split('.').pop()!);
@@ -65,26 +78,31 @@ function targetedLinears(linears: Linear[], targets: readonly string[] | string)
       }
       match = (name) => re.test(name);
     }
-    const chosen = linears.filter((l) => match(l.name));
+    chosen = linears.filter((l) => match(l.name));
     if (chosen.length === 0) throw new ClipwiseModelError(`LoRA target_modules '${targets}' matches no linear layer of this model; its linear layers end in ${kinds()}`);
-    return chosen;
+  } else {
+    if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
+    const missing = targets.filter((t) => !linears.some((l) => matchesLoraTarget(l.name, t)));
+    if (missing.length > 0) {
+      throw new ClipwiseModelError(`LoRA target${missing.length > 1 ? 's' : ''} ${missing.map((t) => `'${t}'`).join(', ')} match${missing.length > 1 ? '' : 'es'} no linear layer of this model; its linear layers end in ${kinds()}`);
+    }
+    chosen = linears.filter((l) => targets.some((t) => matchesLoraTarget(l.name, t)));
   }
-  if (targets.length === 0) throw new ClipwiseModelError('LoRA targets is empty: name at least one linear layer (e.g. c_attn)');
-  const missing = targets.filter((t) => !linears.some((l) => matchesLoraTarget(l.name, t)));
-  if (missing.length > 0) {
-    throw new ClipwiseModelError(`LoRA target${missing.length > 1 ? 's' : ''} ${missing.map((t) => `'${t}'`).join(', ')} match${missing.length > 1 ? '' : 'es'} no linear layer of this model; its linear layers end in ${kinds()}`);
+  const adapted = chosen.filter((l) => !insideModulesToSave(l.name, saved));
+  if (adapted.length === 0) {
+    throw new ClipwiseModelError(`LoRA: every layer target_modules ${JSON.stringify(targets)} matches lies inside modules_to_save ${JSON.stringify(saved)}, which train in full and get no adapter; target other layers`);
   }
-  return linears.filter((l) => targets.some((t) => matchesLoraTarget(l.name, t)));
+  return adapted;
 }
 
 /**
  * The `target_modules` list that names exactly the adapted layers: their last name parts when every
  * layer of those kinds is adapted (peft's usual form), else their full names (a regex or a subset).
  */
-export function adaptedTargetModules(model: PretrainedModel, adapters: readonly LoraAdapter[]): string[] {
+export function adaptedTargetModules(model: PretrainedModel, adapters: readonly LoraAdapter[], modulesToSave: readonly string[] = []): string[] {
   const adapted = new Set(adapters.map((a) => a.base.name));
   const kinds = [...new Set(adapters.map((a) => a.base.name.split('.').pop()!))].sort();
-  const byKinds = baseLinears(model).filter((l) => kinds.some((k) => matchesLoraTarget(l.name, k)));
+  const byKinds = baseLinears(model, modulesToSave).filter((l) => kinds.some((k) => matchesLoraTarget(l.name, k)));
   return byKinds.length === adapted.size && byKinds.every((l) => adapted.has(l.name)) ? kinds : [...adapted].sort();
 }
 
@@ -96,14 +114,17 @@ export function loraAdapters(model: PretrainedModel): LoraAdapter[] {
 /**
  * Adds LoRA (Hu et al. 2021) to the model's linear layers named by `settings.targets` and freezes
  * every parameter of the model itself, as peft's `get_peft_model` does: afterwards
- * `model.trainableParams` lists the A and B matrices only (unfreeze more with `selectTrainable`).
- * The adapters' parameters carry peft's names (`base_model.model.transformer.h.0.attn.c_attn.lora_A.weight`,
- * A [r, in], B [out, r]), so norms, groupings and saved files speak peft's language. Throws naming
- * a target that matches no linear layer, a bad rank or alpha, or a model that already has adapters.
+ * `model.trainableParams` lists the A and B matrices only (unfreeze more with `selectTrainable`),
+ * and the parameters of `settings.modulesToSave` (peft's `modules_to_save`), which train in full
+ * and get no adapter. The adapters' parameters carry peft's names
+ * (`base_model.model.transformer.h.0.attn.c_attn.lora_A.weight`, A [r, in], B [out, r]), so norms,
+ * groupings and saved files speak peft's language. Throws naming a target that matches no linear
+ * layer, a module to save that matches no module, a bad rank or alpha, or a model that already has adapters.
  *
  * @example
  * const adapters = addLora(model, { rank: 8, alpha: 16, targets: ['c_attn', 'c_proj'] });
  * const params = model.trainableParams; // 2 per adapter
+ * addLora(vit, { rank: 4, targets: ['query', 'value'], modulesToSave: ['classifier'] }); // + classifier.weight, .bias
  */
 export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAdapter[] {
   if (loraAdapters(model).length > 0) throw new ClipwiseModelError('addLora: the model already has LoRA adapters; build a fresh model (or merge them with mergeLora first)');
@@ -112,8 +133,8 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
   } catch (e) {
     throw new ClipwiseModelError((e as Error).message);
   }
-  const linears = baseLinears(model);
-  const chosen = targetedLinears(linears, settings.targets ?? defaultLoraTargets(model));
+  const toSave: ModulesToSave | null = settings.modulesToSave ? resolveModulesToSave(model, settings.modulesToSave) : null;
+  const chosen = targetedLinears(baseLinears(model), settings.targets ?? defaultLoraTargets(model), toSave?.names);
   const adapters: LoraAdapter[] = [];
   try {
     chosen.forEach((base, k) => {
@@ -129,10 +150,16 @@ export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAda
     throw e instanceof ClipwiseConfigError ? new ClipwiseModelError(e.message) : e;
   }
   setTrainable(model.params, false);
+  if (toSave) setTrainable(toSave.params, true);
+  setModulesToSave(model, toSave);
   return adapters;
 }
 
-/** Detaches and frees every LoRA adapter of the model (the base weights are left as they are). */
+/**
+ * Detaches and frees every LoRA adapter of the model and forgets its modules to save (the base
+ * weights, those modules' included, are left as they are).
+ */
 export function removeLora(model: PretrainedModel): void {
   for (const a of loraAdapters(model)) a.detach();
+  setModulesToSave(model, null);
 }

@@ -138,6 +138,18 @@ describe('trainable subsets and LoRA: per-sample norms and clipped sums against 
     v.dispose();
   });
 
+  it("ViT, LoRA on query/value with peft's modules_to_save classifier: the head's weight and bias in the records", async () => {
+    const m = new VitModel(vitConfig, { seed: 4 });
+    const pixels = tf.randomNormal([3, 3, 8, 8], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const labels = tf.tensor1d([0, 2, 1], 'int32');
+    addLora(m, { rank: 3, alpha: 6, modulesToSave: ['classifier'], seed: 2 });
+    randomiseB(m);
+    expect(names(m.trainableParams).filter((n) => !n.includes('.lora_'))).toEqual(['classifier.weight', 'classifier.bias']);
+    (await checkAgainstBruteForce(m, vitLoss(m, pixels, labels), 3)).forEach(disposeRecord);
+    tf.dispose([pixels, labels]);
+    m.dispose();
+  });
+
   it('perSampleNorms reports the adapter under peft names and no frozen parameter; last:K takes the top blocks', async () => {
     const m = new Gpt2Model(gpt2Config, { seed: 6 });
     addLora(m, { rank: 2, targets: ['c_fc'] });

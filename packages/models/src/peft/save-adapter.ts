@@ -4,7 +4,7 @@ import type { LoraAdapter } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { writeFileAtomic } from '../io/write-file-atomic.js';
 import type { PretrainedModel } from '../pretrained/pretrained-model.js';
-import { loadAdapterFromBytes, saveAdapterToBytes } from './peft-adapter.js';
+import { adapterNumLabels, loadAdapterFromBytes, saveAdapterToBytes, type SavedAdapter } from './peft-adapter.js';
 
 /** The file names of a peft adapter folder. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -30,8 +30,8 @@ export async function saveAdapter(model: PretrainedModel, dir: string): Promise<
   await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), config);
 }
 
-/** Adds the LoRA adapter of a peft folder to `model` (base frozen); see `loadAdapterFromBytes`. Node only. */
-export async function loadAdapter(model: PretrainedModel, dir: string): Promise<LoraAdapter[]> {
+/** Reads an adapter folder's two files. */
+async function readAdapterFiles(dir: string): Promise<SavedAdapter> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));
@@ -41,5 +41,26 @@ export async function loadAdapter(model: PretrainedModel, dir: string): Promise<
   };
   const config = (await read(ADAPTER_CONFIG_FILE)).toString('utf8');
   const bytes = await read(ADAPTER_WEIGHTS_FILE);
-  return loadAdapterFromBytes(model, { config, weights: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer> }, dir);
+  return { config, weights: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer> };
+}
+
+/**
+ * Adds the LoRA adapter of a peft folder to `model` (base frozen; its `modules_to_save` replace the
+ * model's modules and train); see `loadAdapterFromBytes`. Node only.
+ */
+export async function loadAdapter(model: PretrainedModel, dir: string): Promise<LoraAdapter[]> {
+  return loadAdapterFromBytes(model, await readAdapterFiles(dir), dir);
+}
+
+/**
+ * The class count of a peft folder's saved ViT head (`modules_to_save: ["classifier"]`), or
+ * undefined; see `adapterNumLabels`. Node only.
+ *
+ * @example
+ * const numLabels = await readAdapterNumLabels('runs/vit-lora/adapter');
+ * const base = await loadPretrained('vit-dir', numLabels === undefined ? {} : { numLabels }); // the head's size
+ * await loadAdapter(base, 'runs/vit-lora/adapter');
+ */
+export async function readAdapterNumLabels(dir: string): Promise<number | undefined> {
+  return adapterNumLabels(await readAdapterFiles(dir), dir);
 }
