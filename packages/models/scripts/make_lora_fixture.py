@@ -29,12 +29,28 @@ target_modules match as in peft: a module is targeted when its name equals a tar
 names in model.safetensors (transformers 5 names ViT's modules differently in memory; they are
 matched to the file by value, as in make_fixtures.py).
 
+OUT/lora-vit-head is peft's recipe for image classification: LoRA on query, value plus
+modules_to_save=["classifier"], a head trained in full for another class count (the base has 5
+classes, the adapter's head 3). Its adapter_model.safetensors also holds the head as peft's
+get_peft_model_state_dict writes a module to save, under the module's own name with no
+"modules_to_save" part (huggingface/peft src/peft/utils/save_and_load.py, ADDITIONAL TRAINING
+MODULES, and ModulesToSaveWrapper.adapter_state_dict in src/peft/utils/other.py):
+
+  base_model.model.classifier.weight  [3, hidden]
+  base_model.model.classifier.bias    [3]
+
+Its reference.json adds num_labels (the head's) and per_sample_norms: the norms of every
+trainable tensor, lora_A/B and the head's weight and bias, by peft name. The logits are again
+computed twice (merged weights with the new head through functional_call; a 3-class model with the
+head loaded and forward hooks) and must agree to 1e-10.
+
 The test packages/models/src/peft/lora-fixture.test.ts reads these folders; it is skipped while they
 are absent. Runs on the CPU in seconds; needs torch, transformers (4.40+ or 5.x) and safetensors.
 
 Usage, from the repository root:
-    python3 packages/models/scripts/make_lora_fixture.py             # writes packages/models/__fixtures__/lora-gpt2, lora-vit
-    python3 packages/models/scripts/make_lora_fixture.py --out DIR   # writes DIR/lora-gpt2, DIR/lora-vit
+    python3 packages/models/scripts/make_lora_fixture.py             # writes packages/models/__fixtures__/lora-gpt2, lora-vit, lora-vit-head
+    python3 packages/models/scripts/make_lora_fixture.py --out DIR   # writes DIR/lora-gpt2, DIR/lora-vit, DIR/lora-vit-head
+    python3 packages/models/scripts/make_lora_fixture.py --only lora-vit-head   # one of them
 """
 
 import argparse
@@ -64,9 +80,10 @@ def targeted(module_hub_name, targets):
     return any(module_hub_name == t or module_hub_name.endswith("." + t) for t in targets)
 
 
-def write_adapter(model, names, path, targets, fan_in_fan_out, task_type, seed):
+def write_adapter(model, names, path, targets, fan_in_fan_out, task_type, seed, saved=None):
     """Random nonzero A [r, in] and B [out, r] for every targeted weight; writes peft's two files.
-    Returns [(module name in memory, peft prefix, fan_in_fan_out)] in file order."""
+    `saved` maps the hub module names of modules_to_save to {param: tensor}, stored as
+    base_model.model.<module>.<param>. Returns [(module name in memory, peft prefix)] in file order."""
     gen = torch.Generator().manual_seed(seed)
     tensors, modules = {}, []
     for module_param, hub in names.items():
@@ -85,6 +102,9 @@ def write_adapter(model, names, path, targets, fan_in_fan_out, task_type, seed):
         modules.append((module_param[: -len(".weight")], prefix))
     if not modules:
         sys.exit(f"no module of the model matches target_modules {targets}")
+    for module, params in (saved or {}).items():
+        for param, value in params.items():
+            tensors[f"base_model.model.{module}.{param}"] = value.float().contiguous()
     os.makedirs(path, exist_ok=True)
     save_file(tensors, os.path.join(path, "adapter_model.safetensors"), metadata={"format": "pt"})
     config = {
@@ -99,7 +119,7 @@ def write_adapter(model, names, path, targets, fan_in_fan_out, task_type, seed):
         "layers_to_transform": None,
         "lora_alpha": ALPHA,
         "lora_dropout": 0.0,
-        "modules_to_save": None,
+        "modules_to_save": sorted(saved) if saved else None,
         "peft_type": "LORA",
         "r": RANK,
         "rank_pattern": {},
@@ -281,13 +301,99 @@ def make_vit(out):
     finish("lora-vit", path, payload, agree)
 
 
+def make_vit_head(out):
+    """peft's image-classification recipe: LoRA on query, value and modules_to_save=["classifier"],
+    the head re-initialised for 3 classes (the base has 5) and trained in full."""
+    torch.manual_seed(0)
+    fields = dict(
+        image_size=8, patch_size=4, num_channels=3, hidden_size=16, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=32, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+    )
+    model = ViTForImageClassification(eager(ViTConfig, num_labels=5, **fields)).eval()
+    perturb_(model, 31)
+    path = os.path.join(out, "lora-vit-head")
+    save(model, os.path.join(path, "base"))
+    names = hub_names(model, os.path.join(path, "base"))
+    # the new head, "trained": random values, not transformers' init (zero bias would hide a misplaced one)
+    labels_new = 3
+    gen = torch.Generator().manual_seed(33)
+    head = {
+        "weight": (0.3 * torch.randn(labels_new, fields["hidden_size"], generator=gen)).float(),
+        "bias": (0.3 * torch.randn(labels_new, generator=gen)).float(),
+    }
+    targets = ["query", "value"]
+    adapter = os.path.join(path, "adapter")
+    modules = write_adapter(model, names, adapter, targets, False, None, 32, saved={"classifier": head})
+
+    # the 3-class model: the base's backbone, the adapter's head (exact float32 values from the file)
+    saved = load_file(os.path.join(adapter, "adapter_model.safetensors"))
+    head64 = {k: saved[f"base_model.model.classifier.{k}"].double() for k in ("weight", "bias")}
+    model3 = ViTForImageClassification(eager(ViTConfig, num_labels=labels_new, **fields)).eval().double()
+    state = {k: v.double() for k, v in model.state_dict().items() if not k.startswith("classifier.")}
+    state.update({f"classifier.{k}": v for k, v in head64.items()})
+    model3.load_state_dict(state)
+    ab = read_adapter(adapter, modules)
+    params = {n: p.detach() for n, p in model3.named_parameters()}
+    pixel_values = torch.randn(BATCH, 3, 8, 8, generator=torch.Generator().manual_seed(34), dtype=torch.float64)
+    labels = torch.tensor([2, 0, 1])
+
+    def sample_loss(p, x, y):
+        return F.cross_entropy(functional_call(model3, p, (x.unsqueeze(0),)).logits, y.unsqueeze(0))
+
+    run = lambda m: m(pixel_values=pixel_values).logits  # noqa: E731
+    with torch.no_grad():
+        logits = functional_call(model3, merged_params(params, ab, False), (pixel_values,)).logits
+        losses = F.cross_entropy(logits, labels, reduction="none")
+    agree = check_close("lora-vit-head", hooked_logits(model3, ab, run), logits)
+
+    # per-sample norms of every trainable tensor: A, B of each adapter and the head's weight and bias
+    prefix = dict(modules)
+    norms = {}
+    for i in range(BATCH):
+        leaves = {m: (a.clone().requires_grad_(True), b.clone().requires_grad_(True)) for m, (a, b) in ab.items()}
+        head_leaves = {k: v.clone().requires_grad_(True) for k, v in head64.items()}
+        p = merged_params(params, leaves, False)
+        p.update({f"classifier.{k}": v for k, v in head_leaves.items()})
+        flat = [x for pair in leaves.values() for x in pair] + list(head_leaves.values())
+        grads = torch.autograd.grad(sample_loss(p, pixel_values[i], labels[i]), flat)
+        for j, m in enumerate(leaves):
+            for k, part in enumerate(("lora_A", "lora_B")):
+                norms.setdefault(f"{prefix[m]}.{part}.weight", []).append(grads[2 * j + k].norm().item())
+        for k, name in enumerate(head_leaves):
+            norms.setdefault(f"base_model.model.classifier.{name}", []).append(grads[2 * len(leaves) + k].norm().item())
+    payload = {
+        "model": "lora-vit-head",
+        "made_with": versions(),
+        "r": RANK,
+        "lora_alpha": ALPHA,
+        "target_modules": targets,
+        "modules_to_save": ["classifier"],
+        "num_labels": labels_new,
+        "pixel_values": pixel_values.tolist(),
+        "labels": labels.tolist(),
+        "logits": logits.tolist(),
+        "loss_per_sample": losses.tolist(),
+        "per_sample_norms": norms,
+    }
+    with open(os.path.join(path, "reference.json"), "w") as f:
+        json.dump(payload, f, indent=1)
+        f.write("\n")
+    flat = [v for vs in norms.values() for v in vs]
+    print(f"lora-vit-head: {path}")
+    print(f"  {len(norms)} trainable tensors (LoRA and the 3-class head); merged vs hooked logits rel. {agree:.1e}")
+    print(f"  loss_per_sample {['%.6f' % x for x in payload['loss_per_sample']]}; norms in [{min(flat):.3e}, {max(flat):.3e}]")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for lora-gpt2/ and lora-vit/ (default {DEFAULT_OUT})")
+    makers = {"lora-gpt2": make_gpt2, "lora-vit": make_vit, "lora-vit-head": make_vit_head}
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for {', '.join(makers)} (default {DEFAULT_OUT})")
+    parser.add_argument("--only", choices=sorted(makers), help="write this fixture alone")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, writing to {args.out}")
-    make_gpt2(args.out)
-    make_vit(args.out)
+    for name, make in makers.items():
+        if args.only in (None, name):
+            make(args.out)
 
 
 if __name__ == "__main__":
