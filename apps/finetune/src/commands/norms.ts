@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BACKEND_NAMES, setupBackend, type BackendName } from '@clipwise/core';
-import { formatNormTable, loadAdapter, loadPretrained, perSampleNorms } from '@clipwise/models/node';
+import { formatNormTable, loadAdapter, loadPretrained, perSampleNorms, readAdapterNumLabels, readHfConfig } from '@clipwise/models/node';
 import type { CommandSpec } from '../flags/command-spec';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
 import { parseJsonText, readJsonFile } from '../json-text';
@@ -10,7 +10,7 @@ import { progressCallback } from '../progress/progress';
 
 const NORMS_FLAGS: readonly FlagSpec[] = [
   { name: 'model', kind: 'string', value: 'DIR', required: true, description: 'a Hugging Face checkpoint folder (config.json and model.safetensors), GPT-2 or ViT' },
-  { name: 'adapter', kind: 'string', value: 'ADIR', description: "a peft LoRA adapter folder (adapter_config.json, adapter_model.safetensors) on --model: the norms are the adapter's, under peft's names; the base is frozen and has none" },
+  { name: 'adapter', kind: 'string', value: 'ADIR', description: "a peft LoRA adapter folder (adapter_config.json, adapter_model.safetensors) on --model: the norms are the adapter's and its modules_to_save's, under peft's names; the rest of the base is frozen and has none (a ViT head saved for another class count replaces --model's)" },
   { name: 'input', kind: 'string', value: 'FILE', required: true, description: 'JSON batch: {"input_ids": [[...]]} for GPT-2, {"pixel_values": [B][C][H][W], "labels": [...]} for ViT' },
   { name: 'grouping', kind: 'string', value: 'G', description: 'also the norms per group of this grouping', defaultText: 'per parameter only' },
   { name: 'clip-norm', kind: 'pos', value: 'C', default: 1, description: "clipping norm C (the grouping's thresholds)" },
@@ -49,7 +49,7 @@ export const NORMS_COMMAND: CommandSpec = {
 export interface NormsOptions {
   model: string;
   input: string;
-  /** A peft LoRA adapter folder to add to the model: only its A and B get norms. */
+  /** A peft LoRA adapter folder to add to the model: only its A and B (and its modules_to_save) get norms. */
   adapter?: string;
   grouping?: string;
   clipNorm: number;
@@ -74,7 +74,11 @@ export async function runNorms(o: NormsOptions): Promise<void> {
   const hfConfig = path.join(o.model, 'config.json');
   // loadPretrained's message has V8's position, which some errors lack: name the line and column first.
   if (existsSync(hfConfig)) readJsonFile(hfConfig, (m) => new Error(`--model ${o.model}: ${m}`));
-  const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`) });
+  // a ViT head trained through modules_to_save for another class count goes on a base built for that count
+  const numLabels = o.adapter ? await readAdapterNumLabels(o.adapter) : undefined;
+  const base = numLabels === undefined ? undefined : await readHfConfig(o.model);
+  const freshHead = base?.type === 'vit' && base.config.num_labels !== numLabels;
+  const model = await loadPretrained(o.model, { onProgress: progressCallback(`loading ${o.model}, parameters`), ...(freshHead ? { numLabels } : {}) });
   try {
     if (o.adapter) await loadAdapter(model, o.adapter);
     const result = await perSampleNorms(model, input as Parameters<typeof perSampleNorms>[1], {

@@ -2,7 +2,9 @@ import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
 import { gpuPoolStats, setupBackend, trimGpuBufferPool } from '@clipwise/core';
-import { Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel } from '@clipwise/models/node';
+import {
+  Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, matchesModuleToSave, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel,
+} from '@clipwise/models/node';
 import { PrivateGradients } from '@clipwise/optim';
 import { progressCallback } from '../progress/progress';
 import { UsageError } from '../usage-error';
@@ -17,7 +19,7 @@ import { datasetSize, inferTask, loadTaskData } from './task-data';
 import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type DiagnosticsMode, type TrainConfig } from './train-config';
 import { takeTrainStep, type TrainStepResult } from './train-step';
 import { perSampleLossFn } from './per-sample-loss';
-import { applyTrainable, type TrainedSubset } from './trainable-setup';
+import { applyTrainable, loraModulesToSaveOf, type TrainedSubset } from './trainable-setup';
 import { writeReports } from './write-reports';
 
 export interface TrainResult {
@@ -99,11 +101,13 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const imageSize = spec.type === 'vit' ? spec.config.image_size : 0;
   const data = await loadTaskData(config, task, config.tokenizer ?? 'byte', imageSize, resumed?.tokenizer ?? folderVocab);
   const n = datasetSize(data);
-  if (config['lora-rank'] !== undefined && spec.type === 'vit' && spec.fromDir && data.kind === 'images' && spec.config.num_labels !== data.train.numClasses) {
-    // peft would train the new head through modules_to_save, which the adapter format here does not hold yet
+  const headTrains = (loraModulesToSaveOf(config['lora-modules-to-save']) ?? []).some((name) => matchesModuleToSave('classifier', name));
+  if (config['lora-rank'] !== undefined && !headTrains && spec.type === 'vit' && spec.fromDir && data.kind === 'images' && spec.config.num_labels !== data.train.numClasses) {
+    // a new head must train: peft trains it through modules_to_save (buildModel re-initialises it, as for full fine-tuning)
     throw new UsageError(
       `--lora-rank on --model ${config.model}: its head has ${spec.config.num_labels} classes and the data ${data.train.numClasses}, so the head would be ` +
-        'newly initialised, and LoRA freezes it at random values. Use --trainable bias,classifier (DP-BiTFiT with the head) or full fine-tuning instead',
+        'newly initialised, and LoRA freezes it at random values. Add --lora-modules-to-save classifier (peft\'s modules_to_save: the new head trains in full beside the adapters), ' +
+        'or use --trainable bias,classifier (DP-BiTFiT with the head) or full fine-tuning instead',
     );
   }
   const batch = config['batch-size'];
@@ -249,7 +253,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       await cp(path.join(checkpointDir(config.out), ADAPTER_DIR), path.join(config.out, ADAPTER_DIR), { recursive: true });
       log(`adapter (peft format) in ${path.join(config.out, ADAPTER_DIR)}`);
       if (config['merge-adapter']) {
-        mergeLora(model);
+        mergeLora(model); // the modules to save are the model's own weights: the merged folder holds them as trained
         await savePretrained(model, path.join(config.out, 'merged'));
         log(`merged model (adapter folded into the weights) in ${path.join(config.out, 'merged')}`);
       }

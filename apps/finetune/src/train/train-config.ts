@@ -18,6 +18,8 @@ export interface TrainConfig {
   'lora-alpha'?: number;
   /** Comma-separated peft target_modules. */
   'lora-targets'?: string;
+  /** Comma-separated peft modules_to_save: modules trained in full beside the adapters. */
+  'lora-modules-to-save'?: string;
   'merge-adapter': boolean;
   task?: 'text' | 'e2e' | 'images';
   data: string;
@@ -79,7 +81,7 @@ export interface TrainConfig {
  * or the saved ledger would account for a different mechanism than the one that ran.
  */
 export const PRIVACY_FIELDS = [
-  'model', 'model-config', 'trainable', 'lora-rank', 'lora-alpha', 'lora-targets', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
+  'model', 'model-config', 'trainable', 'lora-rank', 'lora-alpha', 'lora-targets', 'lora-modules-to-save', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
   'epochs', 'steps', 'batch-size', 'grouping', 'clipping', 'clip-norm', 'accountant', 'sampling', 'seed', 'no-dp',
   'thresholds', 'target-quantile', 'threshold-lr', 'count-noise', 'diagnostics',
 ] as const;
@@ -156,15 +158,18 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
   return config;
 }
 
-/** The LoRA flags go with --lora-rank, which trains the adapters alone. */
+/** The LoRA flags go with --lora-rank, which trains the adapters (and --lora-modules-to-save) alone. */
 function checkLora(config: TrainConfig): void {
   if (config['lora-rank'] === undefined) {
-    const stray = (['lora-alpha', 'lora-targets'] as const).find((k) => config[k] !== undefined) ?? (config['merge-adapter'] ? 'merge-adapter' : undefined);
+    const stray = (['lora-alpha', 'lora-targets', 'lora-modules-to-save'] as const).find((k) => config[k] !== undefined) ?? (config['merge-adapter'] ? 'merge-adapter' : undefined);
     if (stray) throw new UsageError(`--${stray} applies to LoRA only; add --lora-rank R or drop --${stray}`);
     return;
   }
   if (config.trainable !== 'all' && config.trainable !== undefined) {
-    throw new UsageError(`--trainable ${config.trainable} cannot be combined with --lora-rank: with LoRA only the adapters train (the base model is frozen); drop one of them`);
+    throw new UsageError(
+      `--trainable ${config.trainable} cannot be combined with --lora-rank: with LoRA only the adapters train (the base model is frozen); ` +
+        'train whole modules beside them with --lora-modules-to-save NAME,... (e.g. classifier), or drop one of them',
+    );
   }
 }
 
