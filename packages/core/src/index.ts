@@ -42,4 +42,6 @@ export * from './fused/clipped-outer-sum';
 export { ghostSqNorm, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';
+export { sumOfRowSqNorms, weightedRowSums } from './fused/row-reductions';
+export { layerNormForward, type LayerNormForward } from './fused/layer-norm-forward';
 export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';

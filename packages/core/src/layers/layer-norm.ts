@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError } from '../errors';
-import { fusedOnDevice, runElementwise, runRow } from '../fused/fused-kernels';
+import { fusedOnDevice, runRow } from '../fused/fused-kernels';
+import { layerNormForward } from '../fused/layer-norm-forward';
 import { activeRecording } from '../record/recording';
 import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
@@ -58,11 +59,15 @@ export class LayerNorm extends DPLayer {
       x,
       (input, save) =>
         tf.tidy(() => {
-          const { xhat, rstd } = fused ? this.normaliseFused(input!) : this.normalise(input!);
+          if (fused) {
+            // y, x̂ and rstd in one launch
+            const { y, xhat, rstd } = layerNormForward(input!, this.gamma.variable, this.beta.variable, this.eps);
+            save([xhat, rstd]);
+            return y;
+          }
+          const { xhat, rstd } = this.normalise(input!);
           save([xhat, rstd]);
-          return fused
-            ? runElementwise('affine', 'h * g + b', { H: xhat, G: this.gamma.variable, B: this.beta.variable }, xhat.shape)
-            : tf.add(tf.mul(xhat, this.gamma.variable), this.beta.variable);
+          return tf.add(tf.mul(xhat, this.gamma.variable), this.beta.variable);
         }),
       (dy, [xhat, rstd]) => {
         const dx = fused ? this.inputGradFused(dy, xhat!, rstd!) : this.inputGrad(dy, xhat!, rstd!);
@@ -86,16 +91,6 @@ export class LayerNorm extends DPLayer {
       const meanGX = tf.mean(tf.mul(g, xhat), -1, true);
       return tf.mul(rstd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGX)));
     });
-  }
-
-  /** x̂ and rstd (one value a row) in two WGSL launches (with y and dx: four, instead of ~18). */
-  private normaliseFused(x: tf.Tensor): { xhat: tf.Tensor; rstd: tf.Tensor } {
-    const eps = this.eps;
-    // two passes (mean, then centred variance): E[x²] − E[x]² cancels badly in float32
-    const phases = [[{ name: 'mean', op: 'sum' as const, expr: `x / d` }], [{ name: 'v', op: 'sum' as const, expr: '(x - mean) * (x - mean) / d' }]];
-    const xhat = runRow({ key: `lnXhat_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `(x - mean) * inverseSqrt(v + ${eps})` }, { X: x }, x.shape);
-    const rstd = runRow({ key: `lnRstd_${eps}`, inputs: [{ name: 'X', kind: 'row' }], phases, out: `inverseSqrt(v + ${eps})`, perRow: true }, { X: x }, x.shape);
-    return { xhat, rstd };
   }
 
   /** `inputGrad` in one WGSL launch (rstd one value a row). */

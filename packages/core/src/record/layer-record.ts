@@ -23,12 +23,19 @@ export interface LayerRecord {
   readonly gradOutput: tf.Tensor;
   /** Kind-specific facts (weight layout, vocabulary size, ...). */
   readonly attrs: Readonly<Record<string, unknown>>;
+  /**
+   * Per-sample gradients [B, n] of some roles, formed early: a record that waits for its group holds
+   * them instead of (or beside) what forms them (ghost-norm's `NormKernel.compact`), so their norms and
+   * clipped sums can be taken with many other parameters' in a few launches. Freed with the record.
+   */
+  readonly perSample?: Readonly<Record<string, tf.Tensor>>;
 }
 
 /** Frees the tensors a record holds. Idempotent. */
 export function disposeRecord(record: LayerRecord): void {
   record.activation?.dispose();
   record.gradOutput.dispose();
+  if (record.perSample) for (const t of Object.values(record.perSample)) t.dispose();
 }
 
 /** Batch size of a record (its gradOutput's first dimension). */
