@@ -48,8 +48,11 @@ export interface SqNormResult {
  */
 export interface NormKernel {
   readonly kind: LayerKind;
-  /** Per-sample squared norms of every parameter (by role) of the record. */
-  perSampleSqNorms(record: LayerRecord, mode?: NormModeOption): Record<string, SqNormResult>;
+  /**
+   * Per-sample squared norms of the record's parameters (by role): those of `roles` (default: all;
+   * a kernel may return more, which the caller frees).
+   */
+  perSampleSqNorms(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormResult>;
   /**
    * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
    * `clipFactors` is [B], or null for every c_i = 1 (the non-private sum Σ_i g_i, with no multiply).
@@ -62,11 +65,13 @@ export interface NormKernel {
   /** Analytic cost per role, and the mixed rule's choice. */
   cost(shape: RecordShape): Record<string, ParamCost>;
   /**
-   * Optional: the record in a smaller form, holding its per-sample gradients instead of (a, dy), for a
-   * record that waits for its group (all-layer clipping holds every record to the end of backward).
-   * The result answers `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the original does;
-   * the caller frees the original. Kernels offer it where the per-sample gradients are the smaller
-   * (a layer norm's: [B, d] a role against x̂ and dy of [B, T, d]).
+   * Optional: the form of a record that waits for its group (all-layer clipping holds every record to
+   * the end of backward), holding the per-sample gradients [B, n] of its small parameters in
+   * `record.perSample`: instead of (a, dy) where they are the smaller (a layer norm's: [B, d] a role
+   * against x̂ and dy of [B, T, d]), beside them for a bias (one launch now, and its norm and clipped
+   * sum are then taken with many other parameters' in a few launches: `sumOfRowSqNorms`,
+   * `weightedRowSums`). The result answers `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the
+   * original does and shares no tensor object with it: the caller frees the original.
    */
   compact?(record: LayerRecord): LayerRecord;
   /** Bytes a compacted record of this shape holds, given its trained roles (the memory model's). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { storageBindingsPerDispatch } from '@clipwise/core';
+import { storageBindingsPerDispatch, sumOfRowSqNorms } from '@clipwise/core';
 
 /**
  * Most inputs of one `tf.addN`: webgpu's AddN binds every input and the output as storage buffers,
@@ -23,6 +23,17 @@ function maxAddNInputs(): number {
  */
 export class SqNormSum {
   private terms: tf.Tensor1D[] = [];
+  /** Per-sample gradients [B, n] whose row norms are still to be added (borrowed, not owned). */
+  private rows: tf.Tensor2D[] = [];
+
+  /**
+   * Adds Σ_j g[i, j]² per sample i, formed when the sum is taken, with every other such tensor in a few
+   * launches (`sumOfRowSqNorms`: the norms of a group's layer norms and biases, where each was a launch).
+   * Borrows `g`: it must stay alive until the next `take`/`takeTerms`.
+   */
+  addRows(g: tf.Tensor2D): void {
+    this.rows.push(g);
+  }
 
   /**
    * Adds `copies` × `term` and takes ownership of it. Twice is the term passed twice to the same
@@ -38,6 +49,7 @@ export class SqNormSum {
 
   /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
   take(): tf.Tensor1D | null {
+    this.foldRows();
     if (this.terms.length > 1) this.fold();
     const total = this.terms[0] ?? null;
     this.terms = [];
@@ -52,6 +64,7 @@ export class SqNormSum {
    */
   takeTerms(most: number): tf.Tensor1D[] {
     if (!(most >= 1)) throw new RangeError(`takeTerms: at least one term, got ${most}`);
+    this.foldRows();
     if (this.terms.length > most) this.fold();
     const terms = this.terms;
     this.terms = [];
@@ -61,6 +74,14 @@ export class SqNormSum {
   dispose(): void {
     tf.dispose(this.terms);
     this.terms = [];
+    this.rows = [];
+  }
+
+  private foldRows(): void {
+    if (this.rows.length === 0) return;
+    const sq = sumOfRowSqNorms(this.rows);
+    this.rows = [];
+    this.add(sq);
   }
 
   private fold(): void {

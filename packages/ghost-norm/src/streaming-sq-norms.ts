@@ -86,7 +86,7 @@ export class StreamingSqNorms {
         throw new ClipwiseConfigError(`StreamingSqNorms.fold: layer ${record.layer} has no parameter role '${role}' (roles: ${Object.keys(record.params).join(', ')})`);
       }
     }
-    const own = getNormKernel(record.kind).perSampleSqNorms(record, this.normMode);
+    const own = getNormKernel(record.kind).perSampleSqNorms(record, this.normMode, roles);
     const complete: ParamSqNorm[] = [];
     const released = new Set<LayerRecord>();
     const owned = new Set<string>(); // roles whose own norm was handed on

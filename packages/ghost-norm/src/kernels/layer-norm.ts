@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { columnSqNorms, columnSum, columnSumPair, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
+import { rowSums } from './row-sums';
 import { registerNormKernel, type NormKernel } from '../norm-kernel';
 
 const F32 = 4;
@@ -25,24 +26,26 @@ function bothSums(dy: tf.Tensor3D, xhat: tf.Tensor3D | undefined, weight: boolea
   return {};
 }
 
-type Field = 'activation' | 'gradOutput';
-
 /** A compacted record's per-sample gradients [B, d] by role (see `compact`), or null for a plain (x̂, dy) record. */
 function compacted(record: LayerRecord): Record<string, tf.Tensor2D> | null {
-  const fields = record.attrs['perSampleIn'] as Record<string, Field> | undefined;
-  if (!fields) return null;
-  return Object.fromEntries(Object.entries(fields).map(([role, field]) => [role, record[field] as tf.Tensor2D]));
+  return (record.perSample as Record<string, tf.Tensor2D> | undefined) ?? null;
 }
 
 export const layerNormKernel: NormKernel = {
   kind: 'layernorm',
-  perSampleSqNorms(record) {
+  perSampleSqNorms(record, _mode, roles = ['weight', 'bias']) {
     const grads = compacted(record);
-    if (grads) return Object.fromEntries(Object.entries(grads).map(([role, g]) => [role, { sqNorms: perSampleSqNorm(g), mode: 'instantiate' as const }]));
+    if (grads) {
+      return Object.fromEntries(
+        Object.entries(grads)
+          .filter(([role]) => roles.includes(role))
+          .map(([role, g]) => [role, { sqNorms: perSampleSqNorm(g), mode: 'instantiate' as const }]),
+      );
+    }
     // ‖Σ_t dy ⊙ x̂‖² (γ) and ‖Σ_t dy‖² (β) per sample, of the roles the record carries (one kernel on
     // webgpu, the [B, d] gradients never written); a frozen γ (BiTFiT trains β alone) has no x̂
-    const wantWeight = record.params['weight'] !== undefined;
-    const wantBias = record.params['bias'] !== undefined;
+    const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
+    const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
     if (!wantWeight && !wantBias) return {};
     const { plain, weighted } = columnSqNorms(record.gradOutput as tf.Tensor3D, wantWeight ? (record.activation as tf.Tensor3D) : undefined);
     const out: Record<string, { sqNorms: tf.Tensor1D; mode: 'instantiate' }> = {};
@@ -53,15 +56,7 @@ export const layerNormKernel: NormKernel = {
   },
   clippedSum(record, c, roles = ['weight', 'bias']) {
     const grads = compacted(record);
-    if (grads) {
-      // Σ_i c_i g_i from the per-sample gradients: one [1, B] × [B, d] product a role
-      const out: Record<string, tf.Tensor> = {};
-      for (const role of roles) {
-        const g = grads[role];
-        if (g) out[role] = tf.tidy(() => (c === null ? tf.sum(g, 0) : tf.matMul(c.reshape([1, -1]), g).reshape([g.shape[1]])));
-      }
-      return out;
-    }
+    if (grads) return rowSums(grads, c, roles);
     const xhat = record.activation as tf.Tensor3D;
     const dy = record.gradOutput as tf.Tensor3D;
     // Σ_i c_i Σ_t dy_it ⊙ x̂_it and Σ_i c_i Σ_t dy_it: c and x̂ folded in, both sums in one pass where both are wanted
@@ -74,17 +69,16 @@ export const layerNormKernel: NormKernel = {
     if (grads) return Object.fromEntries(Object.entries(grads).map(([role, g]) => [role, tf.clone(g)]));
     return { ...perSample(record) };
   },
-  // [B, d] a role instead of x̂ and dy [B, T, d]: all-layer clipping then holds 1/T of a layer norm's record
+  // [B, d] a role instead of x̂ and dy [B, T, d]: all-layer clipping then holds 1/T of a layer norm's
+  // record, and the private step takes these norms and sums with other small parameters' (`sumOfRowSqNorms`)
   compact(record) {
     if (compacted(record)) return record;
     // kept: a record outlives the backward pass's scopes, as the recorder keeps the original's tensors
     const grads = tf.tidy(() => perSample(record));
     for (const g of Object.values(grads)) tf.keep(g);
-    const roles = Object.keys(grads);
-    const fields: Record<string, Field> = roles.length === 2 ? { weight: 'activation', bias: 'gradOutput' } : { [roles[0]!]: 'gradOutput' };
-    const by = (field: Field) => roles.find((r) => fields[r] === field);
-    const activation = by('activation') ? grads[by('activation')!] : undefined;
-    return { layer: record.layer, kind: record.kind, params: record.params, activation, gradOutput: grads[by('gradOutput')!]!, attrs: { ...record.attrs, perSampleIn: fields } };
+    // gradOutput: a view of one role's rows, for the record's batch size and shape
+    const gradOutput = tf.keep(tf.clone(Object.values(grads)[0]!));
+    return { layer: record.layer, kind: record.kind, params: record.params, gradOutput, attrs: record.attrs, perSample: grads };
   },
   compactBytes({ batch, outFeatures: d }, roles) {
     return batch * d * F32 * roles.filter((r) => r === 'weight' || r === 'bias').length;

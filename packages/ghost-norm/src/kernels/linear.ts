@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
+import { rowSums } from './row-sums';
 import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
 
 const F32 = 4;
@@ -57,14 +58,19 @@ function transposed(record: LayerRecord): boolean {
 export function linearLikeKernel(kind: string): NormKernel {
   return {
     kind,
-    perSampleSqNorms(record, mode = 'auto') {
+    perSampleSqNorms(record, mode = 'auto', roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;
       const dy = record.gradOutput as tf.Tensor3D;
+      const rows = record.perSample?.['bias'] as tf.Tensor2D | undefined;
+      const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
+      // a compacted record holds the bias's per-sample gradients; one formed from dy otherwise
+      const bias = () => ({ sqNorms: rows ? perSampleSqNorm(rows) : biasSqNorms(dy), mode: 'instantiate' as const });
       // a frozen weight (BiTFiT): the record has no activation, the bias norm ‖Σ_t dy_it‖² needs none
-      if (record.params['weight'] === undefined) return record.params['bias'] ? { bias: { sqNorms: biasSqNorms(dy), mode: 'instantiate' } } : {};
+      if (record.params['weight'] === undefined || !roles.includes('weight')) return wantBias ? { bias: bias() } : {};
       const [, t, d] = a.shape;
       const chosen = resolveMode(mode, t, d, dy.shape[2]);
-      const norms = linearSqNorms(a, dy, chosen, record.params['bias'] !== undefined);
+      const norms = linearSqNorms(a, dy, chosen, wantBias && !rows);
+      if (wantBias && rows) return { weight: { sqNorms: norms.weight, mode: chosen }, bias: bias() };
       const out: Record<string, { sqNorms: tf.Tensor1D; mode: NormMode }> = { weight: { sqNorms: norms.weight, mode: chosen } };
       if (norms.bias) out['bias'] = { sqNorms: norms.bias, mode: 'instantiate' };
       return out;
@@ -74,7 +80,9 @@ export function linearLikeKernel(kind: string): NormKernel {
       const dy = record.gradOutput as tf.Tensor3D;
       const weight = record.params['weight'];
       const wantWeight = weight !== undefined && roles.includes('weight');
-      const wantBias = record.params['bias'] !== undefined && roles.includes('bias');
+      const rows = record.perSample;
+      const wantBias = record.params['bias'] !== undefined && roles.includes('bias') && !rows?.['bias'];
+      const fromRows = rows ? rowSums(rows, c, roles) : {};
       return tf.tidy(() => {
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
         // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
@@ -83,7 +91,7 @@ export function linearLikeKernel(kind: string): NormKernel {
           out['weight'] = tf.reshape(transposed(record) ? clippedOuterSum(dy, a, c) : clippedOuterSum(a, dy, c), weight!.shape as number[]);
         }
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
-        return out;
+        return { ...out, ...fromRows };
       });
     },
     perSampleGrads(record) {
@@ -97,8 +105,24 @@ export function linearLikeKernel(kind: string): NormKernel {
           tf.reshape(transposed(record) ? tf.matMul(dy, a, true, false) : tf.matMul(a, dy, true, false), [b, ...weight.shape]),
         );
       }
-      if (record.params['bias']) out['bias'] = columnSum(dy, { perSample: true });
+      const rows = record.perSample?.['bias'];
+      if (record.params['bias']) out['bias'] = rows ? tf.clone(rows) : columnSum(dy, { perSample: true });
       return out;
+    },
+    // the bias's per-sample gradients [B, p] beside (a, dy), formed now (one launch, as its norm was):
+    // its norm and clipped sum are then taken with many other small parameters' (`sumOfRowSqNorms`,
+    // `weightedRowSums`) when the group closes. A frozen weight's record (BiTFiT) keeps only them.
+    compact(record) {
+      if (record.perSample || !record.params['bias'] || record.gradOutput.rank !== 3) return record;
+      const bias = tf.keep(columnSum(record.gradOutput as tf.Tensor3D, { perSample: true }));
+      const base = { layer: record.layer, kind: record.kind, params: record.params, attrs: record.attrs, perSample: { bias } };
+      if (record.params['weight'] === undefined) return { ...base, gradOutput: tf.keep(tf.clone(bias)) };
+      // views (no copy) of what the weight still needs: the caller frees the original record
+      return { ...base, activation: tf.keep(tf.clone(record.activation!)), gradOutput: tf.keep(tf.clone(record.gradOutput)) };
+    },
+    compactBytes({ batch, seq, inFeatures: d, outFeatures: p }, roles) {
+      const rows = batch * p * F32;
+      return roles.includes('weight') ? batch * seq * (d + p) * F32 + rows : rows;
     },
     cost(shape: RecordShape) {
       const { batch, seq, inFeatures: d, outFeatures: p } = shape;

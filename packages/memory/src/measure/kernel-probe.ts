@@ -23,17 +23,19 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
   for (const k of originals) {
     registerNormKernel({
       ...k,
-      perSampleSqNorms: (record, mode) => {
+      perSampleSqNorms: (record, mode, roles) => {
         arrive(record);
-        return probe.around('norms', () => k.perSampleSqNorms(record, mode));
+        return probe.around('norms', () => k.perSampleSqNorms(record, mode, roles));
       },
       clippedSum: (record, c, roles) => {
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));
       },
-      // a compacted record is the same record in a smaller form: no second arrival; its making counts as norms
+      // a record that waits for its group is compacted on arrival (before its norms); the compacted form
+      // is the same record: no second arrival. Its making counts as norms
       ...(k.compact && {
         compact: (record: LayerRecord) => {
+          arrive(record);
           const next = probe.around('norms', () => k.compact!(record));
           seen.add(next);
           return next;

@@ -139,6 +139,7 @@ class StepSimulation {
     groups?.forEach((g, m) => g.params.forEach((p) => groupOf.set(p, m)));
     const usesLeft = new Map<string, number>();
     for (const r of trace.records) for (const p of r.params) usesLeft.set(p.name, (usesLeft.get(p.name) ?? 0) + 1);
+    const usesOf = new Map(usesLeft);
     for (const p of usesLeft.keys()) {
       if (groups && !groupOf.has(p)) throw new ClipwiseMemoryError(`simulateStep: parameter ${p} is in no group`);
     }
@@ -193,6 +194,17 @@ class StepSimulation {
             releaseRecord(node.record);
           }
         } else {
+          // a record that will wait for its group takes its kernel's waiting form on arrival, before
+          // its norms (GroupClipper): that form is made beside it, then replaces it
+          const kernel = getNormKernel(r.kind);
+          const inRecord = new Map<number, number>();
+          for (const p of r.params) inRecord.set(groupOf.get(p.name)!, (inRecord.get(groupOf.get(p.name)!) ?? 0) + 1);
+          const waits = r.params.every((p) => usesOf.get(p.name) === 1) && [...inRecord].every(([g, n]) => openParams[g]! > n);
+          if (waits && kernel.compact && kernel.compactBytes && (this.options.compactRecords ?? recordCompactionEnabled())) {
+            const bytes = kernel.compactBytes(r.shape, r.params.map((p) => p.role));
+            this.push('norms', { transient: bytes });
+            this.held.get(node.record)!.bytes = bytes;
+          }
           this.push('norms', { transient: this.normBytes(r) });
           for (const p of r.params) {
             const list = uses.get(p.name) ?? [];
@@ -211,15 +223,6 @@ class StepSimulation {
               }
               uses.delete(name);
             }
-          }
-          // a record still waiting for its group is compacted where its kernel has a smaller form
-          // (GroupClipper): its per-sample gradients are made beside it, then replace it
-          const h = this.held.get(node.record);
-          const kernel = getNormKernel(r.kind);
-          if (h && kernel.compact && kernel.compactBytes && (this.options.compactRecords ?? recordCompactionEnabled())) {
-            const bytes = kernel.compactBytes(r.shape, r.params.map((p) => p.role));
-            this.push('norms', { transient: bytes });
-            h.bytes = bytes;
           }
         }
         this.recordsPeak = Math.max(this.recordsPeak, this.heldBytes());

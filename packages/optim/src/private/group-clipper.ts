@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwisePrivacyError, disposeRecord, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
+import { ClipwisePrivacyError, disposeRecord, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
 import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { clipFactorTermsMax, normsAndClipFactors, type ClippingConfig } from './clipping';
@@ -63,22 +63,32 @@ export class GroupClipper implements Recorder {
     this.micro = new MicroBatchState(this.grouping, this.paramIndex, this.normMode);
   }
 
-  onRecord(record: LayerRecord, scope: RecordingScope): void {
+  onRecord(arrived: LayerRecord, scope: RecordingScope): void {
     const m = this.micro;
     if (!m) throw new Error('GroupClipper: record received outside a micro-batch');
     m.recordsSeen++;
-    const roles = Object.entries(record.params).filter(([, p]) => p.variable.trainable);
+    const roles = Object.entries(arrived.params).filter(([, p]) => p.variable.trainable);
     const unknown = roles.filter(([, p]) => !this.paramIndex.has(p.name)).map(([, p]) => p.name);
     if (unknown.length > 0) {
-      disposeRecord(record);
+      disposeRecord(arrived);
       throw new ClipwisePrivacyError(
-        `layer ${record.layer} has trainable parameters not in the private step's parameter list: ${unknown.join(', ')}. ` +
+        `layer ${arrived.layer} has trainable parameters not in the private step's parameter list: ${unknown.join(', ')}. ` +
           `Pass every trainable parameter (collectParams(model layers)) or freeze them.`,
       );
     }
     if (roles.length === 0) {
-      disposeRecord(record);
+      disposeRecord(arrived);
       return;
+    }
+    // A record that will wait for its group (all-layer clipping: every record but the last) takes its
+    // kernel's waiting form first: a layer norm's per-sample gradients instead of x̂ and dy (1/T of
+    // the bytes), a bias's beside (a, dy). Their norms and clipped sums are then formed at the group's
+    // close with every other such parameter's, a few launches for all (were three or four a layer).
+    const kernel = getNormKernel(arrived.kind);
+    let record = arrived;
+    if (kernel.compact && recordCompactionEnabled() && this.waits(m, roles, scope)) {
+      record = kernel.compact(arrived);
+      if (record !== arrived) disposeRecord(arrived);
     }
     m.held.set(record, roles.length);
     for (const [role, p] of roles) {
@@ -86,15 +96,34 @@ export class GroupClipper implements Recorder {
       if (list) list.push({ record, role });
       else m.uses.set(p.name, [{ record, role }]);
     }
+    const rows = roles.filter(([role]) => record.perSample?.[role] !== undefined);
+    for (const [role, p] of rows) {
+      this.modes[p.name] = 'instantiate';
+      const g = this.grouping.groupIndexOf(p.name);
+      m.groupSq[g]!.addRows(record.perSample![role] as tf.Tensor2D);
+      if (--m.remaining[g]! === 0) this.closeGroup(g);
+    }
+    const folded = roles.filter(([role]) => record.perSample?.[role] === undefined).map(([role]) => role);
+    if (folded.length === 0) return;
     // The folder's `released` is not needed here: a record stays until every group of its parameters
     // has closed (the clipped sums read it), and a record the folder holds waits for one of its own
     // parameters, whose group cannot close before that parameter completes.
-    const { complete } = m.norms.fold(record, scope, roles.map(([role]) => role));
+    const { complete } = m.norms.fold(record, scope, folded);
     for (const p of complete) this.paramDone(p);
-    // A record left waiting for its group holds its per-sample gradients instead, where they are the
-    // smaller (a layer norm's [B, d] against x̂ and dy of [B, T, d]): all-layer clipping holds every record.
-    const kernel = getNormKernel(record.kind);
-    if (kernel.compact && recordCompactionEnabled() && m.held.has(record) && !m.norms.needs(record)) m.replaceRecord(record, kernel.compact(record));
+  }
+
+  /**
+   * Whether none of the groups of a record's parameters closes with it (each has members still to
+   * come), every parameter used once (a tied parameter's cross terms need the record as it is).
+   */
+  private waits(m: MicroBatchState, roles: readonly [string, ParamSpec][], scope: RecordingScope): boolean {
+    if (!roles.every(([, p]) => scope.uses.get(p.name) === 1)) return false;
+    const inRecord = new Map<number, number>();
+    for (const [, p] of roles) {
+      const g = this.grouping.groupIndexOf(p.name);
+      inRecord.set(g, (inRecord.get(g) ?? 0) + 1);
+    }
+    return [...inRecord].every(([g, n]) => m.remaining[g]! > n);
   }
 
   /** Ends the micro-batch: closes the groups still open (parameters unused in this forward add nothing). */
@@ -171,9 +200,26 @@ export class GroupClipper implements Recorder {
       for (const { record, role } of m.uses.get(name) ?? []) rolesOf.set(record, [...(rolesOf.get(record) ?? []), role]);
       m.uses.delete(name);
     }
+    // first the parameters whose per-sample gradients compacted records hold: their clipped sums
+    // together (`weightedRowSums`, small: biases, layer norms)
+    const rowNames: string[] = [];
+    const rows: tf.Tensor2D[] = [];
     for (const [record, roles] of rolesOf) {
-      const sums = getNormKernel(record.kind).clippedSum(record, c, roles);
-      for (const role of roles) this.addToSum(record.params[role]!.name, sums[role]!);
+      for (const role of roles) {
+        const g = record.perSample?.[role];
+        if (g === undefined) continue;
+        rowNames.push(record.params[role]!.name);
+        rows.push(g as tf.Tensor2D);
+      }
+    }
+    if (rows.length > 0) weightedRowSums(c, rows).forEach((s, k) => this.addToSum(rowNames[k]!, shapedLike(s, this.paramIndex.get(rowNames[k]!)!)));
+    // then record by record, each freed once summed: the step holds one weight's clipped sum beside the records, not all
+    for (const [record, roles] of rolesOf) {
+      const direct = roles.filter((role) => record.perSample?.[role] === undefined);
+      if (direct.length > 0) {
+        const sums = getNormKernel(record.kind).clippedSum(record, c, direct);
+        for (const role of direct) this.addToSum(record.params[role]!.name, sums[role]!);
+      }
       const left = m.held.get(record)! - roles.length;
       if (left === 0 && m.norms.needs(record)) throw new Error(`GroupClipper: record of ${record.layer} freed while a tied parameter's cross term still needs it`);
       if (left === 0) {
@@ -198,6 +244,15 @@ export class GroupClipper implements Recorder {
   }
 }
 
+/** `s` in the parameter's shape (a per-sample-gradient sum comes flat), freeing `s` if reshaped. */
+function shapedLike(s: tf.Tensor, p: ParamSpec): tf.Tensor {
+  const shape = p.variable.shape;
+  if (shape.length === 1) return s;
+  const out = tf.reshape(s, shape);
+  s.dispose();
+  return out;
+}
+
 /** Bookkeeping of one forward/backward. */
 class MicroBatchState {
   readonly uses = new Map<string, Array<{ record: LayerRecord; readonly role: string }>>();
@@ -218,15 +273,6 @@ class MicroBatchState {
     this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
     this.groupSq = grouping.groups.map(() => new SqNormSum());
     this.norms = new StreamingSqNorms({ normMode });
-  }
-
-  /** Puts `next` in place of `record` (a compacted form of it) wherever it is held, and frees `record`. */
-  replaceRecord(record: LayerRecord, next: LayerRecord): void {
-    if (next === record) return;
-    this.held.set(next, this.held.get(record)!);
-    this.held.delete(record);
-    for (const list of this.uses.values()) for (const u of list) if (u.record === record) u.record = next;
-    disposeRecord(record);
   }
 
   /** Frees the partial sums (the records are in `held`). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
+import { setTrainable } from '@clipwise/core';
 import { bruteForcePerSampleGrads, sqNormsOf } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
@@ -10,10 +11,10 @@ const B = 5;
 const T = 6;
 
 /** The private sum by brute force: per-sample gradients one at a time, clipped group by group, in float64. */
-async function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: ClippingConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, expected: number) {
+async function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping: ClippingConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, expected: number, params = model.params) {
   const per = bruteForcePerSampleGrads(
     (i) => tf.tidy(() => tf.sum(model.perSampleLoss(ids.slice([i], [1]) as tf.Tensor2D, targets.slice([i], [1]) as tf.Tensor2D)) as tf.Scalar),
-    model.params,
+    params,
     B,
   );
   const sq = new Map(await Promise.all([...per].map(async ([n, g]) => [n, Array.from(await sqNormsOf(g).data())] as const)));
@@ -24,7 +25,7 @@ async function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping:
     });
   });
   const out = new Map<string, Float64Array>();
-  for (const p of model.params) {
+  for (const p of params) {
     const c = factors[grouping.groupIndexOf(p.name)]!;
     const g = await per.get(p.name)!.data();
     const size = p.size;
@@ -83,6 +84,28 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
       });
     }
   }
+});
+
+describe('private gradients of a trainable subset equal brute force', () => {
+  // BiTFiT with all-layer clipping: every bias record waits, and one whose weight is frozen keeps only
+  // the bias's per-sample gradients; their norms and clipped sums are formed together at the end
+  it('bias only (BiTFiT), all-layer', async () => {
+    const model = new TinyLm(11, 8, 'bitfit-all');
+    setTrainable(model.params.filter((p) => p.role !== 'bias'), false);
+    const trained = model.params.filter((p) => p.role === 'bias');
+    const { ids, targets } = tokenBatch(B, T, 11, 42);
+    const probe = resolveGrouping('all-layer', trained, { clipNorm: 1 });
+    const norms = (await bruteForcePrivateSum(model, probe, { fn: 'abadi' }, ids, targets, 1, trained)).groupNorms[0]!;
+    const grouping = probe.withThresholds([[...norms].sort((a, b) => a - b)[2]!]);
+    const ref = await bruteForcePrivateSum(model, grouping, { fn: 'abadi' }, ids, targets, B, trained);
+    const pg = new PrivateGradients({ params: trained, grouping, noiseMultiplier: 0, expectedBatchSize: B, seed: 1 });
+    await pg.accumulate(() => model.perSampleLoss(ids, targets));
+    const { grads } = await pg.release();
+    expect([...grads.keys()].sort()).toEqual(trained.map((p) => p.name).sort());
+    for (const p of trained) expect(maxRelErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
+    tf.dispose([ids, targets, ...grads.values()]);
+    model.dispose();
+  });
 });
 
 describe('noise', () => {
