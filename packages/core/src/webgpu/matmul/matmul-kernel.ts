@@ -33,11 +33,17 @@ export interface MatmulShape {
 }
 
 /** Smallest output (per batch entry) worth a tiled kernel; below it TF.js's reduce programs serve better (per-sample dots). */
-const MIN_TILED = 16;
+/**
+ * Every product runs the tiled kernel, however small: TF.js's own small-product programs read B past
+ * its K extent (no bounds check in `mm_readB`) and multiply what they find by zero, which is 0 only
+ * while the memory holds finite numbers. Pooled buffers are larger than their tensors (size classes)
+ * and keep whatever an earlier step left, a NaN after a discarded non-finite batch included.
+ */
+const MIN_TILED = 1;
 
 /**
  * Reads the product's shape. Supported: float32, rank ≥ 2, batch dimensions equal or one side's all 1
- * (broadcast), bias of N elements, M and N ≥ 16. Anything else returns null.
+ * (broadcast), bias of N elements. Anything else returns null.
  */
 export function matmulShape({ a, b, transposeA, transposeB, bias }: MatmulArgs): MatmulShape | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;

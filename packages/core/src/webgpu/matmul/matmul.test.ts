@@ -80,10 +80,22 @@ describe('matmul: every transpose, tile and split against float64', () => {
     });
   }
 
-  it('B = 1, T = 1 and tiny products (TF.js fallback below the tiled sizes)', async () => {
+  it('B = 1, T = 1 and tiny products', async () => {
     await check([1, 1, 768], [768, 64], false, false);
     await check([1, 5], [5, 3], false, false);
     await check([3, 1, 40], [3, 40, 1], false, false);
+    await check([1, 16], [16, 300], false, false); // a [1, B] × [B, d] weighted sum
+  });
+
+  it('small batched products stay exact over pooled memory that holds NaN (a discarded non-finite step leaves it)', async () => {
+    for (const n of [64, 128, 256, 512, 1024]) {
+      const poison = tf.fill([n], NaN);
+      await poison.data();
+      poison.dispose();
+    }
+    // TF.js's small-output program read B past K and multiplied that by zero: NaN here
+    await check([8, 5, 11], [11, 8], false, false);
+    await check([8, 5, 11], [8, 11, 8], false, false);
   });
 
   it('gradients of a product equal float64 gradients (backward reads the transposes in place)', async () => {

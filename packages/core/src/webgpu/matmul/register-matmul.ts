@@ -5,7 +5,7 @@ import { overrideKernel } from '../../backend/override-kernel';
 
 /**
  * Puts Clipwise's tiled matmul in front of TF.js's webgpu `BatchMatMul` and `_FusedMatMul` (bias, no
- * activation): float32 products with M, N ≥ 16 run it; everything else, and everything while fused
+ * activation): float32 products run it; everything else, and everything while fused
  * kernels are off, runs TF.js's own kernel, kept as the fallback. Idempotent; call after the webgpu
  * backend is imported (`setupBackend('webgpu')` does).
  */
