@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, type LayerKind, type LayerRecord } from '@clipwise/core';
+import { ClipwiseConfigError, type LayerKind, type LayerRecord, type SampleTerm } from '@clipwise/core';
 
 /** How a kernel forms a per-sample norm: from Gram products ('ghost') or from per-sample gradients ('instantiate'). */
 export type NormMode = 'ghost' | 'instantiate';
@@ -41,6 +41,17 @@ export interface SqNormResult {
   readonly mode: NormMode;
 }
 
+/** A role's per-sample squared norms as a term for a consumer that sums a group's terms itself (`SqNormSum.addTerm`). */
+export interface SqNormTermResult {
+  readonly term: SampleTerm;
+  readonly mode: NormMode;
+}
+
+/** `perSampleSqNorms` results as terms ([B] values). */
+export function asSqNormTerms(results: Record<string, SqNormResult>): Record<string, SqNormTermResult> {
+  return Object.fromEntries(Object.entries(results).map(([role, r]) => [role, { term: { kind: 'value' as const, tensor: r.sqNorms }, mode: r.mode }]));
+}
+
 /**
  * The per-sample computations of one layer kind. Kernels never see which group a parameter is in:
  * they give per-sample squared norms and, once the clip factors are known, the Book-Keeping sum
@@ -53,6 +64,13 @@ export interface NormKernel {
    * a kernel may return more, which the caller frees).
    */
   perSampleSqNorms(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormResult>;
+  /**
+   * Optional: `perSampleSqNorms` with each role's norms as a term in the form cheapest to hand over
+   * (a linear weight's ghost norm as its tile partials, `ghostSqNormPartials`: the launch that sums
+   * them is saved), for a consumer that sums a group's terms itself (the private step's clip factors).
+   * New tensors the caller owns.
+   */
+  sqNormTerms?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormTermResult>;
   /**
    * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
    * `clipFactors` is [B], or null for every c_i = 1 (the non-private sum Σ_i g_i, with no multiply).

@@ -1,92 +1,84 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { storageBindingsPerDispatch, sumOfRowSqNorms } from '@clipwise/core';
+import { sumSampleTerms, type SampleTerm } from '@clipwise/core';
 
 /**
- * Most inputs of one `tf.addN`: webgpu's AddN binds every input and the output as storage buffers,
- * as many as the device allows per shader stage (WebGPU's default 8: seven inputs; Dawn in Node as
- * `setupBackend` asks, e.g. lavapipe's 16: fifteen).
- */
-function maxAddNInputs(): number {
-  return storageBindingsPerDispatch() - 1;
-}
-
-/**
- * A running Σ of [B] terms (per-sample squared norms, cross terms) folded by `tf.addN` of up to seven
- * (or more, see `maxAddNInputs`) at once: one kernel launch per six or seven terms, not one per term (on webgpu each launch costs tens
- * of µs of CPU, and an all-layer group has hundreds of terms). The terms and the sum are kept past
- * `tf.tidy` scopes, since records arrive inside the backward pass's.
+ * A running Σ of per-sample squared-norm terms, each in the form it came in: [B] values (a norm, a
+ * tied weight's cross term), [B, n] per-sample gradients whose squared rows count (a compacted layer
+ * norm's or bias's), and [B, n] partial sums whose rows count (a ghost norm's tile partials). Nothing
+ * is summed until the sum is taken: then every term goes into one `sumSampleTerms` (a launch per 30 or
+ * so terms on webgpu), or to a consumer that sums terms itself (the clip factors' kernel), where each
+ * term's own reduction and the adds between them were launches of their own. Terms are kept past
+ * `tf.tidy` scopes (records arrive inside the backward pass's).
  *
  * @example
  * const s = new SqNormSum();
  * s.add(ownA); s.add(ownB); s.add(cross, 2); // ‖g_A + g_B‖² = ‖g_A‖² + ‖g_B‖² + 2⟨g_A, g_B⟩
+ * s.addRows(perSampleBiasGrads);             // + Σ_j g[i, j]²
  * const sq = s.take()!; // [B]; the caller disposes it
  */
 export class SqNormSum {
-  private terms: tf.Tensor1D[] = [];
-  /** Per-sample gradients [B, n] whose row norms are still to be added (borrowed, not owned). */
-  private rows: tf.Tensor2D[] = [];
+  private terms: SampleTerm[] = [];
+  /** Tensors of `terms` this sum does not own (borrowed per-sample gradients). */
+  private borrowed = new Set<tf.Tensor>();
 
   /**
-   * Adds Σ_j g[i, j]² per sample i, formed when the sum is taken, with every other such tensor in a few
-   * launches (`sumOfRowSqNorms`: the norms of a group's layer norms and biases, where each was a launch).
-   * Borrows `g`: it must stay alive until the next `take`/`takeTerms`.
-   */
-  addRows(g: tf.Tensor2D): void {
-    this.rows.push(g);
-  }
-
-  /**
-   * Adds `copies` × `term` and takes ownership of it. Twice is the term passed twice to the same
-   * addN (doubling by addition is exact in floating point), not a multiply: one launch fewer.
+   * Adds `copies` × `term` ([B]) and takes ownership of it. Twice is the term listed twice (doubling
+   * by addition is exact in floating point), not a multiply: no launch.
    */
   add(term: tf.Tensor1D, copies: 1 | 2 = 1): void {
-    const most = maxAddNInputs();
-    if (this.terms.length + copies > most) this.fold();
     tf.keep(term);
-    for (let i = 0; i < copies; i++) this.terms.push(term);
-    if (this.terms.length >= most) this.fold();
-  }
-
-  /** The sum (the caller disposes it), or null if nothing was added; the sum starts over. */
-  take(): tf.Tensor1D | null {
-    this.foldRows();
-    if (this.terms.length > 1) this.fold();
-    const total = this.terms[0] ?? null;
-    this.terms = [];
-    return total;
+    for (let i = 0; i < copies; i++) this.terms.push({ kind: 'value', tensor: term });
   }
 
   /**
-   * The sum still as terms, at most `most` of them (folded until they fit), for a kernel that adds
-   * them itself (the clip factors': one launch where addN + clip factors were two). The caller owns
-   * them: a term added twice is listed twice, so dispose them with `tf.dispose` (idempotent). Empty
-   * if nothing was added; the sum starts over.
+   * Adds Σ_j g[i, j]² per sample i of per-sample gradients `g` [B, n]. Borrows `g` (a record's): it must
+   * stay alive until the sum or its terms are taken, and is never disposed here.
    */
-  takeTerms(most: number): tf.Tensor1D[] {
-    if (!(most >= 1)) throw new RangeError(`takeTerms: at least one term, got ${most}`);
-    this.foldRows();
-    if (this.terms.length > most) this.fold();
+  addRows(g: tf.Tensor2D): void {
+    this.borrowed.add(g);
+    this.terms.push({ kind: 'sq', tensor: g });
+  }
+
+  /** Adds Σ_j p[i, j] per sample i of partial sums `p` [B, n] (`ghostSqNormPartials`), and takes ownership of it. */
+  addPartials(p: tf.Tensor2D): void {
+    this.terms.push({ kind: 'sum', tensor: tf.keep(p) });
+  }
+
+  /** Adds a term in any form, taking ownership of its tensor. */
+  addTerm(term: SampleTerm): void {
+    tf.keep(term.tensor);
+    this.terms.push(term);
+  }
+
+  /** The sum [B] (the caller disposes it), or null if nothing was added; the sum starts over. */
+  take(): tf.Tensor1D | null {
+    if (this.terms.length === 0) return null;
+    const only = this.terms[0]!;
+    if (this.terms.length === 1 && only.kind === 'value') {
+      this.terms = [];
+      return only.tensor;
+    }
+    const taken = this.takeTerms();
+    const sum = tf.keep(sumSampleTerms(taken.terms));
+    taken.release();
+    return sum;
+  }
+
+  /**
+   * The sum still as terms, for a consumer that adds them itself (the clip factors': one launch for a
+   * group's sum, square root and factors), and `release` to call once it has: it frees the terms this
+   * sum owned (borrowed per-sample gradients stay their owner's). Empty if nothing was added; the sum
+   * starts over.
+   */
+  takeTerms(): { readonly terms: SampleTerm[]; release(): void } {
     const terms = this.terms;
+    const borrowed = this.borrowed;
     this.terms = [];
-    return terms;
+    this.borrowed = new Set();
+    return { terms, release: () => tf.dispose(terms.map((t) => t.tensor).filter((t) => !borrowed.has(t))) };
   }
 
   dispose(): void {
-    tf.dispose(this.terms);
-    this.terms = [];
-    this.rows = [];
-  }
-
-  private foldRows(): void {
-    if (this.rows.length === 0) return;
-    const sq = sumOfRowSqNorms(this.rows);
-    this.rows = [];
-    this.add(sq);
-  }
-
-  private fold(): void {
-    const total = tf.keep(tf.tidy(() => tf.addN(this.terms) as tf.Tensor1D));
-    tf.dispose(this.terms); // a term added twice is listed twice; dispose is idempotent
-    this.terms = [total];
+    this.takeTerms().release();
   }
 }

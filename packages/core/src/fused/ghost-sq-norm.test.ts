@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ghostSqNorm, setFusedGhostNorm } from './ghost-sq-norm';
+import { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './ghost-sq-norm';
 
 /** ‖a_iᵀ g_i‖²_F per sample in float64, from the per-sample gradient itself (no Gram matrices). */
 function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): Float64Array {
@@ -31,6 +31,17 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       const ref = reference((await a.data()) as Float32Array, (await g.data()) as Float32Array, b, t, d, p);
       const got = await sq.data();
       ref.forEach((r, i) => expect(Math.abs(got[i]! - r) / r).toBeLessThan(2e-5));
+      // the partials' row sums are the same norms (webgpu); null where the fused kernel does not run
+      const partials = ghostSqNormPartials(a, g);
+      expect(partials === null).toBe(tf.getBackend() !== 'webgpu');
+      if (partials) {
+        const blocks = Math.ceil(t / 32);
+        expect(partials.shape).toEqual([b, (blocks * (blocks + 1)) / 2]);
+        const summed = tf.sum(partials, 1);
+        const rows = await summed.data();
+        ref.forEach((r, i) => expect(Math.abs(rows[i]! - r) / r).toBeLessThan(2e-5));
+        tf.dispose([partials, summed]);
+      }
       sq.dispose();
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([a, g]);

@@ -6,6 +6,7 @@ import { fusedOnDevice, runRowProgram } from './fused-kernels';
 import { perSampleDot } from './per-sample-dot';
 
 const KERNEL = 'ClipwiseGhostSqNorm';
+const PARTIALS_KERNEL = 'ClipwiseGhostSqNormPartials';
 /** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
 const TILE = 32;
 /** K staged per step by each K group. */
@@ -37,9 +38,29 @@ export function ghostSqNorm(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor1D {
   if (a.rank !== 3 || g.rank !== 3 || g.shape[0] !== b || g.shape[1] !== t) {
     throw new Error(`ghostSqNorm: a [${a.shape}] and g [${g.shape}] must be [B, T, d] and [B, T, p] with the same B and T`);
   }
-  const fused = fusedGhost && fusedOnDevice() && a.dtype === 'float32' && g.dtype === 'float32' && b > 0 && t > 0 && Math.max(d, g.shape[2]) <= MAX_FUSED_K;
-  if (fused) return tf.engine().runKernel(KERNEL, { a, g }, {}) as tf.Tensor1D;
+  if (fusedPath(a, g)) return tf.engine().runKernel(KERNEL, { a, g }, {}) as tf.Tensor1D;
   return tf.tidy(() => perSampleDot(tf.matMul(a, a, false, true), tf.matMul(g, g, false, true)));
+}
+
+/**
+ * `ghostSqNorm` before its last launch: the fused kernel's per-tile partial sums [B, P], whose row sums
+ * are the squared norms, for a consumer that sums terms per sample anyway (a group's clip factors:
+ * `sampleTermsClipFactors` takes them as a 'sum' term, one launch fewer a linear layer). Null where the
+ * fused kernel does not run (off webgpu, K past its limit): use `ghostSqNorm` there.
+ *
+ * @example
+ * const partials = ghostSqNormPartials(a, dy); // [B, P], or null
+ */
+export function ghostSqNormPartials(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor2D | null {
+  if (a.rank !== 3 || g.rank !== 3 || g.shape[0] !== a.shape[0] || g.shape[1] !== a.shape[1]) {
+    throw new Error(`ghostSqNormPartials: a [${a.shape}] and g [${g.shape}] must be [B, T, d] and [B, T, p] with the same B and T`);
+  }
+  return fusedPath(a, g) ? (tf.engine().runKernel(PARTIALS_KERNEL, { a, g }, {}) as tf.Tensor2D) : null;
+}
+
+function fusedPath(a: tf.Tensor3D, g: tf.Tensor3D): boolean {
+  const [b, t, d] = a.shape;
+  return fusedGhost && fusedOnDevice() && a.dtype === 'float32' && g.dtype === 'float32' && b > 0 && t > 0 && Math.max(d, g.shape[2]) <= MAX_FUSED_K;
 }
 
 /**
@@ -69,23 +90,37 @@ const SUM_ROW: RowSpec = {
   perRow: true,
 };
 
-registerWebgpuKernel(KERNEL, ({ inputs, backend }) => {
-  const { a, g } = inputs as Record<string, tf.TensorInfo>;
-  const [b, t, d] = a!.shape as [number, number, number];
-  const p = g!.shape[2]!;
+type GhostBackend = WebGpuBackendLike & { makeTensorInfo(s: number[], dt: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
+
+/** The fused kernel's launch: per-tile partials [B, P]. */
+function dispatchPartials(be: GhostBackend, a: tf.TensorInfo, g: tf.TensorInfo): tf.TensorInfo {
+  const [b, t, d] = a.shape as [number, number, number];
+  const p = g.shape[2]!;
   const { blocks, pairs } = ghostTilePairs(t);
-  const be = backend as unknown as WebGpuBackendLike & { makeTensorInfo(s: number[], dt: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
   const partials = be.makeTensorInfo([b, pairs], 'float32');
   dispatchDirect({
     key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}`,
     code: ghostSqNormWgsl,
-    buffers: [{ tensor: partials, write: true }, { tensor: a! }, { tensor: g! }],
+    buffers: [{ tensor: partials, write: true }, { tensor: a }, { tensor: g }],
     uniforms: packUniforms([t, d, p, blocks, pairs].map((v) => ['u', v] as const)),
     workgroups: [pairs, b, 1],
   });
+  return partials;
+}
+
+registerWebgpuKernel(KERNEL, ({ inputs, backend }) => {
+  const { a, g } = inputs as Record<string, tf.TensorInfo>;
+  const be = backend as unknown as GhostBackend;
+  const partials = dispatchPartials(be, a!, g!);
+  const [b, pairs] = partials.shape as [number, number];
   const out = runRowProgram(be, SUM_ROW, [partials], b, pairs);
   be.disposeData(partials.dataId);
   return out;
+});
+
+registerWebgpuKernel(PARTIALS_KERNEL, ({ inputs, backend }) => {
+  const { a, g } = inputs as Record<string, tf.TensorInfo>;
+  return dispatchPartials(backend as unknown as GhostBackend, a!, g!);
 });
 
 /** Stages rows [r0, r0 + TILE) × this group's k slice of X ([T, K] at `base`) into tile `which` (0: I, 1: J) as [k][row / 4] vec4s. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
-import { sumOfRowSqNorms, weightedRowSums } from './row-reductions';
+import { sampleTermsClipFactors, sumOfRowSqNorms, sumSampleTerms, weightedRowSums, type SampleTerm } from './row-reductions';
 
 /** Tensors [b, n_k] of the given widths, random, and their values. */
 async function rowsOf(b: number, widths: number[]): Promise<{ rows: tf.Tensor2D[]; values: Float32Array[] }> {
@@ -27,11 +27,12 @@ describe('sumOfRowSqNorms equals float64 Σ_k ‖g_k[i]‖²', () => {
         const before = tf.memory().numTensors;
         let out!: tf.Tensor1D;
         const profile = await tf.profile(() => void (out = sumOfRowSqNorms(rows, init)));
-        const launches = profile.kernels.filter((k) => k.name === 'ClipwiseRowSqNormSum').length;
+        const launches = profile.kernels.filter((k) => k.name === 'ClipwiseSampleTermSum').length;
         if (tf.getBackend() === 'webgpu') {
-          // each launch binds its output and, after the first (or with init), the sums so far
+          // each launch binds its output and up to most − 1 terms; a full launch leaves one term (its sum) for the next
           const most = storageBindingsPerDispatch(32);
-          expect(launches).toBe(withInit ? Math.ceil(widths.length / (most - 2)) : 1 + Math.ceil(Math.max(0, widths.length - (most - 1)) / (most - 2)));
+          const terms = widths.length + (withInit ? 1 : 0);
+          expect(launches).toBe(1 + Math.ceil(Math.max(0, terms - (most - 1)) / (most - 2)));
         } else {
           expect(launches).toBe(0);
         }
@@ -50,13 +51,65 @@ describe('sumOfRowSqNorms equals float64 Σ_k ‖g_k[i]‖²', () => {
       });
     }
 
-  it('refuses no tensors, rows of another batch, a rank-3 tensor and an init of the wrong size', () => {
+  it('refuses no terms, terms of another batch or rank', () => {
     const a = tf.zeros([2, 3]) as tf.Tensor2D;
-    expect(() => sumOfRowSqNorms([])).toThrow(/sumOfRowSqNorms: no tensors/);
-    expect(() => sumOfRowSqNorms([a, tf.zeros([3, 3]) as tf.Tensor2D])).toThrow(/every tensor must be \[B, n\] with B = 2, got \[3,3\]/);
+    expect(() => sumOfRowSqNorms([])).toThrow(/sumSampleTerms: no terms/);
+    expect(() => sumOfRowSqNorms([a, tf.zeros([3, 3]) as tf.Tensor2D])).toThrow(/a 'sq' term must be \[B, n\] with B = 2, got \[3,3\]/);
     expect(() => sumOfRowSqNorms([tf.zeros([2, 3, 1]) as unknown as tf.Tensor2D])).toThrow(/got \[2,3,1\]/);
-    expect(() => sumOfRowSqNorms([a], tf.zeros([3]) as tf.Tensor1D)).toThrow(/init must be \[2\], got \[3\]/);
+    expect(() => sumOfRowSqNorms([a], tf.zeros([3]) as tf.Tensor1D)).toThrow(/a 'sq' term must be \[B, n\] with B = 3, got \[2,3\]/);
     a.dispose();
+  });
+});
+
+describe('sumSampleTerms and sampleTermsClipFactors: values, row sums and row squares in one sum', () => {
+  /** float64 Σ of the terms per sample. */
+  async function reference(terms: readonly SampleTerm[], b: number): Promise<number[]> {
+    const out = new Array<number>(b).fill(0);
+    for (const t of terms) {
+      const v = await t.tensor.data();
+      const n = t.kind === 'value' ? 1 : t.tensor.shape[1]!;
+      for (let i = 0; i < b; i++) for (let j = 0; j < n; j++) out[i]! += t.kind === 'sq' ? v[i * n + j]! ** 2 : v[i * n + j]!;
+    }
+    return out;
+  }
+  // B = 1 and a B past one workgroup's width; few terms and more than a launch binds
+  for (const [b, count] of [[1, 3], [37, 5], [4, 41]] as const) {
+    it(`B = ${b}, ${count} terms of every kind`, async () => {
+      const terms: SampleTerm[] = Array.from({ length: count }, (_, k) => {
+        const kind = (['value', 'sum', 'sq'] as const)[k % 3]!;
+        // sums of positive partials (a ghost norm's tiles are ≥ 0 in sum); a large value in one sample
+        return kind === 'value'
+          ? { kind, tensor: tf.tensor1d(Array.from({ length: b }, (_, i) => (i === 0 ? 1e4 : 0) + ((i * 7 + k) % 5) * 0.4)) }
+          : { kind, tensor: tf.randomUniform([b, 1 + ((k * 53) % 300)], 0, 1, 'float32', k) as tf.Tensor2D };
+      });
+      const want = await reference(terms, b);
+      const before = tf.memory().numTensors;
+      const sum = sumSampleTerms(terms);
+      const got = await sum.data();
+      want.forEach((w, i) => expect(Math.abs(got[i]! - w) / w, `sample ${i}`).toBeLessThan(1e-5));
+      for (const clip of [{ threshold: 3, automatic: false, gamma: 0 }, { threshold: 3, automatic: true, gamma: 0.01 }]) {
+        const { norms, factors } = sampleTermsClipFactors(terms, clip);
+        const [n, c] = await Promise.all([norms.data(), factors.data()]);
+        want.forEach((w, i) => {
+          const norm = Math.sqrt(w);
+          expect(Math.abs(n[i]! - norm) / norm).toBeLessThan(1e-5);
+          const f = clip.automatic ? clip.threshold / (norm + clip.gamma) : Math.min(1, clip.threshold / norm);
+          expect(Math.abs(c[i]! - f) / f).toBeLessThan(1e-5);
+        });
+        tf.dispose([norms, factors]);
+      }
+      sum.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(terms.map((t) => t.tensor));
+    });
+  }
+
+  it('Abadi factors are exactly 1 at and below the threshold (n = 0 included)', async () => {
+    const sq = tf.tensor1d([0, 1e-12, 2.25, 9, 100]);
+    const { norms, factors } = sampleTermsClipFactors([{ kind: 'value', tensor: sq }], { threshold: 3, automatic: false, gamma: 0 });
+    expect(Array.from(await factors.data()).slice(0, 4)).toEqual([1, 1, 1, 1]);
+    expect((await factors.data())[4]).toBeCloseTo(0.3, 6);
+    tf.dispose([sq, norms, factors]);
   });
 });
 
@@ -97,5 +150,15 @@ describe('weightedRowSums equals float64 Σ_i c_i g_k[i, :]', () => {
     const c = tf.ones([3]) as tf.Tensor1D;
     expect(() => weightedRowSums(c, [a])).toThrow(/the factors must be \[2\], got \[3\]/);
     tf.dispose([a, c]);
+  });
+});
+
+describe('sumSampleTerms of values alone', () => {
+  it('adds [B] terms, one of them listed twice (a tied weight cross term), in one launch', async () => {
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.tensor1d([10, 20, 30]);
+    const sum = sumSampleTerms([{ kind: 'value', tensor: a }, { kind: 'value', tensor: b }, { kind: 'value', tensor: b }]);
+    expect(Array.from(await sum.data())).toEqual([21, 42, 63]);
+    tf.dispose([a, b, sum]);
   });
 });

@@ -5,7 +5,7 @@ import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
 import { perSampleSqNorm } from './per-sample-dot';
 
-const SQ_KERNEL = 'ClipwiseRowSqNormSum';
+const SQ_KERNEL = 'ClipwiseSampleTermSum';
 const SUMS_KERNEL = 'ClipwiseWeightedRowSums';
 const WG = 256;
 /** Most tensors one dispatch reads (more where the device binds more; see `storageBindingsPerDispatch`). */
@@ -23,68 +23,144 @@ function checkRows(name: string, rows: readonly tf.Tensor[]): number {
 }
 
 /**
+ * A per-sample term of a squared norm: `value` [B] as it is; `sum` [B, n] summed over each row (partial
+ * sums, e.g. a ghost norm's tile partials: `ghostSqNormPartials`); `sq` [B, n] squared and summed over
+ * each row (per-sample gradients: a layer norm's, a bias's).
+ */
+export type SampleTerm =
+  | { readonly kind: 'value'; readonly tensor: tf.Tensor1D }
+  | { readonly kind: 'sum' | 'sq'; readonly tensor: tf.Tensor2D };
+
+/** The clip factors `sampleTermsClipFactors` forms: c = C / max(n, C) (Abadi), or C / (n + γ) (automatic). */
+export interface ClipEpilogue {
+  readonly threshold: number;
+  readonly automatic: boolean;
+  /** Automatic clipping's stability constant γ (unused by Abadi's). */
+  readonly gamma: number;
+}
+
+function checkTerms(name: string, terms: readonly SampleTerm[]): number {
+  if (terms.length === 0) throw new RangeError(`${name}: no terms`);
+  const b = terms[0]!.tensor.shape[0]!;
+  for (const t of terms) {
+    const rank = t.kind === 'value' ? 1 : 2;
+    if (t.tensor.rank !== rank || t.tensor.shape[0] !== b) {
+      throw new RangeError(`${name}: a '${t.kind}' term must be [${rank === 1 ? 'B' : 'B, n'}] with B = ${b}, got [${t.tensor.shape}]`);
+    }
+  }
+  return b;
+}
+
+/**
+ * Σ of per-sample terms ([B]): a group's squared norm from its parameters' terms in whatever form each
+ * comes. On webgpu one launch reads as many terms as the device binds (a workgroup a sample), where
+ * each row sum, each norm and their sum were launches of their own; elsewhere TF.js ops.
+ *
+ * @example
+ * const sq = sumSampleTerms([{ kind: 'sum', tensor: partials }, { kind: 'sq', tensor: gBias }]); // [B]
+ */
+export function sumSampleTerms(terms: readonly SampleTerm[]): tf.Tensor1D {
+  return runTerms('sumSampleTerms', terms, null)[0]!;
+}
+
+/**
+ * Per-sample norms n = sqrt(Σ terms) and clip factors c ([B] each) in the same launch as the sum (the
+ * private step's group close: optim's `normsAndClipFactors`). Both are new tensors; the terms stay the caller's.
+ *
+ * @example
+ * const { norms, factors } = sampleTermsClipFactors(terms, { threshold: 1, automatic: false, gamma: 0 });
+ */
+export function sampleTermsClipFactors(terms: readonly SampleTerm[], clip: ClipEpilogue): { norms: tf.Tensor1D; factors: tf.Tensor1D } {
+  const [norms, factors] = runTerms('sampleTermsClipFactors', terms, clip);
+  return { norms: norms!, factors: factors! };
+}
+
+/**
  * Σ_k ‖g_k[i, :]‖² per sample i, over per-sample gradients g_k [B, n_k] (plus `init` [B] when given):
- * the squared group norm contribution of many small parameters (layer norms, biases) at once. On
- * webgpu one launch reads as many tensors as the device binds (30 on a 32-binding device), where a
- * norm a tensor and their sum were a launch each; elsewhere `perSampleSqNorm` each and one addN.
+ * `sumSampleTerms` of `sq` terms.
  *
  * @example
  * const sq = sumOfRowSqNorms([gGamma, gBeta, gBias]); // [B]
  */
 export function sumOfRowSqNorms(rows: readonly tf.Tensor2D[], init?: tf.Tensor1D): tf.Tensor1D {
-  const b = checkRows('sumOfRowSqNorms', rows);
-  if (init && (init.rank !== 1 || init.shape[0] !== b)) throw new RangeError(`sumOfRowSqNorms: init must be [${b}], got [${init.shape}]`);
-  const device = fusedOnDevice() && b > 0 && rows.every((r) => r.dtype === 'float32') && (!init || init.dtype === 'float32');
-  if (!device) return tf.tidy(() => tf.addN([...(init ? [init] : []), ...rows.map((r) => perSampleSqNorm(r))]) as tf.Tensor1D);
-  // one launch per chunk; each after the first reads the previous one's sums as its init
-  const most = storageBindingsPerDispatch(MAX_BINDINGS);
-  let acc: tf.Tensor1D | undefined = init;
-  for (let i = 0; i < rows.length; ) {
-    const take = Math.max(1, most - 1 - (acc ? 1 : 0));
-    const chunk = rows.slice(i, i + take);
-    i += take;
-    const inputs: tf.NamedTensorMap = Object.fromEntries(chunk.map((r, k) => [`r${k}`, r]));
-    if (acc) inputs['init'] = acc;
-    const next = tf.engine().runKernel(SQ_KERNEL, inputs, { count: chunk.length }) as tf.Tensor1D;
-    if (acc && acc !== init) acc.dispose();
-    acc = next;
+  return sumSampleTerms([...(init ? [{ kind: 'value' as const, tensor: init }] : []), ...rows.map((tensor) => ({ kind: 'sq' as const, tensor }))]);
+}
+
+function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue | null): tf.Tensor1D[] {
+  const b = checkTerms(name, terms);
+  if (!(fusedOnDevice() && b > 0 && terms.every((t) => t.tensor.dtype === 'float32'))) {
+    return tf.tidy(() => {
+      const parts = terms.map((t) => (t.kind === 'value' ? t.tensor : tf.sum(t.kind === 'sq' ? tf.square(t.tensor) : t.tensor, 1)) as tf.Tensor1D);
+      const sum = (parts.length === 1 ? tf.clone(parts[0]!) : tf.addN(parts)) as tf.Tensor1D;
+      if (!clip) return [sum];
+      const norms = tf.sqrt(sum) as tf.Tensor1D;
+      const factors = (clip.automatic ? tf.div(clip.threshold, tf.add(norms, clip.gamma)) : tf.div(clip.threshold, tf.maximum(norms, clip.threshold))) as tf.Tensor1D;
+      return [norms, factors];
+    });
   }
-  return acc!;
+  // as many terms a launch as the device binds beside the outputs; earlier chunks fold into a [B] value
+  const most = storageBindingsPerDispatch(MAX_BINDINGS);
+  const outputs = clip ? 2 : 1;
+  let rest = [...terms];
+  const folded: tf.Tensor[] = [];
+  while (rest.length > most - outputs) {
+    const value = launchTerms(rest.slice(0, most - 1), null)[0]!;
+    folded.push(value);
+    rest = [{ kind: 'value', tensor: value }, ...rest.slice(most - 1)];
+  }
+  const out = launchTerms(rest, clip);
+  tf.dispose(folded);
+  return out;
+}
+
+function launchTerms(terms: readonly SampleTerm[], clip: ClipEpilogue | null): tf.Tensor1D[] {
+  const inputs: tf.NamedTensorMap = Object.fromEntries(terms.map((t, k) => [`t${k}`, t.tensor]));
+  const attrs = { kinds: terms.map((t) => t.kind).join(','), clip: clip ? [clip.threshold, clip.gamma, clip.automatic ? 1 : 0] : [] };
+  const out = tf.engine().runKernel(SQ_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D | tf.Tensor1D[];
+  return Array.isArray(out) ? out : [out];
 }
 
 registerWebgpuKernel(SQ_KERNEL, ({ inputs, backend, attrs }) => {
-  const count = attrs['count'] as number;
-  const rows = Array.from({ length: count }, (_, k) => inputs[`r${k}`]!);
-  const init = inputs['init'];
-  const b = rows[0]!.shape[0]!;
-  const out = (backend as unknown as Backend).makeTensorInfo([b], 'float32');
-  const widths = rows.map((r) => r.shape[1]!);
+  const kinds = (attrs['kinds'] as string).split(',') as SampleTerm['kind'][];
+  const clip = attrs['clip'] as number[];
+  const terms = kinds.map((_, k) => inputs[`t${k}`]!);
+  const b = terms[0]!.shape[0]!;
+  const be = backend as unknown as Backend;
+  const outs = (clip.length ? [0, 1] : [0]).map(() => be.makeTensorInfo([b], 'float32'));
+  const widths = terms.map((t) => (t.shape.length === 2 ? t.shape[1]! : 1));
   while (widths.length % 4) widths.push(0);
+  const [threshold, gamma, automatic] = clip.length ? clip : [0, 0, 0];
   dispatchDirect({
-    key: `${SQ_KERNEL}_${count}_${init ? 1 : 0}`,
-    code: () => rowSqNormSumWgsl(count, !!init),
-    buffers: [{ tensor: out, write: true }, ...(init ? [{ tensor: init }] : []), ...rows.map((tensor) => ({ tensor }))],
-    uniforms: packUniforms(widths.map((w) => ['u', w] as const)),
+    key: `${SQ_KERNEL}_${kinds.join('')}_${clip.length ? (automatic ? 'auto' : 'abadi') : 'sum'}`,
+    code: () => sampleTermsWgsl(kinds, clip.length ? (automatic ? 'automatic' : 'abadi') : null),
+    buffers: [...outs.map((tensor) => ({ tensor, write: true })), ...terms.map((tensor) => ({ tensor }))],
+    uniforms: packUniforms([['f', threshold!], ['f', gamma!], ['u', 0], ['u', 0], ...widths.map((w) => ['u', w] as const)]),
     workgroups: [b, 1, 1],
   });
-  return out;
+  return (clip.length ? outs : outs[0]!) as unknown as tf.TensorInfo;
 });
 
-/** A workgroup a sample: each tensor's row read by the whole group in turn (coalesced), squared and summed; a tree reduction. */
-function rowSqNormSumWgsl(count: number, withInit: boolean): string {
-  const first = withInit ? 2 : 1;
-  const reads = Array.from({ length: count }, (_, k) => `@group(0) @binding(${first + k}) var<storage, read> r${k} : array<f32>;`);
-  const loops = Array.from(
-    { length: count },
-    (_, k) => `  { let n = u.n[${k >> 2}][${k & 3}]; let base = i * n;
-    for (var j = lid; j < n; j = j + ${WG}u) { let v = r${k}[base + j]; acc = acc + v * v; } }`,
-  );
+/** A workgroup a sample: each term's row read by the whole group in turn (coalesced), summed or squared and summed; a tree reduction; the clip epilogue on thread 0. */
+function sampleTermsWgsl(kinds: readonly SampleTerm['kind'][], clip: 'abadi' | 'automatic' | null): string {
+  const first = clip ? 2 : 1;
+  const reads = kinds.map((_, k) => `@group(0) @binding(${first + k}) var<storage, read> t${k} : array<f32>;`);
+  const loops = kinds.map((kind, k) => {
+    // (its width, 1, read so that the uniform block stays bound when every term is a value: layouts are 'auto')
+    if (kind === 'value') return `  if (lid == 0u && u.n[${k >> 2}][${k & 3}] == 1u) { acc = acc + t${k}[i]; }`;
+    const v = kind === 'sq' ? 'v * v' : 'v';
+    return `  { let n = u.n[${k >> 2}][${k & 3}]; let base = i * n;
+    for (var j = lid; j < n; j = j + ${WG}u) { let v = t${k}[base + j]; acc = acc + ${v}; } }`;
+  });
+  const epilogue = clip
+    ? `let norm = sqrt(red[0]);
+    norms[i] = norm;
+    factors[i] = ${clip === 'automatic' ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};`
+    : 'out[i] = red[0];';
   return /* wgsl */ `
-struct U { n : array<vec4<u32>, ${Math.ceil(count / 4)}> };
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-${withInit ? '@group(0) @binding(1) var<storage, read> init : array<f32>;' : ''}
+struct U { threshold : f32, gamma : f32, pad0 : u32, pad1 : u32, n : array<vec4<u32>, ${Math.ceil(kinds.length / 4)}> };
+${clip ? '@group(0) @binding(0) var<storage, read_write> norms : array<f32>;\n@group(0) @binding(1) var<storage, read_write> factors : array<f32>;' : '@group(0) @binding(0) var<storage, read_write> out : array<f32>;'}
 ${reads.join('\n')}
-@group(0) @binding(${first + count}) var<uniform> u : U;
+@group(0) @binding(${first + kinds.length}) var<uniform> u : U;
 var<workgroup> red : array<f32, ${WG}>;
 
 @compute @workgroup_size(${WG}, 1, 1)
@@ -99,7 +175,9 @@ ${loops.join('\n')}
     if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[i] = red[0]${withInit ? ' + init[i]' : ''}; }
+  if (lid == 0u) {
+    ${epilogue}
+  }
 }
 `;
 }

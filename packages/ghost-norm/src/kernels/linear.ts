@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
 import { rowSums } from './row-sums';
-import { registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape } from '../norm-kernel';
+import { asSqNormTerms, registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape, type SqNormTermResult } from '../norm-kernel';
 
 const F32 = 4;
 
@@ -56,7 +56,7 @@ function transposed(record: LayerRecord): boolean {
 
 /** Linear kernel factory, shared with conv2d (a linear layer over patches with a reshaped weight). */
 export function linearLikeKernel(kind: string): NormKernel {
-  return {
+  const kernel: NormKernel = {
     kind,
     perSampleSqNorms(record, mode = 'auto', roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;
@@ -73,6 +73,17 @@ export function linearLikeKernel(kind: string): NormKernel {
       if (wantBias && rows) return { weight: { sqNorms: norms.weight, mode: chosen }, bias: bias() };
       const out: Record<string, { sqNorms: tf.Tensor1D; mode: NormMode }> = { weight: { sqNorms: norms.weight, mode: chosen } };
       if (norms.bias) out['bias'] = { sqNorms: norms.bias, mode: 'instantiate' };
+      return out;
+    },
+    // a ghost-normed weight hands over the fused kernel's tile partials, whose row sums the consumer forms
+    sqNormTerms(record, mode = 'auto', roles = ['weight', 'bias']) {
+      const a = record.activation as tf.Tensor3D | undefined;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const ghost = a !== undefined && roles.includes('weight') && record.params['weight'] !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
+      const partials = ghost ? ghostSqNormPartials(a!, dy) : null;
+      if (partials === null) return asSqNormTerms(kernel.perSampleSqNorms(record, mode, roles));
+      const out: Record<string, SqNormTermResult> = asSqNormTerms(roles.includes('bias') ? kernel.perSampleSqNorms(record, mode, ['bias']) : {});
+      out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
       return out;
     },
     clippedSum(record, c, roles = ['weight', 'bias']) {
@@ -132,6 +143,7 @@ export function linearLikeKernel(kind: string): NormKernel {
       };
     },
   };
+  return kernel;
 }
 
 export const linearKernel = linearLikeKernel('linear');

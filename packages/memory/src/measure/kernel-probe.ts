@@ -1,4 +1,4 @@
-import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel } from '@clipwise/ghost-norm';
+import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel, type NormModeOption } from '@clipwise/ghost-norm';
 import type { LayerRecord } from '@clipwise/core';
 import type { PhaseProbe } from './phase-probe';
 
@@ -27,6 +27,12 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
         arrive(record);
         return probe.around('norms', () => k.perSampleSqNorms(record, mode, roles));
       },
+      ...(k.sqNormTerms && {
+        sqNormTerms: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]) => {
+          arrive(record);
+          return probe.around('norms', () => k.sqNormTerms!(record, mode, roles));
+        },
+      }),
       clippedSum: (record, c, roles) => {
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, fusedOnDevice, packUniforms, registerWebgpuKernel, storageBindingsPerDispatch } from '@clipwise/core';
+import { fusedOnDevice, sampleTermsClipFactors, sumSampleTerms, type SampleTerm } from '@clipwise/core';
 import { ClipwiseOptimError } from '../errors';
 
 /**
@@ -32,83 +32,32 @@ export function clipFactors(norms: tf.Tensor1D, threshold: number, config: Clipp
   });
 }
 
-const KERNEL = 'ClipwiseClipFactors';
-
-/** Squared-norm terms `normsAndClipFactors` sums in its one kernel: the device's bindings less its two outputs. */
-export function clipFactorTermsMax(): number {
-  return storageBindingsPerDispatch() - 2;
-}
-
 /**
- * Per-sample norms n = sqrt(Σ_k sq_k) and clip factors c from squared norms `sq` [B] (one tensor, or
- * the terms of a group's sum): `clipFactors(sqrt(addN(sq)))` in one kernel on webgpu (where a group's
- * sum of terms, the square root and the factors were up to five TF.js launches: a layer-wise GPT-2
- * small step has 75 groups). Both results are new tensors the caller owns; `sq` stays the caller's.
+ * Per-sample norms n = sqrt(Σ_k sq_k) and clip factors c from a group's squared-norm terms: [B] tensors
+ * or terms in any form core's `sampleTermsClipFactors` takes (a ghost norm's tile partials, per-sample
+ * gradients whose squared rows count). On webgpu the sum, the square root and the factors are one
+ * launch (a launch per ~30 terms beyond the device's bindings), where each term's reduction, their
+ * sum, the square root and the factors were launches of their own (a layer-wise GPT-2 small step has
+ * 75 groups); elsewhere `clipFactors(sqrt(Σ))` in TF.js ops. Both results are new tensors the caller
+ * owns; the terms stay the caller's.
  *
  * @example
  * const { norms, factors } = normsAndClipFactors([weightSq, biasSq], 1.0, { fn: 'abadi' });
  */
 export function normsAndClipFactors(
-  sq: tf.Tensor1D | readonly tf.Tensor1D[],
+  sq: tf.Tensor1D | readonly (tf.Tensor1D | SampleTerm)[],
   threshold: number,
   config: ClippingConfig,
 ): { norms: tf.Tensor1D; factors: tf.Tensor1D } {
   const { fn, gamma } = validateClipping(config);
-  const terms: readonly tf.Tensor1D[] = Array.isArray(sq) ? sq : [sq as tf.Tensor1D];
-  if (terms.length === 0) throw new RangeError('normsAndClipFactors: no squared norms');
-  if (!fusedOnDevice() || terms.some((t) => t.dtype !== 'float32') || terms.length > clipFactorTermsMax()) {
+  const list = (Array.isArray(sq) ? sq : [sq]) as readonly (tf.Tensor1D | SampleTerm)[];
+  if (list.length === 0) throw new RangeError('normsAndClipFactors: no squared norms');
+  const terms = list.map((t): SampleTerm => (t instanceof tf.Tensor ? { kind: 'value', tensor: t } : t));
+  if (!fusedOnDevice()) {
     return tf.tidy(() => {
-      const norms = tf.sqrt(sumInChunks(terms)) as tf.Tensor1D;
+      const norms = tf.sqrt(sumSampleTerms(terms)) as tf.Tensor1D;
       return { norms, factors: clipFactors(norms, threshold, config) };
     });
   }
-  const inputs = Object.fromEntries(terms.map((t, k) => [`sq${k}`, t]));
-  const [norms, factors] = tf.engine().runKernel(KERNEL, inputs, { threshold, gamma, automatic: fn === 'automatic', count: terms.length } as unknown as tf.NamedAttrMap) as tf.Tensor1D[];
-  return { norms: norms!, factors: factors! };
+  return sampleTermsClipFactors(terms, { threshold, gamma, automatic: fn === 'automatic' });
 }
-
-/** Σ of `terms` by addN's of as many inputs as a kernel binds (webgpu's AddN binds them all); inside a tidy. */
-function sumInChunks(terms: readonly tf.Tensor1D[]): tf.Tensor1D {
-  const most = storageBindingsPerDispatch() - 1;
-  let rest = [...terms];
-  while (rest.length > 1) {
-    const next: tf.Tensor1D[] = [];
-    for (let i = 0; i < rest.length; i += most) {
-      const chunk = rest.slice(i, i + most);
-      next.push(chunk.length === 1 ? chunk[0]! : (tf.addN(chunk) as tf.Tensor1D));
-    }
-    rest = next;
-  }
-  return rest[0]!;
-}
-
-registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
-  const { threshold, gamma, automatic, count } = attrs as unknown as { threshold: number; gamma: number; automatic: boolean; count: number };
-  const terms = Array.from({ length: count }, (_, k) => inputs[`sq${k}`]!);
-  const n = terms[0]!.shape[0]!;
-  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
-  const norms = be.makeTensorInfo([n], 'float32');
-  const factors = be.makeTensorInfo([n], 'float32');
-  dispatchDirect({
-    key: `${KERNEL}_${automatic}_${count}`,
-    // the same arithmetic as clipFactors(sqrt(addN)): terms added left to right, then C / max(n, C) or C / (n + γ)
-    code: () => /* wgsl */ `
-struct U { n : u32, threshold : f32, gamma : f32, pad : u32 };
-@group(0) @binding(0) var<storage, read_write> norms : array<f32>;
-@group(0) @binding(1) var<storage, read_write> factors : array<f32>;
-${terms.map((_, k) => `@group(0) @binding(${k + 2}) var<storage, read> sq${k} : array<f32>;`).join('\n')}
-@group(0) @binding(${count + 2}) var<uniform> u : U;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let i = gid.x;
-  if (i >= u.n) { return; }
-  let norm = sqrt(${terms.map((_, k) => `sq${k}[i]`).join(' + ')});
-  norms[i] = norm;
-  factors[i] = ${automatic ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};
-}`,
-    buffers: [{ tensor: norms, write: true }, { tensor: factors, write: true }, ...terms.map((t) => ({ tensor: t }))],
-    uniforms: packUniforms([['u', n], ['f', threshold], ['f', gamma], ['u', 0]]),
-    workgroups: [Math.ceil(n / 64), 1, 1],
-  });
-  return [norms, factors] as unknown as tf.TensorInfo;
-});

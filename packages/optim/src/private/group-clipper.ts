@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwisePrivacyError, disposeRecord, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope } from '@clipwise/core';
+import { ClipwisePrivacyError, disposeRecord, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
 import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
-import { clipFactorTermsMax, normsAndClipFactors, type ClippingConfig } from './clipping';
+import { normsAndClipFactors, type ClippingConfig } from './clipping';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -96,15 +96,23 @@ export class GroupClipper implements Recorder {
       if (list) list.push({ record, role });
       else m.uses.set(p.name, [{ record, role }]);
     }
-    const rows = roles.filter(([role]) => record.perSample?.[role] !== undefined);
-    for (const [role, p] of rows) {
-      this.modes[p.name] = 'instantiate';
-      const g = this.grouping.groupIndexOf(p.name);
-      m.groupSq[g]!.addRows(record.perSample![role] as tf.Tensor2D);
-      if (--m.remaining[g]! === 0) this.closeGroup(g);
+    // per-sample gradients a compacted record holds: their squared rows are the norms' terms
+    for (const [role, p] of roles) {
+      const g = record.perSample?.[role];
+      if (g !== undefined) this.addTerm(p.name, { kind: 'sq', tensor: g as tf.Tensor2D }, 'instantiate');
     }
     const folded = roles.filter(([role]) => record.perSample?.[role] === undefined).map(([role]) => role);
     if (folded.length === 0) return;
+    // parameters used once need no cross terms: their norms go to the group as the kernel's terms
+    // (a ghost norm's tile partials, summed by the clip factors' kernel: one launch fewer a linear layer)
+    if (kernel.sqNormTerms && folded.every((role) => scope.uses.get(record.params[role]!.name) === 1)) {
+      const terms = kernel.sqNormTerms(record, this.normMode, folded);
+      for (const [role, r] of Object.entries(terms)) {
+        if (folded.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode);
+        else r.term.tensor.dispose();
+      }
+      return;
+    }
     // The folder's `released` is not needed here: a record stays until every group of its parameters
     // has closed (the clipped sums read it), and a record the folder holds waits for one of its own
     // parameters, whose group cannot close before that parameter completes.
@@ -162,6 +170,17 @@ export class GroupClipper implements Recorder {
     return this.micro?.held.size ?? 0;
   }
 
+  /** A parameter's complete per-sample squared norm as a term (owned here, but a record's rows): into its group's sum, which closes after its last member. */
+  private addTerm(name: string, term: SampleTerm, mode: NormMode): void {
+    const m = this.micro!;
+    this.modes[name] = mode;
+    const g = this.grouping.groupIndexOf(name);
+    // a record's per-sample gradients are borrowed (the record outlives the group's close)
+    if (term.kind === 'sq') m.groupSq[g]!.addRows(term.tensor);
+    else m.groupSq[g]!.addTerm(term);
+    if (--m.remaining[g]! === 0) this.closeGroup(g);
+  }
+
   /** A parameter's per-sample squared norm is complete: into its group's sum, which closes after its last member. */
   private paramDone(p: ParamSqNorm): void {
     const m = this.micro!;
@@ -184,7 +203,7 @@ export class GroupClipper implements Recorder {
     m.closed[g] = true;
     const group = this.grouping.groups[g]!;
     // the group's squared-norm terms go to the clip-factor kernel unsummed: it adds them in the same launch
-    const sq = m.groupSq[g]!.takeTerms(clipFactorTermsMax());
+    const { terms: sq, release } = m.groupSq[g]!.takeTerms();
     if (sq.length === 0) {
       m.stats[g] = { norms: null, closedAfterRecords: m.recordsSeen };
       return;
@@ -192,7 +211,7 @@ export class GroupClipper implements Recorder {
     // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
     const { norms, factors: c } = normsAndClipFactors(sq, group.threshold, this.clipping);
     tf.keep(norms);
-    tf.dispose(sq);
+    release();
     m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     // one clipped sum per record, for all of its roles in this group (a linear's weight and bias share c ⊙ dy)
     const rolesOf = new Map<LayerRecord, string[]>();
