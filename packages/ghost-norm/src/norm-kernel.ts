@@ -45,6 +45,8 @@ export interface SqNormResult {
 export interface SqNormTermResult {
   readonly term: SampleTerm;
   readonly mode: NormMode;
+  /** The term reads the record's own tensors (dy, x̂, per-sample gradients): valid while the record is, never freed by the consumer. */
+  readonly borrowed?: boolean;
 }
 
 /** `perSampleSqNorms` results as terms ([B] values). */
@@ -65,10 +67,11 @@ export interface NormKernel {
    */
   perSampleSqNorms(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormResult>;
   /**
-   * Optional: `perSampleSqNorms` with each role's norms as a term in the form cheapest to hand over
-   * (a linear weight's ghost norm as its tile partials, `ghostSqNormPartials`: the launch that sums
-   * them is saved), for a consumer that sums a group's terms itself (the private step's clip factors).
-   * New tensors the caller owns.
+   * Optional: `perSampleSqNorms` with each role's norms as a term in the form cheapest to hand over,
+   * for a consumer that sums a group's terms itself (the private step's clip factors): a linear
+   * weight's ghost norm as its tile partials (`ghostSqNormPartials`), a bias's or layer norm's as
+   * column sums of the record's dy (and x̂) formed inside the consumer's launch: the launches that
+   * reduced each are saved. Terms are new tensors the caller owns, or `borrowed` (the record's).
    */
   sqNormTerms?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormTermResult>;
   /**

@@ -35,8 +35,7 @@ export class SqNormSum {
    * stay alive until the sum or its terms are taken, and is never disposed here.
    */
   addRows(g: tf.Tensor2D): void {
-    this.borrowed.add(g);
-    this.terms.push({ kind: 'sq', tensor: g });
+    this.addTerm({ kind: 'sq', tensor: g }, true);
   }
 
   /** Adds Σ_j p[i, j] per sample i of partial sums `p` [B, n] (`ghostSqNormPartials`), and takes ownership of it. */
@@ -44,9 +43,14 @@ export class SqNormSum {
     this.terms.push({ kind: 'sum', tensor: tf.keep(p) });
   }
 
-  /** Adds a term in any form, taking ownership of its tensor. */
-  addTerm(term: SampleTerm): void {
-    tf.keep(term.tensor);
+  /**
+   * Adds a term in any form, taking ownership of its tensors, or with `borrowed` leaving them the
+   * caller's (a record's dy or per-sample gradients: alive until the sum or its terms are taken).
+   */
+  addTerm(term: SampleTerm, borrowed = false): void {
+    const tensors = termTensors(term);
+    if (borrowed) for (const t of tensors) this.borrowed.add(t);
+    else tensors.forEach((t) => tf.keep(t));
     this.terms.push(term);
   }
 
@@ -75,10 +79,15 @@ export class SqNormSum {
     const borrowed = this.borrowed;
     this.terms = [];
     this.borrowed = new Set();
-    return { terms, release: () => tf.dispose(terms.map((t) => t.tensor).filter((t) => !borrowed.has(t))) };
+    return { terms, release: () => tf.dispose(terms.flatMap(termTensors).filter((t) => !borrowed.has(t))) };
   }
 
   dispose(): void {
     this.takeTerms().release();
   }
+}
+
+/** The tensors a term reads. */
+function termTensors(term: SampleTerm): tf.Tensor[] {
+  return term.kind === 'colsq' && term.mul ? [term.tensor, term.mul] : [term.tensor];
 }

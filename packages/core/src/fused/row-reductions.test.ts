@@ -57,6 +57,10 @@ describe('sumOfRowSqNorms equals float64 Σ_k ‖g_k[i]‖²', () => {
     expect(() => sumOfRowSqNorms([a, tf.zeros([3, 3]) as tf.Tensor2D])).toThrow(/a 'sq' term must be \[B, n\] with B = 2, got \[3,3\]/);
     expect(() => sumOfRowSqNorms([tf.zeros([2, 3, 1]) as unknown as tf.Tensor2D])).toThrow(/got \[2,3,1\]/);
     expect(() => sumOfRowSqNorms([a], tf.zeros([3]) as tf.Tensor1D)).toThrow(/a 'sq' term must be \[B, n\] with B = 3, got \[2,3\]/);
+    const dy = tf.zeros([2, 4, 3]) as tf.Tensor3D;
+    expect(() => sumSampleTerms([{ kind: 'colsq', tensor: dy, mul: tf.zeros([2, 4, 2]) as tf.Tensor3D }])).toThrow(/a 'colsq' term's mul \[2,4,2\] must have its tensor's shape \[2,4,3\]/);
+    expect(() => sumSampleTerms([{ kind: 'colsq', tensor: a as unknown as tf.Tensor3D }])).toThrow(/a 'colsq' term must be \[B, T, p\] with B = 2, got \[2,3\]/);
+    dy.dispose();
     a.dispose();
   });
 });
@@ -67,16 +71,32 @@ describe('sumSampleTerms and sampleTermsClipFactors: values, row sums and row sq
     const out = new Array<number>(b).fill(0);
     for (const t of terms) {
       const v = await t.tensor.data();
+      if (t.kind === 'colsq') {
+        const [, rows, p] = t.tensor.shape;
+        const x = t.mul ? await t.mul.data() : null;
+        for (let i = 0; i < b; i++)
+          for (let j = 0; j < p; j++) {
+            let c = 0;
+            for (let r = 0; r < rows; r++) c += v[(i * rows + r) * p + j]! * (x ? x[(i * rows + r) * p + j]! : 1);
+            out[i]! += c * c;
+          }
+        continue;
+      }
       const n = t.kind === 'value' ? 1 : t.tensor.shape[1]!;
       for (let i = 0; i < b; i++) for (let j = 0; j < n; j++) out[i]! += t.kind === 'sq' ? v[i * n + j]! ** 2 : v[i * n + j]!;
     }
     return out;
   }
   // B = 1 and a B past one workgroup's width; few terms and more than a launch binds
-  for (const [b, count] of [[1, 3], [37, 5], [4, 41]] as const) {
+  for (const [b, count] of [[1, 4], [37, 8], [4, 41]] as const) {
     it(`B = ${b}, ${count} terms of every kind`, async () => {
       const terms: SampleTerm[] = Array.from({ length: count }, (_, k) => {
-        const kind = (['value', 'sum', 'sq'] as const)[k % 3]!;
+        const kind = (['value', 'sum', 'sq', 'colsq'] as const)[k % 4]!;
+        // column sums over T rows (T not a multiple of anything), with x̂ every other time
+        if (kind === 'colsq') {
+          const shape: [number, number, number] = [b, 1 + ((k * 7) % 9), 1 + ((k * 37) % 300)];
+          return { kind, tensor: tf.randomNormal(shape, 0, 1, 'float32', k) as tf.Tensor3D, ...(k % 8 === 3 ? { mul: tf.randomNormal(shape, 0, 1, 'float32', 100 + k) as tf.Tensor3D } : {}) };
+        }
         // sums of positive partials (a ghost norm's tiles are ≥ 0 in sum); a large value in one sample
         return kind === 'value'
           ? { kind, tensor: tf.tensor1d(Array.from({ length: b }, (_, i) => (i === 0 ? 1e4 : 0) + ((i * 7 + k) % 5) * 0.4)) }
@@ -100,7 +120,7 @@ describe('sumSampleTerms and sampleTermsClipFactors: values, row sums and row sq
       }
       sum.dispose();
       expect(tf.memory().numTensors).toBe(before);
-      tf.dispose(terms.map((t) => t.tensor));
+      tf.dispose(terms.flatMap((t) => [t.tensor, ...(t.kind === 'colsq' && t.mul ? [t.mul] : [])]));
     });
   }
 

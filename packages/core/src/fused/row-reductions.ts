@@ -25,11 +25,14 @@ function checkRows(name: string, rows: readonly tf.Tensor[]): number {
 /**
  * A per-sample term of a squared norm: `value` [B] as it is; `sum` [B, n] summed over each row (partial
  * sums, e.g. a ghost norm's tile partials: `ghostSqNormPartials`); `sq` [B, n] squared and summed over
- * each row (per-sample gradients: a layer norm's, a bias's).
+ * each row (per-sample gradients: a layer norm's, a bias's); `colsq` [B, T, p]: Σ_j (Σ_t dy_itj·x_itj)²,
+ * the squared norm of column sums formed on the fly (a bias's or layer norm β's from dy; γ's with
+ * `mul` = x̂), the [B, p] per-sample gradients never written.
  */
 export type SampleTerm =
   | { readonly kind: 'value'; readonly tensor: tf.Tensor1D }
-  | { readonly kind: 'sum' | 'sq'; readonly tensor: tf.Tensor2D };
+  | { readonly kind: 'sum' | 'sq'; readonly tensor: tf.Tensor2D }
+  | { readonly kind: 'colsq'; readonly tensor: tf.Tensor3D; readonly mul?: tf.Tensor3D };
 
 /** The clip factors `sampleTermsClipFactors` forms: c = C / max(n, C) (Abadi), or C / (n + γ) (automatic). */
 export interface ClipEpilogue {
@@ -39,17 +42,25 @@ export interface ClipEpilogue {
   readonly gamma: number;
 }
 
+const RANK: Record<SampleTerm['kind'], number> = { value: 1, sum: 2, sq: 2, colsq: 3 };
+const SHAPE: Record<SampleTerm['kind'], string> = { value: 'B', sum: 'B, n', sq: 'B, n', colsq: 'B, T, p' };
+
 function checkTerms(name: string, terms: readonly SampleTerm[]): number {
   if (terms.length === 0) throw new RangeError(`${name}: no terms`);
   const b = terms[0]!.tensor.shape[0]!;
   for (const t of terms) {
-    const rank = t.kind === 'value' ? 1 : 2;
-    if (t.tensor.rank !== rank || t.tensor.shape[0] !== b) {
-      throw new RangeError(`${name}: a '${t.kind}' term must be [${rank === 1 ? 'B' : 'B, n'}] with B = ${b}, got [${t.tensor.shape}]`);
+    if (t.tensor.rank !== RANK[t.kind] || t.tensor.shape[0] !== b) {
+      throw new RangeError(`${name}: a '${t.kind}' term must be [${SHAPE[t.kind]}] with B = ${b}, got [${t.tensor.shape}]`);
+    }
+    if (t.kind === 'colsq' && t.mul && t.mul.shape.join(',') !== t.tensor.shape.join(',')) {
+      throw new RangeError(`${name}: a 'colsq' term's mul [${t.mul.shape}] must have its tensor's shape [${t.tensor.shape}]`);
     }
   }
   return b;
 }
+
+/** Storage bindings a term takes. */
+const bindingsOf = (t: SampleTerm) => (t.kind === 'colsq' && t.mul ? 2 : 1);
 
 /**
  * Σ of per-sample terms ([B]): a group's squared norm from its parameters' terms in whatever form each
@@ -86,11 +97,18 @@ export function sumOfRowSqNorms(rows: readonly tf.Tensor2D[], init?: tf.Tensor1D
   return sumSampleTerms([...(init ? [{ kind: 'value' as const, tensor: init }] : []), ...rows.map((tensor) => ({ kind: 'sq' as const, tensor }))]);
 }
 
+/** One term's [B] contribution in TF.js ops (inside a tidy). */
+function termInOps(t: SampleTerm): tf.Tensor1D {
+  if (t.kind === 'value') return t.tensor;
+  if (t.kind === 'colsq') return tf.sum(tf.square(tf.sum(t.mul ? tf.mul(t.tensor, t.mul) : t.tensor, 1)), 1) as tf.Tensor1D;
+  return tf.sum(t.kind === 'sq' ? tf.square(t.tensor) : t.tensor, 1) as tf.Tensor1D;
+}
+
 function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue | null): tf.Tensor1D[] {
   const b = checkTerms(name, terms);
-  if (!(fusedOnDevice() && b > 0 && terms.every((t) => t.tensor.dtype === 'float32'))) {
+  if (!(fusedOnDevice() && b > 0 && terms.every((t) => t.tensor.dtype === 'float32' && (t.kind !== 'colsq' || !t.mul || t.mul.dtype === 'float32')))) {
     return tf.tidy(() => {
-      const parts = terms.map((t) => (t.kind === 'value' ? t.tensor : tf.sum(t.kind === 'sq' ? tf.square(t.tensor) : t.tensor, 1)) as tf.Tensor1D);
+      const parts = terms.map(termInOps);
       const sum = (parts.length === 1 ? tf.clone(parts[0]!) : tf.addN(parts)) as tf.Tensor1D;
       if (!clip) return [sum];
       const norms = tf.sqrt(sum) as tf.Tensor1D;
@@ -101,12 +119,16 @@ function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue
   // as many terms a launch as the device binds beside the outputs; earlier chunks fold into a [B] value
   const most = storageBindingsPerDispatch(MAX_BINDINGS);
   const outputs = clip ? 2 : 1;
+  const bindings = (ts: readonly SampleTerm[]) => ts.reduce((n, t) => n + bindingsOf(t), 0);
   let rest = [...terms];
   const folded: tf.Tensor[] = [];
-  while (rest.length > most - outputs) {
-    const value = launchTerms(rest.slice(0, most - 1), null)[0]!;
+  while (bindings(rest) > most - outputs) {
+    // the longest prefix that fits beside one output
+    let take = 0;
+    for (let used = 0; take < rest.length && used + bindingsOf(rest[take]!) <= most - 1; take++) used += bindingsOf(rest[take]!);
+    const value = launchTerms(rest.slice(0, take), null)[0]!;
     folded.push(value);
-    rest = [{ kind: 'value', tensor: value }, ...rest.slice(most - 1)];
+    rest = [{ kind: 'value', tensor: value }, ...rest.slice(take)];
   }
   const out = launchTerms(rest, clip);
   tf.dispose(folded);
@@ -114,41 +136,69 @@ function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue
 }
 
 function launchTerms(terms: readonly SampleTerm[], clip: ClipEpilogue | null): tf.Tensor1D[] {
-  const inputs: tf.NamedTensorMap = Object.fromEntries(terms.map((t, k) => [`t${k}`, t.tensor]));
-  const attrs = { kinds: terms.map((t) => t.kind).join(','), clip: clip ? [clip.threshold, clip.gamma, clip.automatic ? 1 : 0] : [] };
+  const inputs: tf.NamedTensorMap = {};
+  terms.forEach((t, k) => {
+    inputs[`t${k}`] = t.tensor;
+    if (t.kind === 'colsq' && t.mul) inputs[`m${k}`] = t.mul;
+  });
+  const kinds = terms.map((t) => (t.kind === 'colsq' && t.mul ? 'colsqx' : t.kind));
+  const attrs = { kinds: kinds.join(','), clip: clip ? [clip.threshold, clip.gamma, clip.automatic ? 1 : 0] : [] };
   const out = tf.engine().runKernel(SQ_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D | tf.Tensor1D[];
   return Array.isArray(out) ? out : [out];
 }
 
+/** A term's kind in the kernel: `colsqx` is a `colsq` with `mul`. */
+type KernelKind = SampleTerm['kind'] | 'colsqx';
+
 registerWebgpuKernel(SQ_KERNEL, ({ inputs, backend, attrs }) => {
-  const kinds = (attrs['kinds'] as string).split(',') as SampleTerm['kind'][];
+  const kinds = (attrs['kinds'] as string).split(',') as KernelKind[];
   const clip = attrs['clip'] as number[];
   const terms = kinds.map((_, k) => inputs[`t${k}`]!);
   const b = terms[0]!.shape[0]!;
   const be = backend as unknown as Backend;
   const outs = (clip.length ? [0, 1] : [0]).map(() => be.makeTensorInfo([b], 'float32'));
-  const widths = terms.map((t) => (t.shape.length === 2 ? t.shape[1]! : 1));
-  while (widths.length % 4) widths.push(0);
+  // per term: its row width n and its rows per sample T (1 but for colsq)
+  const dims = terms.flatMap((t) => (t.shape.length === 3 ? [t.shape[2]!, t.shape[1]!] : [t.shape.length === 2 ? t.shape[1]! : 1, 1]));
+  while (dims.length % 4) dims.push(0);
   const [threshold, gamma, automatic] = clip.length ? clip : [0, 0, 0];
+  const buffers = kinds.flatMap((kind, k) => [{ tensor: terms[k]! }, ...(kind === 'colsqx' ? [{ tensor: inputs[`m${k}`]! }] : [])]);
   dispatchDirect({
-    key: `${SQ_KERNEL}_${kinds.join('')}_${clip.length ? (automatic ? 'auto' : 'abadi') : 'sum'}`,
+    key: `${SQ_KERNEL}_${kinds.join('.')}_${clip.length ? (automatic ? 'auto' : 'abadi') : 'sum'}`,
     code: () => sampleTermsWgsl(kinds, clip.length ? (automatic ? 'automatic' : 'abadi') : null),
-    buffers: [...outs.map((tensor) => ({ tensor, write: true })), ...terms.map((tensor) => ({ tensor }))],
-    uniforms: packUniforms([['f', threshold!], ['f', gamma!], ['u', 0], ['u', 0], ...widths.map((w) => ['u', w] as const)]),
+    buffers: [...outs.map((tensor) => ({ tensor, write: true })), ...buffers],
+    uniforms: packUniforms([['f', threshold!], ['f', gamma!], ['u', 0], ['u', 0], ...dims.map((w) => ['u', w] as const)]),
     workgroups: [b, 1, 1],
   });
   return (clip.length ? outs : outs[0]!) as unknown as tf.TensorInfo;
 });
 
-/** A workgroup a sample: each term's row read by the whole group in turn (coalesced), summed or squared and summed; a tree reduction; the clip epilogue on thread 0. */
-function sampleTermsWgsl(kinds: readonly SampleTerm['kind'][], clip: 'abadi' | 'automatic' | null): string {
+/**
+ * A workgroup a sample: each term read by the whole group in turn (coalesced along its rows): summed,
+ * squared and summed, or (colsq) each column summed over T by its thread, then squared; a tree
+ * reduction; the clip epilogue on thread 0.
+ */
+function sampleTermsWgsl(kinds: readonly KernelKind[], clip: 'abadi' | 'automatic' | null): string {
   const first = clip ? 2 : 1;
-  const reads = kinds.map((_, k) => `@group(0) @binding(${first + k}) var<storage, read> t${k} : array<f32>;`);
+  let binding = first;
+  const reads: string[] = [];
   const loops = kinds.map((kind, k) => {
+    reads.push(`@group(0) @binding(${binding++}) var<storage, read> t${k} : array<f32>;`);
+    if (kind === 'colsqx') reads.push(`@group(0) @binding(${binding++}) var<storage, read> m${k} : array<f32>;`);
+    const n = `u.d[${(2 * k) >> 2}][${(2 * k) & 3}]`;
+    const rows = `u.d[${(2 * k + 1) >> 2}][${(2 * k + 1) & 3}]`;
     // (its width, 1, read so that the uniform block stays bound when every term is a value: layouts are 'auto')
-    if (kind === 'value') return `  if (lid == 0u && u.n[${k >> 2}][${k & 3}] == 1u) { acc = acc + t${k}[i]; }`;
+    if (kind === 'value') return `  if (lid == 0u && ${n} == 1u) { acc = acc + t${k}[i]; }`;
+    if (kind === 'colsq' || kind === 'colsqx') {
+      const v = kind === 'colsqx' ? `t${k}[e] * m${k}[e]` : `t${k}[e]`;
+      return `  { let p = ${n}; let rows = ${rows}; let base = i * rows * p;
+    for (var j = lid; j < p; j = j + ${WG}u) {
+      var c = 0.0;
+      for (var t = 0u; t < rows; t = t + 1u) { let e = base + t * p + j; c = c + ${v}; }
+      acc = acc + c * c;
+    } }`;
+    }
     const v = kind === 'sq' ? 'v * v' : 'v';
-    return `  { let n = u.n[${k >> 2}][${k & 3}]; let base = i * n;
+    return `  { let n = ${n}; let base = i * n;
     for (var j = lid; j < n; j = j + ${WG}u) { let v = t${k}[base + j]; acc = acc + ${v}; } }`;
   });
   const epilogue = clip
@@ -157,10 +207,10 @@ function sampleTermsWgsl(kinds: readonly SampleTerm['kind'][], clip: 'abadi' | '
     factors[i] = ${clip === 'automatic' ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};`
     : 'out[i] = red[0];';
   return /* wgsl */ `
-struct U { threshold : f32, gamma : f32, pad0 : u32, pad1 : u32, n : array<vec4<u32>, ${Math.ceil(kinds.length / 4)}> };
+struct U { threshold : f32, gamma : f32, pad0 : u32, pad1 : u32, d : array<vec4<u32>, ${Math.ceil((2 * kinds.length) / 4)}> };
 ${clip ? '@group(0) @binding(0) var<storage, read_write> norms : array<f32>;\n@group(0) @binding(1) var<storage, read_write> factors : array<f32>;' : '@group(0) @binding(0) var<storage, read_write> out : array<f32>;'}
 ${reads.join('\n')}
-@group(0) @binding(${first + kinds.length}) var<uniform> u : U;
+@group(0) @binding(${binding}) var<uniform> u : U;
 var<workgroup> red : array<f32, ${WG}>;
 
 @compute @workgroup_size(${WG}, 1, 1)

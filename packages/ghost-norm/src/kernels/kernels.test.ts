@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, recordedBackward,
+  ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, recordedBackward, sumSampleTerms,
   type DPLayer, type LayerRecord, type ParamSpec,
 } from '@clipwise/core';
 import { bruteForcePerSampleGrads, getNormKernel, sqNormsOf, type NormModeOption } from '../index';
@@ -59,6 +59,19 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
       expect(err, `${layer.name} ${role} ${mode}`).toBeLessThan(TOL);
       expected.dispose();
       norms[role]!.sqNorms.dispose();
+    }
+  }
+  // the same norms as terms (ghost partials, column sums of dy, values), summed as the clip factors' kernel does
+  if (kernel.sqNormTerms) {
+    for (const mode of modes) {
+      const terms = kernel.sqNormTerms(record, mode);
+      for (const [role, p] of Object.entries(layer.paramsByRole)) {
+        const sq = sumSampleTerms([terms[role]!.term]);
+        const expected = sqNormsOf(brute.get(p.name)!);
+        expect(await relErr(sq, expected), `${layer.name} ${role} ${mode} as a ${terms[role]!.term.kind} term`).toBeLessThan(TOL);
+        tf.dispose([sq, expected]);
+        if (!terms[role]!.borrowed) terms[role]!.term.tensor.dispose();
+      }
     }
   }
   // Book-Keeping clipped sum against Σ_i c_i g_i formed from the brute-force gradients.

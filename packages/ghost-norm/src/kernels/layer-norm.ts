@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { columnSqNorms, columnSum, columnSumPair, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
 import { rowSums } from './row-sums';
-import { registerNormKernel, type NormKernel } from '../norm-kernel';
+import { asSqNormTerms, registerNormKernel, type NormKernel, type SqNormTermResult } from '../norm-kernel';
 
 const F32 = 4;
 
@@ -52,6 +52,16 @@ export const layerNormKernel: NormKernel = {
     if (wantWeight) out['weight'] = { sqNorms: weighted!, mode: 'instantiate' };
     if (wantBias) out['bias'] = { sqNorms: plain, mode: 'instantiate' };
     else plain.dispose();
+    return out;
+  },
+  // γ's and β's norms as column sums of the record's dy (⊙ x̂), formed in the consumer's launch
+  sqNormTerms(record, mode, roles = ['weight', 'bias']) {
+    if (compacted(record)) return asSqNormTerms(layerNormKernel.perSampleSqNorms(record, mode, roles));
+    const dy = record.gradOutput as tf.Tensor3D;
+    const xhat = record.activation as tf.Tensor3D | undefined;
+    const out: Record<string, SqNormTermResult> = {};
+    if (roles.includes('weight') && record.params['weight'] !== undefined) out['weight'] = { term: { kind: 'colsq', tensor: dy, mul: xhat! }, mode: 'instantiate', borrowed: true };
+    if (roles.includes('bias') && record.params['bias'] !== undefined) out['bias'] = { term: { kind: 'colsq', tensor: dy }, mode: 'instantiate', borrowed: true };
     return out;
   },
   clippedSum(record, c, roles = ['weight', 'bias']) {

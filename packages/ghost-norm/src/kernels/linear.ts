@@ -75,15 +75,20 @@ export function linearLikeKernel(kind: string): NormKernel {
       if (norms.bias) out['bias'] = { sqNorms: norms.bias, mode: 'instantiate' };
       return out;
     },
-    // a ghost-normed weight hands over the fused kernel's tile partials, whose row sums the consumer forms
+    // a ghost-normed weight hands over the fused kernel's tile partials, a bias its column sums of dy
+    // (formed in the consumer's launch): the consumer sums them
     sqNormTerms(record, mode = 'auto', roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D | undefined;
       const dy = record.gradOutput as tf.Tensor3D;
-      const ghost = a !== undefined && roles.includes('weight') && record.params['weight'] !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
+      const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
+      const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
+      const out: Record<string, SqNormTermResult> = {};
+      const ghost = wantWeight && a !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
       const partials = ghost ? ghostSqNormPartials(a!, dy) : null;
-      if (partials === null) return asSqNormTerms(kernel.perSampleSqNorms(record, mode, roles));
-      const out: Record<string, SqNormTermResult> = asSqNormTerms(roles.includes('bias') ? kernel.perSampleSqNorms(record, mode, ['bias']) : {});
-      out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
+      if (partials) out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
+      else if (wantWeight) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['weight'])));
+      if (wantBias && !record.perSample?.['bias'] && dy.rank === 3 && dy.shape[1] > 1) out['bias'] = { term: { kind: 'colsq', tensor: dy }, mode: 'instantiate', borrowed: true };
+      else if (wantBias) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['bias'])));
       return out;
     },
     clippedSum(record, c, roles = ['weight', 'bias']) {

@@ -99,7 +99,7 @@ export class GroupClipper implements Recorder {
     // per-sample gradients a compacted record holds: their squared rows are the norms' terms
     for (const [role, p] of roles) {
       const g = record.perSample?.[role];
-      if (g !== undefined) this.addTerm(p.name, { kind: 'sq', tensor: g as tf.Tensor2D }, 'instantiate');
+      if (g !== undefined) this.addTerm(p.name, { kind: 'sq', tensor: g as tf.Tensor2D }, 'instantiate', true);
     }
     const folded = roles.filter(([role]) => record.perSample?.[role] === undefined).map(([role]) => role);
     if (folded.length === 0) return;
@@ -108,8 +108,8 @@ export class GroupClipper implements Recorder {
     if (kernel.sqNormTerms && folded.every((role) => scope.uses.get(record.params[role]!.name) === 1)) {
       const terms = kernel.sqNormTerms(record, this.normMode, folded);
       for (const [role, r] of Object.entries(terms)) {
-        if (folded.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode);
-        else r.term.tensor.dispose();
+        if (folded.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode, r.borrowed);
+        else if (!r.borrowed) r.term.tensor.dispose();
       }
       return;
     }
@@ -170,14 +170,13 @@ export class GroupClipper implements Recorder {
     return this.micro?.held.size ?? 0;
   }
 
-  /** A parameter's complete per-sample squared norm as a term (owned here, but a record's rows): into its group's sum, which closes after its last member. */
-  private addTerm(name: string, term: SampleTerm, mode: NormMode): void {
+  /** A parameter's complete per-sample squared norm as a term (owned here unless `borrowed`): into its group's sum, which closes after its last member. */
+  private addTerm(name: string, term: SampleTerm, mode: NormMode, borrowed = false): void {
     const m = this.micro!;
     this.modes[name] = mode;
     const g = this.grouping.groupIndexOf(name);
-    // a record's per-sample gradients are borrowed (the record outlives the group's close)
-    if (term.kind === 'sq') m.groupSq[g]!.addRows(term.tensor);
-    else m.groupSq[g]!.addTerm(term);
+    // a term that reads a record's tensors is borrowed: the record outlives its group's close
+    m.groupSq[g]!.addTerm(term, borrowed);
     if (--m.remaining[g]! === 0) this.closeGroup(g);
   }
 
