@@ -5,6 +5,7 @@ export * from './record/layer-record';
 export * from './record/recording';
 export * from './record/recorded-backward';
 export * from './backward/backward';
+export { takeAccumulatedGradient } from './backward/accumulated-gradient';
 export * from './layers/param';
 export * from './layers/dp-layer';
 export * from './layers/linear';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError } from '../errors';
 import { engineInternals, type TapeNode } from './engine-internals';
 import { filterTape } from './filter-tape';
+import { withAccumulatedGradients } from './accumulated-gradient';
 
 export interface BackwardOptions {
   /**
@@ -88,14 +89,17 @@ export function backward(f: () => tf.Scalar, xs: tf.Tensor[], options: BackwardO
       }
       const dys = node.outputs.map((o) => acc.get(o.id) ?? null);
       const names = Object.keys(node.inputs);
-      const dxs = tf.tidy(() => {
-        const thunks = node.gradient!(dys);
-        return names.map((name) => {
-          const thunk = thunks[name];
-          if (thunk == null) throw new Error(`backward: ${node.kernelName} gives no gradient for input ${name}`);
-          return thunk();
-        });
-      });
+      // a gradient function may take over an input's gradient so far and return the sum (no add)
+      const { result: dxs, claimed } = withAccumulatedGradients(acc, () =>
+        tf.tidy(() => {
+          const thunks = node.gradient!(dys);
+          return names.map((name) => {
+            const thunk = thunks[name];
+            if (thunk == null) throw new Error(`backward: ${node.kernelName} gives no gradient for input ${name}`);
+            return thunk();
+          });
+        }),
+      );
       // This node was the only consumer of its outputs' gradients and of its saved tensors.
       for (const o of node.outputs) {
         acc.get(o.id)?.dispose();
@@ -112,6 +116,10 @@ export function backward(f: () => tf.Scalar, xs: tf.Tensor[], options: BackwardO
         const prev = acc.get(x.id);
         if (prev == null) {
           acc.set(x.id, dx);
+        } else if (claimed.delete(x.id)) {
+          // dx already includes prev
+          acc.set(x.id, dx);
+          prev.dispose();
         } else {
           acc.set(x.id, tf.add(prev, dx));
           prev.dispose();

@@ -106,6 +106,33 @@ for (const where of ['test backend', 'wasm'] as const) describe(`fused kernels e
     tf.dispose([x, r]);
     ln.dispose();
   });
+  it('LayerNorm of a pre-LN block (its input also feeds the residual): input gradient as plain ops, the residual\'s gradient added in the layer norm\'s launch', async () => {
+    const ln = new LayerNorm({ name: 'ln', dim: 40 });
+    ln.gamma.variable.assign(tf.randomNormal([40], 1, 0.3, 'float32', 15));
+    const x = tf.randomNormal([2, 3, 40], 0, 2, 'float32', 16);
+    const r = tf.randomNormal([2, 3, 40], 0, 1, 'float32', 17);
+    const run = async (on: boolean) => {
+      setFusedKernels(on);
+      const records: LayerRecord[] = [];
+      const anchor = tf.scalar(0);
+      const scope = new RecordingScope(anchor, { onRecord: (rec) => records.push(rec) });
+      let out!: ReturnType<typeof backward>;
+      // x + 2·ln(x): the residual's gradient r reaches x first, the layer norm's second
+      const profile = await tf.profile(() => void (out = backward(() => withRecording(scope, () => tf.sum(tf.mul(tf.add(x, tf.mul(ln.apply(x), 2)), r)) as tf.Scalar), [x, anchor])));
+      anchor.dispose();
+      records.forEach(disposeRecord);
+      return { dx: out.grads[0]!, rest: [out.value, ...out.grads.slice(1)], adds: profile.kernels.filter((k) => k.name === 'Add').length };
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    expect(await maxRelDiff(fused.dx, plain.dx)).toBeLessThan(1e-5);
+    // forward's x + 2·ln(x) is the one Add: with the fused layer norm (webgpu), x's two gradients meet in its launch
+    if (tf.getBackend() === 'webgpu') expect(fused.adds).toBe(1);
+    for (const o of [fused, plain]) tf.dispose([o.dx, ...o.rest]);
+    tf.dispose([x, r]);
+    ln.dispose();
+  });
+
   it('tokenNll: value and gradient over [B, T, V] rows (V longer than a workgroup, large logits), and float64 by hand', async () => {
     const z = tf.mul(tf.randomNormal([2, 3, 301], 0, 1, 'float32', 11), 30); // |z| up to ~100: needs the max shift
     const labels = tf.tensor2d([[0, 300, 17], [5, 150, 299]], [2, 3], 'int32');

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ClipwiseConfigError } from '../errors';
 import { fusedOnDevice, runRow } from '../fused/fused-kernels';
 import { layerNormForward } from '../fused/layer-norm-forward';
+import { takeAccumulatedGradient } from '../backward/accumulated-gradient';
 import { activeRecording } from '../record/recording';
 import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
@@ -70,7 +71,9 @@ export class LayerNorm extends DPLayer {
           return tf.add(tf.mul(xhat, this.gamma.variable), this.beta.variable);
         }),
       (dy, [xhat, rstd]) => {
-        const dx = fused ? this.inputGradFused(dy, xhat!, rstd!) : this.inputGrad(dy, xhat!, rstd!);
+        // a pre-LN block's input also feeds the residual connection, whose gradient arrived first:
+        // added in the same launch (the pass then adds nothing)
+        const dx = fused ? this.inputGradFused(dy, xhat!, rstd!, takeAccumulatedGradient(x)) : this.inputGrad(dy, xhat!, rstd!);
         // β alone (BiTFiT) needs only dy: no x̂ in the record
         return { dx, record: { ...(this.trains('weight') ? { activation: asBatchSeq(xhat!) } : {}), gradOutput: asBatchSeq(dy), attrs: {} } };
       },
@@ -93,16 +96,17 @@ export class LayerNorm extends DPLayer {
     });
   }
 
-  /** `inputGrad` in one WGSL launch (rstd one value a row). */
-  private inputGradFused(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor): tf.Tensor {
+  /** `inputGrad` in one WGSL launch (rstd one value a row), plus `addend` (x's gradient from its other consumers) when given. */
+  private inputGradFused(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, addend: tf.Tensor | null): tf.Tensor {
+    const inputs = [{ name: 'H', kind: 'row' as const }, { name: 'R', kind: 'scalar' as const }, { name: 'Y', kind: 'row' as const }, { name: 'G', kind: 'vec' as const }];
     return runRow(
       {
-        key: 'lnGrad',
-        inputs: [{ name: 'H', kind: 'row' }, { name: 'R', kind: 'scalar' }, { name: 'Y', kind: 'row' }, { name: 'G', kind: 'vec' }],
+        key: addend ? 'lnGradAdd' : 'lnGrad',
+        inputs: addend ? [...inputs, { name: 'A', kind: 'row' as const }] : inputs,
         phases: [[{ name: 'mg', op: 'sum', expr: 'y * g / d' }, { name: 'mgx', op: 'sum', expr: 'y * g * h / d' }]],
-        out: 'r * (y * g - mg - h * mgx)',
+        out: addend ? 'r * (y * g - mg - h * mgx) + a' : 'r * (y * g - mg - h * mgx)',
       },
-      { H: xhat, R: rstd, Y: dy, G: this.gamma.variable },
+      { H: xhat, R: rstd, Y: dy, G: this.gamma.variable, ...(addend ? { A: addend } : {}) },
       dy.shape,
     );
   }
