@@ -59,55 +59,62 @@ export abstract class DPLayer {
    * Runs `forward` as a recorded op when a step is recording, else plainly.
    * `input` is the differentiable input (null when the input is data, closed over by `forward`);
    * `backwardFn(dy, saved)` computes the record and the input gradient from the saved tensors.
+   * `residual`, when given, is a second differentiable input that `forward` adds to its output (in
+   * its own kernel's epilogue): its gradient is dy.
    */
   protected recorded(
     input: tf.Tensor | null,
-    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void, residual?: tf.Tensor) => tf.Tensor,
     backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+    residual?: tf.Tensor,
   ): tf.Tensor {
     const scope = activeRecording();
-    if (scope === null) return forward(input, () => undefined);
+    if (scope === null) return forward(input, () => undefined, residual);
     const params = this.trainableByRole;
+    const extra = residual ? [residual] : [];
     if (Object.keys(params).length === 0) {
       // nothing trains: no record and no anchor. Data input: a plain op. Otherwise an op that only
       // passes dx on; off the anchor's path, the backward pass stops before frozen leading layers.
-      return input === null ? forward(input, () => undefined) : this.frozenOp(forward, backwardFn)(input);
+      return input === null ? forward(input, () => undefined, residual) : this.frozenOp(forward, backwardFn, residual !== undefined)(input, ...extra);
     }
     scope.noteUse(Object.values(params));
-    const op = this.customOp(scope, input !== null, params, forward, backwardFn);
-    return input !== null ? op(input, scope.anchor) : op(scope.anchor);
+    const op = this.customOp(scope, input !== null, params, forward, backwardFn, residual !== undefined);
+    return input !== null ? op(input, ...extra, scope.anchor) : op(...extra, scope.anchor);
   }
 
   /** A layer whose parameters are all frozen, inside a recorded step: its own backward's dx, no record. */
   private frozenOp(
-    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void, residual?: tf.Tensor) => tf.Tensor,
     backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
-  ): (x: tf.Tensor) => tf.Tensor {
+    hasResidual: boolean,
+  ): (...args: tf.Tensor[]) => tf.Tensor {
     return tf.customGrad((...args: unknown[]) => {
       const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
       return {
-        value: forward(args[0] as tf.Tensor, save),
+        value: forward(args[0] as tf.Tensor, save, hasResidual ? (args[1] as tf.Tensor) : undefined),
         // the record's fresh tensors go with this node's tidy
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const { dx } = backwardFn(dy, saved);
           if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
-          return [dx];
+          // the residual's gradient is dy itself (a handle of its own: the pass frees dy after this node)
+          return hasResidual ? [dx, tf.clone(dy)] : [dx];
         },
       };
-    }) as (x: tf.Tensor) => tf.Tensor;
+    }) as (...args: tf.Tensor[]) => tf.Tensor;
   }
 
   private customOp(
     scope: RecordingScope,
     hasInput: boolean,
     params: Readonly<Record<string, ParamSpec>>,
-    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void) => tf.Tensor,
+    forward: (x: tf.Tensor | null, save: (ts: tf.Tensor[]) => void, residual?: tf.Tensor) => tf.Tensor,
     backwardFn: (dy: tf.Tensor, saved: tf.Tensor[]) => LayerBackward,
+    hasResidual = false,
   ): (...args: tf.Tensor[]) => tf.Tensor {
     return tf.customGrad((...args: unknown[]) => {
       const save = args[args.length - 1] as (ts: tf.Tensor[]) => void;
       const x = hasInput ? (args[0] as tf.Tensor) : null;
-      const value = forward(x, save);
+      const value = forward(x, save, hasResidual ? (args[hasInput ? 1 : 0] as tf.Tensor) : undefined);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -128,9 +135,10 @@ export abstract class DPLayer {
           tf.keep(full.gradOutput);
           scope.recorder.onRecord(full, scope);
           const dAnchor = scope.anchorGradient();
-          if (!hasInput) return [dAnchor];
+          const dResidual = hasResidual ? [tf.clone(dy)] : [];
+          if (!hasInput) return [...dResidual, dAnchor];
           if (dx == null) throw new Error(`${this.name}: backward gave no input gradient`);
-          return [dx, dAnchor];
+          return [dx, ...dResidual, dAnchor];
         },
       };
     }) as (...args: tf.Tensor[]) => tf.Tensor;

@@ -4,6 +4,8 @@ import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
 import { createParam, nextLayerOrder, normalInit, zerosInit, type Initializer } from './param';
 import { addResidual } from '../residual-add';
+import { matMulPlusResidual } from '../fused/matmul-residual';
+import { activeRecording } from '../record/recording';
 
 /** 'in_out': weight [in, out], y = x W (GPT-2's Conv1D). 'out_in': weight [out, in], y = x Wᵀ (torch nn.Linear). */
 export type WeightLayout = 'in_out' | 'out_in';
@@ -138,14 +140,35 @@ export class Linear extends DPLayer {
     return this.applyBase(x);
   }
 
-  /** x W + b as a recorded op. */
-  private applyBase(x: tf.Tensor): tf.Tensor {
+  /**
+   * residual + (x W + b): a residual connection's add in the product's launch (webgpu), where
+   * `addResidual(residual, layer.apply(x))` took two. The same values and gradients (the residual's
+   * is dy); the record is the layer's own.
+   *
+   * @example
+   * h = mlp.proj.applyPlus(gelu(mlp.fc.apply(ln2.apply(h))), h); // h + proj(…)
+   */
+  applyPlus(x: tf.Tensor, residual: tf.Tensor): tf.Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures || x.rank < 2) {
+      throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
+    }
+    const out = [...x.shape.slice(0, -1), this.outFeatures];
+    if (residual.shape.join(',') !== out.join(',') || residual.dtype !== 'float32') {
+      throw new ClipwiseConfigError(`Linear ${this.name}: the residual must be float32 [${out}] (the output's shape), got ${residual.dtype} [${residual.shape}]`);
+    }
+    const adapter = this.attached;
+    if (adapter) return tf.tidy(() => addResidual(this.applyBase(x, residual), adapter.apply(x)));
+    return this.applyBase(x, residual);
+  }
+
+  /** x W + b (+ residual) as a recorded op. */
+  private applyBase(x: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
     return this.recorded(
       x,
-      (input, save) => {
+      (input, save, r) => {
         // a frozen weight needs no activation in its record: dx = dy Wᵀ does not read the input
         save(this.trains('weight') ? [input!] : []);
-        return this.forward(input!);
+        return this.forward(input!, r);
       },
       (dy, [a]) => {
         const w = this.weight.variable;
@@ -156,15 +179,24 @@ export class Linear extends DPLayer {
           record: { ...(a ? { activation: asBatchSeq(a) } : {}), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },
         };
       },
+      residual,
     );
   }
 
-  private forward(x: tf.Tensor): tf.Tensor {
+  private forward(x: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const x2 = x.reshape([-1, this.inFeatures]);
-      // bias in the matmul's epilogue: one launch instead of two
-      const y = tf.fused.matMul({ a: x2, b: this.weight.variable, transposeB: this.layout === 'out_in', bias: this.bias?.variable });
-      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+      const x2 = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      const w = this.weight.variable as tf.Tensor2D;
+      const transposeB = this.layout === 'out_in';
+      // bias (and, in a recorded step, a residual) in the matmul's epilogue: one launch instead of two
+      // (three). The fused residual kernel has no TF.js gradient: outside this layer's own backward
+      // (tf.grad of a plain forward, the brute-force references) the add is TF.js's.
+      const shape = [...x.shape.slice(0, -1), this.outFeatures];
+      if (residual && activeRecording() !== null) {
+        return matMulPlusResidual(x2, w, { transposeB, bias: this.bias?.variable, residual: residual.reshape([-1, this.outFeatures]) as tf.Tensor2D }).reshape(shape);
+      }
+      const y = tf.fused.matMul({ a: x2, b: w, transposeB, bias: this.bias?.variable }).reshape(shape);
+      return residual ? tf.add(residual, y) : y;
     });
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addResidual, Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { geluTanh } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
@@ -83,7 +83,7 @@ export class Gpt2Model {
     return tf.tidy(() => {
       // Each intermediate is freed at its last use, not when the forward pass ends: what backward
       // needs, every op has saved as a handle of its own, and the residual sums save nothing
-      // (addResidual), so the residual stream, normalised inputs and sums a block leaves behind are
+      // (Linear.applyPlus), so the residual stream, normalised inputs and sums a block leaves behind are
       // no longer held through the whole forward pass.
       const e = this.wte.apply(ids);
       let h = this.wpe.apply(e) as tf.Tensor3D;
@@ -93,9 +93,9 @@ export class Gpt2Model {
         const qkv = b.attn.apply(n1) as tf.Tensor3D;
         // q|k|v read in place per head (fused on webgpu): no split, transposes or concat
         const ctx = attentionPacked(qkv, { heads: this.config.n_head, causal: true });
-        const att = b.attnProj.apply(ctx);
-        const h1 = addResidual(h, att as tf.Tensor3D);
-        tf.dispose([n1, qkv, ctx, att, h]);
+        // h + attnProj(ctx), the add in the projection's launch
+        const h1 = b.attnProj.applyPlus(ctx, h) as tf.Tensor3D;
+        tf.dispose([n1, qkv, ctx, h]);
         h = residualMlp(h1, b.ln2, b.fc, geluTanh, b.proj);
       }
       const nf = this.lnF.apply(h);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addResidual, ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { geluErf } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
@@ -123,9 +123,9 @@ export class VitModel {
         const k = blk.key.apply(n) as tf.Tensor3D;
         const v = blk.value.apply(n) as tf.Tensor3D;
         const ctx = multiHeadAttention(q, k, v, heads, false);
-        const att = blk.attnOut.apply(ctx);
-        const x1 = addResidual(x, att as tf.Tensor3D);
-        tf.dispose([n, q, k, v, ctx, att, x]);
+        // x + attnOut(ctx), the add in the projection's launch
+        const x1 = blk.attnOut.applyPlus(ctx, x) as tf.Tensor3D;
+        tf.dispose([n, q, k, v, ctx, x]);
         x = residualMlp(x1, blk.lnAfter, blk.fc, geluErf, blk.proj);
       }
       const clsOut = tf.reshape(tf.slice(this.lnF.apply(x), [0, 0, 0], [-1, 1, -1]), [b!, d]);

@@ -19,6 +19,8 @@ export interface MatmulArgs {
   readonly bias?: tf.TensorInfo | null;
   /** Scales A's K axis: element k by `tensor[k / group]` (per-sample clip factors over B·T rows). */
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
+  /** Added to the output element by element (the output's shape): a residual connection in the product's epilogue. */
+  readonly residual?: tf.TensorInfo | null;
 }
 
 /** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
@@ -94,6 +96,7 @@ interface Dispatch {
   readonly out: tf.TensorInfo;
   readonly bias: tf.TensorInfo | null;
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
+  readonly residual?: tf.TensorInfo | null;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly m: number;
@@ -118,12 +121,13 @@ function dispatchMatmul(d: Dispatch): void {
     vecC: vecOk(d.n, d.viewC),
     bias: d.bias !== null,
     kScaleA: d.kScale != null,
+    residual: d.residual != null,
   };
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : [])],
     uniforms: packUniforms(
       [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
     ),
@@ -138,6 +142,7 @@ function dispatchMatmul(d: Dispatch): void {
 export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan: MatmulPlan = planMatmul(shape.batch, shape.m, shape.n, shape.k, backend.device.limits.maxStorageBufferBindingSize)): tf.TensorInfo {
   const { m, n, k, batch } = shape;
   const bias = args.bias ?? null;
+  const residual = args.residual ?? null;
   const split = plan.splits > 1;
   const out = backend.makeTensorInfo(split ? [batch * plan.splits, m, n] : shape.outShape, 'float32');
   dispatchMatmul({
@@ -146,6 +151,7 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
     b: args.b,
     out,
     bias: split ? null : bias,
+    residual: split ? null : residual,
     kScale: args.kScale ?? null,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
@@ -167,9 +173,9 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
   const per = vec ? size / 4 : size;
   const total = batch * per;
   dispatchDirect({
-    key: `clipwiseSplitKSum_${vec}_${bias !== null}`,
-    code: () => splitSumWgsl(vec, bias !== null),
-    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : [])],
+    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}`,
+    code: () => splitSumWgsl(vec, bias !== null, residual !== null),
+    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : [])],
     uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n].map((v) => ['u', v] as const)),
     workgroups: [Math.min(Math.ceil(total / 256), 65535), Math.ceil(total / 256 / 65535), 1],
   });
@@ -207,14 +213,14 @@ export function runStridedMatmul(s: StridedMatmul): void {
   dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0), splitStride: 0 });
 }
 
-/** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis). */
-function splitSumWgsl(vec: boolean, bias: boolean): string {
+/** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis, + a residual [batch, size]). */
+function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean): string {
   const t = vec ? 'vec4<f32>' : 'f32';
   return /* wgsl */ `
 struct U { per : u32, splits : u32, total : u32, n : u32 };
 @group(0) @binding(0) var<storage, read_write> C : array<${t}>;
 @group(0) @binding(1) var<storage, read> P : array<${t}>;
-${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}@group(0) @binding(${bias ? 3 : 2}) var<uniform> u : U;
+${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}@group(0) @binding(${2 + +bias + +residual}) var<uniform> u : U;
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
@@ -223,7 +229,7 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   let j = i % u.per;
   var s = ${t}(0.0);
   for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
-  C[i] = s${bias ? ' + bias[j % u.n]' : ''};
+  C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
 }
 `;
 }

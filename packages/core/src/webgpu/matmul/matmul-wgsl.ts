@@ -8,7 +8,7 @@
  * changes. The code is generated fully unrolled per tile configuration (no register arrays indexed at
  * run time, which would spill to local memory).
  *
- * Bindings: 0 C (or split-K partials), 1 A, 2 B, [3 bias], then the uniform block (`MatmulLayout`):
+ * Bindings: 0 C (or split-K partials), 1 A, 2 B, [bias], [kscale], [R, added like the bias], then the uniform block (`MatmulLayout`):
  * each operand is a strided view, batch entry z = (outer, inner) with inner = z mod heads at
  * base + outer·outerStride + inner·innerStride, rows ld apart; a plain batched product has heads 1.
  */
@@ -35,6 +35,8 @@ export interface MatmulVariant {
   readonly bias: boolean;
   /** A's K axis scaled by kscale[k / kGroup] as it is staged (Book-Keeping's Σ_i c_i a_iᵀ dy_i in one product). */
   readonly kScaleA?: boolean;
+  /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
+  readonly residual?: boolean;
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -43,7 +45,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -148,7 +150,7 @@ struct U {
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
@@ -160,10 +162,12 @@ fn store(row : u32, col : u32, value : vec4<f32>) {
 ${
   v.vecC
     ? `  if (col < u.N) {
-    C[(offC + row * u.ldc + col) / 4u] = value${v.bias ? ' + bias[col / 4u]' : ''};
+    let at = (offC + row * u.ldc + col) / 4u;
+    C[at] = value${v.bias ? ' + bias[col / 4u]' : ''}${v.residual ? ' + R[at]' : ''};
   }`
     : `  for (var j = 0u; j < 4u; j = j + 1u) {
-    if (col + j < u.N) { C[offC + row * u.ldc + col + j] = value[j]${v.bias ? ' + bias[col + j]' : ''}; }
+    let at = offC + row * u.ldc + col + j;
+    if (col + j < u.N) { C[at] = value[j]${v.bias ? ' + bias[col + j]' : ''}${v.residual ? ' + R[at]' : ''}; }
   }`
 }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MATMUL_TILES, planMatmul, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+import { matMulPlusResidual } from '../../fused/matmul-residual';
 
 /** op(A)·op(B) (+ bias) in float64, batch dims broadcast when one side has batch 1. */
 function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, av: Float32Array, bv: Float32Array, bias?: Float32Array): Float64Array {
@@ -96,6 +97,29 @@ describe('matmul: every transpose, tile and split against float64', () => {
     // TF.js's small-output program read B past K and multiplied that by zero: NaN here
     await check([8, 5, 11], [11, 8], false, false);
     await check([8, 5, 11], [8, 11, 8], false, false);
+  });
+
+  it('a residual added in the epilogue (with and without bias, split-K, vec4 and odd widths), against float64', async () => {
+    for (const [m, k, n, tile, splits] of [[70, 44, 36, 'medium', 1], [33, 100, 17, 'small', 3], [64, 300, 48, 'large8', 2], [5, 7, 3, 'small', 1]] as [number, number, number, MatmulTileName, number][]) {
+      setMatmulTileOverride({ tile, splits });
+      for (const tb of [false, true]) {
+        const a = tf.randomNormal([m, k], 0, 1, 'float32', seed++) as tf.Tensor2D;
+        const b = tf.randomNormal(tb ? [n, k] : [k, n], 0, 1, 'float32', seed++) as tf.Tensor2D;
+        const bias = tf.randomNormal([n], 0, 1, 'float32', seed++);
+        const r = tf.randomNormal([m, n], 0, 1, 'float32', seed++) as tf.Tensor2D;
+        const [av, bv, biasv, rv] = await Promise.all([a.data(), b.data(), bias.data(), r.data()]);
+        for (const withBias of [false, true]) {
+          const before = tf.memory().numTensors;
+          const out = matMulPlusResidual(a, b, { transposeB: tb, residual: r, ...(withBias ? { bias } : {}) });
+          const ref = reference(a, b, false, tb, av as Float32Array, bv as Float32Array, withBias ? (biasv as Float32Array) : undefined).map((v, i) => v + rv[i]!);
+          expect(relErr(await out.data(), ref), `${m}×${k}×${n} ${tile} ×${splits} tb ${tb} bias ${withBias}`).toBeLessThan(1e-5);
+          out.dispose();
+          expect(tf.memory().numTensors).toBe(before);
+        }
+        tf.dispose([a, b, bias, r]);
+      }
+    }
+    expect(() => matMulPlusResidual(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D, { transposeB: false, residual: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow(/the residual must be the product's shape \[2, 4\], got \[2,5\]/);
   });
 
   it('gradients of a product equal float64 gradients (backward reads the transposes in place)', async () => {
