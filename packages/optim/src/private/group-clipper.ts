@@ -87,7 +87,13 @@ export class GroupClipper implements Recorder {
     const kernel = getNormKernel(arrived.kind);
     let record = arrived;
     if (kernel.compact && recordCompactionEnabled() && this.waits(m, roles, scope)) {
-      record = kernel.compact(arrived);
+      try {
+        record = kernel.compact(arrived);
+      } catch (e) {
+        disposeRecord(arrived);
+        throw e;
+      }
+      // the compacted form shares no tensor object with the arrival
       if (record !== arrived) disposeRecord(arrived);
     }
     m.held.set(record, roles.length);
