@@ -58,7 +58,7 @@ export class SqNormSum {
   take(): tf.Tensor1D | null {
     if (this.terms.length === 0) return null;
     const only = this.terms[0]!;
-    if (this.terms.length === 1 && only.kind === 'value') {
+    if (this.terms.length === 1 && only.kind === 'value' && !this.borrowed.has(only.tensor)) {
       this.terms = [];
       return only.tensor;
     }
