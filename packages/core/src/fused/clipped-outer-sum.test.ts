@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { clippedOuterSum } from './clipped-outer-sum';
+import { clippedOuterSum, clippedOuterSumWithBias } from './clipped-outer-sum';
 
 describe('clippedOuterSum equals Σ_b c_b x_bᵀ y_b in float64', () => {
   // vec4 loads, odd widths (scalar loads), long B·T (split-K), small m (plain path), c null
@@ -24,6 +24,54 @@ describe('clippedOuterSum equals Σ_b c_b x_bᵀ y_b in float64', () => {
         }
       expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
       tf.dispose([x, y, out, ...(c ? [c] : [])]);
+    });
+  }
+});
+
+describe('clippedOuterSumWithBias: the weight and the bias sums from one product, against float64', () => {
+  // vec4 (m a multiple of 4) and scalar staging, split-K (long B·T) with and without vec4 sums, tiny shapes, c null
+  const cases: [number, number, number, number, boolean][] = [
+    [3, 5, 20, 17, true], [2, 130, 36, 40, true], [16, 128, 64, 48, true], [16, 128, 63, 50, true], [4, 7, 8, 30, true], [2, 9, 24, 20, false], [1, 1, 3, 2, true], [8, 300, 12, 16, false],
+  ];
+  for (const [b, t, m, n, withC] of cases) {
+    it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], c ${withC ? '[B]' : 'null'}`, async () => {
+      const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 4) as tf.Tensor3D;
+      const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 5) as tf.Tensor3D;
+      const c = withC ? (tf.randomUniform([b], 0, 1, 'float32', 6) as tf.Tensor1D) : null;
+      const before = tf.memory().numTensors;
+      let out!: ReturnType<typeof clippedOuterSumWithBias>;
+      const profile = await tf.profile(() => void (out = clippedOuterSumWithBias(x, y, c)));
+      // one kernel on webgpu (the product and its split-K sum), no column sum
+      if (tf.getBackend() === 'webgpu') expect(profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape')).toEqual(['ClipwiseClippedOuterSumBias']);
+      expect(out.weight.shape).toEqual([m, n]);
+      expect(out.bias.shape).toEqual([n]);
+      const [xv, yv, cv, w, bias] = await Promise.all([x.data(), y.data(), c ? c.data() : Promise.resolve(null), out.weight.data(), out.bias.data()]);
+      const err = (got: ArrayLike<number>, want: number[]) => {
+        let num = 0;
+        let den = 0;
+        want.forEach((v, i) => {
+          num += (got[i]! - v) ** 2;
+          den += v * v;
+        });
+        return Math.sqrt(num / den);
+      };
+      const wRef: number[] = [];
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += (cv ? cv[s0]! : 1) * xv[(s0 * t + r) * m + i]! * yv[(s0 * t + r) * n + j]!;
+          wRef.push(s);
+        }
+      const bRef = Array.from({ length: n }, (_, j) => {
+        let s = 0;
+        for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += (cv ? cv[s0]! : 1) * yv[(s0 * t + r) * n + j]!;
+        return s;
+      });
+      expect(err(w, wRef)).toBeLessThan(1e-5);
+      expect(err(bias, bRef)).toBeLessThan(1e-5);
+      tf.dispose([out.weight, out.bias]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, y, ...(c ? [c] : [])]);
     });
   }
 });

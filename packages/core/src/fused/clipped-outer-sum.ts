@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matmulShape, runMatmul } from '../webgpu/matmul/matmul-kernel';
+import { matmulShape, runMatmul, runMatmulWithColumnSums } from '../webgpu/matmul/matmul-kernel';
+import { columnSum } from './column-sum';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
 
 const KERNEL = 'ClipwiseClippedOuterSum';
+const WITH_BIAS = 'ClipwiseClippedOuterSumBias';
 
 /**
  * Σ_b c_b x_bᵀ y_b ([m, n]) for x [B, T, m] and y [B, T, n]: Book-Keeping's clipped weight gradient of
@@ -37,4 +39,35 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
   const shape = matmulShape(args);
   if (!shape) throw new Error(`clippedOuterSum: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
   return runMatmul(backend as unknown as Parameters<typeof runMatmul>[0], args, shape);
+});
+
+/**
+ * `clippedOuterSum(x, y, c)` and Σ_b c_b Σ_t y_bt ([n]): a linear layer's (clipped) weight and bias
+ * gradients, from one product on webgpu (x gets a row of ones as it is staged: the bias gradient is
+ * the product's extra output row), where they were a matmul and a column sum reading y again. `c` null:
+ * the plain sums (the non-private step). Elsewhere `clippedOuterSum` and `columnSum`.
+ *
+ * @example
+ * const { weight, bias } = clippedOuterSumWithBias(a, dy, c); // [d, p], [p]
+ */
+export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D | null): { weight: tf.Tensor2D; bias: tf.Tensor1D } {
+  const [b, t, m] = x.shape;
+  const n = y.shape[2];
+  if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSumWithBias: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
+  if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSumWithBias: c [${c.shape}] must be [${b}]`);
+  if (fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
+    const inputs: tf.NamedTensorMap = { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), ...(c ? { c } : {}) };
+    const [weight, bias] = tf.engine().runKernel(WITH_BIAS, inputs, { t } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    tf.dispose([inputs['x']!, inputs['y']!]);
+    return { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D };
+  }
+  return { weight: clippedOuterSum(x, y, c), bias: columnSum(y, c === null ? {} : { weights: c }) as tf.Tensor1D };
+}
+
+registerWebgpuKernel(WITH_BIAS, ({ inputs, backend, attrs }) => {
+  const { x, y, c } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: (attrs as { t: number }).t } : null };
+  const shape = matmulShape(args);
+  if (!shape) throw new Error(`clippedOuterSumWithBias: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
+  return runMatmulWithColumnSums(backend as unknown as Parameters<typeof runMatmul>[0], args, shape) as unknown as tf.TensorInfo;
 });

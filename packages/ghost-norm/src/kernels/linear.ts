@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, clippedOuterSumWithBias, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
 import { rowSums } from './row-sums';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape, type SqNormTermResult } from '../norm-kernel';
@@ -100,6 +100,11 @@ export function linearLikeKernel(kind: string): NormKernel {
       const wantBias = record.params['bias'] !== undefined && roles.includes('bias') && !rows?.['bias'];
       const fromRows = rows ? rowSums(rows, c, roles) : {};
       return tf.tidy(() => {
+        // weight [in, out] and bias together: one product, the bias as its extra row (c applied alike)
+        if (wantWeight && wantBias && !transposed(record)) {
+          const { weight: w, bias } = clippedOuterSumWithBias(a, dy, c);
+          return { weight: tf.reshape(w, weight!.shape as number[]), bias, ...fromRows };
+        }
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
         // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
         const out: Record<string, tf.Tensor> = {};

@@ -97,6 +97,8 @@ interface Dispatch {
   readonly bias: tf.TensorInfo | null;
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
   readonly residual?: tf.TensorInfo | null;
+  /** The row of ones (`MatmulVariant.onesRow`): its own output DB, or kept in the split-K partials. */
+  readonly onesRow?: { readonly db: tf.TensorInfo } | 'partials' | null;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly m: number;
@@ -122,12 +124,13 @@ function dispatchMatmul(d: Dispatch): void {
     bias: d.bias !== null,
     kScaleA: d.kScale != null,
     residual: d.residual != null,
+    ...(d.onesRow ? { onesRow: d.onesRow === 'partials' ? ('partials' as const) : ('out' as const) } : {}),
   };
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.onesRow && d.onesRow !== 'partials' ? [{ tensor: d.onesRow.db, write: true }] : [])],
     uniforms: packUniforms(
       [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
     ),
@@ -139,12 +142,31 @@ function dispatchMatmul(d: Dispatch): void {
  * Runs C = op(A)·op(B) (+ bias) with the tiled WGSL matmul (webgpu backend): one dispatch, or with
  * split-K one into partial sums and one that adds them (and the bias).
  */
-export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan: MatmulPlan = planMatmul(shape.batch, shape.m, shape.n, shape.k, backend.device.limits.maxStorageBufferBindingSize)): tf.TensorInfo {
+export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan?: MatmulPlan): tf.TensorInfo {
+  return runProduct(backend, args, shape, false, plan).out;
+}
+
+/**
+ * C = Aᵀ·B and the column sums Σ_k s_k B[k, :] (s the K scale, 1 without) in one product: a linear
+ * layer's weight gradient aᵀ·dy and its bias gradient together (A's extra row of ones). A transposed,
+ * one batch entry.
+ */
+export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape): [tf.TensorInfo, tf.TensorInfo] {
+  if (!args.transposeA || shape.batch !== 1) throw new Error('runMatmulWithColumnSums: A transposed, one batch entry');
+  const { out, db } = runProduct(backend, args, shape, true);
+  return [out, db!];
+}
+
+function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: boolean, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo } {
   const { m, n, k, batch } = shape;
+  // the row of ones is one more output row for the grid (and the split-K partials)
+  const rows = ones ? m + 1 : m;
+  const plan = given ?? planMatmul(batch, rows, n, k, backend.device.limits.maxStorageBufferBindingSize);
   const bias = args.bias ?? null;
   const residual = args.residual ?? null;
   const split = plan.splits > 1;
-  const out = backend.makeTensorInfo(split ? [batch * plan.splits, m, n] : shape.outShape, 'float32');
+  const db = ones ? backend.makeTensorInfo([n], 'float32') : undefined;
+  const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, n] : shape.outShape, 'float32');
   dispatchMatmul({
     backend,
     a: args.a,
@@ -152,6 +174,7 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
     out,
     bias: split ? null : bias,
     residual: split ? null : residual,
+    onesRow: ones ? (split ? 'partials' : { db: db! }) : null,
     kScale: args.kScale ?? null,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
@@ -161,26 +184,28 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
     heads: 1,
     viewA: { base: 0, outer: shape.strideA, inner: 0, ld: args.transposeA ? m : k },
     viewB: { base: 0, outer: shape.strideB, inner: 0, ld: args.transposeB ? k : n },
-    // split-K partials: [batch, splits, M, N]
-    viewC: { base: 0, outer: m * n * plan.splits, inner: 0, ld: n },
+    // split-K partials: [batch, splits, rows, N]
+    viewC: { base: 0, outer: rows * n * plan.splits, inner: 0, ld: n },
     plan,
-    splitStride: split ? m * n : 0,
+    splitStride: split ? rows * n : 0,
   });
-  if (!split) return out;
+  if (!split) return { out, db };
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
-  const size = m * n;
-  const vec = size % 4 === 0 && (bias === null || n % 4 === 0);
+  const size = rows * n;
+  const vec = size % 4 === 0 && ((bias === null && !ones) || n % 4 === 0);
   const per = vec ? size / 4 : size;
   const total = batch * per;
+  // with the row of ones: elements past M·N of each sum go to DB
+  const boundary = ones ? (vec ? (m * n) / 4 : m * n) : per;
   dispatchDirect({
-    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}`,
-    code: () => splitSumWgsl(vec, bias !== null, residual !== null),
-    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : [])],
-    uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n].map((v) => ['u', v] as const)),
+    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}_${ones}`,
+    code: () => splitSumWgsl(vec, bias !== null, residual !== null, ones),
+    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : []), ...(db ? [{ tensor: db, write: true }] : [])],
+    uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n, boundary].map((v) => ['u', v] as const)),
     workgroups: [Math.min(Math.ceil(total / 256), 65535), Math.ceil(total / 256 / 65535), 1],
   });
   backend.disposeData(out.dataId);
-  return sum;
+  return { out: sum, db };
 }
 
 /** A product over strided views (`runStridedMatmul`): batch = outer × heads entries. */
@@ -213,14 +238,19 @@ export function runStridedMatmul(s: StridedMatmul): void {
   dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0), splitStride: 0 });
 }
 
-/** Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis, + a residual [batch, size]). */
-function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean): string {
+/**
+ * Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis, + a
+ * residual [batch, size]); with `ones` (one batch entry), the elements from `boundary` on (the row of
+ * ones: column sums) go to DB.
+ */
+function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, ones: boolean): string {
   const t = vec ? 'vec4<f32>' : 'f32';
+  const dbAt = 2 + +bias + +residual;
   return /* wgsl */ `
-struct U { per : u32, splits : u32, total : u32, n : u32 };
+struct U { per : u32, splits : u32, total : u32, n : u32, boundary : u32 };
 @group(0) @binding(0) var<storage, read_write> C : array<${t}>;
 @group(0) @binding(1) var<storage, read> P : array<${t}>;
-${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}@group(0) @binding(${2 + +bias + +residual}) var<uniform> u : U;
+${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}${ones ? `@group(0) @binding(${dbAt}) var<storage, read_write> DB : array<${t}>;\n` : ''}@group(0) @binding(${dbAt + +ones}) var<uniform> u : U;
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
@@ -229,7 +259,7 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   let j = i % u.per;
   var s = ${t}(0.0);
   for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
-  C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
+  ${ones ? 'if (j >= u.boundary) { DB[j - u.boundary] = s; return; }\n  ' : ''}C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
 }
 `;
 }

@@ -37,6 +37,13 @@ export interface MatmulVariant {
   readonly kScaleA?: boolean;
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
+  /**
+   * A (transposed) gets an extra row M of ones (scaled like A by kscale), so output row M is
+   * Σ_k kscale_k B[k, :]: a linear layer's bias gradient beside its weight gradient in one product.
+   * 'out': row M goes to its own binding DB; 'partials': it stays in the split-K partials (row M of
+   * each split's [M + 1, N] block), which the split sum routes to DB.
+   */
+  readonly onesRow?: 'out' | 'partials';
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -45,7 +52,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.onesRow ?? '-'}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -63,7 +70,8 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scaled = false): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scaled = false, onesRow = false): { load: string; store: string; regs: string } {
+  if (onesRow && kMajor) throw new Error('matmul: a row of ones is staged only for a transposed A (its rows contiguous)');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
   const ks = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
   const base = name === 'A' ? 'sa' : 'sb';
@@ -88,8 +96,9 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
       } else {
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
+        // (the row of ones starts a vec4 of its own: vec4 staging needs M a multiple of 4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? ` ${r} = select(${r}, vec4<f32>(1.0, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);` : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -103,7 +112,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? ` ${r} = select(${r}, 1.0, gr == ${extent} && gk < kEnd);` : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
@@ -116,7 +125,7 @@ export function matmulWgsl(v: MatmulVariant): string {
   checkTile(t);
   const [tx, ty] = threadsOf(t);
   const threads = tx * ty;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false);
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false, v.onesRow !== undefined);
   const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N');
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
@@ -150,7 +159,7 @@ struct U {
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${v.onesRow === 'out' ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +(v.onesRow === 'out')}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
@@ -158,7 +167,19 @@ var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
 var<private> offC : u32;
 
 fn store(row : u32, col : u32, value : vec4<f32>) {
-  if (row >= u.M) { return; }
+${
+  v.onesRow === 'out'
+    ? `  if (row == u.M) {
+${
+      v.vecC
+        ? `    if (col < u.N) { DB[col / 4u] = value; }`
+        : `    for (var j = 0u; j < 4u; j = j + 1u) { if (col + j < u.N) { DB[col + j] = value[j]; } }`
+    }
+    return;
+  }
+`
+    : ''
+}  if (row >= u.M${v.onesRow === 'partials' ? ' + 1u' : ''}) { return; }
 ${
   v.vecC
     ? `  if (col < u.N) {
