@@ -33,18 +33,19 @@ describe('clippedOuterSumWithBias: the weight and the bias sums from one product
   const cases: [number, number, number, number, boolean][] = [
     [3, 5, 20, 17, true], [2, 130, 36, 40, true], [16, 128, 64, 48, true], [16, 128, 63, 50, true], [4, 7, 8, 30, true], [2, 9, 24, 20, false], [1, 1, 3, 2, true], [8, 300, 12, 16, false],
   ];
-  for (const [b, t, m, n, withC] of cases) {
-    it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], c ${withC ? '[B]' : 'null'}`, async () => {
+  for (const [b, t, m, n, withC] of cases)
+    for (const biasOf of ['y', 'x'] as const) {
+    it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], c ${withC ? '[B]' : 'null'}, the bias of ${biasOf}`, async () => {
       const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 4) as tf.Tensor3D;
       const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 5) as tf.Tensor3D;
       const c = withC ? (tf.randomUniform([b], 0, 1, 'float32', 6) as tf.Tensor1D) : null;
       const before = tf.memory().numTensors;
       let out!: ReturnType<typeof clippedOuterSumWithBias>;
-      const profile = await tf.profile(() => void (out = clippedOuterSumWithBias(x, y, c)));
+      const profile = await tf.profile(() => void (out = clippedOuterSumWithBias(x, y, c, { biasOf })));
       // one kernel on webgpu (the product and its split-K sum), no column sum
       if (tf.getBackend() === 'webgpu') expect(profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape')).toEqual(['ClipwiseClippedOuterSumBias']);
       expect(out.weight.shape).toEqual([m, n]);
-      expect(out.bias.shape).toEqual([n]);
+      expect(out.bias.shape).toEqual([biasOf === 'y' ? n : m]);
       const [xv, yv, cv, w, bias] = await Promise.all([x.data(), y.data(), c ? c.data() : Promise.resolve(null), out.weight.data(), out.bias.data()]);
       const err = (got: ArrayLike<number>, want: number[]) => {
         let num = 0;
@@ -62,9 +63,10 @@ describe('clippedOuterSumWithBias: the weight and the bias sums from one product
           for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += (cv ? cv[s0]! : 1) * xv[(s0 * t + r) * m + i]! * yv[(s0 * t + r) * n + j]!;
           wRef.push(s);
         }
-      const bRef = Array.from({ length: n }, (_, j) => {
+      const [src, w0] = biasOf === 'y' ? [yv, n] : [xv, m];
+      const bRef = Array.from({ length: w0 }, (_, j) => {
         let s = 0;
-        for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += (cv ? cv[s0]! : 1) * yv[(s0 * t + r) * n + j]!;
+        for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += (cv ? cv[s0]! : 1) * src[(s0 * t + r) * w0 + j]!;
         return s;
       });
       expect(err(w, wRef)).toBeLessThan(1e-5);
@@ -73,5 +75,5 @@ describe('clippedOuterSumWithBias: the weight and the bias sums from one product
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, y, ...(c ? [c] : [])]);
     });
-  }
+    }
 });

@@ -42,32 +42,38 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
 });
 
 /**
- * `clippedOuterSum(x, y, c)` and Σ_b c_b Σ_t y_bt ([n]): a linear layer's (clipped) weight and bias
- * gradients, from one product on webgpu (x gets a row of ones as it is staged: the bias gradient is
- * the product's extra output row), where they were a matmul and a column sum reading y again. `c` null:
- * the plain sums (the non-private step). Elsewhere `clippedOuterSum` and `columnSum`.
+ * `clippedOuterSum(x, y, c)` and a bias gradient, Σ_b c_b Σ_t y_bt ([n]), or with `biasOf: 'x'`
+ * Σ_b c_b Σ_t x_bt ([m]): a linear layer's (clipped) weight and bias gradients (x the input and y the
+ * output gradient for a weight stored [in, out]; x = dy and y = a for one stored [out, in]), from one
+ * product on webgpu: the matmul stages a row of ones under xᵀ (or a column beside y), so the bias sum
+ * is the product's extra output row (column), where a column sum read dy again. `c` null: the plain
+ * sums (the non-private step). Elsewhere `clippedOuterSum` and `columnSum`.
  *
  * @example
- * const { weight, bias } = clippedOuterSumWithBias(a, dy, c); // [d, p], [p]
+ * const { weight, bias } = clippedOuterSumWithBias(a, dy, c);                  // [d, p], [p]
+ * const t = clippedOuterSumWithBias(dy, a, c, { biasOf: 'x' });                // [p, d], [p]
  */
-export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D | null): { weight: tf.Tensor2D; bias: tf.Tensor1D } {
+export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D | null, options: { readonly biasOf?: 'x' | 'y' } = {}): { weight: tf.Tensor2D; bias: tf.Tensor1D } {
   const [b, t, m] = x.shape;
   const n = y.shape[2];
+  const biasOf = options.biasOf ?? 'y';
   if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSumWithBias: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
   if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSumWithBias: c [${c.shape}] must be [${b}]`);
   if (fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
     const inputs: tf.NamedTensorMap = { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), ...(c ? { c } : {}) };
-    const [weight, bias] = tf.engine().runKernel(WITH_BIAS, inputs, { t } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [weight, bias] = tf.engine().runKernel(WITH_BIAS, inputs, { t, biasOf } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     tf.dispose([inputs['x']!, inputs['y']!]);
     return { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D };
   }
-  return { weight: clippedOuterSum(x, y, c), bias: columnSum(y, c === null ? {} : { weights: c }) as tf.Tensor1D };
+  return { weight: clippedOuterSum(x, y, c), bias: columnSum(biasOf === 'y' ? y : x, c === null ? {} : { weights: c }) as tf.Tensor1D };
 }
 
 registerWebgpuKernel(WITH_BIAS, ({ inputs, backend, attrs }) => {
   const { x, y, c } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: (attrs as { t: number }).t } : null };
+  const { t, biasOf } = attrs as { t: number; biasOf: 'x' | 'y' };
+  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: t } : null };
   const shape = matmulShape(args);
   if (!shape) throw new Error(`clippedOuterSumWithBias: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
-  return runMatmulWithColumnSums(backend as unknown as Parameters<typeof runMatmul>[0], args, shape) as unknown as tf.TensorInfo;
+  // y's column sums: a row of ones under xᵀ; x's: a column of ones beside y
+  return runMatmulWithColumnSums(backend as unknown as Parameters<typeof runMatmul>[0], args, shape, biasOf === 'y' ? 'row' : 'col') as unknown as tf.TensorInfo;
 });

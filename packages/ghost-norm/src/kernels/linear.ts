@@ -100,9 +100,10 @@ export function linearLikeKernel(kind: string): NormKernel {
       const wantBias = record.params['bias'] !== undefined && roles.includes('bias') && !rows?.['bias'];
       const fromRows = rows ? rowSums(rows, c, roles) : {};
       return tf.tidy(() => {
-        // weight [in, out] and bias together: one product, the bias as its extra row (c applied alike)
-        if (wantWeight && wantBias && !transposed(record)) {
-          const { weight: w, bias } = clippedOuterSumWithBias(a, dy, c);
+        // weight and bias together: one product, the bias as its extra output row ([in, out]: aᵀ dy)
+        // or column ([out, in]: dyᵀ a), c applied alike
+        if (wantWeight && wantBias) {
+          const { weight: w, bias } = transposed(record) ? clippedOuterSumWithBias(dy, a, c, { biasOf: 'x' }) : clippedOuterSumWithBias(a, dy, c);
           return { weight: tf.reshape(w, weight!.shape as number[]), bias, ...fromRows };
         }
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled

@@ -97,8 +97,8 @@ interface Dispatch {
   readonly bias: tf.TensorInfo | null;
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
   readonly residual?: tf.TensorInfo | null;
-  /** The row of ones (`MatmulVariant.onesRow`): its own output DB, or kept in the split-K partials. */
-  readonly onesRow?: { readonly db: tf.TensorInfo } | 'partials' | null;
+  /** The row or column of ones (`MatmulVariant.ones`): to its own output `db`, or kept in the split-K partials. */
+  readonly ones?: { readonly side: 'row' | 'col'; readonly db: tf.TensorInfo | 'partials' } | null;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly m: number;
@@ -124,13 +124,13 @@ function dispatchMatmul(d: Dispatch): void {
     bias: d.bias !== null,
     kScaleA: d.kScale != null,
     residual: d.residual != null,
-    ...(d.onesRow ? { onesRow: d.onesRow === 'partials' ? ('partials' as const) : ('out' as const) } : {}),
+    ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
   };
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.onesRow && d.onesRow !== 'partials' ? [{ tensor: d.onesRow.db, write: true }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : [])],
     uniforms: packUniforms(
       [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
     ),
@@ -143,30 +143,33 @@ function dispatchMatmul(d: Dispatch): void {
  * split-K one into partial sums and one that adds them (and the bias).
  */
 export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape, plan?: MatmulPlan): tf.TensorInfo {
-  return runProduct(backend, args, shape, false, plan).out;
+  return runProduct(backend, args, shape, null, plan).out;
 }
 
 /**
- * C = Aᵀ·B and the column sums Σ_k s_k B[k, :] (s the K scale, 1 without) in one product: a linear
- * layer's weight gradient aᵀ·dy and its bias gradient together (A's extra row of ones). A transposed,
- * one batch entry.
+ * C = op(A)·op(B) and the sums that a row of ones under A (A transposed: Σ_k s_k B[k, :], [N]) or a
+ * column of ones beside B (B not transposed: Σ_k s_k A[k, :], [M]) adds (s the K scale, 1 without):
+ * a linear layer's weight gradient, aᵀ·dy or dyᵀ·a, and its bias gradient in one product. One batch entry.
  */
-export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape): [tf.TensorInfo, tf.TensorInfo] {
-  if (!args.transposeA || shape.batch !== 1) throw new Error('runMatmulWithColumnSums: A transposed, one batch entry');
-  const { out, db } = runProduct(backend, args, shape, true);
+export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col' = 'row'): [tf.TensorInfo, tf.TensorInfo] {
+  if (shape.batch !== 1 || (side === 'row' ? !args.transposeA : args.transposeB)) {
+    throw new Error(`runMatmulWithColumnSums: one batch entry, and ${side === 'row' ? 'A transposed' : 'B not transposed'}`);
+  }
+  const { out, db } = runProduct(backend, args, shape, side);
   return [out, db!];
 }
 
-function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: boolean, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo } {
+function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo } {
   const { m, n, k, batch } = shape;
-  // the row of ones is one more output row for the grid (and the split-K partials)
-  const rows = ones ? m + 1 : m;
-  const plan = given ?? planMatmul(batch, rows, n, k, backend.device.limits.maxStorageBufferBindingSize);
+  // the row (column) of ones is one more output row (column) for the grid and the split-K partials
+  const rows = ones === 'row' ? m + 1 : m;
+  const cols = ones === 'col' ? n + 1 : n;
+  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize);
   const bias = args.bias ?? null;
   const residual = args.residual ?? null;
   const split = plan.splits > 1;
-  const db = ones ? backend.makeTensorInfo([n], 'float32') : undefined;
-  const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, n] : shape.outShape, 'float32');
+  const db = ones ? backend.makeTensorInfo([ones === 'row' ? n : m], 'float32') : undefined;
+  const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, cols] : shape.outShape, 'float32');
   dispatchMatmul({
     backend,
     a: args.a,
@@ -174,7 +177,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     out,
     bias: split ? null : bias,
     residual: split ? null : residual,
-    onesRow: ones ? (split ? 'partials' : { db: db! }) : null,
+    ones: ones ? { side: ones, db: split ? 'partials' : db! } : null,
     kScale: args.kScale ?? null,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
@@ -184,21 +187,21 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     heads: 1,
     viewA: { base: 0, outer: shape.strideA, inner: 0, ld: args.transposeA ? m : k },
     viewB: { base: 0, outer: shape.strideB, inner: 0, ld: args.transposeB ? k : n },
-    // split-K partials: [batch, splits, rows, N]
-    viewC: { base: 0, outer: rows * n * plan.splits, inner: 0, ld: n },
+    // split-K partials: [batch, splits, rows, cols]
+    viewC: { base: 0, outer: rows * cols * plan.splits, inner: 0, ld: split ? cols : n },
     plan,
-    splitStride: split ? rows * n : 0,
+    splitStride: split ? rows * cols : 0,
   });
   if (!split) return { out, db };
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
-  const size = rows * n;
-  const vec = size % 4 === 0 && ((bias === null && !ones) || n % 4 === 0);
+  const size = rows * cols;
+  const vec = ones !== 'col' && size % 4 === 0 && ((bias === null && ones === null) || n % 4 === 0);
   const per = vec ? size / 4 : size;
   const total = batch * per;
-  // with the row of ones: elements past M·N of each sum go to DB
-  const boundary = ones ? (vec ? (m * n) / 4 : m * n) : per;
+  // with a row of ones, the elements past M·N of each sum are DB's; with a column, every (N + 1)th
+  const boundary = ones === 'row' ? (vec ? (m * n) / 4 : m * n) : per;
   dispatchDirect({
-    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}_${ones}`,
+    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}_${ones ?? '-'}`,
     code: () => splitSumWgsl(vec, bias !== null, residual !== null, ones),
     buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : []), ...(db ? [{ tensor: db, write: true }] : [])],
     uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n, boundary].map((v) => ['u', v] as const)),
@@ -240,12 +243,20 @@ export function runStridedMatmul(s: StridedMatmul): void {
 
 /**
  * Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis, + a
- * residual [batch, size]); with `ones` (one batch entry), the elements from `boundary` on (the row of
- * ones: column sums) go to DB.
+ * residual [batch, size]); with ones (one batch entry, no bias or residual), the row of ones' sums
+ * (elements from `boundary` on) or the column of ones' (every (N + 1)th element) go to DB.
  */
-function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, ones: boolean): string {
+function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, onesSide: 'row' | 'col' | null): string {
   const t = vec ? 'vec4<f32>' : 'f32';
+  const ones = onesSide !== null;
   const dbAt = 2 + +bias + +residual;
+  // a column of ones: each row of the partials has N + 1 elements, the last one DB's (no vec4: N + 1 wide)
+  const route =
+    onesSide === 'row'
+      ? 'if (j >= u.boundary) { DB[j - u.boundary] = s; return; }\n  '
+      : onesSide === 'col'
+        ? 'let r = j / (u.n + 1u); let c = j % (u.n + 1u);\n  if (c == u.n) { DB[r] = s; return; }\n  C[r * u.n + c] = s;\n  return;\n  '
+        : '';
   return /* wgsl */ `
 struct U { per : u32, splits : u32, total : u32, n : u32, boundary : u32 };
 @group(0) @binding(0) var<storage, read_write> C : array<${t}>;
@@ -259,7 +270,7 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   let j = i % u.per;
   var s = ${t}(0.0);
   for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
-  ${ones ? 'if (j >= u.boundary) { DB[j - u.boundary] = s; return; }\n  ' : ''}C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
+  ${route}C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
 }
 `;
 }

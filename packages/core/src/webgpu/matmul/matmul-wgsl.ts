@@ -38,12 +38,14 @@ export interface MatmulVariant {
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
   /**
-   * A (transposed) gets an extra row M of ones (scaled like A by kscale), so output row M is
-   * Σ_k kscale_k B[k, :]: a linear layer's bias gradient beside its weight gradient in one product.
-   * 'out': row M goes to its own binding DB; 'partials': it stays in the split-K partials (row M of
-   * each split's [M + 1, N] block), which the split sum routes to DB.
+   * A row of ones staged under A (A transposed; scaled like A by kscale), so output row M is
+   * Σ_k kscale_k B[k, :], or a column of ones beside B (B not transposed), so output column N is
+   * Σ_k kscale_k A[k, :]: a linear layer's bias gradient beside its weight gradient in one product
+   * ([in, out] and [out, in] weights). `to` 'out': that row or column goes to its own binding DB;
+   * 'partials': it stays in the split-K partials ([M + 1, N] or [M, N + 1] a split), which the split
+   * sum routes to DB.
    */
-  readonly onesRow?: 'out' | 'partials';
+  readonly ones?: { readonly side: 'row' | 'col'; readonly to: 'out' | 'partials' };
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -52,7 +54,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.onesRow ?? '-'}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -71,7 +73,7 @@ export function checkTile(t: MatmulTile): void {
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
 function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scaled = false, onesRow = false): { load: string; store: string; regs: string } {
-  if (onesRow && kMajor) throw new Error('matmul: a row of ones is staged only for a transposed A (its rows contiguous)');
+  if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
   const ks = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
   const base = name === 'A' ? 'sa' : 'sb';
@@ -125,8 +127,8 @@ export function matmulWgsl(v: MatmulVariant): string {
   checkTile(t);
   const [tx, ty] = threadsOf(t);
   const threads = tx * ty;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false, v.onesRow !== undefined);
-  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N');
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false, v.ones?.side === 'row');
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', false, v.ones?.side === 'col');
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
   const acc: string[] = [];
@@ -149,6 +151,7 @@ export function matmulWgsl(v: MatmulVariant): string {
         stores.push(`store(${row}, ${col}, acc${r}${i}${c});`);
       }
   const vecOf = (x: boolean) => (x ? 'vec4<f32>' : 'f32');
+  const dbOut = v.ones?.to === 'out';
   return /* wgsl */ `
 struct U {
   M : u32, N : u32, K : u32, kPerSplit : u32, splits : u32, heads : u32, splitStride : u32, kGroup : u32,
@@ -159,7 +162,7 @@ struct U {
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${v.onesRow === 'out' ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +(v.onesRow === 'out')}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
@@ -167,30 +170,7 @@ var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
 var<private> offC : u32;
 
 fn store(row : u32, col : u32, value : vec4<f32>) {
-${
-  v.onesRow === 'out'
-    ? `  if (row == u.M) {
-${
-      v.vecC
-        ? `    if (col < u.N) { DB[col / 4u] = value; }`
-        : `    for (var j = 0u; j < 4u; j = j + 1u) { if (col + j < u.N) { DB[col + j] = value[j]; } }`
-    }
-    return;
-  }
-`
-    : ''
-}  if (row >= u.M${v.onesRow === 'partials' ? ' + 1u' : ''}) { return; }
-${
-  v.vecC
-    ? `  if (col < u.N) {
-    let at = (offC + row * u.ldc + col) / 4u;
-    C[at] = value${v.bias ? ' + bias[col / 4u]' : ''}${v.residual ? ' + R[at]' : ''};
-  }`
-    : `  for (var j = 0u; j < 4u; j = j + 1u) {
-    let at = offC + row * u.ldc + col + j;
-    if (col + j < u.N) { C[at] = value[j]${v.bias ? ' + bias[col + j]' : ''}${v.residual ? ' + R[at]' : ''}; }
-  }`
-}
+${storeBody(v)}
 }
 
 @compute @workgroup_size(${tx}, ${ty}, 1)
@@ -251,4 +231,38 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   ${stores.join('\n  ')}
 }
 `;
+}
+
+/**
+ * The store of one thread's 4 outputs (row, col..col+3), bias and residual added; with `ones`, the
+ * extra row M or column N goes to DB ('out') or stays in the split-K partials, laid out with it.
+ */
+function storeBody(v: MatmulVariant): string {
+  const ones = v.ones;
+  const rowOut = ones?.side === 'row' && ones.to === 'out';
+  const colOut = ones?.side === 'col' && ones.to === 'out';
+  // rows and columns the output (or the partials) hold
+  const rows = ones?.side === 'row' && ones.to === 'partials' ? 'u.M + 1u' : 'u.M';
+  const cols = ones?.side === 'col' && ones.to === 'partials' ? 'u.N + 1u' : 'u.N';
+  const epilogue = (k: string, at: string) => `${v.bias ? ` + bias[${k}]` : ''}${v.residual ? ` + R[${at}]` : ''}`;
+  const lines: string[] = [];
+  if (rowOut) {
+    lines.push(`  if (row == u.M) {
+    ${v.vecC ? 'if (col < u.N) { DB[col / 4u] = value; }' : 'for (var j = 0u; j < 4u; j = j + 1u) { if (col + j < u.N) { DB[col + j] = value[j]; } }'}
+    return;
+  }`);
+  }
+  lines.push(`  if (row >= ${rows}) { return; }`);
+  if (v.vecC) {
+    lines.push(`  if (col < ${cols}) {
+    let at = (offC + row * u.ldc + col) / 4u;
+    C[at] = value${epilogue('col / 4u', 'at')};
+  }${colOut ? ' else if (col == u.N) { DB[row] = value.x; }' : ''}`);
+  } else {
+    lines.push(`  for (var j = 0u; j < 4u; j = j + 1u) {
+    let at = offC + row * u.ldc + col + j;
+    if (col + j < ${cols}) { C[at] = value[j]${epilogue('col + j', 'at')}; }${colOut ? ' else if (col + j == u.N) { DB[row] = value[j]; }' : ''}
+  }`);
+  }
+  return lines.join('\n');
 }
