@@ -56,14 +56,9 @@ function geluGate(x: tf.Tensor): tf.Tensor {
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   if (!fusedKernelsEnabled()) return geluTanhPlain(x);
-  const t = WGSL_T;
   return elementwiseWithGrad(
     x,
-    {
-      key: 'geluTanh',
-      value: `0.5 * x * (1.0 + ${t})`,
-      grad: `g * (0.5 * (1.0 + ${t}) + 0.5 * x * (1.0 - ${t} * ${t}) * ${C} * (1.0 + ${3 * A} * x * x))`,
-    },
+    { key: 'geluTanh', ...fusedActivationWgsl('geluTanh') },
     {
       value: (xs) => tf.mul(xs, geluGate(xs)),
       // d/dx x·s = s + x·s(1 − s)·2√(2/π)(1 + 3·0.044715 x²)
@@ -98,11 +93,7 @@ export function geluErf(x: tf.Tensor): tf.Tensor {
   if (!fusedKernelsEnabled()) return geluErfPlain(x);
   return elementwiseWithGrad(
     x,
-    {
-      key: 'geluErf',
-      value: `0.5 * x * (1.0 + ${WGSL_ERF})`,
-      grad: `g * (0.5 * (1.0 + ${WGSL_ERF}) + x * exp(-0.5 * x * x) * ${1 / Math.sqrt(2 * Math.PI)})`,
-    },
+    { key: 'geluErf', ...fusedActivationWgsl('geluErf') },
     {
       value: geluErfPlain,
       grad: (xs, dy) => {
@@ -112,4 +103,32 @@ export function geluErf(x: tf.Tensor): tf.Tensor {
       },
     },
   );
+}
+
+/** The activations a matmul can apply in its epilogue (`Linear.applyAct`): GPT-2's `gelu_new` and exact GELU. */
+export type FusedActivation = 'geluTanh' | 'geluErf';
+
+/** An activation's WGSL, in terms of `x` (and `g`, its output's gradient, for `grad`). */
+export function fusedActivationWgsl(kind: FusedActivation): { readonly value: string; readonly grad: string } {
+  if (kind === 'geluTanh') {
+    const t = WGSL_T;
+    return {
+      value: `0.5 * x * (1.0 + ${t})`,
+      grad: `g * (0.5 * (1.0 + ${t}) + 0.5 * x * (1.0 - ${t} * ${t}) * ${C} * (1.0 + ${3 * A} * x * x))`,
+    };
+  }
+  return {
+    value: `0.5 * x * (1.0 + ${WGSL_ERF})`,
+    grad: `g * (0.5 * (1.0 + ${WGSL_ERF}) + x * exp(-0.5 * x * x) * ${1 / Math.sqrt(2 * Math.PI)})`,
+  };
+}
+
+/** The activation itself as TF.js ops with its own gradient: `geluTanh` or `geluErf`. */
+export function applyActivation(kind: FusedActivation, x: tf.Tensor): tf.Tensor {
+  return kind === 'geluTanh' ? geluTanh(x) : geluErf(x);
+}
+
+/** dy ⊙ act'(x) in one launch (webgpu): the backward of an activation fused into a matmul's epilogue. */
+export function activationGrad(kind: FusedActivation, x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return runElementwise(`${kind}Grad`, fusedActivationWgsl(kind).grad, { X: x, G: dy }, x.shape);
 }

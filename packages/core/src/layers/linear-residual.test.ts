@@ -4,6 +4,7 @@ import { backward } from '../backward/backward';
 import { disposeRecord, type LayerRecord } from '../record/layer-record';
 import { RecordingScope, withRecording } from '../record/recording';
 import { addResidual } from '../residual-add';
+import { applyActivation } from '../fused/gelu';
 import { Linear } from './linear';
 import { LoraAdapter } from './lora-adapter';
 import { setTrainable } from './set-trainable';
@@ -76,4 +77,48 @@ describe('Linear.applyPlus (a residual add in the product\'s epilogue)', () => {
     tf.dispose([x, r, got, want]);
     lin.dispose();
   });
+});
+
+// Linear.applyAct(x, act) = act(x W + b) with the activation in the matmul's epilogue: the same value,
+// input gradient and record (dy of the pre-activation) as act(layer.apply(x)).
+describe('Linear.applyAct (GELU in the product\'s epilogue)', () => {
+  for (const [mode, act, layout] of [['trained', 'geluTanh', 'in_out'], ['trained', 'geluErf', 'out_in'], ['frozen', 'geluTanh', 'in_out'], ['lora', 'geluErf', 'in_out']] as const) {
+    it(`${mode}, ${act}, ${layout}: value, input gradient and records equal act(apply(x))`, async () => {
+      const lin = new Linear({ name: `fc_${mode}_${act}`, inFeatures: 20, outFeatures: 36, layout });
+      tf.tidy(() => lin.bias!.variable.assign(tf.randomNormal([36], 0, 1, 'float32', 12)));
+      const lora = mode === 'lora' ? new LoraAdapter(lin, { rank: 2, alpha: 4, seed: 13 }) : null;
+      if (lora) lin.setAdapter(lora);
+      if (mode !== 'trained') setTrainable([lin.weight, lin.bias!], false);
+      const x = tf.randomNormal([3, 5, 20], 0, 1, 'float32', 14);
+      const w = tf.randomNormal([3, 5, 36], 0, 1, 'float32', 15);
+      const run = (fused: boolean) => {
+        const records: LayerRecord[] = [];
+        const anchor = tf.scalar(0);
+        const scope = new RecordingScope(anchor, { onRecord: (rec) => records.push(rec) });
+        const y = () => (fused ? lin.applyAct(x, act) : applyActivation(act, lin.apply(x)));
+        const out = backward(() => withRecording(scope, () => tf.sum(tf.mul(y(), w)) as tf.Scalar), [x, anchor]);
+        anchor.dispose();
+        return { value: out.value, dx: out.grads[0]!, rest: out.grads.slice(1), records };
+      };
+      const before = tf.memory().numTensors;
+      const fused = run(true);
+      const plain = run(false);
+      expect(await maxAbsDiff(fused.value, plain.value)).toBeLessThan(1e-3);
+      expect(await maxAbsDiff(fused.dx, plain.dx)).toBeLessThan(1e-5);
+      expect(fused.records.map((rec) => rec.layer)).toEqual(plain.records.map((rec) => rec.layer));
+      expect(fused.records.length).toBe(mode === 'trained' ? 1 : mode === 'lora' ? 2 : 0);
+      for (let i = 0; i < fused.records.length; i++) {
+        expect(await maxAbsDiff(fused.records[i]!.gradOutput, plain.records[i]!.gradOutput)).toBeLessThan(1e-6);
+        if (fused.records[i]!.activation) expect(await maxAbsDiff(fused.records[i]!.activation!, plain.records[i]!.activation!)).toBe(0);
+      }
+      for (const o of [fused, plain]) {
+        o.records.forEach(disposeRecord);
+        tf.dispose([o.value, o.dx, ...o.rest]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, w]);
+      lin.dispose();
+      if (lora) for (const l of [lora.a, lora.b]) l.dispose();
+    });
+  }
 });

@@ -4,7 +4,10 @@ import type { ParamSpec } from '../types';
 import { DPLayer, asBatchSeq } from './dp-layer';
 import { createParam, nextLayerOrder, normalInit, zerosInit, type Initializer } from './param';
 import { addResidual } from '../residual-add';
-import { matMulPlusResidual } from '../fused/matmul-residual';
+import { matMulActivation, matMulPlusResidual } from '../fused/matmul-residual';
+import { activationGrad, applyActivation, type FusedActivation } from '../fused/gelu';
+import { fusedOnDevice } from '../fused/fused-kernels';
+import { matmulShape } from '../webgpu/matmul/matmul-kernel';
 import { activeRecording } from '../record/recording';
 
 /** 'in_out': weight [in, out], y = x W (GPT-2's Conv1D). 'out_in': weight [out, in], y = x Wᵀ (torch nn.Linear). */
@@ -159,6 +162,53 @@ export class Linear extends DPLayer {
     const adapter = this.attached;
     if (adapter) return tf.tidy(() => addResidual(this.applyBase(x, residual), adapter.apply(x)));
     return this.applyBase(x, residual);
+  }
+
+  /**
+   * act(x W + b), the activation in the matmul's epilogue in a recorded step on webgpu (one launch
+   * where the product and the GELU were two). The same values, input gradient and record as
+   * `act(layer.apply(x))`: the record's dy is the pre-activation's gradient. Elsewhere, and with an
+   * adapter (whose output joins before the activation), it is `act(layer.apply(x))`.
+   *
+   * @example
+   * const g = mlp.fc.applyAct(ln2.apply(h), 'geluTanh'); // gelu(h W + b)
+   */
+  applyAct(x: tf.Tensor, act: FusedActivation): tf.Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures || x.rank < 2) {
+      throw new ClipwiseConfigError(`Linear ${this.name}: expected input [B, ..., ${this.inFeatures}], got [${x.shape}]`);
+    }
+    const rows = x.size / this.inFeatures;
+    const product = { a: { shape: [rows, this.inFeatures], dtype: 'float32' } as unknown as tf.TensorInfo, b: this.weight.variable, transposeA: false, transposeB: this.layout === 'out_in', bias: this.bias?.variable ?? null };
+    if (this.attached || !fusedOnDevice() || activeRecording() === null || x.dtype !== 'float32' || !matmulShape(product)) {
+      return tf.tidy(() => applyActivation(act, this.apply(x)));
+    }
+    const shape = [...x.shape.slice(0, -1), this.outFeatures];
+    return this.recorded(
+      x,
+      (input, save) => {
+        const x2 = input!.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+        const m = matMulActivation(x2, this.weight.variable as tf.Tensor2D, { transposeB: this.layout === 'out_in', bias: this.bias?.variable, act });
+        x2.dispose();
+        if (!m) throw new Error(`Linear ${this.name}: the fused activation's product was refused`);
+        const [y, h] = [m.y.reshape(shape), m.h.reshape(shape)];
+        tf.dispose([m.y, m.h]);
+        // the pre-activation for the activation's backward; the input for the weight's record
+        save(this.trains('weight') ? [input!, h] : [h]);
+        h.dispose();
+        return y;
+      },
+      (dg, saved) => {
+        const [a, h] = this.trains('weight') ? saved : [undefined, saved[0]];
+        // dy of the product: the activation's backward, one launch
+        const dy = activationGrad(act, h!, dg);
+        const w = this.weight.variable;
+        const dx = this.layout === 'in_out' ? tf.matMul(dy, w, false, true) : tf.matMul(dy, w);
+        return {
+          dx,
+          record: { ...(a ? { activation: asBatchSeq(a) } : {}), gradOutput: asBatchSeq(dy), attrs: { layout: this.layout } },
+        };
+      },
+    );
   }
 
   /** x W + b (+ residual) as a recorded op. */

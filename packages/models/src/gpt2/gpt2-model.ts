@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
-import { geluTanh } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
 import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
@@ -96,7 +95,7 @@ export class Gpt2Model {
         // h + attnProj(ctx), the add in the projection's launch
         const h1 = b.attnProj.applyPlus(ctx, h) as tf.Tensor3D;
         tf.dispose([n1, qkv, ctx, h]);
-        h = residualMlp(h1, b.ln2, b.fc, geluTanh, b.proj);
+        h = residualMlp(h1, b.ln2, b.fc, 'geluTanh', b.proj);
       }
       const nf = this.lnF.apply(h);
       h.dispose();

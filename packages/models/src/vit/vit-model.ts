@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassToken, Conv2d, LayerNorm, Linear, PositionalEmbedding, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
-import { geluErf } from '../common/activations.js';
 import { residualMlp } from '../common/residual-mlp.js';
 import { multiHeadAttention } from '../common/attention.js';
 import { perSampleCrossEntropy } from '../common/losses.js';
@@ -126,7 +125,7 @@ export class VitModel {
         // x + attnOut(ctx), the add in the projection's launch
         const x1 = blk.attnOut.applyPlus(ctx, x) as tf.Tensor3D;
         tf.dispose([n, q, k, v, ctx, x]);
-        x = residualMlp(x1, blk.lnAfter, blk.fc, geluErf, blk.proj);
+        x = residualMlp(x1, blk.lnAfter, blk.fc, 'geluErf', blk.proj);
       }
       const clsOut = tf.reshape(tf.slice(this.lnF.apply(x), [0, 0, 0], [-1, 1, -1]), [b!, d]);
       return this.classifier.apply(clsOut) as tf.Tensor2D;

@@ -21,6 +21,8 @@ export interface MatmulArgs {
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
   /** Added to the output element by element (the output's shape): a residual connection in the product's epilogue. */
   readonly residual?: tf.TensorInfo | null;
+  /** An activation in the epilogue (`MatmulVariant.act`): the output is act(product + bias), and `runMatmulAct` also returns the product + bias. */
+  readonly act?: { readonly key: string; readonly wgsl: string } | null;
 }
 
 /** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
@@ -99,6 +101,8 @@ interface Dispatch {
   readonly residual?: tf.TensorInfo | null;
   /** The row or column of ones (`MatmulVariant.ones`): to its own output `db`, or kept in the split-K partials. */
   readonly ones?: { readonly side: 'row' | 'col'; readonly db: tf.TensorInfo | 'partials' } | null;
+  /** The activation and its pre-activation output H. */
+  readonly act?: { readonly key: string; readonly wgsl: string; readonly h: tf.TensorInfo } | null;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly m: number;
@@ -125,12 +129,13 @@ function dispatchMatmul(d: Dispatch): void {
     kScaleA: d.kScale != null,
     residual: d.residual != null,
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
+    ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
   };
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : []), ...(d.act ? [{ tensor: d.act.h, write: true }] : [])],
     uniforms: packUniforms(
       [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
     ),
@@ -146,6 +151,13 @@ export function runMatmul(backend: Backend, args: MatmulArgs, shape: MatmulShape
   return runProduct(backend, args, shape, null, plan).out;
 }
 
+/** act(op(A)·op(B) + bias) and the pre-activation op(A)·op(B) + bias, from one product (`args.act`). */
+export function runMatmulAct(backend: Backend, args: MatmulArgs, shape: MatmulShape): [tf.TensorInfo, tf.TensorInfo] {
+  if (!args.act || args.residual) throw new Error('runMatmulAct: an activation, and no residual');
+  const { out, h } = runProduct(backend, args, shape, null);
+  return [out, h!];
+}
+
 /**
  * C = op(A)·op(B) and the sums that a row of ones under A (A transposed: Σ_k s_k B[k, :], [N]) or a
  * column of ones beside B (B not transposed: Σ_k s_k A[k, :], [M]) adds (s the K scale, 1 without):
@@ -159,7 +171,7 @@ export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shap
   return [out, db!];
 }
 
-function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo } {
+function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo } {
   const { m, n, k, batch } = shape;
   // the row (column) of ones is one more output row (column) for the grid and the split-K partials
   const rows = ones === 'row' ? m + 1 : m;
@@ -169,6 +181,8 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   const residual = args.residual ?? null;
   const split = plan.splits > 1;
   const db = ones ? backend.makeTensorInfo([ones === 'row' ? n : m], 'float32') : undefined;
+  const act = args.act ?? null;
+  const h = act ? backend.makeTensorInfo(shape.outShape, 'float32') : undefined;
   const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, cols] : shape.outShape, 'float32');
   dispatchMatmul({
     backend,
@@ -178,6 +192,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     bias: split ? null : bias,
     residual: split ? null : residual,
     ones: ones ? { side: ones, db: split ? 'partials' : db! } : null,
+    act: act && !split ? { ...act, h: h! } : null,
     kScale: args.kScale ?? null,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
@@ -192,7 +207,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     plan,
     splitStride: split ? rows * cols : 0,
   });
-  if (!split) return { out, db };
+  if (!split) return { out, db, h };
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
   const size = rows * cols;
   const vec = ones !== 'col' && size % 4 === 0 && ((bias === null && ones === null) || n % 4 === 0);
@@ -201,14 +216,14 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   // with a row of ones, the elements past M·N of each sum are DB's; with a column, every (N + 1)th
   const boundary = ones === 'row' ? (vec ? (m * n) / 4 : m * n) : per;
   dispatchDirect({
-    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}_${ones ?? '-'}`,
-    code: () => splitSumWgsl(vec, bias !== null, residual !== null, ones),
-    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : []), ...(db ? [{ tensor: db, write: true }] : [])],
+    key: `clipwiseSplitKSum_${vec}_${bias !== null}_${residual !== null}_${ones ?? '-'}_${act?.key ?? '-'}`,
+    code: () => splitSumWgsl(vec, bias !== null, residual !== null, ones, act?.wgsl ?? null),
+    buffers: [{ tensor: sum, write: true }, { tensor: out }, ...(bias ? [{ tensor: bias }] : []), ...(residual ? [{ tensor: residual }] : []), ...(db ? [{ tensor: db, write: true }] : []), ...(h ? [{ tensor: h, write: true }] : [])],
     uniforms: packUniforms([per, plan.splits, total, vec ? n / 4 : n, boundary].map((v) => ['u', v] as const)),
     workgroups: [Math.min(Math.ceil(total / 256), 65535), Math.ceil(total / 256 / 65535), 1],
   });
   backend.disposeData(out.dataId);
-  return { out: sum, db };
+  return { out: sum, db, h };
 }
 
 /** A product over strided views (`runStridedMatmul`): batch = outer × heads entries. */
@@ -246,10 +261,11 @@ export function runStridedMatmul(s: StridedMatmul): void {
  * residual [batch, size]); with ones (one batch entry, no bias or residual), the row of ones' sums
  * (elements from `boundary` on) or the column of ones' (every (N + 1)th element) go to DB.
  */
-function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, onesSide: 'row' | 'col' | null): string {
+function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, onesSide: 'row' | 'col' | null, act: string | null): string {
   const t = vec ? 'vec4<f32>' : 'f32';
   const ones = onesSide !== null;
   const dbAt = 2 + +bias + +residual;
+  const hAt = dbAt + +ones;
   // a column of ones: each row of the partials has N + 1 elements, the last one DB's (no vec4: N + 1 wide)
   const route =
     onesSide === 'row'
@@ -261,7 +277,7 @@ function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, onesSide: 
 struct U { per : u32, splits : u32, total : u32, n : u32, boundary : u32 };
 @group(0) @binding(0) var<storage, read_write> C : array<${t}>;
 @group(0) @binding(1) var<storage, read> P : array<${t}>;
-${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}${ones ? `@group(0) @binding(${dbAt}) var<storage, read_write> DB : array<${t}>;\n` : ''}@group(0) @binding(${dbAt + +ones}) var<uniform> u : U;
+${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}${ones ? `@group(0) @binding(${dbAt}) var<storage, read_write> DB : array<${t}>;\n` : ''}${act ? `@group(0) @binding(${hAt}) var<storage, read_write> H : array<${t}>;\nfn act(x : f32) -> f32 { return ${act}; }\n` : ''}@group(0) @binding(${hAt + +(act !== null)}) var<uniform> u : U;
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
@@ -270,7 +286,11 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   let j = i % u.per;
   var s = ${t}(0.0);
   for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
-  ${route}C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};
+  ${route}${
+    act
+      ? `let v = s${bias ? ' + bias[j % u.n]' : ''};\n  H[i] = v;\n  C[i] = ${vec ? 'vec4<f32>(act(v.x), act(v.y), act(v.z), act(v.w))' : 'act(v)'};`
+      : `C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};`
+  }
 }
 `;
 }

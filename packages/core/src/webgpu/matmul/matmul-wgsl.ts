@@ -46,6 +46,11 @@ export interface MatmulVariant {
    * sum routes to DB.
    */
   readonly ones?: { readonly side: 'row' | 'col'; readonly to: 'out' | 'partials' };
+  /**
+   * An activation in the epilogue: C = act(v) and H = v, v the product (+ bias): a linear layer and
+   * its GELU in one launch, H kept for the activation's backward. `wgsl` is act's value in terms of x.
+   */
+  readonly act?: { readonly key: string; readonly wgsl: string };
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -54,7 +59,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -162,13 +167,13 @@ struct U {
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}${v.act ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<storage, read_write> H : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut + +(v.act !== undefined)}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
 
 var<private> offC : u32;
-
+${v.act ? `\nfn act(x : f32) -> f32 { return ${v.act.wgsl}; }\n` : ''}
 fn store(row : u32, col : u32, value : vec4<f32>) {
 ${storeBody(v)}
 }
@@ -245,6 +250,7 @@ function storeBody(v: MatmulVariant): string {
   const rows = ones?.side === 'row' && ones.to === 'partials' ? 'u.M + 1u' : 'u.M';
   const cols = ones?.side === 'col' && ones.to === 'partials' ? 'u.N + 1u' : 'u.N';
   const epilogue = (k: string, at: string) => `${v.bias ? ` + bias[${k}]` : ''}${v.residual ? ` + R[${at}]` : ''}`;
+  if (v.act && (ones || v.residual)) throw new Error('matmul: an activation epilogue goes with neither ones nor a residual');
   const lines: string[] = [];
   if (rowOut) {
     lines.push(`  if (row == u.M) {
@@ -256,12 +262,14 @@ function storeBody(v: MatmulVariant): string {
   if (v.vecC) {
     lines.push(`  if (col < ${cols}) {
     let at = (offC + row * u.ldc + col) / 4u;
-    C[at] = value${epilogue('col / 4u', 'at')};
+    ${v.act ? `let v = value${epilogue('col / 4u', 'at')};
+    H[at] = v;
+    C[at] = vec4<f32>(act(v.x), act(v.y), act(v.z), act(v.w));` : `C[at] = value${epilogue('col / 4u', 'at')};`}
   }${colOut ? ' else if (col == u.N) { DB[row] = value.x; }' : ''}`);
   } else {
     lines.push(`  for (var j = 0u; j < 4u; j = j + 1u) {
     let at = offC + row * u.ldc + col + j;
-    if (col + j < ${cols}) { C[at] = value[j]${epilogue('col + j', 'at')}; }${colOut ? ' else if (col + j == u.N) { DB[row] = value[j]; }' : ''}
+    if (col + j < ${cols}) { ${v.act ? `let v = value[j]${epilogue('col + j', 'at')}; H[at] = v; C[at] = act(v);` : `C[at] = value[j]${epilogue('col + j', 'at')};`} }${colOut ? ' else if (col + j == u.N) { DB[row] = value[j]; }' : ''}
   }`);
   }
   return lines.join('\n');

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MATMUL_TILES, planMatmul, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
-import { matMulPlusResidual } from '../../fused/matmul-residual';
+import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
+
+/** erf by Abramowitz & Stegun 7.1.26 in float64 (|error| ≤ 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return Math.sign(x) * y;
+}
 
 /** op(A)·op(B) (+ bias) in float64, batch dims broadcast when one side has batch 1. */
 function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, av: Float32Array, bv: Float32Array, bias?: Float32Array): Float64Array {
@@ -120,6 +127,28 @@ describe('matmul: every transpose, tile and split against float64', () => {
       }
     }
     expect(() => matMulPlusResidual(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D, { transposeB: false, residual: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow(/the residual must be the product's shape \[2, 4\], got \[2,5\]/);
+  });
+
+  it('an activation in the epilogue (GELU tanh and erf; split-K, vec4 and odd widths): act(a·b + bias) and a·b + bias against float64', async () => {
+    const gelu = { geluTanh: (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), geluErf: (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2)) };
+    for (const [m, k, n, tile, splits] of [[70, 44, 36, 'medium', 1], [33, 100, 17, 'small', 3], [64, 300, 48, 'large8', 2]] as [number, number, number, MatmulTileName, number][]) {
+      setMatmulTileOverride({ tile, splits });
+      for (const act of ['geluTanh', 'geluErf'] as const) {
+        const a = tf.randomNormal([m, k], 0, 0.3, 'float32', seed++) as tf.Tensor2D;
+        const b = tf.randomNormal([k, n], 0, 0.3, 'float32', seed++) as tf.Tensor2D;
+        const bias = tf.randomNormal([n], 0, 1, 'float32', seed++);
+        const out = matMulActivation(a, b, { transposeB: false, bias, act });
+        if (tf.getBackend() !== 'webgpu') {
+          expect(out).toBeNull(); // off the device the caller runs the product and the activation apart
+        } else {
+          const ref = reference(a, b, false, false, (await a.data()) as Float32Array, (await b.data()) as Float32Array, (await bias.data()) as Float32Array);
+          expect(relErr(await out!.h.data(), ref), `${act} ${m}×${k}×${n} pre-activation`).toBeLessThan(1e-5);
+          expect(relErr(await out!.y.data(), ref.map(gelu[act])), `${act} ${m}×${k}×${n}`).toBeLessThan(1e-5);
+          tf.dispose([out!.y, out!.h]);
+        }
+        tf.dispose([a, b, bias]);
+      }
+    }
   });
 
   it('gradients of a product equal float64 gradients (backward reads the transposes in place)', async () => {
