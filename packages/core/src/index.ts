@@ -43,7 +43,7 @@ export * from './fused/clipped-outer-sum';
 export { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';
-export { sampleTermsClipFactors, sumOfRowSqNorms, sumSampleTerms, weightedRowSums, type ClipEpilogue, type SampleTerm } from './fused/row-reductions';
+export { sampleTermsClipFactors, sumSampleTerms, weightedRowSums, type ClipEpilogue, type SampleTerm } from './fused/row-reductions';
 export { layerNormForward, type LayerNormForward } from './fused/layer-norm-forward';
 export { matMulPlusResidual } from './fused/matmul-residual';
 export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';

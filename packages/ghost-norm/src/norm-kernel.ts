@@ -90,7 +90,7 @@ export interface NormKernel {
    * the end of backward), holding the per-sample gradients [B, n] of its small parameters in
    * `record.perSample`: instead of (a, dy) where they are the smaller (a layer norm's: [B, d] a role
    * against x̂ and dy of [B, T, d]), beside them for a bias (one launch now, and its norm and clipped
-   * sum are then taken with many other parameters' in a few launches: `sumOfRowSqNorms`,
+   * sum are then taken with many other parameters' in a few launches: `sumSampleTerms`,
    * `weightedRowSums`). The result answers `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the
    * original does and shares no tensor object with it: the caller frees the original.
    */

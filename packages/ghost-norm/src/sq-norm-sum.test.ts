@@ -13,7 +13,7 @@ describe('SqNormSum', () => {
     const s = new SqNormSum();
     s.add(v);
     s.add(cross, 2);
-    s.addPartials(partials);
+    s.addTerm({ kind: 'sum', tensor: partials });
     s.addRows(rows);
     s.addTerm({ kind: 'colsq', tensor: dy }, true);
     const sum = s.take()!;

@@ -38,11 +38,6 @@ export class SqNormSum {
     this.addTerm({ kind: 'sq', tensor: g }, true);
   }
 
-  /** Adds Σ_j p[i, j] per sample i of partial sums `p` [B, n] (`ghostSqNormPartials`), and takes ownership of it. */
-  addPartials(p: tf.Tensor2D): void {
-    this.terms.push({ kind: 'sum', tensor: tf.keep(p) });
-  }
-
   /**
    * Adds a term in any form, taking ownership of its tensors, or with `borrowed` leaving them the
    * caller's (a record's dy or per-sample gradients: alive until the sum or its terms are taken).

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
-import { sampleTermsClipFactors, sumOfRowSqNorms, sumSampleTerms, weightedRowSums, type SampleTerm } from './row-reductions';
+import { sampleTermsClipFactors, sumSampleTerms, weightedRowSums, type SampleTerm } from './row-reductions';
+
+/** Σ_k ‖g_k[i, :]‖² (+ init): `sq` terms (a [B] value first when given). */
+const sumOfRowSqNorms = (rows: readonly tf.Tensor2D[], init?: tf.Tensor1D) =>
+  sumSampleTerms([...(init ? [{ kind: 'value' as const, tensor: init }] : []), ...rows.map((tensor) => ({ kind: 'sq' as const, tensor }))]);
 
 /** Tensors [b, n_k] of the given widths, random, and their values. */
 async function rowsOf(b: number, widths: number[]): Promise<{ rows: tf.Tensor2D[]; values: Float32Array[] }> {

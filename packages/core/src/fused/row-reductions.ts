@@ -86,17 +86,6 @@ export function sampleTermsClipFactors(terms: readonly SampleTerm[], clip: ClipE
   return { norms: norms!, factors: factors! };
 }
 
-/**
- * Σ_k ‖g_k[i, :]‖² per sample i, over per-sample gradients g_k [B, n_k] (plus `init` [B] when given):
- * `sumSampleTerms` of `sq` terms.
- *
- * @example
- * const sq = sumOfRowSqNorms([gGamma, gBeta, gBias]); // [B]
- */
-export function sumOfRowSqNorms(rows: readonly tf.Tensor2D[], init?: tf.Tensor1D): tf.Tensor1D {
-  return sumSampleTerms([...(init ? [{ kind: 'value' as const, tensor: init }] : []), ...rows.map((tensor) => ({ kind: 'sq' as const, tensor }))]);
-}
-
 /** One term's [B] contribution in TF.js ops (inside a tidy). */
 function termInOps(t: SampleTerm): tf.Tensor1D {
   if (t.kind === 'value') return t.tensor;

@@ -80,7 +80,7 @@ export const layerNormKernel: NormKernel = {
     return { ...perSample(record) };
   },
   // [B, d] a role instead of x̂ and dy [B, T, d]: all-layer clipping then holds 1/T of a layer norm's
-  // record, and the private step takes these norms and sums with other small parameters' (`sumOfRowSqNorms`)
+  // record, and the private step takes these norms and sums with other small parameters' (`sumSampleTerms`)
   compact(record) {
     if (compacted(record)) return record;
     // kept: a record outlives the backward pass's scopes, as the recorder keeps the original's tensors

@@ -132,7 +132,7 @@ export function linearLikeKernel(kind: string): NormKernel {
       return out;
     },
     // the bias's per-sample gradients [B, p] beside (a, dy), formed now (one launch, as its norm was):
-    // its norm and clipped sum are then taken with many other small parameters' (`sumOfRowSqNorms`,
+    // its norm and clipped sum are then taken with many other small parameters' (`sumSampleTerms`,
     // `weightedRowSums`) when the group closes. A frozen weight's record (BiTFiT) keeps only them.
     compact(record) {
       if (record.perSample || !record.params['bias'] || record.gradOutput.rank !== 3) return record;
