@@ -36,6 +36,7 @@ export * from './webgpu/direct-dispatch';
 export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
+export * from './webgpu/matmul/matmul-autotune';
 export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';

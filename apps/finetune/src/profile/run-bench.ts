@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { dawnRobustness, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -46,6 +46,8 @@ export interface BenchOptions {
   readonly ghostKernel?: 'fused' | 'matmul';
   /** Waiting records compacted (`setRecordCompaction`); default true. */
   readonly compactRecords?: boolean;
+  /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: on unless CLIPWISE_MATMUL_TUNING=off. */
+  readonly matmulTuning?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -134,6 +136,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     if (o.pool === 'exact') useSizeClassPool();
     setFusedGhostNorm(true);
     setRecordCompaction(true);
+    clearMatmulTuning();
   }
 }
 
@@ -148,8 +151,9 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, mode);
   let result: Reference | null = null;
   try {
+    const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING !== 'off');
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
@@ -158,6 +162,16 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
       const steps = configs.map((configuration) =>
         makeBenchStep(model, { configuration, batchSize: o.batchSize, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer),
       );
+      if (tuning) {
+        o.log('tuning matmul tiles on one step of each configuration ...');
+        const t0 = performance.now();
+        const tuned = await autotuneMatmul(async () => {
+          for (const step of steps) await timeStep(step.run);
+        });
+        const changed = tuned.filter((r) => r.chosen.tile !== r.before.tile || r.chosen.splits !== r.before.splits);
+        o.log(`    ${tuned.length} shapes timed in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${changed.length} run another tile than the heuristic's:`);
+        o.log(formatMatmulTuning(changed));
+      }
       const memory: StepMeasurement[] = [];
       for (const [i, step] of steps.entries()) {
         o.log(`[${i + 1}/${configs.length}] ${configs[i]}: ${o.warmup} warm-up step(s), 1 profiled step ...`);

@@ -1,7 +1,8 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
-import { gpuPoolStats, setupBackend, trimGpuBufferPool } from '@clipwise/core';
+import { gpuPoolStats, recordMatmulProblems, setupBackend, trimGpuBufferPool, tuneMatmulProblems, type MatmulProblem } from '@clipwise/core';
 import {
   Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, matchesModuleToSave, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel,
 } from '@clipwise/models/node';
@@ -219,9 +220,19 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
         break;
       }
     }
-    const { indices, lossSum, released, stepMs } = await takeTrainStep({
-      sampler, gradients, optimizer, lossOf, maxPhysicalBatch: config['max-physical-batch'], accountant: accountant && { accountant, noiseMultiplier: sigma! },
-    });
+    // webgpu: the first step of the process records its matmul shapes; they are tuned after it
+    const tune = stepsThisProcess === 0 && tf.getBackend() === 'webgpu' && config['matmul-tuning'] !== 'off' && process.env.CLIPWISE_MATMUL_TUNING !== 'off';
+    if (tune) recordMatmulProblems(true);
+    let taken: Awaited<ReturnType<typeof takeTrainStep>>;
+    let problems: MatmulProblem[] = [];
+    try {
+      taken = await takeTrainStep({
+        sampler, gradients, optimizer, lossOf, maxPhysicalBatch: config['max-physical-batch'], accountant: accountant && { accountant, noiseMultiplier: sigma! },
+      });
+    } finally {
+      if (tune) problems = recordMatmulProblems(false);
+    }
+    const { indices, lossSum, released, stepMs } = taken;
     if (accountant) epsilon = accountant.epsilon(config.delta);
     step++;
     stepsThisProcess++;
@@ -230,6 +241,13 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     const record = stepRecord(step, config.diagnostics ?? 'raw', indices.length, lossSum, epsilon, released, stepMs);
     await stepLog.append(record);
     trimGpuBufferPool(); // webgpu: Poisson batch sizes vary, and its buffer pool keeps every size
+    if (tune) {
+      const t0 = performance.now();
+      const tuned = await tuneMatmulProblems(problems);
+      trimGpuBufferPool();
+      const changed = tuned.filter((r) => r.chosen.tile !== r.before.tile || r.chosen.splits !== r.before.splits).length;
+      log(`tuned the matmul tiles of ${tuned.length} shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${changed} run another tile than the heuristic's (--matmul-tuning off skips this)`);
+    }
     hooks.onStep?.(record);
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
     log(

@@ -68,6 +68,7 @@ export interface TrainConfig {
   backend: BackendName;
   /** wasm backend in Node: XNNPACK threads; unset: CLIPWISE_WASM_THREADS, else every core. */
   threads?: number;
+  'matmul-tuning': 'on' | 'off';
   seed: number;
   'no-dp': boolean;
   out: string;

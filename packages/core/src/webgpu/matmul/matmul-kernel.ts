@@ -176,7 +176,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   // the row (column) of ones is one more output row (column) for the grid and the split-K partials
   const rows = ones === 'row' ? m + 1 : m;
   const cols = ones === 'col' ? n + 1 : n;
-  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize);
+  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
   const bias = args.bias ?? null;
   const residual = args.residual ?? null;
   const split = plan.splits > 1;
@@ -253,7 +253,7 @@ export function runStridedMatmul(s: StridedMatmul): void {
   const backend = tf.backend() as unknown as Backend;
   const batch = s.outer * s.heads;
   // no room for split-K partials: the output is written in place, one pass
-  dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0), splitStride: 0 });
+  dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0, s.transposeA, s.transposeB), splitStride: 0 });
 }
 
 /**

@@ -1,6 +1,10 @@
 import type { MatmulTile } from './matmul-wgsl';
 
-/** Tile configurations, largest first (each 256 threads but the smallest, 64). */
+/**
+ * Tile configurations (256 threads but where noted). The `…w` tiles lay a warp out as an 8×4 block of
+ * threads (`MatmulTile.lanes`); `xwide`/`xtall` give a thread 8×16 / 16×8 outputs, `large8x` 16×8 with
+ * 128 threads. The heuristic plan uses the first six; `autotuneMatmul` may pick any.
+ */
 export const MATMUL_TILES = {
   large: { bm: 128, bn: 128, bk: 16, rm: 2, rn: 2 },
   large8: { bm: 128, bn: 128, bk: 8, rm: 2, rn: 2 },
@@ -8,6 +12,13 @@ export const MATMUL_TILES = {
   wide: { bm: 64, bn: 128, bk: 16, rm: 1, rn: 2 },
   medium: { bm: 64, bn: 64, bk: 16, rm: 1, rn: 1 },
   small: { bm: 32, bn: 32, bk: 16, rm: 1, rn: 1 },
+  large8w: { bm: 128, bn: 128, bk: 8, rm: 2, rn: 2, lanes: [8, 4] },
+  large16w: { bm: 128, bn: 128, bk: 16, rm: 2, rn: 2, lanes: [8, 4] },
+  large8x: { bm: 128, bn: 128, bk: 8, rm: 4, rn: 2, lanes: [8, 4] },
+  xwide8w: { bm: 128, bn: 256, bk: 8, rm: 2, rn: 4, lanes: [8, 4] },
+  xtall8w: { bm: 256, bn: 128, bk: 8, rm: 4, rn: 2, lanes: [8, 4] },
+  wide16w: { bm: 64, bn: 128, bk: 16, rm: 1, rn: 2, lanes: [8, 4] },
+  medium16w: { bm: 64, bn: 64, bk: 16, rm: 1, rn: 1, lanes: [8, 4] },
 } as const satisfies Record<string, MatmulTile>;
 
 export type MatmulTileName = keyof typeof MATMUL_TILES;
@@ -34,6 +45,75 @@ const grid = (t: MatmulTile, batch: number, m: number, n: number) => Math.ceil(n
 
 let override: { tile: MatmulTileName; splits?: number } | null = null;
 
+/** A product's shape as the plan sees it (the tuning key). `strided`: no split-K (written in place). */
+export interface MatmulProblem {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly strided: boolean;
+}
+
+/** A tuned choice: the tile and split count `autotuneMatmul` measured fastest for a problem. */
+export interface MatmulChoice {
+  readonly tile: MatmulTileName;
+  readonly splits: number;
+}
+
+const keyOf = (p: MatmulProblem) => `${p.batch}|${p.m}|${p.n}|${p.k}|${+p.transposeA}${+p.transposeB}|${+p.strided}`;
+const tuned = new Map<string, { problem: MatmulProblem; choice: MatmulChoice }>();
+/** Lookups resolved to a tuned neighbour (or to none: null), cleared whenever the table changes. */
+const resolved = new Map<string, MatmulChoice | null>();
+let recording: Map<string, MatmulProblem> | null = null;
+
+/** Starts (or stops, returning what was seen) recording the problems the plan is asked for. */
+export function recordMatmulProblems(on: boolean): MatmulProblem[] {
+  const seen = recording ? [...recording.values()] : [];
+  recording = on ? new Map() : null;
+  return seen;
+}
+
+/** Sets the tuned choice of a problem (null removes it); `clearMatmulTuning()` forgets them all. */
+export function setMatmulChoice(p: MatmulProblem, choice: MatmulChoice | null): void {
+  if (choice) tuned.set(keyOf(p), { problem: p, choice });
+  else tuned.delete(keyOf(p));
+  resolved.clear();
+}
+
+export function clearMatmulTuning(): void {
+  tuned.clear();
+  resolved.clear();
+}
+
+/** The tuned choices, e.g. to print or save them. */
+export function matmulTuning(): { problem: MatmulProblem; choice: MatmulChoice }[] {
+  return [...tuned.values()];
+}
+
+/**
+ * The choice tuned for this problem or, failing that, for the nearest tuned one of the same N, K and
+ * transposes whose M and batch are within 1.5× (a Poisson batch changes M = B·T a little each step).
+ */
+function tunedChoice(p: MatmulProblem): MatmulChoice | null {
+  if (tuned.size === 0) return null;
+  const key = keyOf(p);
+  const hit = resolved.get(key);
+  if (hit !== undefined) return hit;
+  let best: MatmulChoice | null = tuned.get(key)?.choice ?? null;
+  if (!best) {
+    let bestScore = Math.log(1.5);
+    for (const { problem: q, choice } of tuned.values()) {
+      if (q.n !== p.n || q.k !== p.k || q.transposeA !== p.transposeA || q.transposeB !== p.transposeB || q.strided !== p.strided) continue;
+      const score = Math.max(Math.abs(Math.log(q.m / p.m)), Math.abs(Math.log(q.batch / p.batch)));
+      if (score <= bestScore) [best, bestScore] = [choice, score];
+    }
+  }
+  resolved.set(key, best);
+  return best;
+}
+
 /** Forces one tile (and split count) for every product: for tuning and tests; null restores the heuristic. */
 export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number } | null): void {
   override = o;
@@ -45,7 +125,7 @@ export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number
  * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
  * `maxBindingBytes` (one storage binding): 0 forbids split-K.
  */
-export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4): MatmulPlan {
+export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4, transposeA = false, transposeB = false): MatmulPlan {
   const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => {
     const tile = MATMUL_TILES[tileName];
     // split-K partials [batch·splits, M, N] must fit one storage binding
@@ -55,6 +135,21 @@ export function planMatmul(batch: number, m: number, n: number, k: number, maxBi
     return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
   };
   if (override) return make(override.tile, override.splits ?? 1);
+  const problem: MatmulProblem = { batch, m, n, k, transposeA, transposeB, strided: maxBindingBytes === 0 };
+  if (recording) recording.set(keyOf(problem), problem);
+  const choice = tunedChoice(problem);
+  if (choice) return make(choice.tile, choice.splits);
+  return heuristicPlan(batch, m, n, k, make);
+}
+
+/** The split count that fills the GPU with `tile` for a long reduction (1 where K is too short to split). */
+export function fillingSplits(tile: MatmulTileName, batch: number, m: number, n: number, k: number): number {
+  if (k < 4 * MIN_K_PER_SPLIT) return 1;
+  const g = grid(MATMUL_TILES[tile], batch, m, n);
+  return g >= TARGET_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / g), Math.floor(k / MIN_K_PER_SPLIT)));
+}
+
+function heuristicPlan(batch: number, m: number, n: number, k: number, make: (tile: MatmulTileName, wanted: number) => MatmulPlan): MatmulPlan {
   // bk 8 beat bk 16 on the big GPT-2/ViT shapes on the H200 (LM head forward 36 against 27 TFLOP/s)
   const large = grid(MATMUL_TILES.large8, batch, m, n);
   if (large >= TARGET_WORKGROUPS) return make('large8', 1);

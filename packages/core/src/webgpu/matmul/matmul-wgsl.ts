@@ -18,9 +18,16 @@ export interface MatmulTile {
   readonly bn: number;
   /** K slice staged per step. */
   readonly bk: number;
-  /** 4×4 register blocks per thread along M and N (1 or 2). */
-  readonly rm: 1 | 2;
-  readonly rn: 1 | 2;
+  /** 4×4 register blocks per thread along M and N. */
+  readonly rm: 1 | 2 | 4;
+  readonly rn: 1 | 2 | 4;
+  /**
+   * How a warp's 32 threads are laid out over the thread grid: `[x, y]` lanes along N and M (x·y =
+   * 32), e.g. [8, 4] makes each warp a compact 8×4 block of threads, whose reads of the staged tiles
+   * touch 4 distinct vec4 of A and 8 of B per step instead of 2 and 16 (row-major threads: a warp is
+   * two whole thread rows). Absent: row-major.
+   */
+  readonly lanes?: readonly [number, number];
 }
 
 export interface MatmulVariant {
@@ -59,17 +66,18 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
 export function checkTile(t: MatmulTile): void {
   const [tx, ty] = threadsOf(t);
   const threads = tx * ty;
+  const lanesOk = !t.lanes || (t.lanes[0] * t.lanes[1] === 32 && tx % t.lanes[0] === 0 && ty % t.lanes[1] === 0);
   const ok =
-    Number.isInteger(tx) && Number.isInteger(ty) && threads <= 1024 && t.bk % 4 === 0 &&
+    Number.isInteger(tx) && Number.isInteger(ty) && threads <= 1024 && t.bk % 4 === 0 && lanesOk &&
     (t.bm * t.bk) % (4 * threads) === 0 && (t.bn * t.bk) % (4 * threads) === 0 &&
-    2 * 4 * t.bk * (t.bm + t.bn) <= 32 * 1024;
+    2 * 4 * t.bk * (t.bm + t.bn) <= 32 * 1024 && t.rm * t.rn <= 8;
   if (!ok) throw new Error(`matmul tile ${JSON.stringify(t)} is not supported`);
 }
 
@@ -178,11 +186,9 @@ fn store(row : u32, col : u32, value : vec4<f32>) {
 ${storeBody(v)}
 }
 
-@compute @workgroup_size(${tx}, ${ty}, 1)
+@compute @workgroup_size(${t.lanes ? `${threads}, 1` : `${tx}, ${ty}`}, 1)
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
-  let tx = l.x;
-  let ty = l.y;
-  let lid = ty * ${tx}u + tx;
+  ${threadIndex(t, tx)}
   let n0 = wg.x * ${t.bn}u;
   let m0 = wg.y * ${t.bm}u;
   let batch = wg.z / u.splits;
@@ -236,6 +242,23 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   ${stores.join('\n  ')}
 }
 `;
+}
+
+/**
+ * The thread's place in the thread grid (tx along N, ty along M) and its linear index lid (the staging
+ * loads'): row-major, or warp by warp in blocks of lanes[0] × lanes[1] threads (`MatmulTile.lanes`).
+ */
+function threadIndex(t: MatmulTile, tx: number): string {
+  if (!t.lanes) return `let tx = l.x;
+  let ty = l.y;
+  let lid = ty * ${tx}u + tx;`;
+  const [lx, ly] = t.lanes;
+  const warpsX = tx / lx;
+  return `let lid = l.x;
+  let lane = lid % 32u;
+  let warp = lid / 32u;
+  let tx = (warp % ${warpsX}u) * ${lx}u + lane % ${lx}u;
+  let ty = (warp / ${warpsX}u) * ${ly}u + lane / ${lx}u;`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MATMUL_TILES, planMatmul, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+import { clearMatmulTuning, MATMUL_TILES, matmulTuning, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+import { autotuneMatmul, formatMatmulTuning } from './matmul-autotune';
 import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
 
 /** erf by Abramowitz & Stegun 7.1.26 in float64 (|error| ≤ 1.5e-7). */
@@ -181,5 +182,59 @@ describe('matmul plan', () => {
     setMatmulTileOverride({ tile: 'large', splits: 8 });
     expect(planMatmul(1, 2048, 50257, 768).splits).toBe(5);
     setMatmulTileOverride(null);
+  });
+});
+
+describe('matmul tuning', () => {
+  afterEach(() => clearMatmulTuning());
+  const problem = { batch: 1, m: 2048, n: 768, k: 768, transposeA: false, transposeB: false, strided: false };
+
+  it('records the problems planned, keyed by shape and transposes', () => {
+    recordMatmulProblems(true);
+    planMatmul(1, 2048, 768, 768);
+    planMatmul(1, 2048, 768, 768);
+    planMatmul(1, 768, 768, 2048, 2 ** 31 - 4, true, false);
+    planMatmul(4, 64, 64, 32, 0);
+    const seen = recordMatmulProblems(false);
+    expect(seen).toEqual([problem, { ...problem, m: 768, k: 2048, transposeA: true }, { batch: 4, m: 64, n: 64, k: 32, transposeA: false, transposeB: false, strided: true }]);
+    expect(recordMatmulProblems(false)).toEqual([]);
+  });
+
+  it('a tuned choice is used for its problem and for neighbours within 1.5× of M and batch of the same N, K and transposes', () => {
+    const heuristic = (m: number, k = 768, tb = false) => planMatmul(1, m, 768, k, 2 ** 31 - 4, false, tb).tileName;
+    const before = [heuristic(2048), heuristic(1200), heuristic(2048, 768, true), heuristic(2048, 769)];
+    expect(before).not.toContain('xwide8w');
+    setMatmulChoice(problem, { tile: 'xwide8w', splits: 1 });
+    expect(planMatmul(1, 2048, 768, 768).tileName).toBe('xwide8w');
+    expect(planMatmul(1, 1700, 768, 768).tileName).toBe('xwide8w'); // a smaller Poisson batch
+    // too far in M, other transposes, another K: the heuristic's
+    expect([heuristic(1200), heuristic(2048, 768, true), heuristic(2048, 769)]).toEqual(before.slice(1));
+    expect(matmulTuning()).toEqual([{ problem, choice: { tile: 'xwide8w', splits: 1 } }]);
+    setMatmulChoice(problem, null);
+    expect(heuristic(2048)).toBe(before[0]);
+  });
+
+  it('autotuneMatmul times the products a run plans and keeps them exact (webgpu; elsewhere nothing to tune)', async () => {
+    const a = tf.randomNormal([96, 200], 0, 1, 'float32', 11);
+    const b = tf.randomNormal([200, 72], 0, 1, 'float32', 12);
+    const rows = await autotuneMatmul(async () => {
+      const y = tf.matMul(a, b);
+      await y.data();
+      y.dispose();
+    }, { minMs: 0, trials: 1, tiles: ['small', 'medium16w', 'large8x'] });
+    if (tf.getBackend() !== 'webgpu') {
+      expect(rows).toEqual([]);
+    } else {
+      expect(rows.map((r) => r.problem)).toEqual([{ batch: 1, m: 96, n: 72, k: 200, transposeA: false, transposeB: false, strided: false }]);
+      expect(['small', 'medium16w', 'large8x', rows[0]!.before.tile]).toContain(rows[0]!.chosen.tile);
+      expect(rows[0]!.chosen.ms).toBeGreaterThan(0);
+      expect(formatMatmulTuning(rows)).toContain('| 1×96×72×200 (0, 0) |');
+      expect(planMatmul(1, 96, 72, 200).tileName).toBe(rows[0]!.chosen.tile);
+      const ref = reference(a, b, false, false, (await a.data()) as Float32Array, (await b.data()) as Float32Array);
+      const y = tf.matMul(a, b);
+      expect(relErr(await y.data(), ref)).toBeLessThan(1e-5);
+      y.dispose();
+    }
+    tf.dispose([a, b]);
   });
 });

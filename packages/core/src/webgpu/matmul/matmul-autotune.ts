@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fillingSplits, MATMUL_TILES, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
+
+/** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
+export interface MatmulTuneRow {
+  readonly problem: MatmulProblem;
+  readonly gflop: number;
+  readonly before: MatmulChoice & { readonly ms: number };
+  readonly chosen: MatmulChoice & { readonly ms: number };
+}
+
+export interface AutotuneOptions {
+  /** Tiles to try (default: every tile of `MATMUL_TILES`). */
+  readonly tiles?: readonly MatmulTileName[];
+  /** A candidate replaces the plan before only when it is this much faster (default 0.03: 3%). */
+  readonly minGain?: number;
+  /** Problems whose before product takes less (ms) are left alone: their launch, not their tile, costs (default 0.02). */
+  readonly minMs?: number;
+  /** Timed trials per candidate; the fastest counts (default 3). */
+  readonly trials?: number;
+  /** Problems whose operands and output together exceed this are skipped (default 3 GiB). */
+  readonly maxBytes?: number;
+}
+
+/** Waits until every product enqueued so far has run (reads one element of `t`). */
+async function settle(t: tf.Tensor): Promise<void> {
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
+  await one.data();
+  one.dispose();
+}
+
+/** Wall-clock ms per product with `choice` forced: the fastest of `trials` runs of back-to-back products. */
+async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: MatmulChoice, trials: number): Promise<number> {
+  setMatmulTileOverride(choice);
+  try {
+    const once = async (reps: number): Promise<number> => {
+      const t0 = performance.now();
+      let last: tf.Tensor | null = null;
+      for (let r = 0; r < reps; r++) {
+        last?.dispose();
+        last = tf.matMul(a, b, p.transposeA, p.transposeB);
+      }
+      await settle(last!);
+      last!.dispose();
+      return (performance.now() - t0) / reps;
+    };
+    await once(1); // compiles the variant
+    const single = await once(1);
+    // enough products per trial that the wait for the result is a small part of it (~4 ms of work)
+    const reps = Math.max(1, Math.min(50, Math.round(4 / Math.max(single, 1e-3))));
+    let best = Infinity;
+    for (let t = 0; t < trials; t++) best = Math.min(best, await once(reps));
+    return best;
+  } finally {
+    setMatmulTileOverride(null);
+  }
+}
+
+/** The candidates of a problem: each tile alone and, for a long reduction, with the splits that fill the GPU. */
+function candidates(p: MatmulProblem, tiles: readonly MatmulTileName[]): MatmulChoice[] {
+  const out = new Map<string, MatmulChoice>();
+  const binding = p.strided ? 0 : 2 ** 31 - 4;
+  for (const tile of tiles) {
+    for (const wanted of p.strided ? [1] : [1, fillingSplits(tile, p.batch, p.m, p.n, p.k)]) {
+      setMatmulTileOverride({ tile, splits: wanted });
+      const plan = planMatmul(p.batch, p.m, p.n, p.k, binding);
+      setMatmulTileOverride(null);
+      out.set(`${tile}|${plan.splits}`, { tile, splits: plan.splits });
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Times each candidate tile (and split count) on the recorded products, with operands of their shapes,
+ * and sets the fastest as the plan of that problem (and of problems within 1.5× of its M and batch)
+ * where it beats the before plan by `minGain`. webgpu only: elsewhere it returns [] at once.
+ */
+export async function tuneMatmulProblems(problems: readonly MatmulProblem[], o: AutotuneOptions = {}): Promise<MatmulTuneRow[]> {
+  if (tf.getBackend() !== 'webgpu') return [];
+  const tiles = o.tiles ?? (Object.keys(MATMUL_TILES) as MatmulTileName[]);
+  const rows: MatmulTuneRow[] = [];
+  for (const p of problems) {
+    const bytes = 4 * p.batch * (p.m * p.k + p.k * p.n + p.m * p.n);
+    if (bytes > (o.maxBytes ?? 3 * 2 ** 30)) continue;
+    const beforePlan = planMatmul(p.batch, p.m, p.n, p.k, p.strided ? 0 : 2 ** 31 - 4, p.transposeA, p.transposeB);
+    const before: MatmulChoice = { tile: beforePlan.tileName, splits: beforePlan.splits };
+    const batched = (rows: number, cols: number) => (p.batch > 1 ? [p.batch, rows, cols] : [rows, cols]);
+    const a = tf.randomNormal(p.transposeA ? batched(p.k, p.m) : batched(p.m, p.k));
+    const b = tf.randomNormal(p.transposeB ? batched(p.n, p.k) : batched(p.k, p.n));
+    try {
+      const trials = o.trials ?? 3;
+      const beforeMs = await timeChoice(p, a, b, before, trials);
+      let chosen = { ...before, ms: beforeMs };
+      if (beforeMs >= (o.minMs ?? 0.02)) {
+        for (const c of candidates(p, tiles)) {
+          if (c.tile === before.tile && c.splits === before.splits) continue;
+          const ms = await timeChoice(p, a, b, c, trials);
+          if (ms < chosen.ms) chosen = { ...c, ms };
+        }
+        if (chosen.ms > beforeMs * (1 - (o.minGain ?? 0.03))) chosen = { ...before, ms: beforeMs };
+      }
+      setMatmulChoice(p, { tile: chosen.tile, splits: chosen.splits });
+      rows.push({ problem: p, gflop: (2 * p.batch * p.m * p.n * p.k) / 1e9, before: { ...before, ms: beforeMs }, chosen });
+    } finally {
+      tf.dispose([a, b]);
+    }
+  }
+  return rows;
+}
+
+/**
+ * Records the matmul problems that `run` (e.g. one training step) plans, then tunes them
+ * (`tuneMatmulProblems`): afterwards every product of those shapes runs the tile measured fastest.
+ *
+ * @example
+ * await setupBackend('webgpu');
+ * const rows = await autotuneMatmul(() => step.run());
+ * console.log(formatMatmulTuning(rows));
+ */
+export async function autotuneMatmul(run: () => Promise<unknown>, o: AutotuneOptions = {}): Promise<MatmulTuneRow[]> {
+  recordMatmulProblems(true);
+  let problems: MatmulProblem[];
+  try {
+    await run();
+  } finally {
+    problems = recordMatmulProblems(false);
+  }
+  return tuneMatmulProblems(problems, o);
+}
+
+/** A markdown table of tuned problems, most time saved first. */
+export function formatMatmulTuning(rows: readonly MatmulTuneRow[]): string {
+  const sorted = [...rows].sort((x, y) => y.before.ms - y.chosen.ms - (x.before.ms - x.chosen.ms));
+  const tflops = (gflop: number, ms: number) => (gflop / ms).toFixed(1);
+  return [
+    '| batch×M×N×K (Aᵀ, Bᵀ) | tile ×splits before | ms | TFLOP/s | chosen | ms | TFLOP/s |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: |',
+    ...sorted.map(({ problem: p, gflop, before: h, chosen: c }) =>
+      `| ${p.batch}×${p.m}×${p.n}×${p.k} (${+p.transposeA}, ${+p.transposeB}) | ${h.tile} ×${h.splits} | ${h.ms.toFixed(3)} | ${tflops(gflop, h.ms)} | ${c.tile} ×${c.splits} | ${c.ms.toFixed(3)} | ${tflops(gflop, c.ms)} |`,
+    ),
+  ].join('\n');
+}
