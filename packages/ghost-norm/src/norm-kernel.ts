@@ -43,7 +43,8 @@ export interface SqNormResult {
 
 /** A role's per-sample squared norms as a term for a consumer that sums a group's terms itself (`SqNormSum.addTerm`). */
 export interface SqNormTermResult {
-  readonly term: SampleTerm;
+  /** Null: this role's norm is inside another role's term of the same record (`sqNormTerms`'s `joint`). */
+  readonly term: SampleTerm | null;
   readonly mode: NormMode;
   /** The term reads the record's own tensors (dy, x̂, per-sample gradients): valid while the record is, never freed by the consumer. */
   readonly borrowed?: boolean;
@@ -72,8 +73,11 @@ export interface NormKernel {
    * weight's ghost norm as its tile partials (`ghostSqNormPartials`), a bias's or layer norm's as
    * column sums of the record's dy (and x̂) formed inside the consumer's launch: the launches that
    * reduced each are saved. Terms are new tensors the caller owns, or `borrowed` (the record's).
+   * `joint`: the roles asked for are clipped in one group, so only their sum matters: a kernel may
+   * then give one role's term for several (e.g. a linear layer's bias inside its weight's ghost-norm
+   * launch) and a null term for the others.
    */
-  sqNormTerms?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]): Record<string, SqNormTermResult>;
+  sqNormTerms?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean): Record<string, SqNormTermResult>;
   /**
    * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
    * `clipFactors` is [B], or null for every c_i = 1 (the non-private sum Σ_i g_i, with no multiply).
@@ -88,15 +92,15 @@ export interface NormKernel {
   /**
    * Optional: the form of a record that waits for its group (all-layer clipping holds every record to
    * the end of backward), holding the per-sample gradients [B, n] of its small parameters in
-   * `record.perSample`: instead of (a, dy) where they are the smaller (a layer norm's: [B, d] a role
-   * against x̂ and dy of [B, T, d]), beside them for a bias (one launch now, and its norm and clipped
-   * sum are then taken with many other parameters' in a few launches: `sumSampleTerms`,
-   * `weightedRowSums`). The result answers `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the
-   * original does and shares no tensor object with it: the caller frees the original.
+   * `record.perSample` instead of (a, dy) where they are the smaller: a layer norm's ([B, d] a role
+   * against x̂ and dy of [B, T, d]), a bias's where the weight is frozen (BiTFiT). The result answers
+   * `perSampleSqNorms`, `clippedSum` and `perSampleGrads` as the original does and shares no tensor
+   * object with it (the caller frees the original); or it is the record itself, kept as it is (a
+   * linear layer whose weight trains holds dy for it anyway).
    */
   compact?(record: LayerRecord): LayerRecord;
-  /** Bytes a compacted record of this shape holds, given its trained roles (the memory model's). */
-  compactBytes?(shape: RecordShape, roles: readonly string[]): number;
+  /** Bytes a compacted record of this shape holds, given its trained roles (the memory model's); null: kept as it is. */
+  compactBytes?(shape: RecordShape, roles: readonly string[]): number | null;
 }
 
 const registry = new Map<string, NormKernel>();

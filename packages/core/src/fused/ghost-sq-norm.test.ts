@@ -17,7 +17,7 @@ function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: nu
 
 describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in float64', () => {
   // one tile, a ragged last tile (T not a multiple of 32), many tiles, K not a multiple of 16, B = 1, T = 1
-  const shapes: [number, number, number, number][] = [[3, 5, 7, 9], [2, 40, 100, 70], [2, 33, 20, 17], [4, 70, 48, 5], [1, 1, 3, 4], [1, 129, 64, 40], [5, 32, 16, 16]];
+  const shapes: [number, number, number, number][] = [[3, 5, 7, 9], [2, 40, 100, 70], [2, 33, 20, 17], [4, 70, 48, 5], [1, 1, 3, 4], [1, 129, 64, 40], [5, 32, 16, 16], [2, 9, 12, 600]];
   for (const [b, t, d, p] of shapes) {
     it(`B ${b}, T ${t}, d ${d}, p ${p}`, async () => {
       const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 1) as tf.Tensor3D;
@@ -41,6 +41,22 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
         const rows = await summed.data();
         ref.forEach((r, i) => expect(Math.abs(rows[i]! - r) / r).toBeLessThan(2e-5));
         tf.dispose([partials, summed]);
+        // with the bias: its chunks after the tiles, rows summing to ‖a_iᵀ g_i‖² + ‖Σ_t g_it‖²
+        const gv = (await g.data()) as Float32Array;
+        const withBias = ghostSqNormPartials(a, g, { bias: true })!;
+        expect(withBias.shape).toEqual([b, (blocks * (blocks + 1)) / 2 + Math.ceil(p / 256)]);
+        const bothSum = tf.sum(withBias, 1);
+        const both = await bothSum.data();
+        ref.forEach((r, i) => {
+          let biasSq = 0;
+          for (let y = 0; y < p; y++) {
+            let s = 0;
+            for (let k = 0; k < t; k++) s += gv[(i * t + k) * p + y]!;
+            biasSq += s * s;
+          }
+          expect(Math.abs(both[i]! - (r + biasSq)) / (r + biasSq)).toBeLessThan(2e-5);
+        });
+        tf.dispose([withBias, bothSum]);
       }
       sq.dispose();
       expect(tf.memory().numTensors).toBe(before);

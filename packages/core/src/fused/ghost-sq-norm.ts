@@ -45,17 +45,21 @@ export function ghostSqNorm(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor1D {
 /**
  * `ghostSqNorm` before its last launch: the fused kernel's per-tile partial sums [B, P], whose row sums
  * are the squared norms, for a consumer that sums terms per sample anyway (a group's clip factors:
- * `sampleTermsClipFactors` takes them as a 'sum' term, one launch fewer a linear layer). Null where the
- * fused kernel does not run (off webgpu, K past its limit): use `ghostSqNorm` there.
+ * `sampleTermsClipFactors` takes them as a 'sum' term, one launch fewer a linear layer). With `bias`,
+ * more workgroups of the same launch append the squared norm of the layer's per-sample bias gradient
+ * ‖Σ_t g_it‖² in column chunks ([B, P + ⌈p/256⌉]): the row sums are then weight's plus bias's, for a
+ * weight and bias clipped in one group, with no launch for the bias. Null where the fused kernel does
+ * not run (off webgpu, K past its limit): use `ghostSqNorm` there.
  *
  * @example
  * const partials = ghostSqNormPartials(a, dy); // [B, P], or null
+ * const both = ghostSqNormPartials(a, dy, { bias: true }); // rows sum to ‖∂ℓ_i/∂W‖² + ‖∂ℓ_i/∂b‖²
  */
-export function ghostSqNormPartials(a: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor2D | null {
+export function ghostSqNormPartials(a: tf.Tensor3D, g: tf.Tensor3D, options: { bias?: boolean } = {}): tf.Tensor2D | null {
   if (a.rank !== 3 || g.rank !== 3 || g.shape[0] !== a.shape[0] || g.shape[1] !== a.shape[1]) {
     throw new Error(`ghostSqNormPartials: a [${a.shape}] and g [${g.shape}] must be [B, T, d] and [B, T, p] with the same B and T`);
   }
-  return fusedPath(a, g) ? (tf.engine().runKernel(PARTIALS_KERNEL, { a, g }, {}) as tf.Tensor2D) : null;
+  return fusedPath(a, g) ? (tf.engine().runKernel(PARTIALS_KERNEL, { a, g }, { bias: options.bias === true }) as tf.Tensor2D) : null;
 }
 
 function fusedPath(a: tf.Tensor3D, g: tf.Tensor3D): boolean {
@@ -92,18 +96,22 @@ const SUM_ROW: RowSpec = {
 
 type GhostBackend = WebGpuBackendLike & { makeTensorInfo(s: number[], dt: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };
 
-/** The fused kernel's launch: per-tile partials [B, P]. */
-function dispatchPartials(be: GhostBackend, a: tf.TensorInfo, g: tf.TensorInfo): tf.TensorInfo {
+/** Columns of g a bias workgroup sums (one per thread). */
+const BIAS_CHUNK = 8 * 8 * KG;
+
+/** The fused kernel's launch: per-tile partials [B, P] (and with `bias` the bias's chunks after them). */
+function dispatchPartials(be: GhostBackend, a: tf.TensorInfo, g: tf.TensorInfo, bias = false): tf.TensorInfo {
   const [b, t, d] = a.shape as [number, number, number];
   const p = g.shape[2]!;
   const { blocks, pairs } = ghostTilePairs(t);
-  const partials = be.makeTensorInfo([b, pairs], 'float32');
+  const width = pairs + (bias ? Math.ceil(p / BIAS_CHUNK) : 0);
+  const partials = be.makeTensorInfo([b, width], 'float32');
   dispatchDirect({
     key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}`,
     code: ghostSqNormWgsl,
     buffers: [{ tensor: partials, write: true }, { tensor: a }, { tensor: g }],
-    uniforms: packUniforms([t, d, p, blocks, pairs].map((v) => ['u', v] as const)),
-    workgroups: [pairs, b, 1],
+    uniforms: packUniforms([t, d, p, blocks, pairs, width].map((v) => ['u', v] as const)),
+    workgroups: [width, b, 1],
   });
   return partials;
 }
@@ -118,9 +126,9 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend }) => {
   return out;
 });
 
-registerWebgpuKernel(PARTIALS_KERNEL, ({ inputs, backend }) => {
+registerWebgpuKernel(PARTIALS_KERNEL, ({ inputs, backend, attrs }) => {
   const { a, g } = inputs as Record<string, tf.TensorInfo>;
-  return dispatchPartials(backend as unknown as GhostBackend, a!, g!);
+  return dispatchPartials(backend as unknown as GhostBackend, a!, g!, attrs['bias'] === true);
 });
 
 /** Stages rows [r0, r0 + TILE) × this group's k slice of X ([T, K] at `base`) into tile `which` (0: I, 1: J) as [k][row / 4] vec4s. */
@@ -175,7 +183,7 @@ function gramLoop(x: 'A' | 'G', k: 'u.d' | 'u.p', acc: string): string {
 
 function ghostSqNormWgsl(): string {
   return /* wgsl */ `
-struct U { T : u32, d : u32, p : u32, blocks : u32, pairs : u32 };
+struct U { T : u32, d : u32, p : u32, blocks : u32, pairs : u32, width : u32 };
 @group(0) @binding(0) var<storage, read_write> partials : array<f32>;
 @group(0) @binding(1) var<storage, read> A : array<f32>;
 @group(0) @binding(2) var<storage, read> G : array<f32>;
@@ -184,6 +192,32 @@ struct U { T : u32, d : u32, p : u32, blocks : u32, pairs : u32 };
 // staging (KG groups × 2 tiles) and, after each Gram, the K groups' reduction (up to KG/2 × 64 × 4 vec4s)
 var<workgroup> sm : array<vec4<f32>, ${Math.max(KG * 2 * TILE_VEC4, (KG / 2) * 64 * 4)}>;
 var<workgroup> red : array<f32, 64>;
+var<workgroup> redBias : array<f32, ${BIAS_CHUNK}>;
+
+/** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², each thread a column (4 rows a step in flight). */
+fn biasChunk(chunk : u32, b : u32, lid : u32) {
+  let j = chunk * ${BIAS_CHUNK}u + lid;
+  var c0 = 0.0; var c1 = 0.0; var c2 = 0.0; var c3 = 0.0;
+  if (j < u.p) {
+    let base = b * u.T * u.p + j;
+    var t = 0u;
+    loop {
+      if (t + 4u > u.T) { break; }
+      let e = base + t * u.p;
+      c0 = c0 + G[e]; c1 = c1 + G[e + u.p]; c2 = c2 + G[e + 2u * u.p]; c3 = c3 + G[e + 3u * u.p];
+      t = t + 4u;
+    }
+    for (; t < u.T; t = t + 1u) { c0 = c0 + G[base + t * u.p]; }
+  }
+  let c = (c0 + c1) + (c2 + c3);
+  redBias[lid] = c * c;
+  workgroupBarrier();
+  for (var s = ${BIAS_CHUNK / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { redBias[lid] = redBias[lid] + redBias[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { partials[b * u.width + u.pairs + chunk] = redBias[0]; }
+}
 
 @compute @workgroup_size(8, 8, ${KG})
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
@@ -194,6 +228,11 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let stageBase = grp * ${2 * TILE_VEC4}u;
   let pair = wg.x;
   let b = wg.y;
+  // workgroups past the tile pairs sum the bias's columns (workgroup-uniform: the barriers stay uniform)
+  if (pair >= u.pairs) {
+    biasChunk(pair - u.pairs, b, grp * 64u + lid);
+    return;
+  }
   // pair -> (I, J), I <= J, row by row of the upper triangle
   var bi = 0u;
   var r = pair;
@@ -220,7 +259,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
-  if (grp == 0u && lid == 0u) { partials[b * u.pairs + pair] = red[0]; }
+  if (grp == 0u && lid == 0u) { partials[b * u.width + pair] = red[0]; }
 }
 `;
 }

@@ -66,12 +66,22 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
     for (const mode of modes) {
       const terms = kernel.sqNormTerms(record, mode);
       for (const [role, p] of Object.entries(layer.paramsByRole)) {
-        const sq = sumSampleTerms([terms[role]!.term]);
+        const term = terms[role]!.term!;
+        const sq = sumSampleTerms([term]);
         const expected = sqNormsOf(brute.get(p.name)!);
-        expect(await relErr(sq, expected), `${layer.name} ${role} ${mode} as a ${terms[role]!.term.kind} term`).toBeLessThan(TOL);
+        expect(await relErr(sq, expected), `${layer.name} ${role} ${mode} as a ${term.kind} term`).toBeLessThan(TOL);
         tf.dispose([sq, expected]);
-        if (!terms[role]!.borrowed) terms[role]!.term.tensor.dispose();
+        if (!terms[role]!.borrowed) term.tensor.dispose();
       }
+      // every role in one group (joint): the terms given, null ones left out, sum to all roles' norms
+      const roles = Object.keys(layer.paramsByRole);
+      const joint = kernel.sqNormTerms(record, mode, roles, true);
+      const given = roles.map((role) => joint[role]!).filter((r) => r.term !== null);
+      const sq = sumSampleTerms(given.map((r) => r.term!));
+      const expected = tf.tidy(() => tf.addN(roles.map((role) => sqNormsOf(brute.get(layer.paramsByRole[role]!.name)!))));
+      expect(await relErr(sq, expected), `${layer.name} ${mode} joint terms`).toBeLessThan(TOL);
+      tf.dispose([sq, expected]);
+      for (const r of given) if (!r.borrowed) r.term!.tensor.dispose();
     }
   }
   // Book-Keeping clipped sum against Σ_i c_i g_i formed from the brute-force gradients.

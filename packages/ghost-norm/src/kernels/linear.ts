@@ -77,17 +77,20 @@ export function linearLikeKernel(kind: string): NormKernel {
     },
     // a ghost-normed weight hands over the fused kernel's tile partials, a bias its column sums of dy
     // (formed in the consumer's launch): the consumer sums them
-    sqNormTerms(record, mode = 'auto', roles = ['weight', 'bias']) {
+    sqNormTerms(record, mode = 'auto', roles = ['weight', 'bias'], joint = false) {
       const a = record.activation as tf.Tensor3D | undefined;
       const dy = record.gradOutput as tf.Tensor3D;
       const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
       const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
       const out: Record<string, SqNormTermResult> = {};
       const ghost = wantWeight && a !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
-      const partials = ghost ? ghostSqNormPartials(a!, dy) : null;
+      // weight and bias in one group: the bias's column sums in the ghost-norm launch's spare workgroups
+      const biasInside = ghost && wantBias && joint && !record.perSample?.['bias'] && dy.rank === 3;
+      const partials = ghost ? ghostSqNormPartials(a!, dy, { bias: biasInside }) : null;
       if (partials) out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
       else if (wantWeight) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['weight'])));
-      if (wantBias && !record.perSample?.['bias'] && dy.rank === 3 && dy.shape[1] > 1) out['bias'] = { term: { kind: 'colsq', tensor: dy }, mode: 'instantiate', borrowed: true };
+      if (partials && biasInside) out['bias'] = { term: null, mode: 'instantiate' };
+      else if (wantBias && !record.perSample?.['bias'] && dy.rank === 3 && dy.shape[1] > 1) out['bias'] = { term: { kind: 'colsq', tensor: dy }, mode: 'instantiate', borrowed: true };
       else if (wantBias) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['bias'])));
       return out;
     },
@@ -131,20 +134,20 @@ export function linearLikeKernel(kind: string): NormKernel {
       if (record.params['bias']) out['bias'] = rows ? tf.clone(rows) : columnSum(dy, { perSample: true });
       return out;
     },
-    // the bias's per-sample gradients [B, p] beside (a, dy), formed now (one launch, as its norm was):
-    // its norm and clipped sum are then taken with many other small parameters' (`sumSampleTerms`,
-    // `weightedRowSums`) when the group closes. A frozen weight's record (BiTFiT) keeps only them.
+    // a frozen weight's record (BiTFiT) keeps only the bias's per-sample gradients [B, p] instead of
+    // dy [B, T, p]: its norm and clipped sum are then taken with many other small parameters'
+    // (`sumSampleTerms`, `weightedRowSums`) when the group closes
     compact(record) {
-      if (record.perSample || !record.params['bias'] || record.gradOutput.rank !== 3) return record;
+      // a trained weight keeps (a, dy) for its clipped sum anyway: the bias's norm is then summed from
+      // dy's column sums in the group's clip-factor launch and its clipped sum is the weight product's
+      // extra row (`clippedOuterSumWithBias`), no launch of its own (its rows formed on arrival were one
+      // launch a layer, and their clipped sums more)
+      if (record.perSample || !record.params['bias'] || record.params['weight'] !== undefined || record.gradOutput.rank !== 3) return record;
       const bias = tf.keep(columnSum(record.gradOutput as tf.Tensor3D, { perSample: true }));
-      const base = { layer: record.layer, kind: record.kind, params: record.params, attrs: record.attrs, perSample: { bias } };
-      if (record.params['weight'] === undefined) return { ...base, gradOutput: tf.keep(tf.clone(bias)) };
-      // views (no copy) of what the weight still needs: the caller frees the original record
-      return { ...base, activation: tf.keep(tf.clone(record.activation!)), gradOutput: tf.keep(tf.clone(record.gradOutput)) };
+      return { layer: record.layer, kind: record.kind, params: record.params, attrs: record.attrs, perSample: { bias }, gradOutput: tf.keep(tf.clone(bias)) };
     },
-    compactBytes({ batch, seq, inFeatures: d, outFeatures: p }, roles) {
-      const rows = batch * p * F32;
-      return roles.includes('weight') ? batch * seq * (d + p) * F32 + rows : rows;
+    compactBytes({ batch, outFeatures: p }, roles) {
+      return roles.includes('weight') || !roles.includes('bias') ? null : batch * p * F32;
     },
     cost(shape: RecordShape) {
       const { batch, seq, inFeatures: d, outFeatures: p } = shape;

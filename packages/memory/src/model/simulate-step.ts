@@ -202,8 +202,10 @@ class StepSimulation {
           const waits = r.params.every((p) => usesOf.get(p.name) === 1) && [...inRecord].every(([g, n]) => openParams[g]! > n);
           if (waits && kernel.compact && kernel.compactBytes && (this.options.compactRecords ?? recordCompactionEnabled())) {
             const bytes = kernel.compactBytes(r.shape, r.params.map((p) => p.role));
-            this.push('norms', { transient: bytes });
-            this.held.get(node.record)!.bytes = bytes;
+            if (bytes !== null) {
+              this.push('norms', { transient: bytes });
+              this.held.get(node.record)!.bytes = bytes;
+            }
           }
           this.push('norms', { transient: this.normBytes(r) });
           for (const p of r.params) {

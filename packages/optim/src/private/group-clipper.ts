@@ -112,10 +112,14 @@ export class GroupClipper implements Recorder {
     // parameters used once need no cross terms: their norms go to the group as the kernel's terms
     // (a ghost norm's tile partials, summed by the clip factors' kernel: one launch fewer a linear layer)
     if (kernel.sqNormTerms && folded.every((role) => scope.uses.get(record.params[role]!.name) === 1)) {
-      const terms = kernel.sqNormTerms(record, this.normMode, folded);
-      for (const [role, r] of Object.entries(terms)) {
+      // roles clipped together may share one term (a bias's norm inside its weight's ghost-norm launch)
+      const joint = new Set(folded.map((role) => this.grouping.groupIndexOf(record.params[role]!.name))).size === 1;
+      const terms = kernel.sqNormTerms(record, this.normMode, folded, joint);
+      // a role whose norm is inside another's term only counts as done, after that term is in
+      const entries = Object.entries(terms).sort(([, x], [, y]) => +(x.term === null) - +(y.term === null));
+      for (const [role, r] of entries) {
         if (folded.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode, r.borrowed);
-        else if (!r.borrowed) r.term.tensor.dispose();
+        else if (r.term && !r.borrowed) r.term.tensor.dispose();
       }
       return;
     }
@@ -177,12 +181,13 @@ export class GroupClipper implements Recorder {
   }
 
   /** A parameter's complete per-sample squared norm as a term (owned here unless `borrowed`): into its group's sum, which closes after its last member. */
-  private addTerm(name: string, term: SampleTerm, mode: NormMode, borrowed = false): void {
+  private addTerm(name: string, term: SampleTerm | null, mode: NormMode, borrowed = false): void {
     const m = this.micro!;
     this.modes[name] = mode;
     const g = this.grouping.groupIndexOf(name);
-    // a term that reads a record's tensors is borrowed: the record outlives its group's close
-    m.groupSq[g]!.addTerm(term, borrowed);
+    // a term that reads a record's tensors is borrowed: the record outlives its group's close;
+    // null: the parameter's norm came inside another's term of its group
+    if (term) m.groupSq[g]!.addTerm(term, borrowed);
     if (--m.remaining[g]! === 0) this.closeGroup(g);
   }
 
