@@ -60,20 +60,20 @@ case $part in
     done ;;
   4)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 10 --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 110 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 10 --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt"
-    timeout 300 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
+    timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
     grep -B2 -A40 'tuning matmul' "$out/bench-vit.txt" | grep '^|\|shapes timed' | head -45; table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl"
-    timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+    timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 3 --matmul-tuning off --json "$out/vit-tuning-off.json" > "$out/vit-tuning-off.txt" 2>&1
     table "$out/vit-tuning-off.txt" 5 ;;
   5)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 250 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    timeout 230 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
-    timeout 220 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 > "$out/gpt2.log" 2>&1
+    timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-260 "$out/ref-gpt2.jsonl"
-    timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+    timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --matmul-tuning off --json "$out/gpt2-tuning-off.json" > "$out/gpt2-tuning-off.txt" 2>&1
     table "$out/gpt2-tuning-off.txt" 5 ;;
   *) echo "part must be 1 to 5, got '$part'" >&2; exit 2 ;;
