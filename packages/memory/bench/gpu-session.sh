@@ -3,9 +3,9 @@
 #   1  test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small B16×T128 (gpu-compare.sh)
 #   2  the same for ViT-B/16 B32 and its layer-norm record compaction off; GPT-2 with TF.js's own
 #      launch recording (--dispatch tfjs): the befores of before/afters
-#   4  matmul tiles per shape (apps/finetune/bench/matmul-tiles.ts), then ViT against the references
-#      with matmul tuning (the default) and without it (the before), each in one call
-#   5  test:gpu, then GPT-2 against the references with matmul tuning, and GPT-2 without it
+#   4  test:gpu, then ViT against the references with matmul tuning (the default)
+#   5  GPT-2 against the references with matmul tuning; ViT and GPT-2 without it (the befores); the
+#      ViT shapes' tiles one by one (apps/finetune/bench/matmul-tiles.ts)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
@@ -60,21 +60,21 @@ case $part in
     done ;;
   4)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 110 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 10 --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
-    cat "$out/matmul-tiles.txt"
-    timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
-    grep -B2 -A40 'tuning matmul' "$out/bench-vit.txt" | grep '^|\|shapes timed' | head -45; table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl"
-    timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
-      --groupings all-layer,layer-wise --reps 3 --matmul-tuning off --json "$out/vit-tuning-off.json" > "$out/vit-tuning-off.txt" 2>&1
-    table "$out/vit-tuning-off.txt" 5 ;;
-  5)
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 230 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
+    timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
+    grep -A45 'shapes timed' "$out/bench-vit.txt" | grep '^|\|shapes timed' | grep -v 'trainable\|^| all' | head -45; table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl" ;;
+  5)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-260 "$out/ref-gpt2.jsonl"
+    timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 3 --matmul-tuning off --json "$out/vit-tuning-off.json" > "$out/vit-tuning-off.txt" 2>&1
+    table "$out/vit-tuning-off.txt" 5
     timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --matmul-tuning off --json "$out/gpt2-tuning-off.json" > "$out/gpt2-tuning-off.txt" 2>&1
-    table "$out/gpt2-tuning-off.txt" 5 ;;
+    table "$out/gpt2-tuning-off.txt" 5
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
+    cat "$out/matmul-tiles.txt" ;;
   *) echo "part must be 1 to 5, got '$part'" >&2; exit 2 ;;
 esac
