@@ -62,7 +62,8 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 230 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
-    timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
+    grep -A16 'launches (' "$out/bench-vit.txt"
     grep -A45 'shapes timed' "$out/bench-vit.txt" | grep '^|\|shapes timed' | grep -v 'trainable\|^| all' | head -45; table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl" ;;
   5)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
