@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fillingSplits, MATMUL_TILES, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
+import { fillingSplits, MATMUL_TILES, planMatmul, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
 
 /** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
 export interface MatmulTuneRow {
@@ -56,19 +56,24 @@ async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: 
   }
 }
 
-/** The candidates of a problem: each tile alone and, for a long reduction, with the splits that fill the GPU. */
+/**
+ * The candidates of a problem: each tile alone and, for a long reduction, with the splits that fill
+ * the GPU; less those that leave most of the GPU idle where another fills it (a quarter of the best
+ * workgroup count, up to `TARGET_WORKGROUPS`), which are not worth timing.
+ */
 function candidates(p: MatmulProblem, tiles: readonly MatmulTileName[]): MatmulChoice[] {
-  const out = new Map<string, MatmulChoice>();
+  const out = new Map<string, MatmulChoice & { readonly workgroups: number }>();
   const binding = p.strided ? 0 : 2 ** 31 - 4;
   for (const tile of tiles) {
     for (const wanted of p.strided ? [1] : [1, fillingSplits(tile, p.batch, p.m, p.n, p.k)]) {
       setMatmulTileOverride({ tile, splits: wanted });
       const plan = planMatmul(p.batch, p.m, p.n, p.k, binding);
       setMatmulTileOverride(null);
-      out.set(`${tile}|${plan.splits}`, { tile, splits: plan.splits });
+      out.set(`${tile}|${plan.splits}`, { tile, splits: plan.splits, workgroups: plan.workgroups[0] * plan.workgroups[1] * plan.workgroups[2] });
     }
   }
-  return [...out.values()];
+  const fill = Math.max(...[...out.values()].map((c) => Math.min(c.workgroups, TARGET_WORKGROUPS)));
+  return [...out.values()].filter((c) => c.workgroups >= fill / 4).map(({ tile, splits }) => ({ tile, splits }));
 }
 
 /**
