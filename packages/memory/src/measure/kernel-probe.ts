@@ -28,9 +28,9 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
         return probe.around('norms', () => k.perSampleSqNorms(record, mode, roles));
       },
       ...(k.sqNormTerms && {
-        sqNormTerms: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]) => {
+        sqNormTerms: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean) => {
           arrive(record);
-          return probe.around('norms', () => k.sqNormTerms!(record, mode, roles));
+          return probe.around('norms', () => k.sqNormTerms!(record, mode, roles, joint));
         },
       }),
       clippedSum: (record, c, roles) => {
