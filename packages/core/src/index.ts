@@ -41,6 +41,7 @@ export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
+export * from './fused/clipped-outer-sum-from-terms';
 export { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, type LayerKind, type LayerRecord, type SampleTerm } from '@clipwise/core';
+import { ClipwiseConfigError, type ClipEpilogue, type LayerKind, type LayerRecord, type SampleTerm } from '@clipwise/core';
 
 /** How a kernel forms a per-sample norm: from Gram products ('ghost') or from per-sample gradients ('instantiate'). */
 export type NormMode = 'ghost' | 'instantiate';
@@ -55,6 +55,13 @@ export function asSqNormTerms(results: Record<string, SqNormResult>): Record<str
   return Object.fromEntries(Object.entries(results).map(([role, r]) => [role, { term: { kind: 'value' as const, tensor: r.sqNorms }, mode: r.mode }]));
 }
 
+/** `NormKernel.clippedSumWithClip`'s result. */
+export interface ClippedSumWithClip {
+  readonly sums: Record<string, tf.Tensor>;
+  readonly norms: tf.Tensor1D;
+  readonly factors: tf.Tensor1D;
+}
+
 /**
  * The per-sample computations of one layer kind. Kernels never see which group a parameter is in:
  * they give per-sample squared norms and, once the clip factors are known, the Book-Keeping sum
@@ -85,6 +92,18 @@ export interface NormKernel {
    * roles asked for together share their work (one scaled dy for a linear weight and its bias).
    */
   clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D | null, roles?: readonly string[]): Record<string, tf.Tensor>;
+  /**
+   * Optional: `clippedSum` with the clip factors formed from the record's group's one squared-norm
+   * term (`term`: the whole group's, e.g. a linear layer's joint ghost partials from `sqNormTerms`),
+   * in the same work as the sums: one launch a layer-wise linear group on webgpu, where the factors
+   * were one of their own. Returns the sums by role (shaped like the parameters), the norms [B] and the
+   * factors [B], all new tensors; or null where the kernel cannot take these roles or this term (the
+   * caller then forms the factors and calls `clippedSum`).
+   *
+   * @example
+   * const r = kernel.clippedSumWithClip?.(record, term, { threshold: 1, automatic: false, gamma: 0 }, ['weight', 'bias']);
+   */
+  clippedSumWithClip?(record: LayerRecord, term: SampleTerm, clip: ClipEpilogue, roles: readonly string[]): ClippedSumWithClip | null;
   /** Per-sample gradients [B, ...param.shape] (for cross terms of tied weights, tests and debugging). */
   perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
   /** Analytic cost per role, and the mixed rule's choice. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, clippedOuterSumWithBias, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, clippedOuterSumWithBias, clippedOuterSumWithBiasFromTerms, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
 import { rowSums } from './row-sums';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape, type SqNormTermResult } from '../norm-kernel';
@@ -118,6 +118,19 @@ export function linearLikeKernel(kind: string): NormKernel {
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return { ...out, ...fromRows };
       });
+    },
+    // weight and bias of one group whose one term is their joint partials [B, W]: the clip factors
+    // formed inside the product that sums them
+    clippedSumWithClip(record, term, clip, roles) {
+      const a = record.activation as tf.Tensor3D | undefined;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const weight = record.params['weight'];
+      const both = roles.length === 2 && roles.includes('weight') && roles.includes('bias');
+      if (!both || !weight || !record.params['bias'] || record.perSample || !a || a.rank !== 3 || dy.rank !== 3 || term.kind !== 'sum') return null;
+      const r = transposed(record) ? clippedOuterSumWithBiasFromTerms(dy, a, term.tensor, clip, { biasOf: 'x' }) : clippedOuterSumWithBiasFromTerms(a, dy, term.tensor, clip);
+      const w = tf.reshape(r.weight, weight.shape as number[]);
+      r.weight.dispose();
+      return { sums: { weight: w, bias: r.bias }, norms: r.norms, factors: r.factors };
     },
     perSampleGrads(record) {
       const a = record.activation as tf.Tensor3D;

@@ -1,5 +1,5 @@
 import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel, type NormModeOption } from '@clipwise/ghost-norm';
-import type { LayerRecord } from '@clipwise/core';
+import type { ClipEpilogue, LayerRecord, SampleTerm } from '@clipwise/core';
 import type { PhaseProbe } from './phase-probe';
 
 /**
@@ -28,15 +28,22 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
         return probe.around('norms', () => k.perSampleSqNorms(record, mode, roles));
       },
       ...(k.sqNormTerms && {
-        sqNormTerms: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[]) => {
+        sqNormTerms: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean) => {
           arrive(record);
-          return probe.around('norms', () => k.sqNormTerms!(record, mode, roles));
+          return probe.around('norms', () => k.sqNormTerms!(record, mode, roles, joint));
         },
       }),
       clippedSum: (record, c, roles) => {
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));
       },
+      // the clip factors formed inside the clipped sums' product count as clipped sums
+      ...(k.clippedSumWithClip && {
+        clippedSumWithClip: (record: LayerRecord, term: SampleTerm, clip: ClipEpilogue, roles: readonly string[]) => {
+          arrive(record);
+          return probe.around('clipped-sums', () => k.clippedSumWithClip!(record, term, clip, roles));
+        },
+      }),
       // a record that waits for its group is compacted on arrival (before its norms); the compacted form
       // is the same record: no second arrival. Its making counts as norms
       ...(k.compact && {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClipwisePrivacyError, disposeRecord, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
-import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
+import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
-import { normsAndClipFactors, type ClippingConfig } from './clipping';
+import { normsAndClipFactors, validateClipping, type ClippingConfig } from './clipping';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -218,17 +218,18 @@ export class GroupClipper implements Recorder {
       m.stats[g] = { norms: null, closedAfterRecords: m.recordsSeen };
       return;
     }
-    // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
-    const { norms, factors: c } = normsAndClipFactors(sq, group.threshold, this.clipping);
-    tf.keep(norms);
-    release();
-    m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     // one clipped sum per record, for all of its roles in this group (a linear's weight and bias share c ⊙ dy)
     const rolesOf = new Map<LayerRecord, string[]>();
     for (const name of group.params) {
       for (const { record, role } of m.uses.get(name) ?? []) rolesOf.set(record, [...(rolesOf.get(record) ?? []), role]);
       m.uses.delete(name);
     }
+    // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
+    const fused = this.clippedInProduct(rolesOf, sq, group.threshold);
+    const { norms, factors: c } = fused ?? normsAndClipFactors(sq, group.threshold, this.clipping);
+    tf.keep(norms);
+    release();
+    m.stats[g] = { norms, closedAfterRecords: m.recordsSeen };
     // first the parameters whose per-sample gradients compacted records hold: their clipped sums
     // together (`weightedRowSums`, small: biases, layer norms)
     const rowNames: string[] = [];
@@ -246,7 +247,7 @@ export class GroupClipper implements Recorder {
     for (const [record, roles] of rolesOf) {
       const direct = roles.filter((role) => record.perSample?.[role] === undefined);
       if (direct.length > 0) {
-        const sums = getNormKernel(record.kind).clippedSum(record, c, direct);
+        const sums = fused?.sums ?? getNormKernel(record.kind).clippedSum(record, c, direct);
         for (const role of direct) this.addToSum(record.params[role]!.name, sums[role]!);
       }
       const left = m.held.get(record)! - roles.length;
@@ -259,6 +260,20 @@ export class GroupClipper implements Recorder {
       }
     }
     c.dispose();
+  }
+
+  /**
+   * A group that is one record's parameters, all direct, whose one term is their joint 'sum' (a
+   * layer-wise linear group: its ghost partials with the bias inside): the kernel's clipped sums with
+   * the factors formed in the same launch (`NormKernel.clippedSumWithClip`). Null: the two steps.
+   */
+  private clippedInProduct(rolesOf: ReadonlyMap<LayerRecord, string[]>, sq: readonly SampleTerm[], threshold: number): ClippedSumWithClip | null {
+    if (sq.length !== 1 || sq[0]!.kind !== 'sum' || rolesOf.size !== 1) return null;
+    const [record, roles] = [...rolesOf][0]!;
+    const kernel = getNormKernel(record.kind);
+    if (!kernel.clippedSumWithClip || roles.some((role) => record.perSample?.[role] !== undefined)) return null;
+    const { fn, gamma } = validateClipping(this.clipping);
+    return kernel.clippedSumWithClip(record, sq[0]!, { threshold, gamma, automatic: fn === 'automatic' }, roles);
   }
 
   private addToSum(name: string, s: tf.Tensor): void {

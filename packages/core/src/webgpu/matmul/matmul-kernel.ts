@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
 import { planMatmul, type MatmulPlan } from './matmul-plan';
+import { splitSumWgsl } from './matmul-split-sum';
+import { clipFitsWorkgroup } from './matmul-clip-prologue';
 
 interface Backend {
   device: GPUDevice;
@@ -19,10 +21,27 @@ export interface MatmulArgs {
   readonly bias?: tf.TensorInfo | null;
   /** Scales A's K axis: element k by `tensor[k / group]` (per-sample clip factors over B·T rows). */
   readonly kScale?: { readonly tensor: tf.TensorInfo; readonly group: number } | null;
+  /** Scales A's K axis by clip factors the product forms from squared-norm partials (`MatmulClipScale`); not with `kScale`. */
+  readonly clipScale?: MatmulClipScale | null;
   /** Added to the output element by element (the output's shape): a residual connection in the product's epilogue. */
   readonly residual?: tf.TensorInfo | null;
   /** An activation in the epilogue (`MatmulVariant.act`): the output is act(product + bias), and `runMatmulAct` also returns the product + bias. */
   readonly act?: { readonly key: string; readonly wgsl: string } | null;
+}
+
+/**
+ * Clip factors formed inside the product (`matmul-clip-prologue.ts`): c_i from n_i = sqrt(Σ_w
+ * partials[i, w]) for the B = K / group samples, C the threshold; A's row k scaled by c[k / group].
+ */
+export interface MatmulClipScale {
+  readonly partials: tf.TensorInfo;
+  readonly group: number;
+  readonly threshold: number;
+  readonly automatic: boolean;
+  /** Automatic clipping's γ (unused by Abadi's). */
+  readonly gamma: number;
+  /** The workgroup array's length (`clipCapacity`), at least B. */
+  readonly capacity: number;
 }
 
 /** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
@@ -101,6 +120,8 @@ interface Dispatch {
   readonly residual?: tf.TensorInfo | null;
   /** The row or column of ones (`MatmulVariant.ones`): to its own output `db`, or kept in the split-K partials. */
   readonly ones?: { readonly side: 'row' | 'col'; readonly db: tf.TensorInfo | 'partials' } | null;
+  /** Clip factors formed in the product, and the norms and factors it writes out. */
+  readonly clip?: (MatmulClipScale & { readonly norms: tf.TensorInfo; readonly factors: tf.TensorInfo }) | null;
   /** The activation and its pre-activation output H. */
   readonly act?: { readonly key: string; readonly wgsl: string; readonly h: tf.TensorInfo } | null;
   readonly transposeA: boolean;
@@ -130,15 +151,18 @@ function dispatchMatmul(d: Dispatch): void {
     residual: d.residual != null,
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
     ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
+    ...(d.clip ? { clipA: { capacity: d.clip.capacity } } : {}),
   };
+  const clip = d.clip ?? null;
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : []), ...(d.act ? [{ tensor: d.act.h, write: true }] : [])],
-    uniforms: packUniforms(
-      [d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
-    ),
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : []), ...(d.act ? [{ tensor: d.act.h, write: true }] : []), ...(clip ? [{ tensor: clip.partials }, { tensor: clip.norms, write: true }, { tensor: clip.factors, write: true }] : [])],
+    uniforms: packUniforms([
+      ...[d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? clip?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
+      ...(clip ? ([['u', clip.partials.shape[0]!], ['u', clip.partials.shape[1]!], ['u', +clip.automatic], ['f', clip.threshold], ['f', clip.gamma]] as const) : []),
+    ]),
     workgroups: d.plan.workgroups,
   });
 }
@@ -171,7 +195,27 @@ export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shap
   return [out, db!];
 }
 
-function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo } {
+/**
+ * The plan of `runMatmulWithColumnSums(…, side)` for a product with `args.clipScale`, or null where its
+ * tile leaves too little workgroup memory for the factors (the caller takes the two-launch path).
+ */
+export function planClipScaled(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col'): MatmulPlan | null {
+  if (!args.clipScale) throw new Error('planClipScaled: args.clipScale is missing');
+  const limits = backend.device.limits;
+  const plan = planMatmul(shape.batch, side === 'row' ? shape.m + 1 : shape.m, side === 'col' ? shape.n + 1 : shape.n, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
+  return clipFitsWorkgroup(plan.tile, args.clipScale.capacity, limits.maxComputeWorkgroupStorageSize) ? plan : null;
+}
+
+/** `runMatmulWithColumnSums` scaled by clip factors it forms (`args.clipScale`, `plan` from `planClipScaled`): also the norms and factors [B]. */
+export function runClipScaledWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col', plan: MatmulPlan): { out: tf.TensorInfo; db: tf.TensorInfo; norms: tf.TensorInfo; factors: tf.TensorInfo } {
+  if (!args.clipScale || args.kScale) throw new Error('runClipScaledWithColumnSums: args.clipScale, and no kScale');
+  const { out, db, norms, factors } = runProduct(backend, args, shape, side, plan);
+  return { out, db: db!, norms: norms!, factors: factors! };
+}
+
+type Product = { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo; norms?: tf.TensorInfo; factors?: tf.TensorInfo };
+
+function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): Product {
   const { m, n, k, batch } = shape;
   // the row (column) of ones is one more output row (column) for the grid and the split-K partials
   const rows = ones === 'row' ? m + 1 : m;
@@ -184,6 +228,9 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   const act = args.act ?? null;
   const h = act ? backend.makeTensorInfo(shape.outShape, 'float32') : undefined;
   const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, cols] : shape.outShape, 'float32');
+  const clipScale = args.clipScale ?? null;
+  const samples = clipScale ? clipScale.partials.shape[0]! : 0;
+  const clip = clipScale ? { ...clipScale, norms: backend.makeTensorInfo([samples], 'float32'), factors: backend.makeTensorInfo([samples], 'float32') } : null;
   dispatchMatmul({
     backend,
     a: args.a,
@@ -194,6 +241,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     ones: ones ? { side: ones, db: split ? 'partials' : db! } : null,
     act: act && !split ? { ...act, h: h! } : null,
     kScale: args.kScale ?? null,
+    clip,
     transposeA: args.transposeA,
     transposeB: args.transposeB,
     m,
@@ -207,7 +255,8 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     plan,
     splitStride: split ? rows * cols : 0,
   });
-  if (!split) return { out, db, h };
+  const clipOut = clip ? { norms: clip.norms, factors: clip.factors } : {};
+  if (!split) return { out, db, h, ...clipOut };
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
   const size = rows * cols;
   const vec = ones !== 'col' && size % 4 === 0 && ((bias === null && ones === null) || n % 4 === 0);
@@ -223,7 +272,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     workgroups: [Math.min(Math.ceil(total / 256), 65535), Math.ceil(total / 256 / 65535), 1],
   });
   backend.disposeData(out.dataId);
-  return { out: sum, db, h };
+  return { out: sum, db, h, ...clipOut };
 }
 
 /** A product over strided views (`runStridedMatmul`): batch = outer × heads entries. */
@@ -254,43 +303,4 @@ export function runStridedMatmul(s: StridedMatmul): void {
   const batch = s.outer * s.heads;
   // no room for split-K partials: the output is written in place, one pass
   dispatchMatmul({ ...s, backend, bias: null, plan: planMatmul(batch, s.m, s.n, s.k, 0, s.transposeA, s.transposeB), splitStride: 0 });
-}
-
-/**
- * Adds split-K partials [batch, splits, size] into [batch, size] (+ bias over the last axis, + a
- * residual [batch, size]); with ones (one batch entry, no bias or residual), the row of ones' sums
- * (elements from `boundary` on) or the column of ones' (every (N + 1)th element) go to DB.
- */
-function splitSumWgsl(vec: boolean, bias: boolean, residual: boolean, onesSide: 'row' | 'col' | null, act: string | null): string {
-  const t = vec ? 'vec4<f32>' : 'f32';
-  const ones = onesSide !== null;
-  const dbAt = 2 + +bias + +residual;
-  const hAt = dbAt + +ones;
-  // a column of ones: each row of the partials has N + 1 elements, the last one DB's (no vec4: N + 1 wide)
-  const route =
-    onesSide === 'row'
-      ? 'if (j >= u.boundary) { DB[j - u.boundary] = s; return; }\n  '
-      : onesSide === 'col'
-        ? 'let r = j / (u.n + 1u); let c = j % (u.n + 1u);\n  if (c == u.n) { DB[r] = s; return; }\n  C[r * u.n + c] = s;\n  return;\n  '
-        : '';
-  return /* wgsl */ `
-struct U { per : u32, splits : u32, total : u32, n : u32, boundary : u32 };
-@group(0) @binding(0) var<storage, read_write> C : array<${t}>;
-@group(0) @binding(1) var<storage, read> P : array<${t}>;
-${bias ? `@group(0) @binding(2) var<storage, read> bias : array<${t}>;\n` : ''}${residual ? `@group(0) @binding(${bias ? 3 : 2}) var<storage, read> R : array<${t}>;\n` : ''}${ones ? `@group(0) @binding(${dbAt}) var<storage, read_write> DB : array<${t}>;\n` : ''}${act ? `@group(0) @binding(${hAt}) var<storage, read_write> H : array<${t}>;\nfn act(x : f32) -> f32 { return ${act}; }\n` : ''}@group(0) @binding(${hAt + +(act !== null)}) var<uniform> u : U;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= u.total) { return; }
-  let b = i / u.per;
-  let j = i % u.per;
-  var s = ${t}(0.0);
-  for (var p = 0u; p < u.splits; p = p + 1u) { s = s + P[(b * u.splits + p) * u.per + j]; }
-  ${route}${
-    act
-      ? `let v = s${bias ? ' + bias[j % u.n]' : ''};\n  H[i] = v;\n  C[i] = ${vec ? 'vec4<f32>(act(v.x), act(v.y), act(v.z), act(v.w))' : 'act(v)'};`
-      : `C[i] = s${bias ? ' + bias[j % u.n]' : ''}${residual ? ' + R[i]' : ''};`
-  }
-}
-`;
 }

@@ -1,3 +1,5 @@
+import { CLIP_UNIFORM_FIELDS, clipBindings, clipPrologue, clipScaleOf } from './matmul-clip-prologue';
+
 /**
  * WGSL for a register-blocked, shared-memory-tiled fp32 matmul `C[b] = op(A[b]) · op(B[b]) (+ bias)`:
  * a workgroup computes a BM×BN tile of C, stepping through K in slices of BK that it stages in
@@ -8,7 +10,8 @@
  * changes. The code is generated fully unrolled per tile configuration (no register arrays indexed at
  * run time, which would spill to local memory).
  *
- * Bindings: 0 C (or split-K partials), 1 A, 2 B, [bias], [kscale], [R, added like the bias], then the uniform block (`MatmulLayout`):
+ * Bindings: 0 C (or split-K partials), 1 A, 2 B, [bias], [kscale], [R, added like the bias], [DB], [H],
+ * [P, norms, factors: `clipA`], then the uniform block (`MatmulLayout`):
  * each operand is a strided view, batch entry z = (outer, inner) with inner = z mod heads at
  * base + outer·outerStride + inner·innerStride, rows ld apart; a plain batched product has heads 1.
  */
@@ -42,6 +45,11 @@ export interface MatmulVariant {
   readonly bias: boolean;
   /** A's K axis scaled by kscale[k / kGroup] as it is staged (Book-Keeping's Σ_i c_i a_iᵀ dy_i in one product). */
   readonly kScaleA?: boolean;
+  /**
+   * A's K axis scaled by clip factors the product forms itself from per-sample squared-norm partials,
+   * held in a workgroup array of `capacity` (`matmul-clip-prologue.ts`); not with `kScaleA`.
+   */
+  readonly clipA?: { readonly capacity: number };
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
   /**
@@ -66,7 +74,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}` : ''}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -85,10 +93,11 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scaled = false, onesRow = false): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false): { load: string; store: string; regs: string } {
   if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
-  const ks = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
+  const ks = scale ?? ((k: string) => k);
+  const scaled = scale !== null;
   const base = name === 'A' ? 'sa' : 'sb';
   const lines: string[] = [];
   const stores: string[] = [];
@@ -140,8 +149,11 @@ export function matmulWgsl(v: MatmulVariant): string {
   checkTile(t);
   const [tx, ty] = threadsOf(t);
   const threads = tx * ty;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', v.kScaleA ?? false, v.ones?.side === 'row');
-  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', false, v.ones?.side === 'col');
+  if (v.clipA && v.kScaleA) throw new Error('matmul: clipA and kScaleA are two sources of one K scale; take one');
+  const kscale = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
+  const aScale = v.clipA ? clipScaleOf : v.kScaleA ? kscale : null;
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row');
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col');
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
   const acc: string[] = [];
@@ -165,17 +177,20 @@ export function matmulWgsl(v: MatmulVariant): string {
       }
   const vecOf = (x: boolean) => (x ? 'vec4<f32>' : 'f32');
   const dbOut = v.ones?.to === 'out';
+  // the bindings after H: the clip prologue's, then the uniform block
+  const afterH = 3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut + +(v.act !== undefined);
   return /* wgsl */ `
 struct U {
   M : u32, N : u32, K : u32, kPerSplit : u32, splits : u32, heads : u32, splitStride : u32, kGroup : u32,
   baseA : u32, outerA : u32, innerA : u32, lda : u32,
   baseB : u32, outerB : u32, innerB : u32, ldb : u32,
-  baseC : u32, outerC : u32, innerC : u32, ldc : u32,
+  baseC : u32, outerC : u32, innerC : u32, ldc : u32,${v.clipA ? `
+  ${CLIP_UNIFORM_FIELDS}` : ''}
 };
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}${v.act ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<storage, read_write> H : array<${vecOf(v.vecC)}>;\n` : ''}@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut + +(v.act !== undefined)}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}${v.act ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<storage, read_write> H : array<${vecOf(v.vecC)}>;\n` : ''}${v.clipA ? clipBindings(afterH, v.clipA.capacity) : ''}@group(0) @binding(${afterH + (v.clipA ? 3 : 0)}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
@@ -201,6 +216,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   offC = u.baseC + outer * u.outerC + inner * u.innerC + split * u.splitStride;
   let kBegin = split * u.kPerSplit;
   let kEnd = min(u.K, kBegin + u.kPerSplit);
+  ${v.clipA ? clipPrologue(threads) : ''}
   ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
   ${a.regs}
   ${b.regs}

@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setMatmulTileOverride, type MatmulTileName } from '../webgpu/matmul/matmul-plan';
+import { clippedOuterSumWithBiasFromTerms } from './clipped-outer-sum-from-terms';
+import { ghostSqNormPartials } from './ghost-sq-norm';
+
+const webgpu = () => tf.getBackend() === 'webgpu';
+
+/** Float64 reference: per-sample gradients G_i = Σ_t x_itᵀ y_it and bias rows, their norms, the factors and the clipped sums. */
+function reference(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], biasOf: 'x' | 'y', clip: (norm: number) => number) {
+  const width = biasOf === 'y' ? n : m;
+  const src = biasOf === 'y' ? yv : xv;
+  const weight = new Float64Array(m * n);
+  const bias = new Float64Array(width);
+  const norms: number[] = [];
+  const factors: number[] = [];
+  for (let i = 0; i < b; i++) {
+    const g = new Float64Array(m * n);
+    const gb = new Float64Array(width);
+    for (let r = 0; r < t; r++) {
+      const row = i * t + r;
+      for (let p = 0; p < m; p++) for (let q = 0; q < n; q++) g[p * n + q] += xv[row * m + p]! * yv[row * n + q]!;
+      for (let q = 0; q < width; q++) gb[q] += src[row * width + q]!;
+    }
+    const norm = Math.sqrt(g.reduce((s, v) => s + v * v, 0) + gb.reduce((s, v) => s + v * v, 0));
+    const c = clip(norm);
+    norms.push(norm);
+    factors.push(c);
+    g.forEach((v, k) => (weight[k] += c * v));
+    gb.forEach((v, k) => (bias[k] += c * v));
+  }
+  return { weight, bias, norms, factors };
+}
+
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let k = 0; k < want.length; k++) {
+    num += (got[k]! - want[k]!) ** 2;
+    den += want[k]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+/** [B, W] partials whose rows sum to the squared norms (uneven shares, one negative: ghost partials of off-diagonal tiles can be). */
+function splitRows(sq: number[], w: number): tf.Tensor2D {
+  const shares = Array.from({ length: w }, (_, k) => (k === 1 ? -0.25 : 1 + k));
+  const total = shares.reduce((s, v) => s + v, 0);
+  return tf.tensor2d(sq.flatMap((s) => shares.map((v) => (s * v) / total)), [sq.length, w]);
+}
+
+describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms and factors from partials, against float64', () => {
+  afterEach(() => setMatmulTileOverride(null));
+  // [B, T, m, n], the partials' width, a forced tile and split count (split-K where K = B·T allows)
+  const cases: [number[], number, { tile: MatmulTileName; splits: number } | null][] = [
+    [[1, 1, 3, 2], 1, null],
+    [[3, 5, 20, 17], 3, null],
+    [[5, 1, 13, 6], 4, null],
+    [[2, 7, 8, 30], 2, { tile: 'small', splits: 1 }],
+    [[3, 20, 20, 17], 5, { tile: 'small', splits: 3 }],
+    [[4, 130, 36, 40], 7, { tile: 'medium', splits: 4 }],
+    [[6, 9, 24, 16], 2, { tile: 'medium16w', splits: 2 }],
+  ];
+  for (const [shape, w, tile] of cases)
+    for (const biasOf of ['y', 'x'] as const)
+      for (const automatic of [false, true]) {
+        const [b, t, m, n] = shape as [number, number, number, number];
+        it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], W ${w}, bias of ${biasOf}, ${automatic ? 'automatic' : 'abadi'}${tile ? `, ${tile.tile} × ${tile.splits}` : ''}`, async () => {
+          const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 7) as tf.Tensor3D;
+          const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 8) as tf.Tensor3D;
+          const [xv, yv] = (await Promise.all([x.data(), y.data()])) as Float32Array[];
+          // the threshold between two samples' norms, so that some clip and some do not
+          const probe = reference(xv!, yv!, shape, biasOf, () => 1).norms;
+          const sorted = [...probe].sort((p, q) => p - q);
+          const threshold = b === 1 ? sorted[0]! / 2 : (sorted[0]! + sorted[1]!) / 2;
+          const gamma = 0.01;
+          const clip = { threshold, gamma, automatic };
+          const ref = reference(xv!, yv!, shape, biasOf, (nrm) => (automatic ? threshold / (nrm + gamma) : threshold / Math.max(nrm, threshold)));
+          const partials = splitRows(probe.map((v) => v * v), w);
+          if (tile) setMatmulTileOverride(tile);
+          const before = tf.memory().numTensors;
+          let out!: ReturnType<typeof clippedOuterSumWithBiasFromTerms>;
+          const profile = await tf.profile(() => void (out = clippedOuterSumWithBiasFromTerms(x, y, partials, clip, { biasOf })));
+          // one launch on webgpu (with split-K, its sum inside the same kernel)
+          if (webgpu()) expect(profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape')).toEqual(['ClipwiseClippedOuterSumBiasClip']);
+          expect(out.weight.shape).toEqual([m, n]);
+          expect(out.bias.shape).toEqual([biasOf === 'y' ? n : m]);
+          const [wv, bv, nv, fv] = await Promise.all([out.weight.data(), out.bias.data(), out.norms.data(), out.factors.data()]);
+          // float32 sums of B·T products and of W partials: 1e-5 relative
+          expect(relErr(wv, ref.weight)).toBeLessThan(1e-5);
+          expect(relErr(bv, ref.bias)).toBeLessThan(1e-5);
+          expect(relErr(nv, ref.norms)).toBeLessThan(1e-5);
+          expect(relErr(fv, ref.factors)).toBeLessThan(1e-5);
+          tf.dispose([out.weight, out.bias, out.norms, out.factors]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([x, y, partials]);
+        });
+      }
+
+  it('past 1024 samples, takes the two launches, with the same results', async () => {
+    const [b, t, m, n] = [1100, 1, 5, 3];
+    const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 11) as tf.Tensor3D;
+    const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 12) as tf.Tensor3D;
+    const [xv, yv] = (await Promise.all([x.data(), y.data()])) as Float32Array[];
+    const clip = (nrm: number) => 2 / Math.max(nrm, 2);
+    const ref = reference(xv!, yv!, [b, t, m, n], 'y', clip);
+    const partials = splitRows(ref.norms.map((v) => v * v), 3);
+    let out!: ReturnType<typeof clippedOuterSumWithBiasFromTerms>;
+    const profile = await tf.profile(() => void (out = clippedOuterSumWithBiasFromTerms(x, y, partials, { threshold: 2, gamma: 0, automatic: false })));
+    if (webgpu()) expect(profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape')).toEqual(['ClipwiseSampleTermSum', 'ClipwiseClippedOuterSumBias']);
+    expect(relErr(await out.weight.data(), ref.weight)).toBeLessThan(1e-5);
+    expect(relErr(await out.bias.data(), ref.bias)).toBeLessThan(1e-5);
+    expect(relErr(await out.factors.data(), ref.factors)).toBeLessThan(1e-5);
+    tf.dispose([x, y, partials, out.weight, out.bias, out.norms, out.factors]);
+  });
+
+  it.runIf(webgpu())('takes the ghost-norm kernel\'s joint partials (weight + bias) as they come', async () => {
+    const [b, t, d, p] = [4, 24, 20, 12];
+    const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 9) as tf.Tensor3D;
+    const dy = tf.randomNormal([b, t, p], 0, 1, 'float32', 10) as tf.Tensor3D;
+    const partials = ghostSqNormPartials(a, dy, { bias: true })!;
+    const [av, dv] = (await Promise.all([a.data(), dy.data()])) as Float32Array[];
+    const ref = reference(av!, dv!, [b, t, d, p], 'y', (nrm) => 1 / Math.max(nrm, 1));
+    const out = clippedOuterSumWithBiasFromTerms(a, dy, partials, { threshold: 1, gamma: 0, automatic: false });
+    expect(relErr(await out.norms.data(), ref.norms)).toBeLessThan(1e-5);
+    expect(relErr(await out.weight.data(), ref.weight)).toBeLessThan(1e-5);
+    expect(relErr(await out.bias.data(), ref.bias)).toBeLessThan(1e-5);
+    tf.dispose([a, dy, partials, out.weight, out.bias, out.norms, out.factors]);
+  });
+});

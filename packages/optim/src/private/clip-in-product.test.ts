@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectParams, Linear, normalInit, setClipInProduct, type ParamSpec } from '@clipwise/core';
+import { resolveGrouping } from '@clipwise/grouping';
+import { TinyLm, tokenBatch } from '../../test/tiny-lm';
+import { PrivateGradients } from './private-gradients';
+import type { ClippingConfig } from './clipping';
+
+const B = 5;
+const T = 6;
+const FUSED = 'ClipwiseClippedOuterSumBiasClip';
+
+/** Two linear layers with biases, one of each weight layout (TinyLm's are [in, out]). */
+function outInMlp() {
+  const l1 = new Linear({ name: 'mlp.l1', inFeatures: 8, outFeatures: 12, layout: 'out_in', weightInit: normalInit(0.3, 201), biasInit: (s) => tf.randomNormal(s, 0, 0.1, 'float32', 202) });
+  const l2 = new Linear({ name: 'mlp.l2', inFeatures: 12, outFeatures: 6, layout: 'in_out', weightInit: normalInit(0.3, 203) });
+  const x = tf.randomNormal([B, T, 8], 0, 1, 'float32', 204) as tf.Tensor3D;
+  return {
+    params: collectParams([l1, l2]) as ParamSpec[],
+    loss: () => tf.tidy(() => tf.sum(tf.square(l2.apply(tf.tanh(l1.apply(x)))), [1, 2]) as tf.Tensor1D),
+    dispose: () => [l1, l2, x].forEach((v) => v.dispose()),
+  };
+}
+
+function tinyLm() {
+  const model = new TinyLm(11, 8, 'tiny');
+  const { ids, targets } = tokenBatch(B, T, 11, 42);
+  return { params: model.params, loss: () => model.perSampleLoss(ids, targets), dispose: () => (model.dispose(), tf.dispose([ids, targets])) };
+}
+
+/** One layer-wise private step (σ = 0): its gradients, its groups' statistics and the kernels its backward ran. */
+async function step(make: typeof tinyLm, clipping: ClippingConfig, inProduct: boolean, thresholds?: number[]) {
+  setClipInProduct(inProduct);
+  const model = make();
+  const probe = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
+  const grouping = thresholds ? probe.withThresholds(thresholds) : probe;
+  const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: B, clipping, seed: 1 });
+  const profile = await tf.profile(async () => void (await pg.accumulate(model.loss)));
+  const { grads, groups } = await pg.release();
+  const values = new Map(await Promise.all([...grads].map(async ([n, g]) => [n, await g.data()] as const)));
+  tf.dispose([...grads.values()]);
+  model.dispose();
+  return { values, groups, kernels: profile.kernels.map((k) => k.name) };
+}
+
+const count = (names: string[], name: string) => names.filter((n) => n === name).length;
+
+describe('layer-wise clipping with the clip factors inside the product equals the two-launch path', () => {
+  afterEach(() => setClipInProduct(true));
+  for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
+    for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
+      it(`${label}, ${clipping.fn}`, async () => {
+        const before = tf.memory().numTensors;
+        // thresholds just above each group's median norm (clear of rounding): 2 of 5 samples clip
+        const medians = (await step(make, clipping, false)).groups.map((g) => g.medianNorm * 1.001);
+        const slow = await step(make, clipping, false, medians);
+        const fast = await step(make, clipping, true, medians);
+        expect(tf.memory().numTensors).toBe(before);
+        expect([...fast.values.keys()].sort()).toEqual([...slow.values.keys()].sort());
+        // the same sums and norms up to float32 rounding (sums of the partials in another order)
+        for (const [name, want] of slow.values) {
+          const got = fast.values.get(name)!;
+          let num = 0;
+          let den = 0;
+          want.forEach((v, k) => ((num += (got[k]! - v) ** 2), (den += v * v)));
+          expect(Math.sqrt(num / Math.max(den, 1e-30)), name).toBeLessThan(1e-5);
+        }
+        // some samples clipped, some not: the factors matter
+        expect(fast.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
+        fast.groups.forEach((g, m) => {
+          const s = slow.groups[m]!;
+          expect(g.clipFraction).toBe(s.clipFraction);
+          expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
+          expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
+        });
+        if (tf.getBackend() === 'webgpu') {
+          // each linear group: one product launch in place of the clip factors' and the product's
+          expect(count(fast.kernels, FUSED)).toBe(linears);
+          expect(count(slow.kernels, FUSED)).toBe(0);
+          expect(fast.kernels.length).toBe(slow.kernels.length - linears);
+        } else {
+          expect(fast.kernels).toEqual(slow.kernels);
+        }
+      });
+    }
+});
