@@ -60,6 +60,9 @@ describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms 
     [[3, 20, 20, 17], 5, { tile: 'small', splits: 3 }],
     [[4, 130, 36, 40], 7, { tile: 'medium', splits: 4 }],
     [[6, 9, 24, 16], 2, { tile: 'medium16w', splits: 2 }],
+    // bk-16 tiles of 32 KB: their bk-8 twins run it, still one launch
+    [[3, 20, 20, 17], 5, { tile: 'large', splits: 2 }],
+    [[2, 9, 24, 16], 3, { tile: 'large16w', splits: 1 }],
   ];
   for (const [shape, w, tile] of cases)
     for (const biasOf of ['y', 'x'] as const)

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
-import { planMatmul, type MatmulPlan } from './matmul-plan';
+import { matmulTileOverride, planMatmul, setMatmulTileOverride, type MatmulPlan, type MatmulTileName } from './matmul-plan';
+
+/** The bk-8 tile of the same shape and layout, for a product that needs workgroup memory a bk-16 tile fills. */
+const BK8_TWIN: Partial<Record<MatmulTileName, MatmulTileName>> = { large: 'large8', large16w: 'large8w' };
 import { splitSumWgsl } from './matmul-split-sum';
 import { clipFitsWorkgroup } from './matmul-clip-prologue';
 
@@ -202,8 +205,22 @@ export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shap
 export function planClipScaled(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col'): MatmulPlan | null {
   if (!args.clipScale) throw new Error('planClipScaled: args.clipScale is missing');
   const limits = backend.device.limits;
-  const plan = planMatmul(shape.batch, side === 'row' ? shape.m + 1 : shape.m, side === 'col' ? shape.n + 1 : shape.n, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
-  return clipFitsWorkgroup(plan.tile, args.clipScale.capacity, limits.maxComputeWorkgroupStorageSize) ? plan : null;
+  const rows = side === 'row' ? shape.m + 1 : shape.m;
+  const cols = side === 'col' ? shape.n + 1 : shape.n;
+  const plan = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
+  const fits = (p: MatmulPlan) => clipFitsWorkgroup(p.tile, args.clipScale!.capacity, limits.maxComputeWorkgroupStorageSize);
+  if (fits(plan)) return plan;
+  // a bk-16 tile of 32 KB (the heuristic's or the tuning's pick) leaves no room for the factors: its bk-8 twin does
+  const twin = BK8_TWIN[plan.tileName];
+  if (!twin) return null;
+  const outer = matmulTileOverride();
+  setMatmulTileOverride({ tile: twin, splits: plan.splits });
+  try {
+    const p = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize);
+    return fits(p) ? p : null;
+  } finally {
+    setMatmulTileOverride(outer);
+  }
 }
 
 /** `runMatmulWithColumnSums` scaled by clip factors it forms (`args.clipScale`, `plan` from `planClipScaled`): also the norms and factors [B]. */

@@ -114,6 +114,11 @@ function tunedChoice(p: MatmulProblem): MatmulChoice | null {
   return best;
 }
 
+/** The tile forced by `setMatmulTileOverride`, or null. */
+export function matmulTileOverride(): { tile: MatmulTileName; splits?: number } | null {
+  return override;
+}
+
 /** Forces one tile (and split count) for every product: for tuning and tests; null restores the heuristic. */
 export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number } | null): void {
   override = o;
