@@ -6,8 +6,8 @@
 #   4  test:gpu, then ViT against the references with matmul tuning (the default)
 #   5  GPT-2 against the references with matmul tuning; ViT and GPT-2 without it (the befores); the
 #      ViT shapes' tiles one by one (apps/finetune/bench/matmul-tiles.ts)
-#   6  one call for a short session: core's, ghost-norm's and optim's tests, GPT-2 and ViT beside the
-#      references (SAVE=FILE.tgz packs the results after each stage)
+#   6  one call for a short session: GPT-2 and ViT beside the references, then core's, ghost-norm's
+#      and optim's tests (SAVE=FILE.tgz packs the results after each stage)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
@@ -80,17 +80,17 @@ case $part in
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt" ;;
   6)
-    # one call when the session's device time allows no more: the GPU-facing workspaces' tests, then
-    # GPT-2 and ViT beside the references (matmul tuning on); results packed after each stage into
+    # one call when the session's device time allows no more: GPT-2 and ViT beside the references
+    # (matmul tuning on), then the GPU-facing workspaces' tests; results packed after each stage into
     # $SAVE (a .tgz) so that a call cut at its limit still brings back what finished
     save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
-    timeout 190 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
+    timeout 180 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 215 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 2 --kernels 12 > "$out/vit.log" 2>&1
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 2 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; grep 'shapes timed' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
-    grep -A40 'shapes timed' "$out/bench-vit.txt" | grep '^| [0-9]' | head -25 ;;
+    grep -A40 'shapes timed' "$out/bench-vit.txt" | grep '^| [0-9]' | head -20
+    timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   *) echo "part must be 1 to 6, got '$part'" >&2; exit 2 ;;
 esac
