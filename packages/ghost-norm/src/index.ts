@@ -10,3 +10,4 @@ export * from './sq-norm-sum';
 export * from './streaming-sq-norms';
 export * from './param-sq-norms';
 export * from './record-compaction';
+export * from './deferred-ghost-norms';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, type ClipEpilogue, type LayerKind, type LayerRecord, type SampleTerm } from '@clipwise/core';
+import { ClipwiseConfigError, type ClipEpilogue, type GhostSqNormPair, type LayerKind, type LayerRecord, type SampleTerm } from '@clipwise/core';
 
 /** How a kernel forms a per-sample norm: from Gram products ('ghost') or from per-sample gradients ('instantiate'). */
 export type NormMode = 'ghost' | 'instantiate';
@@ -55,6 +55,14 @@ export function asSqNormTerms(results: Record<string, SqNormResult>): Record<str
   return Object.fromEntries(Object.entries(results).map(([role, r]) => [role, { term: { kind: 'value' as const, tensor: r.sqNorms }, mode: r.mode }]));
 }
 
+/** `NormKernel.deferredGhost`'s result: the operands of a record's ghost-norm partials, for a consumer that launches many layers' at once. */
+export interface DeferredGhost {
+  /** `ghostSqNormPartialsMany`'s operands: the record's own a and dy (valid while the record is, never freed by the consumer). */
+  readonly pair: GhostSqNormPair;
+  /** The roles whose norms the pair's partials hold, each with its mode (a weight's 'ghost'; its bias inside the same launch). */
+  readonly modes: Readonly<Record<string, NormMode>>;
+}
+
 /** `NormKernel.clippedSumWithClip`'s result. */
 export interface ClippedSumWithClip {
   readonly sums: Record<string, tf.Tensor>;
@@ -85,6 +93,18 @@ export interface NormKernel {
    * launch) and a null term for the others.
    */
   sqNormTerms?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean): Record<string, SqNormTermResult>;
+  /**
+   * Optional: where `sqNormTerms` would give these roles' norms as fused ghost partials (one launch
+   * for the record), their operands instead, launching nothing: a consumer holding many records to
+   * the end of backward (all-layer clipping) then forms all of theirs in a few launches
+   * (`ghostSqNormPartialsMany`: the rows of the one [B, ΣW] term sum to their norms). The roles not in
+   * `modes` still go through `sqNormTerms`. Null where the norm would be no such term (off webgpu,
+   * instantiate mode, T = 1, K past the fused kernel's limit).
+   *
+   * @example
+   * const d = kernel.deferredGhost?.(record, 'auto', ['weight', 'bias'], true); // { pair: { a, g: dy, bias: true }, modes: { weight: 'ghost', bias: 'instantiate' } }
+   */
+  deferredGhost?(record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean): DeferredGhost | null;
   /**
    * Σ_i c_i g_i(param), shaped like the parameter, for each role in `roles` (default: all).
    * `clipFactors` is [B], or null for every c_i = 1 (the non-private sum Σ_i g_i, with no multiply).

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, recordedBackward, sumSampleTerms,
+  ClassToken, Conv2d, Embedding, LayerNorm, Linear, PositionalEmbedding, disposeRecord, ghostSqNormPartialsMany, recordedBackward, sumSampleTerms,
   type DPLayer, type LayerRecord, type ParamSpec,
 } from '@clipwise/core';
 import { bruteForcePerSampleGrads, getNormKernel, sqNormsOf, type NormModeOption } from '../index';
@@ -82,6 +82,17 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
       expect(await relErr(sq, expected), `${layer.name} ${mode} joint terms`).toBeLessThan(TOL);
       tf.dispose([sq, expected]);
       for (const r of given) if (!r.borrowed) r.term!.tensor.dispose();
+      // the same joint norms deferred: the operands' partials (launched with other layers') sum to the
+      // roles they cover; nothing defers off webgpu, where no fused partials exist
+      const deferred = kernel.deferredGhost?.(record, mode, roles, true) ?? null;
+      if (tf.getBackend() !== 'webgpu') expect(deferred).toBeNull();
+      if (deferred) {
+        const partials = ghostSqNormPartialsMany([deferred.pair])!;
+        const covered = tf.sum(partials, 1);
+        const want = tf.tidy(() => tf.addN(Object.keys(deferred.modes).map((role) => sqNormsOf(brute.get(layer.paramsByRole[role]!.name)!))));
+        expect(await relErr(covered, want), `${layer.name} ${mode} deferred ghost partials`).toBeLessThan(TOL);
+        tf.dispose([partials, covered, want]);
+      }
     }
   }
   // Book-Keeping clipped sum against Σ_i c_i g_i formed from the brute-force gradients.

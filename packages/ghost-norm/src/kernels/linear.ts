@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, clippedOuterSumWithBias, clippedOuterSumWithBiasFromTerms, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, clippedOuterSumWithBias, clippedOuterSumWithBiasFromTerms, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
 import { rowSums } from './row-sums';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape, type SqNormTermResult } from '../norm-kernel';
@@ -50,6 +50,19 @@ function biasSqNorms(dy: tf.Tensor3D): tf.Tensor1D {
   return dy.shape[1] === 1 ? perSampleSqNorm(dy) : columnSqNorms(dy).plain;
 }
 
+/**
+ * Whether `sqNormTerms` gives the weight's norm as ghost partials (`ghost`), and the bias's inside
+ * the same launch (`biasInside`: weight and bias clipped in one group, the bias not compacted).
+ */
+function ghostPlan(record: LayerRecord, mode: NormModeOption, roles: readonly string[], joint: boolean): { ghost: boolean; biasInside: boolean } {
+  const a = record.activation as tf.Tensor3D | undefined;
+  const dy = record.gradOutput as tf.Tensor3D;
+  const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
+  const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
+  const ghost = wantWeight && a !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
+  return { ghost, biasInside: ghost && wantBias && joint && !record.perSample?.['bias'] && dy.rank === 3 };
+}
+
 function transposed(record: LayerRecord): boolean {
   return record.attrs['layout'] === 'out_in';
 }
@@ -83,9 +96,8 @@ export function linearLikeKernel(kind: string): NormKernel {
       const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
       const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
       const out: Record<string, SqNormTermResult> = {};
-      const ghost = wantWeight && a !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
       // weight and bias in one group: the bias's column sums in the ghost-norm launch's spare workgroups
-      const biasInside = ghost && wantBias && joint && !record.perSample?.['bias'] && dy.rank === 3;
+      const { ghost, biasInside } = ghostPlan(record, mode, roles, joint);
       const partials = ghost ? ghostSqNormPartials(a!, dy, { bias: biasInside }) : null;
       if (partials) out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
       else if (wantWeight) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['weight'])));
@@ -93,6 +105,16 @@ export function linearLikeKernel(kind: string): NormKernel {
       else if (wantBias && !record.perSample?.['bias'] && dy.rank === 3 && dy.shape[1] > 1) out['bias'] = { term: { kind: 'colsq', tensor: dy }, mode: 'instantiate', borrowed: true };
       else if (wantBias) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['bias'])));
       return out;
+    },
+    // the same partials as `sqNormTerms`, launched by the consumer with other layers'
+    deferredGhost(record, mode = 'auto', roles = ['weight', 'bias'], joint = false) {
+      const a = record.activation as tf.Tensor3D | undefined;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const { ghost, biasInside } = ghostPlan(record, mode, roles, joint);
+      if (!ghost || a!.rank !== 3 || dy.rank !== 3 || !ghostSqNormFuses(a!, dy)) return null;
+      const modes: Record<string, NormMode> = { weight: 'ghost' };
+      if (biasInside) modes['bias'] = 'instantiate';
+      return { pair: { a: a!, g: dy, bias: biasInside }, modes };
     },
     clippedSum(record, c, roles = ['weight', 'bias']) {
       const a = record.activation as tf.Tensor3D;

@@ -33,6 +33,14 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
           return probe.around('norms', () => k.sqNormTerms!(record, mode, roles, joint));
         },
       }),
+      // a waiting record's ghost-norm operands, handed over on arrival (no launch: the group's close
+      // launches all of them with its clip factors, inside backward)
+      ...(k.deferredGhost && {
+        deferredGhost: (record: LayerRecord, mode?: NormModeOption, roles?: readonly string[], joint?: boolean) => {
+          arrive(record);
+          return probe.around('norms', () => k.deferredGhost!(record, mode, roles, joint));
+        },
+      }),
       clippedSum: (record, c, roles) => {
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));

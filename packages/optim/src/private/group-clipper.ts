@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwisePrivacyError, disposeRecord, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
-import { getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
+import { ClipwisePrivacyError, disposeRecord, ghostSqNormPartialsMany, weightedRowSums, type GhostSqNormPair, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
+import { deferredGhostNormsEnabled, getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { normsAndClipFactors, validateClipping, type ClippingConfig } from './clipping';
 
@@ -85,8 +85,9 @@ export class GroupClipper implements Recorder {
     // the bytes), a bias's beside (a, dy). Their norms and clipped sums are then formed at the group's
     // close with every other such parameter's, a few launches for all (were three or four a layer).
     const kernel = getNormKernel(arrived.kind);
+    const waiting = this.waits(m, roles, scope);
     let record = arrived;
-    if (kernel.compact && recordCompactionEnabled() && this.waits(m, roles, scope)) {
+    if (kernel.compact && recordCompactionEnabled() && waiting) {
       try {
         record = kernel.compact(arrived);
       } catch (e) {
@@ -112,13 +113,15 @@ export class GroupClipper implements Recorder {
     // parameters used once need no cross terms: their norms go to the group as the kernel's terms
     // (a ghost norm's tile partials, summed by the clip factors' kernel: one launch fewer a linear layer)
     if (kernel.sqNormTerms && folded.every((role) => scope.uses.get(record.params[role]!.name) === 1)) {
+      // a record that waits hands over its ghost-norm operands: its group's close launches all of them at once
+      const rest = waiting && deferredGhostNormsEnabled() && kernel.deferredGhost ? this.defer(record, folded) : folded;
+      if (rest.length === 0) return;
       // roles clipped together may share one term (a bias's norm inside its weight's ghost-norm launch)
-      const joint = new Set(folded.map((role) => this.grouping.groupIndexOf(record.params[role]!.name))).size === 1;
-      const terms = kernel.sqNormTerms(record, this.normMode, folded, joint);
+      const terms = kernel.sqNormTerms(record, this.normMode, rest, this.joint(record, rest));
       // a role whose norm is inside another's term only counts as done, after that term is in
       const entries = Object.entries(terms).sort(([, x], [, y]) => +(x.term === null) - +(y.term === null));
       for (const [role, r] of entries) {
-        if (folded.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode, r.borrowed);
+        if (rest.includes(role)) this.addTerm(record.params[role]!.name, r.term, r.mode, r.borrowed);
         else if (r.term && !r.borrowed) r.term.tensor.dispose();
       }
       return;
@@ -128,6 +131,56 @@ export class GroupClipper implements Recorder {
     // parameters, whose group cannot close before that parameter completes.
     const { complete } = m.norms.fold(record, scope, folded);
     for (const p of complete) this.paramDone(p);
+  }
+
+  /** Whether a record's `roles` are clipped in one group (only their summed norm matters). */
+  private joint(record: LayerRecord, roles: readonly string[]): boolean {
+    return new Set(roles.map((role) => this.grouping.groupIndexOf(record.params[role]!.name))).size === 1;
+  }
+
+  /**
+   * Holds the ghost-norm operands of a waiting record's roles (`NormKernel.deferredGhost`) in their
+   * group's deferred list, for `closeGroup` to launch with the group's others; returns the roles left
+   * to take their terms now. The deferred roles count as done already: their group has members still
+   * to come (the record waits), so it cannot close before its close adds their partials.
+   */
+  private defer(record: LayerRecord, folded: readonly string[]): readonly string[] {
+    const m = this.micro!;
+    const deferred = getNormKernel(record.kind).deferredGhost!(record, this.normMode, folded, this.joint(record, folded));
+    if (!deferred) return folded;
+    const roles = Object.keys(deferred.modes);
+    const groups = new Set(roles.map((role) => this.grouping.groupIndexOf(record.params[role]!.name)));
+    if (groups.size !== 1 || roles.some((role) => !folded.includes(role))) {
+      throw new Error(`GroupClipper: kernel '${record.kind}' deferred roles ${roles.join(', ')} of ${record.layer}, which are not roles asked for in one group`);
+    }
+    const [g] = groups;
+    m.deferred[g!]!.push({ record, roles, joint: this.joint(record, roles), pair: deferred.pair });
+    for (const role of roles) this.addTerm(record.params[role]!.name, null, deferred.modes[role]!);
+    return folded.filter((role) => !roles.includes(role));
+  }
+
+  /**
+   * The deferred records' ghost-norm partials of group `g` as one term of its sum, in as few launches
+   * as the device binds (`ghostSqNormPartialsMany`); where it cannot run them all, each record's own
+   * terms (`sqNormTerms`), as on arrival.
+   */
+  private addDeferred(g: number): void {
+    const m = this.micro!;
+    const deferred = m.deferred[g]!;
+    if (deferred.length === 0) return;
+    m.deferred[g] = [];
+    const partials = ghostSqNormPartialsMany(deferred.map((d) => d.pair));
+    if (partials) {
+      m.groupSq[g]!.addTerm({ kind: 'sum', tensor: partials });
+      return;
+    }
+    for (const { record, roles, joint } of deferred) {
+      const terms = getNormKernel(record.kind).sqNormTerms!(record, this.normMode, roles, joint);
+      for (const [role, r] of Object.entries(terms)) {
+        if (roles.includes(role) && r.term) m.groupSq[g]!.addTerm(r.term, r.borrowed);
+        else if (r.term && !r.borrowed) r.term.tensor.dispose();
+      }
+    }
   }
 
   /**
@@ -212,6 +265,7 @@ export class GroupClipper implements Recorder {
     const m = this.micro!;
     m.closed[g] = true;
     const group = this.grouping.groups[g]!;
+    this.addDeferred(g);
     // the group's squared-norm terms go to the clip-factor kernel unsummed: it adds them in the same launch
     const { terms: sq, release } = m.groupSq[g]!.takeTerms();
     if (sq.length === 0) {
@@ -297,6 +351,14 @@ function shapedLike(s: tf.Tensor, p: ParamSpec): tf.Tensor {
   return out;
 }
 
+/** A waiting record's ghost-norm operands (its own a and dy, alive while it is held) and the roles they cover. */
+interface DeferredRecord {
+  readonly record: LayerRecord;
+  readonly roles: readonly string[];
+  readonly joint: boolean;
+  readonly pair: GhostSqNormPair;
+}
+
 /** Bookkeeping of one forward/backward. */
 class MicroBatchState {
   readonly uses = new Map<string, Array<{ record: LayerRecord; readonly role: string }>>();
@@ -309,6 +371,8 @@ class MicroBatchState {
   readonly groupSq: SqNormSum[];
   /** Own norms and tied cross terms, folded per parameter as records arrive. */
   readonly norms: StreamingSqNorms;
+  /** Per group, waiting records whose ghost-norm partials its close launches together (their roles counted done on arrival). */
+  readonly deferred: DeferredRecord[][];
   recordsSeen = 0;
 
   constructor(grouping: Grouping, params: Map<string, ParamSpec>, normMode: NormModeOption) {
@@ -316,6 +380,7 @@ class MicroBatchState {
     this.closed = grouping.groups.map(() => false);
     this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
     this.groupSq = grouping.groups.map(() => new SqNormSum());
+    this.deferred = grouping.groups.map(() => []);
     this.norms = new StreamingSqNorms({ normMode });
   }
 

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { ghostSqNormPartials } from './ghost-sq-norm';
+import { ghostSqNormPartialsMany, type GhostSqNormPair } from './ghost-sq-norm-many';
+
+/** ‖a_iᵀ g_i‖²_F and ‖Σ_t g_it‖² per sample in float64, from the per-sample gradients themselves. */
+function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): { weight: Float64Array; bias: Float64Array } {
+  const weight = new Float64Array(b);
+  const bias = new Float64Array(b);
+  for (let i = 0; i < b; i++) {
+    for (let x = 0; x < d; x++)
+      for (let y = 0; y < p; y++) {
+        let s = 0;
+        for (let k = 0; k < t; k++) s += a[(i * t + k) * d + x]! * g[(i * t + k) * p + y]!;
+        weight[i]! += s * s;
+      }
+    for (let y = 0; y < p; y++) {
+      let s = 0;
+      for (let k = 0; k < t; k++) s += g[(i * t + k) * p + y]!;
+      bias[i]! += s * s;
+    }
+  }
+  return { weight, bias };
+}
+
+/** The layer's columns in the partials: its tile pairs, then (bias) ⌈p/256⌉ chunks. */
+function widthOf(t: number, p: number, bias: boolean): number {
+  const blocks = Math.ceil(t / 32);
+  return (blocks * (blocks + 1)) / 2 + (bias ? Math.ceil(p / 256) : 0);
+}
+
+const webgpu = () => tf.getBackend() === 'webgpu';
+
+/** Layers of one batch: [T, d, p, bias]: ragged tiles (T not a multiple of 32), T = 1, p above a bias chunk. */
+function makePairs(b: number, shapes: readonly [number, number, number, boolean][], seed: number): GhostSqNormPair[] {
+  return shapes.map(([t, d, p, bias], l) => ({
+    a: tf.randomNormal([b, t, d], 0, 1, 'float32', seed + 2 * l) as tf.Tensor3D,
+    g: tf.randomNormal([b, t, p], 0, 1, 'float32', seed + 2 * l + 1) as tf.Tensor3D,
+    bias,
+  }));
+}
+
+/** Each layer's row sums of `partials` against the float64 norms (weight, or weight + bias), within 2e-5 relative. */
+async function expectLayerSums(partials: tf.Tensor2D, pairs: readonly GhostSqNormPair[]): Promise<void> {
+  const [b, total] = partials.shape;
+  const rows = (await partials.data()) as Float32Array;
+  let col = 0;
+  for (const { a, g, bias } of pairs) {
+    const [, t, d] = a.shape;
+    const p = g.shape[2];
+    const ref = reference((await a.data()) as Float32Array, (await g.data()) as Float32Array, b, t, d, p);
+    const w = widthOf(t, p, bias === true);
+    for (let i = 0; i < b; i++) {
+      let s = 0;
+      for (let j = col; j < col + w; j++) s += rows[i * total + j]!;
+      const want = ref.weight[i]! + (bias ? ref.bias[i]! : 0);
+      expect(Math.abs(s - want) / want).toBeLessThan(2e-5);
+    }
+    col += w;
+  }
+  expect(col).toBe(total);
+}
+
+describe('ghostSqNormPartialsMany: many layers\' ghost partials side by side (fused on webgpu)', () => {
+  const shapes: [number, number, number, boolean][] = [[9, 12, 7, true], [40, 48, 300, true], [1, 3, 4, false], [70, 20, 17, false], [33, 64, 600, true]];
+
+  it('row sums per layer equal the float64 per-sample norms (weight, weight + bias); null off webgpu', async () => {
+    for (const b of [3, 1]) {
+      for (const t of [9, 1]) {
+        // T, d and p differ from layer to layer; then every layer at T = 1
+        const pairs = makePairs(b, t === 1 ? shapes.map(([, d, p, bias]) => [1, d, p, bias]) : shapes, 10 * b + t);
+        const before = tf.memory().numTensors;
+        const partials = ghostSqNormPartialsMany(pairs);
+        expect(partials === null).toBe(!webgpu());
+        if (partials) {
+          expect(partials.shape).toEqual([b, pairs.reduce((w, { a, g, bias }) => w + widthOf(a.shape[1], g.shape[2], bias === true), 0)]);
+          await expectLayerSums(partials, pairs);
+          partials.dispose();
+        }
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(pairs.flatMap(({ a, g }) => [a, g]));
+      }
+    }
+  });
+
+  it('holds each layer\'s single-layer partials exactly, in one launch or, past the bindings, a launch per few layers', async () => {
+    const pairs = makePairs(2, shapes, 7);
+    // 3 bindings: a layer a launch; 5: two a launch; the device's own (at least 8): all five in one
+    for (const [bindings, launches] of [[3, 5], [5, 3], [undefined, 1]] as const) {
+      let partials: tf.Tensor2D | null = null;
+      const profile = await tf.profile(() => void (partials = ghostSqNormPartialsMany(pairs, bindings === undefined ? {} : { bindings })));
+      const names = profile.kernels.map((k) => k.name).filter((n) => n.startsWith('ClipwiseGhostSqNorm'));
+      expect(names.length).toBe(webgpu() ? launches : 0);
+      if (!partials) continue;
+      const got = await (partials as tf.Tensor2D).array();
+      const singles = pairs.map(({ a, g, bias }) => ghostSqNormPartials(a, g, { bias })!);
+      const want = tf.concat(singles, 1);
+      expect(got).toEqual(await want.array());
+      tf.dispose([partials, want, ...singles]);
+    }
+    tf.dispose(pairs.flatMap(({ a, g }) => [a, g]));
+  });
+
+  it('is null for a layer past the fused kernel\'s K limit, and refuses layers of another batch, naming the shapes', () => {
+    const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+    const wide = tf.zeros([2, 3, 4100]) as tf.Tensor3D;
+    expect(ghostSqNormPartialsMany([{ a, g: a }, { a, g: wide }])).toBeNull();
+    const other = tf.zeros([3, 3, 4]) as tf.Tensor3D;
+    expect(() => ghostSqNormPartialsMany([{ a, g: a }, { a: other, g: other }])).toThrow(/a \[3,3,4\] and g \[3,3,4\].*B = 2/);
+    expect(() => ghostSqNormPartialsMany([])).toThrow(/no layers/);
+    tf.dispose([a, wide, other]);
+  });
+});
