@@ -8,6 +8,7 @@
 #      ViT shapes' tiles one by one (apps/finetune/bench/matmul-tiles.ts)
 #   6  one call for a short session: GPT-2 and ViT beside the references, then core's, ghost-norm's
 #      and optim's tests (SAVE=FILE.tgz packs the results after each stage)
+#   7  GPT-2 beside the references alone (about 4 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
@@ -20,7 +21,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 6}
+part=${1:?part: 1 to 7}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -92,5 +93,10 @@ case $part in
     grep -A40 'shapes timed' "$out/bench-vit.txt" | grep '^| [0-9]' | head -20
     timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be 1 to 6, got '$part'" >&2; exit 2 ;;
+  7)
+    # what fits a call of about 4 minutes: GPT-2 beside the references, matmul tuning on
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 3 > "$out/gpt2.log" 2>&1
+    grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl" ;;
+  *) echo "part must be 1 to 7, got '$part'" >&2; exit 2 ;;
 esac
