@@ -9,6 +9,7 @@
 #   6  one call for a short session: GPT-2 and ViT beside the references, then core's, ghost-norm's
 #      and optim's tests (SAVE=FILE.tgz packs the results after each stage)
 #   7  GPT-2 beside the references alone (about 4 minutes)
+#   8  GPT-2's groupings with tuning off, PyTorch and fastDP all-layer, then tuning on (2-3 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
@@ -21,7 +22,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 7}
+part=${1:?part: 1 to 8}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -98,5 +99,18 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 3 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl" ;;
-  *) echo "part must be 1 to 7, got '$part'" >&2; exit 2 ;;
+  8)
+    # what fits a call of 2-3 minutes: our GPT-2 groupings against our non-private (same process, tuning
+    # off), PyTorch and fastDP all-layer, then ours with tuning on
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 3 --matmul-tuning off > "$out/gpt2-off.txt" 2>&1
+    table "$out/gpt2-off.txt" 5
+    for mode in torch fastdp-all-layer; do
+      PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 40 python3 packages/memory/bench/reference_step.py --model gpt2 --mode "$mode" 2>>"$out/ref.err"
+    done | cut -c1-200
+    timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 3 > "$out/gpt2-on.txt" 2>&1
+    grep 'shapes timed' "$out/gpt2-on.txt"; table "$out/gpt2-on.txt" 5 ;;
+  *) echo "part must be 1 to 8, got '$part'" >&2; exit 2 ;;
 esac
