@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwisePrivacyError, disposeRecord, ghostSqNormPartialsMany, weightedRowSums, type GhostSqNormPair, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
-import { deferredGhostNormsEnabled, getNormKernel, recordCompactionEnabled, SqNormSum, StreamingSqNorms, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
+import { ClipwisePrivacyError, disposeRecord, ghostSqNormPartialsMany, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
+import { deferredGhostNormsEnabled, getNormKernel, recordCompactionEnabled, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { normsAndClipFactors, validateClipping, type ClippingConfig } from './clipping';
+import { MicroBatchState } from './micro-batch-state';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -349,46 +350,6 @@ function shapedLike(s: tf.Tensor, p: ParamSpec): tf.Tensor {
   const out = tf.reshape(s, shape);
   s.dispose();
   return out;
-}
-
-/** A waiting record's ghost-norm operands (its own a and dy, alive while it is held) and the roles they cover. */
-interface DeferredRecord {
-  readonly record: LayerRecord;
-  readonly roles: readonly string[];
-  readonly joint: boolean;
-  readonly pair: GhostSqNormPair;
-}
-
-/** Bookkeeping of one forward/backward. */
-class MicroBatchState {
-  readonly uses = new Map<string, Array<{ record: LayerRecord; readonly role: string }>>();
-  /** Records held, with how many of their parameters are still waiting for their group to close. */
-  readonly held = new Map<LayerRecord, number>();
-  readonly remaining: number[];
-  readonly closed: boolean[];
-  readonly stats: GroupMicroStats[];
-  /** Per group, the running Σ of its complete parameters' per-sample squared norms. */
-  readonly groupSq: SqNormSum[];
-  /** Own norms and tied cross terms, folded per parameter as records arrive. */
-  readonly norms: StreamingSqNorms;
-  /** Per group, waiting records whose ghost-norm partials its close launches together (their roles counted done on arrival). */
-  readonly deferred: DeferredRecord[][];
-  recordsSeen = 0;
-
-  constructor(grouping: Grouping, params: Map<string, ParamSpec>, normMode: NormModeOption) {
-    this.remaining = grouping.groups.map((g) => g.params.filter((n) => params.has(n)).length);
-    this.closed = grouping.groups.map(() => false);
-    this.stats = grouping.groups.map(() => ({ norms: null, closedAfterRecords: 0 }));
-    this.groupSq = grouping.groups.map(() => new SqNormSum());
-    this.deferred = grouping.groups.map(() => []);
-    this.norms = new StreamingSqNorms({ normMode });
-  }
-
-  /** Frees the partial sums (the records are in `held`). */
-  dispose(): void {
-    for (const s of this.groupSq) s.dispose();
-    this.norms.dispose();
-  }
 }
 
 /** Frees the norm tensors of collected statistics. */
