@@ -4,8 +4,9 @@
 #   2  the same for ViT-B/16 B32 and its layer-norm record compaction off; GPT-2 with TF.js's own
 #      launch recording (--dispatch tfjs): the befores of before/afters
 #   4  test:gpu, then ViT against the references with matmul tuning (the default)
-#   5  GPT-2 against the references with matmul tuning; ViT and GPT-2 without it (the befores); the
-#      ViT shapes' tiles one by one (apps/finetune/bench/matmul-tiles.ts)
+#   5  GPT-2 against the references with matmul tuning; ViT and GPT-2 without it, GPT-2 without the
+#      ghost batching and clip-in-product launch cuts (the befores); the ViT shapes' tiles one by one
+#      (apps/finetune/bench/matmul-tiles.ts)
 #   6  one call for a short session: GPT-2 and ViT beside the references, then core's, ghost-norm's
 #      and optim's tests (SAVE=FILE.tgz packs the results after each stage)
 #   7  GPT-2 beside the references alone (about 4 minutes)
@@ -79,6 +80,10 @@ case $part in
     timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --matmul-tuning off --json "$out/gpt2-tuning-off.json" > "$out/gpt2-tuning-off.txt" 2>&1
     table "$out/gpt2-tuning-off.txt" 5
+    # the befores of the third session's launch cuts (tuning on)
+    timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 5 --ghost-batching off --clip-in-product off --json "$out/gpt2-cuts-off.json" > "$out/gpt2-cuts-off.txt" 2>&1
+    table "$out/gpt2-cuts-off.txt" 5
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt" ;;
   6)

@@ -20,6 +20,11 @@ export function setClipInProduct(on: boolean): void {
   clipInProduct = on;
 }
 
+/** Whether `clippedOuterSumWithBiasFromTerms` may take its one-launch path (`setClipInProduct`). */
+export function clipInProductEnabled(): boolean {
+  return clipInProduct;
+}
+
 /** A linear layer's clipped sums with the clip factors they were scaled by, and the norms those came from. */
 export interface ClippedSumsWithClip {
   readonly weight: tf.Tensor2D;
