@@ -54,17 +54,27 @@ function biasSqNorms(dy: tf.Tensor3D): tf.Tensor1D {
  * Whether `sqNormTerms` gives the weight's norm as ghost partials (`ghost`), and the bias's inside
  * the same launch (`biasInside`: weight and bias clipped in one group, the bias not compacted).
  */
-function ghostPlan(record: LayerRecord, mode: NormModeOption, roles: readonly string[], joint: boolean): { ghost: boolean; biasInside: boolean } {
+function ghostPlan(record: LayerRecord, mode: NormModeOption, roles: readonly string[], joint: boolean): { wantWeight: boolean; wantBias: boolean; ghost: boolean; biasInside: boolean } {
   const a = record.activation as tf.Tensor3D | undefined;
   const dy = record.gradOutput as tf.Tensor3D;
   const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
   const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
   const ghost = wantWeight && a !== undefined && a.shape[1] > 1 && resolveMode(mode, a.shape[1], a.shape[2], dy.shape[2]) === 'ghost';
-  return { ghost, biasInside: ghost && wantBias && joint && !record.perSample?.['bias'] && dy.rank === 3 };
+  return { wantWeight, wantBias, ghost, biasInside: ghost && wantBias && joint && !record.perSample?.['bias'] && dy.rank === 3 };
 }
 
 function transposed(record: LayerRecord): boolean {
   return record.attrs['layout'] === 'out_in';
+}
+
+/**
+ * The operands of the weight's Book-Keeping product in stored order: (a, dy) for a weight [in, out],
+ * whose bias sum is dy's (y's) extra row; (dy, a) for [out, in], whose bias sum is the x side's.
+ */
+function outerOperands(record: LayerRecord): { x: tf.Tensor3D; y: tf.Tensor3D; biasOf: 'x' | 'y' } {
+  const a = record.activation as tf.Tensor3D;
+  const dy = record.gradOutput as tf.Tensor3D;
+  return transposed(record) ? { x: dy, y: a, biasOf: 'x' } : { x: a, y: dy, biasOf: 'y' };
 }
 
 /** Linear kernel factory, shared with conv2d (a linear layer over patches with a reshaped weight). */
@@ -93,11 +103,9 @@ export function linearLikeKernel(kind: string): NormKernel {
     sqNormTerms(record, mode = 'auto', roles = ['weight', 'bias'], joint = false) {
       const a = record.activation as tf.Tensor3D | undefined;
       const dy = record.gradOutput as tf.Tensor3D;
-      const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
-      const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
       const out: Record<string, SqNormTermResult> = {};
       // weight and bias in one group: the bias's column sums in the ghost-norm launch's spare workgroups
-      const { ghost, biasInside } = ghostPlan(record, mode, roles, joint);
+      const { wantWeight, wantBias, ghost, biasInside } = ghostPlan(record, mode, roles, joint);
       const partials = ghost ? ghostSqNormPartials(a!, dy, { bias: biasInside }) : null;
       if (partials) out['weight'] = { term: { kind: 'sum', tensor: partials }, mode: 'ghost' };
       else if (wantWeight) Object.assign(out, asSqNormTerms(kernel.perSampleSqNorms(record, mode, ['weight'])));
@@ -128,14 +136,16 @@ export function linearLikeKernel(kind: string): NormKernel {
         // weight and bias together: one product, the bias as its extra output row ([in, out]: aᵀ dy)
         // or column ([out, in]: dyᵀ a), c applied alike
         if (wantWeight && wantBias) {
-          const { weight: w, bias } = transposed(record) ? clippedOuterSumWithBias(dy, a, c, { biasOf: 'x' }) : clippedOuterSumWithBias(a, dy, c);
+          const { x, y, biasOf } = outerOperands(record);
+          const { weight: w, bias } = clippedOuterSumWithBias(x, y, c, { biasOf });
           return { weight: tf.reshape(w, weight!.shape as number[]), bias, ...fromRows };
         }
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
         // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
         const out: Record<string, tf.Tensor> = {};
         if (wantWeight) {
-          out['weight'] = tf.reshape(transposed(record) ? clippedOuterSum(dy, a, c) : clippedOuterSum(a, dy, c), weight!.shape as number[]);
+          const { x, y } = outerOperands(record);
+          out['weight'] = tf.reshape(clippedOuterSum(x, y, c), weight!.shape as number[]);
         }
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return { ...out, ...fromRows };
@@ -149,7 +159,8 @@ export function linearLikeKernel(kind: string): NormKernel {
       const weight = record.params['weight'];
       const both = roles.length === 2 && roles.includes('weight') && roles.includes('bias');
       if (!both || !weight || !record.params['bias'] || record.perSample || !a || a.rank !== 3 || dy.rank !== 3 || term.kind !== 'sum') return null;
-      const r = transposed(record) ? clippedOuterSumWithBiasFromTerms(dy, a, term.tensor, clip, { biasOf: 'x' }) : clippedOuterSumWithBiasFromTerms(a, dy, term.tensor, clip);
+      const { x, y, biasOf } = outerOperands(record);
+      const r = clippedOuterSumWithBiasFromTerms(x, y, term.tensor, clip, { biasOf });
       const w = tf.reshape(r.weight, weight.shape as number[]);
       r.weight.dispose();
       return { sums: { weight: w, bias: r.bias }, norms: r.norms, factors: r.factors };

@@ -140,10 +140,13 @@ export function planMatmul(batch: number, m: number, n: number, k: number, maxBi
     return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
   };
   if (override) return make(override.tile, override.splits ?? 1);
-  const problem: MatmulProblem = { batch, m, n, k, transposeA, transposeB, strided: maxBindingBytes === 0 };
-  if (recording) recording.set(keyOf(problem), problem);
-  const choice = tunedChoice(problem);
-  if (choice) return make(choice.tile, choice.splits);
+  // every product asks: build its problem only while recording or tuned (no allocation otherwise)
+  if (recording || tuned.size > 0) {
+    const problem: MatmulProblem = { batch, m, n, k, transposeA, transposeB, strided: maxBindingBytes === 0 };
+    if (recording) recording.set(keyOf(problem), problem);
+    const choice = tunedChoice(problem);
+    if (choice) return make(choice.tile, choice.splits);
+  }
   return heuristicPlan(batch, m, n, k, make);
 }
 
