@@ -1,7 +1,5 @@
 // Runs every workspace's tests on the webgpu backend (CLIPWISE_BACKEND=webgpu), one workspace at a
 // time (one GPU), without turbo (the GPU machine carries no build tools), and prints a summary table.
-// Matmul tuning of `clipwise train`/`bench` is off (CLIPWISE_MATMUL_TUNING=off) unless the caller sets it:
-// it would time every tile in every CLI test; core's matmul tests cover it.
 // Usage: node tooling/scripts/test-gpu.mjs [workspace-dir ...]   (default: every packages/* and apps/*)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -20,7 +18,7 @@ for (const dir of dirs) {
   const pkg = path.join(dir, 'package.json');
   if (!existsSync(pkg) || !JSON.parse(readFileSync(pkg, 'utf8')).scripts?.['test:gpu']) continue;
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [vitest, 'run'], { cwd: dir, env: { CLIPWISE_MATMUL_TUNING: 'off', ...process.env, CLIPWISE_BACKEND: 'webgpu' }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [vitest, 'run'], { cwd: dir, env: { ...process.env, CLIPWISE_BACKEND: 'webgpu' }, encoding: 'utf8', maxBuffer: 1 << 28 });
   const out = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   process.stdout.write(out);
   const c = out.split('\n').map(vitestCounts).find(Boolean) ?? { passed: 0, failed: 0, skipped: 0 };

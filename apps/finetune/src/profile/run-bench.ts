@@ -50,7 +50,7 @@ export interface BenchOptions {
   readonly ghostBatching?: boolean;
   /** A one-linear-layer group's clip factors inside its clipped sum's product (core's `setClipInProduct`; default true). */
   readonly clipInProduct?: boolean;
-  /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: on unless CLIPWISE_MATMUL_TUNING=off. */
+  /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: off unless CLIPWISE_MATMUL_TUNING=on. */
   readonly matmulTuning?: boolean;
   readonly log: (line: string) => void;
 }
@@ -159,7 +159,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, mode);
   let result: Reference | null = null;
   try {
-    const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING !== 'off');
+    const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
     o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');

@@ -221,7 +221,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       }
     }
     // webgpu: the first step of the process records its matmul shapes; they are tuned after it
-    const tune = stepsThisProcess === 0 && tf.getBackend() === 'webgpu' && config['matmul-tuning'] !== 'off' && process.env.CLIPWISE_MATMUL_TUNING !== 'off';
+    const tune = stepsThisProcess === 0 && tf.getBackend() === 'webgpu' && (config['matmul-tuning'] ?? process.env.CLIPWISE_MATMUL_TUNING ?? 'off') === 'on';
     if (tune) recordMatmulProblems(true);
     let taken: Awaited<ReturnType<typeof takeTrainStep>>;
     let problems: MatmulProblem[] = [];
@@ -246,7 +246,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       const tuned = await tuneMatmulProblems(problems);
       trimGpuBufferPool();
       const changed = tuned.filter((r) => r.chosen.tile !== r.before.tile || r.chosen.splits !== r.before.splits).length;
-      log(`tuned the matmul tiles of ${tuned.length} shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${changed} run another tile than the heuristic's (--matmul-tuning off skips this)`);
+      log(`tuned the matmul tiles of ${tuned.length} shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${changed} run another tile than the heuristic's (--matmul-tuning on asked for it)`);
     }
     hooks.onStep?.(record);
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;

@@ -68,7 +68,8 @@ export interface TrainConfig {
   backend: BackendName;
   /** wasm backend in Node: XNNPACK threads; unset: CLIPWISE_WASM_THREADS, else every core. */
   threads?: number;
-  'matmul-tuning': 'on' | 'off';
+  /** webgpu; unset: CLIPWISE_MATMUL_TUNING, else off. */
+  'matmul-tuning'?: 'on' | 'off';
   seed: number;
   'no-dp': boolean;
   out: string;
