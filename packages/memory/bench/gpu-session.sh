@@ -3,8 +3,8 @@
 #   1  test:gpu, then Clipwise beside PyTorch/fastDP/Opacus for GPT-2 small B16×T128 (gpu-compare.sh)
 #   2  the same for ViT-B/16 B32 and its layer-norm record compaction off; GPT-2 with TF.js's own
 #      launch recording (--dispatch tfjs): the befores of before/afters
-#   4  test:gpu, then ViT against the references with matmul tuning (the default)
-#   5  GPT-2 against the references with matmul tuning; ViT and GPT-2 without it, GPT-2 without the
+#   4  test:gpu, then ViT against the references (matmul tuning off, the default)
+#   5  GPT-2 against the references; ViT and GPT-2 with matmul tuning on, GPT-2 without the
 #      ghost batching and clip-in-product launch cuts (the befores); the ViT shapes' tiles one by one
 #      (apps/finetune/bench/matmul-tiles.ts)
 #   6  one call for a short session: GPT-2 and ViT beside the references, then core's, ghost-norm's
@@ -75,12 +75,12 @@ case $part in
     timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-260 "$out/ref-gpt2.jsonl"
     timeout 110 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
-      --groupings all-layer,layer-wise --reps 3 --matmul-tuning off --json "$out/vit-tuning-off.json" > "$out/vit-tuning-off.txt" 2>&1
-    table "$out/vit-tuning-off.txt" 5
+      --groupings all-layer,layer-wise --reps 3 --matmul-tuning on --json "$out/vit-tuning-on.json" > "$out/vit-tuning-on.txt" 2>&1
+    table "$out/vit-tuning-on.txt" 5
     timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-      --groupings all-layer,layer-wise --reps 5 --matmul-tuning off --json "$out/gpt2-tuning-off.json" > "$out/gpt2-tuning-off.txt" 2>&1
-    table "$out/gpt2-tuning-off.txt" 5
-    # the befores of the third session's launch cuts (tuning on)
+      --groupings all-layer,layer-wise --reps 5 --matmul-tuning on --json "$out/gpt2-tuning-on.json" > "$out/gpt2-tuning-on.txt" 2>&1
+    table "$out/gpt2-tuning-on.txt" 5
+    # the befores of the third session's launch cuts
     timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --ghost-batching off --clip-in-product off --json "$out/gpt2-cuts-off.json" > "$out/gpt2-cuts-off.txt" 2>&1
     table "$out/gpt2-cuts-off.txt" 5
@@ -88,7 +88,7 @@ case $part in
     cat "$out/matmul-tiles.txt" ;;
   6)
     # one call when the session's device time allows no more: GPT-2 and ViT beside the references
-    # (matmul tuning on), then the GPU-facing workspaces' tests; results packed after each stage into
+    # (matmul tuning as the default: off since the H200 run), then the GPU-facing workspaces' tests; results packed after each stage into
     # $SAVE (a .tgz) so that a call cut at its limit still brings back what finished
     save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -100,7 +100,7 @@ case $part in
     timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   7)
-    # what fits a call of about 4 minutes: GPT-2 beside the references, matmul tuning on
+    # what fits a call of about 4 minutes: GPT-2 beside the references
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 3 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl" ;;
@@ -115,7 +115,7 @@ case $part in
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 40 python3 packages/memory/bench/reference_step.py --model gpt2 --mode "$mode" 2>>"$out/ref.err"
     done | cut -c1-200
     timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-      --groupings all-layer,layer-wise --reps 3 > "$out/gpt2-on.txt" 2>&1
+      --groupings all-layer,layer-wise --reps 3 --matmul-tuning on > "$out/gpt2-on.txt" 2>&1
     grep 'shapes timed' "$out/gpt2-on.txt"; table "$out/gpt2-on.txt" 5 ;;
   *) echo "part must be 1 to 8, got '$part'" >&2; exit 2 ;;
 esac
