@@ -37,6 +37,7 @@ export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './webgpu/matmul/matmul-autotune';
+export { syncDevice } from './sync-device';
 export * from './fused/column-sum';
 export * from './random/noise-in-place';
 export * from './fused/attention';

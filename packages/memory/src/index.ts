@@ -1,6 +1,8 @@
 export * from './errors';
 export * from './phases';
 export * from './measure/engine-profile';
+// kept for callers of memory's own (moved to core, where the matmul tuning needs it too)
+export { syncDevice } from '@clipwise/core';
 export * from './measure/phase-probe';
 export * from './measure/kernel-probe';
 export * from './measure/measure-step';

@@ -37,15 +37,3 @@ export function backendBufferBytes(): BackendBuffers | null {
   return { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU ?? m.numBytesInGPU };
 }
 
-/**
- * Waits until the device has finished all queued work: a one-element read of a kernel's output
- * (reads are queued after earlier work). Async only: webgpu in Node has no synchronous read.
- */
-export async function syncDevice(t?: tf.Tensor): Promise<void> {
-  const probe = tf.tidy(() => (t && t.size > 0 ? tf.slice(tf.reshape(t, [-1]), 0, 1) : tf.add(tf.zeros([1]), 1)));
-  try {
-    await probe.data();
-  } finally {
-    probe.dispose();
-  }
-}

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resetGpuPoolPeaks } from '@clipwise/core';
 import { ClipwiseMemoryError } from '../errors';
 import { STEP_PHASES, type StepPhase } from '../phases';
-import { backendBufferBytes, syncDevice, type BackendBuffers } from './engine-profile';
+import { syncDevice } from '@clipwise/core';
+import { backendBufferBytes, type BackendBuffers } from './engine-profile';
 import { summariseKernels, type KernelSummary } from './kernel-summary';
 import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
 

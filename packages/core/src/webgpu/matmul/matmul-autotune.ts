@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { syncDevice } from '../../sync-device';
 import { fillingSplits, MATMUL_TILES, planMatmul, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
 
 /** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
@@ -22,12 +23,6 @@ export interface AutotuneOptions {
   readonly maxBytes?: number;
 }
 
-/** Waits until every product enqueued so far has run (reads one element of `t`). */
-async function settle(t: tf.Tensor): Promise<void> {
-  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
-  await one.data();
-  one.dispose();
-}
 
 /** Wall-clock ms per product with `choice` forced: the fastest of `trials` runs of back-to-back products. */
 async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: MatmulChoice, trials: number): Promise<number> {
@@ -40,7 +35,7 @@ async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: 
         last?.dispose();
         last = tf.matMul(a, b, p.transposeA, p.transposeB);
       }
-      await settle(last!);
+      await syncDevice(last!);
       last!.dispose();
       return (performance.now() - t0) / reps;
     };
