@@ -2,16 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { attention, attentionPacked } from './attention';
 import { setFusedKernels } from './fused-kernels';
+import { relErr } from '../rel-err.test-util';
 
-function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 /** Value and input gradients of `f` under a fixed upstream gradient, fused kernels on or off. */
 async function run(f: (...x: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor, fused: boolean): Promise<Float32Array[]> {

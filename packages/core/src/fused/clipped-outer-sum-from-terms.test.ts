@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setMatmulTileOverride, type MatmulTileName } from '../webgpu/matmul/matmul-plan';
 import { clippedOuterSumWithBiasFromTerms } from './clipped-outer-sum-from-terms';
 import { ghostSqNormPartials } from './ghost-sq-norm';
+import { relErr } from '../rel-err.test-util';
 
 const webgpu = () => tf.getBackend() === 'webgpu';
 
@@ -32,15 +33,6 @@ function reference(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], b
   return { weight, bias, norms, factors };
 }
 
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < want.length; k++) {
-    num += (got[k]! - want[k]!) ** 2;
-    den += want[k]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 /** [B, W] partials whose rows sum to the squared norms (uneven shares, one negative: ghost partials of off-diagonal tiles can be). */
 function splitRows(sq: number[], w: number): tf.Tensor2D {

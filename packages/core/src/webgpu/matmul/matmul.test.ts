@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { clearMatmulTuning, MATMUL_TILES, matmulTuning, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
 import { autotuneMatmul, formatMatmulTuning } from './matmul-autotune';
 import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
+import { relErr } from '../../rel-err.test-util';
 
 /** erf by Abramowitz & Stegun 7.1.26 in float64 (|error| ≤ 1.5e-7). */
 function erf(x: number): number {
@@ -34,15 +35,6 @@ function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, av: Flo
   return out;
 }
 
-function relErr(got: ArrayLike<number>, ref: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 let seed = 1;
 async function check(aShape: number[], bShape: number[], ta: boolean, tb: boolean, withBias = false): Promise<void> {
