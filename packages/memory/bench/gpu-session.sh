@@ -11,6 +11,12 @@
 #      and optim's tests (SAVE=FILE.tgz packs the results after each stage)
 #   7  GPT-2 beside the references alone (about 4 minutes)
 #   8  GPT-2's groupings with tuning off, PyTorch and fastDP all-layer, then tuning on (2-3 minutes)
+#   9  the ghost-norm kernel's microbenchmark, this build's and a before's (CLIPWISE_CORE_DIST: core's
+#      dist/index.js of the before, copied to .gpu/old-core/), then GPT-2's and ViT's steps alone (ours:
+#      VIT=0 skips ViT; about 3 minutes without)
+#  12  one call: the ghost-norm kernel's microbenchmark (this build), then what 6 runs (about 9 minutes)
+#  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
+#  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
 #      PyTorch's/fastDP's (reference_step.py --budget-mib), GPT-2 small at T = 1024; and the GPT-2 LoRA
 #      all-linear rows of the PEFT table (apps/finetune/scripts/gpu-results.sh, data in .gpu-data/);
@@ -23,7 +29,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 8}
+part=${1:?part: 1 to 12}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -86,6 +92,9 @@ case $part in
     table "$out/gpt2-cuts-off.txt" 5
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt" ;;
+  12)
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"
+    bash "$0" 6 "$out" ;;
   6)
     # one call when the session's device time allows no more: GPT-2 and ViT beside the references
     # (matmul tuning as the default: off since the H200 run), then the GPU-facing workspaces' tests; results packed after each stage into
@@ -117,5 +126,37 @@ case $part in
     timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 3 --matmul-tuning on > "$out/gpt2-on.txt" 2>&1
     grep 'shapes timed' "$out/gpt2-on.txt"; table "$out/gpt2-on.txt" 5 ;;
+  9)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
+    timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"
+    if [ -f .gpu/old-core/index.js ]; then
+      CLIPWISE_CORE_DIST=$PWD/.gpu/old-core/index.js timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-before.txt"; cat "$out/ghost-before.txt"
+    fi
+    timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 5 --kernels 20 --json "$out/bench-gpt2.json" > "$out/bench-gpt2.txt" 2>&1
+    grep -A24 'launches (' "$out/bench-gpt2.txt" | head -75; table "$out/bench-gpt2.txt" 5
+    [ "${VIT:-1}" = 0 ] && exit 0
+    timeout 200 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+      --groupings all-layer,layer-wise --reps 3 --kernels 25 --json "$out/bench-vit.json" > "$out/bench-vit.txt" 2>&1
+    grep -A30 'launches (' "$out/bench-vit.txt" | head -90; table "$out/bench-vit.txt" 5 ;;
+  10)
+    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
+    timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"
+    if [ -f .gpu/old-core/index.js ]; then
+      CLIPWISE_CORE_DIST=$PWD/.gpu/old-core/index.js timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-before.txt"; cat "$out/ghost-before.txt"
+    fi
+    save
+    timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 --kernels 20 > "$out/gpt2.log" 2>&1
+    grep -A22 'launches (' "$out/bench-gpt2.txt" | head -70; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save ;;
+  11)
+    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 220 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
+    grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
+    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   *) echo "part must be 1 to 8, got '$part'" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@ import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 /** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
 const TILE = 32;
 /** K staged per step by each K group. */
-const BK = 8;
+const BK = 16;
 /**
  * K groups per workgroup: 8×8 threads each, every group summing its own K slices of the same tile,
  * added up before the Grams are multiplied (a Gram is complete before the product, so K cannot be
@@ -12,10 +12,31 @@ const BK = 8;
  * pairs is small (GPT-2 B16 T128: 160 workgroups).
  */
 const KG = 4;
-/** vec4s of one staged tile (BK × TILE floats). */
-const TILE_VEC4 = (BK * TILE) / 4;
+/**
+ * vec4s of one staged row (BK/4 of k, and one of padding): a staged tile is [row][k/4], and a quarter
+ * warp's reads of 8 rows (stride ROW vec4, odd) fall in distinct banks.
+ */
+const ROW = BK / 4 + 1;
+/** vec4s of one staged tile (TILE rows). */
+const TILE_VEC4 = TILE * ROW;
+/** vec4s each thread of a group stages a K step (both tiles: 2·TILE·BK/4 over 64 threads). */
+const LOADS = (2 * TILE * BK) / 4 / 64;
 /** Columns of g a bias workgroup sums (one per thread). */
 const BIAS_CHUNK = 8 * 8 * KG;
+
+/** Which launches load the next K step while multiplying the current: all, one-layer launches only, or none. */
+export type GhostPrefetch = 'always' | 'single' | 'never';
+let ghostPrefetch: GhostPrefetch = 'single';
+
+/**
+ * Sets which ghost-norm launches prefetch (`GhostPrefetch`): for the kernel's before/after benchmark.
+ *
+ * @example
+ * setGhostNormPrefetch('never'); // stage, wait, multiply: one K step at a time
+ */
+export function setGhostNormPrefetch(mode: GhostPrefetch): void {
+  ghostPrefetch = mode;
+}
 
 /** One layer of a ghost partials launch: a [B, T, d], g [B, T, p], and whether its bias's chunks follow its tiles. */
 export interface GhostLayer {
@@ -57,9 +78,12 @@ export function dispatchGhostLayers(out: tf.TensorInfo, layers: readonly GhostLa
   // a spare slot starts past the last column: no workgroup finds it
   for (let k = layers.length; k < slots; k++) fields.push(...[0, 0, 0, 0, 0, col, 0, 0].map((v) => ['u', v] as const));
   const bound = Array.from({ length: slots }, (_, k) => layers[Math.min(k, layers.length - 1)]!);
+  // vec4 loads where every row of every operand starts on a vec4 (d and p multiples of 4)
+  const vec = layers.every(({ a, g }) => a.shape[2]! % 4 === 0 && g.shape[2]! % 4 === 0);
+  const prefetch = ghostPrefetch === 'always' || (ghostPrefetch === 'single' && slots === 1);
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}_x${slots}`,
-    code: () => ghostSqNormWgsl(slots),
+    key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}_v${+vec}_p${+prefetch}_x${slots}`,
+    code: () => ghostSqNormWgsl(slots, vec, prefetch),
     buffers: [{ tensor: out, write: true }, ...bound.flatMap(({ a, g }) => [{ tensor: a }, { tensor: g }])],
     uniforms: packUniforms(fields),
     workgroups: [col - start, b, 1],
@@ -67,77 +91,129 @@ export function dispatchGhostLayers(out: tf.TensorInfo, layers: readonly GhostLa
 }
 
 /**
- * `stageA(n, …)`, `stageG(n, …)`: stage rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) × this group's
- * k slice of layer n's X ([T, K] at `base`) into tiles I and J as [k][row / 4] vec4s. WGSL cannot index
- * bindings, so each layer has its own copy, reached by a switch on n (workgroup-uniform) once a K step.
- * Only the staging is copied: a copy of the whole tile code per layer made lavapipe's compile time
- * explode (4 layers, 30 s), and a switch per element load halved its speed.
+ * `load${x}(n, …)`: this thread's LOADS vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) ×
+ * k [kg, kg + BK) of layer n's X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive
+ * threads read consecutive vec4s of a row). WGSL cannot index bindings, so each layer has its own copy,
+ * reached by a switch on n (workgroup-uniform) once a K step. `vec`: X is bound as vec4s (K a multiple
+ * of 4); else four scalar loads make each vec4.
  */
-function stageFunctions(x: 'A' | 'G', count: number): string {
+function loadFunctions(x: 'A' | 'G', count: number, vec: boolean): string {
   const copies = Array.from({ length: count }, (_, n) => {
+    const X = `${x}${n}`;
     const lines: string[] = [];
-    for (const [which, r0] of [[0, 'rowI'], [1, 'rowJ']] as const) {
-      for (let j = 0; j < (TILE * BK) / 64; j++) {
-        lines.push(`{ let q = lid + ${j * 64}u; let row = q / ${BK}u; let kk = q % ${BK}u; let gr = ${r0} + row; let gk = kg + kk;
-    let v = select(0.0, ${x}${n}[min(base + gr * K + gk, arrayLength(&${x}${n}) - 1u)], gr < T && gk < K);
-    sm[stageBase + ${which * TILE_VEC4}u + kk * ${TILE / 4}u + row / 4u][row % 4u] = v; }`);
+    for (let j = 0; j < LOADS; j++) {
+      const tile = Math.floor((j * 64) / (TILE * BK / 4));
+      const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
+      const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${BK / 4}u; let gk = kg + (q % ${BK / 4}u) * 4u; let e = base + gr * K + gk;`;
+      if (vec) {
+        lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${X}[min(e / 4u, arrayLength(&${X}) - 1u)], gr < T && gk < K); }`);
+      } else {
+        const el = (c: number) => `select(0.0, ${X}[min(e + ${c}u, arrayLength(&${X}) - 1u)], gr < T && gk + ${c}u < K)`;
+        lines.push(`${head} s.v${j} = vec4<f32>(${[0, 1, 2, 3].map(el).join(', ')}); }`);
       }
     }
-    return `fn stage${x}${n}(base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32, stageBase : u32) {
+    return `fn load${X}(base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32) -> Staged {
+  var s : Staged;
   ${lines.join('\n  ')}
+  return s;
 }`;
   });
-  const args = 'base, rowI, rowJ, K, T, kg, lid, stageBase';
-  const body = count === 1 ? `stage${x}0(${args});` : `switch n {\n    ${copies.map((_, n) => `case ${n}u: { stage${x}${n}(${args}); }`).join('\n    ')}\n    default: {}\n  }`;
+  const args = 'base, rowI, rowJ, K, T, kg, lid';
+  const body = count === 1 ? `return load${x}0(${args});` : `var s : Staged;\n  switch n {\n    ${copies.map((_, n) => `case ${n}u: { s = load${x}${n}(${args}); }`).join('\n    ')}\n    default: {}\n  }\n  return s;`;
   return `${copies.join('\n')}
-fn stage${x}(n : u32, base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32, stageBase : u32) {
+fn load${x}(n : u32, base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32) -> Staged {
   ${body}
 }`;
 }
 
-/** acc_i[j] += Σ_k X[I-row ty·4+i, k] · X[J-row tx·4+j, k] over the group's staged slice. */
+/** Stores a `Staged` (as `load${x}` gave it) into the group's staged tiles [row][k/4]. */
+function storeStaged(): string {
+  const lines: string[] = [];
+  for (let j = 0; j < LOADS; j++) {
+    const tile = Math.floor((j * 64) / (TILE * BK / 4));
+    const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
+    lines.push(`{ let q = ${q}; sm[stageBase + ${tile * TILE_VEC4}u + (q / ${BK / 4}u) * ${ROW}u + q % ${BK / 4}u] = s.v${j}; }`);
+  }
+  return `fn storeStaged(s : Staged, stageBase : u32, lid : u32) {
+  ${lines.join('\n  ')}
+}`;
+}
+
+/** The 16 accumulators of a thread's 4×4 block of one Gram tile: I-rows ty + 8i, J-rows tx + 8j. */
+const ACC = (acc: string) => [0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `${acc}${i}${j}`));
+
+/** acc_ij += Σ_k X[I-row ty + 8i, k] · X[J-row tx + 8j, k] over the group's staged slice. */
 function multiply(acc: string): string {
   const lines: string[] = [];
-  for (let kk = 0; kk < BK; kk++) {
-    lines.push(`{ let x = sm[stageBase + ${kk * (TILE / 4)}u + ty]; let y = sm[stageBase + ${TILE_VEC4 + kk * (TILE / 4)}u + tx];`);
-    for (let i = 0; i < 4; i++) lines.push(`  ${acc}${i} = fma(vec4<f32>(x[${i}]), y, ${acc}${i});`);
+  for (let k4 = 0; k4 < BK / 4; k4++) {
+    lines.push('{');
+    for (let i = 0; i < 4; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${ROW}u + ${k4}u];`);
+    for (let j = 0; j < 4; j++) lines.push(`  let y${j} = sm[stageBase + ${TILE_VEC4}u + (tx + ${8 * j}u) * ${ROW}u + ${k4}u];`);
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++) {
+        const a = `${acc}${i}${j}`;
+        lines.push(`  ${a} = fma(x${i}.w, y${j}.w, fma(x${i}.z, y${j}.z, fma(x${i}.y, y${j}.y, fma(x${i}.x, y${j}.x, ${a}))));`);
+      }
     lines.push('}');
   }
   return lines.join('\n      ');
 }
 
-/** Adds the K groups' partial tiles into group 0's registers acc0..3 (through workgroup memory, half the groups a round). */
+/** Adds the K groups' partial tiles into group 0's accumulators (through workgroup memory, half the groups a round). */
 function reduceGroups(acc: string): string {
+  const rows = [0, 1, 2, 3].map((i) => `vec4<f32>(${[0, 1, 2, 3].map((j) => `${acc}${i}${j}`).join(', ')})`);
+  const add = [0, 1, 2, 3].map((i) => `{ let v = sm[o + ${i}u]; ${[0, 1, 2, 3].map((j) => `${acc}${i}${j} = ${acc}${i}${j} + v[${j}];`).join(' ')} }`);
   const rounds: string[] = [];
   for (let half = KG / 2; half >= 1; half /= 2) {
     rounds.push(`workgroupBarrier();
-  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * 4u; ${[0, 1, 2, 3].map((i) => `sm[o + ${i}u] = ${acc}${i};`).join(' ')} }
+  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * 4u; ${rows.map((r, i) => `sm[o + ${i}u] = ${r};`).join(' ')} }
   workgroupBarrier();
-  if (grp < ${half}u) { let o = (grp * 64u + lid) * 4u; ${[0, 1, 2, 3].map((i) => `${acc}${i} = ${acc}${i} + sm[o + ${i}u];`).join(' ')} }`);
+  if (grp < ${half}u) { let o = (grp * 64u + lid) * 4u; ${add.join(' ')} }`);
   }
   // the next Gram's staging reuses this memory
   return `${rounds.join('\n  ')}
   workgroupBarrier();`;
 }
 
-/** The Gram tile of X (A or G) over its K, summed over the K groups into group 0's acc0..3. */
-function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string): string {
-  return `
+/**
+ * The Gram tile of X (A or G) over its K, summed over the K groups into group 0's accumulators. The
+ * next K step's loads are issued before this one's products (in registers while they run).
+ */
+function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, prefetch: boolean): string {
+  if (!prefetch) {
+    return `
   for (var k0 = 0u; k0 < ${k}; k0 = k0 + ${KG * BK}u) {
-      let kg = k0 + grp * ${BK}u;
-      stage${x}(n, ${base}, rowI, rowJ, ${k}, L.T, kg, lid, stageBase);
+    let st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, k0 + grp * ${BK}u, lid);
+    workgroupBarrier();
+    storeStaged(st, stageBase, lid);
+    workgroupBarrier();
+    ${multiply(acc)}
+  }
+  ${reduceGroups(acc)}`;
+  }
+  return `
+  {
+    var k0 = 0u;
+    var st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, grp * ${BK}u, lid);
+    loop {
+      if (k0 >= ${k}) { break; }
       workgroupBarrier();
+      storeStaged(st, stageBase, lid);
+      workgroupBarrier();
+      let next = k0 + ${KG * BK}u;
+      if (next < ${k}) { st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, next + grp * ${BK}u, lid); }
       ${multiply(acc)}
-      workgroupBarrier();
+      k0 = next;
+    }
   }
   ${reduceGroups(acc)}`;
 }
 
 /** `loadG(n, i)`: element i of layer n's g, for the bias workgroups (few: a switch on n per load costs little there). */
-function biasLoader(count: number): string {
-  const read = (n: number) => `G${n}[min(i, arrayLength(&G${n}) - 1u)]`;
-  if (count === 1) return `fn loadG(n : u32, i : u32) -> f32 { return ${read(0)}; }`;
-  return `fn loadG(n : u32, i : u32) -> f32 {
+function biasLoader(count: number, vec: boolean): string {
+  const read = (n: number) => (vec ? `G${n}[min(i / 4u, arrayLength(&G${n}) - 1u)][i % 4u]` : `G${n}[min(i, arrayLength(&G${n}) - 1u)]`);
+  if (count === 1) return `fn loadBiasG(n : u32, i : u32) -> f32 { return ${read(0)}; }`;
+  return `fn loadBiasG(n : u32, i : u32) -> f32 {
   var v = 0.0;
   switch n {
     ${Array.from({ length: count }, (_, n) => `case ${n}u: { v = ${read(n)}; }`).join('\n    ')}
@@ -148,23 +224,27 @@ function biasLoader(count: number): string {
 }
 
 /** The ghost partials kernel over `count` layers (bindings: partials, then a and g of each layer, then the uniforms). */
-function ghostSqNormWgsl(count: number): string {
+function ghostSqNormWgsl(count: number, vec: boolean, prefetch: boolean): string {
   const layers = Array.from({ length: count }, (_, n) => n);
+  const elem = vec ? 'vec4<f32>' : 'f32';
   return /* wgsl */ `
 struct Layer { T : u32, d : u32, p : u32, blocks : u32, pairs : u32, start : u32, pad0 : u32, pad1 : u32 };
 struct U { width : u32, pad0 : u32, pad1 : u32, pad2 : u32, layers : array<Layer, ${count}> };
 @group(0) @binding(0) var<storage, read_write> partials : array<f32>;
-${layers.map((n) => `@group(0) @binding(${1 + 2 * n}) var<storage, read> A${n} : array<f32>;\n@group(0) @binding(${2 + 2 * n}) var<storage, read> G${n} : array<f32>;`).join('\n')}
+${layers.map((n) => `@group(0) @binding(${1 + 2 * n}) var<storage, read> A${n} : array<${elem}>;\n@group(0) @binding(${2 + 2 * n}) var<storage, read> G${n} : array<${elem}>;`).join('\n')}
 @group(0) @binding(${1 + 2 * count}) var<uniform> u : U;
 
 // staging (KG groups × 2 tiles) and, after each Gram, the K groups' reduction (up to KG/2 × 64 × 4 vec4s)
 var<workgroup> sm : array<vec4<f32>, ${Math.max(KG * 2 * TILE_VEC4, (KG / 2) * 64 * 4)}>;
 var<workgroup> red : array<f32, 64>;
 var<workgroup> redBias : array<f32, ${BIAS_CHUNK}>;
+// a thread's share of a K step's staging, loaded before the previous step's products
+struct Staged { ${Array.from({ length: LOADS }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
-${biasLoader(count)}
-${stageFunctions('A', count)}
-${stageFunctions('G', count)}
+${biasLoader(count, vec)}
+${loadFunctions('A', count, vec)}
+${loadFunctions('G', count, vec)}
+${storeStaged()}
 
 /** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², each thread a column (4 rows a step in flight). */
 fn biasChunk(n : u32, L : Layer, chunk : u32, b : u32, lid : u32) {
@@ -176,10 +256,10 @@ fn biasChunk(n : u32, L : Layer, chunk : u32, b : u32, lid : u32) {
     loop {
       if (t + 4u > L.T) { break; }
       let e = base + t * L.p;
-      c0 = c0 + loadG(n, e); c1 = c1 + loadG(n, e + L.p); c2 = c2 + loadG(n, e + 2u * L.p); c3 = c3 + loadG(n, e + 3u * L.p);
+      c0 = c0 + loadBiasG(n, e); c1 = c1 + loadBiasG(n, e + L.p); c2 = c2 + loadBiasG(n, e + 2u * L.p); c3 = c3 + loadBiasG(n, e + 3u * L.p);
       t = t + 4u;
     }
-    for (; t < L.T; t = t + 1u) { c0 = c0 + loadG(n, base + t * L.p); }
+    for (; t < L.T; t = t + 1u) { c0 = c0 + loadBiasG(n, base + t * L.p); }
   }
   let c = (c0 + c1) + (c2 + c3);
   redBias[lid] = c * c;
@@ -227,13 +307,13 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let rowJ = bj * ${TILE}u;
   let baseA = b * L.T * L.d;
   let baseG = b * L.T * L.p;
-  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
-  var g0 = vec4<f32>(0.0); var g1 = vec4<f32>(0.0); var g2 = vec4<f32>(0.0); var g3 = vec4<f32>(0.0);
-  ${gramLoop('A', 'baseA', 'L.d', 'a')}
-  ${gramLoop('G', 'baseG', 'L.p', 'g')}
+  ${ACC('a').map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('g').map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch)}
+  ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch)}
   // off-diagonal tiles stand for their mirror image too
   let w = select(2.0, 1.0, bi == bj);
-  if (grp == 0u) { red[lid] = w * (dot(a0, g0) + dot(a1, g1) + dot(a2, g2) + dot(a3, g3)); }
+  if (grp == 0u) { red[lid] = w * (${[0, 1, 2, 3].map((i) => `dot(vec4<f32>(${[0, 1, 2, 3].map((j) => `a${i}${j}`).join(', ')}), vec4<f32>(${[0, 1, 2, 3].map((j) => `g${i}${j}`).join(', ')}))`).join(' + ')}); }
   workgroupBarrier();
   for (var s = 32u; s > 0u; s = s >> 1u) {
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './ghost-sq-norm';
+import { setGhostNormPrefetch } from './ghost-sq-norm-wgsl';
 
 /** ‖a_iᵀ g_i‖²_F per sample in float64, from the per-sample gradient itself (no Gram matrices). */
 function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): Float64Array {
@@ -81,6 +82,22 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       expect(Math.abs(n[i]! - refSelf[i]!) / refSelf[i]!).toBeLessThan(2e-5);
     }
     tf.dispose([a, g, wide, off, on]);
+  });
+
+  it('gives the same partials whether or not the kernel loads the next K step during the products', async () => {
+    for (const [b, t, d, p] of [[2, 40, 100, 70], [2, 33, 64, 48]] as const) {
+      const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 7) as tf.Tensor3D;
+      const g = tf.randomNormal([b, t, p], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const ref = reference((await a.data()) as Float32Array, (await g.data()) as Float32Array, b, t, d, p);
+      for (const mode of ['never', 'always'] as const) {
+        setGhostNormPrefetch(mode);
+        const sq = ghostSqNorm(a, g);
+        const got = await sq.data();
+        ref.forEach((r, i) => expect(Math.abs(got[i]! - r) / r).toBeLessThan(2e-5));
+        sq.dispose();
+      }
+      tf.dispose([a, g]);
+    }
   });
 
   it('refuses operands whose batch or sequence differ, naming the shapes', () => {

@@ -1,0 +1,63 @@
+// Device time and achieved fp32 TFLOP/s of the ghost-norm kernel (`ghostSqNormPartialsMany`, all-layer's
+// one call at a group's close; `ghostSqNormPartials`, layer-wise's one launch a layer) on the linear
+// layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
+// markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { reps: { type: 'string' } }, allowPositionals: true });
+const reps = Number(values.reps ?? 10);
+const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
+await core.setupBackend('webgpu');
+
+/** A model's linear layers as [d, p] (input and output widths), all with a bias, at batch B and length T. */
+interface Model {
+  readonly name: string;
+  readonly b: number;
+  readonly t: number;
+  readonly layers: readonly (readonly [number, number])[];
+}
+const repeat = (block: [number, number][], n: number) => Array.from({ length: n }, () => block).flat();
+const MODELS: Model[] = [
+  { name: 'GPT-2 small', b: 16, t: 128, layers: repeat([[768, 2304], [768, 768], [768, 3072], [3072, 768]], 12) },
+  { name: 'ViT-B/16', b: 32, t: 197, layers: repeat([[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]], 12) },
+];
+
+/** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
+async function time(run: () => tf.Tensor): Promise<number> {
+  tf.dispose(run());
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let out: tf.Tensor | null = null;
+    const info = await tf.time(() => void (out = run()));
+    tf.dispose(out!);
+    samples.push(info.kernelMs as number);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+// the prefetch modes this build has (a before may have none)
+const modes: (string | null)[] = 'setGhostNormPrefetch' in core ? ['always', 'never'] : [null];
+console.log('| model | call | prefetch | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
+for (const m of MODELS) for (const mode of modes) {
+  if (mode) core.setGhostNormPrefetch(mode as 'always' | 'never');
+  const tiles = Math.ceil(m.t / 32);
+  const pairs = (tiles * (tiles + 1)) / 2;
+  // the Grams' FLOPs: 2·B·T²·(d + p) as matmuls; the kernel computes only the upper triangle's 32×32 tiles
+  const whole = (ls: readonly (readonly [number, number])[]) => ls.reduce((s, [d, p]) => s + 2 * m.b * m.t * m.t * (d + p), 0);
+  const computed = (ls: readonly (readonly [number, number])[]) => ls.reduce((s, [d, p]) => s + 2 * m.b * pairs * 32 * 32 * (d + p), 0);
+  const operands = m.layers.map(([d, p]) => ({ a: tf.randomNormal([m.b, m.t, d]) as tf.Tensor3D, g: tf.randomNormal([m.b, m.t, p]) as tf.Tensor3D, bias: true }));
+  const row = (call: string, ls: readonly (readonly [number, number])[], ms: number) =>
+    console.log(`| ${m.name} | ${call} | ${mode ?? '-'} | ${ls.length} | ${ms.toFixed(2)} | ${(whole(ls) / ms / 1e9).toFixed(1)} | ${(computed(ls) / ms / 1e9).toFixed(1)} |`);
+  row('all-layer: ghostSqNormPartialsMany', m.layers, await time(() => core.ghostSqNormPartialsMany(operands)!));
+  const shapes = [...new Map(m.layers.map((l, i) => [l.join('x'), i])).values()];
+  for (const i of shapes) {
+    const { a, g } = operands[i]!;
+    row(`layer-wise: ghostSqNormPartials d ${m.layers[i]![0]} p ${m.layers[i]![1]}`, [m.layers[i]!], await time(() => core.ghostSqNormPartials(a, g, { bias: true })!));
+  }
+  tf.dispose(operands.flatMap(({ a, g }) => [a, g]));
+}
+console.log(`(device time from timestamp queries, median of ${reps}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);
