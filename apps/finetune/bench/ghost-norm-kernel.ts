@@ -53,6 +53,8 @@ for (const m of MODELS) for (const mode of modes) {
   const row = (call: string, ls: readonly (readonly [number, number])[], ms: number) =>
     console.log(`| ${m.name} | ${call} | ${mode ?? '-'} | ${ls.length} | ${ms.toFixed(2)} | ${(whole(ls) / ms / 1e9).toFixed(1)} | ${(computed(ls) / ms / 1e9).toFixed(1)} |`);
   row('all-layer: ghostSqNormPartialsMany', m.layers, await time(() => core.ghostSqNormPartialsMany(operands)!));
+  const weightsOnly = operands.map(({ a, g }) => ({ a, g, bias: false }));
+  row('all-layer, weights only (no bias workgroups)', m.layers, await time(() => core.ghostSqNormPartialsMany(weightsOnly)!));
   const shapes = [...new Map(m.layers.map((l, i) => [l.join('x'), i])).values()];
   for (const i of shapes) {
     const { a, g } = operands[i]!;
