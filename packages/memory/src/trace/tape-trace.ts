@@ -108,6 +108,17 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
   };
   let nodes: Array<Omit<RawNode, 'gradientExtraBytes'>> = [];
   let extras: number[] = [];
+  // kernels of the trace's own measurements inside a gradient function (the clipped sums run on each
+  // record's arrival): not the gradient's temporaries, and the step runs them as events of their own
+  const measuring: Array<[number, number]> = [];
+  const measured = <T>(run: () => T): T => {
+    const start = engine.state.activeProfile.kernels.length;
+    try {
+      return run();
+    } finally {
+      measuring.push([start, engine.state.activeProfile.kernels.length]);
+    }
+  };
   let anchorId = -1;
   let forwardKernels = 0;
   let lossKernels = 0;
@@ -130,7 +141,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
           outputs: n.outputs.map((t) => ({ tensorId: t.id, key: key(t), bytes: bytesOf(t) })),
           saved: (n.saved ?? []).map((t) => ({ key: key(t), bytes: bytesOf(t) })),
         }));
-        extras = measureGradientTemporaries(engine, options.onProgress);
+        extras = measureGradientTemporaries(engine, measuring, options.onProgress);
         return y;
       },
       {
@@ -146,7 +157,7 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
               shape: recordShape(record),
               activationBytes: a ? bytesOf(a) : 0,
               gradOutputBytes: bytesOf(record.gradOutput),
-              clipTempBytes: clippedSumTemporaries(engine, record, params.map(([role]) => role)),
+              clipTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role))),
             });
           } finally {
             disposeRecord(record);
@@ -188,7 +199,7 @@ function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, rol
  * is noted above the count at its start and the input gradients it returned. Trace-only
  * instrumentation of engine internals: the wrapped tape is freed by the same backward pass.
  */
-function measureGradientTemporaries(engine: EngineTapeState, onProgress?: (done: number, total: number) => void): number[] {
+function measureGradientTemporaries(engine: EngineTapeState, skip: ReadonlyArray<readonly [number, number]>, onProgress?: (done: number, total: number) => void): number[] {
   const tape = engine.state.activeTape ?? [];
   const extras = tape.map(() => 0);
   let visited = 0;
@@ -210,7 +221,9 @@ function measureGradientTemporaries(engine: EngineTapeState, onProgress?: (done:
           made += bytesOf(dx);
           const kernels = engine.state.activeProfile.kernels;
           let peak = before;
-          for (let k = start; k < kernels.length; k++) peak = Math.max(peak, kernels[k]!.totalBytesSnapshot);
+          for (let k = start; k < kernels.length; k++) {
+            if (!skip.some(([s, e]) => k >= s && k < e)) peak = Math.max(peak, kernels[k]!.totalBytesSnapshot);
+          }
           extras[i] = Math.max(extras[i]!, peak - before - made);
           return dx;
         };
