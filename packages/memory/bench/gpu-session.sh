@@ -14,7 +14,8 @@
 #   9  the ghost-norm kernel's microbenchmark, this build's and a before's (CLIPWISE_CORE_DIST: core's
 #      dist/index.js of the before, copied to .gpu/old-core/), then GPT-2's and ViT's steps alone (ours:
 #      VIT=0 skips ViT; about 3 minutes without)
-#  12  one call: the ghost-norm kernel's microbenchmark (this build), then what 6 runs (about 9 minutes)
+#  12  one call: the ghost-norm kernel's microbenchmark (this build), GPT-2 beside the references, core's
+#      tests, ViT beside the references (about 9 minutes; SAVE packs after each stage)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -93,8 +94,15 @@ case $part in
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt" ;;
   12)
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"
-    bash "$0" 6 "$out" ;;
+    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save
+    timeout 180 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 --kernels 16 > "$out/gpt2.log" 2>&1
+    grep -A18 'launches (' "$out/bench-gpt2.txt" | head -60; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
+    timeout 110 node tooling/scripts/test-gpu.mjs packages/core > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (core) rc=$?"; grep -A4 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 2 --kernels 12 > "$out/vit.log" 2>&1
+    grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save ;;
   6)
     # one call when the session's device time allows no more: GPT-2 and ViT beside the references
     # (matmul tuning as the default: off since the H200 run), then the GPU-facing workspaces' tests; results packed after each stage into
