@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
 const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
 await core.setupBackend('webgpu');
@@ -19,19 +19,22 @@ interface Model {
   readonly layers: readonly (readonly [number, number])[];
 }
 const repeat = (block: [number, number][], n: number) => Array.from({ length: n }, () => block).flat();
-const MODELS: Model[] = [
+const MODELS_ALL: Model[] = [
   { name: 'GPT-2 small', b: 16, t: 128, layers: repeat([[768, 2304], [768, 768], [768, 3072], [3072, 768]], 12) },
   { name: 'ViT-B/16', b: 32, t: 197, layers: repeat([[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]], 12) },
 ];
 
+// --small: the same calls on a two-block toy of each (checks the script on a slow backend)
+const MODELS = values.small ? MODELS_ALL.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.slice(0, m.layers.length / 6) })) : MODELS_ALL;
+
 /** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
-async function time(run: () => tf.Tensor): Promise<number> {
+async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   tf.dispose(run());
   const samples: number[] = [];
   for (let r = 0; r < reps; r++) {
-    let out: tf.Tensor | null = null;
+    let out: tf.Tensor | tf.Tensor[] = [];
     const info = await tf.time(() => void (out = run()));
-    tf.dispose(out!);
+    tf.dispose(out);
     samples.push(info.kernelMs as number);
   }
   samples.sort((x, y) => x - y);
@@ -55,10 +58,13 @@ for (const m of MODELS) for (const mode of modes) {
   row('all-layer: ghostSqNormPartialsMany', m.layers, await time(() => core.ghostSqNormPartialsMany(operands)!));
   const weightsOnly = operands.map(({ a, g }) => ({ a, g, bias: false }));
   row('all-layer, weights only (no bias workgroups)', m.layers, await time(() => core.ghostSqNormPartialsMany(weightsOnly)!));
-  const shapes = [...new Map(m.layers.map((l, i) => [l.join('x'), i])).values()];
-  for (const i of shapes) {
-    const { a, g } = operands[i]!;
-    row(`layer-wise: ghostSqNormPartials d ${m.layers[i]![0]} p ${m.layers[i]![1]}`, [m.layers[i]!], await time(() => core.ghostSqNormPartials(a, g, { bias: true })!));
+  // one launch a layer, as layer-wise runs them; timed together (timestamps tick ~65 µs on the H200)
+  const singles = (ops: typeof operands) => () => ops.map(({ a, g }) => core.ghostSqNormPartials(a, g, { bias: true })!);
+  row('layer-wise: ghostSqNormPartials, a launch a layer', m.layers, await time(singles(operands)));
+  for (const shape of new Set(m.layers.map((l) => l.join('x')))) {
+    const ops = operands.filter((_, i) => m.layers[i]!.join('x') === shape);
+    const ms = await time(singles(ops));
+    row(`layer-wise: the ${ops.length} d×p ${shape} layers`, m.layers.filter((l) => l.join('x') === shape), ms);
   }
   tf.dispose(operands.flatMap(({ a, g }) => [a, g]));
 }
