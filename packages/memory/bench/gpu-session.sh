@@ -16,8 +16,8 @@
 #      VIT=0 skips ViT; about 3 minutes without)
 #  12  one call: the ghost-norm kernel's microbenchmark (this build), GPT-2 beside the references, core's
 #      tests, ViT beside the references (about 9 minutes; SAVE packs after each stage)
-#  13  what a call of about 4 minutes fits: the ghost-norm kernel's microbenchmark, GPT-2's steps alone
-#      (ours, no references), core's tests (SAVE packs after each stage)
+#  13  what a call of about 3 minutes fits: the ghost-norm kernel's tests, GPT-2's steps alone (ours, no
+#      references), the kernel's microbenchmark (SAVE packs after each stage)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -98,12 +98,13 @@ case $part in
   13)
     save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save
+    # the ghost-norm kernel's own tests first (about 20 s), then the steps, then its microbenchmark
+    (cd packages/core && CLIPWISE_BACKEND=webgpu timeout 60 node ../../node_modules/vitest/vitest.mjs run src/fused/ghost-sq-norm src/fused/clipped-outer-sum-from-terms) > "$out/test-ghost.log" 2>&1
+    echo "ghost-norm kernel tests rc=$?"; grep -E 'Tests |FAIL|×' "$out/test-ghost.log" | head -10; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 4 --kernels 14 --json "$out/bench-gpt2.json" > "$out/bench-gpt2.txt" 2>&1
     grep -A16 'launches (' "$out/bench-gpt2.txt" | head -54; table "$out/bench-gpt2.txt" 5; save
-    timeout 110 node tooling/scripts/test-gpu.mjs packages/core > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core) rc=$?"; grep -A4 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
   12)
     save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
