@@ -115,7 +115,7 @@ export interface NormKernel {
   /**
    * Optional: `clippedSum` with the clip factors formed from the record's group's one squared-norm
    * term (`term`: the whole group's, e.g. a linear layer's joint ghost partials from `sqNormTerms`),
-   * in the same work as the sums: one launch a layer-wise linear group on webgpu, where the factors
+   * in the same work as the sums: one launch a layer-wise linear group (or param-wise weight) on webgpu, where the factors
    * were one of their own. Returns the sums by role (shaped like the parameters), the norms [B] and the
    * factors [B], all new tensors; or null where the kernel cannot take these roles or this term (the
    * caller then forms the factors and calls `clippedSum`).

@@ -29,13 +29,13 @@ function tinyLm() {
   return { params: model.params, loss: () => model.perSampleLoss(ids, targets), dispose: () => (model.dispose(), tf.dispose([ids, targets])) };
 }
 
-/** One layer-wise private step (σ = 0): its gradients, its groups' statistics and the kernels its backward ran. */
-async function step(make: typeof tinyLm, clipping: ClippingConfig, inProduct: boolean, thresholds?: number[]) {
+/** One private step (σ = 0) of `grouping`: its gradients, its groups' statistics and the kernels its backward ran. */
+async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', clipping: ClippingConfig, inProduct: boolean, thresholds?: number[]) {
   setClipInProduct(inProduct);
   const model = make();
-  const probe = resolveGrouping('layer-wise', model.params, { clipNorm: 1 });
-  const grouping = thresholds ? probe.withThresholds(thresholds) : probe;
-  const pg = new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 0, expectedBatchSize: B, clipping, seed: 1 });
+  const probe = resolveGrouping(grouping, model.params, { clipNorm: 1 });
+  const resolved = thresholds ? probe.withThresholds(thresholds) : probe;
+  const pg = new PrivateGradients({ params: model.params, grouping: resolved, noiseMultiplier: 0, expectedBatchSize: B, clipping, seed: 1 });
   const profile = await tf.profile(async () => void (await pg.accumulate(model.loss)));
   const { grads, groups } = await pg.release();
   const values = new Map(await Promise.all([...grads].map(async ([n, g]) => [n, await g.data()] as const)));
@@ -46,16 +46,18 @@ async function step(make: typeof tinyLm, clipping: ClippingConfig, inProduct: bo
 
 const count = (names: string[], name: string) => names.filter((n) => n === name).length;
 
-describe('layer-wise clipping with the clip factors inside the product equals the two-launch path', () => {
+describe('layer-wise and param-wise clipping with the clip factors inside the product equal the two-launch path', () => {
   afterEach(() => setClipInProduct(true));
+  // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped)
+  for (const grouping of ['layer-wise', 'param-wise'] as const)
   for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
     for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
-      it(`${label}, ${clipping.fn}`, async () => {
+      it(`${grouping}, ${label}, ${clipping.fn}`, async () => {
         const before = tf.memory().numTensors;
         // thresholds just above each group's median norm (clear of rounding): 2 of 5 samples clip
-        const medians = (await step(make, clipping, false)).groups.map((g) => g.medianNorm * 1.001);
-        const slow = await step(make, clipping, false, medians);
-        const fast = await step(make, clipping, true, medians);
+        const medians = (await step(make, grouping, clipping, false)).groups.map((g) => g.medianNorm * 1.001);
+        const slow = await step(make, grouping, clipping, false, medians);
+        const fast = await step(make, grouping, clipping, true, medians);
         expect(tf.memory().numTensors).toBe(before);
         // the same sums up to float32 rounding (the partials summed in another order)
         expectSameValues(fast.values, slow.values);

@@ -320,7 +320,8 @@ export class GroupClipper implements Recorder {
 
   /**
    * A group that is one record's parameters, all direct, whose one term is their joint 'sum' (a
-   * layer-wise linear group: its ghost partials with the bias inside): the kernel's clipped sums with
+   * layer-wise linear group: its ghost partials with the bias inside; a param-wise weight: its ghost
+   * partials): the kernel's clipped sums with
    * the factors formed in the same launch (`NormKernel.clippedSumWithClip`). Null: the two steps.
    */
   private clippedInProduct(rolesOf: ReadonlyMap<LayerRecord, string[]>, sq: readonly SampleTerm[], threshold: number): ClippedSumWithClip | null {
