@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { attention, attentionPacked } from './attention';
 import { setFusedKernels } from './fused-kernels';
-import { relErr } from '../rel-err.test-util';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 
 /** Value and input gradients of `f` under a fixed upstream gradient, fused kernels on or off. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setMatmulTileOverride, type MatmulTileName } from '../webgpu/matmul/matmul-plan';
 import { clippedOuterSumWithBiasFromTerms } from './clipped-outer-sum-from-terms';
 import { ghostSqNormPartials } from './ghost-sq-norm';
-import { relErr } from '../rel-err.test-util';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 const webgpu = () => tf.getBackend() === 'webgpu';
 

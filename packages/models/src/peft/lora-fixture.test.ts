@@ -12,7 +12,7 @@ import { mergeLora } from './merge-lora.js';
 import { readSafetensorsFromBuffer } from '../safetensors/read-safetensors-buffer.js';
 import { saveAdapterToBytes } from './peft-adapter.js';
 import { loadAdapter, readAdapterNumLabels } from './save-adapter.js';
-import { relErr } from '../rel-err.test-util.js';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 // Adapters written in peft's format by scripts/make_lora_fixture.py (torch + transformers, no peft),
 // with float64 references: the adapted logits (merged weights and forward hooks, which agree to

@@ -7,7 +7,7 @@ import { perSampleNorms } from '../diagnostics/per-sample-norms.js';
 import { Gpt2Model } from '../gpt2/gpt2-model.js';
 import { VitModel } from '../vit/vit-model.js';
 import { loadPretrained } from './load-pretrained.js';
-import { relErr } from '../rel-err.test-util.js';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 // Folders written by transformers' save_pretrained, with float64 PyTorch references beside them:
 // made by scripts/make_fixtures.py (see its header); these tests are skipped until they exist.

@@ -6,6 +6,7 @@ import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
 import { PrivateGradients } from './private-gradients';
 import type { ClippingConfig } from './clipping';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 const B = 5;
 const T = 6;
@@ -37,16 +38,6 @@ async function bruteForcePrivateSum(model: TinyLm, grouping: Grouping, clipping:
   return { sums: out, groupNorms: grouping.groups.map((g) => Array.from({ length: B }, (_, i) => Math.sqrt(g.params.reduce((s, p) => s + sq.get(p)![i]!, 0)))) };
 }
 
-function maxRelErr(actual: Float32Array, expected: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < expected.length; j++) {
-    num += (actual[j]! - expected[j]!) ** 2;
-    den += expected[j]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
 const groupings = ['all-layer', 'layer-wise', 'param-wise', 'uniform:3', 'non-uniform:tiny.c_fc,tiny.ln_f', 'per-device'];
 
 describe('private gradients with σ = 0 equal brute-force group-wise clipping', () => {
@@ -72,7 +63,7 @@ describe('private gradients with σ = 0 equal brute-force group-wise clipping', 
         const { grads, groups, lossSum } = await pg.release();
         expect(Number.isFinite(lossSum)).toBe(true);
         for (const p of model.params) {
-          expect(maxRelErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
+          expect(relErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
         }
         // reported clip fractions match the brute-force norms
         groups.forEach((g, m) => {
@@ -102,7 +93,7 @@ describe('private gradients of a trainable subset equal brute force', () => {
     await pg.accumulate(() => model.perSampleLoss(ids, targets));
     const { grads } = await pg.release();
     expect([...grads.keys()].sort()).toEqual(trained.map((p) => p.name).sort());
-    for (const p of trained) expect(maxRelErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
+    for (const p of trained) expect(relErr((await grads.get(p.name)!.data()) as Float32Array, ref.sums.get(p.name)!), p.name).toBeLessThan(1e-4);
     tf.dispose([ids, targets, ...grads.values()]);
     model.dispose();
   });

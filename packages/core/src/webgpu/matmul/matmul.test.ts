@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { clearMatmulTuning, MATMUL_TILES, matmulTuning, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
 import { autotuneMatmul, formatMatmulTuning } from './matmul-autotune';
 import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
-import { relErr } from '../../rel-err.test-util';
+import { relErr } from '../../../../../tooling/test/rel-err';
 
 /** erf by Abramowitz & Stegun 7.1.26 in float64 (|error| ≤ 1.5e-7). */
 function erf(x: number): number {

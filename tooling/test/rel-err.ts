@@ -1,4 +1,4 @@
-/** ‖got − want‖ / ‖want‖ over all entries, the kernel tests' error measure (test helper). */
+/** ‖got − want‖ / ‖want‖ over all entries: the kernel and fixture tests' error measure (a test helper shared by the packages). */
 export function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
