@@ -155,7 +155,7 @@ export class GroupClipper implements Recorder {
       throw new Error(`GroupClipper: kernel '${record.kind}' deferred roles ${roles.join(', ')} of ${record.layer}, which are not roles asked for in one group`);
     }
     const [g] = groups;
-    m.deferred[g!]!.push({ record, roles, joint: this.joint(record, roles), pair: deferred.pair });
+    m.deferred[g!]!.push({ record, roles, pair: deferred.pair });
     for (const role of roles) this.addTerm(record.params[role]!.name, null, deferred.modes[role]!);
     return folded.filter((role) => !roles.includes(role));
   }
@@ -176,8 +176,8 @@ export class GroupClipper implements Recorder {
       m.groupSq[g]!.addTerm({ kind: 'sum', tensor: partials });
       return;
     }
-    for (const { record, roles, joint } of deferred) {
-      const terms = getNormKernel(record.kind).sqNormTerms!(record, this.normMode, roles, joint);
+    for (const { record, roles } of deferred) {
+      const terms = getNormKernel(record.kind).sqNormTerms!(record, this.normMode, roles, this.joint(record, roles));
       for (const [role, r] of Object.entries(terms)) {
         if (roles.includes(role) && r.term) m.groupSq[g]!.addTerm(r.term, r.borrowed);
         else if (r.term && !r.borrowed) r.term.tensor.dispose();

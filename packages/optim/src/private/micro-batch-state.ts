@@ -7,7 +7,6 @@ import type { GroupMicroStats } from './group-clipper';
 export interface DeferredRecord {
   readonly record: LayerRecord;
   readonly roles: readonly string[];
-  readonly joint: boolean;
   readonly pair: GhostSqNormPair;
 }
 

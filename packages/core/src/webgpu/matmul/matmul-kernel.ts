@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
-import { matmulTileOverride, planMatmul, setMatmulTileOverride, type MatmulPlan, type MatmulTileName } from './matmul-plan';
+import { planMatmul, planOnTile, type MatmulPlan, type MatmulTileName } from './matmul-plan';
+import { splitSumWgsl } from './matmul-split-sum';
+import { clipFitsWorkgroup } from './matmul-clip-prologue';
 
 /** The bk-8 tile of the same shape and layout, for a product that needs workgroup memory a bk-16 tile fills. */
 const BK8_TWIN: Partial<Record<MatmulTileName, MatmulTileName>> = { large: 'large8', large16w: 'large8w' };
-import { splitSumWgsl } from './matmul-split-sum';
-import { clipFitsWorkgroup } from './matmul-clip-prologue';
 
 interface Backend {
   device: GPUDevice;
@@ -213,14 +213,8 @@ export function planClipScaled(backend: Backend, args: MatmulArgs, shape: Matmul
   // a bk-16 tile of 32 KB (the heuristic's or the tuning's pick) leaves no room for the factors: its bk-8 twin does
   const twin = BK8_TWIN[plan.tileName];
   if (!twin) return null;
-  const outer = matmulTileOverride();
-  setMatmulTileOverride({ tile: twin, splits: plan.splits });
-  try {
-    const p = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize);
-    return fits(p) ? p : null;
-  } finally {
-    setMatmulTileOverride(outer);
-  }
+  const p = planOnTile(twin, plan.splits, shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize);
+  return fits(p) ? p : null;
 }
 
 /** `runMatmulWithColumnSums` scaled by clip factors it forms (`args.clipScale`, `plan` from `planClipScaled`): also the norms and factors [B]. */

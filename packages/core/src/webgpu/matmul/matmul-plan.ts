@@ -130,15 +130,23 @@ export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number
  * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
  * `maxBindingBytes` (one storage binding): 0 forbids split-K.
  */
+/**
+ * The plan of a product on a given tile with up to `wanted` K splits (fewer where the split-K partials
+ * [batch·splits, M, N] would not fit one storage binding, or K runs out).
+ *
+ * @example
+ * const plan = planOnTile('large8', 4, 1, 768, 768, 8192); // 4 splits of 2048
+ */
+export function planOnTile(tileName: MatmulTileName, wanted: number, batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4): MatmulPlan {
+  const tile = MATMUL_TILES[tileName];
+  const splits = Math.max(1, Math.min(wanted, Math.floor(maxBindingBytes / (4 * batch * m * n))));
+  const kPerSplit = Math.ceil(Math.ceil(k / splits) / tile.bk) * tile.bk;
+  const used = Math.max(1, Math.ceil(k / kPerSplit));
+  return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
+}
+
 export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4, transposeA = false, transposeB = false): MatmulPlan {
-  const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => {
-    const tile = MATMUL_TILES[tileName];
-    // split-K partials [batch·splits, M, N] must fit one storage binding
-    const splits = Math.max(1, Math.min(wanted, Math.floor(maxBindingBytes / (4 * batch * m * n))));
-    const kPerSplit = Math.ceil(Math.ceil(k / splits) / tile.bk) * tile.bk;
-    const used = Math.max(1, Math.ceil(k / kPerSplit));
-    return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
-  };
+  const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => planOnTile(tileName, wanted, batch, m, n, k, maxBindingBytes);
   if (override) return make(override.tile, override.splits ?? 1);
   // every product asks: build its problem only while recording or tuned (no allocation otherwise)
   if (recording || tuned.size > 0) {
