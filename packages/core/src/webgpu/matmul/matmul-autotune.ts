@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { syncDevice } from '../../sync-device';
-import { fillingSplits, MATMUL_TILES, planMatmul, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
+import { fillingSplits, MATMUL_TILES, planMatmul, planOnTile, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
 
 /** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
 export interface MatmulTuneRow {
@@ -22,7 +22,6 @@ export interface AutotuneOptions {
   /** Problems whose operands and output together exceed this are skipped (default 3 GiB). */
   readonly maxBytes?: number;
 }
-
 
 /** Wall-clock ms per product with `choice` forced: the fastest of `trials` runs of back-to-back products. */
 async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: MatmulChoice, trials: number): Promise<number> {
@@ -61,9 +60,7 @@ function candidates(p: MatmulProblem, tiles: readonly MatmulTileName[]): MatmulC
   const binding = p.strided ? 0 : 2 ** 31 - 4;
   for (const tile of tiles) {
     for (const wanted of p.strided ? [1] : [1, fillingSplits(tile, p.batch, p.m, p.n, p.k)]) {
-      setMatmulTileOverride({ tile, splits: wanted });
-      const plan = planMatmul(p.batch, p.m, p.n, p.k, binding);
-      setMatmulTileOverride(null);
+      const plan = planOnTile(tile, wanted, p.batch, p.m, p.n, p.k, binding);
       out.set(`${tile}|${plan.splits}`, { tile, splits: plan.splits, workgroups: plan.workgroups[0] * plan.workgroups[1] * plan.workgroups[2] });
     }
   }
