@@ -38,6 +38,9 @@ mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
 V=(node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts)
 table() { grep -A"$2" '^| trainable\|^| configuration' "$1"; }
+# SAVE=FILE.tgz: pack the results so far (the parts that call it do so after each stage, so a call cut
+# at its limit still brings back what finished)
+save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
 case $part in
   1)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -96,7 +99,6 @@ case $part in
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt" ;;
   13)
-    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # the ghost-norm kernel's own tests first (about 20 s), then the steps, then its microbenchmark
     (cd packages/core && CLIPWISE_BACKEND=webgpu timeout 60 node ../../node_modules/vitest/vitest.mjs run src/fused/ghost-sq-norm src/fused/clipped-outer-sum-from-terms) > "$out/test-ghost.log" 2>&1
@@ -106,7 +108,6 @@ case $part in
     grep -A16 'launches (' "$out/bench-gpt2.txt" | head -54; table "$out/bench-gpt2.txt" 5; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
   12)
-    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save
     timeout 180 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 --kernels 16 > "$out/gpt2.log" 2>&1
@@ -119,7 +120,6 @@ case $part in
     # one call when the session's device time allows no more: GPT-2 and ViT beside the references
     # (matmul tuning as the default: off since the H200 run), then the GPU-facing workspaces' tests; results packed after each stage into
     # $SAVE (a .tgz) so that a call cut at its limit still brings back what finished
-    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 180 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
     grep 'shapes timed' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
@@ -161,7 +161,6 @@ case $part in
       --groupings all-layer,layer-wise --reps 3 --kernels 25 --json "$out/bench-vit.json" > "$out/bench-vit.txt" 2>&1
     grep -A30 'launches (' "$out/bench-vit.txt" | head -90; table "$out/bench-vit.txt" 5 ;;
   10)
-    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
     timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"
@@ -172,7 +171,6 @@ case $part in
     timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 5 --kernels 20 > "$out/gpt2.log" 2>&1
     grep -A22 'launches (' "$out/bench-gpt2.txt" | head -70; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save ;;
   11)
-    save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 220 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
