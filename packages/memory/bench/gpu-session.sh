@@ -18,6 +18,8 @@
 #      tests, ViT beside the references (about 9 minutes; SAVE packs after each stage)
 #  13  what a call of about 3 minutes fits: the ghost-norm kernel's tests, GPT-2's steps alone (ours, no
 #      references), the kernel's microbenchmark (SAVE packs after each stage)
+#  14  GPT-2's all-layer and param-wise steps with the batched ghost norms (--ghost-launch-layers all,
+#      the before) and one layer a launch (the default), then the whole test:gpu (about 7 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -32,7 +34,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 13}
+part=${1:?part: 1 to 14}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -107,6 +109,15 @@ case $part in
       --groupings all-layer,layer-wise --reps 4 --kernels 14 --json "$out/bench-gpt2.json" > "$out/bench-gpt2.txt" 2>&1
     grep -A16 'launches (' "$out/bench-gpt2.txt" | head -54; table "$out/bench-gpt2.txt" 5; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
+  14)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    for L in all 1; do
+      CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,param-wise --reps 4 --kernels 10 --ghost-launch-layers $L --json "$out/gpt2-ghost-$L.json" > "$out/gpt2-ghost-$L.txt" 2>&1
+      echo "ghost launch layers: $L"; grep -A12 'launches (' "$out/gpt2-ghost-$L.txt" | head -30; table "$out/gpt2-ghost-$L.txt" 4; save
+    done
+    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   12)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save

@@ -17,15 +17,14 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'submit-every', kind: 'pos', value: 'N', unit: 'dispatches', description: "webgpu: dispatches per queue submit (TF.js's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE)", defaultText: '15' },
   { name: 'compact-records', kind: ['on', 'off'], description: "records that wait for their group (all-layer clipping) hold their layer norms' and biases' per-sample gradients (a layer norm's instead of x̂ and dy), whose norms and clipped sums are then formed together; off: the before of a before/after", defaultText: 'on' },
   { name: 'ghost-kernel', kind: ['fused', 'matmul'], description: "webgpu ghost norms of linear layers: one fused kernel, or the two Gram matmuls and a row reduction (the before of a before/after)", defaultText: 'fused' },
-  { name: 'ghost-batching', kind: ['on', 'off'], description: "webgpu: records that wait for their group (all-layer, uniform) hand their ghost norms to the group's close, which launches them all at once; off: one ghost-norm launch per linear layer as it arrives (the before of a before/after)", defaultText: 'on' },
-  { name: 'ghost-launch-layers', kind: 'string', value: 'N|all', description: "webgpu: linear layers one launch of the batched ghost norms takes (core's setGhostLayersPerLaunch); all: as many as the device binds (7 at 16 bindings: the before of a before/after)", defaultText: '1' },
+  { name: 'ghost-batching', kind: ['on', 'off'], description: "webgpu: records that wait for their group (all-layer, uniform) hand their ghost norms to the group's close, which launches them (a layer a launch) into one partials tensor; off: one ghost-norm launch per linear layer as it arrives (the before of a before/after)", defaultText: 'on' },
   { name: 'clip-in-product', kind: ['on', 'off'], description: "webgpu: a group that is one linear layer (layer-wise) or its weight (param-wise) forms its clip factors inside its clipped sum's product; off: their own launch first (the before of a before/after)", defaultText: 'on' },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--ghost-launch-layers N|all`, `--clip-in-product on|off`, `--matmul-tuning on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--matmul-tuning on|off`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -71,18 +70,9 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     compactRecords: flags['compact-records'] !== 'off',
     matmulTuning: flags['matmul-tuning'] === undefined ? undefined : flags['matmul-tuning'] === 'on',
     ghostBatching: flags['ghost-batching'] !== 'off',
-    ghostLaunchLayers: ghostLaunchLayers(flags['ghost-launch-layers'] as string | undefined),
     clipInProduct: flags['clip-in-product'] !== 'off',
     log,
   });
-}
-
-/** `--ghost-launch-layers`: a whole number ≥ 1, 'all' (null: as many as bind), or absent (the default, 1). */
-function ghostLaunchLayers(value: string | undefined): number | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'all') return null;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`--ghost-launch-layers must be a whole number ≥ 1 or 'all', got '${value}'`);
-  return Number(value);
 }
 
 /**

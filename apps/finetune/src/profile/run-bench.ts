@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setGhostLayersPerLaunch, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -48,8 +48,6 @@ export interface BenchOptions {
   readonly compactRecords?: boolean;
   /** Deferred ghost norms of waiting records, launched together at their group's close (ghost-norm's `setDeferredGhostNorms`; default true). */
   readonly ghostBatching?: boolean;
-  /** Layers a launch of the batched ghost norms takes (core's `setGhostLayersPerLaunch`; null: as many as bind; default 1). */
-  readonly ghostLaunchLayers?: number | null;
   /** A one-linear-layer group's clip factors inside its clipped sum's product (core's `setClipInProduct`; default true). */
   readonly clipInProduct?: boolean;
   /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: off unless CLIPWISE_MATMUL_TUNING=on. */
@@ -124,7 +122,6 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
   setRecordCompaction(o.compactRecords ?? true);
   setDeferredGhostNorms(o.ghostBatching ?? true);
-  if (o.ghostLaunchLayers !== undefined) setGhostLayersPerLaunch(o.ghostLaunchLayers);
   setClipInProduct(o.clipInProduct ?? true);
   const rows: BenchRow[] = [];
   let ref: Reference | null = null;
@@ -146,7 +143,6 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     setFusedGhostNorm(true);
     setRecordCompaction(true);
     setDeferredGhostNorms(true);
-    setGhostLayersPerLaunch(1);
     setClipInProduct(true);
     clearMatmulTuning();
   }
@@ -165,7 +161,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : `on (${o.ghostLaunchLayers === null ? 'all' : (o.ghostLaunchLayers ?? 1)} a launch)`}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };

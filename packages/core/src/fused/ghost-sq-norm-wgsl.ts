@@ -24,9 +24,9 @@ const LOADS = (2 * TILE * BK) / 4 / 64;
 /** Columns of g a bias workgroup sums (one per thread). */
 const BIAS_CHUNK = 8 * 8 * KG;
 
-/** Which launches load the next K step while multiplying the current: all, one-layer launches only, or none. */
-export type GhostPrefetch = 'always' | 'single' | 'never';
-let ghostPrefetch: GhostPrefetch = 'single';
+/** Whether a launch loads the next K step while multiplying the current ('always', the default) or not. */
+export type GhostPrefetch = 'always' | 'never';
+let ghostPrefetch: GhostPrefetch = 'always';
 
 /**
  * Sets which ghost-norm launches prefetch (`GhostPrefetch`): for the kernel's before/after benchmark.
@@ -38,7 +38,7 @@ export function setGhostNormPrefetch(mode: GhostPrefetch): void {
   ghostPrefetch = mode;
 }
 
-/** One layer of a ghost partials launch: a [B, T, d], g [B, T, p], and whether its bias's chunks follow its tiles. */
+/** The layer of a ghost partials launch: a [B, T, d], g [B, T, p], and whether its bias's chunks follow its tiles. */
 export interface GhostLayer {
   readonly a: tf.TensorInfo;
   readonly g: tf.TensorInfo;
@@ -57,72 +57,51 @@ export function ghostLayerWidth(t: number, p: number, bias: boolean): number {
 }
 
 /**
- * One launch of the ghost partials kernel over `layers` (all of one B), writing each layer's columns of
- * `out` [B, width] from column `start` on, side by side: the workgroups are the concatenation of each
- * layer's (its width × B) grid, and a workgroup finds its layer from the layers' first columns. With
- * `slots` above the layer count, the last layer is bound again in the spare slots, with no columns: the
- * launches of one call then share one pipeline (lavapipe compiles one of 7 layers in about 6 s).
+ * One launch of the ghost partials kernel over one layer, writing its columns of `out` [B, width] from
+ * column `start` on (its tile pairs, then its bias's chunks): a workgroup per column and sample. A launch
+ * a layer: batching layers into one launch (a switch on the layer for every K step's loads) ran 3.5–5×
+ * slower on GPT-2 small's 48 layers (H100 and H200, 2026-12-05), for the launches it saved.
  */
-export function dispatchGhostLayers(out: tf.TensorInfo, layers: readonly GhostLayer[], start: number, slots = layers.length): void {
+export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLayer, start: number): void {
   const [b, width] = out.shape as [number, number];
-  const fields: (readonly ['u', number])[] = [['u', width], ['u', 0], ['u', 0], ['u', 0]];
-  let col = start;
-  for (const { a, g, bias } of layers) {
-    const [, t, d] = a.shape as [number, number, number];
-    const p = g.shape[2]!;
-    const { blocks, pairs } = ghostTilePairs(t);
-    // eight u32s a layer (two vec4s: a uniform array's stride is a multiple of 16 bytes)
-    fields.push(...[t, d, p, blocks, pairs, col, 0, 0].map((v) => ['u', v] as const));
-    col += ghostLayerWidth(t, p, bias);
-  }
-  // a spare slot starts past the last column: no workgroup finds it
-  for (let k = layers.length; k < slots; k++) fields.push(...[0, 0, 0, 0, 0, col, 0, 0].map((v) => ['u', v] as const));
-  const bound = Array.from({ length: slots }, (_, k) => layers[Math.min(k, layers.length - 1)]!);
-  // vec4 loads where every row of every operand starts on a vec4 (d and p multiples of 4)
-  const vec = layers.every(({ a, g }) => a.shape[2]! % 4 === 0 && g.shape[2]! % 4 === 0);
-  const prefetch = ghostPrefetch === 'always' || (ghostPrefetch === 'single' && slots === 1);
+  const [, t, d] = a.shape as [number, number, number];
+  const p = g.shape[2]!;
+  const { blocks, pairs } = ghostTilePairs(t);
+  // vec4 loads where every row of both operands starts on a vec4 (d and p multiples of 4)
+  const vec = d % 4 === 0 && p % 4 === 0;
+  const prefetch = ghostPrefetch === 'always';
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}_v${+vec}_p${+prefetch}_x${slots}`,
-    code: () => ghostSqNormWgsl(slots, vec, prefetch),
-    buffers: [{ tensor: out, write: true }, ...bound.flatMap(({ a, g }) => [{ tensor: a }, { tensor: g }])],
-    uniforms: packUniforms(fields),
-    workgroups: [col - start, b, 1],
+    key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}_v${+vec}_p${+prefetch}`,
+    code: () => ghostSqNormWgsl(vec, prefetch),
+    buffers: [{ tensor: out, write: true }, { tensor: a }, { tensor: g }],
+    uniforms: packUniforms([width, t, d, p, blocks, pairs, start, 0].map((v) => ['u', v] as const)),
+    workgroups: [ghostLayerWidth(t, p, bias), b, 1],
   });
 }
 
 /**
- * `load${x}(n, …)`: this thread's LOADS vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) ×
- * k [kg, kg + BK) of layer n's X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive
- * threads read consecutive vec4s of a row). WGSL cannot index bindings, so each layer has its own copy,
- * reached by a switch on n (workgroup-uniform) once a K step. `vec`: X is bound as vec4s (K a multiple
- * of 4); else four scalar loads make each vec4.
+ * `load${x}(…)`: this thread's LOADS vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) × k
+ * [kg, kg + BK) of X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive threads read
+ * consecutive vec4s of a row). `vec`: X is bound as vec4s (K a multiple of 4); else four scalar loads
+ * make each vec4.
  */
-function loadFunctions(x: 'A' | 'G', count: number, vec: boolean): string {
-  const copies = Array.from({ length: count }, (_, n) => {
-    const X = `${x}${n}`;
-    const lines: string[] = [];
-    for (let j = 0; j < LOADS; j++) {
-      const tile = Math.floor((j * 64) / (TILE * BK / 4));
-      const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
-      const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${BK / 4}u; let gk = kg + (q % ${BK / 4}u) * 4u; let e = base + gr * K + gk;`;
-      if (vec) {
-        lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${X}[min(e / 4u, arrayLength(&${X}) - 1u)], gr < T && gk < K); }`);
-      } else {
-        const el = (c: number) => `select(0.0, ${X}[min(e + ${c}u, arrayLength(&${X}) - 1u)], gr < T && gk + ${c}u < K)`;
-        lines.push(`${head} s.v${j} = vec4<f32>(${[0, 1, 2, 3].map(el).join(', ')}); }`);
-      }
+function loadFunction(x: 'A' | 'G', vec: boolean): string {
+  const lines: string[] = [];
+  for (let j = 0; j < LOADS; j++) {
+    const tile = Math.floor((j * 64) / (TILE * BK / 4));
+    const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
+    const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${BK / 4}u; let gk = kg + (q % ${BK / 4}u) * 4u; let e = base + gr * K + gk;`;
+    if (vec) {
+      lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${x}[min(e / 4u, arrayLength(&${x}) - 1u)], gr < T && gk < K); }`);
+    } else {
+      const el = (c: number) => `select(0.0, ${x}[min(e + ${c}u, arrayLength(&${x}) - 1u)], gr < T && gk + ${c}u < K)`;
+      lines.push(`${head} s.v${j} = vec4<f32>(${[0, 1, 2, 3].map(el).join(', ')}); }`);
     }
-    return `fn load${X}(base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32) -> Staged {
+  }
+  return `fn load${x}(base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32) -> Staged {
   var s : Staged;
   ${lines.join('\n  ')}
   return s;
-}`;
-  });
-  const args = 'base, rowI, rowJ, K, T, kg, lid';
-  const body = count === 1 ? `return load${x}0(${args});` : `var s : Staged;\n  switch n {\n    ${copies.map((_, n) => `case ${n}u: { s = load${x}${n}(${args}); }`).join('\n    ')}\n    default: {}\n  }\n  return s;`;
-  return `${copies.join('\n')}
-fn load${x}(n : u32, base : u32, rowI : u32, rowJ : u32, K : u32, T : u32, kg : u32, lid : u32) -> Staged {
-  ${body}
 }`;
 }
 
@@ -183,7 +162,7 @@ function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, pre
   if (!prefetch) {
     return `
   for (var k0 = 0u; k0 < ${k}; k0 = k0 + ${KG * BK}u) {
-    let st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, k0 + grp * ${BK}u, lid);
+    let st = load${x}(${base}, rowI, rowJ, ${k}, L.T, k0 + grp * ${BK}u, lid);
     workgroupBarrier();
     storeStaged(st, stageBase, lid);
     workgroupBarrier();
@@ -194,14 +173,14 @@ function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, pre
   return `
   {
     var k0 = 0u;
-    var st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, grp * ${BK}u, lid);
+    var st = load${x}(${base}, rowI, rowJ, ${k}, L.T, grp * ${BK}u, lid);
     loop {
       if (k0 >= ${k}) { break; }
       workgroupBarrier();
       storeStaged(st, stageBase, lid);
       workgroupBarrier();
       let next = k0 + ${KG * BK}u;
-      if (next < ${k}) { st = load${x}(n, ${base}, rowI, rowJ, ${k}, L.T, next + grp * ${BK}u, lid); }
+      if (next < ${k}) { st = load${x}(${base}, rowI, rowJ, ${k}, L.T, next + grp * ${BK}u, lid); }
       ${multiply(acc)}
       k0 = next;
     }
@@ -209,30 +188,16 @@ function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, pre
   ${reduceGroups(acc)}`;
 }
 
-/** `loadG(n, i)`: element i of layer n's g, for the bias workgroups (few: a switch on n per load costs little there). */
-function biasLoader(count: number, vec: boolean): string {
-  const read = (n: number) => (vec ? `G${n}[min(i / 4u, arrayLength(&G${n}) - 1u)][i % 4u]` : `G${n}[min(i, arrayLength(&G${n}) - 1u)]`);
-  if (count === 1) return `fn loadBiasG(n : u32, i : u32) -> f32 { return ${read(0)}; }`;
-  return `fn loadBiasG(n : u32, i : u32) -> f32 {
-  var v = 0.0;
-  switch n {
-    ${Array.from({ length: count }, (_, n) => `case ${n}u: { v = ${read(n)}; }`).join('\n    ')}
-    default: {}
-  }
-  return v;
-}`;
-}
-
-/** The ghost partials kernel over `count` layers (bindings: partials, then a and g of each layer, then the uniforms). */
-function ghostSqNormWgsl(count: number, vec: boolean, prefetch: boolean): string {
-  const layers = Array.from({ length: count }, (_, n) => n);
+/** The ghost partials kernel (bindings: partials, a, g, the uniforms). */
+function ghostSqNormWgsl(vec: boolean, prefetch: boolean): string {
   const elem = vec ? 'vec4<f32>' : 'f32';
+  const biasRead = vec ? 'G[min(i / 4u, arrayLength(&G) - 1u)][i % 4u]' : 'G[min(i, arrayLength(&G) - 1u)]';
   return /* wgsl */ `
-struct Layer { T : u32, d : u32, p : u32, blocks : u32, pairs : u32, start : u32, pad0 : u32, pad1 : u32 };
-struct U { width : u32, pad0 : u32, pad1 : u32, pad2 : u32, layers : array<Layer, ${count}> };
+struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, start : u32, pad0 : u32 };
 @group(0) @binding(0) var<storage, read_write> partials : array<f32>;
-${layers.map((n) => `@group(0) @binding(${1 + 2 * n}) var<storage, read> A${n} : array<${elem}>;\n@group(0) @binding(${2 + 2 * n}) var<storage, read> G${n} : array<${elem}>;`).join('\n')}
-@group(0) @binding(${1 + 2 * count}) var<uniform> u : U;
+@group(0) @binding(1) var<storage, read> A : array<${elem}>;
+@group(0) @binding(2) var<storage, read> G : array<${elem}>;
+@group(0) @binding(3) var<uniform> L : U;
 
 // staging (KG groups × 2 tiles) and, after each Gram, the K groups' reduction (up to KG/2 × 64 × 4 vec4s)
 var<workgroup> sm : array<vec4<f32>, ${Math.max(KG * 2 * TILE_VEC4, (KG / 2) * 64 * 4)}>;
@@ -241,13 +206,13 @@ var<workgroup> redBias : array<f32, ${BIAS_CHUNK}>;
 // a thread's share of a K step's staging, loaded before the previous step's products
 struct Staged { ${Array.from({ length: LOADS }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
-${biasLoader(count, vec)}
-${loadFunctions('A', count, vec)}
-${loadFunctions('G', count, vec)}
+fn loadBiasG(i : u32) -> f32 { return ${biasRead}; }
+${loadFunction('A', vec)}
+${loadFunction('G', vec)}
 ${storeStaged()}
 
 /** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², each thread a column (4 rows a step in flight). */
-fn biasChunk(n : u32, L : Layer, chunk : u32, b : u32, lid : u32) {
+fn biasChunk(chunk : u32, b : u32, lid : u32) {
   let j = chunk * ${BIAS_CHUNK}u + lid;
   var c0 = 0.0; var c1 = 0.0; var c2 = 0.0; var c3 = 0.0;
   if (j < L.p) {
@@ -256,10 +221,10 @@ fn biasChunk(n : u32, L : Layer, chunk : u32, b : u32, lid : u32) {
     loop {
       if (t + 4u > L.T) { break; }
       let e = base + t * L.p;
-      c0 = c0 + loadBiasG(n, e); c1 = c1 + loadBiasG(n, e + L.p); c2 = c2 + loadBiasG(n, e + 2u * L.p); c3 = c3 + loadBiasG(n, e + 3u * L.p);
+      c0 = c0 + loadBiasG(e); c1 = c1 + loadBiasG(e + L.p); c2 = c2 + loadBiasG(e + 2u * L.p); c3 = c3 + loadBiasG(e + 3u * L.p);
       t = t + 4u;
     }
-    for (; t < L.T; t = t + 1u) { c0 = c0 + loadBiasG(n, base + t * L.p); }
+    for (; t < L.T; t = t + 1u) { c0 = c0 + loadBiasG(base + t * L.p); }
   }
   let c = (c0 + c1) + (c2 + c3);
   redBias[lid] = c * c;
@@ -268,7 +233,7 @@ fn biasChunk(n : u32, L : Layer, chunk : u32, b : u32, lid : u32) {
     if (lid < s) { redBias[lid] = redBias[lid] + redBias[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { partials[b * u.width + L.start + L.pairs + chunk] = redBias[0]; }
+  if (lid == 0u) { partials[b * L.width + L.start + L.pairs + chunk] = redBias[0]; }
 }
 
 @compute @workgroup_size(8, 8, ${KG})
@@ -279,18 +244,11 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let lid = ty * 8u + tx;
   let stageBase = grp * ${2 * TILE_VEC4}u;
   let b = wg.y;
-  // this workgroup's layer: the last whose first column is at or before it (workgroup-uniform, as is
-  // every branch on it below: the barriers stay in uniform control flow)
-  let col = wg.x + u.layers[0].start;
-  var n = 0u;
-  for (var k = 1u; k < ${count}u; k = k + 1u) {
-    if (col >= u.layers[k].start) { n = k; }
-  }
-  let L = u.layers[n];
-  let pair = col - L.start;
-  // workgroups past a layer's tile pairs sum its bias's columns
+  // workgroups past the tile pairs sum the bias's columns (workgroup-uniform: the barriers stay in
+  // uniform control flow)
+  let pair = wg.x;
   if (pair >= L.pairs) {
-    biasChunk(n, L, pair - L.pairs, b, grp * 64u + lid);
+    biasChunk(pair - L.pairs, b, grp * 64u + lid);
     return;
   }
   // pair -> (I, J), I <= J, row by row of the upper triangle
@@ -319,7 +277,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
-  if (grp == 0u && lid == 0u) { partials[b * u.width + L.start + pair] = red[0]; }
+  if (grp == 0u && lid == 0u) { partials[b * L.width + L.start + pair] = red[0]; }
 }
 `;
 }

@@ -162,9 +162,8 @@ export class GroupClipper implements Recorder {
 
   /**
    * The deferred records' ghost-norm partials of group `g` as one term of its sum, in one tensor
-   * (`ghostSqNormPartialsMany`: a launch a layer by default, as many as bind with
-   * `setGhostLayersPerLaunch(null)`); where it cannot run them all, each record's own terms
-   * (`sqNormTerms`), as on arrival.
+   * (`ghostSqNormPartialsMany`: a launch a layer); where it cannot run them all, each record's own
+   * terms (`sqNormTerms`), as on arrival.
    */
   private addDeferred(g: number): void {
     const m = this.micro!;
