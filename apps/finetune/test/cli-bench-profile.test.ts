@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clipInProductEnabled } from '@clipwise/core';
-import { deferredGhostNormsEnabled } from '@clipwise/ghost-norm';
+import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
 import { run } from './train-helpers';
 
@@ -93,19 +93,20 @@ describe('clipwise bench', () => {
     expect(counts['off']).toBeGreaterThan(counts['on']!);
   });
 
-  it('--ghost-batching / --clip-in-product off: the befores of the private steps\' launch cuts, reported, and put back on afterwards', async () => {
+  it('--ghost-batching / --clip-in-product / --paired-bias-clip off: the befores of the private steps\' launch cuts, reported, and put back on afterwards', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
     const rows: Record<string, Array<{ grouping: string; launches: number; peakBytes: number }>> = {};
     for (const mode of ['on', 'off']) {
       const json = path.join(dir, `bench-${mode}.json`);
-      const { code, out, err } = await run(['bench', ...SHAPE, '--groupings', 'all-layer,layer-wise', '--kernels', '1', '--ghost-batching', mode, '--clip-in-product', mode, '--json', json]);
+      const { code, out, err } = await run(['bench', ...SHAPE, '--groupings', 'all-layer,layer-wise,param-wise', '--kernels', '1', '--ghost-batching', mode, '--clip-in-product', mode, '--paired-bias-clip', mode, '--json', json]);
       expect(err).toBe('');
       expect(code).toBe(0);
-      expect(out).toMatch(new RegExp(`ghost batching ${mode}, clip in product ${mode}`));
+      expect(out).toMatch(new RegExp(`ghost batching ${mode}, clip in product ${mode}, paired bias clip ${mode}`));
       rows[mode] = JSON.parse(readFileSync(json, 'utf8'));
     }
     expect(deferredGhostNormsEnabled()).toBe(true);
     expect(clipInProductEnabled()).toBe(true);
+    expect(pairedBiasClipEnabled()).toBe(true);
     // both act on webgpu only (cpu: the same launches); the records and so the peaks are the same either way
     rows['on']!.forEach((r, i) => {
       expect(rows['off']![i]!.launches).toBe(r.launches);

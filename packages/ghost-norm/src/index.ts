@@ -11,3 +11,4 @@ export * from './streaming-sq-norms';
 export * from './param-sq-norms';
 export * from './record-compaction';
 export * from './deferred-ghost-norms';
+export * from './paired-bias-clip';

@@ -70,6 +70,13 @@ export interface ClippedSumWithClip {
   readonly factors: tf.Tensor1D;
 }
 
+/** `NormKernel.clippedSumsApart`'s result: by role, each parameter its own group. */
+export interface ClippedSumsApart {
+  readonly sums: Record<string, tf.Tensor>;
+  readonly norms: Record<string, tf.Tensor1D>;
+  readonly modes: Record<string, NormMode>;
+}
+
 /**
  * The per-sample computations of one layer kind. Kernels never see which group a parameter is in:
  * they give per-sample squared norms and, once the clip factors are known, the Book-Keeping sum
@@ -124,6 +131,19 @@ export interface NormKernel {
    * const r = kernel.clippedSumWithClip?.(record, term, { threshold: 1, automatic: false, gamma: 0 }, ['weight', 'bias']);
    */
   clippedSumWithClip?(record: LayerRecord, term: SampleTerm, clip: ClipEpilogue, roles: readonly string[]): ClippedSumWithClip | null;
+  /**
+   * Optional: a record's weight and bias, each clipped in a group of its own (param-wise) and both
+   * closing with the record: their per-sample norms, clip factors (`clips` by role, the same clipping
+   * function) and clipped sums in the fewest launches, on webgpu the weight's ghost-norm launch with
+   * the bias's chunks and one product whose bias row takes the bias's own factors (were five launches).
+   * Returns sums and norms by role, all new tensors, and the norm modes; or null, having computed
+   * nothing, where the kernel does not take the record (the weight's norm instantiated, off webgpu, a
+   * compacted record; `setPairedBiasClip(false)`): each group then takes its usual path.
+   *
+   * @example
+   * const r = kernel.clippedSumsApart?.(record, 'auto', { weight: clip, bias: { ...clip, threshold: 0.5 } });
+   */
+  clippedSumsApart?(record: LayerRecord, mode: NormModeOption, clips: { readonly weight: ClipEpilogue; readonly bias: ClipEpilogue }): ClippedSumsApart | null;
   /** Per-sample gradients [B, ...param.shape] (for cross terms of tied weights, tests and debugging). */
   perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
   /** Analytic cost per role, and the mixed rule's choice. */

@@ -18,8 +18,9 @@
 #      tests, ViT beside the references (about 9 minutes; SAVE packs after each stage)
 #  13  what a call of about 3 minutes fits: the ghost-norm kernel's tests, GPT-2's steps alone (ours, no
 #      references), the kernel's microbenchmark (SAVE packs after each stage)
-#  14  GPT-2's all-layer and param-wise steps with the batched ghost norms (--ghost-launch-layers all,
-#      the before) and one layer a launch (the default), then the whole test:gpu (about 7 minutes)
+#  14  GPT-2's groupings with param-wise's biases in launches of their own (--paired-bias-clip off, the
+#      before) and paired with their weights (the default), then core's, ghost-norm's and optim's
+#      tests (about 6 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -111,13 +112,14 @@ case $part in
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
   14)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    for L in all 1; do
-      CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-        --groupings all-layer,param-wise --reps 4 --kernels 10 --ghost-launch-layers $L --json "$out/gpt2-ghost-$L.json" > "$out/gpt2-ghost-$L.txt" 2>&1
-      echo "ghost launch layers: $L"; grep -A12 'launches (' "$out/gpt2-ghost-$L.txt" | head -30; table "$out/gpt2-ghost-$L.txt" 4; save
+    # param-wise's bias in launches of its own (off, the before) and paired with its weight (on)
+    for P in off on; do
+      CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise,param-wise --reps 4 --kernels 10 --paired-bias-clip $P --json "$out/gpt2-paired-$P.json" > "$out/gpt2-paired-$P.txt" 2>&1
+      echo "paired bias clip: $P"; grep 'timed round' "$out/gpt2-paired-$P.txt"; table "$out/gpt2-paired-$P.txt" 5; save
     done
-    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   12)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save

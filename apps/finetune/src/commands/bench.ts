@@ -19,12 +19,13 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'ghost-kernel', kind: ['fused', 'matmul'], description: "webgpu ghost norms of linear layers: one fused kernel, or the two Gram matmuls and a row reduction (the before of a before/after)", defaultText: 'fused' },
   { name: 'ghost-batching', kind: ['on', 'off'], description: "webgpu: records that wait for their group (all-layer, uniform) hand their ghost norms to the group's close, which launches them (a layer a launch) into one partials tensor; off: one ghost-norm launch per linear layer as it arrives (the before of a before/after)", defaultText: 'on' },
   { name: 'clip-in-product', kind: ['on', 'off'], description: "webgpu: a group that is one linear layer (layer-wise) or its weight (param-wise) forms its clip factors inside its clipped sum's product; off: their own launch first (the before of a before/after)", defaultText: 'on' },
+  { name: 'paired-bias-clip', kind: ['on', 'off'], description: "webgpu, param-wise: a linear layer's weight and bias (each a group) clipped through one ghost-norm launch and one product, the bias's factors scaling the product's bias row; off: the bias's norm, factors and sum in launches of their own (the before of a before/after)", defaultText: 'on' },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--matmul-tuning on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--matmul-tuning on|off`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -71,6 +72,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     matmulTuning: flags['matmul-tuning'] === undefined ? undefined : flags['matmul-tuning'] === 'on',
     ghostBatching: flags['ghost-batching'] !== 'off',
     clipInProduct: flags['clip-in-product'] !== 'off',
+    pairedBiasClip: flags['paired-bias-clip'] !== 'off',
     log,
   });
 }

@@ -123,3 +123,111 @@ describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms 
     tf.dispose([a, dy, partials, out.weight, out.bias, out.norms, out.factors]);
   });
 });
+
+/** Float64 reference for a bias clipped apart: the weight's and the bias's norms, factors and clipped sums each their own. */
+function referenceApart(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], biasOf: 'x' | 'y', clipW: (norm: number) => number, clipB: (norm: number) => number) {
+  const width = biasOf === 'y' ? n : m;
+  const src = biasOf === 'y' ? yv : xv;
+  const weight = new Float64Array(m * n);
+  const bias = new Float64Array(width);
+  const norms: number[] = [];
+  const factors: number[] = [];
+  const biasNorms: number[] = [];
+  for (let i = 0; i < b; i++) {
+    const g = new Float64Array(m * n);
+    const gb = new Float64Array(width);
+    for (let r = 0; r < t; r++) {
+      const row = i * t + r;
+      for (let p = 0; p < m; p++) for (let q = 0; q < n; q++) g[p * n + q] += xv[row * m + p]! * yv[row * n + q]!;
+      for (let q = 0; q < width; q++) gb[q] += src[row * width + q]!;
+    }
+    const nw = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+    const nb = Math.sqrt(gb.reduce((s, v) => s + v * v, 0));
+    const [cw, cb] = [clipW(nw), clipB(nb)];
+    norms.push(nw);
+    factors.push(cw);
+    biasNorms.push(nb);
+    g.forEach((v, k) => (weight[k] += cw * v));
+    gb.forEach((v, k) => (bias[k] += cb * v));
+  }
+  return { weight, bias, norms, factors, biasNorms };
+}
+
+/** The threshold between the two smallest values, so that some samples clip and some do not. */
+const between = (values: number[]) => {
+  const sorted = [...values].sort((p, q) => p - q);
+  return sorted.length === 1 ? sorted[0]! / 2 : (sorted[0]! + sorted[1]!) / 2;
+};
+
+describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wise): each its own norms and factors, against float64', () => {
+  afterEach(() => setMatmulTileOverride(null));
+  // [B, T, m, n], the weight's and the bias's partials columns, a forced tile and split count
+  const cases: [number[], number, number, { tile: MatmulTileName; splits: number } | null][] = [
+    [[1, 1, 3, 2], 1, 1, null],
+    [[3, 5, 20, 17], 3, 2, null],
+    [[2, 7, 8, 30], 2, 1, { tile: 'small', splits: 1 }],
+    [[4, 130, 36, 40], 5, 2, { tile: 'medium', splits: 4 }],
+    [[3, 20, 20, 17], 4, 3, { tile: 'large', splits: 2 }],
+  ];
+  for (const [shape, ww, wb, tile] of cases)
+    for (const biasOf of ['y', 'x'] as const)
+      for (const automatic of [false, true]) {
+        const [b, t, m, n] = shape as [number, number, number, number];
+        it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], W ${ww} + ${wb}, bias of ${biasOf}, ${automatic ? 'automatic' : 'abadi'}${tile ? `, ${tile.tile} × ${tile.splits}` : ''}`, async () => {
+          const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 17) as tf.Tensor3D;
+          const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 18) as tf.Tensor3D;
+          const [xv, yv] = (await Promise.all([x.data(), y.data()])) as Float32Array[];
+          const probe = referenceApart(xv!, yv!, shape, biasOf, () => 1, () => 1);
+          const [cw, cb] = [between(probe.norms), between(probe.biasNorms)];
+          const gamma = 0.01;
+          const fn = (c: number) => (nrm: number) => (automatic ? c / (nrm + gamma) : c / Math.max(nrm, c));
+          const ref = referenceApart(xv!, yv!, shape, biasOf, fn(cw), fn(cb));
+          const ws = splitRows(probe.norms.map((v) => v * v), ww);
+          const bs = splitRows(probe.biasNorms.map((v) => v * v), wb);
+          const partials = tf.concat([ws, bs], 1);
+          if (tile) setMatmulTileOverride(tile);
+          const before = tf.memory().numTensors;
+          let out!: ReturnType<typeof clippedOuterSumWithBiasFromTerms>;
+          const run = () => (out = clippedOuterSumWithBiasFromTerms(x, y, partials, { threshold: cw, gamma, automatic }, { biasOf, biasApart: { from: ww, threshold: cb } }));
+          const profile = await tf.profile(() => void run());
+          // one launch on webgpu, the bias's factors formed and applied inside it
+          if (webgpu()) expect(profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape')).toEqual(['ClipwiseClippedOuterSumBiasClip']);
+          expect(out.weight.shape).toEqual([m, n]);
+          expect(out.bias.shape).toEqual([biasOf === 'y' ? n : m]);
+          const [wv, bv, nv, fv, bnv] = await Promise.all([out.weight.data(), out.bias.data(), out.norms.data(), out.factors.data(), out.biasNorms!.data()]);
+          expect(relErr(wv, ref.weight)).toBeLessThan(1e-5);
+          expect(relErr(bv, ref.bias)).toBeLessThan(1e-5);
+          expect(relErr(nv, ref.norms)).toBeLessThan(1e-5);
+          expect(relErr(fv, ref.factors)).toBeLessThan(1e-5);
+          expect(relErr(bnv, ref.biasNorms)).toBeLessThan(1e-5);
+          tf.dispose([out.weight, out.bias, out.norms, out.factors, out.biasNorms!]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([x, y, ws, bs, partials]);
+        });
+      }
+
+  it('refuses a split outside the partials, naming it', () => {
+    const x = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+    const p = tf.zeros([2, 3]) as tf.Tensor2D;
+    const clip = { threshold: 1, gamma: 0, automatic: false };
+    expect(() => clippedOuterSumWithBiasFromTerms(x, x, p, clip, { biasApart: { from: 3, threshold: 1 } })).toThrow(/biasApart.from 3 must split the partials' 3 columns/);
+    expect(() => clippedOuterSumWithBiasFromTerms(x, x, p, clip, { biasApart: { from: 0, threshold: 1 } })).toThrow(/biasApart.from 0/);
+    tf.dispose([x, p]);
+  });
+
+  it.runIf(webgpu())('takes the ghost-norm kernel\'s partials with the bias\'s chunks after the weight\'s tiles', async () => {
+    const [b, t, d, p] = [4, 40, 20, 12];
+    const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 19) as tf.Tensor3D;
+    const dy = tf.randomNormal([b, t, p], 0, 1, 'float32', 20) as tf.Tensor3D;
+    const weightOnly = ghostSqNormPartials(a, dy)!;
+    const partials = ghostSqNormPartials(a, dy, { bias: true })!;
+    const [av, dv] = (await Promise.all([a.data(), dy.data()])) as Float32Array[];
+    const ref = referenceApart(av!, dv!, [b, t, d, p], 'y', (nrm) => 1 / Math.max(nrm, 1), (nrm) => 0.5 / Math.max(nrm, 0.5));
+    const out = clippedOuterSumWithBiasFromTerms(a, dy, partials, { threshold: 1, gamma: 0, automatic: false }, { biasApart: { from: weightOnly.shape[1], threshold: 0.5 } });
+    expect(relErr(await out.norms.data(), ref.norms)).toBeLessThan(1e-5);
+    expect(relErr(await out.biasNorms!.data(), ref.biasNorms)).toBeLessThan(1e-5);
+    expect(relErr(await out.weight.data(), ref.weight)).toBeLessThan(1e-5);
+    expect(relErr(await out.bias.data(), ref.bias)).toBeLessThan(1e-5);
+    tf.dispose([a, dy, weightOnly, partials, out.weight, out.bias, out.norms, out.factors, out.biasNorms!]);
+  });
+});

@@ -51,7 +51,13 @@ export function ghostTilePairs(t: number): { blocks: number; pairs: number } {
   return { blocks, pairs: (blocks * (blocks + 1)) / 2 };
 }
 
-/** Columns a layer takes in the partials (its tile pairs, then its bias's chunks): also its workgroups per sample. */
+/**
+ * Columns a layer takes in the ghost partials [B, width] (`ghostSqNormPartials`): its tile pairs, then
+ * with `bias` its bias's chunks. Also the launch's workgroups per sample.
+ *
+ * @example
+ * ghostLayerWidth(128, 768, false); // 10: the weight's columns, before the bias's (ghostLayerWidth(128, 768, true) = 13)
+ */
 export function ghostLayerWidth(t: number, p: number, bias: boolean): number {
   return ghostTilePairs(t).pairs + (bias ? Math.ceil(p / BIAS_CHUNK) : 0);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clippedOuterSum, clippedOuterSumWithBias, clippedOuterSumWithBiasFromTerms, columnSqNorms, columnSum, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
+import { clippedOuterSum, clippedOuterSumWithBias, clippedOuterSumWithBiasFromTerms, columnSqNorms, columnSum, ghostLayerWidth, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, perSampleSqNorm, type LayerRecord } from '@clipwise/core';
 import { mixedRuleMode } from '../mixed-rule';
+import { pairedBiasClipEnabled } from '../paired-bias-clip';
 import { rowSums } from './row-sums';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type NormMode, type NormModeOption, type ParamCost, type RecordShape, type SqNormTermResult } from '../norm-kernel';
 
@@ -169,6 +170,23 @@ export function linearLikeKernel(kind: string): NormKernel {
       if (both) sums['bias'] = r.bias;
       else r.bias.dispose();
       return { sums, norms: r.norms, factors: r.factors };
+    },
+    // param-wise: the ghost partials with the bias's chunks after the weight's tiles, then one product
+    // that forms each parameter's factors from its own columns (the bias's scale its row of ones)
+    clippedSumsApart(record, mode = 'auto', clips) {
+      const a = record.activation as tf.Tensor3D | undefined;
+      const dy = record.gradOutput as tf.Tensor3D;
+      const weight = record.params['weight'];
+      const same = clips.weight.automatic === clips.bias.automatic && clips.weight.gamma === clips.bias.gamma;
+      if (!pairedBiasClipEnabled() || !same || !weight || !record.params['bias'] || record.perSample || !a || a.rank !== 3 || dy.rank !== 3) return null;
+      if (!ghostPlan(record, mode, ['weight', 'bias'], false).ghost || !ghostSqNormFuses(a, dy)) return null;
+      const partials = ghostSqNormPartials(a, dy, { bias: true })!;
+      const { x, y, biasOf } = outerOperands(record);
+      const biasApart = { from: ghostLayerWidth(a.shape[1], dy.shape[2], false), threshold: clips.bias.threshold };
+      const r = clippedOuterSumWithBiasFromTerms(x, y, partials, clips.weight, { biasOf, biasApart });
+      const w = tf.reshape(r.weight, weight.shape as number[]);
+      tf.dispose([partials, r.weight, r.factors]);
+      return { sums: { weight: w, bias: r.bias }, norms: { weight: r.norms, bias: r.biasNorms! }, modes: { weight: 'ghost', bias: 'instantiate' } };
     },
     perSampleGrads(record) {
       const a = record.activation as tf.Tensor3D;

@@ -52,6 +52,13 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
           return probe.around('clipped-sums', () => k.clippedSumWithClip!(record, term, clip, roles));
         },
       }),
+      // a param-wise weight and bias closed together: their ghost-norm launch counts with the clipped sums
+      ...(k.clippedSumsApart && {
+        clippedSumsApart: (record: LayerRecord, mode: NormModeOption, clips: { readonly weight: ClipEpilogue; readonly bias: ClipEpilogue }) => {
+          arrive(record);
+          return probe.around('clipped-sums', () => k.clippedSumsApart!(record, mode, clips));
+        },
+      }),
       // a record that waits for its group is compacted on arrival (before its norms); the compacted form
       // is the same record: no second arrival. Its making counts as norms
       ...(k.compact && {

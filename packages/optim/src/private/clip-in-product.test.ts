@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectParams, Linear, normalInit, setClipInProduct, type ParamSpec } from '@clipwise/core';
+import { setPairedBiasClip } from '@clipwise/ghost-norm';
 import { resolveGrouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
 import { PrivateGradients } from './private-gradients';
@@ -30,8 +31,9 @@ function tinyLm() {
 }
 
 /** One private step (σ = 0) of `grouping`: its gradients, its groups' statistics and the kernels its backward ran. */
-async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', clipping: ClippingConfig, inProduct: boolean, thresholds?: number[]) {
+async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', clipping: ClippingConfig, inProduct: boolean, thresholds?: number[], paired = false) {
   setClipInProduct(inProduct);
+  setPairedBiasClip(paired);
   const model = make();
   const probe = resolveGrouping(grouping, model.params, { clipNorm: 1 });
   const resolved = thresholds ? probe.withThresholds(thresholds) : probe;
@@ -47,8 +49,9 @@ async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', 
 const count = (names: string[], name: string) => names.filter((n) => n === name).length;
 
 describe('layer-wise and param-wise clipping with the clip factors inside the product equal the two-launch path', () => {
-  afterEach(() => setClipInProduct(true));
-  // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped)
+  afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
+  // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped;
+  // its bias in launches of its own, `setPairedBiasClip(false)`: the next describe pairs them)
   for (const grouping of ['layer-wise', 'param-wise'] as const)
   for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
     for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
@@ -76,6 +79,40 @@ describe('layer-wise and param-wise clipping with the clip factors inside the pr
           expect(fast.kernels.length).toBe(slow.kernels.length - linears);
         } else {
           expect(fast.kernels).toEqual(slow.kernels);
+        }
+      });
+    }
+});
+
+describe('param-wise clipping with each linear layer\'s weight and bias in one ghost launch and one product equals their launches apart', () => {
+  afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
+  for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
+    for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
+      it(`${label}, ${clipping.fn}`, async () => {
+        const before = tf.memory().numTensors;
+        const medians = (await step(make, 'param-wise', clipping, true)).groups.map((g) => g.medianNorm * 1.001);
+        const apart = await step(make, 'param-wise', clipping, true, medians, false);
+        const paired = await step(make, 'param-wise', clipping, true, medians, true);
+        expect(tf.memory().numTensors).toBe(before);
+        expectSameValues(paired.values, apart.values);
+        expect(paired.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
+        paired.groups.forEach((g, m) => {
+          const s = apart.groups[m]!;
+          expect(g.clipFraction).toBe(s.clipFraction);
+          expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
+          expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
+        });
+        if (tf.getBackend() === 'webgpu') {
+          // each paired layer: its ghost launch with the bias's chunks and its product; the bias's own
+          // two (its clip factors from dy's column sums, its weighted column sum) gone
+          expect(count(paired.kernels, FUSED)).toBe(count(apart.kernels, FUSED));
+          expect(count(paired.kernels, 'ClipwiseGhostSqNormPartials')).toBe(count(apart.kernels, 'ClipwiseGhostSqNormPartials'));
+          expect(count(paired.kernels, 'ClipwiseColumnSum')).toBe(count(apart.kernels, 'ClipwiseColumnSum') - linears);
+          expect(count(paired.kernels, 'ClipwiseSampleTermSum')).toBe(count(apart.kernels, 'ClipwiseSampleTermSum') - linears);
+          const launches = (names: string[]) => names.filter((n) => n !== 'Reshape').length;
+          expect(launches(paired.kernels)).toBe(launches(apart.kernels) - 2 * linears);
+        } else {
+          expect(paired.kernels).toEqual(apart.kernels);
         }
       });
     }

@@ -111,6 +111,8 @@ export class GroupClipper implements Recorder {
     }
     const folded = roles.filter(([role]) => record.perSample?.[role] === undefined).map(([role]) => role);
     if (folded.length === 0) return;
+    // param-wise: a linear layer's weight and bias, each a group of its own, both closing here
+    if (this.closeApart(record, folded, scope)) return;
     // parameters used once need no cross terms: their norms go to the group as the kernel's terms
     // (a ghost norm's tile partials, summed by the clip factors' kernel: one launch fewer a linear layer)
     if (kernel.sqNormTerms && folded.every((role) => scope.uses.get(record.params[role]!.name) === 1)) {
@@ -132,6 +134,38 @@ export class GroupClipper implements Recorder {
     // parameters, whose group cannot close before that parameter completes.
     const { complete } = m.norms.fold(record, scope, folded);
     for (const p of complete) this.paramDone(p);
+  }
+
+  /**
+   * Closes the groups of a record's weight and bias where each is a group of one parameter, used once,
+   * both closing with this record (param-wise clipping), through the kernel's `clippedSumsApart`: on
+   * webgpu one ghost-norm launch and one product for both, where the bias alone took three launches.
+   * False, having done nothing, where that does not apply.
+   */
+  private closeApart(record: LayerRecord, folded: readonly string[], scope: RecordingScope): boolean {
+    const kernel = getNormKernel(record.kind);
+    if (!kernel.clippedSumsApart || folded.length !== 2 || !folded.includes('weight') || !folded.includes('bias')) return false;
+    const m = this.micro!;
+    const roles = ['weight', 'bias'] as const;
+    const names = roles.map((role) => record.params[role]!.name);
+    const groups = names.map((name) => this.grouping.groupIndexOf(name));
+    const alone = (k: number) => scope.uses.get(names[k]!) === 1 && this.grouping.groups[groups[k]!]!.params.length === 1 && m.remaining[groups[k]!] === 1;
+    if (groups[0] === groups[1] || !alone(0) || !alone(1)) return false;
+    const { fn, gamma } = validateClipping(this.clipping);
+    const clip = (k: number) => ({ threshold: this.grouping.groups[groups[k]!]!.threshold, gamma, automatic: fn === 'automatic' });
+    const r = kernel.clippedSumsApart(record, this.normMode, { weight: clip(0), bias: clip(1) });
+    if (!r) return false;
+    roles.forEach((role, k) => {
+      const g = groups[k]!;
+      this.modes[names[k]!] = r.modes[role]!;
+      m.remaining[g] = 0;
+      m.closed[g] = true;
+      m.uses.delete(names[k]!);
+      m.stats[g] = { norms: tf.keep(r.norms[role]!), closedAfterRecords: m.recordsSeen };
+      this.addToSum(names[k]!, r.sums[role]!);
+    });
+    this.releaseRoles(record, roles.length);
+    return true;
   }
 
   /** Whether a record's `roles` are clipped in one group (only their summed norm matters). */
@@ -305,16 +339,22 @@ export class GroupClipper implements Recorder {
         const sums = fused?.sums ?? getNormKernel(record.kind).clippedSum(record, c, direct);
         for (const role of direct) this.addToSum(record.params[role]!.name, sums[role]!);
       }
-      const left = m.held.get(record)! - roles.length;
-      if (left === 0 && m.norms.needs(record)) throw new Error(`GroupClipper: record of ${record.layer} freed while a tied parameter's cross term still needs it`);
-      if (left === 0) {
-        m.held.delete(record);
-        disposeRecord(record);
-      } else {
-        m.held.set(record, left);
-      }
+      this.releaseRoles(record, roles.length);
     }
     c.dispose();
+  }
+
+  /** `count` of a held record's parameters are clipped: the record is freed once none waits. */
+  private releaseRoles(record: LayerRecord, count: number): void {
+    const m = this.micro!;
+    const left = m.held.get(record)! - count;
+    if (left === 0 && m.norms.needs(record)) throw new Error(`GroupClipper: record of ${record.layer} freed while a tied parameter's cross term still needs it`);
+    if (left === 0) {
+      m.held.delete(record);
+      disposeRecord(record);
+    } else {
+      m.held.set(record, left);
+    }
   }
 
   /**

@@ -8,6 +8,11 @@ import type { MatmulTile } from './matmul-wgsl';
  * (0, 0, 0) also writes the norms and factors out. Book-Keeping's clip factors and clipped sum are then
  * one launch, where the factors were a launch of their own (a layer-wise group's close).
  * Every workgroup repeats the B·W reads: small beside a product over B·T rows, hence the caps below.
+ *
+ * With `apart` (a linear layer whose weight and bias are clipped in groups of their own: param-wise),
+ * the partials' columns from `biasFrom` on are the bias's: they give the bias's norms and factors
+ * (threshold `biasThreshold`, in a second workgroup array), which scale the product's row or column of
+ * ones, so the bias's clipped sum comes out of the weight's product as it does when the two share c.
  */
 
 /** Most samples the workgroup array holds; more take the two-launch path. */
@@ -20,35 +25,50 @@ export function clipCapacity(samples: number): number {
   return Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, samples))));
 }
 
-/** Whether a tile's staging and the factors of `capacity` samples fit the device's workgroup memory. */
-export function clipFitsWorkgroup(tile: MatmulTile, capacity: number, maxWorkgroupBytes: number): boolean {
-  return capacity <= MAX_CLIP_SAMPLES && 8 * tile.bk * (tile.bm + tile.bn) + 4 * capacity <= maxWorkgroupBytes;
+/** Whether a tile's staging and the factors of `capacity` samples (twice that `apart`) fit the device's workgroup memory. */
+export function clipFitsWorkgroup(tile: MatmulTile, capacity: number, maxWorkgroupBytes: number, apart = false): boolean {
+  return capacity <= MAX_CLIP_SAMPLES && 8 * tile.bk * (tile.bm + tile.bn) + 4 * capacity * (apart ? 2 : 1) <= maxWorkgroupBytes;
 }
 
-/** The uniform fields the prologue reads, after the matmul's own. */
-export const CLIP_UNIFORM_FIELDS = 'samples : u32, width : u32, automatic : u32, threshold : f32, gamma : f32,';
+/** The uniform fields the prologue reads, after the matmul's own (`apart`: the bias's first column and threshold too). */
+export function clipUniformFields(apart: boolean): string {
+  return `samples : u32, width : u32, automatic : u32, threshold : f32, gamma : f32,${apart ? ' biasFrom : u32, biasThreshold : f32,' : ''}`;
+}
 
-/** Bindings `first`..`first + 2`: the partials, the norms and the factors; and the factors' workgroup array. */
-export function clipBindings(first: number, capacity: number): string {
+/** Storage bindings from `first` on: the partials, the norms, the factors (`apart`: and the bias's norms). */
+export function clipBindingCount(apart: boolean): number {
+  return apart ? 4 : 3;
+}
+
+/** Bindings `first`.. (`clipBindingCount`): the partials, the norms, the factors (and the bias's norms); the factors' workgroup arrays. */
+export function clipBindings(first: number, capacity: number, apart = false): string {
   return `@group(0) @binding(${first}) var<storage, read> P : array<f32>;
 @group(0) @binding(${first + 1}) var<storage, read_write> norms : array<f32>;
 @group(0) @binding(${first + 2}) var<storage, read_write> factors : array<f32>;
 var<workgroup> clipf : array<f32, ${capacity}>;
-`;
+${apart ? `@group(0) @binding(${first + 3}) var<storage, read_write> biasNorms : array<f32>;
+var<workgroup> clipb : array<f32, ${capacity}>;
+` : ''}`;
 }
 
-/** The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf`. */
-export function clipPrologue(threads: number): string {
+/** The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf` (and the bias's into `clipb`). */
+export function clipPrologue(threads: number, apart = false): string {
+  const factor = (norm: string, threshold: string) => `select(${threshold} / max(${norm}, ${threshold}), ${threshold} / (${norm} + u.gamma), u.automatic == 1u)`;
   return `for (var i = lid; i < u.samples; i = i + ${threads}u) {
     var s = 0.0;
     let row = i * u.width;
-    for (var w = 0u; w < u.width; w = w + 1u) { s = s + P[row + w]; }
+    for (var w = 0u; w < ${apart ? 'u.biasFrom' : 'u.width'}; w = w + 1u) { s = s + P[row + w]; }
     let norm = sqrt(s);
-    let c = select(u.threshold / max(norm, u.threshold), u.threshold / (norm + u.gamma), u.automatic == 1u);
-    clipf[i] = c;
+    let c = ${factor('norm', 'u.threshold')};
+    clipf[i] = c;${apart ? `
+    var sb = 0.0;
+    for (var w = u.biasFrom; w < u.width; w = w + 1u) { sb = sb + P[row + w]; }
+    let normB = sqrt(sb);
+    clipb[i] = ${factor('normB', 'u.biasThreshold')};` : ''}
     if (wg.x == 0u && wg.y == 0u && wg.z == 0u) {
       norms[i] = norm;
-      factors[i] = c;
+      factors[i] = c;${apart ? `
+      biasNorms[i] = normB;` : ''}
     }
   }
   workgroupBarrier();`;
@@ -56,3 +76,6 @@ export function clipPrologue(threads: number): string {
 
 /** The factor of A's K index `k` (staged values past K are zeros: any sample's factor serves). */
 export const clipScaleOf = (k: string): string => `clipf[min((${k}) / u.kGroup, u.samples - 1u)]`;
+
+/** The bias's factor of K index `k` (`apart`). */
+export const clipBiasScaleOf = (k: string): string => `clipb[min((${k}) / u.kGroup, u.samples - 1u)]`;

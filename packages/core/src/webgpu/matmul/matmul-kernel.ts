@@ -45,6 +45,12 @@ export interface MatmulClipScale {
   readonly gamma: number;
   /** The workgroup array's length (`clipCapacity`), at least B. */
   readonly capacity: number;
+  /**
+   * A bias clipped in a group of its own (param-wise): the partials' columns from `from` on are its
+   * squared norm's, its factors (threshold `threshold`, the same clipping function) scale the product's
+   * row or column of ones, and the product writes its norms too.
+   */
+  readonly apart?: { readonly from: number; readonly threshold: number } | null;
 }
 
 /** The shape facts of a product, or null when it is not one this kernel takes (the caller falls back). */
@@ -124,7 +130,7 @@ interface Dispatch {
   /** The row or column of ones (`MatmulVariant.ones`): to its own output `db`, or kept in the split-K partials. */
   readonly ones?: { readonly side: 'row' | 'col'; readonly db: tf.TensorInfo | 'partials' } | null;
   /** Clip factors formed in the product, and the norms and factors it writes out. */
-  readonly clip?: (MatmulClipScale & { readonly norms: tf.TensorInfo; readonly factors: tf.TensorInfo }) | null;
+  readonly clip?: (MatmulClipScale & { readonly norms: tf.TensorInfo; readonly factors: tf.TensorInfo; readonly biasNorms: tf.TensorInfo | null }) | null;
   /** The activation and its pre-activation output H. */
   readonly act?: { readonly key: string; readonly wgsl: string; readonly h: tf.TensorInfo } | null;
   readonly transposeA: boolean;
@@ -154,17 +160,18 @@ function dispatchMatmul(d: Dispatch): void {
     residual: d.residual != null,
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
     ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
-    ...(d.clip ? { clipA: { capacity: d.clip.capacity } } : {}),
+    ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null } } : {}),
   };
   const clip = d.clip ?? null;
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
   dispatchDirect({
     key: variantKey(variant),
     code: () => matmulWgsl(variant),
-    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : []), ...(d.act ? [{ tensor: d.act.h, write: true }] : []), ...(clip ? [{ tensor: clip.partials }, { tensor: clip.norms, write: true }, { tensor: clip.factors, write: true }] : [])],
+    buffers: [{ tensor: d.out, write: true }, { tensor: d.a }, { tensor: d.b }, ...(d.bias ? [{ tensor: d.bias }] : []), ...(d.kScale ? [{ tensor: d.kScale.tensor }] : []), ...(d.residual ? [{ tensor: d.residual }] : []), ...(d.ones && d.ones.db !== 'partials' ? [{ tensor: d.ones.db, write: true }] : []), ...(d.act ? [{ tensor: d.act.h, write: true }] : []), ...(clip ? [{ tensor: clip.partials }, { tensor: clip.norms, write: true }, { tensor: clip.factors, write: true }] : []), ...(clip?.biasNorms ? [{ tensor: clip.biasNorms, write: true }] : [])],
     uniforms: packUniforms([
       ...[d.m, d.n, d.k, d.plan.kPerSplit, d.plan.splits, d.heads, d.splitStride, d.kScale?.group ?? clip?.group ?? 1, ...view(d.viewA), ...view(d.viewB), ...view(d.viewC)].map((v) => ['u', v] as const),
       ...(clip ? ([['u', clip.partials.shape[0]!], ['u', clip.partials.shape[1]!], ['u', +clip.automatic], ['f', clip.threshold], ['f', clip.gamma]] as const) : []),
+      ...(clip?.apart ? ([['u', clip.apart.from], ['f', clip.apart.threshold]] as const) : []),
     ]),
     workgroups: d.plan.workgroups,
   });
@@ -208,7 +215,7 @@ export function planClipScaled(backend: Backend, args: MatmulArgs, shape: Matmul
   const rows = side === 'row' ? shape.m + 1 : shape.m;
   const cols = side === 'col' ? shape.n + 1 : shape.n;
   const plan = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
-  const fits = (p: MatmulPlan) => clipFitsWorkgroup(p.tile, args.clipScale!.capacity, limits.maxComputeWorkgroupStorageSize);
+  const fits = (p: MatmulPlan) => clipFitsWorkgroup(p.tile, args.clipScale!.capacity, limits.maxComputeWorkgroupStorageSize, args.clipScale!.apart != null);
   if (fits(plan)) return plan;
   // a bk-16 tile of 32 KB (the heuristic's or the tuning's pick) leaves no room for the factors: its bk-8 twin does
   const twin = BK8_TWIN[plan.tileName];
@@ -217,14 +224,17 @@ export function planClipScaled(backend: Backend, args: MatmulArgs, shape: Matmul
   return fits(p) ? p : null;
 }
 
-/** `runMatmulWithColumnSums` scaled by clip factors it forms (`args.clipScale`, `plan` from `planClipScaled`): also the norms and factors [B]. */
-export function runClipScaledWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col', plan: MatmulPlan): { out: tf.TensorInfo; db: tf.TensorInfo; norms: tf.TensorInfo; factors: tf.TensorInfo } {
+/**
+ * `runMatmulWithColumnSums` scaled by clip factors it forms (`args.clipScale`, `plan` from
+ * `planClipScaled`): also the norms and factors [B], and with `clipScale.apart` the bias's norms [B].
+ */
+export function runClipScaledWithColumnSums(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col', plan: MatmulPlan): { out: tf.TensorInfo; db: tf.TensorInfo; norms: tf.TensorInfo; factors: tf.TensorInfo; biasNorms: tf.TensorInfo | null } {
   if (!args.clipScale || args.kScale) throw new Error('runClipScaledWithColumnSums: args.clipScale, and no kScale');
-  const { out, db, norms, factors } = runProduct(backend, args, shape, side, plan);
-  return { out, db: db!, norms: norms!, factors: factors! };
+  const { out, db, norms, factors, biasNorms } = runProduct(backend, args, shape, side, plan);
+  return { out, db: db!, norms: norms!, factors: factors!, biasNorms: biasNorms ?? null };
 }
 
-type Product = { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo; norms?: tf.TensorInfo; factors?: tf.TensorInfo };
+type Product = { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo; norms?: tf.TensorInfo; factors?: tf.TensorInfo; biasNorms?: tf.TensorInfo | null };
 
 function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): Product {
   const { m, n, k, batch } = shape;
@@ -241,7 +251,9 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   const out = backend.makeTensorInfo(split ? [batch * plan.splits, rows, cols] : shape.outShape, 'float32');
   const clipScale = args.clipScale ?? null;
   const samples = clipScale ? clipScale.partials.shape[0]! : 0;
-  const clip = clipScale ? { ...clipScale, norms: backend.makeTensorInfo([samples], 'float32'), factors: backend.makeTensorInfo([samples], 'float32') } : null;
+  const clip = clipScale
+    ? { ...clipScale, norms: backend.makeTensorInfo([samples], 'float32'), factors: backend.makeTensorInfo([samples], 'float32'), biasNorms: clipScale.apart ? backend.makeTensorInfo([samples], 'float32') : null }
+    : null;
   dispatchMatmul({
     backend,
     a: args.a,
@@ -266,7 +278,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
     plan,
     splitStride: split ? rows * cols : 0,
   });
-  const clipOut = clip ? { norms: clip.norms, factors: clip.factors } : {};
+  const clipOut = clip ? { norms: clip.norms, factors: clip.factors, biasNorms: clip.biasNorms } : {};
   if (!split) return { out, db, h, ...clipOut };
   const sum = backend.makeTensorInfo(shape.outShape, 'float32');
   const size = rows * cols;

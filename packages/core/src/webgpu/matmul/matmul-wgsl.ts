@@ -1,4 +1,4 @@
-import { CLIP_UNIFORM_FIELDS, clipBindings, clipPrologue, clipScaleOf } from './matmul-clip-prologue';
+import { clipBiasScaleOf, clipBindingCount, clipBindings, clipPrologue, clipScaleOf, clipUniformFields } from './matmul-clip-prologue';
 
 /**
  * WGSL for a register-blocked, shared-memory-tiled fp32 matmul `C[b] = op(A[b]) · op(B[b]) (+ bias)`:
@@ -47,9 +47,11 @@ export interface MatmulVariant {
   readonly kScaleA?: boolean;
   /**
    * A's K axis scaled by clip factors the product forms itself from per-sample squared-norm partials,
-   * held in a workgroup array of `capacity` (`matmul-clip-prologue.ts`); not with `kScaleA`.
+   * held in a workgroup array of `capacity` (`matmul-clip-prologue.ts`); not with `kScaleA`. `apart`:
+   * the partials' last columns are a bias clipped apart, whose own factors scale the row or column of
+   * `ones` (which it then needs).
    */
-  readonly clipA?: { readonly capacity: number };
+  readonly clipA?: { readonly capacity: number; readonly apart?: boolean };
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
   /**
@@ -74,7 +76,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}` : ''}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}${v.clipA.apart ? 'a' : ''}` : ''}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -93,8 +95,13 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false, onesValue: ((k: string) => string) | null = null): { load: string; store: string; regs: string } {
   if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
+  // the ones' staged value: 1 (then scaled as the operand is), or `onesValue(k)` set after any scaling
+  const onesVec = (r: string) => (onesValue ? '' : ` ${r} = select(${r}, vec4<f32>(1.0, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);`);
+  const onesVecAfter = (r: string) => (onesValue ? ` ${r} = select(${r}, vec4<f32>(${onesValue('gk')}, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);` : '');
+  const onesScalar = (r: string) => (onesValue ? '' : ` ${r} = select(${r}, 1.0, gr == ${extent} && gk < kEnd);`);
+  const onesScalarAfter = (r: string) => (onesValue ? ` ${r} = select(${r}, ${onesValue('gk')}, gr == ${extent} && gk < kEnd);` : '');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
   const ks = scale ?? ((k: string) => k);
   const scaled = scale !== null;
@@ -122,7 +129,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
         // (the row of ones starts a vec4 of its own: vec4 staging needs M a multiple of 4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? ` ${r} = select(${r}, vec4<f32>(1.0, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);` : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? onesVec(r) : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesRow ? onesVecAfter(r) : ''} }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -136,7 +143,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? ` ${r} = select(${r}, 1.0, gr == ${extent} && gk < kEnd);` : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? onesScalar(r) : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesRow ? onesScalarAfter(r) : ''} }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
@@ -152,8 +159,14 @@ export function matmulWgsl(v: MatmulVariant): string {
   if (v.clipA && v.kScaleA) throw new Error('matmul: clipA and kScaleA are two sources of one K scale; take one');
   const kscale = (k: string) => `kscale[min((${k}) / u.kGroup, arrayLength(&kscale) - 1u)]`;
   const aScale = v.clipA ? clipScaleOf : v.kScaleA ? kscale : null;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row');
-  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col');
+  const apart = v.clipA?.apart === true;
+  if (apart && !v.ones) throw new Error('matmul: a bias clipped apart needs the row or column of ones its factors scale');
+  // a bias clipped apart: a row of ones under A is staged as its factor (after A's scaling); a column
+  // beside B (unscaled) as its factor over the weight's, which A's scaling multiplies back
+  const aOnes = apart ? clipBiasScaleOf : null;
+  const bOnes = apart ? (k: string) => `${clipBiasScaleOf(k)} / ${clipScaleOf(k)}` : null;
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row', aOnes);
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col', bOnes);
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
   const acc: string[] = [];
@@ -185,12 +198,12 @@ struct U {
   baseA : u32, outerA : u32, innerA : u32, lda : u32,
   baseB : u32, outerB : u32, innerB : u32, ldb : u32,
   baseC : u32, outerC : u32, innerC : u32, ldc : u32,${v.clipA ? `
-  ${CLIP_UNIFORM_FIELDS}` : ''}
+  ${clipUniformFields(apart)}` : ''}
 };
 @group(0) @binding(0) var<storage, read_write> C : array<${vecOf(v.vecC)}>;
 @group(0) @binding(1) var<storage, read> A : array<${vecOf(v.vecA)}>;
 @group(0) @binding(2) var<storage, read> B : array<${vecOf(v.vecB)}>;
-${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}${v.act ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<storage, read_write> H : array<${vecOf(v.vecC)}>;\n` : ''}${v.clipA ? clipBindings(afterH, v.clipA.capacity) : ''}@group(0) @binding(${afterH + (v.clipA ? 3 : 0)}) var<uniform> u : U;
+${v.bias ? `@group(0) @binding(3) var<storage, read> bias : array<${vecOf(v.vecC)}>;\n` : ''}${v.kScaleA ? `@group(0) @binding(${v.bias ? 4 : 3}) var<storage, read> kscale : array<f32>;\n` : ''}${v.residual ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false)}) var<storage, read> R : array<${vecOf(v.vecC)}>;\n` : ''}${dbOut ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false)}) var<storage, read_write> DB : array<${v.ones!.side === 'row' ? vecOf(v.vecC) : 'f32'}>;\n` : ''}${v.act ? `@group(0) @binding(${3 + +v.bias + +(v.kScaleA ?? false) + +(v.residual ?? false) + +dbOut}) var<storage, read_write> H : array<${vecOf(v.vecC)}>;\n` : ''}${v.clipA ? clipBindings(afterH, v.clipA.capacity, apart) : ''}@group(0) @binding(${afterH + (v.clipA ? clipBindingCount(apart) : 0)}) var<uniform> u : U;
 
 var<workgroup> tileA : array<vec4<f32>, ${2 * t.bk * aStride}>;
 var<workgroup> tileB : array<vec4<f32>, ${2 * t.bk * bStride}>;
@@ -216,7 +229,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   offC = u.baseC + outer * u.outerC + inner * u.innerC + split * u.splitStride;
   let kBegin = split * u.kPerSplit;
   let kEnd = min(u.K, kBegin + u.kPerSplit);
-  ${v.clipA ? clipPrologue(threads) : ''}
+  ${v.clipA ? clipPrologue(threads, apart) : ''}
   ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
   ${a.regs}
   ${b.regs}
