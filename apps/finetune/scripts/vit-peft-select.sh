@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# ViT at ε = 8 (issue #15): full fine-tuning against LoRA on every linear layer with the classifier
+# trained beside it, each with its learning rate picked on validation, then both over five seeds on
+# the test split. On the webgpu backend; the runs of a phase at once (one process each).
+#
+#   apps/finetune/scripts/vit-peft-select.sh DATA OUT
+#
+# DATA: cifar-public.tar.gz and cifar-private.tar.gz (scripts/split-cifar.py); missing pieces are made:
+# DATA/vit-public/ (vit-mini pre-trained on the public half, 400 non-private steps, as the app README's
+# results) and cifar-private-fit/-val.tar.gz (study/split-cifar-val.py: every 10th image of a class
+# is validation). Phases:
+#   select  full fine-tuning (all-layer) at lr 1e-3, 2e-3, 4e-3; LoRA r = 16, α = 32, all-linear, with
+#           the classifier (modules_to_save), layer-wise and all-layer, at lr 2e-3, 4e-3, 8e-3, 1.6e-2:
+#           trained on the fit part, scored on validation (the test split picks nothing)
+#   test    the best of each family (validation accuracy) on the whole private half, seeds 0-4, scored
+#           on 2,000 test images; then the table (scripts/peft-pick.mjs)
+# CLIPWISE_CLI overrides how the CLI is run (default: from source through vite-node).
+set -uo pipefail
+DATA=${1:?DATA} OUT=${2:?OUT}
+CLI=${CLIPWISE_CLI:-node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/run-cli.ts --}
+HERE=$(dirname "$0")
+mkdir -p "$OUT"
+run() { # name, args...
+  local name=$1; shift
+  # shellcheck disable=SC2086
+  ( t0=$(date +%s); $CLI train "$@" --out "$OUT/$name" > "$OUT/$name.log" 2>&1; echo "$name exit $? wall $(( $(date +%s) - t0 )) s" >> "$OUT/$name.log" ) &
+}
+PRIVATE=(--epsilon 8 --delta 1e-5 --clip-norm 1 --steps 100 --batch-size 256 --max-physical-batch 128 --optimizer adamw
+  --schedule warmup-cosine --warmup 5 --eval-every 100000 --backend webgpu)
+LORA=(--lora-rank 16 --lora-alpha 32 --lora-targets all-linear --lora-modules-to-save classifier)
+if [ ! -f "$DATA/vit-public/config.json" ]; then
+  $CLI train --model vit-mini --data "$DATA/cifar-public.tar.gz" --no-dp --steps 400 --batch-size 128 --sampling shuffle \
+    --optimizer adamw --lr 1e-3 --schedule warmup-cosine --warmup 20 --eval-limit 1000 --eval-every 400 --backend webgpu --seed 0 \
+    --out "$OUT/vit-pretrain" > "$OUT/vit-pretrain.log" 2>&1 || { tail -5 "$OUT/vit-pretrain.log"; exit 1; }
+  mkdir -p "$DATA/vit-public" && cp "$OUT/vit-pretrain/checkpoint/model/"* "$DATA/vit-public/"
+fi
+[ -f "$DATA/cifar-private-val.tar.gz" ] || python3 "$HERE/../study/split-cifar-val.py" "$DATA/cifar-private.tar.gz" "$DATA"
+# select
+FIT=(--model "$DATA/vit-public" --data "$DATA/cifar-private-fit.tar.gz" --eval-data "$DATA/cifar-private-val.tar.gz" --seed 0)
+for lr in 1e-3 2e-3 4e-3; do run "select-full-all-layer-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" --grouping all-layer --lr $lr; done
+for g in layer-wise all-layer; do for lr in 2e-3 4e-3 8e-3 1.6e-2; do
+  run "select-lora-$g-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" "${LORA[@]}" --grouping $g --lr $lr
+done; done
+wait
+node "$HERE/peft-pick.mjs" select "$OUT" > "$OUT/picks.txt" || exit 1
+cat "$OUT/picks.txt"
+# test: the picks, five seeds each
+TEST=(--model "$DATA/vit-public" --data "$DATA/cifar-private.tar.gz" --eval-limit 2000)
+while read -r family grouping lr; do
+  extra=(); [ "$family" = lora ] && extra=("${LORA[@]}")
+  for seed in 0 1 2 3 4; do run "test-$family-$grouping-lr$lr-s$seed" "${TEST[@]}" "${PRIVATE[@]}" "${extra[@]}" --grouping "$grouping" --lr "$lr" --seed $seed; done
+done < <(grep '^pick ' "$OUT/picks.txt" | cut -d' ' -f2-)
+wait
+node "$HERE/peft-pick.mjs" test "$OUT"
