@@ -1,12 +1,12 @@
-// Device time and achieved fp32 TFLOP/s of the ghost-norm kernel (`ghostSqNormPartialsMany`, all-layer's
+// Device time and achieved fp32 TFLOP/s of the ghost-norm kernel, for each work split (`--splits`) (`ghostSqNormPartialsMany`, all-layer's
 // one call at a group's close; `ghostSqNormPartials`, layer-wise's one launch a layer) on the linear
 // layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
 // markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
-//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
 const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
 await core.setupBackend('webgpu');
@@ -41,12 +41,15 @@ async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-// the prefetch modes this build has (a before may have none)
-const modes: (string | null)[] = 'setGhostNormPrefetch' in core ? ['always', 'never'] : [null];
-console.log('| model | call | prefetch | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
+// the kernel's work splits, BKxKG (a build without setGhostKernelShape runs its own only)
+const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? '16x4').split(',') : [null];
+console.log('| model | call | split | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
-for (const m of MODELS) for (const mode of modes) {
-  if (mode) core.setGhostNormPrefetch(mode as 'always' | 'never');
+for (const m of MODELS) for (const mode of splits) {
+  if (mode) {
+    const [bk, kg] = mode.split('x').map(Number);
+    core.setGhostKernelShape({ bk: bk!, kg: kg! });
+  }
   const tiles = Math.ceil(m.t / 32);
   const pairs = (tiles * (tiles + 1)) / 2;
   // the Grams' FLOPs: 2·B·T²·(d + p) as matmuls; the kernel computes only the upper triangle's 32×32 tiles

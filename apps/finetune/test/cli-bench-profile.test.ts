@@ -115,6 +115,9 @@ describe('clipwise bench', () => {
     const bad = await run(['bench', ...SHAPE, '--ghost-batching', 'maybe']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--ghost-batching/);
+    const split = await run(['bench', ...SHAPE, '--ghost-split', '12x4']);
+    expect(split.code).toBe(2);
+    expect(split.err).toMatch(/--ghost-split must be BKxKG .* got '12x4'/);
   });
 });
 

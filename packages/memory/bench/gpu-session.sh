@@ -21,6 +21,8 @@
 #  14  GPT-2's groupings with param-wise's biases in launches of their own (--paired-bias-clip off, the
 #      before) and paired with their weights (the default), then core's, ghost-norm's and optim's
 #      tests (about 6 minutes)
+#  15  the ghost-norm kernel's work splits: its tests, the microbenchmark over seven splits, then ViT's
+#      and GPT-2's steps with the default split and with the microbenchmark's fastest on ViT (about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -35,7 +37,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 14}
+part=${1:?part: 1 to 15}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -110,6 +112,23 @@ case $part in
       --groupings all-layer,layer-wise --reps 4 --kernels 14 --json "$out/bench-gpt2.json" > "$out/bench-gpt2.txt" 2>&1
     grep -A16 'launches (' "$out/bench-gpt2.txt" | head -54; table "$out/bench-gpt2.txt" 5; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
+  15)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    (cd packages/core && CLIPWISE_BACKEND=webgpu timeout 90 node ../../node_modules/vitest/vitest.mjs run src/fused/ghost-sq-norm) > "$out/test-ghost.log" 2>&1
+    echo "ghost-norm kernel tests rc=$?"; grep -E 'Tests |FAIL|×' "$out/test-ghost.log" | head -10; save
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 \
+      --splits 16x4,32x2,8x4,16x2,8x8,32x1,16x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits.txt"; cat "$out/ghost-splits.txt"; save
+    best=$(grep 'ViT-B/16 | layer-wise: ghostSqNormPartials, a launch' "$out/ghost-splits.txt" | sort -t'|' -k6 -g | head -1 | cut -d'|' -f4 | tr -d ' ')
+    echo "fastest split on ViT's layers: ${best:-none}"
+    for S in 16x4 ${best:-16x4}; do
+      CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 3 --kernels 4 --ghost-split $S --json "$out/vit-split-$S.json" > "$out/vit-split-$S.txt" 2>&1
+      echo "ViT, ghost split $S"; grep 'timed round' "$out/vit-split-$S.txt"; table "$out/vit-split-$S.txt" 4; save
+      CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 4 --kernels 4 --ghost-split $S --json "$out/gpt2-split-$S.json" > "$out/gpt2-split-$S.txt" 2>&1
+      echo "GPT-2, ghost split $S"; grep 'timed round' "$out/gpt2-split-$S.txt"; table "$out/gpt2-split-$S.txt" 4; save
+      [ "$best" = 16x4 ] && break
+    done ;;
   14)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # param-wise's bias in launches of its own (off, the before) and paired with its weight (on)

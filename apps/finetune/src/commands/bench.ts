@@ -1,3 +1,4 @@
+import type { GhostKernelShape } from '@clipwise/core';
 import type { CommandSpec } from '../flags/command-spec';
 import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
@@ -20,12 +21,13 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'ghost-batching', kind: ['on', 'off'], description: "webgpu: records that wait for their group (all-layer, uniform) hand their ghost norms to the group's close, which launches them (a layer a launch) into one partials tensor; off: one ghost-norm launch per linear layer as it arrives (the before of a before/after)", defaultText: 'on' },
   { name: 'clip-in-product', kind: ['on', 'off'], description: "webgpu: a group that is one linear layer (layer-wise) or its weight (param-wise) forms its clip factors inside its clipped sum's product; off: their own launch first (the before of a before/after)", defaultText: 'on' },
   { name: 'paired-bias-clip', kind: ['on', 'off'], description: "webgpu, param-wise: a linear layer's weight and bias (each a group) clipped through one ghost-norm launch and one product, the bias's factors scaling the product's bias row; off: the bias's norm, factors and sum in launches of their own (the before of a before/after)", defaultText: 'on' },
+  { name: 'ghost-split', kind: 'string', value: 'BKxKG', description: "webgpu: the ghost-norm kernel's work split (core's setGhostKernelShape): K a step per K group (8, 16, 32) × K groups of 64 threads (1, 2, 4, 8)", defaultText: '16x4' },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--matmul-tuning on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -73,8 +75,19 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     ghostBatching: flags['ghost-batching'] !== 'off',
     clipInProduct: flags['clip-in-product'] !== 'off',
     pairedBiasClip: flags['paired-bias-clip'] !== 'off',
+    ghostSplit: ghostSplit(flags['ghost-split'] as string | undefined),
     log,
   });
+}
+
+/** `--ghost-split BKxKG`: core's `GhostKernelShape`, or undefined for the default. */
+function ghostSplit(value: string | undefined): GhostKernelShape | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([0-9]+)x([0-9]+)$/.exec(value);
+  if (!m || ![8, 16, 32].includes(Number(m[1])) || ![1, 2, 4, 8].includes(Number(m[2])) || value === '32x8') {
+    throw new UsageError(`--ghost-split must be BKxKG with BK 8, 16 or 32 and KG 1, 2, 4 or 8 (not 32x8), got '${value}'`);
+  }
+  return { bk: Number(m[1]), kg: Number(m[2]) };
 }
 
 /**

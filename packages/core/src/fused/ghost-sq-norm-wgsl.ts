@@ -3,26 +3,47 @@ import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 
 /** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
 const TILE = 32;
-/** K staged per step by each K group. */
-const BK = 16;
+/** Columns of g a bias workgroup sums (its threads share them out). */
+const BIAS_CHUNK = 256;
+
 /**
- * K groups per workgroup: 8×8 threads each, every group summing its own K slices of the same tile,
- * added up before the Grams are multiplied (a Gram is complete before the product, so K cannot be
- * split across workgroups; within one it can). 256 threads keep the multiprocessors busy when B × tile
- * pairs is small (GPT-2 B16 T128: 160 workgroups).
+ * How a workgroup splits its work: `bk`, the K each K group stages a step (8, 16 or 32); `kg`, its K
+ * groups of 8×8 threads (1, 2, 4 or 8), every group summing its own K slices of the same tile, added up
+ * before the Grams are multiplied (a Gram is complete before the product, so K cannot be split across
+ * workgroups; within one it can).
  */
-const KG = 4;
+export interface GhostKernelShape {
+  readonly bk: number;
+  readonly kg: number;
+}
+/** 16 of K a step, 4 K groups (256 threads: the multiprocessors stay busy when B × tile pairs is small, GPT-2 B16 T128: 160 workgroups). */
+const DEFAULT_SHAPE: GhostKernelShape = { bk: 16, kg: 4 };
+let kernelShape: GhostKernelShape = DEFAULT_SHAPE;
+
 /**
- * vec4s of one staged row (BK/4 of k, and one of padding): a staged tile is [row][k/4], and a quarter
- * warp's reads of 8 rows (stride ROW vec4, odd) fall in distinct banks.
+ * Sets the kernel's work split (`GhostKernelShape`; null: the default, bk 16 × kg 4), for the kernel's
+ * benchmark. The partials are the same sums either way, added in another order.
+ *
+ * @example
+ * setGhostKernelShape({ bk: 32, kg: 2 }); // twice the K a step, half the K groups
  */
-const ROW = BK / 4 + 1;
+export function setGhostKernelShape(shape: GhostKernelShape | null): void {
+  const next = shape ?? DEFAULT_SHAPE;
+  if (![8, 16, 32].includes(next.bk) || ![1, 2, 4, 8].includes(next.kg) || (next.kg === 8 && next.bk === 32)) {
+    throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
+  }
+  kernelShape = next;
+}
+
+/**
+ * vec4s of one staged row (bk/4 of k, and one of padding): a staged tile is [row][k/4], and a quarter
+ * warp's reads of 8 rows (an odd stride of vec4s) fall in distinct banks.
+ */
+const rowOf = (s: GhostKernelShape) => s.bk / 4 + 1;
 /** vec4s of one staged tile (TILE rows). */
-const TILE_VEC4 = TILE * ROW;
-/** vec4s each thread of a group stages a K step (both tiles: 2·TILE·BK/4 over 64 threads). */
-const LOADS = (2 * TILE * BK) / 4 / 64;
-/** Columns of g a bias workgroup sums (one per thread). */
-const BIAS_CHUNK = 8 * 8 * KG;
+const tileVec4 = (s: GhostKernelShape) => TILE * rowOf(s);
+/** vec4s each thread of a group stages a K step (both tiles: 2·TILE·bk/4 over 64 threads). */
+const loadsOf = (s: GhostKernelShape) => (2 * TILE * s.bk) / 4 / 64;
 
 /** Whether a launch loads the next K step while multiplying the current ('always', the default) or not. */
 export type GhostPrefetch = 'always' | 'never';
@@ -77,8 +98,8 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
   const vec = d % 4 === 0 && p % 4 === 0;
   const prefetch = ghostPrefetch === 'always';
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${TILE}_${BK}_${KG}_v${+vec}_p${+prefetch}`,
-    code: () => ghostSqNormWgsl(vec, prefetch),
+    key: `clipwiseGhostSqNorm_${TILE}_${kernelShape.bk}_${kernelShape.kg}_v${+vec}_p${+prefetch}`,
+    code: () => ghostSqNormWgsl(vec, prefetch, kernelShape),
     buffers: [{ tensor: out, write: true }, { tensor: a }, { tensor: g }],
     uniforms: packUniforms([width, t, d, p, blocks, pairs, start, 0].map((v) => ['u', v] as const)),
     workgroups: [ghostLayerWidth(t, p, bias), b, 1],
@@ -86,17 +107,17 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
 }
 
 /**
- * `load${x}(…)`: this thread's LOADS vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) × k
- * [kg, kg + BK) of X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive threads read
+ * `load${x}(…)`: this thread's `loadsOf(s)` vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) × k
+ * [kg, kg + bk) of X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive threads read
  * consecutive vec4s of a row). `vec`: X is bound as vec4s (K a multiple of 4); else four scalar loads
  * make each vec4.
  */
-function loadFunction(x: 'A' | 'G', vec: boolean): string {
+function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape): string {
   const lines: string[] = [];
-  for (let j = 0; j < LOADS; j++) {
-    const tile = Math.floor((j * 64) / (TILE * BK / 4));
-    const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
-    const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${BK / 4}u; let gk = kg + (q % ${BK / 4}u) * 4u; let e = base + gr * K + gk;`;
+  for (let j = 0; j < loadsOf(s); j++) {
+    const tile = Math.floor((j * 64) / (TILE * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((TILE * s.bk) / 4)}u`;
+    const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${s.bk / 4}u; let gk = kg + (q % ${s.bk / 4}u) * 4u; let e = base + gr * K + gk;`;
     if (vec) {
       lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${x}[min(e / 4u, arrayLength(&${x}) - 1u)], gr < T && gk < K); }`);
     } else {
@@ -112,12 +133,12 @@ function loadFunction(x: 'A' | 'G', vec: boolean): string {
 }
 
 /** Stores a `Staged` (as `load${x}` gave it) into the group's staged tiles [row][k/4]. */
-function storeStaged(): string {
+function storeStaged(s: GhostKernelShape): string {
   const lines: string[] = [];
-  for (let j = 0; j < LOADS; j++) {
-    const tile = Math.floor((j * 64) / (TILE * BK / 4));
-    const q = `lid + ${(j * 64) % ((TILE * BK) / 4)}u`;
-    lines.push(`{ let q = ${q}; sm[stageBase + ${tile * TILE_VEC4}u + (q / ${BK / 4}u) * ${ROW}u + q % ${BK / 4}u] = s.v${j}; }`);
+  for (let j = 0; j < loadsOf(s); j++) {
+    const tile = Math.floor((j * 64) / (TILE * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((TILE * s.bk) / 4)}u`;
+    lines.push(`{ let q = ${q}; sm[stageBase + ${tile * tileVec4(s)}u + (q / ${s.bk / 4}u) * ${rowOf(s)}u + q % ${s.bk / 4}u] = s.v${j}; }`);
   }
   return `fn storeStaged(s : Staged, stageBase : u32, lid : u32) {
   ${lines.join('\n  ')}
@@ -128,12 +149,12 @@ function storeStaged(): string {
 const ACC = (acc: string) => [0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `${acc}${i}${j}`));
 
 /** acc_ij += Σ_k X[I-row ty + 8i, k] · X[J-row tx + 8j, k] over the group's staged slice. */
-function multiply(acc: string): string {
+function multiply(acc: string, s: GhostKernelShape): string {
   const lines: string[] = [];
-  for (let k4 = 0; k4 < BK / 4; k4++) {
+  for (let k4 = 0; k4 < s.bk / 4; k4++) {
     lines.push('{');
-    for (let i = 0; i < 4; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${ROW}u + ${k4}u];`);
-    for (let j = 0; j < 4; j++) lines.push(`  let y${j} = sm[stageBase + ${TILE_VEC4}u + (tx + ${8 * j}u) * ${ROW}u + ${k4}u];`);
+    for (let i = 0; i < 4; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let j = 0; j < 4; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s)}u + (tx + ${8 * j}u) * ${rowOf(s)}u + ${k4}u];`);
     for (let i = 0; i < 4; i++)
       for (let j = 0; j < 4; j++) {
         const a = `${acc}${i}${j}`;
@@ -145,11 +166,11 @@ function multiply(acc: string): string {
 }
 
 /** Adds the K groups' partial tiles into group 0's accumulators (through workgroup memory, half the groups a round). */
-function reduceGroups(acc: string): string {
+function reduceGroups(acc: string, s: GhostKernelShape): string {
   const rows = [0, 1, 2, 3].map((i) => `vec4<f32>(${[0, 1, 2, 3].map((j) => `${acc}${i}${j}`).join(', ')})`);
   const add = [0, 1, 2, 3].map((i) => `{ let v = sm[o + ${i}u]; ${[0, 1, 2, 3].map((j) => `${acc}${i}${j} = ${acc}${i}${j} + v[${j}];`).join(' ')} }`);
   const rounds: string[] = [];
-  for (let half = KG / 2; half >= 1; half /= 2) {
+  for (let half = s.kg / 2; half >= 1; half /= 2) {
     rounds.push(`workgroupBarrier();
   if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * 4u; ${rows.map((r, i) => `sm[o + ${i}u] = ${r};`).join(' ')} }
   workgroupBarrier();
@@ -164,38 +185,40 @@ function reduceGroups(acc: string): string {
  * The Gram tile of X (A or G) over its K, summed over the K groups into group 0's accumulators. The
  * next K step's loads are issued before this one's products (in registers while they run).
  */
-function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, prefetch: boolean): string {
+function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, prefetch: boolean, s: GhostKernelShape): string {
+  const step = s.kg * s.bk;
   if (!prefetch) {
     return `
-  for (var k0 = 0u; k0 < ${k}; k0 = k0 + ${KG * BK}u) {
-    let st = load${x}(${base}, rowI, rowJ, ${k}, L.T, k0 + grp * ${BK}u, lid);
+  for (var k0 = 0u; k0 < ${k}; k0 = k0 + ${step}u) {
+    let st = load${x}(${base}, rowI, rowJ, ${k}, L.T, k0 + grp * ${s.bk}u, lid);
     workgroupBarrier();
     storeStaged(st, stageBase, lid);
     workgroupBarrier();
-    ${multiply(acc)}
+    ${multiply(acc, s)}
   }
-  ${reduceGroups(acc)}`;
+  ${reduceGroups(acc, s)}`;
   }
   return `
   {
     var k0 = 0u;
-    var st = load${x}(${base}, rowI, rowJ, ${k}, L.T, grp * ${BK}u, lid);
+    var st = load${x}(${base}, rowI, rowJ, ${k}, L.T, grp * ${s.bk}u, lid);
     loop {
       if (k0 >= ${k}) { break; }
       workgroupBarrier();
       storeStaged(st, stageBase, lid);
       workgroupBarrier();
-      let next = k0 + ${KG * BK}u;
-      if (next < ${k}) { st = load${x}(${base}, rowI, rowJ, ${k}, L.T, next + grp * ${BK}u, lid); }
-      ${multiply(acc)}
+      let next = k0 + ${step}u;
+      if (next < ${k}) { st = load${x}(${base}, rowI, rowJ, ${k}, L.T, next + grp * ${s.bk}u, lid); }
+      ${multiply(acc, s)}
       k0 = next;
     }
   }
-  ${reduceGroups(acc)}`;
+  ${reduceGroups(acc, s)}`;
 }
 
 /** The ghost partials kernel (bindings: partials, a, g, the uniforms). */
-function ghostSqNormWgsl(vec: boolean, prefetch: boolean): string {
+function ghostSqNormWgsl(vec: boolean, prefetch: boolean, s: GhostKernelShape): string {
+  const threads = 64 * s.kg;
   const elem = vec ? 'vec4<f32>' : 'f32';
   const biasRead = vec ? 'G[min(i / 4u, arrayLength(&G) - 1u)][i % 4u]' : 'G[min(i, arrayLength(&G) - 1u)]';
   return /* wgsl */ `
@@ -205,50 +228,54 @@ struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, st
 @group(0) @binding(2) var<storage, read> G : array<${elem}>;
 @group(0) @binding(3) var<uniform> L : U;
 
-// staging (KG groups × 2 tiles) and, after each Gram, the K groups' reduction (up to KG/2 × 64 × 4 vec4s)
-var<workgroup> sm : array<vec4<f32>, ${Math.max(KG * 2 * TILE_VEC4, (KG / 2) * 64 * 4)}>;
+// staging (kg groups × 2 tiles) and, after each Gram, the K groups' reduction (up to kg/2 × 64 × 4 vec4s)
+var<workgroup> sm : array<vec4<f32>, ${Math.max(s.kg * 2 * tileVec4(s), (s.kg / 2) * 64 * 4)}>;
 var<workgroup> red : array<f32, 64>;
-var<workgroup> redBias : array<f32, ${BIAS_CHUNK}>;
+var<workgroup> redBias : array<f32, ${threads}>;
 // a thread's share of a K step's staging, loaded before the previous step's products
-struct Staged { ${Array.from({ length: LOADS }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
+struct Staged { ${Array.from({ length: loadsOf(s) }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
 fn loadBiasG(i : u32) -> f32 { return ${biasRead}; }
-${loadFunction('A', vec)}
-${loadFunction('G', vec)}
-${storeStaged()}
+${loadFunction('A', vec, s)}
+${loadFunction('G', vec, s)}
+${storeStaged(s)}
 
-/** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², each thread a column (4 rows a step in flight). */
+/** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², the threads taking columns in turn (4 rows a step in flight). */
 fn biasChunk(chunk : u32, b : u32, lid : u32) {
-  let j = chunk * ${BIAS_CHUNK}u + lid;
-  var c0 = 0.0; var c1 = 0.0; var c2 = 0.0; var c3 = 0.0;
-  if (j < L.p) {
-    let base = b * L.T * L.p + j;
-    var t = 0u;
-    loop {
-      if (t + 4u > L.T) { break; }
-      let e = base + t * L.p;
-      c0 = c0 + loadBiasG(e); c1 = c1 + loadBiasG(e + L.p); c2 = c2 + loadBiasG(e + 2u * L.p); c3 = c3 + loadBiasG(e + 3u * L.p);
-      t = t + 4u;
+  var sq = 0.0;
+  for (var col = lid; col < ${BIAS_CHUNK}u; col = col + ${threads}u) {
+    let j = chunk * ${BIAS_CHUNK}u + col;
+    var c0 = 0.0; var c1 = 0.0; var c2 = 0.0; var c3 = 0.0;
+    if (j < L.p) {
+      let base = b * L.T * L.p + j;
+      var t = 0u;
+      loop {
+        if (t + 4u > L.T) { break; }
+        let e = base + t * L.p;
+        c0 = c0 + loadBiasG(e); c1 = c1 + loadBiasG(e + L.p); c2 = c2 + loadBiasG(e + 2u * L.p); c3 = c3 + loadBiasG(e + 3u * L.p);
+        t = t + 4u;
+      }
+      for (; t < L.T; t = t + 1u) { c0 = c0 + loadBiasG(base + t * L.p); }
     }
-    for (; t < L.T; t = t + 1u) { c0 = c0 + loadBiasG(base + t * L.p); }
+    let c = (c0 + c1) + (c2 + c3);
+    sq = sq + c * c;
   }
-  let c = (c0 + c1) + (c2 + c3);
-  redBias[lid] = c * c;
+  redBias[lid] = sq;
   workgroupBarrier();
-  for (var s = ${BIAS_CHUNK / 2}u; s > 0u; s = s >> 1u) {
+  for (var s = ${threads / 2}u; s > 0u; s = s >> 1u) {
     if (lid < s) { redBias[lid] = redBias[lid] + redBias[lid + s]; }
     workgroupBarrier();
   }
   if (lid == 0u) { partials[b * L.width + L.start + L.pairs + chunk] = redBias[0]; }
 }
 
-@compute @workgroup_size(8, 8, ${KG})
+@compute @workgroup_size(8, 8, ${s.kg})
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
   let tx = l.x;
   let ty = l.y;
   let grp = l.z;
   let lid = ty * 8u + tx;
-  let stageBase = grp * ${2 * TILE_VEC4}u;
+  let stageBase = grp * ${2 * tileVec4(s)}u;
   let b = wg.y;
   // workgroups past the tile pairs sum the bias's columns (workgroup-uniform: the barriers stay in
   // uniform control flow)
@@ -273,8 +300,8 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let baseG = b * L.T * L.p;
   ${ACC('a').map((v) => `var ${v} = 0.0;`).join(' ')}
   ${ACC('g').map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch)}
-  ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch)}
+  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s)}
+  ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch, s)}
   // off-diagonal tiles stand for their mirror image too
   let w = select(2.0, 1.0, bi == bj);
   if (grp == 0u) { red[lid] = w * (${[0, 1, 2, 3].map((i) => `dot(vec4<f32>(${[0, 1, 2, 3].map((j) => `a${i}${j}`).join(', ')}), vec4<f32>(${[0, 1, 2, 3].map((j) => `g${i}${j}`).join(', ')}))`).join(' + ')}); }

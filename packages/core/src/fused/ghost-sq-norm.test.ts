@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './ghost-sq-norm';
-import { setGhostNormPrefetch } from './ghost-sq-norm-wgsl';
+import { setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape } from './ghost-sq-norm-wgsl';
 
 /** ‖a_iᵀ g_i‖²_F per sample in float64, from the per-sample gradient itself (no Gram matrices). */
 function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): Float64Array {
@@ -99,6 +99,41 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       tf.dispose([a, g]);
     }
   });
+
+  it('gives the weight\'s and the bias\'s norms for every work split of the kernel (K per step, K groups)', async () => {
+    const shapes: GhostKernelShape[] = [{ bk: 16, kg: 4 }, { bk: 32, kg: 2 }, { bk: 8, kg: 4 }, { bk: 16, kg: 2 }, { bk: 8, kg: 8 }, { bk: 32, kg: 1 }, { bk: 16, kg: 1 }];
+    try {
+      for (const [b, t, d, p] of [[2, 40, 100, 300], [2, 7, 5, 3]] as const) {
+        const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 21) as tf.Tensor3D;
+        const g = tf.randomNormal([b, t, p], 0, 1, 'float32', 22) as tf.Tensor3D;
+        const [av, gv] = [(await a.data()) as Float32Array, (await g.data()) as Float32Array];
+        const ref = reference(av, gv, b, t, d, p);
+        // ‖Σ_t g_it‖², the bias's
+        const bias = Array.from({ length: b }, (_, i) => {
+          let sq = 0;
+          for (let j = 0; j < p; j++) {
+            let c = 0;
+            for (let r = 0; r < t; r++) c += gv[(i * t + r) * p + j]!;
+            sq += c * c;
+          }
+          return sq;
+        });
+        for (const shape of shapes) {
+          setGhostKernelShape(shape);
+          const partials = ghostSqNormPartials(a, g, { bias: true });
+          if (!partials) continue; // off webgpu: no fused kernel
+          const sums = (await tf.sum(partials, 1).data()) as Float32Array;
+          ref.forEach((r, i) => expect(Math.abs(sums[i]! - (r + bias[i]!)) / (r + bias[i]!), JSON.stringify(shape)).toBeLessThan(2e-5));
+          partials.dispose();
+        }
+        tf.dispose([a, g]);
+      }
+    } finally {
+      setGhostKernelShape(null);
+    }
+    expect(() => setGhostKernelShape({ bk: 32, kg: 8 })).toThrow(/bk must be 8, 16 or 32 and kg 1, 2, 4 or 8/);
+    expect(() => setGhostKernelShape({ bk: 12, kg: 4 })).toThrow(/got \{"bk":12,"kg":4\}/);
+  }, 300_000); // lavapipe compiles a pipeline per split and load path
 
   it('refuses operands whose batch or sequence differ, naming the shapes', () => {
     const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
