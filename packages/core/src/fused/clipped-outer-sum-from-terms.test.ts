@@ -7,15 +7,11 @@ import { relErr } from '../../../../tooling/test/rel-err';
 
 const webgpu = () => tf.getBackend() === 'webgpu';
 
-/** Float64 reference: per-sample gradients G_i = Σ_t x_itᵀ y_it and bias rows, their norms, the factors and the clipped sums. */
-function reference(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], biasOf: 'x' | 'y', clip: (norm: number) => number) {
+/** Float64 per-sample gradients: G_i = Σ_t x_itᵀ y_it [m·n] and the bias rows Σ_t (y or x)_it, with their squared norms. */
+function perSampleGrads(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], biasOf: 'x' | 'y') {
   const width = biasOf === 'y' ? n : m;
   const src = biasOf === 'y' ? yv : xv;
-  const weight = new Float64Array(m * n);
-  const bias = new Float64Array(width);
-  const norms: number[] = [];
-  const factors: number[] = [];
-  for (let i = 0; i < b; i++) {
+  return Array.from({ length: b }, (_, i) => {
     const g = new Float64Array(m * n);
     const gb = new Float64Array(width);
     for (let r = 0; r < t; r++) {
@@ -23,16 +19,35 @@ function reference(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], b
       for (let p = 0; p < m; p++) for (let q = 0; q < n; q++) g[p * n + q] += xv[row * m + p]! * yv[row * n + q]!;
       for (let q = 0; q < width; q++) gb[q] += src[row * width + q]!;
     }
-    const norm = Math.sqrt(g.reduce((s, v) => s + v * v, 0) + gb.reduce((s, v) => s + v * v, 0));
-    const c = clip(norm);
-    norms.push(norm);
-    factors.push(c);
-    g.forEach((v, k) => (weight[k] += c * v));
-    gb.forEach((v, k) => (bias[k] += c * v));
-  }
-  return { weight, bias, norms, factors };
+    const sq = (v: Float64Array) => v.reduce((s, x) => s + x * x, 0);
+    return { g, gb, sqW: sq(g), sqB: sq(gb) };
+  });
 }
 
+/**
+ * Float64 reference: per-sample norms, factors and the clipped sums, the weight's and the bias's together
+ * (one factor from their joint norm) or, with `clipBias`, each from its own norm (`biasNorms`).
+ */
+function reference(xv: Float32Array, yv: Float32Array, shape: number[], biasOf: 'x' | 'y', clip: (norm: number) => number, clipBias?: (norm: number) => number) {
+  const [, , m, n] = shape as [number, number, number, number];
+  const weight = new Float64Array(m * n);
+  const bias = new Float64Array(biasOf === 'y' ? n : m);
+  const norms: number[] = [];
+  const factors: number[] = [];
+  const biasNorms: number[] = [];
+  for (const { g, gb, sqW, sqB } of perSampleGrads(xv, yv, shape, biasOf)) {
+    const norm = Math.sqrt(clipBias ? sqW : sqW + sqB);
+    const c = clip(norm);
+    const nb = Math.sqrt(sqB);
+    const cb = clipBias ? clipBias(nb) : c;
+    norms.push(norm);
+    factors.push(c);
+    biasNorms.push(nb);
+    g.forEach((v, k) => (weight[k] += c * v));
+    gb.forEach((v, k) => (bias[k] += cb * v));
+  }
+  return { weight, bias, norms, factors, biasNorms };
+}
 
 /** [B, W] partials whose rows sum to the squared norms (uneven shares, one negative: ghost partials of off-diagonal tiles can be). */
 function splitRows(sq: number[], w: number): tf.Tensor2D {
@@ -124,35 +139,6 @@ describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms 
   });
 });
 
-/** Float64 reference for a bias clipped apart: the weight's and the bias's norms, factors and clipped sums each their own. */
-function referenceApart(xv: Float32Array, yv: Float32Array, [b, t, m, n]: number[], biasOf: 'x' | 'y', clipW: (norm: number) => number, clipB: (norm: number) => number) {
-  const width = biasOf === 'y' ? n : m;
-  const src = biasOf === 'y' ? yv : xv;
-  const weight = new Float64Array(m * n);
-  const bias = new Float64Array(width);
-  const norms: number[] = [];
-  const factors: number[] = [];
-  const biasNorms: number[] = [];
-  for (let i = 0; i < b; i++) {
-    const g = new Float64Array(m * n);
-    const gb = new Float64Array(width);
-    for (let r = 0; r < t; r++) {
-      const row = i * t + r;
-      for (let p = 0; p < m; p++) for (let q = 0; q < n; q++) g[p * n + q] += xv[row * m + p]! * yv[row * n + q]!;
-      for (let q = 0; q < width; q++) gb[q] += src[row * width + q]!;
-    }
-    const nw = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
-    const nb = Math.sqrt(gb.reduce((s, v) => s + v * v, 0));
-    const [cw, cb] = [clipW(nw), clipB(nb)];
-    norms.push(nw);
-    factors.push(cw);
-    biasNorms.push(nb);
-    g.forEach((v, k) => (weight[k] += cw * v));
-    gb.forEach((v, k) => (bias[k] += cb * v));
-  }
-  return { weight, bias, norms, factors, biasNorms };
-}
-
 /** The threshold between the two smallest values, so that some samples clip and some do not. */
 const between = (values: number[]) => {
   const sorted = [...values].sort((p, q) => p - q);
@@ -177,11 +163,11 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
           const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 17) as tf.Tensor3D;
           const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 18) as tf.Tensor3D;
           const [xv, yv] = (await Promise.all([x.data(), y.data()])) as Float32Array[];
-          const probe = referenceApart(xv!, yv!, shape, biasOf, () => 1, () => 1);
+          const probe = reference(xv!, yv!, shape, biasOf, () => 1, () => 1);
           const [cw, cb] = [between(probe.norms), between(probe.biasNorms)];
           const gamma = 0.01;
           const fn = (c: number) => (nrm: number) => (automatic ? c / (nrm + gamma) : c / Math.max(nrm, c));
-          const ref = referenceApart(xv!, yv!, shape, biasOf, fn(cw), fn(cb));
+          const ref = reference(xv!, yv!, shape, biasOf, fn(cw), fn(cb));
           const ws = splitRows(probe.norms.map((v) => v * v), ww);
           const bs = splitRows(probe.biasNorms.map((v) => v * v), wb);
           const partials = tf.concat([ws, bs], 1);
@@ -222,7 +208,7 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
     const weightOnly = ghostSqNormPartials(a, dy)!;
     const partials = ghostSqNormPartials(a, dy, { bias: true })!;
     const [av, dv] = (await Promise.all([a.data(), dy.data()])) as Float32Array[];
-    const ref = referenceApart(av!, dv!, [b, t, d, p], 'y', (nrm) => 1 / Math.max(nrm, 1), (nrm) => 0.5 / Math.max(nrm, 0.5));
+    const ref = reference(av!, dv!, [b, t, d, p], 'y', (nrm) => 1 / Math.max(nrm, 1), (nrm) => 0.5 / Math.max(nrm, 0.5));
     const out = clippedOuterSumWithBiasFromTerms(a, dy, partials, { threshold: 1, gamma: 0, automatic: false }, { biasApart: { from: weightOnly.shape[1], threshold: 0.5 } });
     expect(relErr(await out.norms.data(), ref.norms)).toBeLessThan(1e-5);
     expect(relErr(await out.biasNorms!.data(), ref.biasNorms)).toBeLessThan(1e-5);

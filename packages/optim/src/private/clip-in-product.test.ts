@@ -48,6 +48,18 @@ async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', 
 
 const count = (names: string[], name: string) => names.filter((n) => n === name).length;
 
+/** The same sums up to float32 rounding and the same group statistics; some samples clipped and some not (the factors matter). */
+function expectSameStep(fast: Awaited<ReturnType<typeof step>>, slow: Awaited<ReturnType<typeof step>>): void {
+  expectSameValues(fast.values, slow.values);
+  expect(fast.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
+  fast.groups.forEach((g, m) => {
+    const s = slow.groups[m]!;
+    expect(g.clipFraction).toBe(s.clipFraction);
+    expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
+    expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
+  });
+}
+
 describe('layer-wise and param-wise clipping with the clip factors inside the product equal the two-launch path', () => {
   afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
   // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped;
@@ -62,16 +74,8 @@ describe('layer-wise and param-wise clipping with the clip factors inside the pr
         const slow = await step(make, grouping, clipping, false, medians);
         const fast = await step(make, grouping, clipping, true, medians);
         expect(tf.memory().numTensors).toBe(before);
-        // the same sums up to float32 rounding (the partials summed in another order)
-        expectSameValues(fast.values, slow.values);
-        // some samples clipped, some not: the factors matter
-        expect(fast.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
-        fast.groups.forEach((g, m) => {
-          const s = slow.groups[m]!;
-          expect(g.clipFraction).toBe(s.clipFraction);
-          expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
-          expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
-        });
+        // the partials summed in another order
+        expectSameStep(fast, slow);
         if (tf.getBackend() === 'webgpu') {
           // each linear group: one product launch in place of the clip factors' and the product's
           expect(count(fast.kernels, FUSED)).toBe(linears);
@@ -94,14 +98,7 @@ describe('param-wise clipping with each linear layer\'s weight and bias in one g
         const apart = await step(make, 'param-wise', clipping, true, medians, false);
         const paired = await step(make, 'param-wise', clipping, true, medians, true);
         expect(tf.memory().numTensors).toBe(before);
-        expectSameValues(paired.values, apart.values);
-        expect(paired.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
-        paired.groups.forEach((g, m) => {
-          const s = apart.groups[m]!;
-          expect(g.clipFraction).toBe(s.clipFraction);
-          expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
-          expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
-        });
+        expectSameStep(paired, apart);
         if (tf.getBackend() === 'webgpu') {
           // each paired layer: its ghost launch with the bias's chunks and its product; the bias's own
           // two (its clip factors from dy's column sums, its weighted column sum) gone
