@@ -135,7 +135,7 @@ export interface NormKernel {
    * Optional: a record's weight and bias, each clipped in a group of its own (param-wise) and both
    * closing with the record: their per-sample norms, clip factors (`clips` by role, the same clipping
    * function) and clipped sums in the fewest launches, on webgpu the weight's ghost-norm launch with
-   * the bias's chunks and one product whose bias row takes the bias's own factors (were five launches).
+   * the bias's chunks and one product whose bias row takes the bias's own factors (were four launches).
    * Returns sums and norms by role, all new tensors, and the norm modes; or null, having computed
    * nothing, where the kernel does not take the record (the weight's norm instantiated, off webgpu, a
    * compacted record; `setPairedBiasClip(false)`): each group then takes its usual path.

@@ -139,7 +139,7 @@ export class GroupClipper implements Recorder {
   /**
    * Closes the groups of a record's weight and bias where each is a group of one parameter, used once,
    * both closing with this record (param-wise clipping), through the kernel's `clippedSumsApart`: on
-   * webgpu one ghost-norm launch and one product for both, where the bias alone took three launches.
+   * webgpu one ghost-norm launch and one product for both, where the bias alone took two more.
    * False, having done nothing, where that does not apply.
    */
   private closeApart(record: LayerRecord, folded: readonly string[], scope: RecordingScope): boolean {
