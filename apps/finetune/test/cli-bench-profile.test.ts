@@ -118,6 +118,9 @@ describe('clipwise bench', () => {
     const split = await run(['bench', ...SHAPE, '--ghost-split', '12x4']);
     expect(split.code).toBe(2);
     expect(split.err).toMatch(/--ghost-split must be BKxKG .* got '12x4'/);
+    const classes = await run(['bench', ...SHAPE, '--pool-classes', '12']);
+    expect(classes.code).toBe(2);
+    expect(classes.err).toMatch(/--pool-classes must be a power of two from 1 to 64, got 12/);
   });
 });
 

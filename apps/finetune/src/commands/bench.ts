@@ -24,10 +24,11 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'ghost-split', kind: 'string', value: 'BKxKG', description: "webgpu: the ghost-norm kernel's work split (core's setGhostKernelShape): K a step per K group (8, 16, 32) × K groups of 64 threads (1, 2, 4, 8)", defaultText: '16x4' },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
+  { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '8' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--pool-classes S`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -69,6 +70,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     dispatch: flags['dispatch'] as 'lean' | 'tfjs' | undefined,
     submitEvery: flags['submit-every'] as number | undefined,
     pool: flags['pool'] as 'size-class' | 'exact' | undefined,
+    poolClasses: poolClasses(flags['pool-classes'] as number | undefined),
     ghostKernel: flags['ghost-kernel'] as 'fused' | 'matmul' | undefined,
     compactRecords: flags['compact-records'] !== 'off',
     matmulTuning: flags['matmul-tuning'] === undefined ? undefined : flags['matmul-tuning'] === 'on',
@@ -78,6 +80,12 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     ghostSplit: ghostSplit(flags['ghost-split'] as string | undefined),
     log,
   });
+}
+
+/** `--pool-classes S`: a power of two from 1 to 64, or undefined for the default. */
+function poolClasses(value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(Math.log2(value)) && value <= 64)) throw new UsageError(`--pool-classes must be a power of two from 1 to 64, got ${value}`);
+  return value;
 }
 
 /** `--ghost-split BKxKG`: core's `GhostKernelShape`, or undefined for the default. */

@@ -42,6 +42,8 @@ export interface BenchOptions {
   readonly submitEvery?: number;
   /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
   readonly pool?: 'size-class' | 'exact';
+  /** Size classes per power of two of the size-class pool (core's `SizeClassPoolOptions.classSteps`; default 8). */
+  readonly poolClasses?: number;
   /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
   readonly ghostKernel?: 'fused' | 'matmul';
   /** Waiting records compacted (`setRecordCompaction`); default true. */
@@ -123,6 +125,12 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const submitBefore = backend === 'webgpu' ? tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : undefined;
   if (o.submitEvery !== undefined && backend === 'webgpu') tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', o.submitEvery);
   if (o.pool === 'exact') useSizeClassPool(false);
+  // another class count: a new size-class pool (the buffers in use move over)
+  const reclass = o.pool !== 'exact' && o.poolClasses !== undefined;
+  if (reclass) {
+    useSizeClassPool(false);
+    useSizeClassPool(true, { classSteps: o.poolClasses });
+  }
   setFusedGhostNorm(o.ghostKernel !== 'matmul');
   setRecordCompaction(o.compactRecords ?? true);
   setDeferredGhostNorms(o.ghostBatching ?? true);
@@ -146,6 +154,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     if (o.dispatch === 'tfjs') useLeanDispatch();
     if (submitBefore !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBefore);
     if (o.pool === 'exact') useSizeClassPool();
+    if (reclass) {
+      useSizeClassPool(false);
+      useSizeClassPool();
+    }
     setFusedGhostNorm(true);
     setRecordCompaction(true);
     setDeferredGhostNorms(true);
@@ -169,7 +181,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${o.ghostSplit ? `${o.ghostSplit.bk}x${o.ghostSplit.kg}` : '16x4'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${o.ghostSplit ? `${o.ghostSplit.bk}x${o.ghostSplit.kg}` : '16x4'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };

@@ -31,6 +31,23 @@ describe('sizeClassBytes', () => {
     expect(sizeClassBytes(6304 * 768 * 4)).toBe(sizeClassBytes(6272 * 768 * 4));
   });
 
+  it('with S classes a power of two, rounds up by at most 1/S, monotone; S must be a power of two from 1 to 64', () => {
+    for (const steps of [1, 4, 16, 64]) {
+      let prev = 0;
+      for (let bytes = 4097; bytes < 3e6; bytes += 1 + Math.floor(bytes / 89)) {
+        const c = sizeClassBytes(bytes, undefined, steps);
+        expect(c).toBeGreaterThanOrEqual(bytes);
+        expect(c).toBeLessThanOrEqual(bytes * (1 + 1 / steps));
+        expect(c % 16).toBe(0);
+        expect(c).toBeGreaterThanOrEqual(prev);
+        prev = c;
+      }
+    }
+    expect(sizeClassBytes(6304 * 768 * 4, undefined, 16)).toBe(sizeClassBytes(6272 * 768 * 4, undefined, 16));
+    expect(() => sizeClassBytes(5000, undefined, 12)).toThrow(/classSteps must be a power of two from 1 to 64, got 12/);
+    expect(() => new SizeClassBufferPool({ createBuffer: () => ({ size: 0, usage: 0, destroy() {} }) }, { classSteps: 128 })).toThrow(/got 128/);
+  });
+
   it('never exceeds the binding limit; a request above it keeps its size; bad input is an error', () => {
     expect(sizeClassBytes(1000_000, 1000_008)).toBeLessThanOrEqual(1000_008);
     expect(sizeClassBytes(2000_000, 1000_000)).toBe(2000_000);

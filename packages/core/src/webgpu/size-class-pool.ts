@@ -5,8 +5,9 @@
  * frees one: a step with many tensor shapes (ViT-B/16: T = 197 and 196, heads, patches) keeps a
  * buffer of every size at its own high-water mark, and Poisson batches add new sizes every step.
  *
- * Classes: up to 4 KiB the next power of two (at least 16 bytes); above, multiples of 2^k / 8 within
- * [2^k, 2^(k+1)), so a request wastes at most 1/8 of its bytes; never above the binding limit.
+ * Classes: up to 4 KiB the next power of two (at least 16 bytes); above, multiples of 2^k / S within
+ * [2^k, 2^(k+1)) (S = `classSteps`, default 8), so a request wastes at most 1/S of its bytes; never above
+ * the binding limit.
  */
 
 /** The device surface the pool uses (a GPUDevice, or a fake in tests). */
@@ -20,29 +21,38 @@ export interface PoolBuffer {
   destroy(): void;
 }
 
-/** Sub-steps per power of two above 4 KiB (waste ≤ 1/8 of a request). */
+/** Sub-steps per power of two above 4 KiB by default (waste ≤ 1/8 of a request). */
 const STEPS = 8;
 const SMALL = 4096;
 
+function checkSteps(steps: number): void {
+  if (!(Number.isInteger(Math.log2(steps)) && steps >= 1 && steps <= 64)) throw new Error(`size-class pool: classSteps must be a power of two from 1 to 64, got ${steps}`);
+}
+
 /**
- * The bytes the pool allocates for a request of `bytes`: its size class, capped at `limit` (the
- * device's largest buffer binding; a request above it keeps its exact size).
+ * The bytes the pool allocates for a request of `bytes`: its size class (`steps` classes per power of
+ * two above 4 KiB), capped at `limit` (the device's largest buffer binding; a request above it keeps
+ * its exact size).
  *
  * @example
  * sizeClassBytes(19_365_888); // 20_971_520: ViT's [6304, 768] and [6272, 768] share a class
+ * sizeClassBytes(19_365_888, undefined, 16); // 19_922_944: so they do with 16 classes a power of two
  */
-export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4): number {
+export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4, steps = STEPS): number {
   if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`sizeClassBytes: bytes must be a non-negative number, got ${bytes}`);
+  checkSteps(steps);
   if (bytes > limit) return bytes;
   if (bytes <= 16) return 16;
   if (bytes <= SMALL) return 2 ** Math.ceil(Math.log2(bytes));
-  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / STEPS;
+  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / steps;
   return Math.min(Math.ceil(bytes / step) * step, Math.max(limit - (limit % 16), bytes));
 }
 
 export interface SizeClassPoolOptions {
   /** Largest binding the device allows (`limits.maxStorageBufferBindingSize`). */
   readonly limit?: number;
+  /** Size classes per power of two above 4 KiB (a power of two, 1–64; default 8): more waste less of a request, and share less. */
+  readonly classSteps?: number;
   /** Most bytes kept free for reuse; a release beyond it destroys the buffer. Default: no cap. */
   readonly maxFreeBytes?: number;
 }
@@ -82,10 +92,12 @@ export class SizeClassBufferPool {
   constructor(
     private readonly device: PoolDevice,
     private readonly options: SizeClassPoolOptions = {},
-  ) {}
+  ) {
+    checkSteps(options.classSteps ?? STEPS);
+  }
 
   acquireBuffer(size: number, usage: number, mappedAtCreation = false, reuse = true): PoolBuffer {
-    const bytes = sizeClassBytes(size, this.options.limit);
+    const bytes = sizeClassBytes(size, this.options.limit, this.options.classSteps);
     const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
     const entry = list?.pop();
     let buffer: PoolBuffer;
