@@ -24,7 +24,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'ghost-split', kind: 'string', value: 'BKxKG', description: "webgpu: the ghost-norm kernel's work split (core's setGhostKernelShape): K a step per K group (8, 16, 32) × K groups of 64 threads (1, 2, 4, 8)", defaultText: '16x4' },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
-  { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '8' },
+  { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '16' },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds' },
 ];
 

@@ -42,7 +42,7 @@ export interface BenchOptions {
   readonly submitEvery?: number;
   /** webgpu buffer pool: core's 'size-class' pool (default) or TF.js's own 'exact'-size one. */
   readonly pool?: 'size-class' | 'exact';
-  /** Size classes per power of two of the size-class pool (core's `SizeClassPoolOptions.classSteps`; default 8). */
+  /** Size classes per power of two of the size-class pool (core's `SizeClassPoolOptions.classSteps`; default 16). */
   readonly poolClasses?: number;
   /** webgpu ghost norms: core's fused kernel (default) or the two Gram matmuls and a row reduction. */
   readonly ghostKernel?: 'fused' | 'matmul';

@@ -6,8 +6,10 @@
  * buffer of every size at its own high-water mark, and Poisson batches add new sizes every step.
  *
  * Classes: up to 4 KiB the next power of two (at least 16 bytes); above, multiples of 2^k / S within
- * [2^k, 2^(k+1)) (S = `classSteps`, default 8), so a request wastes at most 1/S of its bytes; never above
- * the binding limit.
+ * [2^k, 2^(k+1)) (S = `classSteps`, default 16), so a request wastes at most 1/S of its bytes; never
+ * above the binding limit. 16 rather than 8: replaying ViT-B/16 B32's allocations (bench/pool-trace.ts,
+ * bench/pool-replay.ts) put its pool peaks at 5723 / 5920 MiB (non-private / all-layer) against 5947 /
+ * 6152 with 8; finer classes save more (32: 5611 / 5805) but share less between a Poisson batch's sizes.
  */
 
 /** The device surface the pool uses (a GPUDevice, or a fake in tests). */
@@ -21,8 +23,8 @@ export interface PoolBuffer {
   destroy(): void;
 }
 
-/** Sub-steps per power of two above 4 KiB by default (waste ≤ 1/8 of a request). */
-const STEPS = 8;
+/** Sub-steps per power of two above 4 KiB by default (waste ≤ 1/16 of a request). */
+const STEPS = 16;
 const SMALL = 4096;
 
 function checkSteps(steps: number): void {
@@ -35,8 +37,8 @@ function checkSteps(steps: number): void {
  * its exact size).
  *
  * @example
- * sizeClassBytes(19_365_888); // 20_971_520: ViT's [6304, 768] and [6272, 768] share a class
- * sizeClassBytes(19_365_888, undefined, 16); // 19_922_944: so they do with 16 classes a power of two
+ * sizeClassBytes(19_365_888); // 19_922_944: ViT's [6304, 768] and [6272, 768] share a class
+ * sizeClassBytes(19_365_888, undefined, 8); // 20_971_520: so they do with 8 classes a power of two
  */
 export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4, steps = STEPS): number {
   if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`sizeClassBytes: bytes must be a non-negative number, got ${bytes}`);
@@ -51,7 +53,7 @@ export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4, steps = STEPS
 export interface SizeClassPoolOptions {
   /** Largest binding the device allows (`limits.maxStorageBufferBindingSize`). */
   readonly limit?: number;
-  /** Size classes per power of two above 4 KiB (a power of two, 1–64; default 8): more waste less of a request, and share less. */
+  /** Size classes per power of two above 4 KiB (a power of two, 1–64; default 16): more waste less of a request, and share less. */
   readonly classSteps?: number;
   /** Most bytes kept free for reuse; a release beyond it destroys the buffer. Default: no cap. */
   readonly maxFreeBytes?: number;

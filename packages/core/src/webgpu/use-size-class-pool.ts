@@ -38,7 +38,7 @@ function webgpuInternals(): WebgpuInternals | null {
 
 /**
  * Gives TF.js's webgpu backend a size-class buffer pool (`SizeClassBufferPool`): a freed buffer
- * serves any request of its class (≤ 1/8 larger), and `trimGpuBufferPool()` between steps gives
+ * serves any request of its class (≤ 1/16 larger), and `trimGpuBufferPool()` between steps gives
  * back what a whole step left idle. Reads of a tensor whose buffer is larger than its data return
  * exactly the tensor's elements. `setupBackend('webgpu')` installs it; `useSizeClassPool(false)`
  * puts TF.js's exact-size pool back (for before/after benchmarks; buffers in use move over).
