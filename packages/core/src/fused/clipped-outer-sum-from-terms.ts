@@ -52,8 +52,8 @@ export interface BiasApart {
  * bias sum (Bu et al. 2023, "Differentially private optimization on large model at small cost"). On
  * webgpu one launch: every workgroup of the tiled matmul forms the B factors before its main loop and
  * stages x scaled by them (`matmul-clip-prologue.ts`), where the factors were a launch of their own;
- * elsewhere, and past B = 1024, `sampleTermsClipFactors` then `clippedOuterSumWithBias`. All four
- * results are new tensors; the inputs stay the caller's.
+ * elsewhere, and past B = 1024, `sampleTermsClipFactors` then `clippedOuterSumWithBias`. Every
+ * result is a new tensor; the inputs stay the caller's.
  *
  * `biasApart` (param-wise clipping: the weight and the bias each a group): the partials' columns from
  * `from` on are the bias's squared norm (the ghost-norm kernel's bias chunks come last), the others the
