@@ -2,11 +2,11 @@
 // one call at a group's close; `ghostSqNormPartials`, layer-wise's one launch a layer) on the linear
 // layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
 // markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
-//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2 [--models vit]
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' }, models: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
 const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
 await core.setupBackend('webgpu');
@@ -24,8 +24,11 @@ const MODELS_ALL: Model[] = [
   { name: 'ViT-B/16', b: 32, t: 197, layers: repeat([[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]], 12) },
 ];
 
-// --small: the same calls on a two-block toy of each (checks the script on a slow backend)
-const MODELS = values.small ? MODELS_ALL.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.slice(0, m.layers.length / 6) })) : MODELS_ALL;
+// --models gpt2,vit: which to time (default both); --small: the same calls on a two-block toy of each
+// (checks the script on a slow backend)
+const wanted = (values.models ?? 'gpt2,vit').split(',');
+const chosen = MODELS_ALL.filter((m) => wanted.includes(m.name.startsWith('GPT') ? 'gpt2' : 'vit'));
+const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.slice(0, m.layers.length / 6) })) : chosen;
 
 /** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
 async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {

@@ -23,6 +23,8 @@
 #      tests (about 6 minutes)
 #  15  the ghost-norm kernel's work splits: its tests, the microbenchmark over seven splits, then ViT's
 #      and GPT-2's steps with the default split and with the microbenchmark's fastest on ViT (about 5 minutes)
+#  17  the pool's size classes before/after (--pool-classes 8 and 16: ViT's and GPT-2's pool peaks and
+#      steps), then the ghost kernel's split sweep on ViT's layers alone (about 7 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -37,7 +39,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 15}
+part=${1:?part: 1 to 17}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -112,6 +114,18 @@ case $part in
       --groupings all-layer,layer-wise --reps 4 --kernels 14 --json "$out/bench-gpt2.json" > "$out/bench-gpt2.txt" 2>&1
     grep -A16 'launches (' "$out/bench-gpt2.txt" | head -54; table "$out/bench-gpt2.txt" 5; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save ;;
+  17)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    for C in 8 16; do
+      timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 3 --pool-classes $C --json "$out/vit-classes-$C.json" > "$out/vit-classes-$C.txt" 2>&1
+      echo "ViT, $C pool classes"; grep 'timed round' "$out/vit-classes-$C.txt"; table "$out/vit-classes-$C.txt" 4; save
+      timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise,param-wise --reps 4 --pool-classes $C --json "$out/gpt2-classes-$C.json" > "$out/gpt2-classes-$C.txt" 2>&1
+      echo "GPT-2, $C pool classes"; grep 'timed round' "$out/gpt2-classes-$C.txt"; table "$out/gpt2-classes-$C.txt" 5; save
+    done
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 --models vit \
+      --splits 16x4,32x2,8x4,16x2,8x8,32x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits-vit.txt"; cat "$out/ghost-splits-vit.txt"; save ;;
   15)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     (cd packages/core && CLIPWISE_BACKEND=webgpu timeout 90 node ../../node_modules/vitest/vitest.mjs run src/fused/ghost-sq-norm) > "$out/test-ghost.log" 2>&1
