@@ -1,4 +1,4 @@
-import type { GhostKernelShape } from '@clipwise/core';
+import { isGhostKernelShape, isPoolClassSteps, type GhostKernelShape } from '@clipwise/core';
 import type { CommandSpec } from '../flags/command-spec';
 import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
@@ -84,7 +84,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
 
 /** `--pool-classes S`: a power of two from 1 to 64, or undefined for the default. */
 function poolClasses(value: number | undefined): number | undefined {
-  if (value !== undefined && !(Number.isInteger(Math.log2(value)) && value <= 64)) throw new UsageError(`--pool-classes must be a power of two from 1 to 64, got ${value}`);
+  if (value !== undefined && !isPoolClassSteps(value)) throw new UsageError(`--pool-classes must be a power of two from 1 to 64, got ${value}`);
   return value;
 }
 
@@ -92,10 +92,9 @@ function poolClasses(value: number | undefined): number | undefined {
 function ghostSplit(value: string | undefined): GhostKernelShape | undefined {
   if (value === undefined) return undefined;
   const m = /^([0-9]+)x([0-9]+)$/.exec(value);
-  if (!m || ![8, 16, 32].includes(Number(m[1])) || ![1, 2, 4, 8].includes(Number(m[2])) || value === '32x8') {
-    throw new UsageError(`--ghost-split must be BKxKG with BK 8, 16 or 32 and KG 1, 2, 4 or 8 (not 32x8), got '${value}'`);
-  }
-  return { bk: Number(m[1]), kg: Number(m[2]) };
+  const shape = m ? { bk: Number(m[1]), kg: Number(m[2]) } : null;
+  if (!shape || !isGhostKernelShape(shape)) throw new UsageError(`--ghost-split must be BKxKG with BK 8, 16 or 32 and KG 1, 2, 4 or 8 (not 32x8), got '${value}'`);
+  return shape;
 }
 
 /**

@@ -29,10 +29,21 @@ let kernelShape: GhostKernelShape = DEFAULT_SHAPE;
  */
 export function setGhostKernelShape(shape: GhostKernelShape | null): void {
   const next = shape ?? DEFAULT_SHAPE;
-  if (![8, 16, 32].includes(next.bk) || ![1, 2, 4, 8].includes(next.kg) || (next.kg === 8 && next.bk === 32)) {
+  if (!isGhostKernelShape(next)) {
     throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
   }
   kernelShape = next;
+}
+
+/**
+ * Whether the kernel takes `shape`: bk 8, 16 or 32 and kg 1, 2, 4 or 8, but not 32 × 8 (its staging
+ * would pass 32 KB of workgroup memory).
+ *
+ * @example
+ * isGhostKernelShape({ bk: 32, kg: 2 }); // true
+ */
+export function isGhostKernelShape(shape: GhostKernelShape): boolean {
+  return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
 }
 
 /**

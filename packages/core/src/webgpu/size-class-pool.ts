@@ -27,8 +27,18 @@ export interface PoolBuffer {
 const STEPS = 16;
 const SMALL = 4096;
 
+/**
+ * Whether `steps` is a class count the pool takes (`SizeClassPoolOptions.classSteps`): a power of two from 1 to 64.
+ *
+ * @example
+ * isPoolClassSteps(16); // true
+ */
+export function isPoolClassSteps(steps: number): boolean {
+  return Number.isInteger(Math.log2(steps)) && steps >= 1 && steps <= 64;
+}
+
 function checkSteps(steps: number): void {
-  if (!(Number.isInteger(Math.log2(steps)) && steps >= 1 && steps <= 64)) throw new Error(`size-class pool: classSteps must be a power of two from 1 to 64, got ${steps}`);
+  if (!isPoolClassSteps(steps)) throw new Error(`size-class pool: classSteps must be a power of two from 1 to 64, got ${steps}`);
 }
 
 /**
@@ -41,8 +51,13 @@ function checkSteps(steps: number): void {
  * sizeClassBytes(19_365_888, undefined, 8); // 20_971_520: so they do with 8 classes a power of two
  */
 export function sizeClassBytes(bytes: number, limit = 2 ** 31 - 4, steps = STEPS): number {
-  if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`sizeClassBytes: bytes must be a non-negative number, got ${bytes}`);
   checkSteps(steps);
+  return classBytes(bytes, limit, steps);
+}
+
+/** `sizeClassBytes` with `steps` already checked (the pool checks its own once). */
+function classBytes(bytes: number, limit: number, steps: number): number {
+  if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`sizeClassBytes: bytes must be a non-negative number, got ${bytes}`);
   if (bytes > limit) return bytes;
   if (bytes <= 16) return 16;
   if (bytes <= SMALL) return 2 ** Math.ceil(Math.log2(bytes));
@@ -90,16 +105,18 @@ export class SizeClassBufferPool {
   private readonly used = new Map<PoolBuffer, number>();
   private nextSerial = 0;
   private generation = 0;
+  private readonly steps: number;
 
   constructor(
     private readonly device: PoolDevice,
     private readonly options: SizeClassPoolOptions = {},
   ) {
-    checkSteps(options.classSteps ?? STEPS);
+    this.steps = options.classSteps ?? STEPS;
+    checkSteps(this.steps);
   }
 
   acquireBuffer(size: number, usage: number, mappedAtCreation = false, reuse = true): PoolBuffer {
-    const bytes = sizeClassBytes(size, this.options.limit, this.options.classSteps);
+    const bytes = classBytes(size, this.options.limit ?? 2 ** 31 - 4, this.steps);
     const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
     const entry = list?.pop();
     let buffer: PoolBuffer;

@@ -149,7 +149,7 @@ export class GroupClipper implements Recorder {
     const roles = ['weight', 'bias'] as const;
     const names = roles.map((role) => record.params[role]!.name);
     const groups = names.map((name) => this.grouping.groupIndexOf(name));
-    const alone = (k: number) => scope.uses.get(names[k]!) === 1 && this.grouping.groups[groups[k]!]!.params.length === 1 && m.remaining[groups[k]!] === 1;
+    const alone = (k: number) => scope.uses.get(names[k]!) === 1 && this.grouping.groups[groups[k]!]!.params.length === 1;
     if (groups[0] === groups[1] || !alone(0) || !alone(1)) return false;
     const { fn, gamma } = validateClipping(this.clipping);
     const clip = (k: number) => ({ threshold: this.grouping.groups[groups[k]!]!.threshold, gamma, automatic: fn === 'automatic' });

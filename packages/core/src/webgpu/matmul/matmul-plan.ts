@@ -125,12 +125,6 @@ export function setMatmulTileOverride(o: { tile: MatmulTileName; splits?: number
 }
 
 /**
- * Picks the tile by shape class: the large tile where it alone fills the GPU; split-K of the large
- * tile for long reductions with few output tiles (weight gradients, K = B·T; ghost norms' dy·dyᵀ over
- * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
- * `maxBindingBytes` (one storage binding): 0 forbids split-K.
- */
-/**
  * The plan of a product on a given tile with up to `wanted` K splits (fewer where the split-K partials
  * [batch·splits, M, N] would not fit one storage binding, or K runs out).
  *
@@ -145,6 +139,12 @@ export function planOnTile(tileName: MatmulTileName, wanted: number, batch: numb
   return { tileName, tile, splits: used, kPerSplit, workgroups: [Math.ceil(n / tile.bn), Math.ceil(m / tile.bm), batch * used] };
 }
 
+/**
+ * Picks the tile by shape class: the large tile where it alone fills the GPU; split-K of the large
+ * tile for long reductions with few output tiles (weight gradients, K = B·T; ghost norms' dy·dyᵀ over
+ * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
+ * `maxBindingBytes` (one storage binding): 0 forbids split-K.
+ */
 export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4, transposeA = false, transposeB = false): MatmulPlan {
   const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => planOnTile(tileName, wanted, batch, m, n, k, maxBindingBytes);
   if (override) return make(override.tile, override.splits ?? 1);

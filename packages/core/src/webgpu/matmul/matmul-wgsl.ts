@@ -97,11 +97,10 @@ export function checkTile(t: MatmulTile): void {
  */
 function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false, onesValue: ((k: string) => string) | null = null): { load: string; store: string; regs: string } {
   if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
-  // the ones' staged value: 1 (then scaled as the operand is), or `onesValue(k)` set after any scaling
-  const onesVec = (r: string) => (onesValue ? '' : ` ${r} = select(${r}, vec4<f32>(1.0, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);`);
-  const onesVecAfter = (r: string) => (onesValue ? ` ${r} = select(${r}, vec4<f32>(${onesValue('gk')}, 0.0, 0.0, 0.0), gr == ${extent} && gk < kEnd);` : '');
-  const onesScalar = (r: string) => (onesValue ? '' : ` ${r} = select(${r}, 1.0, gr == ${extent} && gk < kEnd);`);
-  const onesScalarAfter = (r: string) => (onesValue ? ` ${r} = select(${r}, ${onesValue('gk')}, gr == ${extent} && gk < kEnd);` : '');
+  // the ones' staged value: 1 before any scaling (scaled as the operand is), or `onesValue(k)` after it
+  const ones = (r: string, vec4: boolean, value: string) => ` ${r} = select(${r}, ${vec4 ? `vec4<f32>(${value}, 0.0, 0.0, 0.0)` : value}, gr == ${extent} && gk < kEnd);`;
+  const onesBefore = (r: string, vec4: boolean) => (onesRow && !onesValue ? ones(r, vec4, '1.0') : '');
+  const onesAfter = (r: string, vec4: boolean) => (onesRow && onesValue ? ones(r, vec4, onesValue('gk')) : '');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
   const ks = scale ?? ((k: string) => k);
   const scaled = scale !== null;
@@ -129,7 +128,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
         // (the row of ones starts a vec4 of its own: vec4 staging needs M a multiple of 4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? onesVec(r) : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesRow ? onesVecAfter(r) : ''} }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, true)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, true)} }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -143,7 +142,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesRow ? onesScalar(r) : ''}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesRow ? onesScalarAfter(r) : ''} }`);
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, false)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, false)} }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
