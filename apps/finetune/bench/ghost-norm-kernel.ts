@@ -45,7 +45,7 @@ async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
 }
 
 // the kernel's work splits, BKxKG (a build without setGhostKernelShape runs its own only)
-const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? '16x4').split(',') : [null];
+const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? '32x2').split(',') : [null];
 console.log('| model | call | split | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
 for (const m of MODELS) for (const mode of splits) {

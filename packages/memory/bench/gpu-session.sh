@@ -25,6 +25,9 @@
 #      and GPT-2's steps with the default split and with the microbenchmark's fastest on ViT (about 5 minutes)
 #  17  the pool's size classes before/after (--pool-classes 8 and 16: ViT's and GPT-2's pool peaks and
 #      steps), then the ghost kernel's split sweep on ViT's layers alone (about 7 minutes)
+#  18  the pool's size classes on ViT (16 profiled, then 8) and GPT-2 (16, 8), then the ViT shapes'
+#      matmul tiles (about 7 minutes; SAVE packs after each stage)
+#  19  the whole test:gpu, then the ghost kernel's split sweep on ViT's layers (about 6 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -39,7 +42,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 17}
+part=${1:?part: 1 to 19}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -125,6 +128,28 @@ case $part in
       echo "GPT-2, $C pool classes"; grep 'timed round' "$out/gpt2-classes-$C.txt"; table "$out/gpt2-classes-$C.txt" 5; save
     done
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 --models vit \
+      --splits 16x4,32x2,8x4,16x2,8x8,32x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits-vit.txt"; cat "$out/ghost-splits-vit.txt"; save ;;
+  18)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
+    for C in 16 8; do
+      K=$([ $C = 16 ] && echo "--kernels 30" || echo "")
+      timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 3 --pool-classes $C $K --json "$out/vit-classes-$C.json" > "$out/vit-classes-$C.txt" 2>&1
+      echo "ViT, $C pool classes"; grep 'timed round' "$out/vit-classes-$C.txt"; table "$out/vit-classes-$C.txt" 4; save
+    done
+    for C in 16 8; do
+      timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise,param-wise --reps 4 --pool-classes $C --json "$out/gpt2-classes-$C.json" > "$out/gpt2-classes-$C.txt" 2>&1
+      echo "GPT-2, $C pool classes"; grep 'timed round' "$out/gpt2-classes-$C.txt"; table "$out/gpt2-classes-$C.txt" 5; save
+    done
+    timeout 90 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
+    cat "$out/matmul-tiles.txt"; save ;;
+  19)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 --models vit \
       --splits 16x4,32x2,8x4,16x2,8x8,32x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits-vit.txt"; cat "$out/ghost-splits-vit.txt"; save ;;
   15)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -222,5 +247,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be 1 to 8, got '$part'" >&2; exit 2 ;;
+  *) echo "part must be 1 to 19, got '$part'" >&2; exit 2 ;;
 esac
