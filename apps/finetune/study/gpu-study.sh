@@ -8,7 +8,8 @@
 # .study/gpt2-data.tar.xz made beforehand (docs/group-wise-study.md: prepare-data.sh gpt2, then tar).
 # Files in .study/ stay on the machine between calls while it is held; each call copies the results and
 # the pre-training logs to OUT. Variables: SIZES (default s1m,s4m,s12m), PRETRAIN_S (300), JOBS (6),
-# ENTER (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU).
+# ENTER (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
+# (that size's pre-training steps, where a session cannot fit sizes.json's).
 set -uo pipefail
 out=${1:?usage: gpu-study.sh OUT [BUDGET]}
 budget=${2:-480}
@@ -23,7 +24,8 @@ SIZES=${SIZES:-s1m,s4m,s12m}
 have() { [ -f "$S/models/gpt2-$1/model.safetensors" ]; }
 for size in ${SIZES//,/ }; do
   have "$size" && continue
-  ( DATA=$S/data MODELS=$S/models timeout "${PRETRAIN_S:-300}" apps/finetune/study/pretrain-gpt2.sh "$size" > "$out/pretrain-$size.log" 2>&1 ) &
+  steps=STEPS_${size//./_} # STEPS_s12m=2500: fewer pre-training steps for that size than sizes.json's
+  ( STEPS=${!steps:-} DATA=$S/data MODELS=$S/models timeout "${PRETRAIN_S:-300}" apps/finetune/study/pretrain-gpt2.sh "$size" > "$out/pretrain-$size.log" 2>&1 ) &
 done
 wait
 for size in ${SIZES//,/ }; do
