@@ -28,6 +28,7 @@
 #  18  the pool's size classes on ViT (16 profiled, then 8) and GPT-2 (16, 8), then the ViT shapes'
 #      matmul tiles (about 7 minutes; SAVE packs after each stage)
 #  19  the whole test:gpu, then the ghost kernel's split sweep on ViT's layers (about 6 minutes)
+#  20  ViT's and GPT-2's steps with the ghost kernel's default split (32x2) and the old one (16x4), about 2 minutes
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -42,7 +43,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 19}
+part=${1:?part: 1 to 20}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -145,6 +146,16 @@ case $part in
     done
     timeout 90 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt"; save ;;
+  20)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    for S in 32x2 16x4; do
+      timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 3 --ghost-split $S --json "$out/vit-split-$S.json" > "$out/vit-split-$S.txt" 2>&1
+      echo "ViT, ghost split $S"; grep 'timed round' "$out/vit-split-$S.txt"; table "$out/vit-split-$S.txt" 4; save
+      timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+        --groupings all-layer,layer-wise --reps 4 --ghost-split $S --json "$out/gpt2-split-$S.json" > "$out/gpt2-split-$S.txt" 2>&1
+      echo "GPT-2, ghost split $S"; grep 'timed round' "$out/gpt2-split-$S.txt"; table "$out/gpt2-split-$S.txt" 4; save
+    done ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
@@ -247,5 +258,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be 1 to 19, got '$part'" >&2; exit 2 ;;
+  *) echo "part must be 1 to 20, got '$part'" >&2; exit 2 ;;
 esac
