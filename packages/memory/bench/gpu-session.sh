@@ -52,6 +52,20 @@ table() { grep -A"$2" '^| trainable\|^| configuration' "$1"; }
 # SAVE=FILE.tgz: pack the results so far (the parts that call it do so after each stage, so a call cut
 # at its limit still brings back what finished)
 save() { [ -n "${SAVE:-}" ] && tar czf "$SAVE" -C "$(dirname "$out")" "$(basename "$out")"; }
+# a step bench with extra flags: ViT-B/16 B32 (all-layer, layer-wise, 3 timed rounds) or GPT-2 small
+# B16×T128 (GROUPINGS, 4 rounds), written to $out/NAME.json and .txt, its rounds and table printed
+vit_step() {
+  local name=$1 label=$2; shift 2
+  timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
+    --groupings all-layer,layer-wise --reps 3 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
+  echo "ViT, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" 4; save
+}
+gpt2_step() {
+  local name=$1 label=$2 groupings=$3; shift 3
+  timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
+    --groupings "$groupings" --reps 4 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
+  echo "GPT-2, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" 5; save
+}
 case $part in
   1)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -121,40 +135,24 @@ case $part in
   17)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     for C in 8 16; do
-      timeout 100 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
-        --groupings all-layer,layer-wise --reps 3 --pool-classes $C --json "$out/vit-classes-$C.json" > "$out/vit-classes-$C.txt" 2>&1
-      echo "ViT, $C pool classes"; grep 'timed round' "$out/vit-classes-$C.txt"; table "$out/vit-classes-$C.txt" 4; save
-      timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-        --groupings all-layer,layer-wise,param-wise --reps 4 --pool-classes $C --json "$out/gpt2-classes-$C.json" > "$out/gpt2-classes-$C.txt" 2>&1
-      echo "GPT-2, $C pool classes"; grep 'timed round' "$out/gpt2-classes-$C.txt"; table "$out/gpt2-classes-$C.txt" 5; save
+      vit_step "vit-classes-$C" "$C pool classes" --pool-classes $C
+      gpt2_step "gpt2-classes-$C" "$C pool classes" all-layer,layer-wise,param-wise --pool-classes $C
     done
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 --models vit \
       --splits 16x4,32x2,8x4,16x2,8x8,32x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits-vit.txt"; cat "$out/ghost-splits-vit.txt"; save ;;
   18)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
-    for C in 16 8; do
-      K=$([ $C = 16 ] && echo "--kernels 30" || echo "")
-      timeout 120 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
-        --groupings all-layer,layer-wise --reps 3 --pool-classes $C $K --json "$out/vit-classes-$C.json" > "$out/vit-classes-$C.txt" 2>&1
-      echo "ViT, $C pool classes"; grep 'timed round' "$out/vit-classes-$C.txt"; table "$out/vit-classes-$C.txt" 4; save
-    done
-    for C in 16 8; do
-      timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-        --groupings all-layer,layer-wise,param-wise --reps 4 --pool-classes $C --json "$out/gpt2-classes-$C.json" > "$out/gpt2-classes-$C.txt" 2>&1
-      echo "GPT-2, $C pool classes"; grep 'timed round' "$out/gpt2-classes-$C.txt"; table "$out/gpt2-classes-$C.txt" 5; save
-    done
+    vit_step vit-classes-16 "16 pool classes" --pool-classes 16 --kernels 30
+    vit_step vit-classes-8 "8 pool classes" --pool-classes 8
+    for C in 16 8; do gpt2_step "gpt2-classes-$C" "$C pool classes" all-layer,layer-wise,param-wise --pool-classes $C; done
     timeout 90 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt"; save ;;
   20)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     for S in 32x2 16x4; do
-      timeout 90 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model vit-base-16 --batch-size 32 --optimizer adamw \
-        --groupings all-layer,layer-wise --reps 3 --ghost-split $S --json "$out/vit-split-$S.json" > "$out/vit-split-$S.txt" 2>&1
-      echo "ViT, ghost split $S"; grep 'timed round' "$out/vit-split-$S.txt"; table "$out/vit-split-$S.txt" 4; save
-      timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
-        --groupings all-layer,layer-wise --reps 4 --ghost-split $S --json "$out/gpt2-split-$S.json" > "$out/gpt2-split-$S.txt" 2>&1
-      echo "GPT-2, ghost split $S"; grep 'timed round' "$out/gpt2-split-$S.txt"; table "$out/gpt2-split-$S.txt" 4; save
+      vit_step "vit-split-$S" "ghost split $S" --ghost-split $S
+      gpt2_step "gpt2-split-$S" "ghost split $S" all-layer,layer-wise --ghost-split $S
     done ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
