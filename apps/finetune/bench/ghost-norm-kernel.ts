@@ -44,8 +44,11 @@ async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
-// the kernel's work splits, BKxKG (a build without setGhostKernelShape runs its own only)
-const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? '32x2').split(',') : [null];
+// the kernel's work splits, BKxKG (a build without setGhostKernelShape runs its own only; one before
+// DEFAULT_GHOST_KERNEL_SHAPE defaulted to 16x4)
+const def = (core as Partial<typeof core>).DEFAULT_GHOST_KERNEL_SHAPE;
+const defaultSplit = def ? `${def.bk}x${def.kg}` : '16x4';
+const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? defaultSplit).split(',') : [null];
 console.log('| model | call | split | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
 for (const m of MODELS) for (const mode of splits) {

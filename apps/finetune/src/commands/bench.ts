@@ -1,4 +1,4 @@
-import { isGhostKernelShape, isPoolClassSteps, type GhostKernelShape } from '@clipwise/core';
+import { DEFAULT_GHOST_KERNEL_SHAPE, isGhostKernelShape, isPoolClassSteps, type GhostKernelShape } from '@clipwise/core';
 import type { CommandSpec } from '../flags/command-spec';
 import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
@@ -21,7 +21,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'ghost-batching', kind: ['on', 'off'], description: "webgpu: records that wait for their group (all-layer, uniform) hand their ghost norms to the group's close, which launches them (a layer a launch) into one partials tensor; off: one ghost-norm launch per linear layer as it arrives (the before of a before/after)", defaultText: 'on' },
   { name: 'clip-in-product', kind: ['on', 'off'], description: "webgpu: a group that is one linear layer (layer-wise) or its weight (param-wise) forms its clip factors inside its clipped sum's product; off: their own launch first (the before of a before/after)", defaultText: 'on' },
   { name: 'paired-bias-clip', kind: ['on', 'off'], description: "webgpu, param-wise: a linear layer's weight and bias (each a group) clipped through one ghost-norm launch and one product, the bias's factors scaling the product's bias row; off: the bias's norm, factors and sum in launches of their own (the before of a before/after)", defaultText: 'on' },
-  { name: 'ghost-split', kind: 'string', value: 'BKxKG', description: "webgpu: the ghost-norm kernel's work split (core's setGhostKernelShape): K a step per K group (8, 16, 32) × K groups of 64 threads (1, 2, 4, 8)", defaultText: '32x2' },
+  { name: 'ghost-split', kind: 'string', value: 'BKxKG', description: "webgpu: the ghost-norm kernel's work split (core's setGhostKernelShape): K a step per K group (8, 16, 32) × K groups of 64 threads (1, 2, 4, 8)", defaultText: `${DEFAULT_GHOST_KERNEL_SHAPE.bk}x${DEFAULT_GHOST_KERNEL_SHAPE.kg}` },
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '16' },

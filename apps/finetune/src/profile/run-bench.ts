@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -54,7 +54,7 @@ export interface BenchOptions {
   readonly clipInProduct?: boolean;
   /** Param-wise: a linear layer's weight and bias through one ghost launch and one product (ghost-norm's `setPairedBiasClip`; default true). */
   readonly pairedBiasClip?: boolean;
-  /** The ghost-norm kernel's work split (core's `setGhostKernelShape`; default bk 16 × kg 4). */
+  /** The ghost-norm kernel's work split (core's `setGhostKernelShape`; default core's `DEFAULT_GHOST_KERNEL_SHAPE`). */
   readonly ghostSplit?: GhostKernelShape;
   /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: off unless CLIPWISE_MATMUL_TUNING=on. */
   readonly matmulTuning?: boolean;
@@ -181,7 +181,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
     const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${o.ghostSplit ? `${o.ghostSplit.bk}x${o.ghostSplit.kg}` : '32x2'}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${(o.ghostSplit ?? DEFAULT_GHOST_KERNEL_SHAPE).bk}x${(o.ghostSplit ?? DEFAULT_GHOST_KERNEL_SHAPE).kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };

@@ -20,8 +20,8 @@ export interface GhostKernelShape {
  * 32 of K a step, 2 K groups (128 threads): the fastest split on an H100 for both GPT-2 small's and
  * ViT-B/16's layers (`gpu-session.sh 15` and `19`: 4.78 against 5.04 ms, 17.6 against 19.3 ms for 16 × 4).
  */
-const DEFAULT_SHAPE: GhostKernelShape = { bk: 32, kg: 2 };
-let kernelShape: GhostKernelShape = DEFAULT_SHAPE;
+export const DEFAULT_GHOST_KERNEL_SHAPE: GhostKernelShape = Object.freeze({ bk: 32, kg: 2 });
+let kernelShape: GhostKernelShape = DEFAULT_GHOST_KERNEL_SHAPE;
 
 /**
  * Sets the kernel's work split (`GhostKernelShape`; null: the default, bk 32 × kg 2), for the kernel's
@@ -31,7 +31,7 @@ let kernelShape: GhostKernelShape = DEFAULT_SHAPE;
  * setGhostKernelShape({ bk: 16, kg: 4 }); // half the K a step, twice the K groups
  */
 export function setGhostKernelShape(shape: GhostKernelShape | null): void {
-  const next = shape ?? DEFAULT_SHAPE;
+  const next = shape ?? DEFAULT_GHOST_KERNEL_SHAPE;
   if (!isGhostKernelShape(next)) {
     throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
   }
