@@ -29,6 +29,8 @@
 #      matmul tiles (about 7 minutes; SAVE packs after each stage)
 #  19  the whole test:gpu, then the ghost kernel's split sweep on ViT's layers (about 6 minutes)
 #  20  ViT's and GPT-2's steps with the ghost kernel's default split (32x2) and the old one (16x4), about 2 minutes
+#  21  the whole test:gpu, then GPT-2 beside the references (about 8 minutes)
+#  22  ViT beside the references (about 3 minutes; the rest of its call can go to the study)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -43,7 +45,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 20}
+part=${1:?part: 1 to 22}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -154,6 +156,16 @@ case $part in
       vit_step "vit-split-$S" "ghost split $S" --ghost-split $S
       gpt2_step "gpt2-split-$S" "ghost split $S" all-layer,layer-wise --ghost-split $S
     done ;;
+  21)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise --reps 4 --kernels 12 > "$out/gpt2.log" 2>&1
+    grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 6; cut -c1-200 "$out/ref-gpt2.jsonl"; save ;;
+  22)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
+    grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
