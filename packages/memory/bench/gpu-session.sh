@@ -33,6 +33,7 @@
 #  22  ViT beside the references (about 3 minutes; the rest of its call can go to the study)
 #  23  one call for a session with one call: GPT-2 (four groupings) and ViT (three) beside the
 #      references, then core's, ghost-norm's and optim's tests on the GPU (about 9 minutes)
+#  24  part 23's comparisons alone, for a session's last few minutes (about 6 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -47,7 +48,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 23}
+part=${1:?part: 1 to 24}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -168,13 +169,14 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save ;;
-  23)
+  23|24)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
-    timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 4 > "$out/gpt2.log" 2>&1
+    timeout $((part == 23 ? 170 : 150)) bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 4 > "$out/gpt2.log" 2>&1
     grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-    timeout 210 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 > "$out/vit.log" 2>&1
+    timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 > "$out/vit.log" 2>&1
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
+    [ "$part" = 24 ] && exit 0
     unset CLIPWISE_DAWN_FLAGS
     timeout 160 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
