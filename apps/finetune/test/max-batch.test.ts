@@ -37,19 +37,23 @@ describe('clipwise bench --budget-mib (cpu, gpt2-tiny)', () => {
 });
 
 describe('runMaxBatch under a binding limit (cpu, gpt2-tiny)', () => {
-  it('stops at the batch whose largest tensor still binds, says so, and the logits are that tensor', async () => {
-    // gpt2-tiny's logits at T = 16: B × 16 × 257 floats; a 100 kB binding limit holds 6 samples' worth
-    const logitsBytes = (b: number) => b * 16 * 257 * 4;
+  it('stops at the batch whose largest tensor still binds; GPT-2\'s logits do not bind, split into spans of positions', async () => {
+    // n_embd 32 at T = 16: the MLP's hidden [B, 16, 128] is the largest tensor after the logits
+    // [B, 16, 257], which the model splits into spans past the limit: a 100 kB limit holds 12 samples'
+    // MLP hidden (8,192 bytes each), where the whole logits (16,448 bytes a sample) held 6
     const lines: string[] = [];
     const rows = await runMaxBatch({
-      model: 'gpt2-tiny', modelConfig: {}, seqLen: 16, budgetMib: 64, groupings: ['non-private', 'all-layer'], backend: 'cpu',
-      optimizer: 'adamw', noiseMultiplier: 1, measure: false, bindingLimitBytes: 100_000, log: (l) => lines.push(l),
+      model: 'gpt2-tiny', modelConfig: { n_embd: 32 }, seqLen: 16, budgetMib: 64, groupings: ['non-private', 'all-layer'], backend: 'cpu',
+      optimizer: 'adamw', noiseMultiplier: 1, bindingLimitBytes: 100_000, log: (l) => lines.push(l),
     });
     for (const r of rows) {
       expect(r.boundBy).toBe('binding');
-      expect(r.maxBatch).toBe(Math.floor(100_000 / logitsBytes(1)));
+      expect(r.maxBatch).toBe(Math.floor(100_000 / (16 * 128 * 4)));
       expect(r.predictedBytes).toBeLessThan(64 * 2 ** 20); // the budget alone would allow more
+      // the measured step ran at that batch, its logits (12 × 16,448 bytes) in two spans
+      expect(r.measureError).toBeUndefined();
+      expect(r.measuredBytes).not.toBeNull();
     }
-    expect(lines.join('\n')).toMatch(/\| non-private \| 6 \| [\d.]+ \| - \| [\d.]+ \| the largest tensor binding \|/);
+    expect(lines.join('\n')).toMatch(/\| non-private \| 12 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| the largest tensor binding \|/);
   });
 });

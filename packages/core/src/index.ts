@@ -17,6 +17,7 @@ export * from './layers/collect-params';
 export * from './layers/set-trainable';
 export * from './layers/lora-adapter';
 export * from './backend/setup-backend';
+export * from './backend/binding-limit';
 export { MAX_WASM_THREADS, defaultWasmThreads, parseWasmThreads, wasmThreadsCount, withNodeWasmThreads } from './wasm/node-wasm-threads';
 export * from './layers/single-weight-layer';
 export * from './random/philox';

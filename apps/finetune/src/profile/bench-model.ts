@@ -20,6 +20,11 @@ export interface BenchModel {
   readonly trainable: string;
   /** Rows per sample the layers see: tokens (GPT-2) or patches + class token (ViT). */
   readonly seqLen: number;
+  /**
+   * GPT-2's logits, which the model splits into spans of positions past its logits limit
+   * (`Gpt2Options.logitsLimitBytes`): their bytes per sample whole, and of one position. Absent for ViT.
+   */
+  readonly logitsSpans?: { readonly wholeBytesPerSample: number; readonly positionBytesPerSample: number };
   /** The per-sample loss ([B]) of a fixed random batch of `batch` samples (inputs made once, reused). */
   lossAt(batch: number): () => tf.Tensor1D;
   dispose(): void;
@@ -36,7 +41,7 @@ const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)
  * const m = buildBenchModel('gpt2-tiny', {}, 64);
  * const loss = m.lossAt(16)(); // [16]
  */
-export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1, trainable = 'all'): BenchModel {
+export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1, trainable = 'all', logitsLimitBytes?: number): BenchModel {
   const inputs = new Map<number, tf.Tensor[]>();
   const cached = (batch: number, make: () => tf.Tensor[]) => {
     if (!(Number.isInteger(batch) && batch > 0)) throw new UsageError(`batch size must be a positive integer, got ${batch}`);
@@ -50,11 +55,12 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     if (!(Number.isInteger(t) && t >= 2)) throw new UsageError(`--seq-len must be an integer ≥ 2 for GPT-2, got ${t}`);
     const base = GPT2_PRESETS[preset]!;
     const config = validateGpt2Config({ ...base, ...overrides, n_positions: Math.max(t, (overrides['n_positions'] as number | undefined) ?? base.n_positions) }, `--model ${preset}`);
-    const model = new Gpt2Model(config, { seed });
+    const model = new Gpt2Model(config, { seed, ...(logitsLimitBytes !== undefined ? { logitsLimitBytes } : {}) });
     const params = trainableOf(model, trainable);
     return {
       label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
       params,
+      logitsSpans: { wholeBytesPerSample: 4 * t * config.vocab_size, positionBytesPerSample: 4 * config.vocab_size },
       paramCount: model.params.reduce((s, p) => s + p.size, 0),
       trainedCount: params.reduce((s, p) => s + p.size, 0),
       trainable,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend, type BackendName } from '@clipwise/core';
+import { bindingLimitBytes, setupBackend, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { measureStep, scaleTrace, traceTape, type TapeTrace } from '@clipwise/memory';
@@ -27,8 +27,9 @@ export interface MaxBatchOptions {
   readonly measure?: boolean;
   /**
    * Largest tensor the backend can bind, in bytes (default: webgpu's `maxStorageBufferBindingSize`,
-   * no limit elsewhere). A batch whose largest tensor (GPT-2's logits, B·T × vocabulary) exceeds it
-   * cannot run however much memory is free.
+   * no limit elsewhere). A batch whose largest tensor exceeds it cannot run however much memory is
+   * free, except GPT-2's logits (B·T × vocabulary), which the model splits into spans of positions
+   * under the limit (given here, the model is built with it as its logits limit).
    */
   readonly bindingLimitBytes?: number;
   readonly log: (line: string) => void;
@@ -69,7 +70,7 @@ const LARGEST = 1 << 20;
 export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
   if (!(o.budgetMib > 0) || !Number.isFinite(o.budgetMib)) throw new RangeError(`budget must be a positive number of MiB, got ${o.budgetMib}`);
   await setupBackend(o.backend, { wasmThreads: o.threads });
-  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, 'all', o.bindingLimitBytes);
   try {
     const budget = o.budgetMib * 2 ** 20;
     const resident = 4 * model.paramCount * (1 + STATE_PER_PARAM[o.optimizer]);
@@ -78,8 +79,14 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
     const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
     const configs = [...new Set(o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g)))];
     // the tensors do not depend on the grouping: one bound for every configuration
-    const bindingLimit = o.bindingLimitBytes ?? backendBindingLimit();
-    const byBinding = Number.isFinite(bindingLimit) ? largestFitting((batch) => largestTensorBytes(scaleTrace(one, two, batch)), bindingLimit) : Infinity;
+    const bindingLimit = o.bindingLimitBytes ?? bindingLimitBytes();
+    // GPT-2's whole logits do not bind (the model splits them into spans); one position of them must
+    const spans = model.logitsSpans;
+    const binds = (batch: number) => {
+      const split = spans ? batch * spans.wholeBytesPerSample : -1;
+      return Math.max(largestTensorBytes(scaleTrace(one, two, batch), (bytes) => bytes === split), spans ? batch * spans.positionBytesPerSample : 0);
+    };
+    const byBinding = Number.isFinite(bindingLimit) ? largestFitting(binds, bindingLimit) : Infinity;
     const rows: MaxBatchRow[] = [];
     const optimizer = o.measure === false ? null : makeBenchOptimizer(model, o.optimizer);
     try {
@@ -136,17 +143,11 @@ export function largestFitting(bytes: (batch: number) => number, budget: number)
   return lo;
 }
 
-/** The largest tensor a traced step makes or keeps, in bytes (outputs and saved tensors). */
-export function largestTensorBytes(trace: TapeTrace): number {
+/** The largest tensor a traced step makes or keeps, in bytes (outputs and saved tensors), but those `skip` names by their bytes. */
+export function largestTensorBytes(trace: TapeTrace, skip: (bytes: number) => boolean = () => false): number {
   let most = 0;
-  for (const n of trace.nodes) for (const t of [...n.outputs, ...n.saved]) if (t.bytes > most) most = t.bytes;
+  for (const n of trace.nodes) for (const t of [...n.outputs, ...n.saved]) if (t.bytes > most && !skip(t.bytes)) most = t.bytes;
   return most;
-}
-
-/** The active backend's largest buffer binding: webgpu's device limit, none elsewhere. */
-function backendBindingLimit(): number {
-  if (tf.getBackend() !== 'webgpu') return Infinity;
-  return (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number } } }).device?.limits?.maxStorageBufferBindingSize ?? Infinity;
 }
 
 function formatMaxBatchTable(rows: readonly MaxBatchRow[], budgetMib: number): string {

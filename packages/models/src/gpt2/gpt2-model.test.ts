@@ -73,4 +73,37 @@ describe('GPT-2 on DP-aware layers', () => {
     tf.dispose([ids, ...brute.values()]);
     m.dispose();
   });
+
+  it('past the logits limit, runs the LM head on spans of positions: the same losses, per-sample norms equal brute force', async () => {
+    const ids = tf.tensor2d([[1, 5, 3, 3, 9, 2], [16, 0, 4, 4, 4, 7], [2, 2, 11, 8, 1, 0]], [3, 6], 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 0, 1], [0, 1, 1, 1, 1, 1]], [3, 6], 'int32');
+    // one position's logits for 3 samples: 4 · 3 · 17 = 204 bytes; the limit holds 2 positions, so 3 spans
+    const spanned = new Gpt2Model(config, { seed: 2, logitsLimitBytes: 2 * 204 });
+    const whole = new Gpt2Model(config, { seed: 2 });
+    for (const m of [undefined, mask]) {
+      const [a, b] = [spanned.perSampleLoss(ids, m as tf.Tensor2D | undefined), whole.perSampleLoss(ids, m as tf.Tensor2D | undefined)];
+      const [got, want] = [await a.data(), await b.data()];
+      want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5));
+      tf.dispose([a, b]);
+    }
+    const records: LayerRecord[] = [];
+    recordedBackward(() => tf.sum(spanned.perSampleLoss(ids, mask)) as tf.Scalar, { onRecord: (r) => records.push(r) }).loss.dispose();
+    // the tied weight's uses: the embedding and three spans of the head
+    expect(records.filter((r) => Object.values(r.params).some((p) => p.name === 'transformer.wte.weight'))).toHaveLength(4);
+    // the reference: one sample at a time, whose 6 positions (68 bytes each) fit the limit in one head
+    const brute = bruteForcePerSampleGrads((i) => tf.sum(spanned.perSampleLoss(ids.slice([i], [1]), mask.slice([i], [1]))) as tf.Scalar, spanned.params, 3);
+    const sq = paramSqNorms(records);
+    for (const p of spanned.params) {
+      const [ours, want] = [sq.get(p.name)!, sqNormsOf(brute.get(p.name)!)];
+      const e = tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(ours, want)), want)));
+      expect((await e.data())[0], p.name).toBeLessThan(1e-4);
+      tf.dispose([ours, want, e]);
+    }
+    records.forEach(disposeRecord);
+    expect(() => new Gpt2Model(config, { logitsLimitBytes: 100 }).perSampleLoss(ids)).toThrow(/one position's logits for a batch of 3 \(204 bytes, vocabulary 17\) pass the logits limit of 100 bytes/);
+    expect(() => new Gpt2Model(config, { logitsLimitBytes: 0 })).toThrow(/logitsLimitBytes must be a positive number/);
+    tf.dispose([ids, mask, ...brute.values()]);
+    spanned.dispose();
+    whole.dispose();
+  });
 });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, collectParams, normalInit, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { Embedding, LayerNorm, Linear, PositionalEmbedding, attentionPacked, bindingLimitBytes, collectParams, normalInit, tokenNll, withAdapterLayers, type DPLayer, type ParamSpec } from '@clipwise/core';
+import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { residualMlp } from '../common/residual-mlp.js';
-import { perSampleCrossEntropy } from '../common/losses.js';
+import { maskedPerSample } from '../common/losses.js';
 import { validateGpt2Config, type Gpt2Config } from './gpt2-config.js';
 
 interface Block {
@@ -16,6 +17,12 @@ interface Block {
 export interface Gpt2Options {
   /** Seed of the random initialisation. */
   seed?: number;
+  /**
+   * Largest logits tensor `perSampleLoss` makes, in bytes (default: the backend's largest binding,
+   * `bindingLimitBytes()`: about 2 GiB on webgpu, no limit elsewhere). Past it the LM head and the
+   * loss run on spans of positions, each span's logits [B, span, V] under the limit.
+   */
+  logitsLimitBytes?: number;
 }
 
 /**
@@ -37,9 +44,14 @@ export class Gpt2Model {
   readonly head: Linear;
   /** Every parameter of the model itself (what `savePretrained` writes), trainable or frozen; LoRA adapters are not in it. */
   readonly params: ParamSpec[];
+  private readonly logitsLimit: number | undefined;
 
   constructor(config: Gpt2Config, options: Gpt2Options = {}) {
     this.config = validateGpt2Config(config);
+    if (options.logitsLimitBytes !== undefined && !(options.logitsLimitBytes > 0)) {
+      throw new ClipwiseModelError(`Gpt2Model: logitsLimitBytes must be a positive number of bytes, got ${options.logitsLimitBytes}`);
+    }
+    this.logitsLimit = options.logitsLimitBytes;
     const { n_embd: d, n_layer: layers, vocab_size: vocab, n_positions: positions } = this.config;
     const eps = this.config.layer_norm_epsilon ?? 1e-5;
     const inner = this.config.n_inner ?? 4 * d;
@@ -77,6 +89,11 @@ export class Gpt2Model {
 
   /** Logits [B, T, vocab] for int32 ids [B, T]. */
   logits(ids: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.head.apply(this.hidden(ids)) as tf.Tensor3D);
+  }
+
+  /** The final layer norm's output [B, T, d] for int32 ids [B, T]: what the LM head reads. */
+  hidden(ids: tf.Tensor2D): tf.Tensor3D {
     const [, t] = ids.shape;
     if (t > this.config.n_positions) throw new RangeError(`sequence length ${t} exceeds n_positions ${this.config.n_positions}`);
     return tf.tidy(() => {
@@ -97,9 +114,9 @@ export class Gpt2Model {
         tf.dispose([n1, qkv, ctx, h]);
         h = residualMlp(h1, b.ln2, b.fc, 'geluTanh', b.proj);
       }
-      const nf = this.lnF.apply(h);
+      const nf = this.lnF.apply(h) as tf.Tensor3D;
       h.dispose();
-      return this.head.apply(nf) as tf.Tensor3D;
+      return nf;
     });
   }
 
@@ -123,8 +140,37 @@ export class Gpt2Model {
         for (let i = 0; i < b; i++) scored[i * t + t - 1] = 0;
         m = tf.tensor2d(scored, [b, t]);
       }
-      return perSampleCrossEntropy(this.logits(ids), shifted(ids), m, reduction);
+      return maskedPerSample(this.tokenNll(ids, shifted(ids)), m, reduction);
     });
+  }
+
+  /**
+   * Next-token losses [B, T] (position t scored against `labels` t). Where the logits [B, T, V] would
+   * pass the logits limit (`Gpt2Options.logitsLimitBytes`), the LM head and the loss run on spans of
+   * positions of near-equal length, each a use of the tied head weight: the per-sample norms add the
+   * spans' cross terms as for any tied weight, and backward keeps the same bytes as one head would.
+   */
+  private tokenNll(ids: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor2D {
+    const [b, t] = ids.shape;
+    const v = this.config.vocab_size;
+    const limit = this.logitsLimit ?? bindingLimitBytes();
+    const perPosition = 4 * b * v;
+    if (perPosition * t <= limit) return tokenNll(this.logits(ids), labels) as tf.Tensor2D;
+    const longest = Math.floor(limit / perPosition);
+    if (longest < 1) {
+      throw new ClipwiseModelError(`Gpt2Model: one position's logits for a batch of ${b} (${perPosition} bytes, vocabulary ${v}) pass the logits limit of ${limit} bytes; use a smaller (micro-)batch`);
+    }
+    const spans = Math.ceil(t / longest);
+    const span = Math.ceil(t / spans);
+    const nf = this.hidden(ids);
+    const d = nf.shape[2];
+    const parts: tf.Tensor[] = [];
+    for (let t0 = 0; t0 < t; t0 += span) {
+      const len = Math.min(span, t - t0);
+      const z = this.head.apply(tf.slice(nf, [0, t0, 0], [b, len, d])) as tf.Tensor3D;
+      parts.push(tokenNll(z, tf.slice(labels, [0, t0], [b, len])));
+    }
+    return tf.concat(parts, 1) as tf.Tensor2D;
   }
 
   dispose(): void {
