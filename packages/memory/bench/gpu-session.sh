@@ -29,8 +29,6 @@
 #      matmul tiles (about 7 minutes; SAVE packs after each stage)
 #  19  the whole test:gpu, then the ghost kernel's split sweep on ViT's layers (about 6 minutes)
 #  20  ViT's and GPT-2's steps with the ghost kernel's default split (32x2) and the old one (16x4), about 2 minutes
-#  21  the whole test:gpu, then GPT-2 beside the references (about 8 minutes)
-#  22  ViT beside the references (about 3 minutes; the rest of its call can go to the study)
 #  23  one call for a session with one call: GPT-2 (four groupings) and ViT (three) beside the
 #      references, then core's, ghost-norm's and optim's tests on the GPU (about 9 minutes)
 #  24  part 23's comparisons alone, for a session's last few minutes (about 6 minutes)
@@ -159,25 +157,13 @@ case $part in
       vit_step "vit-split-$S" "ghost split $S" --ghost-split $S
       gpt2_step "gpt2-split-$S" "ghost split $S" all-layer,layer-wise --ghost-split $S
     done ;;
-  21)
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise --reps 4 --kernels 12 > "$out/gpt2.log" 2>&1
-    grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 6; cut -c1-200 "$out/ref-gpt2.jsonl"; save ;;
-  22)
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
-    grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save ;;
   23|24)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    export CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis
     timeout $((part == 23 ? 170 : 150)) bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 4 > "$out/gpt2.log" 2>&1
     grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
     timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 > "$out/vit.log" 2>&1
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
     [ "$part" = 24 ] && exit 0
-    unset CLIPWISE_DAWN_FLAGS
     timeout 160 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   19)
@@ -282,5 +268,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be 1 to 20, got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 24), got '$part'" >&2; exit 2 ;;
 esac
