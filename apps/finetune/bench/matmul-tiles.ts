@@ -34,6 +34,15 @@ const SHAPES: Shape[] = [
   ['vit QKᵀ', 384, 197, 197, 64, false, true],
   ['vit PV', 384, 197, 64, 197, false, false],
   ['vit ghost a·aᵀ', 32, 197, 197, 768, false, true],
+  // ViT's [out, in] projections as its step runs them (x·Wᵀ, dy·W, dyᵀ·x): q, k, v and the attention
+  // output apart (768 → 768, HF's layout), and q|k|v packed as timm's ViT does (768 → 2304)
+  ['vit-768 q fwd', 1, 6304, 768, 768, false, true],
+  ['vit-768 qkv fwd (packed)', 1, 6304, 2304, 768, false, true],
+  ['vit-768 q dx', 1, 6304, 768, 768, false, false],
+  ['vit-768 qkv dx (packed)', 1, 6304, 768, 2304, false, false],
+  ['vit-768 q dW', 1, 768, 768, 6304, true, false],
+  ['vit-768 qkv dW (packed)', 1, 2304, 768, 6304, true, false],
+  ['vit-768 mlp down fwd', 1, 6304, 768, 3072, false, true],
 ];
 
 async function sync(t: tf.Tensor): Promise<void> {
@@ -65,9 +74,11 @@ async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, gflop:
   return samples[Math.floor(samples.length / 2)]!;
 }
 
+/** Split-K runs timed beside the tiles: the large tiles with 2 to 8 slices of K (fewer where K is short). */
+const SPLITS: [MatmulTileName, number][] = [['large8', 2], ['large8', 3], ['large', 4], ['large', 8]];
 const rows: Record<string, unknown>[] = [];
 const tiles = Object.keys(MATMUL_TILES) as MatmulTileName[];
-console.log(`| shape | batch×M×N×K | TF.js | ${tiles.join(' | ')} | large split-K ×4 / ×8 | plan (tile, splits) | plan TFLOP/s |`);
+console.log(`| shape | batch×M×N×K | TF.js | ${tiles.join(' | ')} | large8 split-K ×2 / ×3, large ×4 / ×8 | plan (tile, splits) | plan TFLOP/s |`);
 console.log(`| --- | --- | ---: | ${tiles.map(() => '---:').join(' | ')} | ---: | --- | ---: |`);
 for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
   if (values.only && !label.includes(values.only)) continue;
@@ -84,8 +95,8 @@ for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
     perTile.push(await time(a, b, ta, tb, flops / 1e9));
   }
   const splits: number[] = [];
-  for (const s of [4, 8]) {
-    setMatmulTileOverride({ tile: 'large', splits: s });
+  for (const [tile, s] of SPLITS) {
+    setMatmulTileOverride({ tile, splits: s });
     splits.push(await time(a, b, ta, tb, flops / 1e9));
   }
   setMatmulTileOverride(null);
@@ -93,7 +104,7 @@ for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
   const planned = await time(a, b, ta, tb, flops / 1e9);
   const f = (ms: number) => `${tflops(ms).toFixed(1)}`;
   console.log(`| ${label} | ${batch}×${m}×${n}×${k} | ${f(tfjs)} | ${perTile.map(f).join(' | ')} | ${splits.map(f).join(' / ')} | ${plan.tileName}, ${plan.splits} | ${f(planned)} (${planned.toFixed(2)} ms) |`);
-  rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), split4Ms: splits[0], split8Ms: splits[1], plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
+  rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), splitMs: Object.fromEntries(SPLITS.map(([t, n], i) => [`${t}x${n}`, splits[i]])), plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
   tf.dispose([a, b]);
 }
 console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} timings of up to 20 products each; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);

@@ -32,6 +32,8 @@
 #  23  one call for a session with one call: GPT-2 (four groupings) and ViT (three) beside the
 #      references, then core's, ghost-norm's and optim's tests on the GPU (about 9 minutes)
 #  24  part 23's comparisons alone, for a session's last few minutes (about 6 minutes)
+#  25  ViT's 768-wide products (q, k, v, attention output; HF's layout) against q|k|v packed (timm's),
+#      every tile and split-K, `matmul-tiles.ts --only vit-768` (about 1 minute)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -46,7 +48,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 24}
+part=${1:?part: 1 to 25}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -151,6 +153,11 @@ case $part in
     for C in 16 8; do gpt2_step "gpt2-classes-$C" "$C pool classes" all-layer,layer-wise,param-wise --pool-classes $C; done
     timeout 90 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
     cat "$out/matmul-tiles.txt"; save ;;
+  25)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit-768 \
+      --json "$out/matmul-vit-768.json" 2>&1 | grep -v '^Warning' > "$out/matmul-vit-768.txt"
+    cat "$out/matmul-vit-768.txt"; save ;;
   20)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     for S in 32x2 16x4; do
@@ -268,5 +275,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be one of those listed at the top (1 to 24), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 25), got '$part'" >&2; exit 2 ;;
 esac
