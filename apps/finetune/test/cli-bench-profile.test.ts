@@ -72,6 +72,23 @@ describe('clipwise bench', () => {
     expect((await run(['bench', '--kernels', 'ten'])).err).toMatch(/--kernels must be an integer ≥ 0, got 'ten'/);
     expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be one of on, off, got 'maybe'/);
     expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be one of queue, staging, got 'dma'/);
+    expect((await run(['bench', ...SHAPE, '--vit-qkv', 'packed'])).err).toMatch(/--vit-qkv packed applies to ViT presets; gpt2-tiny is a GPT-2/);
+  });
+
+  it("--vit-qkv packed benches timm's layout: one q|k|v group in layer-wise, fewer groups than the separate layout", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
+    const groupsOf = async (qkv: string) => {
+      const json = path.join(dir, `${qkv}.json`);
+      const r = await run(['bench', '--backend', 'cpu', '--model', 'vit-tiny', '--batch-size', '2', '--reps', '1', '--warmup', '0', '--groupings', 'layer-wise', '--vit-qkv', qkv, '--json', json]);
+      expect(r.err).toBe('');
+      if (qkv === 'packed') expect(r.out).toMatch(/vit-tiny \(layers \d+, hidden \d+, image \d+\/\d+, q\|k\|v packed\)/);
+      const rows = JSON.parse(readFileSync(json, 'utf8')) as { grouping: string; groups?: number }[];
+      return rows.find((row) => row.grouping === 'layer-wise')!;
+    };
+    const [separate, packed] = [await groupsOf('separate'), await groupsOf('packed')];
+    // vit-tiny's two blocks: each one group for q|k|v where the separate layout has three
+    expect(separate.groups).toBe(21);
+    expect(packed.groups).toBe(separate.groups! - 2 * 2);
   });
 
   it('--kernels prints where a step spends its launches; fused kernels off launch more (GELU and softmax as plain ops)', async () => {

@@ -4,6 +4,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tinyCifar } from './train-helpers';
 
+/** The tensor names of a safetensors file, from its JSON header (8-byte length, then the header). */
+function readSafetensorsHeader(file: string): Record<string, unknown> {
+  const bytes = readFileSync(file);
+  const length = Number(bytes.readBigUInt64LE(0));
+  const { __metadata__: _meta, ...tensors } = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as Record<string, unknown>;
+  return tensors;
+}
+
 describe('clipwise train: other tasks', () => {
   it('images: a tiny ViT on CIFAR binary files, evaluated with accuracy (task inferred from .bin)', async () => {
     const t = tinyCifar(12, 6);
@@ -18,6 +26,33 @@ describe('clipwise train: other tasks', () => {
     const metrics = JSON.parse(readFileSync(path.join(out, 'report/metrics.json'), 'utf8'));
     expect(metrics.evalAccuracy).toBeGreaterThanOrEqual(0);
     expect(metrics.evalAccuracy).toBeLessThanOrEqual(1);
+  });
+
+  it("images with --vit-qkv packed: q|k|v trained and clipped as one layer, the checkpoint in Hugging Face's tensors; refused with LoRA and for GPT-2", async () => {
+    const t = tinyCifar(12, 6);
+    const out = path.join(t.dir, 'packed');
+    const args = ['train', '--config', t.config, '--model', 'vit-tiny', '--vit-qkv', 'packed', '--data', t.train, '--eval-data', t.test, '--steps', '2', '--batch-size', '4', '--epsilon', '8', '--backend', 'cpu'];
+    const r = await run([...args, '--grouping', 'layer-wise', '--out', out]);
+    expect(r.err).toBe('');
+    const privacy = JSON.parse(readFileSync(path.join(out, 'report', 'privacy.json'), 'utf8'));
+    const trained = privacy.trained.tensors as string[];
+    expect(trained).toContain('vit.encoder.layer.0.attention.attention.qkv.weight');
+    expect(trained.some((n) => /\.(query|key|value)\./.test(n))).toBe(false);
+    // layer-wise: q|k|v is one group (its weight and bias), where the separate layout has three
+    const groups = (JSON.parse(readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]!).groups as { group: string }[]).map((g) => g.group);
+    expect(groups).toContain('vit.encoder.layer.0.attention.attention.qkv');
+    expect(groups.some((g) => /\.(query|key|value)$/.test(g))).toBe(false);
+    const names = Object.keys(readSafetensorsHeader(path.join(out, 'checkpoint', 'model', 'model.safetensors')));
+    expect(names).toContain('vit.encoder.layer.0.attention.attention.query.weight');
+    expect(names.some((n) => n.includes('.qkv.'))).toBe(false);
+    // halted after step 1 and resumed: the packed layout again, to the uninterrupted run's weights
+    const split = path.join(t.dir, 'split');
+    expect((await run([...args, '--grouping', 'layer-wise', '--out', split, '--halt-after', '1'])).err).toBe('');
+    expect((await run([...args, '--grouping', 'layer-wise', '--out', split, '--resume'])).err).toBe('');
+    const weights = (dir: string) => readFileSync(path.join(dir, 'checkpoint', 'model', 'model.safetensors'));
+    expect(weights(split).equals(weights(out))).toBe(true);
+    expect((await run([...args, '--lora-rank', '2', '--out', path.join(t.dir, 'x')])).err).toMatch(/--vit-qkv packed cannot be combined with --lora-rank/);
+    expect((await run([...args, '--model', 'gpt2-tiny', '--out', path.join(t.dir, 'y')])).err).toMatch(/--vit-qkv packed applies to ViT models/);
   });
 
   it('text: a plain .txt file cut into --seq-len blocks with the byte tokenizer, evaluated with perplexity', async () => {

@@ -29,11 +29,12 @@
 #      matmul tiles (about 7 minutes; SAVE packs after each stage)
 #  19  the whole test:gpu, then the ghost kernel's split sweep on ViT's layers (about 6 minutes)
 #  20  ViT's and GPT-2's steps with the ghost kernel's default split (32x2) and the old one (16x4), about 2 minutes
-#  23  one call for a session with one call: GPT-2 (four groupings) and ViT (three) beside the
-#      references, then core's, ghost-norm's and optim's tests on the GPU (about 9 minutes)
+#  23  GPT-2 (four groupings) and ViT with q|k|v packed (timm's layout, as the references' ViT; three
+#      groupings) beside the references, then our ViT with Hugging Face's separate q, k, v (about 9 minutes)
 #  24  part 23's comparisons alone, for a session's last few minutes (about 6 minutes)
 #  25  ViT's 768-wide products (q, k, v, attention output; HF's layout) against q|k|v packed (timm's),
 #      every tile and split-K, `matmul-tiles.ts --only vit-768` (about 1 minute)
+#  26  core's, ghost-norm's, optim's and models' tests on the GPU, then part 25 (about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -48,7 +49,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 25}
+part=${1:?part: 1 to 26}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -168,11 +169,17 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout $((part == 23 ? 170 : 150)) bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 4 > "$out/gpt2.log" 2>&1
     grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-    timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 > "$out/vit.log" 2>&1
+    timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 --vit-qkv packed > "$out/vit.log" 2>&1
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
     [ "$part" = 24 ] && exit 0
-    timeout 160 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    vit_step vit-separate "q, k, v separate (Hugging Face's layout)" ;;
+  26)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 270 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim packages/models > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (core, ghost-norm, optim, models) rc=$?"; grep -A8 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit-768 \
+      --json "$out/matmul-vit-768.json" 2>&1 | grep -v '^Warning' > "$out/matmul-vit-768.txt"
+    cat "$out/matmul-vit-768.txt"; save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
@@ -275,5 +282,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be one of those listed at the top (1 to 25), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 26), got '$part'" >&2; exit 2 ;;
 esac

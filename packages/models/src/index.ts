@@ -17,6 +17,7 @@ export * from './gpt2/gpt2-config.js';
 export * from './gpt2/gpt2-model.js';
 export * from './vit/vit-config.js';
 export * from './vit/vit-model.js';
+export { qkvParts } from './vit/qkv-layout.js';
 export * from './pretrained/pretrained-model.js';
 export * from './pretrained/hf-config.js';
 export * from './pretrained/hf-config-of.js';

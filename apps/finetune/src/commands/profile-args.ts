@@ -1,5 +1,6 @@
 import { BACKEND_NAMES, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
+import type { VitQkvLayout } from '@clipwise/models';
 import type { FlagSpec } from '../flags/flag-spec';
 import type { BenchOptimizer } from '../profile/step-runner';
 
@@ -17,6 +18,7 @@ export function shapeFlags(defaults: { batchSize: number; reps: number }): FlagS
     { name: 'optimizer', kind: ['sgd', 'adamw', 'none'], default: 'adamw', description: 'the update after release (with a negligible learning rate); none: no update' },
     { name: 'noise-multiplier', kind: 'nonneg', value: 'S', default: 1, description: 'σ of the release (0: no noise draw)' },
     { name: 'norm-mode', kind: ['auto', 'ghost', 'instantiate'], default: 'auto', description: 'per-sample norms: auto is the mixed rule (ghost when 2T² ≤ d·p)' },
+    { name: 'vit-qkv', kind: ['separate', 'packed'], default: 'separate', description: "ViT: q, k, v as Hugging Face's three projections (separate) or timm's one [3d, d] projection (packed: one product a block; layer-wise clips q|k|v as one layer)" },
   ];
 }
 
@@ -33,6 +35,8 @@ export interface ShapeSettings {
   optimizer: BenchOptimizer;
   noiseMultiplier: number;
   normMode: NormModeOption;
+  /** ViT: how q, k, v are held (`VitOptions.qkv`). */
+  vitQkv: VitQkvLayout;
 }
 
 /** The shared flags, checked and with their defaults (`resolveFlags` of `shapeFlags`), as run options. */
@@ -49,5 +53,6 @@ export function shapeSettings(flags: Record<string, unknown>): ShapeSettings {
     optimizer: flags['optimizer'] as BenchOptimizer,
     noiseMultiplier: flags['noise-multiplier'] as number,
     normMode: flags['norm-mode'] as NormModeOption,
+    vitQkv: flags['vit-qkv'] as VitQkvLayout,
   };
 }

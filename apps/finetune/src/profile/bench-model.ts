@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '@clipwise/core';
 import {
   ClipwiseModelError, GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, addLora, parseTrainableSpec, selectTrainable, validateGpt2Config, validateVitConfig,
-  type PretrainedModel,
+  type PretrainedModel, type VitQkvLayout,
 } from '@clipwise/models';
 import { UsageError } from '../usage-error';
 
@@ -32,6 +32,18 @@ export interface BenchModel {
 
 const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
 
+/** How `buildBenchModel` builds its model beyond the preset and shape. */
+export interface BenchModelOptions {
+  /** Seed of the weights and inputs (default 1). */
+  readonly seed?: number;
+  /** The trainable mode: 'all' (default), 'bias', 'last:K' or 'lora:R'. */
+  readonly trainable?: string;
+  /** GPT-2: `Gpt2Options.logitsLimitBytes` (default the backend's binding limit). */
+  readonly logitsLimitBytes?: number;
+  /** ViT: `VitOptions.qkv` (default 'separate'). */
+  readonly vitQkv?: VitQkvLayout;
+}
+
 /**
  * Builds a preset (`gpt2-tiny`, `gpt2` = GPT-2 small's 124M shape, `vit-base-16`, ...) with random
  * weights, `overrides` applied to its config (e.g. `{ n_layer: 8 }`). GPT-2 runs at `seqLen` tokens
@@ -40,8 +52,10 @@ const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)
  * @example
  * const m = buildBenchModel('gpt2-tiny', {}, 64);
  * const loss = m.lossAt(16)(); // [16]
+ * const vit = buildBenchModel('vit-tiny', {}, undefined, { vitQkv: 'packed', trainable: 'bias' });
  */
-export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, seed = 1, trainable = 'all', logitsLimitBytes?: number): BenchModel {
+export function buildBenchModel(preset: string, overrides: Record<string, unknown>, seqLen: number | undefined, o: BenchModelOptions = {}): BenchModel {
+  const { seed = 1, trainable = 'all', logitsLimitBytes, vitQkv } = o;
   const inputs = new Map<number, tf.Tensor[]>();
   const cached = (batch: number, make: () => tf.Tensor[]) => {
     if (!(Number.isInteger(batch) && batch > 0)) throw new UsageError(`batch size must be a positive integer, got ${batch}`);
@@ -51,6 +65,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
   };
   const disposeInputs = () => inputs.forEach((t) => tf.dispose(t));
   if (GPT2_PRESETS[preset]) {
+    if (vitQkv && vitQkv !== 'separate') throw new UsageError(`--vit-qkv ${vitQkv} applies to ViT presets; ${preset} is a GPT-2 (its c_attn is packed already)`);
     const t = seqLen ?? 64;
     if (!(Number.isInteger(t) && t >= 2)) throw new UsageError(`--seq-len must be an integer ≥ 2 for GPT-2, got ${t}`);
     const base = GPT2_PRESETS[preset]!;
@@ -77,7 +92,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
   }
   if (VIT_PRESETS[preset]) {
     const config = validateVitConfig({ ...VIT_PRESETS[preset]!, ...overrides }, `--model ${preset}`);
-    const model = new VitModel(config, { seed });
+    const model = new VitModel(config, { seed, qkv: vitQkv });
     const params = trainableOf(model, trainable);
     const s = config.image_size;
     const patches = (s / config.patch_size) ** 2 + 1;
@@ -85,7 +100,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
       throw new UsageError(`--seq-len ${seqLen} does not apply to ${preset}: its sequence is ${patches} (image ${s}, patch ${config.patch_size}); leave --seq-len out`);
     }
     return {
-      label: `${preset} (layers ${config.num_hidden_layers}, hidden ${config.hidden_size}, image ${s}/${config.patch_size}), T=${patches}`,
+      label: `${preset} (layers ${config.num_hidden_layers}, hidden ${config.hidden_size}, image ${s}/${config.patch_size}${vitQkv === 'packed' ? ', q|k|v packed' : ''}), T=${patches}`,
       params,
       paramCount: model.params.reduce((n, p) => n + p.size, 0),
       trainedCount: params.reduce((n, p) => n + p.size, 0),

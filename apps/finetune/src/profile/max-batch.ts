@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bindingLimitBytes, setupBackend, type BackendName } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
+import type { VitQkvLayout } from '@clipwise/models';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { measureStep, scaleTrace, traceTape, type TapeTrace } from '@clipwise/memory';
 import { progressCallback } from '../progress/progress';
@@ -23,6 +24,8 @@ export interface MaxBatchOptions {
   readonly optimizer: BenchOptimizer;
   readonly noiseMultiplier: number;
   readonly normMode?: NormModeOption;
+  /** ViT: how q, k, v are held (`VitOptions.qkv`, default 'separate'). */
+  readonly vitQkv?: VitQkvLayout;
   /** Run one step at each found batch and report its measured memory beside the prediction (default true). */
   readonly measure?: boolean;
   /**
@@ -70,7 +73,7 @@ const LARGEST = 1 << 20;
 export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
   if (!(o.budgetMib > 0) || !Number.isFinite(o.budgetMib)) throw new RangeError(`budget must be a positive number of MiB, got ${o.budgetMib}`);
   await setupBackend(o.backend, { wasmThreads: o.threads });
-  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, 'all', o.bindingLimitBytes);
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { logitsLimitBytes: o.bindingLimitBytes, vitQkv: o.vitQkv });
   try {
     const budget = o.budgetMib * 2 ** 20;
     const resident = 4 * model.paramCount * (1 + STATE_PER_PARAM[o.optimizer]);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { autotuneMatmul, clearMatmulTuning, dawnRobustness, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
+import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
@@ -29,6 +30,8 @@ export interface BenchOptions {
   readonly optimizer: BenchOptimizer;
   readonly noiseMultiplier: number;
   readonly normMode?: NormModeOption;
+  /** ViT: how q, k, v are held (`VitOptions.qkv`, default 'separate'). */
+  readonly vitQkv?: VitQkvLayout;
   readonly json?: string;
   /** Print the N kernels with the most device time of each configuration's profiled step (0: none). */
   readonly kernels?: number;
@@ -176,7 +179,7 @@ interface Reference {
 
 /** Benches every configuration of one trainable mode into `rows`; returns the non-private reference of the ratios. */
 async function benchMode(o: BenchOptions, mode: string, backend: string, reason: string, rows: BenchRow[], first: Reference | null): Promise<Reference> {
-  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, 1, mode);
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');

@@ -62,7 +62,7 @@ const G = (f: number | undefined) => (f === undefined ? '-' : (f / 1e9).toFixed(
 export async function runProfile(o: ProfileOptions): Promise<ProfileResult> {
   await setupBackend(o.backend, { wasmThreads: o.threads });
   const backend = tf.getBackend();
-  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen);
+  const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { vitQkv: o.vitQkv });
   try {
     const grouping = o.grouping === 'non-uniform' ? defaultNonUniform(model.params) : o.grouping;
     o.log(`clipwise profile: ${model.label}, ${model.paramCount.toLocaleString('en')} params, B=${o.batchSize}, grouping ${grouping}, backend ${backend}`);

@@ -68,7 +68,8 @@ export async function buildModel(
     return loadPretrained(config.model, { seed: config.seed, onProgress: progressCallback(`loading ${config.model}, parameters`) });
   }
   if (needs.numLabels === undefined) throw new UsageError(`--model ${config.model} is a ViT; use --task images (or a GPT-2 model for text)`);
-  if (!spec.fromDir) return new VitModel(validateVitConfig({ ...spec.config, num_labels: needs.numLabels }, `--model ${config.model}`), { seed: config.seed });
+  const qkv = config['vit-qkv'];
+  if (!spec.fromDir) return new VitModel(validateVitConfig({ ...spec.config, num_labels: needs.numLabels }, `--model ${config.model}`), { seed: config.seed, qkv });
   const fresh = spec.config.num_labels !== needs.numLabels;
-  return loadPretrained(config.model, { seed: config.seed, onProgress: progressCallback(`loading ${config.model}, parameters`), ...(fresh ? { numLabels: needs.numLabels } : {}) });
+  return loadPretrained(config.model, { seed: config.seed, vitQkv: qkv, onProgress: progressCallback(`loading ${config.model}, parameters`), ...(fresh ? { numLabels: needs.numLabels } : {}) });
 }

@@ -51,6 +51,8 @@ async function chooseConfig(given: Partial<TrainConfig>, log: (s: string) => voi
   const resumed = await readCheckpoint(out);
   // a checkpoint from before --diagnostics ran with today's 'raw' (and no clip-count release)
   resumed.state.config.diagnostics ??= 'raw';
+  // and one from before --vit-qkv held q, k, v apart
+  resumed.state.config['vit-qkv'] ??= 'separate';
   const conflict = privacyConflict(resumed.state.config, given);
   if (conflict) throw new UsageError(conflict);
   const overrides = Object.fromEntries(Object.entries(given).filter(([k]) => !(PRIVACY_FIELDS as readonly string[]).includes(k)));
@@ -95,6 +97,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const { config, resumed } = await chooseConfig(given, log);
   const task = inferTask(config);
   const spec = await modelSpec(config);
+  if (config['vit-qkv'] === 'packed' && spec.type !== 'vit') throw new UsageError(`--vit-qkv packed applies to ViT models; --model ${config.model} is a GPT-2 (its c_attn is packed already)`);
   if ((task === 'images') !== (spec.type === 'vit')) throw new UsageError(`--model ${config.model} is a ${spec.type === 'vit' ? 'ViT' : 'GPT-2'}, which cannot train --task ${task}`);
   const { backend, threads } = await setupBackend(config.backend, { wasmThreads: config.threads });
   const folderVocab = spec.fromDir && spec.type === 'gpt2' ? readFolderVocab(config.model) : undefined;
@@ -123,7 +126,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
 
   const model = resumed
     ? await restoring(config.out, `${MODEL_DIR}/`, () =>
-        loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR), { onProgress: progressCallback('loading the checkpoint, parameters') }))
+        loadPretrained(path.join(checkpointDir(config.out), MODEL_DIR), { ...(spec.type === 'vit' ? { vitQkv: config['vit-qkv'] } : {}), onProgress: progressCallback('loading the checkpoint, parameters') }))
     : await buildModel(spec, config, data.kind === 'images' ? { numLabels: data.train.numClasses } : { vocabSize: data.tokenizer.vocabSize, seqLen: data.train.t });
   let trained: TrainedSubset;
   try {

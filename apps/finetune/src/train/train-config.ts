@@ -21,6 +21,8 @@ export interface TrainConfig {
   /** Comma-separated peft modules_to_save: modules trained in full beside the adapters. */
   'lora-modules-to-save'?: string;
   'merge-adapter': boolean;
+  /** ViT: how q, k, v are held (`VitOptions.qkv`). */
+  'vit-qkv': 'separate' | 'packed';
   task?: 'text' | 'e2e' | 'images';
   data: string;
   'eval-data'?: string;
@@ -83,7 +85,7 @@ export interface TrainConfig {
  * or the saved ledger would account for a different mechanism than the one that ran.
  */
 export const PRIVACY_FIELDS = [
-  'model', 'model-config', 'trainable', 'lora-rank', 'lora-alpha', 'lora-targets', 'lora-modules-to-save', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
+  'model', 'model-config', 'vit-qkv', 'trainable', 'lora-rank', 'lora-alpha', 'lora-targets', 'lora-modules-to-save', 'task', 'data', 'limit', 'tokenizer', 'seq-len', 'epsilon', 'delta', 'noise-multiplier',
   'epochs', 'steps', 'batch-size', 'grouping', 'clipping', 'clip-norm', 'accountant', 'sampling', 'seed', 'no-dp',
   'thresholds', 'target-quantile', 'threshold-lr', 'count-noise', 'diagnostics',
 ] as const;
@@ -166,6 +168,9 @@ function checkLora(config: TrainConfig): void {
     const stray = (['lora-alpha', 'lora-targets', 'lora-modules-to-save'] as const).find((k) => config[k] !== undefined) ?? (config['merge-adapter'] ? 'merge-adapter' : undefined);
     if (stray) throw new UsageError(`--${stray} applies to LoRA only; add --lora-rank R or drop --${stray}`);
     return;
+  }
+  if (config['vit-qkv'] === 'packed') {
+    throw new UsageError("--vit-qkv packed cannot be combined with --lora-rank: peft's adapter files name Hugging Face's query/key/value layers, which a packed ViT does not have; use --vit-qkv separate for LoRA");
   }
   if (config.trainable !== 'all' && config.trainable !== undefined) {
     throw new UsageError(

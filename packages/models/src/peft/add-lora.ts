@@ -1,6 +1,7 @@
 import { ClipwiseConfigError, Linear, LoraAdapter, checkLoraSize, setTrainable } from '@clipwise/core';
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { modelTypeOf, type PretrainedModel } from '../pretrained/pretrained-model.js';
+import { VitModel } from '../vit/vit-model.js';
 import { insideModulesToSave, resolveModulesToSave, setModulesToSave, type ModulesToSave } from './modules-to-save.js';
 
 /** Where LoRA goes and how large it is; the fields of peft's `LoraConfig` that matter here. */
@@ -127,6 +128,10 @@ export function loraAdapters(model: PretrainedModel): LoraAdapter[] {
  * addLora(vit, { rank: 4, targets: ['query', 'value'], modulesToSave: ['classifier'] }); // + classifier.weight, .bias
  */
 export function addLora(model: PretrainedModel, settings: LoraSettings): LoraAdapter[] {
+  if (model instanceof VitModel && model.qkvLayout === 'packed') {
+    // peft's files name Hugging Face's modules: an adapter on a packed q|k|v could not be saved or loaded
+    throw new ClipwiseModelError("addLora: this ViT holds its q|k|v packed (qkv: 'packed'), which peft's adapters for Hugging Face's ViT cannot name; build it with qkv 'separate' for LoRA");
+  }
   if (loraAdapters(model).length > 0) throw new ClipwiseModelError('addLora: the model already has LoRA adapters; build a fresh model (or merge them with mergeLora first)');
   try {
     checkLoraSize(settings.rank, settings.alpha, 'LoRA');

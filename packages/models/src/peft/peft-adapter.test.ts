@@ -133,5 +133,9 @@ describe('LoRA adapters in peft format', () => {
     await expect(loadAdapterFromBytes(fresh(), bad({ fan_in_fan_out: false }))).rejects.toThrow(/fan_in_fan_out is false/);
     await expect(loadAdapterFromBytes(fresh(), bad({ r: 3 }))).rejects.toThrow(/has shape \[1,8\], expected \[3,8\]/);
     for (const x of [m, ...made]) x.dispose();
+    const packed = new VitModel(vitConfig, { qkv: 'packed' });
+    expect(() => addLora(packed, { rank: 2, targets: ['dense'] })).toThrow(/q\|k\|v packed.*qkv 'separate' for LoRA/);
+    expect(loraAdapters(packed)).toHaveLength(0);
+    packed.dispose();
   });
 });

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { perSampleNorms } from '../diagnostics/per-sample-norms.js';
 import { Gpt2Model } from '../gpt2/gpt2-model.js';
 import { VitModel } from '../vit/vit-model.js';
+import { qkvParts } from '../vit/qkv-layout.js';
 import { loadPretrained } from './load-pretrained.js';
+import { savePretrainedToBytes } from './save-pretrained-to-bytes.js';
+import { loadPretrainedFromBytes } from './load-pretrained-from-bytes.js';
 import { relErr } from '../../../../tooling/test/rel-err';
 
 // Folders written by transformers' save_pretrained, with float64 PyTorch references beside them:
@@ -67,5 +70,32 @@ describe.skipIf(!present('tiny-vit'))('tiny ViT saved by transformers', () => {
     expectNormsClose(result.per_sample_param_norms, ref.per_sample_param_norms, 1e-3);
     tf.dispose([pixels, logits]);
     model.dispose();
+  });
+
+  it("loads into timm's packed q|k|v (qkv: 'packed'): the same logits and losses, the packed norms those of q, k, v together, and saves Hugging Face's tensors back", async () => {
+    const ref = readReference('tiny-vit');
+    const model = (await loadPretrained(join(fixtures, 'tiny-vit'), { vitQkv: 'packed' })) as VitModel;
+    expect(model.qkvLayout).toBe('packed');
+    expect(model.params.some((p) => p.name.endsWith('.query.weight'))).toBe(false);
+    const pixels = tf.tensor4d(ref.pixel_values!);
+    const logits = model.logits(pixels);
+    expect(relErr(await logits.data(), ref.logits.flat() as number[])).toBeLessThan(1e-4);
+    const result = await perSampleNorms(model, { pixel_values: ref.pixel_values!, labels: ref.labels! });
+    expect(relErr(result.loss_per_sample, ref.loss_per_sample)).toBeLessThan(1e-4);
+    // a packed parameter's per-sample norm is the root of its three parts' squared PyTorch norms
+    const want: Record<string, number[]> = {};
+    for (const p of model.params) {
+      const parts = qkvParts(p.name);
+      want[p.name] = parts ? ref.per_sample_param_norms[parts[0]!]!.map((_, i) => Math.hypot(...parts.map((n) => ref.per_sample_param_norms[n]![i]!))) : ref.per_sample_param_norms[p.name]!;
+    }
+    expectNormsClose(result.per_sample_param_norms, want, 1e-3);
+    // saved, it is a Hugging Face checkpoint again: the separate layout loads it to the same logits
+    const separate = await loadPretrainedFromBytes(await savePretrainedToBytes(model));
+    expect((separate as VitModel).qkvLayout).toBe('separate');
+    const again = (separate as VitModel).logits(pixels);
+    expect(relErr(await again.data(), ref.logits.flat() as number[])).toBeLessThan(1e-4);
+    tf.dispose([pixels, logits, again]);
+    model.dispose();
+    separate.dispose();
   });
 });

@@ -5,7 +5,8 @@ import { Gpt2Model } from '../gpt2/gpt2-model.js';
 import { checkCheckpointAgainst } from '../safetensors/check-checkpoint.js';
 import type { SafetensorsHeader } from '../safetensors/header.js';
 import type { SafetensorsTensor } from '../safetensors/tensor.js';
-import { VitModel } from '../vit/vit-model.js';
+import { checkpointTensorsOf, joinPacked, qkvParts } from '../vit/qkv-layout.js';
+import { VitModel, type VitQkvLayout } from '../vit/vit-model.js';
 import { checkpointNaming, type CheckpointNaming } from './checkpoint-names.js';
 import type { HfModelConfig } from './hf-config.js';
 import type { PretrainedModel } from './pretrained-model.js';
@@ -26,6 +27,11 @@ export interface LoadPretrainedOptions {
    * progress bar: a large checkpoint (GPT-2 small: 124M elements) takes seconds to read.
    */
   readonly onProgress?: (loaded: number, total: number) => void;
+  /**
+   * ViT only: the q|k|v layout to build (`VitOptions.qkv`, default 'separate'). 'packed' loads each
+   * block's query, key and value tensors into one [3d, d] projection.
+   */
+  readonly vitQkv?: VitQkvLayout;
 }
 
 /** What loading needs of a checkpoint: a `SafetensorsFile` (disk) or a `SafetensorsBuffer` (bytes). */
@@ -52,15 +58,18 @@ export async function loadPretrainedWeights(
     const hf = withLabels(config, options.numLabels, label);
     const freshHead = options.numLabels !== undefined;
     const naming = checkpointNaming(hf.type, file.names, freshHead);
-    model = hf.type === 'gpt2' ? new Gpt2Model(hf.config, { seed: options.seed }) : new VitModel(hf.config, { seed: options.seed });
+    if (options.vitQkv !== undefined && hf.type !== 'vit') throw new ClipwiseModelError(`loadPretrained(${label}): vitQkv applies to ViT only; this is a GPT-2`);
+    model = hf.type === 'gpt2' ? new Gpt2Model(hf.config, { seed: options.seed }) : new VitModel(hf.config, { seed: options.seed, qkv: options.vitQkv });
     const toLoad = model.params.filter((p) => !naming.ignored(p.name));
     const tensors = new Map([...file.header.tensors].map(([name, info]) => [naming.asParamName(name), info]));
-    checkCheckpointAgainst(toLoad, { source: file.path, tensors }, { ignoreUnexpected: naming.ignored });
+    // a packed q|k|v parameter is three checkpoint tensors
+    checkCheckpointAgainst(toLoad.flatMap(checkpointTensorsOf), { source: file.path, tensors }, { ignoreUnexpected: naming.ignored });
     const total = toLoad.reduce((n, p) => n + p.size, 0);
     let loaded = 0;
     options.onProgress?.(0, total);
     for (const p of toLoad) {
-      assign(p, await readFloat(file, naming.fileName(p.name)));
+      const parts = qkvParts(p.name);
+      assign(p, parts ? joinPacked(await Promise.all(parts.map((name) => readFloat(file, naming.fileName(name))))) : await readFloat(file, naming.fileName(p.name)));
       options.onProgress?.((loaded += p.size), total);
     }
     if (hf.type === 'gpt2' && file.header.tensors.has('lm_head.weight')) await checkTiedHead(file, naming, model.params[0]!);

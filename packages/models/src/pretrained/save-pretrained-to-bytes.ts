@@ -1,5 +1,6 @@
 import { serializeSafetensors } from '../safetensors/serialize-safetensors.js';
 import type { SafetensorsTensorInput } from '../safetensors/tensor.js';
+import { checkpointTensorsOf, splitPacked } from '../vit/qkv-layout.js';
 import { hfConfigOf } from './hf-config-of.js';
 import type { PretrainedModel } from './pretrained-model.js';
 
@@ -28,9 +29,14 @@ export async function savePretrainedToBytes(model: PretrainedModel): Promise<Sav
   return { config, weights: serializeSafetensors(await modelTensors(model), { format: 'pt' }) };
 }
 
-/** The model's parameters as float32 safetensors inputs under their hub names. */
+/** The model's parameters as float32 safetensors inputs under their hub names (a packed ViT q|k|v as its three tensors). */
 export async function modelTensors(model: PretrainedModel): Promise<Record<string, SafetensorsTensorInput>> {
   const tensors: Record<string, SafetensorsTensorInput> = {};
-  for (const p of model.params) tensors[p.name] = { dtype: 'F32', shape: p.shape, data: (await p.variable.data()) as Float32Array };
+  for (const p of model.params) {
+    const data = (await p.variable.data()) as Float32Array;
+    const parts = checkpointTensorsOf(p);
+    if (parts.length === 1) tensors[p.name] = { dtype: 'F32', shape: p.shape, data };
+    else splitPacked(data).forEach((values, i) => (tensors[parts[i]!.name] = { dtype: 'F32', shape: parts[i]!.shape, data: values }));
+  }
   return tensors;
 }

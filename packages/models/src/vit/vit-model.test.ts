@@ -5,6 +5,8 @@ import { bruteForcePerSampleGrads, paramSqNorms, sqNormsOf } from '@clipwise/gho
 import { ClipwiseModelError } from '../clipwise-model-error.js';
 import { VIT_PRESETS, validateVitConfig } from './vit-config.js';
 import { VitModel } from './vit-model.js';
+import { qkvParts } from './qkv-layout.js';
+import { relErr } from '../../../../tooling/test/rel-err';
 
 const config = {
   image_size: 8,
@@ -58,8 +60,31 @@ describe('ViT on DP-aware layers', () => {
     expect(VIT_PRESETS['vit-tiny']!.hidden_size).toBe(64);
   });
 
-  it('ghost per-sample norms of every parameter equal brute force (conv patches, class token, positions)', async () => {
-    const m = new VitModel(config, { seed: 2 });
+  it("packs q|k|v into one [3d, d] projection with qkv: 'packed', giving the separate layout's logits from the same weights", async () => {
+    const separate = new VitModel(config, { seed: 3 });
+    const packed = new VitModel(config, { seed: 4, qkv: 'packed' });
+    const names = packed.params.map((p) => `${p.name}:${p.shape.join('x')}`);
+    expect(names).toContain('vit.encoder.layer.1.attention.attention.qkv.weight:24x8');
+    expect(names).toContain('vit.encoder.layer.1.attention.attention.qkv.bias:24');
+    expect(names.some((n) => n.includes('.query.'))).toBe(false);
+    expect(packed.params).toHaveLength(separate.params.length - 4 * 2);
+    // the packed weights: query's rows, then key's, then value's
+    const byName = new Map(separate.params.map((p) => [p.name, p.variable]));
+    for (const p of packed.params) {
+      const parts = qkvParts(p.name);
+      p.variable.assign(parts ? tf.concat(parts.map((n) => byName.get(n)!), 0) : byName.get(p.name)!);
+    }
+    const x = tf.randomNormal([2, 3, 8, 8], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const [a, b] = [separate.logits(x), packed.logits(x)];
+    expect(relErr(await b.data(), await a.data())).toBeLessThan(1e-5);
+    expect(() => new VitModel(config, { qkv: 'fused' as never })).toThrow(/qkv must be 'separate' or 'packed'/);
+    tf.dispose([x, a, b]);
+    separate.dispose();
+    packed.dispose();
+  });
+
+  it.each(['separate', 'packed'] as const)('ghost per-sample norms of every parameter equal brute force, q|k|v %s (conv patches, class token, positions)', async (qkv) => {
+    const m = new VitModel(config, { seed: 2, qkv });
     const x = tf.randomNormal([3, 3, 8, 8], 0, 1, 'float32', 7) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 4, 2], 'int32');
     const records: LayerRecord[] = [];
