@@ -35,6 +35,9 @@
 #  25  ViT's 768-wide products (q, k, v, attention output; HF's layout) against q|k|v packed (timm's),
 #      every tile and split-K, `matmul-tiles.ts --only vit-768` (about 1 minute)
 #  26  core's, ghost-norm's, optim's and models' tests on the GPU, then part 25 (about 5 minutes)
+#  27  a session's one call, most needed first, each stage saved: part 26's tests, ViT (q|k|v packed,
+#      all-layer and layer-wise) beside the references, our ViT with q, k, v separate, then GPT-2
+#      beside the references (about 10 minutes: a call cut at its limit loses the last stages)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -49,7 +52,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 26}
+part=${1:?part: 1 to 27}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -173,10 +176,18 @@ case $part in
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
     [ "$part" = 24 ] && exit 0
     vit_step vit-separate "q, k, v separate (Hugging Face's layout)" ;;
-  26)
+  26|27)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 270 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim packages/models > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim, models) rc=$?"; grep -A8 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    if [ "$part" = 27 ]; then
+      timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --vit-qkv packed > "$out/vit.log" 2>&1
+      grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
+      vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
+      timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
+      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
+      exit 0
+    fi
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit-768 \
       --json "$out/matmul-vit-768.json" 2>&1 | grep -v '^Warning' > "$out/matmul-vit-768.txt"
     cat "$out/matmul-vit-768.txt"; save ;;
@@ -282,5 +293,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be one of those listed at the top (1 to 26), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 27), got '$part'" >&2; exit 2 ;;
 esac
