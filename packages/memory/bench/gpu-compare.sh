@@ -15,7 +15,8 @@ mkdir -p "$out"
 refsrc=${REFSRC:-.refsrc}
 case "$model" in
   gpt2) bench=(--model gpt2 --batch-size 16 --seq-len 128) ;;
-  vit) bench=(--model vit-base-16 --batch-size 32) ;;
+  # the references time timm's ViT, which holds q|k|v as one projection: ours packed the same way
+  vit) bench=(--model vit-base-16 --batch-size 32 --vit-qkv packed) ;;
   *) echo "gpu-compare.sh: model must be gpt2 or vit, got '$model'" >&2; exit 2 ;;
 esac
 node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/run-cli.ts -- \

@@ -172,7 +172,7 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout $((part == 23 ? 170 : 150)) bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 4 > "$out/gpt2.log" 2>&1
     grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-    timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 --vit-qkv packed > "$out/vit.log" 2>&1
+    timeout $((part == 23 ? 210 : 185)) bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise,param-wise --reps 3 > "$out/vit.log" 2>&1
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
     [ "$part" = 24 ] && exit 0
     vit_step vit-separate "q, k, v separate (Hugging Face's layout)" ;;
@@ -181,7 +181,7 @@ case $part in
     timeout 270 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim packages/models > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim, models) rc=$?"; grep -A8 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     if [ "$part" = 27 ]; then
-      timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --vit-qkv packed > "$out/vit.log" 2>&1
+      timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
       vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
       timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
