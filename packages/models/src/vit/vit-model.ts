@@ -34,7 +34,6 @@ export interface VitOptions {
   qkv?: VitQkvLayout;
 }
 
-
 /**
  * ViT (`ViTForImageClassification` semantics) on DP-aware layers: a conv patch embedding, a class
  * token and learned positions, pre-LN blocks with bidirectional multi-head attention and an exact
