@@ -124,6 +124,23 @@ function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue
   return out;
 }
 
+/** Workgroups a launch should fill the GPU with (two a multiprocessor of an H100/H200). */
+const TARGET_WORKGROUPS = 264;
+/** Threads of a chunked launch's workgroup, and the narrowest column chunk worth one. */
+const CHUNK_WG = 64;
+
+/**
+ * Column chunks per sample: 1 (a workgroup a sample) where the batch fills the GPU, else enough to
+ * (B·chunks ≈ TARGET_WORKGROUPS), each at least CHUNK_WG columns of the widest term. A layer norm's
+ * terms at B = 16 or 32 ran on 16 or 32 workgroups (ViT-B/16's 28 launches of them: 3.3 ms of
+ * layer-wise's step on an H100, at a sixth of the memory bandwidth).
+ */
+export function sampleTermChunks(b: number, terms: readonly SampleTerm[]): number {
+  if (b >= TARGET_WORKGROUPS / 2) return 1;
+  const widest = Math.max(...terms.map((t) => (t.kind === 'value' ? 1 : t.tensor.shape[t.tensor.rank - 1]!)));
+  return Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / b), Math.ceil(widest / CHUNK_WG)));
+}
+
 function launchTerms(terms: readonly SampleTerm[], clip: ClipEpilogue | null): tf.Tensor1D[] {
   const inputs: tf.NamedTensorMap = {};
   terms.forEach((t, k) => {
@@ -131,8 +148,17 @@ function launchTerms(terms: readonly SampleTerm[], clip: ClipEpilogue | null): t
     if (t.kind === 'colsq' && t.mul) inputs[`m${k}`] = t.mul;
   });
   const kinds = terms.map((t) => (t.kind === 'colsq' && t.mul ? 'colsqx' : t.kind));
-  const attrs = { kinds: kinds.join(','), clip: clip ? [clip.threshold, clip.gamma, clip.automatic ? 1 : 0] : [] };
-  const out = tf.engine().runKernel(SQ_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D | tf.Tensor1D[];
+  const clipAttr = clip ? [clip.threshold, clip.gamma, clip.automatic ? 1 : 0] : [];
+  const chunks = sampleTermChunks(terms[0]!.tensor.shape[0]!, terms);
+  if (chunks > 1) {
+    // each sample's columns in chunks over more workgroups ([B, chunks] partial sums), then their sum
+    // (and the clip epilogue) in a second launch
+    const partials = tf.engine().runKernel(SQ_KERNEL, inputs, { kinds: kinds.join(','), clip: [], chunks } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+    const out = tf.engine().runKernel(SQ_KERNEL, { t0: partials }, { kinds: 'sum', clip: clipAttr, chunks: 1 } as unknown as tf.NamedAttrMap) as tf.Tensor1D | tf.Tensor1D[];
+    partials.dispose();
+    return Array.isArray(out) ? out : [out];
+  }
+  const out = tf.engine().runKernel(SQ_KERNEL, inputs, { kinds: kinds.join(','), clip: clipAttr, chunks: 1 } as unknown as tf.NamedAttrMap) as tf.Tensor1D | tf.Tensor1D[];
   return Array.isArray(out) ? out : [out];
 }
 
@@ -142,21 +168,23 @@ type KernelKind = SampleTerm['kind'] | 'colsqx';
 registerWebgpuKernel(SQ_KERNEL, ({ inputs, backend, attrs }) => {
   const kinds = (attrs['kinds'] as string).split(',') as KernelKind[];
   const clip = attrs['clip'] as number[];
+  const chunks = (attrs['chunks'] as number | undefined) ?? 1;
+  if (chunks > 1 && clip.length) throw new Error(`${SQ_KERNEL}: a chunked launch writes partial sums, not clip factors`);
   const terms = kinds.map((_, k) => inputs[`t${k}`]!);
   const b = terms[0]!.shape[0]!;
   const be = backend as unknown as Backend;
-  const outs = (clip.length ? [0, 1] : [0]).map(() => be.makeTensorInfo([b], 'float32'));
+  const outs = (clip.length ? [0, 1] : [0]).map(() => be.makeTensorInfo(chunks > 1 ? [b, chunks] : [b], 'float32'));
   // per term: its row width n and its rows per sample T (1 but for colsq)
   const dims = terms.flatMap((t) => (t.shape.length === 3 ? [t.shape[2]!, t.shape[1]!] : [t.shape.length === 2 ? t.shape[1]! : 1, 1]));
   while (dims.length % 4) dims.push(0);
   const [threshold, gamma, automatic] = clip.length ? clip : [0, 0, 0];
   const buffers = kinds.flatMap((kind, k) => [{ tensor: terms[k]! }, ...(kind === 'colsqx' ? [{ tensor: inputs[`m${k}`]! }] : [])]);
   dispatchDirect({
-    key: `${SQ_KERNEL}_${kinds.join('.')}_${clip.length ? (automatic ? 'auto' : 'abadi') : 'sum'}`,
-    code: () => sampleTermsWgsl(kinds, clip.length ? (automatic ? 'automatic' : 'abadi') : null),
+    key: `${SQ_KERNEL}_${kinds.join('.')}_${clip.length ? (automatic ? 'auto' : 'abadi') : 'sum'}${chunks > 1 ? '_chunked' : ''}`,
+    code: () => sampleTermsWgsl(kinds, clip.length ? (automatic ? 'automatic' : 'abadi') : null, chunks > 1),
     buffers: [...outs.map((tensor) => ({ tensor, write: true })), ...buffers],
-    uniforms: packUniforms([['f', threshold!], ['f', gamma!], ['u', 0], ['u', 0], ...dims.map((w) => ['u', w] as const)]),
-    workgroups: [b, 1, 1],
+    uniforms: packUniforms([['f', threshold!], ['f', gamma!], ['u', chunks], ['u', 0], ...dims.map((w) => ['u', w] as const)]),
+    workgroups: [b, chunks, 1],
   });
   return (clip.length ? outs : outs[0]!) as unknown as tf.TensorInfo;
 });
@@ -164,9 +192,13 @@ registerWebgpuKernel(SQ_KERNEL, ({ inputs, backend, attrs }) => {
 /**
  * A workgroup a sample: each term read by the whole group in turn (coalesced along its rows): summed,
  * squared and summed, or (colsq) each column summed over T by its thread, then squared; a tree
- * reduction; the clip epilogue on thread 0.
+ * reduction; the clip epilogue on thread 0. `chunked`: a workgroup a (sample, column chunk), each
+ * term's columns cut in u.chunks even ranges (values added by chunk 0), writing partial sums [B, chunks].
  */
-function sampleTermsWgsl(kinds: readonly KernelKind[], clip: 'abadi' | 'automatic' | null): string {
+function sampleTermsWgsl(kinds: readonly KernelKind[], clip: 'abadi' | 'automatic' | null, chunked = false): string {
+  const wg = chunked ? CHUNK_WG : WG;
+  // the columns [lo, hi) of this workgroup's chunk of a term `n` wide
+  const range = (n: string) => (chunked ? `let span = (${n} + u.chunks - 1u) / u.chunks; let lo = c * span; let hi = min(${n}, lo + span);` : `let lo = 0u; let hi = ${n};`);
   const first = clip ? 2 : 1;
   let binding = first;
   const reads: string[] = [];
@@ -176,41 +208,42 @@ function sampleTermsWgsl(kinds: readonly KernelKind[], clip: 'abadi' | 'automati
     const n = `u.d[${(2 * k) >> 2}][${(2 * k) & 3}]`;
     const rows = `u.d[${(2 * k + 1) >> 2}][${(2 * k + 1) & 3}]`;
     // (its width, 1, read so that the uniform block stays bound when every term is a value: layouts are 'auto')
-    if (kind === 'value') return `  if (lid == 0u && ${n} == 1u) { acc = acc + t${k}[i]; }`;
+    if (kind === 'value') return `  if (lid == 0u && c == 0u && ${n} == 1u) { acc = acc + t${k}[i]; }`;
     if (kind === 'colsq' || kind === 'colsqx') {
       const v = kind === 'colsqx' ? `t${k}[e] * m${k}[e]` : `t${k}[e]`;
-      return `  { let p = ${n}; let rows = ${rows}; let base = i * rows * p;
-    for (var j = lid; j < p; j = j + ${WG}u) {
-      var c = 0.0;
-      for (var t = 0u; t < rows; t = t + 1u) { let e = base + t * p + j; c = c + ${v}; }
-      acc = acc + c * c;
+      return `  { let p = ${n}; let rows = ${rows}; let base = i * rows * p; ${range('p')}
+    for (var j = lo + lid; j < hi; j = j + ${wg}u) {
+      var s = 0.0;
+      for (var t = 0u; t < rows; t = t + 1u) { let e = base + t * p + j; s = s + ${v}; }
+      acc = acc + s * s;
     } }`;
     }
     const v = kind === 'sq' ? 'v * v' : 'v';
-    return `  { let n = ${n}; let base = i * n;
-    for (var j = lid; j < n; j = j + ${WG}u) { let v = t${k}[base + j]; acc = acc + ${v}; } }`;
+    return `  { let n = ${n}; let base = i * n; ${range('n')}
+    for (var j = lo + lid; j < hi; j = j + ${wg}u) { let v = t${k}[base + j]; acc = acc + ${v}; } }`;
   });
   const epilogue = clip
     ? `let norm = sqrt(red[0]);
     norms[i] = norm;
     factors[i] = ${clip === 'automatic' ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};`
-    : 'out[i] = red[0];';
+    : chunked ? 'out[i * u.chunks + c] = red[0];' : 'out[i] = red[0];';
   return /* wgsl */ `
-struct U { threshold : f32, gamma : f32, pad0 : u32, pad1 : u32, d : array<vec4<u32>, ${Math.ceil((2 * kinds.length) / 4)}> };
+struct U { threshold : f32, gamma : f32, chunks : u32, pad1 : u32, d : array<vec4<u32>, ${Math.ceil((2 * kinds.length) / 4)}> };
 ${clip ? '@group(0) @binding(0) var<storage, read_write> norms : array<f32>;\n@group(0) @binding(1) var<storage, read_write> factors : array<f32>;' : '@group(0) @binding(0) var<storage, read_write> out : array<f32>;'}
 ${reads.join('\n')}
 @group(0) @binding(${binding}) var<uniform> u : U;
-var<workgroup> red : array<f32, ${WG}>;
+var<workgroup> red : array<f32, ${wg}>;
 
-@compute @workgroup_size(${WG}, 1, 1)
+@compute @workgroup_size(${wg}, 1, 1)
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
   let lid = l.x;
   let i = wg.x;
+  let c = wg.y;
   var acc = 0.0;
 ${loops.join('\n')}
   red[lid] = acc;
   workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
+  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
     if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
