@@ -51,33 +51,29 @@ async function sync(t: tf.Tensor): Promise<void> {
   one.dispose();
 }
 
-/**
- * Median device ms per product (timestamp queries: the kernels' own time, split-K's sum included),
- * over `reps` timings of `inner` back-to-back products each: timestamps tick coarsely (~65 µs seen on
- * the H200), so small products are timed in groups.
- */
-async function time(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, gflop: number): Promise<number> {
-  const w = tf.matMul(a, b, ta, tb);
-  await sync(w);
-  w.dispose();
-  const inner = Math.max(1, Math.min(20, Math.round(20 / gflop)));
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const outs: tf.Tensor[] = [];
-    const info = await tf.time(() => {
-      for (let i = 0; i < inner; i++) outs.push(tf.matMul(a, b, ta, tb));
-    });
-    tf.dispose(outs);
-    samples.push((info.kernelMs as number) / inner);
-  }
-  samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)]!;
+/** Device ms per product of one timing: `inner` back-to-back products (timestamps tick coarsely, ~65 µs seen on the H200). */
+async function timeOnce(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, inner: number): Promise<number> {
+  const outs: tf.Tensor[] = [];
+  const info = await tf.time(() => {
+    for (let i = 0; i < inner; i++) outs.push(tf.matMul(a, b, ta, tb));
+  });
+  tf.dispose(outs);
+  return (info.kernelMs as number) / inner;
 }
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 /** Split-K runs timed beside the tiles: the large tiles with 2 to 8 slices of K (fewer where K is short). */
 const SPLITS: [MatmulTileName, number][] = [['large8', 2], ['large8', 3], ['large', 4], ['large', 8]];
 const rows: Record<string, unknown>[] = [];
 const tiles = Object.keys(MATMUL_TILES) as MatmulTileName[];
+/** What is timed per shape: TF.js's kernel, each tile, the split-K runs, the plan; each sets its kernel up. */
+const candidates: { readonly label: string; readonly apply: () => void }[] = [
+  { label: 'tfjs', apply: () => (setFusedKernels(false), setMatmulTileOverride(null)) },
+  ...tiles.map((tile) => ({ label: tile, apply: () => (setFusedKernels(true), setMatmulTileOverride({ tile })) })),
+  ...SPLITS.map(([tile, splits]) => ({ label: `${tile}x${splits}`, apply: () => (setFusedKernels(true), setMatmulTileOverride({ tile, splits })) })),
+  { label: 'plan', apply: () => (setFusedKernels(true), setMatmulTileOverride(null)) },
+];
 console.log(`| shape | batch×M×N×K | TF.js | ${tiles.join(' | ')} | large8 split-K ×2 / ×3, large ×4 / ×8 | plan (tile, splits) | plan TFLOP/s |`);
 console.log(`| --- | --- | ---: | ${tiles.map(() => '---:').join(' | ')} | ---: | --- | ---: |`);
 for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
@@ -86,26 +82,33 @@ for (const [label, batch, m, n, k, ta, tb] of SHAPES) {
   const b = tf.randomNormal(batch > 1 ? [batch, ...(tb ? [n, k] : [k, n])] : tb ? [n, k] : [k, n]);
   const flops = 2 * batch * m * n * k;
   const tflops = (ms: number) => flops / ms / 1e9;
-  setFusedKernels(false);
-  const tfjs = await time(a, b, ta, tb, flops / 1e9);
+  const inner = Math.max(1, Math.min(20, Math.round(20e9 / flops)));
+  // each candidate compiled and run once, then `reps` rounds over all of them in a rotated order:
+  // the rates of one shape drifted 2–3× over a run on an H100 (2026-12-06), which timing each
+  // candidate's reps together put on whichever came last
+  for (const c of candidates) {
+    c.apply();
+    const w = tf.matMul(a, b, ta, tb);
+    await sync(w);
+    w.dispose();
+  }
+  const samples = candidates.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    for (let j = 0; j < candidates.length; j++) {
+      const at = (j + r) % candidates.length;
+      candidates[at]!.apply();
+      samples[at]!.push(await timeOnce(a, b, ta, tb, inner));
+    }
+  }
   setFusedKernels(true);
-  const perTile: number[] = [];
-  for (const tile of tiles) {
-    setMatmulTileOverride({ tile });
-    perTile.push(await time(a, b, ta, tb, flops / 1e9));
-  }
-  const splits: number[] = [];
-  for (const [tile, s] of SPLITS) {
-    setMatmulTileOverride({ tile, splits: s });
-    splits.push(await time(a, b, ta, tb, flops / 1e9));
-  }
   setMatmulTileOverride(null);
+  const ms = samples.map(median);
+  const [tfjs, perTile, splits, planned] = [ms[0]!, ms.slice(1, 1 + tiles.length), ms.slice(1 + tiles.length, 1 + tiles.length + SPLITS.length), ms[ms.length - 1]!];
   const plan = planMatmul(batch, m, n, k);
-  const planned = await time(a, b, ta, tb, flops / 1e9);
-  const f = (ms: number) => `${tflops(ms).toFixed(1)}`;
+  const f = (x: number) => `${tflops(x).toFixed(1)}`;
   console.log(`| ${label} | ${batch}×${m}×${n}×${k} | ${f(tfjs)} | ${perTile.map(f).join(' | ')} | ${splits.map(f).join(' / ')} | ${plan.tileName}, ${plan.splits} | ${f(planned)} (${planned.toFixed(2)} ms) |`);
-  rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), splitMs: Object.fromEntries(SPLITS.map(([t, n], i) => [`${t}x${n}`, splits[i]])), plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
+  rows.push({ label, batch, m, n, k, ta, tb, gflop: flops / 1e9, tfjsMs: tfjs, tileMs: Object.fromEntries(tiles.map((t, i) => [t, perTile[i]])), splitMs: Object.fromEntries(SPLITS.map(([t, s], i) => [`${t}x${s}`, splits[i]])), plan: { tile: plan.tileName, splits: plan.splits }, planMs: planned });
   tf.dispose([a, b]);
 }
-console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} timings of up to 20 products each; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);
+console.log(`(TFLOP/s from device time (timestamp queries), median of ${reps} rounds over every candidate in a rotated order, up to 20 products a timing; Dawn flags: ${process.env.CLIPWISE_DAWN_FLAGS ?? 'none'})`);
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
