@@ -35,9 +35,9 @@
 #  25  ViT's 768-wide products (q, k, v, attention output; HF's layout) against q|k|v packed (timm's),
 #      every tile and split-K, `matmul-tiles.ts --only vit-768` (about 1 minute)
 #  26  core's, ghost-norm's, optim's and models' tests on the GPU, then part 25 (about 5 minutes)
-#  27  a session's one call, most needed first, each stage saved: part 26's tests, ViT (q|k|v packed,
-#      all-layer and layer-wise) beside the references, our ViT with q, k, v separate, then GPT-2
-#      beside the references (about 10 minutes: a call cut at its limit loses the last stages)
+#  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
+#      packed, all-layer and layer-wise) beside the references, our ViT with q, k, v separate, then
+#      GPT-2 beside the references (about 8 minutes: a call cut at its limit loses the last stages)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -178,8 +178,11 @@ case $part in
     vit_step vit-separate "q, k, v separate (Hugging Face's layout)" ;;
   26|27)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 270 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim packages/models > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim, models) rc=$?"; grep -A8 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    # part 27: every workspace (about 4 minutes on an H100); part 26: the kernels' packages
+    ws=(packages/core packages/ghost-norm packages/optim packages/models)
+    [ "$part" = 27 ] && ws=()
+    timeout 330 node tooling/scripts/test-gpu.mjs "${ws[@]}" > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (${ws[*]:-every workspace}) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     if [ "$part" = 27 ]; then
       timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
