@@ -75,6 +75,13 @@ gpt2_step() {
     --groupings "$groupings" --reps 4 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
   echo "GPT-2, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" 5; save
 }
+# the matmul tile bench on the shapes whose label contains FILTER, to $out/NAME.{json,txt}, printed
+tiles() {
+  local name=$1 filter=$2 limit=$3
+  CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout "$limit" "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only "$filter" \
+    --json "$out/$name.json" 2>&1 | grep -v '^Warning' > "$out/$name.txt"
+  cat "$out/$name.txt"
+}
 case $part in
   1)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -130,8 +137,7 @@ case $part in
     timeout 80 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
       --groupings all-layer,layer-wise --reps 5 --ghost-batching off --clip-in-product off --json "$out/gpt2-cuts-off.json" > "$out/gpt2-cuts-off.txt" 2>&1
     table "$out/gpt2-cuts-off.txt" 5
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 60 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
-    cat "$out/matmul-tiles.txt" ;;
+    tiles matmul-tiles vit 60 ;;
   13)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # the ghost-norm kernel's own tests first (about 20 s), then the steps, then its microbenchmark
@@ -155,13 +161,10 @@ case $part in
     vit_step vit-classes-16 "16 pool classes" --pool-classes 16 --kernels 30
     vit_step vit-classes-8 "8 pool classes" --pool-classes 8
     for C in 16 8; do gpt2_step "gpt2-classes-$C" "$C pool classes" all-layer,layer-wise,param-wise --pool-classes $C; done
-    timeout 90 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit --json "$out/matmul-tiles.json" 2>&1 | grep -v '^Warning' > "$out/matmul-tiles.txt"
-    cat "$out/matmul-tiles.txt"; save ;;
+    tiles matmul-tiles vit 90; save ;;
   25)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit-768 \
-      --json "$out/matmul-vit-768.json" 2>&1 | grep -v '^Warning' > "$out/matmul-vit-768.txt"
-    cat "$out/matmul-vit-768.txt"; save ;;
+    tiles matmul-vit-768 vit-768 150; save ;;
   20)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     for S in 32x2 16x4; do
@@ -191,9 +194,7 @@ case $part in
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       exit 0
     fi
-    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 120 "${V[@]}" apps/finetune/bench/matmul-tiles.ts -- --reps 5 --only vit-768 \
-      --json "$out/matmul-vit-768.json" 2>&1 | grep -v '^Warning' > "$out/matmul-vit-768.txt"
-    cat "$out/matmul-vit-768.txt"; save ;;
+    tiles matmul-vit-768 vit-768 120; save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
