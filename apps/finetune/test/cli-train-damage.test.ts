@@ -8,7 +8,7 @@ import { run, tinyE2E } from './train-helpers';
 // Every damage to a checkpoint is refused before anything runs, with its own message, and the run
 // folder is left exactly as it was. The checkpoint: a private run halted at step 3 of 6 (ε = 8).
 const FILES = [
-  'manifest.json', 'state.json', 'ledger.json', 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', 'model/config.json', 'model/model.safetensors',
+  'manifest.json', 'state.json', 'ledger.json', 'sampler.json', 'noise.json', 'optimizer.safetensors', 'optimizer.json', 'tokenizer.json', 'model/config.json', 'model/model.safetensors',
 ];
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -130,9 +130,19 @@ describe('clipwise train --resume cross-checks the parts of a checkpoint (edited
     ['optimizer: another step', (o) => editSealed(o, 'optimizer.json', (s) => JSON.parse(JSON.stringify(s).replace(/"count":3/g, '"count":2'))),
       /optimizer\.json: it is at step 2, but the checkpoint \(weights and state\.json\) is at step 3: the optimizer state belongs to another step/],
     ['optimizer: a tensor of another shape', (o) => editSealed(o, 'optimizer.json', (s) => {
-      s[0].mu['transformer.wte.weight'].$tensor.shape = [1, 2];
+      s[0].mu['transformer.wte.weight'].$ref = s[0].mu['transformer.h.0.ln_1.bias'].$ref;
       return s;
-    }), /optimizer\.json: it cannot be restored: optimizer state state\[0\]\.mu\.transformer\.wte\.weight: expected a tensor of shape/],
+    }), /optimizer\.json: it cannot be restored: optimizer state state\[0\]\.mu\.transformer\.wte\.weight: expected a tensor of shape \[\d+,\d+\], got \[\d+\]/],
+    ['optimizer: a tensor the tensors file lacks', (o) => editSealed(o, 'optimizer.json', (s) => {
+      s[0].nu['transformer.wte.weight'].$ref = 'no such tensor';
+      return s;
+    }), /optimizer\.json: it cannot be restored: optimizer state state\[0\]\.nu\.transformer\.wte\.weight: the tensor 'no such tensor' it refers to is not among the saved tensors/],
+    ['optimizer: its tensors file deleted and unlisted', (o) => {
+      const dir = checkpointDir(o);
+      rmSync(path.join(dir, 'optimizer.safetensors'));
+      const m = readJson(path.join(dir, 'manifest.json'));
+      writeJson(path.join(dir, 'manifest.json'), { ...m, files: m.files.filter((f: { path: string }) => f.path !== 'optimizer.safetensors') });
+    }, /manifest\.json: it does not list optimizer\.safetensors, which the checkpoint needs/],
     ['tokenizer: no vocabulary for --tokenizer word', (o) => editSealed(o, 'tokenizer.json', () => null), /tokenizer\.json: it is not a word vocabulary/],
     ['model: weights of another architecture', (o) => editSealed(o, 'model/config.json', (c) => ({ ...c, n_layer: 2 })), /checkpoint\/model\/: it cannot be restored: /],
     ['state: another step than the manifest', (o) => editSealed(o, 'state.json', (s) => ({ ...s, step: 2 })),

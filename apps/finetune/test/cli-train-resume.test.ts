@@ -1,9 +1,11 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RdpAccountant } from '@clipwise/accountant';
+import { openSafetensors } from '@clipwise/models/node';
 import { checkpointDir } from '../src/train/checkpoint';
+import { writeManifest } from '../src/train/checkpoint-manifest';
 import { runTrain } from '../src/train/run-train';
 import { explicitSettings } from '../src/train/train-config';
 import { copyRun, folderDigest, readJson } from './checkpoint-helpers';
@@ -45,14 +47,14 @@ beforeAll(async () => {
 describe('clipwise train --resume of an intact checkpoint', () => {
   it('writes the checkpoint in order, the manifest last', () => {
     expect(cuts.map((c) => c.file)).toEqual([
-      'manifest.json', 'ledger.json', 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', 'model/', 'state.json', 'manifest.json',
+      'manifest.json', 'ledger.json', 'sampler.json', 'noise.json', 'optimizer.safetensors', 'optimizer.json', 'tokenizer.json', 'model/', 'state.json', 'manifest.json',
     ]);
     expect(readJson(path.join(checkpointDir(cuts[0]!.out), 'manifest.json'))).toMatchObject({ step: 3, writing: 6 });
     const manifest = readJson(path.join(checkpointDir(split), 'manifest.json'));
     expect(manifest.step).toBe(6);
     expect(manifest.writing).toBeUndefined();
     expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
-      'ledger.json', 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', 'model/model.safetensors', 'model/config.json', 'state.json',
+      'ledger.json', 'sampler.json', 'noise.json', 'optimizer.safetensors', 'optimizer.json', 'tokenizer.json', 'model/model.safetensors', 'model/config.json', 'state.json',
     ]);
   });
 
@@ -79,10 +81,31 @@ describe('clipwise train --resume of an intact checkpoint', () => {
     expect(weights(out).equals(weights(full))).toBe(true);
     expect(readJson(path.join(out, 'report/privacy.json')).epsilon).toBe(readJson(path.join(full, 'report/privacy.json')).epsilon);
   });
+
+  it("resumes a checkpoint from before optimizer.safetensors (Adam's moments inline in optimizer.json) to the same weights", async () => {
+    const out = copyRun(cuts[0]!.out);
+    const dir = checkpointDir(out);
+    const st = await openSafetensors(path.join(dir, 'optimizer.safetensors'));
+    const inline = new Map<string, unknown>();
+    for await (const t of st) inline.set(t.name, { $tensor: { shape: t.shape, dtype: 'float32', data: Array.from(t.data) } });
+    await st.close();
+    expect(inline.size).toBeGreaterThan(0);
+    const withInline = (x: any): any =>
+      Array.isArray(x) ? x.map(withInline) : x && typeof x === 'object' ? ('$ref' in x ? inline.get(x.$ref) : Object.fromEntries(Object.entries(x).map(([k, v]) => [k, withInline(v)]))) : x;
+    writeFileSync(path.join(dir, 'optimizer.json'), JSON.stringify(withInline(readJson(path.join(dir, 'optimizer.json')))));
+    rmSync(path.join(dir, 'optimizer.safetensors'));
+    const manifest = readJson(path.join(dir, 'manifest.json'));
+    await writeManifest(dir, manifest.step, manifest.files.map((f: { path: string }) => f.path).filter((f: string) => f !== 'optimizer.safetensors'));
+    const r = await run(args(out, '--resume'));
+    expect(r.err).toBe('');
+    expect(weights(out).equals(weights(full))).toBe(true);
+    // and its next checkpoint is in the new form
+    expect(existsSync(path.join(dir, 'optimizer.safetensors'))).toBe(true);
+  });
 });
 
 describe('clipwise train --resume of a checkpoint cut at each write', () => {
-  it.each([1, 2, 3, 4, 5, 6, 7])('cut after write %i: refused as cut, nothing changed', async (k) => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('cut after write %i: refused as cut, nothing changed', async (k) => {
     const out = copyRun(cuts[k]!.out);
     const before = folderDigest(out);
     const r = await run(args(out, '--resume'));

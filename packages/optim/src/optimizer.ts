@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '@clipwise/core';
 import { ClipwiseOptimError } from './errors';
 import { disposeReplaced, tensorsIn, type GradientTransformation, type OptState, type TensorMap } from './transforms/gradient-transformation';
-import { deserializeState, serializeState, type SerializedState } from './state-io';
+import { deserializeState, serializeState, splitState, type OptimizerStateParts, type SerializedState } from './state-io';
 import { assertNoFrozenParams } from './frozen-check';
 
 /**
@@ -55,14 +55,32 @@ export class Optimizer {
     this.state = state;
   }
 
-  /** Serialisable state (tensors as arrays) for checkpoints. */
+  /**
+   * The state as one JSON-safe value (tensors as number arrays). Fine for small models; a large
+   * model's Adam moments pass V8's string limit once stringified, so checkpoints use `stateParts`.
+   */
   async stateToJSON(): Promise<SerializedState> {
     return serializeState(this.state);
   }
 
-  /** Restores a state saved by `stateToJSON` (shapes are checked against the current state). */
-  loadState(saved: SerializedState): void {
-    const next = deserializeState(saved, this.state);
+  /**
+   * The state as a JSON-safe structure and its tensors apart (typed arrays by name), for a
+   * checkpoint that stores the tensors in a binary file.
+   *
+   * @example
+   * const { structure, tensors } = await opt.stateParts(); // write structure as JSON, tensors as safetensors
+   * other.loadState(structure, tensors);
+   */
+  async stateParts(): Promise<OptimizerStateParts> {
+    return splitState(this.state);
+  }
+
+  /**
+   * Restores a state saved by `stateToJSON`, or by `stateParts` with its `tensors` (shapes are checked
+   * against the current state).
+   */
+  loadState(saved: SerializedState, tensors?: OptimizerStateParts['tensors']): void {
+    const next = deserializeState(saved, this.state, 'state', tensors);
     for (const t of tensorsIn(this.state)) t.dispose();
     this.state = next;
   }

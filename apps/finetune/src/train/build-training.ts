@@ -176,6 +176,6 @@ export function buildOptimizer(config: TrainConfig, params: readonly ParamSpec[]
   const transform =
     config.optimizer === 'sgd' ? sgd({ learningRate }) : config.optimizer === 'adam' ? adam({ learningRate }) : adamw({ learningRate, weightDecay: config['weight-decay'] });
   const opt = new Optimizer(transform, params);
-  if (resumed) restoring(config.out, 'optimizer.json', () => opt.loadState(resumed.optimizer));
+  if (resumed) restoring(config.out, 'optimizer.json', () => opt.loadState(resumed.optimizer.structure, resumed.optimizer.tensors));
   return opt;
 }

@@ -37,6 +37,7 @@ const CONTENTS: Record<string, string> = {
   'ledger.json': 'the privacy spent so far (the accountant ledger)',
   'sampler.json': "the batch sampler's position",
   'noise.json': "the noise streams' position",
+  'optimizer.safetensors': "the optimizer state's tensors (e.g. Adam's moments)",
   'optimizer.json': 'the optimizer state',
   'tokenizer.json': 'the word vocabulary',
   'model/config.json': "the model's config",

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { AccountantLedger } from '@clipwise/accountant';
 import type { PoissonSamplerState, ShuffleSamplerState } from '@clipwise/data';
-import { loraAdapters, saveAdapter, savePretrained, type PretrainedModel } from '@clipwise/models/node';
-import type { PrivateGradientsState } from '@clipwise/optim';
+import { loraAdapters, saveAdapter, savePretrained, writeSafetensors, type PretrainedModel } from '@clipwise/models/node';
+import type { OptimizerStateParts, PrivateGradientsState } from '@clipwise/optim';
 import { writeJsonAtomic } from './atomic-write';
 import { MANIFEST_FILE, markManifestWriting, writeManifest } from './checkpoint-manifest';
 import type { SavedVocab } from './task-data';
@@ -28,7 +28,8 @@ export interface CheckpointParts {
   sampler: PoissonSamplerState | ShuffleSamplerState;
   /** Noise streams and, with --thresholds adaptive, the current thresholds (so a resume is exact). */
   noise: PrivateGradientsState | null;
-  optimizer: unknown;
+  /** The optimizer's state: its structure goes to optimizer.json, its tensors to optimizer.safetensors. */
+  optimizer: OptimizerStateParts;
   /** A fitted vocabulary (--tokenizer word or gpt2-subset), else null. */
   tokenizer: SavedVocab | null;
 }
@@ -41,6 +42,11 @@ const MODEL_FILES = [`${MODEL_DIR}/model.safetensors`, `${MODEL_DIR}/config.json
 /** A LoRA run's adapter (peft format) beside the frozen base model. */
 export const ADAPTER_DIR = 'adapter';
 const ADAPTER_FILES = [`${ADAPTER_DIR}/adapter_model.safetensors`, `${ADAPTER_DIR}/adapter_config.json`];
+/**
+ * The optimizer state's tensors (Adam's moments), binary: as JSON numbers a model of ~12 M
+ * parameters passes V8's string limit. Checkpoints from before it hold them inline in optimizer.json.
+ */
+export const OPTIMIZER_TENSORS = 'optimizer.safetensors';
 
 /**
  * The files of a checkpoint, in the order `saveCheckpoint` writes them (the manifest, last, is not
@@ -48,7 +54,7 @@ const ADAPTER_FILES = [`${ADAPTER_DIR}/adapter_model.safetensors`, `${ADAPTER_DI
  * less privacy spent than the steps taken.
  */
 export function checkpointFiles(privateRun: boolean, lora = false): string[] {
-  return [...(privateRun ? ['ledger.json'] : []), 'sampler.json', 'noise.json', 'optimizer.json', 'tokenizer.json', ...MODEL_FILES, ...(lora ? ADAPTER_FILES : []), 'state.json'];
+  return [...(privateRun ? ['ledger.json'] : []), 'sampler.json', 'noise.json', OPTIMIZER_TENSORS, 'optimizer.json', 'tokenizer.json', ...MODEL_FILES, ...(lora ? ADAPTER_FILES : []), 'state.json'];
 }
 
 /**
@@ -75,7 +81,11 @@ export async function saveCheckpoint(
   if (parts.ledger) await json('ledger.json', parts.ledger);
   await json('sampler.json', parts.sampler);
   await json('noise.json', parts.noise);
-  await json('optimizer.json', parts.optimizer);
+  await writeSafetensors(path.join(dir, OPTIMIZER_TENSORS), Object.fromEntries(
+    Object.entries(parts.optimizer.tensors).map(([name, t]) => [name, { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape, data: t.data }]),
+  ));
+  await onWrite(OPTIMIZER_TENSORS);
+  await json('optimizer.json', parts.optimizer.structure);
   await json('tokenizer.json', parts.tokenizer);
   await savePretrained(model, path.join(dir, MODEL_DIR));
   await onWrite(`${MODEL_DIR}/`);

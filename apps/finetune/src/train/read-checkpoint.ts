@@ -5,8 +5,9 @@ import { ClipwiseError } from '@clipwise/core';
 import { ClipwiseDataError, PoissonSampler, ShuffleSampler, type PoissonSamplerState, type ShuffleSamplerState } from '@clipwise/data';
 import { ClipwiseGroupingError } from '@clipwise/grouping';
 import { ClipwiseModelError } from '@clipwise/models';
-import type { PrivateGradientsState } from '@clipwise/optim';
-import { checkpointDir, checkpointFiles, type CheckpointParts, type CheckpointState } from './checkpoint';
+import { openSafetensors } from '@clipwise/models/node';
+import type { OptimizerStateParts, PrivateGradientsState, StateTensor } from '@clipwise/optim';
+import { OPTIMIZER_TENSORS, checkpointDir, checkpointFiles, type CheckpointParts, type CheckpointState } from './checkpoint';
 import { CheckpointError, damaged } from './checkpoint-error';
 import type { SavedVocab } from './task-data';
 import { MANIFEST_FILE, readCheckpointJson, readManifest, verifyManifest, type CheckpointManifest } from './checkpoint-manifest';
@@ -54,14 +55,21 @@ export async function readCheckpoint(out: string): Promise<CheckpointParts> {
     damaged(dir, file(MANIFEST_FILE), `it does not list ${name}, which the checkpoint needs (was the manifest edited?)`);
   if (!listed.has('state.json')) throw unlisted('state.json');
   const state = checkState(readCheckpointJson(dir, 'state.json'), file('state.json'), manifest, dir);
-  for (const name of checkpointFiles(state.noiseMultiplier !== null, state.config['lora-rank'] !== undefined)) if (!listed.has(name)) throw unlisted(name);
+  // a checkpoint from before optimizer.safetensors holds the optimizer's tensors inline in optimizer.json
+  const inlineOptimizer = !listed.has(OPTIMIZER_TENSORS) && !refersToTensors(readCheckpointJson(dir, 'optimizer.json'));
+  for (const name of checkpointFiles(state.noiseMultiplier !== null, state.config['lora-rank'] !== undefined)) {
+    if (!listed.has(name) && !(inlineOptimizer && name === OPTIMIZER_TENSORS)) throw unlisted(name);
+  }
   const sampler = checkSampler(readCheckpointJson(dir, 'sampler.json'), file('sampler.json'), state, dir);
   return {
     state,
     sampler: sampler.state,
     ledger: state.noiseMultiplier === null ? null : checkLedger(readCheckpointJson(dir, 'ledger.json'), file('ledger.json'), state, sampler.sampleRate, dir),
     noise: checkNoise(readCheckpointJson(dir, 'noise.json'), file('noise.json'), state, dir),
-    optimizer: checkOptimizer(readCheckpointJson(dir, 'optimizer.json'), file('optimizer.json'), state, dir),
+    optimizer: {
+      structure: checkOptimizer(readCheckpointJson(dir, 'optimizer.json'), file('optimizer.json'), state, dir),
+      tensors: inlineOptimizer ? {} : await readOptimizerTensors(file(OPTIMIZER_TENSORS), dir),
+    },
     tokenizer: checkTokenizer(readCheckpointJson(dir, 'tokenizer.json'), file('tokenizer.json'), state, dir),
   };
 }
@@ -162,6 +170,28 @@ function stepCounters(state: unknown): number[] {
   if (Array.isArray(state)) return state.flatMap(stepCounters);
   if (!isObject(state) || '$tensor' in state) return [];
   return Object.entries(state).flatMap(([k, v]) => (k === 'count' && typeof v === 'number' ? [v] : stepCounters(v)));
+}
+
+/** True when an optimizer structure names tensors kept apart (`{ $ref }`, from `Optimizer.stateParts`). */
+function refersToTensors(x: unknown): boolean {
+  if (Array.isArray(x)) return x.some(refersToTensors);
+  return isObject(x) && ('$ref' in x || Object.values(x).some(refersToTensors));
+}
+
+async function readOptimizerTensors(file: string, dir: string): Promise<OptimizerStateParts['tensors']> {
+  const tensors: Record<string, StateTensor> = {};
+  try {
+    const st = await openSafetensors(file);
+    try {
+      for await (const t of st) tensors[t.name] = { shape: t.shape, dtype: t.data instanceof Int32Array ? 'int32' : 'float32', data: t.data };
+    } finally {
+      await st.close();
+    }
+  } catch (e) {
+    if (e instanceof ClipwiseModelError) throw damaged(dir, file, `it cannot be read: ${withoutFix(e.message)}`);
+    throw e;
+  }
+  return tensors;
 }
 
 function checkOptimizer(raw: unknown, file: string, state: CheckpointState, dir: string): unknown {

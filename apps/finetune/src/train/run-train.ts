@@ -198,7 +198,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
       ledger: accountant ? accountant.toJSON() : null,
       sampler: sampler.toJSON(),
       noise: gradients instanceof PrivateGradients ? gradients.toJSON() : null,
-      optimizer: await optimizer.stateToJSON(),
+      optimizer: await optimizer.stateParts(),
       tokenizer: data.kind !== 'images' && (data.tokenizer instanceof WordTokenizer || data.tokenizer instanceof Gpt2SubsetTokenizer) ? data.tokenizer.toJSON() : null,
     }, hooks.onCheckpointWrite);
   };
