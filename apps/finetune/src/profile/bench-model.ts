@@ -75,7 +75,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     return {
       label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
       params,
-      logitsSpans: { wholeBytesPerSample: 4 * t * config.vocab_size, positionBytesPerSample: 4 * config.vocab_size },
+      logitsSpans: { wholeBytesPerSample: model.logitsBytes(1, t), positionBytesPerSample: model.logitsBytes(1, 1) },
       paramCount: model.params.reduce((s, p) => s + p.size, 0),
       trainedCount: params.reduce((s, p) => s + p.size, 0),
       trainable,

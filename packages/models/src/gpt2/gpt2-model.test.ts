@@ -80,6 +80,7 @@ describe('GPT-2 on DP-aware layers', () => {
     // one position's logits for 3 samples: 4 · 3 · 17 = 204 bytes; the limit holds 2 positions, so 3 spans
     const spanned = new Gpt2Model(config, { seed: 2, logitsLimitBytes: 2 * 204 });
     const whole = new Gpt2Model(config, { seed: 2 });
+    expect([whole.logitsBytes(3, 1), whole.logitsBytes(3, 6)]).toEqual([204, 1224]);
     for (const m of [undefined, mask]) {
       const [a, b] = [spanned.perSampleLoss(ids, m as tf.Tensor2D | undefined), whole.perSampleLoss(ids, m as tf.Tensor2D | undefined)];
       const [got, want] = [await a.data(), await b.data()];

@@ -150,11 +150,22 @@ export class Gpt2Model {
    * positions of near-equal length, each a use of the tied head weight: the per-sample norms add the
    * spans' cross terms as for any tied weight, and backward keeps the same bytes as one head would.
    */
+  /**
+   * Bytes of the float32 logits of `batch` samples × `positions` positions, the tensor the logits limit
+   * bounds (past it the head runs in spans of positions).
+   *
+   * @example
+   * const spans = model.logitsBytes(16, 1024) > bindingLimitBytes(); // GPT-2 small: 3.3 GB, split on webgpu
+   */
+  logitsBytes(batch: number, positions: number): number {
+    return 4 * batch * positions * this.config.vocab_size;
+  }
+
   private tokenNll(ids: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor2D {
     const [b, t] = ids.shape;
     const v = this.config.vocab_size;
     const limit = this.logitsLimit ?? bindingLimitBytes();
-    const perPosition = 4 * b * v;
+    const perPosition = this.logitsBytes(b, 1);
     if (perPosition * t <= limit) return tokenNll(this.logits(ids), labels) as tf.Tensor2D;
     const longest = Math.floor(limit / perPosition);
     if (longest < 1) {
