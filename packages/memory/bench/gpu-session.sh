@@ -36,8 +36,9 @@
 #      every tile and split-K, `matmul-tiles.ts --only vit-768` (about 1 minute)
 #  26  core's, ghost-norm's, optim's and models' tests on the GPU, then part 25 (about 5 minutes)
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
-#      packed, all-layer and layer-wise) beside the references, our ViT with q, k, v separate, then
-#      GPT-2 beside the references (about 8 minutes: a call cut at its limit loses the last stages)
+#      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
+#      separate,) then GPT-2 beside the references (about 7 minutes: a call cut at its limit loses the
+#      last stages)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -189,7 +190,7 @@ case $part in
     if [ "$part" = 27 ]; then
       timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
-      vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
+      [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
       timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       exit 0
