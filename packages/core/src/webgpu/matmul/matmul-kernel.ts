@@ -212,14 +212,15 @@ export function runMatmulWithColumnSums(backend: Backend, args: MatmulArgs, shap
 export function planClipScaled(backend: Backend, args: MatmulArgs, shape: MatmulShape, side: 'row' | 'col'): MatmulPlan | null {
   if (!args.clipScale) throw new Error('planClipScaled: args.clipScale is missing');
   const limits = backend.device.limits;
-  const binding = partialsBinding(limits.maxStorageBufferBindingSize, shape, side);
-  const plan = planMatmul(shape.batch, shape.m, shape.n, shape.k, binding, args.transposeA, args.transposeB);
+  const rows = side === 'row' ? shape.m + 1 : shape.m;
+  const cols = side === 'col' ? shape.n + 1 : shape.n;
+  const plan = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
   const fits = (p: MatmulPlan) => clipFitsWorkgroup(p.tile, args.clipScale!.capacity, limits.maxComputeWorkgroupStorageSize, args.clipScale!.apart != null);
   if (fits(plan)) return plan;
   // a bk-16 tile of 32 KB (the heuristic's or the tuning's pick) leaves no room for the factors: its bk-8 twin does
   const twin = BK8_TWIN[plan.tileName];
   if (!twin) return null;
-  const p = planOnTile(twin, plan.splits, shape.batch, shape.m, shape.n, shape.k, binding);
+  const p = planOnTile(twin, plan.splits, shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize);
   return fits(p) ? p : null;
 }
 
@@ -235,22 +236,12 @@ export function runClipScaledWithColumnSums(backend: Backend, args: MatmulArgs, 
 
 type Product = { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo; norms?: tf.TensorInfo; factors?: tf.TensorInfo; biasNorms?: tf.TensorInfo | null };
 
-/**
- * The binding limit the plan sizes split-K partials by, scaled so that partials of M·N a split stay
- * under it with the row (column) of ones' sums beside them ([M + 1, N] or [M, N + 1] a split).
- */
-function partialsBinding(limit: number, shape: MatmulShape, ones: 'row' | 'col' | null): number {
-  const { m, n } = shape;
-  return ones === 'row' ? Math.floor((limit * m) / (m + 1)) : ones === 'col' ? Math.floor((limit * n) / (n + 1)) : limit;
-}
-
 function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): Product {
   const { m, n, k, batch } = shape;
-  // the row (column) of ones' sums is one more row (column) of the split-K partials, not of the grid:
-  // the first block row (column) of workgroups forms it (`MatmulVariant.ones`)
+  // the row (column) of ones is one more output row (column) for the grid and the split-K partials
   const rows = ones === 'row' ? m + 1 : m;
   const cols = ones === 'col' ? n + 1 : n;
-  const plan = given ?? planMatmul(batch, m, n, k, partialsBinding(backend.device.limits.maxStorageBufferBindingSize, shape, ones), args.transposeA, args.transposeB);
+  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
   const bias = args.bias ?? null;
   const residual = args.residual ?? null;
   const split = plan.splits > 1;

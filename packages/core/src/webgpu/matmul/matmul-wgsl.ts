@@ -55,14 +55,12 @@ export interface MatmulVariant {
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
   /**
-   * A row of ones under A (A transposed; scaled like A by kscale), so that output row M is
-   * Σ_k kscale_k B[k, :], or a column of ones beside B (B not transposed), so that output column N is
+   * A row of ones staged under A (A transposed; scaled like A by kscale), so output row M is
+   * Σ_k kscale_k B[k, :], or a column of ones beside B (B not transposed), so output column N is
    * Σ_k kscale_k A[k, :]: a linear layer's bias gradient beside its weight gradient in one product
-   * ([in, out] and [out, in] weights). Not staged as a tile row or column (one more row of tiles,
-   * mostly empty: a 768-wide output's seventh): the workgroups of the first block row (column) sum the
-   * staged B (A) slices they already hold, weighted by the ones' values. `to` 'out': that row or column
-   * goes to its own binding DB; 'partials': it stays in the split-K partials ([M + 1, N] or [M, N + 1]
-   * a split), which the split sum routes to DB.
+   * ([in, out] and [out, in] weights). `to` 'out': that row or column goes to its own binding DB;
+   * 'partials': it stays in the split-K partials ([M + 1, N] or [M, N + 1] a split), which the split
+   * sum routes to DB.
    */
   readonly ones?: { readonly side: 'row' | 'col'; readonly to: 'out' | 'partials' };
   /**
@@ -97,7 +95,12 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false, onesValue: ((k: string) => string) | null = null): { load: string; store: string; regs: string } {
+  if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
+  // the ones' staged value: 1 before any scaling (scaled as the operand is), or `onesValue(k)` after it
+  const ones = (r: string, vec4: boolean, value: string) => ` ${r} = select(${r}, ${vec4 ? `vec4<f32>(${value}, 0.0, 0.0, 0.0)` : value}, gr == ${extent} && gk < kEnd);`;
+  const onesBefore = (r: string, vec4: boolean) => (onesRow && !onesValue ? ones(r, vec4, '1.0') : '');
+  const onesAfter = (r: string, vec4: boolean) => (onesRow && onesValue ? ones(r, vec4, onesValue('gk')) : '');
   // the per-k factor of a scaled operand (k < kEnd wherever a value is kept)
   const ks = scale ?? ((k: string) => k);
   const scaled = scale !== null;
@@ -123,8 +126,9 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
       } else {
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
+        // (the row of ones starts a vec4 of its own: vec4 staging needs M a multiple of 4)
         lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
-      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, true)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, true)} }`);
         stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
@@ -138,7 +142,7 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
       lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
-      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''} }`);
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, false)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, false)} }`);
       stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
@@ -160,8 +164,8 @@ export function matmulWgsl(v: MatmulVariant): string {
   // beside B (unscaled) as its factor over the weight's, which A's scaling multiplies back
   const aOnes = apart ? clipBiasScaleOf : null;
   const bOnes = apart ? (k: string) => `${clipBiasScaleOf(k)} / ${clipScaleOf(k)}` : null;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale);
-  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null);
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row', aOnes);
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col', bOnes);
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
   const acc: string[] = [];
@@ -175,7 +179,6 @@ export function matmulWgsl(v: MatmulVariant): string {
       for (let i = 0; i < 4; i++) for (let c = 0; c < t.rn; c++) inner.push(`acc${r}${i}${c} = fma(vec4<f32>(a${r}[${i}]), b${c}, acc${r}${i}${c});`);
     inner.push('}');
   }
-  const ones = onesSums(v, aScale, aOnes, bOnes, aStride, bStride);
   const stores: string[] = [];
   for (let r = 0; r < t.rm; r++)
     for (let i = 0; i < 4; i++)
@@ -227,7 +230,6 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let kEnd = min(u.K, kBegin + u.kPerSplit);
   ${v.clipA ? clipPrologue(threads, apart) : ''}
   ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
-  ${ones.decls}
   ${a.regs}
   ${b.regs}
   // double-buffered staging: compute from one half while the other is filled
@@ -255,7 +257,6 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
     let ca = sel * ${t.bk * aStride}u;
     let cb = sel * ${t.bk * bStride}u;
     ${inner.join('\n    ')}
-    ${ones.loop}
     if (more) {
       let sa = ${t.bk * aStride}u - ca;
       let sb = ${t.bk * bStride}u - cb;
@@ -267,58 +268,8 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
     k0 = kNext;
   }
   ${stores.join('\n  ')}
-  ${ones.store}
 }
 `;
-}
-
-/**
- * The ones' sums (`MatmulVariant.ones`) in the workgroups of the first block column (a column of ones
- * beside B: each output row's Σ_k o_k A[k, row], o_k = 1 or the bias's factor over the weight's) or
- * block row (a row of ones under A: each output column's Σ_k o_k B[k, col], o_k = A's scale or the
- * bias's factor): per thread a vec4 of its rows (columns) in each register block, from the staged
- * slice after the tile's own products; the first thread column (row) writes them out.
- */
-function onesSums(v: MatmulVariant, aScale: ((k: string) => string) | null, aOnes: ((k: string) => string) | null, bOnes: ((k: string) => string) | null, aStride: number, bStride: number): { decls: string; loop: string; store: string } {
-  if (!v.ones) return { decls: '', loop: '', store: '' };
-  const t = v.tile;
-  const col = v.ones.side === 'col';
-  const blocks = col ? t.rm : t.rn;
-  // the ones' value at K index k, as the retired staged row or column held it
-  const value = col ? bOnes : (aOnes ?? aScale);
-  const decls = [`let onesBlock = wg.${col ? 'x' : 'y'} == 0u;`, ...Array.from({ length: blocks }, (_, j) => `var ones${j} = vec4<f32>(0.0);`)].join('\n  ');
-  const lines: string[] = [];
-  for (let kk = 0; kk < t.bk; kk++) {
-    const o = value ? `vec4<f32>(${value(`k0 + ${kk}u`)})` : null;
-    for (let j = 0; j < blocks; j++) {
-      const staged = col ? `tileA[ca + ${kk * aStride + (j * t.bm) / t.rm / 4}u + ty]` : `tileB[cb + ${kk * bStride + (j * t.bn) / t.rn / 4}u + tx]`;
-      lines.push(o ? `ones${j} = fma(${staged}, ${o}, ones${j});` : `ones${j} = ones${j} + ${staged};`);
-    }
-  }
-  const loop = `if (onesBlock) {
-      ${lines.join('\n      ')}
-    }`;
-  const out = v.ones.to === 'out';
-  const writes: string[] = [];
-  for (let j = 0; j < blocks; j++) {
-    if (col) {
-      // rows m0 + j·bm/rm + ty·4 + i: DB[row], or the partials' column N
-      for (let i = 0; i < 4; i++) {
-        writes.push(`{ let row = m0 + ${(j * t.bm) / t.rm}u + ty * 4u + ${i}u; if (row < u.M) { ${out ? 'DB[row]' : 'C[offC + row * u.ldc + u.N]'} = ones${j}[${i}]; } }`);
-      }
-    } else {
-      // columns n0 + j·bn/rn + tx·4 ..+3: DB[col..], or the partials' row M
-      const at = out ? 'col' : 'offC + u.M * u.ldc + col';
-      const target = out ? 'DB' : 'C';
-      writes.push(`{ let col = n0 + ${(j * t.bn) / t.rn}u + tx * 4u; ${
-        v.vecC ? `if (col < u.N) { ${target}[(${at}) / 4u] = ones${j}; }` : `for (var e = 0u; e < 4u; e = e + 1u) { if (col + e < u.N) { ${target}[${at} + e] = ones${j}[e]; } }`
-      } }`);
-    }
-  }
-  const store = `if (onesBlock && ${col ? 'tx' : 'ty'} == 0u) {
-    ${writes.join('\n    ')}
-  }`;
-  return { decls, loop, store };
 }
 
 /**
@@ -343,21 +294,33 @@ function threadIndex(t: MatmulTile, tx: number): string {
  * extra row M or column N goes to DB ('out') or stays in the split-K partials, laid out with it.
  */
 function storeBody(v: MatmulVariant): string {
+  const ones = v.ones;
+  const rowOut = ones?.side === 'row' && ones.to === 'out';
+  const colOut = ones?.side === 'col' && ones.to === 'out';
+  // rows and columns the output (or the partials) hold
+  const rows = ones?.side === 'row' && ones.to === 'partials' ? 'u.M + 1u' : 'u.M';
+  const cols = ones?.side === 'col' && ones.to === 'partials' ? 'u.N + 1u' : 'u.N';
   const epilogue = (k: string, at: string) => `${v.bias ? ` + bias[${k}]` : ''}${v.residual ? ` + R[${at}]` : ''}`;
-  if (v.act && (v.ones || v.residual)) throw new Error('matmul: an activation epilogue goes with neither ones nor a residual');
-  // the M × N product only: the ones' row or column is written by their own epilogue (`onesSums`)
-  const lines: string[] = ['  if (row >= u.M) { return; }'];
+  if (v.act && (ones || v.residual)) throw new Error('matmul: an activation epilogue goes with neither ones nor a residual');
+  const lines: string[] = [];
+  if (rowOut) {
+    lines.push(`  if (row == u.M) {
+    ${v.vecC ? 'if (col < u.N) { DB[col / 4u] = value; }' : 'for (var j = 0u; j < 4u; j = j + 1u) { if (col + j < u.N) { DB[col + j] = value[j]; } }'}
+    return;
+  }`);
+  }
+  lines.push(`  if (row >= ${rows}) { return; }`);
   if (v.vecC) {
-    lines.push(`  if (col < u.N) {
+    lines.push(`  if (col < ${cols}) {
     let at = (offC + row * u.ldc + col) / 4u;
     ${v.act ? `let v = value${epilogue('col / 4u', 'at')};
     H[at] = v;
     C[at] = vec4<f32>(act(v.x), act(v.y), act(v.z), act(v.w));` : `C[at] = value${epilogue('col / 4u', 'at')};`}
-  }`);
+  }${colOut ? ' else if (col == u.N) { DB[row] = value.x; }' : ''}`);
   } else {
     lines.push(`  for (var j = 0u; j < 4u; j = j + 1u) {
     let at = offC + row * u.ldc + col + j;
-    if (col + j < u.N) { ${v.act ? `let v = value[j]${epilogue('col + j', 'at')}; H[at] = v; C[at] = act(v);` : `C[at] = value[j]${epilogue('col + j', 'at')};`} }
+    if (col + j < ${cols}) { ${v.act ? `let v = value[j]${epilogue('col + j', 'at')}; H[at] = v; C[at] = act(v);` : `C[at] = value[j]${epilogue('col + j', 'at')};`} }${colOut ? ' else if (col + j == u.N) { DB[row] = value[j]; }' : ''}
   }`);
   }
   return lines.join('\n');
