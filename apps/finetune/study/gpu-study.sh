@@ -10,10 +10,15 @@
 # the pre-training logs to OUT. Variables: SIZES (default s1m,s4m,s12m), PRETRAIN_S (300), JOBS (6),
 # ENTER (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
 # (that size's pre-training steps, where a session cannot fit sizes.json's).
+# Everything comes back as one file, OUT/study.tgz, packed after each stage (a device call returns at
+# most 8 files: the second GPU call lost its study.jsonl, its ninth).
 set -uo pipefail
-out=${1:?usage: gpu-study.sh OUT [BUDGET]}
+dest=${1:?usage: gpu-study.sh OUT [BUDGET]}
 budget=${2:-480}
+mkdir -p "$dest"
+out=$(mktemp -d)/study
 mkdir -p "$out"
+save() { tar czf "$dest/study.tgz" -C "$(dirname "$out")" study; }
 t0=$(date +%s)
 left() { echo $((budget - ($(date +%s) - t0))); }
 source "${ENTER:-.gpu/enter.sh}" > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -24,7 +29,7 @@ SIZES=${SIZES:-s1m,s4m,s12m}
 have() { [ -f "$S/models/gpt2-$1/model.safetensors" ]; }
 for size in ${SIZES//,/ }; do
   have "$size" && continue
-  steps=STEPS_${size//./_} # STEPS_s12m=2500: fewer pre-training steps for that size than sizes.json's
+  steps=STEPS_${size//[.-]/_} # STEPS_s12m=2500: fewer pre-training steps for that size than sizes.json's
   ( STEPS=${!steps:-} DATA=$S/data MODELS=$S/models timeout "${PRETRAIN_S:-300}" apps/finetune/study/pretrain-gpt2.sh "$size" > "$out/pretrain-$size.log" 2>&1 ) &
 done
 wait
@@ -35,6 +40,7 @@ done
 ready=$(for size in ${SIZES//,/ }; do have "$size" && printf '%s,' "$size"; done)
 ready=${ready%,}
 echo "pre-trained: ${ready:-none}; $(left) s left"
+save
 # the passes: all-layer against layer-wise first (the claim), one seed over the lr grid, then the other
 # seeds, then the other two groupings
 PASSES=(
@@ -54,8 +60,12 @@ if [ -n "$ready" ]; then
       --results $S/study.jsonl --backend webgpu --jobs "${JOBS:-6}" --stop-after-min "$minutes" ${EXTRA:-} 2>&1 | grep -v '^Warning' | tee -a "$out/study.log" | grep -v '^done' | tail -3
     grep -c '"kind":"cell"' $S/study.jsonl
     cp $S/study.jsonl "$out/study.jsonl"
+    # the last lines of each failed cell's log (the failure's cause)
+    grep -o 'see [^)]*cell\.log' "$out/study.log" | cut -c5- | sort -u | while read -r f; do echo "== $f"; tail -n 15 "$f"; done > "$out/failed-cells.log" 2>&1
+    save
   done
 fi
 cp $S/study.jsonl "$out/study.jsonl" 2>/dev/null
 tar czf "$out/bench-logs.tgz" $S/runs/bench-* 2>/dev/null
-echo "$(left) s of $budget left"
+save
+echo "$(left) s of $budget left; results in $dest/study.tgz"
