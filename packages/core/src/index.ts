@@ -40,6 +40,7 @@ export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './webgpu/matmul/matmul-autotune';
 export { syncDevice } from './sync-device';
 export * from './fused/column-sum';
+export * from './fused/scatter-add-rows';
 export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';

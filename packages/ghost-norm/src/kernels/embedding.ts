@@ -1,4 +1,4 @@
-import { perSampleDot, perSampleSqNorm } from '@clipwise/core';
+import { perSampleDot, perSampleSqNorm, scatterAddRows } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerRecord } from '@clipwise/core';
 import { registerNormKernel, type NormKernel, type NormMode } from '../norm-kernel';
@@ -16,7 +16,7 @@ function scatterPerSample(ids: tf.Tensor2D, dy: tf.Tensor3D, v: number): tf.Tens
     const d = dy.shape[2];
     const offsets = tf.mul(tf.range(0, b, 1, 'int32').reshape([b, 1]), tf.scalar(v, 'int32'));
     const flatIds = tf.add(ids, offsets).reshape([b * t]) as tf.Tensor1D;
-    return tf.scatterND(flatIds.reshape([b * t, 1]), dy.reshape([b * t, d]), [b * v, d]).reshape([b, v, d]) as tf.Tensor3D;
+    return scatterAddRows(flatIds, dy.reshape([b * t, d]), b * v).reshape([b, v, d]) as tf.Tensor3D;
   });
 }
 
@@ -47,8 +47,9 @@ export const embeddingKernel: NormKernel = {
       weight: tf.tidy(() => {
         const [b, t, d] = dy.shape;
         const cdy = (c === null ? dy : tf.mul(dy, tf.reshape(c, [b, 1, 1]))).reshape([b * t, d]);
-        // scatterND sums rows that share an id (and, unlike unsortedSegmentSum, exists on every backend)
-        return tf.scatterND(ids.reshape([b * t, 1]), cdy, [vocab(record), d]);
+        // rows that share an id summed in a fixed order (TF.js's scatterND on webgpu adds them with
+        // float atomics: other low bits every run)
+        return scatterAddRows(ids.reshape([b * t]) as tf.Tensor1D, cdy as tf.Tensor2D, vocab(record));
       }),
     };
   },

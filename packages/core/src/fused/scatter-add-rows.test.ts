@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { scatterAddRows } from './scatter-add-rows';
+
+/** out[v] = Σ_{n: ids[n] = v} rows[n] in float64. */
+function reference(ids: Int32Array, rows: Float32Array, d: number, v: number): Float64Array {
+  const out = new Float64Array(v * d);
+  ids.forEach((id, n) => {
+    for (let j = 0; j < d; j++) out[id * d + j]! += rows[n * d + j]!;
+  });
+  return out;
+}
+
+describe('scatterAddRows equals float64 sums, the same bits every call', () => {
+  // repeated ids, ids never named (zero rows), d not a multiple of 64, one position, more positions
+  // than rows, a single id everywhere (one long sum), d = 1
+  const cases: { name: string; ids: number[]; d: number; v: number }[] = [
+    { name: 'repeats and gaps', ids: [3, 0, 3, 3, 7, 0, 1], d: 70, v: 9 },
+    { name: 'one position', ids: [2], d: 5, v: 4 },
+    { name: 'one id everywhere', ids: Array.from({ length: 300 }, () => 5), d: 33, v: 6 },
+    { name: 'many positions, few rows', ids: Array.from({ length: 2000 }, (_, i) => (i * 7919) % 37), d: 130, v: 40 },
+    { name: 'd = 1', ids: [1, 1, 0], d: 1, v: 2 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ids = tf.tensor1d(c.ids, 'int32');
+      const rows = tf.randomNormal([c.ids.length, c.d], 0, 1, 'float32', 7) as tf.Tensor2D;
+      const want = reference(Int32Array.from(c.ids), (await rows.data()) as Float32Array, c.d, c.v);
+      const before = tf.memory().numTensors;
+      const first = scatterAddRows(ids, rows, c.v);
+      expect(first.shape).toEqual([c.v, c.d]);
+      const got = (await first.data()) as Float32Array;
+      let worst = 0;
+      want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i]! - w) / (1 + Math.abs(w)))));
+      expect(worst).toBeLessThan(1e-5);
+      for (let r = 0; r < 3; r++) {
+        const again = scatterAddRows(ids, rows, c.v);
+        expect(Buffer.from(((await again.data()) as Float32Array).buffer).equals(Buffer.from(got.buffer))).toBe(true);
+        again.dispose();
+      }
+      first.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([ids, rows]);
+    });
+  }
+
+  it('checks its arguments', async () => {
+    const rows = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const out = scatterAddRows(tf.tensor1d([1, 2, 1], 'int32'), rows, 3);
+    expect(Array.from(await out.data())).toEqual([0, 0, 6, 8, 3, 4]);
+    expect(() => scatterAddRows(tf.tensor1d([0, 1], 'int32'), rows, 3)).toThrow(/ids must be int32 \[3\]/);
+    expect(() => scatterAddRows(tf.tensor1d([0, 1, 2]), rows, 3)).toThrow(/ids must be int32/);
+    expect(() => scatterAddRows(tf.tensor1d([0, 1, 2], 'int32'), rows, 0)).toThrow(/numRows must be a positive integer/);
+  });
+});

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
+import { onWebgpu, registerWebgpuKernel } from '../webgpu/webgpu-program';
+
+/**
+ * out[v] = Σ_{n: ids[n] = v} rows[n], summed in the order of n: an embedding's gradient (rows are dy,
+ * ids the tokens) or its per-sample tables (ids offset by sample × vocabulary). Ids must lie in
+ * [0, numRows), as for `tf.scatterND` (whose cpu kernel throws on others; the webgpu kernel skips them).
+ *
+ * Why not `tf.scatterND`: on webgpu TF.js adds the rows with float atomics, in whatever order the
+ * GPU runs them, so the same step gives different low bits from run to run (on lavapipe, ~900 of
+ * 1,024 elements differed between two calls), and training on webgpu was not reproducible (the
+ * group-wise study's pre-training gave another model each time). Here each id's sum is formed by
+ * one workgroup in a fixed order. Elsewhere `tf.scatterND`, whose cpu and wasm kernels add in order.
+ *
+ * @example
+ * const grad = scatterAddRows(tf.tensor1d([2, 0, 2], 'int32'), dy, 4); // [4, d]: rows 0 and 2 + dy[0], dy[1]; 1 and 3 zero
+ */
+export function scatterAddRows(ids: tf.Tensor1D, rows: tf.Tensor2D, numRows: number): tf.Tensor2D {
+  const [n, d] = rows.shape;
+  if (ids.dtype !== 'int32' || ids.rank !== 1 || ids.size !== n) throw new Error(`scatterAddRows: ids must be int32 [${n}], got ${ids.dtype} [${ids.shape}]`);
+  if (!(Number.isInteger(numRows) && numRows > 0)) throw new Error(`scatterAddRows: numRows must be a positive integer, got ${numRows}`);
+  if (!onWebgpu() || rows.dtype !== 'float32' || n === 0) {
+    return tf.tidy(() => tf.scatterND(tf.reshape(ids, [n, 1]), rows, [numRows, d]) as tf.Tensor2D);
+  }
+  return tf.engine().runKernel(KERNEL, { ids, rows } as unknown as tf.NamedTensorMap, { numRows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+const KERNEL = 'ClipwiseScatterAddRows';
+/** Workgroups along x before the grid wraps into y (WebGPU's per-dimension minimum limit). */
+const MAX_X = 65535;
+
+type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
+
+registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
+  const { ids, rows } = inputs as Record<string, tf.TensorInfo>;
+  const [n, d] = rows!.shape as [number, number];
+  const numRows = (attrs as unknown as { numRows: number }).numRows;
+  const out = (backend as unknown as Backend).makeTensorInfo([numRows, d], 'float32');
+  const uniforms = packUniforms([n, d, numRows, 0].map((v) => ['u', v] as const));
+  const total = numRows * d;
+  // every row first zero (rows no id names stay so), then one workgroup per position n: the first
+  // position of each id sums that id's rows, the others leave
+  dispatchDirect({
+    key: 'clipwiseScatterAddRows_zero', code: zeroWgsl, buffers: [{ tensor: out, write: true }], uniforms: packUniforms([total, 0, 0, 0].map((v) => ['u', v] as const)),
+    workgroups: grid(Math.ceil(total / 256)),
+  });
+  dispatchDirect({
+    key: 'clipwiseScatterAddRows', code: scatterWgsl, buffers: [{ tensor: out, write: true }, { tensor: ids! }, { tensor: rows! }], uniforms, workgroups: grid(n),
+  });
+  return out;
+});
+
+function grid(count: number): [number, number, number] {
+  return count <= MAX_X ? [count, 1, 1] : [MAX_X, Math.ceil(count / MAX_X), 1];
+}
+
+const zeroWgsl = () => /* wgsl */ `
+struct U { total : u32, a : u32, b : u32, c : u32 };
+@group(0) @binding(0) var<storage, read_write> out : array<f32>;
+@group(0) @binding(1) var<uniform> u : U;
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
+  let i = (wg.y * ${MAX_X}u + wg.x) * 256u + l.x;
+  if (i < u.total) { out[i] = 0.0; }
+}
+`;
+
+const scatterWgsl = () => /* wgsl */ `
+struct U { n : u32, d : u32, numRows : u32, pad : u32 };
+@group(0) @binding(0) var<storage, read_write> out : array<f32>;
+@group(0) @binding(1) var<storage, read> ids : array<i32>;
+@group(0) @binding(2) var<storage, read> rows : array<f32>;
+@group(0) @binding(3) var<uniform> u : U;
+var<workgroup> earlier : atomic<u32>;
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
+  let t = wg.y * ${MAX_X}u + wg.x;
+  let inRange = t < u.n;
+  let id = select(-1, ids[min(t, u.n - 1u)], inRange);
+  // does a position before t name the same id? (then that one's workgroup sums it)
+  for (var s = l.x; s < t && inRange; s = s + 64u) {
+    if (ids[s] == id) { atomicOr(&earlier, 1u); }
+  }
+  workgroupBarrier();
+  let skip = atomicLoad(&earlier) != 0u || !inRange || id < 0 || u32(id) >= u.numRows;
+  if (skip) { return; }
+  let base = u32(id) * u.d;
+  for (var c = l.x; c < u.d; c = c + 64u) {
+    var acc = 0.0;
+    for (var s = t; s < u.n; s = s + 1u) {
+      if (ids[s] == id) { acc = acc + rows[s * u.d + c]; }
+    }
+    out[base + c] = acc;
+  }
+}
+`;
