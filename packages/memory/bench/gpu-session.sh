@@ -37,8 +37,8 @@
 #  26  core's, ghost-norm's, optim's and models' tests on the GPU, then part 25 (about 5 minutes)
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
-#      separate,) then GPT-2 beside the references (about 7 minutes: a call cut at its limit loses the
-#      last stages)
+#      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
+#      bit-identical (about 8 minutes: a call cut at its limit loses the last stages)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -193,6 +193,9 @@ case $part in
       [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
       timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
+      # reproducibility on the GPU: two private demo runs must write the same weights
+      for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
+      cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
       exit 0
     fi
     tiles matmul-vit-768 vit-768 120; save ;;
