@@ -20,6 +20,8 @@ describe('scatterAddRows equals float64 sums, the same bits every call', () => {
     { name: 'one id everywhere', ids: Array.from({ length: 300 }, () => 5), d: 33, v: 6 },
     { name: 'many positions, few rows', ids: Array.from({ length: 2000 }, (_, i) => (i * 7919) % 37), d: 130, v: 40 },
     { name: 'd = 1', ids: [1, 1, 0], d: 1, v: 2 },
+    // wider than one pass of a workgroup's registers (64 threads × 16 columns)
+    { name: 'd = 1100', ids: [0, 2, 0, 1, 2], d: 1100, v: 3 },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -29,6 +29,8 @@ export function scatterAddRows(ids: tf.Tensor1D, rows: tf.Tensor2D, numRows: num
 const KERNEL = 'ClipwiseScatterAddRows';
 /** Workgroups along x before the grid wraps into y (WebGPU's per-dimension minimum limit). */
 const MAX_X = 65535;
+/** Columns a thread sums at once (in registers), so one scan of the positions serves 64 × this many columns. */
+const MAX_LANES = 16;
 
 type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
 
@@ -45,8 +47,9 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
     key: 'clipwiseScatterAddRows_zero', code: zeroWgsl, buffers: [{ tensor: out, write: true }], uniforms: packUniforms([total, 0, 0, 0].map((v) => ['u', v] as const)),
     workgroups: grid(Math.ceil(total / 256)),
   });
+  const lanes = Math.min(MAX_LANES, Math.ceil(d / 64));
   dispatchDirect({
-    key: 'clipwiseScatterAddRows', code: scatterWgsl, buffers: [{ tensor: out, write: true }, { tensor: ids! }, { tensor: rows! }], uniforms, workgroups: grid(n),
+    key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out, write: true }, { tensor: ids! }, { tensor: rows! }], uniforms, workgroups: grid(n),
   });
   return out;
 });
@@ -66,7 +69,12 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
 }
 `;
 
-const scatterWgsl = () => /* wgsl */ `
+/**
+ * One workgroup per position t. If no earlier position names t's id, the workgroup sums that id's rows:
+ * a thread takes columns c, c + 64, ... (`lanes` of them at once, in registers) and adds the rows of
+ * the positions from t on that name the id, in position order: the same sum, bit for bit, every run.
+ */
+const scatterWgsl = (lanes: number) => /* wgsl */ `
 struct U { n : u32, d : u32, numRows : u32, pad : u32 };
 @group(0) @binding(0) var<storage, read_write> out : array<f32>;
 @group(0) @binding(1) var<storage, read> ids : array<i32>;
@@ -86,12 +94,15 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let skip = atomicLoad(&earlier) != 0u || !inRange || id < 0 || u32(id) >= u.numRows;
   if (skip) { return; }
   let base = u32(id) * u.d;
-  for (var c = l.x; c < u.d; c = c + 64u) {
-    var acc = 0.0;
+  for (var c0 = l.x; c0 < u.d; c0 = c0 + ${64 * lanes}u) {
+    ${Array.from({ length: lanes }, (_, j) => `var acc${j} = 0.0;`).join(' ')}
     for (var s = t; s < u.n; s = s + 1u) {
-      if (ids[s] == id) { acc = acc + rows[s * u.d + c]; }
+      if (ids[s] == id) {
+        let r = s * u.d + c0;
+        ${Array.from({ length: lanes }, (_, j) => `if (c0 + ${64 * j}u < u.d) { acc${j} = acc${j} + rows[r + ${64 * j}u]; }`).join('\n        ')}
+      }
     }
-    out[base + c] = acc;
+    ${Array.from({ length: lanes }, (_, j) => `if (c0 + ${64 * j}u < u.d) { out[base + c0 + ${64 * j}u] = acc${j}; }`).join('\n    ')}
   }
 }
 `;
