@@ -33,18 +33,28 @@ interface TensorRef {
   $ref: string;
 }
 
-/** Reads every tensor and returns a JSON-safe structure (numbers keep full float32 precision). */
-export async function serializeState(state: unknown): Promise<SerializedState> {
-  if (state instanceof tf.Tensor) {
-    return { $tensor: { shape: state.shape, dtype: state.dtype, data: Array.from(await state.data()) } } satisfies TensorJSON;
+/**
+ * A copy of `state` with every tensor replaced by `leaf(tensor, path)` (paths as `state[1].mu.w`):
+ * the one walk of the state's arrays and objects that both serialisations share.
+ */
+async function mapTensors(state: unknown, leaf: (t: tf.Tensor, at: string) => Promise<unknown>, at = 'state'): Promise<unknown> {
+  if (state instanceof tf.Tensor) return leaf(state, at);
+  if (Array.isArray(state)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < state.length; i++) out.push(await mapTensors(state[i], leaf, `${at}[${i}]`));
+    return out;
   }
-  if (Array.isArray(state)) return Promise.all(state.map(serializeState));
   if (state !== null && typeof state === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(state)) out[k] = await serializeState(v);
+    for (const [k, v] of Object.entries(state)) out[k] = await mapTensors(v, leaf, `${at}.${k}`);
     return out;
   }
   return state;
+}
+
+/** Reads every tensor and returns a JSON-safe structure (numbers keep full float32 precision). */
+export async function serializeState(state: unknown): Promise<SerializedState> {
+  return mapTensors(state, async (t) => ({ $tensor: { shape: t.shape, dtype: t.dtype, data: Array.from(await t.data()) } }) satisfies TensorJSON);
 }
 
 /**
@@ -53,27 +63,13 @@ export async function serializeState(state: unknown): Promise<SerializedState> {
  */
 export async function splitState(state: unknown): Promise<OptimizerStateParts> {
   const tensors: Record<string, StateTensor> = {};
-  const walk = async (x: unknown, at: string): Promise<unknown> => {
-    if (x instanceof tf.Tensor) {
-      if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new ClipwiseOptimError(`optimizer state ${at}: a ${x.dtype} tensor cannot be saved (float32 and int32 only)`);
-      let name = at;
-      for (let i = 2; name in tensors; i++) name = `${at}#${i}`; // paths can collide when keys hold dots
-      tensors[name] = { shape: x.shape, dtype: x.dtype, data: (await x.data()) as Float32Array | Int32Array };
-      return { $ref: name } satisfies TensorRef;
-    }
-    if (Array.isArray(x)) {
-      const out: unknown[] = [];
-      for (let i = 0; i < x.length; i++) out.push(await walk(x[i], `${at}[${i}]`));
-      return out;
-    }
-    if (x !== null && typeof x === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(x)) out[k] = await walk(v, `${at}.${k}`);
-      return out;
-    }
-    return x;
-  };
-  const structure = await walk(state, 'state');
+  const structure = await mapTensors(state, async (x, at) => {
+    if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new ClipwiseOptimError(`optimizer state ${at}: a ${x.dtype} tensor cannot be saved (float32 and int32 only)`);
+    let name = at;
+    for (let i = 2; name in tensors; i++) name = `${at}#${i}`; // paths can collide when keys hold dots
+    tensors[name] = { shape: x.shape, dtype: x.dtype, data: (await x.data()) as Float32Array | Int32Array };
+    return { $ref: name } satisfies TensorRef;
+  });
   return { structure, tensors };
 }
 

@@ -55,11 +55,13 @@ export async function readCheckpoint(out: string): Promise<CheckpointParts> {
     damaged(dir, file(MANIFEST_FILE), `it does not list ${name}, which the checkpoint needs (was the manifest edited?)`);
   if (!listed.has('state.json')) throw unlisted('state.json');
   const state = checkState(readCheckpointJson(dir, 'state.json'), file('state.json'), manifest, dir);
-  // a checkpoint from before optimizer.safetensors holds the optimizer's tensors inline in optimizer.json
-  const inlineOptimizer = !listed.has(OPTIMIZER_TENSORS) && !refersToTensors(readCheckpointJson(dir, 'optimizer.json'));
   for (const name of checkpointFiles(state.noiseMultiplier !== null, state.config['lora-rank'] !== undefined)) {
-    if (!listed.has(name) && !(inlineOptimizer && name === OPTIMIZER_TENSORS)) throw unlisted(name);
+    if (!listed.has(name) && name !== OPTIMIZER_TENSORS) throw unlisted(name);
   }
+  const optimizer = readCheckpointJson(dir, 'optimizer.json');
+  // a checkpoint from before optimizer.safetensors holds the optimizer's tensors inline in optimizer.json
+  const inlineOptimizer = !listed.has(OPTIMIZER_TENSORS);
+  if (inlineOptimizer && refersToTensors(optimizer)) throw unlisted(OPTIMIZER_TENSORS);
   const sampler = checkSampler(readCheckpointJson(dir, 'sampler.json'), file('sampler.json'), state, dir);
   return {
     state,
@@ -67,7 +69,7 @@ export async function readCheckpoint(out: string): Promise<CheckpointParts> {
     ledger: state.noiseMultiplier === null ? null : checkLedger(readCheckpointJson(dir, 'ledger.json'), file('ledger.json'), state, sampler.sampleRate, dir),
     noise: checkNoise(readCheckpointJson(dir, 'noise.json'), file('noise.json'), state, dir),
     optimizer: {
-      structure: checkOptimizer(readCheckpointJson(dir, 'optimizer.json'), file('optimizer.json'), state, dir),
+      structure: checkOptimizer(optimizer, file('optimizer.json'), state, dir),
       tensors: inlineOptimizer ? {} : await readOptimizerTensors(file(OPTIMIZER_TENSORS), dir),
     },
     tokenizer: checkTokenizer(readCheckpointJson(dir, 'tokenizer.json'), file('tokenizer.json'), state, dir),
