@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { onWebgpu, registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { dispatchDirect, packUniforms, registerInPlaceKernel, runInPlaceKernel } from '../webgpu/direct-dispatch';
+import { onWebgpu } from '../webgpu/webgpu-program';
 
 /**
  * out[v] = Σ_{n: ids[n] = v} rows[n], summed in the order of n: an embedding's gradient (rows are dy,
@@ -23,7 +23,10 @@ export function scatterAddRows(ids: tf.Tensor1D, rows: tf.Tensor2D, numRows: num
   if (!onWebgpu() || rows.dtype !== 'float32' || n === 0) {
     return tf.tidy(() => tf.scatterND(tf.reshape(ids, [n, 1]), rows, [numRows, d]) as tf.Tensor2D);
   }
-  return tf.engine().runKernel(KERNEL, { ids, rows } as unknown as tf.NamedTensorMap, { numRows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  // rows no id names stay zero; the kernel writes the others in place
+  const out = tf.zeros([numRows, d]) as tf.Tensor2D;
+  runInPlaceKernel(KERNEL, { out, ids, rows }, {});
+  return out;
 }
 
 const KERNEL = 'ClipwiseScatterAddRows';
@@ -32,42 +35,21 @@ const MAX_X = 65535;
 /** Columns a thread sums at once (in registers), so one scan of the positions serves 64 × this many columns. */
 const MAX_LANES = 16;
 
-type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
-
-registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
-  const { ids, rows } = inputs as Record<string, tf.TensorInfo>;
+registerInPlaceKernel(KERNEL, (inputs) => {
+  const { out, ids, rows } = inputs as Record<string, tf.TensorInfo>;
   const [n, d] = rows!.shape as [number, number];
-  const numRows = (attrs as unknown as { numRows: number }).numRows;
-  const out = (backend as unknown as Backend).makeTensorInfo([numRows, d], 'float32');
-  const uniforms = packUniforms([n, d, numRows, 0].map((v) => ['u', v] as const));
-  const total = numRows * d;
-  // every row first zero (rows no id names stay so), then one workgroup per position n: the first
-  // position of each id sums that id's rows, the others leave
-  dispatchDirect({
-    key: 'clipwiseScatterAddRows_zero', code: zeroWgsl, buffers: [{ tensor: out, write: true }], uniforms: packUniforms([total, 0, 0, 0].map((v) => ['u', v] as const)),
-    workgroups: grid(Math.ceil(total / 256)),
-  });
+  const numRows = out!.shape[0]!;
+  // one workgroup per position: the first position of each id sums that id's rows, the others leave
   const lanes = Math.min(MAX_LANES, Math.ceil(d / 64));
   dispatchDirect({
-    key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out, write: true }, { tensor: ids! }, { tensor: rows! }], uniforms, workgroups: grid(n),
+    key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out!, write: true }, { tensor: ids! }, { tensor: rows! }],
+    uniforms: packUniforms([n, d, numRows, 0].map((v) => ['u', v] as const)), workgroups: grid(n),
   });
-  return out;
 });
 
 function grid(count: number): [number, number, number] {
   return count <= MAX_X ? [count, 1, 1] : [MAX_X, Math.ceil(count / MAX_X), 1];
 }
-
-const zeroWgsl = () => /* wgsl */ `
-struct U { total : u32, a : u32, b : u32, c : u32 };
-@group(0) @binding(0) var<storage, read_write> out : array<f32>;
-@group(0) @binding(1) var<uniform> u : U;
-@compute @workgroup_size(256, 1, 1)
-fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
-  let i = (wg.y * ${MAX_X}u + wg.x) * 256u + l.x;
-  if (i < u.total) { out[i] = 0.0; }
-}
-`;
 
 /**
  * One workgroup per position t. If no earlier position names t's id, the workgroup sums that id's rows:
