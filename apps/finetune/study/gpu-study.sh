@@ -1,41 +1,67 @@
 #!/usr/bin/env bash
-# One device call of the group-wise study's GPT-2 family (issue 19): pre-trains the sizes not yet
-# pre-trained (all at once, each cut at PRETRAIN_S seconds and continued by the next call), then runs the
-# grid in passes, cheapest useful first, until about BUDGET seconds have gone; every pass is resumable
-# (finished cells are in .study/study.jsonl and skipped), so the same command in the next call goes on.
+# One device call of the group-wise study (issue 19), one family (FAMILY=gpt2, the default, or vit):
+# pre-trains the sizes not yet pre-trained (all at once, each cut at PRETRAIN_S seconds and continued by
+# the next call on the same machine), then runs the grid in passes, cheapest useful first, until BUDGET
+# seconds have gone; every pass is resumable (finished cells are in WORK/study.jsonl and skipped), so
+# the same command in the next call goes on.
 #   bash apps/finetune/study/gpu-study.sh OUT [BUDGET]
-# From the repository root on the device machine, carrying [".gpu", ".study", "packages/core/dist"], with
-# .study/gpt2-data.tar.xz made beforehand (docs/group-wise-study.md: prepare-data.sh gpt2, then tar).
-# Files in .study/ stay on the machine between calls while it is held; each call copies the results and
-# the pre-training logs to OUT. Variables: SIZES (default s1m,s4m,s12m), PRETRAIN_S (300), JOBS (6),
-# ENTER (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
-# (that size's pre-training steps, where a session cannot fit sizes.json's).
-# Everything comes back as one file, OUT/study.tgz, packed after each stage (a device call returns at
-# most 8 files: the second GPU call lost its study.jsonl, its ninth).
+# From the repository root on the device machine. Inputs travel in .study/ (carry it):
+#   gpt2: .study/gpt2-data.tar.xz (docs/group-wise-study.md: prepare-data.sh gpt2, then tar);
+#   vit:  .study/cifar10-jpeg.tar.gz (the team's archive; prepare-data.sh splits it here, with python3).
+# Carry [".gpu", ".study", "packages/core/dist"]. For vit that is over a call's 64 MiB (.gpu 49 MB, the
+# archive 20, the working tree 10): carry .gpu in an earlier call on the same machine (an ignored
+# folder not named in carry stays there), then [".study", "packages/core/dist"].
+# The work (data unpacked, models, runs, WORK/study.jsonl) is in WORK (default .study-work, ignored),
+# not in .study: a call that carries .study replaces that folder on the machine. It stays between calls
+# while the machine is held. .study/study.jsonl, when present, seeds WORK/study.jsonl (results kept
+# from an earlier machine: those cells are skipped).
+# Variables: SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
+# (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
+# (that size's pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
+# Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files), written
+# after each stage and every minute, so a call cut by its time limit still returns its logs. A pass
+# still running 20 s before BUDGET is stopped (its cells in flight are lost).
 set -uo pipefail
 dest=${1:?usage: gpu-study.sh OUT [BUDGET]}
 budget=${2:-480}
 mkdir -p "$dest"
 out=$(mktemp -d)/study
 mkdir -p "$out"
-save() { tar czf "$dest/study.tgz" -C "$(dirname "$out")" study; }
+save() { tar czf "$dest/study.tgz.part" -C "$(dirname "$out")" study 2>/dev/null; mv -f "$dest/study.tgz.part" "$dest/study.tgz"; }
 t0=$(date +%s)
 left() { echo $((budget - ($(date +%s) - t0))); }
+( while sleep 60; do save; done ) &
+saver=$!
+trap 'kill $saver 2>/dev/null' EXIT
 source "${ENTER:-.gpu/enter.sh}" > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader 2>/dev/null
-S=.study
-[ -f $S/data/e2e-fit.csv ] || tar -xJf $S/gpt2-data.tar.xz -C $S
-SIZES=${SIZES:-s1m,s4m,s12m}
-have() { [ -f "$S/models/gpt2-$1/model.safetensors" ]; }
+IN=.study
+S=${WORK:-.study-work}
+mkdir -p "$S"
+[ -f $S/study.jsonl ] || [ ! -f $IN/study.jsonl ] || cp $IN/study.jsonl $S/study.jsonl
+FAMILY=${FAMILY:-gpt2}
+if [ "$FAMILY" = vit ]; then
+  D=$S/data-vit
+  [ -f $D/cifar-private-val.tar.gz ] || apps/finetune/study/prepare-data.sh vit $D $IN > "$out/prepare-data.log" 2>&1 \
+    || { cat "$out/prepare-data.log"; exit 1; }
+  SIZES=${SIZES:-s0.5m,s4.8m,s21m}
+else
+  D=$S/data
+  [ -f $D/e2e-fit.csv ] || tar -xJf $IN/gpt2-data.tar.xz -C $S
+  SIZES=${SIZES:-s1m,s4m,s12m}
+fi
+have() { [ -f "$S/models/$FAMILY-$1/model.safetensors" ]; }
+pretraining=()
 for size in ${SIZES//,/ }; do
   have "$size" && continue
   steps=STEPS_${size//[.-]/_} # STEPS_s12m=2500: fewer pre-training steps for that size than sizes.json's
-  ( STEPS=${!steps:-} DATA=$S/data MODELS=$S/models timeout "${PRETRAIN_S:-300}" apps/finetune/study/pretrain-gpt2.sh "$size" > "$out/pretrain-$size.log" 2>&1 ) &
+  ( STEPS=${!steps:-} DATA=$D MODELS=$S/models timeout "${PRETRAIN_S:-300}" apps/finetune/study/pretrain.sh "$FAMILY" "$size" > "$out/pretrain-$size.log" 2>&1 ) &
+  pretraining+=($!)
 done
-wait
+[ ${#pretraining[@]} -eq 0 ] || wait "${pretraining[@]}"
 for size in ${SIZES//,/ }; do
   echo "pre-training $size: $(grep -h 'eval @\|wrote\|not finished' "$out/pretrain-$size.log" 2>/dev/null | tail -2 | tr '\n' ' ')"
-  cp "$S/models/gpt2-$size/pretraining-evals.jsonl" "$out/pretraining-evals-$size.jsonl" 2>/dev/null
+  cp "$S/models/$FAMILY-$size/pretraining-evals.jsonl" "$out/pretraining-evals-$FAMILY-$size.jsonl" 2>/dev/null
 done
 ready=$(for size in ${SIZES//,/ }; do have "$size" && printf '%s,' "$size"; done)
 ready=${ready%,}
@@ -55,9 +81,17 @@ if [ -n "$ready" ]; then
   for pass in "${PASSES[@]}"; do
     minutes=$(( ($(left) - 60) / 60 ))
     [ "$minutes" -lt 1 ] && break
+    # its own process group, so that the deadline stops the cells it started too
     # shellcheck disable=SC2086 # a pass is a list of flags
-    node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-study.ts -- --family gpt2 --sizes "$ready" $pass --data $S/data --models $S/models --runs $S/runs \
-      --results $S/study.jsonl --backend webgpu --jobs "${JOBS:-6}" --stop-after-min "$minutes" ${EXTRA:-} 2>&1 | grep -v '^Warning' | tee -a "$out/study.log" | grep -v '^done' | tail -3
+    setsid node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-study.ts -- --family "$FAMILY" --sizes "$ready" $pass --data $D --models $S/models --runs $S/runs \
+      --results $S/study.jsonl --backend webgpu --jobs "${JOBS:-6}" --stop-after-min "$minutes" ${EXTRA:-} >> "$out/study.log" 2>&1 &
+    pass_pid=$!
+    stop_in=$(( $(left) - 20 ))
+    ( sleep $(( stop_in > 1 ? stop_in : 1 )); echo "stopped at the deadline: $pass" >> "$out/study.log"; kill -TERM -- -$pass_pid; sleep 5; kill -KILL -- -$pass_pid ) 2>/dev/null &
+    deadline=$!
+    wait $pass_pid
+    kill $deadline 2>/dev/null
+    grep -v '^Warning\|^done' "$out/study.log" | tail -3
     grep -c '"kind":"cell"' $S/study.jsonl
     cp $S/study.jsonl "$out/study.jsonl"
     # the last lines of each failed cell's log (the failure's cause)
