@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { bindingLimitBytes } from '../../backend/binding-limit';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
 import { planMatmul, planOnTile, type MatmulPlan, type MatmulTileName } from './matmul-plan';
@@ -64,7 +65,6 @@ export interface MatmulShape {
   readonly outShape: number[];
 }
 
-/** Smallest output (per batch entry) worth a tiled kernel; below it TF.js's reduce programs serve better (per-sample dots). */
 /**
  * Every product runs the tiled kernel, however small: TF.js's own small-product programs read B past
  * its K extent (no bounds check in `mm_readB`) and multiply what they find by zero, which is 0 only
@@ -97,7 +97,7 @@ export function matmulShape({ a, b, transposeA, transposeB, bias }: MatmulArgs):
   else return null;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return null;
   // every binding must fit the device's limit (2 GiB on Dawn): larger products stay with TF.js
-  const limit = (tf.backend() as unknown as Backend).device?.limits.maxStorageBufferBindingSize ?? 2 ** 31 - 4;
+  const limit = bindingLimitBytes();
   if (4 * Math.max(a.shape.reduce((x, y) => x * y, 1), b.shape.reduce((x, y) => x * y, 1), Math.max(batchA, batchB) * m * n) > limit) return null;
   const batch = Math.max(batchA, batchB);
   // [batch, M, K] (not transposed) times one shared B is one [batch·M, K] product: whole tiles
