@@ -66,7 +66,8 @@ export class NonPrivateGradients {
   async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number; lossSum: number }> {
     const n = Math.max(this.samples, 1);
     // sums → means in place where the backend can (one launch for 8 parameters on webgpu)
-    const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
+    // a parameter with no sum (an empty Poisson batch) gets zeros made on the device: tf.zeros uploads a host array
+    const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.fill(p.shape as number[], 0));
     const means = scaleAll(sums, 1 / n);
     const grads = new Map(this.params.map((p, k) => [p.name, means[k]!]));
     this.sums.clear();

@@ -275,7 +275,8 @@ export class PrivateGradients {
     const grouping = this.grouping;
     const std = noiseMultiplier * grouping.sensitivity;
     // the clipped sums are the clipper's: noise and 1/(qN) are applied to them in place where the backend can
-    const sums = params.map((p) => this.clipper.sums.get(p.name) ?? tf.zeros(p.shape as number[]));
+    // a parameter with no sum (an empty Poisson batch) gets zeros made on the device: tf.zeros uploads a host array
+    const sums = params.map((p) => this.clipper.sums.get(p.name) ?? tf.fill(p.shape as number[], 0));
     const released =
       std > 0
         ? this.noise.addToAll(sums, std, 1 / expectedBatchSize)
