@@ -28,11 +28,29 @@ describe('clipwise bench', () => {
       expect(r['peakRatio']).toBeCloseTo(r['peakBytes']! / np['peakBytes']!, 10);
       expect(Math.abs(r['predictedPeakBytes']! - r['peakBytes']!) / r['peakBytes']!).toBeLessThan(0.1);
       expect(r['leakedBytes']).toBe(0);
+      expect(r['hostWriteBytes']).toBeNull(); // counted on webgpu only
     }
     expect(np['stepRatio']).toBe(1);
     // all-layer holds every layer's record to the end of backward; layer-wise frees them as they come
     expect(all['heldBytes']).toBeGreaterThan(2 * layer['heldBytes']!);
     expect(Math.abs(all['predictedHeldBytes']! - all['heldBytes']!)).toBeLessThan(0.05 * all['heldBytes']!);
+  });
+
+  // A step whose inputs are already tensors uploads next to nothing: scalars. One tf.zeros of the
+  // embedding's gradient (a zeroed host array) cost GPT-2's step 115 ms on an H100 and shows here.
+  it.runIf(process.env.CLIPWISE_BACKEND === 'webgpu')('webgpu: no configuration uploads more than scalars from the host a step', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
+    const json = path.join(dir, 'bench.json');
+    const shape = SHAPE.map((a) => (a === 'cpu' ? 'webgpu' : a));
+    const { code, err } = await run(['bench', ...shape, '--groupings', 'all-layer,layer-wise,param-wise', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
+    expect(rows).toHaveLength(4);
+    for (const r of rows) {
+      expect(typeof r['hostWriteBytes'], String(r['grouping'])).toBe('number');
+      expect(r['hostWriteBytes'], String(r['grouping'])).toBeLessThan(1024);
+    }
   });
 
   it('--trainable: rows per trainable mode beside full fine-tuning, ratios to full fine-tuning\'s non-private step; bias-only holds less', async () => {

@@ -6,6 +6,7 @@ export { syncDevice } from '@clipwise/core';
 export * from './measure/phase-probe';
 export * from './measure/kernel-probe';
 export * from './measure/measure-step';
+export * from './measure/host-writes';
 export * from './measure/kernel-summary';
 export * from './trace/tape-trace';
 export * from './trace/scale-trace';

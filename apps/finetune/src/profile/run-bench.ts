@@ -7,7 +7,7 @@ import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSum
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
-import { mib } from './mib';
+import { kib, mib } from './mib';
 
 export interface BenchOptions {
   readonly model: string;
@@ -88,6 +88,8 @@ export interface BenchRow {
   readonly leakedBytes: number;
   /** The backend's own buffer statistics of the profiled step (webgpu: bytes in use and allocated, pool included; peaks with the size-class pool), else null. */
   readonly backendBuffers: BackendBuffers | null;
+  /** Bytes of host arrays the profiled step uploaded (webgpu; null elsewhere): near 0 when the inputs are already tensors. */
+  readonly hostWriteBytes: number | null;
   /** Kernel launches of the profiled step (reshapes, identities and scopes left out). */
   readonly launches: number;
   /** Device time of the profiled step's kernels in ms (webgpu timestamp queries; cpu/wasm: kernel wall time), or null. */
@@ -212,7 +214,8 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         const m = await measureStep(step.run, { warmup: o.warmup, reps: 0 });
         memory.push(m);
         const buffers = m.backendBuffers ? `; device buffers ${formatBuffers(m.backendBuffers)}` : '';
-        o.log(`    peak ${mib(m.peakBytes)} MiB${buffers}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
+        const uploads = m.hostWriteBytes === null ? '' : `; ${kib(m.hostWriteBytes)} KiB uploaded from the host`;
+        o.log(`    peak ${mib(m.peakBytes)} MiB${buffers}${uploads}${m.leakedBytes !== 0 ? ` (warning: ${m.leakedBytes} bytes left after the step)` : ''}`);
         if (o.kernels && m.kernels) o.log(formatKernelTable(m.kernels, o.kernels));
       }
       // timed steps round-robin over the configurations, so that load drifts hit all of them alike
@@ -249,6 +252,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
           predictedPhasePeakBytes: p.phasePeakBytes,
           leakedBytes: m.leakedBytes,
           backendBuffers: m.backendBuffers,
+          hostWriteBytes: m.hostWriteBytes,
           launches: m.kernels?.launches ?? 0,
           kernelMs: m.kernels?.kernelMs ?? null,
           matmulTflops: m.kernels?.matmulMs ? m.kernels.matmulGflop / m.kernels.matmulMs : null,
@@ -280,13 +284,13 @@ function formatBuffers(b: BackendBuffers): string {
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const cell = (bytes: number) => (Number.isNaN(bytes) ? '-' : mib(bytes));
   const head = [
-    '| trainable | configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | launches | kernel ms | matmul TFLOP/s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| trainable | configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | uploaded KiB | launches | kernel ms | matmul TFLOP/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

@@ -4,6 +4,7 @@ import { ClipwiseMemoryError } from '../errors';
 import { STEP_PHASES, type StepPhase } from '../phases';
 import { syncDevice } from '@clipwise/core';
 import { backendBufferBytes, type BackendBuffers } from './engine-profile';
+import { countHostWrites } from './host-writes';
 import { summariseKernels, type KernelSummary } from './kernel-summary';
 import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
 
@@ -38,6 +39,8 @@ export interface StepMeasurement {
   readonly backendBuffers: BackendBuffers | null;
   /** Kernel launches and device time of the profiled step, null without `profile`. */
   readonly kernels: KernelSummary | null;
+  /** Bytes of host arrays the profiled step uploaded (`countHostWrites`): null off webgpu or without `profile`. */
+  readonly hostWriteBytes: number | null;
 }
 
 function median(xs: readonly number[]): number {
@@ -100,11 +103,13 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
   let arrivalBytes: number[] = [];
   let backendBuffers: StepMeasurement['backendBuffers'] = null;
   let kernels: KernelSummary | null = null;
+  let hostWriteBytes: number | null = null;
   if (options.profile !== false) {
     const base = tf.memory().numBytes;
     const probe = new PhaseProbe();
     resetGpuPoolPeaks();
-    const profile = await tf.profile(() => runOnce(step, probe));
+    const { result: profile, bytes } = await countHostWrites(() => tf.profile(() => runOnce(step, probe)));
+    hostWriteBytes = bytes;
     timeline = phaseTimeline(profile.kernels.map((k) => k.totalBytesSnapshot), probe.marks, base);
     leakedBytes = tf.memory().numBytes - base;
     arrivalBytes = probe.arrivalBytes.map((b) => b - base);
@@ -125,5 +130,6 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
     leakedBytes,
     backendBuffers,
     kernels,
+    hostWriteBytes,
   };
 }
