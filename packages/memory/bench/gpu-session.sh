@@ -38,7 +38,8 @@
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
-#      bit-identical (about 8 minutes: a call cut at its limit loses the last stages)
+#      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS (default
+#      all-layer,layer-wise) sets the configurations of both benches
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -188,11 +189,13 @@ case $part in
     timeout 330 node tooling/scripts/test-gpu.mjs "${ws[@]}" > "$out/test-gpu.log" 2>&1
     echo "test:gpu (${ws[*]:-every workspace}) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     if [ "$part" = 27 ]; then
-      timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 > "$out/vit.log" 2>&1
-      grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
+      # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
+      g=${GROUPINGS:-all-layer,layer-wise}
+      timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 > "$out/vit.log" 2>&1
+      grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 7; cut -c1-200 "$out/ref-vit.jsonl"; save
       [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
-      timeout 170 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 > "$out/gpt2.log" 2>&1
-      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
+      timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
+      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       # reproducibility on the GPU: two private demo runs must write the same weights
       for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
       cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
