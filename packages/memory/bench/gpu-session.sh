@@ -38,8 +38,9 @@
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
-#      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS (default
-#      all-layer,layer-wise) sets the configurations of both benches
+#      bit-identical, then (DAWN_AB=0 skips) both models again with Dawn's skip_validation and
+#      disable_workgroup_init toggles (about 8 minutes: a call cut at its limit loses the last stages);
+#      GROUPINGS (default all-layer,layer-wise) sets the configurations of the benches
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -199,6 +200,14 @@ case $part in
       # reproducibility on the GPU: two private demo runs must write the same weights
       for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
       cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
+      # Dawn toggles that may cut host time (GPT-2's steps are launch-bound) and a shader prologue:
+      # the same benches again with them, to compare with the rows above (DAWN_AB=0 skips)
+      if [ "${DAWN_AB:-1}" = 1 ]; then
+        export CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init
+        gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" "$g"
+        vit_step vit-dawn "packed, Dawn skip_validation + disable_workgroup_init" --vit-qkv packed
+        unset CLIPWISE_DAWN_FLAGS
+      fi
       exit 0
     fi
     tiles matmul-vit-768 vit-768 120; save ;;
