@@ -5,16 +5,16 @@
 # seconds have gone; every pass is resumable (finished cells are in WORK/study.jsonl and skipped), so
 # the same command in the next call goes on.
 #   bash apps/finetune/study/gpu-study.sh OUT [BUDGET]
-# From the repository root on the device machine. Inputs travel in .study/ (carry it):
+# From the repository root on the device machine. Inputs travel in a folder of their own (carry it):
 #   gpt2: .study/gpt2-data.tar.xz (docs/group-wise-study.md: prepare-data.sh gpt2, then tar);
-#   vit:  .study/cifar10-jpeg.tar.gz (the team's archive; prepare-data.sh splits it here, with python3).
-# Carry [".gpu", ".study", "packages/core/dist"]. For vit that is over a call's 64 MiB (.gpu 49 MB, the
-# archive 20, the working tree 10): carry .gpu in an earlier call on the same machine (an ignored
-# folder not named in carry stays there), then [".study", "packages/core/dist"].
+#   vit:  .study-vit/cifar10-jpeg.tar.gz (the team's archive; prepare-data.sh splits it here, with python3).
+# gpt2: carry [".gpu", ".study", "packages/core/dist"]. vit: that is over a call's 64 MiB (.gpu 49 MB,
+# the archive 20, the working tree 10), so carry .gpu in an earlier call on the same machine (an
+# ignored folder not named in carry stays there), then [".study-vit", "packages/core/dist"].
 # The work (data unpacked, models, runs, WORK/study.jsonl) is in WORK (default .study-work, ignored),
-# not in .study: a call that carries .study replaces that folder on the machine. It stays between calls
-# while the machine is held. .study/study.jsonl, when present, seeds WORK/study.jsonl (results kept
-# from an earlier machine: those cells are skipped).
+# not in the inputs' folder: a call that carries a folder replaces it on the machine. It stays between
+# calls while the machine is held. The inputs' study.jsonl, when present, seeds WORK/study.jsonl
+# (results kept from an earlier machine: those cells are skipped).
 # Variables: SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
 # (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
 # (that size's pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
@@ -35,11 +35,11 @@ saver=$!
 trap 'kill $saver 2>/dev/null' EXIT
 source "${ENTER:-.gpu/enter.sh}" > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader 2>/dev/null
-IN=.study
+FAMILY=${FAMILY:-gpt2}
+IN=$([ "$FAMILY" = vit ] && echo .study-vit || echo .study)
 S=${WORK:-.study-work}
 mkdir -p "$S"
 [ -f $S/study.jsonl ] || [ ! -f $IN/study.jsonl ] || cp $IN/study.jsonl $S/study.jsonl
-FAMILY=${FAMILY:-gpt2}
 if [ "$FAMILY" = vit ]; then
   D=$S/data-vit
   [ -f $D/cifar-private-val.tar.gz ] || apps/finetune/study/prepare-data.sh vit $D $IN > "$out/prepare-data.log" 2>&1 \
