@@ -15,8 +15,19 @@
 #   test    the best of each family (validation accuracy) on the whole private half, seeds 0-4, scored
 #           on 2,000 test images; then the table (scripts/peft-pick.mjs)
 # CLIPWISE_CLI overrides how the CLI is run (default: from source through vite-node).
+# CIFAR=ARCHIVE: make DATA's halves from the team's cifar10-jpeg.tar.gz first (the app README's split:
+# 1,000 public and 500 private images a class, 200 test images a class). PRETRAINED=DIR: start from that
+# pre-trained vit-mini instead of pre-training one here, e.g. the group-wise study's s0.5m (the same
+# shape, pre-trained on all of the public half, disjoint from the private half: 59% against 42%).
 set -uo pipefail
 DATA=${1:?DATA} OUT=${2:?OUT}
+mkdir -p "$DATA"
+if [ -n "${CIFAR:-}" ] && [ ! -f "$DATA/cifar-private.tar.gz" ]; then
+  python3 "$(dirname "$0")/split-cifar.py" "$CIFAR" "$DATA" --public-limit 1000 --private-limit 500 || exit 1
+fi
+if [ -n "${PRETRAINED:-}" ] && [ ! -f "$DATA/vit-public/config.json" ]; then
+  mkdir -p "$DATA/vit-public" && cp "$PRETRAINED/config.json" "$PRETRAINED/model.safetensors" "$DATA/vit-public/" || exit 1
+fi
 CLI=${CLIPWISE_CLI:-node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/run-cli.ts --}
 HERE=$(dirname "$0")
 mkdir -p "$OUT"
