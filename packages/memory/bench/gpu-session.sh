@@ -38,8 +38,9 @@
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
-#      bit-identical, then (DAWN_AB=0 skips) both models again with Dawn's skip_validation and
-#      disable_workgroup_init toggles (about 8 minutes: a call cut at its limit loses the last stages);
+#      bit-identical, then (AB=0 skips) GPT-2 again with Dawn's skip_validation and
+#      disable_workgroup_init toggles and ViT with matmul tuning (about 9 minutes: a call cut at its
+#      limit loses the last stages);
 #      GROUPINGS (default all-layer,layer-wise) sets the configurations of the benches
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
@@ -200,13 +201,14 @@ case $part in
       # reproducibility on the GPU: two private demo runs must write the same weights
       for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
       cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
-      # Dawn toggles that may cut host time (GPT-2's steps are launch-bound) and a shader prologue:
-      # the same benches again with them, to compare with the rows above (DAWN_AB=0 skips)
-      if [ "${DAWN_AB:-1}" = 1 ]; then
-        export CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init
-        gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" "$g"
-        vit_step vit-dawn "packed, Dawn skip_validation + disable_workgroup_init" --vit-qkv packed
-        unset CLIPWISE_DAWN_FLAGS
+      # two A/Bs against the rows above (AB=0 skips them): GPT-2's launch-bound step with Dawn's
+      # toggles that may cut host time (validation) and a shader prologue (workgroup zeroing); ViT's
+      # GPU-bound step with the matmul tiles tuned per shape (attention's 197 × 64 products waste half
+      # of a 128 × 128 tile; the tuner's table shows what each shape ran at)
+      if [ "${AB:-1}" = 1 ]; then
+        CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" "$g"
+        vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on
+        grep -A40 'tuning matmul tiles' "$out/vit-tuned.txt" | head -42; save
       fi
       exit 0
     fi
