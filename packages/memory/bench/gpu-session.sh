@@ -193,7 +193,7 @@ case $part in
     if [ "$part" = 27 ]; then
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
-      timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 > "$out/vit.log" 2>&1
+      timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 7; cut -c1-200 "$out/ref-vit.jsonl"; save
       [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
       timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
@@ -207,7 +207,7 @@ case $part in
       # of a 128 × 128 tile; the tuner's table shows what each shape ran at)
       if [ "${AB:-1}" = 1 ]; then
         CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" "$g"
-        vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on
+        vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on --kernels 14
         grep -A40 'tuning matmul tiles' "$out/vit-tuned.txt" | head -42; save
       fi
       exit 0
