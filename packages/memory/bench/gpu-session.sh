@@ -38,10 +38,10 @@
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
-#      bit-identical, then (AB=0 skips) GPT-2 again with Dawn's skip_validation and
-#      disable_workgroup_init toggles and ViT with matmul tuning (about 9 minutes: a call cut at its
-#      limit loses the last stages);
-#      GROUPINGS (default all-layer,layer-wise) sets the configurations of the benches
+#      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS
+#      (default all-layer,layer-wise) sets the configurations of the benches
+#  28  A/Bs, each beside its baseline: ViT with narrow tiles (CLIPWISE_MATMUL_NARROW=on) and with matmul
+#      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init (about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -201,18 +201,22 @@ case $part in
       # reproducibility on the GPU: two private demo runs must write the same weights
       for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
       cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
-      # two A/Bs against the rows above (AB=0 skips them): GPT-2's launch-bound step with Dawn's
-      # toggles that may cut host time (validation) and a shader prologue (workgroup zeroing); ViT's
-      # GPU-bound step with the matmul tiles tuned per shape (attention's 197 × 64 products waste half
-      # of a 128 × 128 tile; the tuner's table shows what each shape ran at)
-      if [ "${AB:-1}" = 1 ]; then
-        CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" "$g"
-        vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on --kernels 14
-        grep -A40 'tuning matmul tiles' "$out/vit-tuned.txt" | head -42; save
-      fi
       exit 0
     fi
     tiles matmul-vit-768 vit-768 120; save ;;
+  28)
+    # A/Bs of options that are off by default, each beside its baseline in this call: ViT's GPU-bound
+    # step with narrow tiles (attention's N = 64 products on the 128 × 64 tile: CLIPWISE_MATMUL_NARROW)
+    # and with the matmul tiles tuned per shape; GPT-2's launch-bound step with Dawn's skip_validation
+    # and disable_workgroup_init toggles (host time, a shader prologue)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    vit_step vit-base "packed, defaults" --vit-qkv packed --kernels 14
+    CLIPWISE_MATMUL_NARROW=on vit_step vit-narrow "packed, narrow tiles" --vit-qkv packed --kernels 14
+    vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on --kernels 14
+    grep -A40 'tuning matmul tiles' "$out/vit-tuned.txt" | head -42
+    gpt2_step gpt2-base "defaults" all-layer,layer-wise
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" all-layer,layer-wise
+    save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
@@ -315,5 +319,5 @@ case $part in
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
-  *) echo "part must be one of those listed at the top (1 to 27), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 28), got '$part'" >&2; exit 2 ;;
 esac

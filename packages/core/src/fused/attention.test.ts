@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { attention, attentionPacked } from './attention';
 import { setFusedKernels } from './fused-kernels';
+import { setMatmulTileOverride } from '../webgpu/matmul/matmul-plan';
 import { relErr } from '../../../../tooling/test/rel-err';
 
 
@@ -45,6 +46,24 @@ describe('fused attention equals the plain TF.js ops (values and gradients)', ()
         tf.dispose([...xs, dy]);
       });
     }
+
+  // the tall 128 × 64 tile (narrow products: setNarrowTiles) under the strided views of every product,
+  // rows past T and columns past the head width masked: T = 70 spans a tile and a part
+  it('on the tall tile (every product forced onto it): the same values and gradients', async () => {
+    const qkv = tf.randomNormal([2, 70, 3 * 24], 0, 1, 'float32', 5);
+    const dy = tf.randomNormal([2, 70, 24], 0, 1, 'float32', 6);
+    const f = (x: tf.Tensor) => attentionPacked(x as tf.Tensor3D, { heads: 2, causal: false });
+    setMatmulTileOverride({ tile: 'tall' });
+    let fused: Float32Array[];
+    try {
+      fused = await run(f, [qkv], dy, true);
+    } finally {
+      setMatmulTileOverride(null);
+    }
+    const plain = await run(f, [qkv], dy, false);
+    fused.forEach((v, i) => expect(relErr(v, plain[i]!)).toBeLessThan(1e-5));
+    tf.dispose([qkv, dy]);
+  });
 
   it('rejects a width that the heads do not divide', () => {
     expect(() => attentionPacked(tf.zeros([1, 2, 30]) as tf.Tensor3D, { heads: 4, causal: true })).toThrow(/divisible by 4 heads/);

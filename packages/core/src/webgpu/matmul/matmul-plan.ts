@@ -165,7 +165,30 @@ export function fillingSplits(tile: MatmulTileName, batch: number, m: number, n:
   return g >= TARGET_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / g), Math.floor(k / MIN_K_PER_SPLIT)));
 }
 
+let narrowTiles: boolean | null = null;
+
+/**
+ * Narrow tiles for narrow products: where N ≤ 64 (attention's P·V, dQ, dK and dV at head width 64,
+ * 384 heads for ViT-B/16 at B = 32) the 128 × 128 tile leaves half its columns empty, and the tall
+ * 128 × 64 tile covers them whole (77% of its area useful at T = 197, against 38%). Off until a GPU
+ * shows it pays: `setNarrowTiles(true)`, or CLIPWISE_MATMUL_NARROW=on (read once); null: back to that.
+ *
+ * @example
+ * setNarrowTiles(true);
+ * planMatmul(384, 197, 64, 197).tileName; // 'tall'
+ */
+export function setNarrowTiles(on: boolean | null): void {
+  narrowTiles = on;
+}
+
+/** Whether narrow products run on narrow tiles (`setNarrowTiles`). */
+export function narrowTilesEnabled(): boolean {
+  narrowTiles ??= (typeof process !== 'undefined' ? process.env?.['CLIPWISE_MATMUL_NARROW'] : undefined) === 'on';
+  return narrowTiles;
+}
+
 function heuristicPlan(batch: number, m: number, n: number, k: number, make: (tile: MatmulTileName, wanted: number) => MatmulPlan): MatmulPlan {
+  if (n <= 64 && m > 64 && narrowTilesEnabled() && grid(MATMUL_TILES.tall, batch, m, n) >= TARGET_WORKGROUPS) return make('tall', 1);
   // bk 8 beat bk 16 on the big GPT-2/ViT shapes on the H200 (LM head forward 36 against 27 TFLOP/s)
   const large = grid(MATMUL_TILES.large8, batch, m, n);
   if (large >= TARGET_WORKGROUPS) return make('large8', 1);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearMatmulTuning, MATMUL_TILES, matmulTuning, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+import { clearMatmulTuning, MATMUL_TILES, matmulTuning, narrowTilesEnabled, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, setNarrowTiles, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
 import { autotuneMatmul, formatMatmulTuning } from './matmul-autotune';
 import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
 import { relErr } from '../../../../../tooling/test/rel-err';
@@ -174,6 +174,21 @@ describe('matmul plan', () => {
     setMatmulTileOverride({ tile: 'large', splits: 8 });
     expect(planMatmul(1, 2048, 50257, 768).splits).toBe(5);
     setMatmulTileOverride(null);
+  });
+  it('narrow tiles, when on: products of N ≤ 64 (attention at head width 64) on the tall tile where it fills the GPU', () => {
+    expect(narrowTilesEnabled()).toBe(process.env.CLIPWISE_MATMUL_NARROW === 'on');
+    try {
+      // QKᵀ (not narrow), ViT's dense products, too few tiles to fill the GPU, a short M: as without
+      const others: [number, number, number, number, number][] = [[384, 197, 197, 64, 0], [1, 6304, 768, 768, 2 ** 31 - 4], [1, 6304, 2304, 768, 2 ** 31 - 4], [2, 197, 64, 197, 0], [384, 48, 64, 197, 0]];
+      setNarrowTiles(false);
+      expect(planMatmul(384, 197, 64, 197, 0).tileName).toBe('large8');
+      const before = others.map((a) => planMatmul(...a).tileName);
+      setNarrowTiles(true);
+      expect(planMatmul(384, 197, 64, 197, 0).tileName).toBe('tall'); // P·V, dQ, dK, dV of ViT-B/16 at B = 32
+      expect(others.map((a) => planMatmul(...a).tileName)).toEqual(before);
+    } finally {
+      setNarrowTiles(null);
+    }
   });
 });
 
