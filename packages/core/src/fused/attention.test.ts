@@ -47,23 +47,25 @@ describe('fused attention equals the plain TF.js ops (values and gradients)', ()
       });
     }
 
-  // the tall 128 × 64 tile (narrow products: setNarrowTiles) under the strided views of every product,
-  // rows past T and columns past the head width masked: T = 70 spans a tile and a part
-  it('on the tall tile (every product forced onto it): the same values and gradients', async () => {
-    const qkv = tf.randomNormal([2, 70, 3 * 24], 0, 1, 'float32', 5);
-    const dy = tf.randomNormal([2, 70, 24], 0, 1, 'float32', 6);
-    const f = (x: tf.Tensor) => attentionPacked(x as tf.Tensor3D, { heads: 2, causal: false });
-    setMatmulTileOverride({ tile: 'tall' });
-    let fused: Float32Array[];
-    try {
-      fused = await run(f, [qkv], dy, true);
-    } finally {
-      setMatmulTileOverride(null);
-    }
-    const plain = await run(f, [qkv], dy, false);
-    fused.forEach((v, i) => expect(relErr(v, plain[i]!)).toBeLessThan(1e-5));
-    tf.dispose([qkv, dy]);
-  });
+  // the narrow products' tiles (setNarrowTiles: tall 128 × 64, medium 64 × 64) under the strided views
+  // of every product, rows past T and columns past the head width masked: T = 70 spans a tile and a part
+  for (const tile of ['tall', 'medium'] as const) {
+    it(`on the ${tile} tile (every product forced onto it): the same values and gradients`, async () => {
+      const qkv = tf.randomNormal([2, 70, 3 * 24], 0, 1, 'float32', 5);
+      const dy = tf.randomNormal([2, 70, 24], 0, 1, 'float32', 6);
+      const f = (x: tf.Tensor) => attentionPacked(x as tf.Tensor3D, { heads: 2, causal: tile === 'medium' });
+      setMatmulTileOverride({ tile });
+      let fused: Float32Array[];
+      try {
+        fused = await run(f, [qkv], dy, true);
+      } finally {
+        setMatmulTileOverride(null);
+      }
+      const plain = await run(f, [qkv], dy, false);
+      fused.forEach((v, i) => expect(relErr(v, plain[i]!)).toBeLessThan(1e-5));
+      tf.dispose([qkv, dy]);
+    });
+  }
 
   it('rejects a width that the heads do not divide', () => {
     expect(() => attentionPacked(tf.zeros([1, 2, 30]) as tf.Tensor3D, { heads: 4, causal: true })).toThrow(/divisible by 4 heads/);

@@ -170,8 +170,9 @@ let narrowTiles: boolean | null = null;
 /**
  * Narrow tiles for narrow products: where N ≤ 64 (attention's P·V, dQ, dK and dV at head width 64,
  * 384 heads for ViT-B/16 at B = 32) the 128 × 128 tile leaves half its columns empty, and the tall
- * 128 × 64 tile covers them whole (77% of its area useful at T = 197, against 38%). Off until a GPU
- * shows it pays: `setNarrowTiles(true)`, or CLIPWISE_MATMUL_NARROW=on (read once); null: back to that.
+ * 128 × 64 tile covers them whole (77% of its area useful at T = 197, against 38%); with fewer heads
+ * (GPT-2 small at B = 16, where the 64 × 128 tile served) the 64 × 64 one. Off until a GPU shows it
+ * pays: `setNarrowTiles(true)`, or CLIPWISE_MATMUL_NARROW=on (read once); null: back to that.
  *
  * @example
  * setNarrowTiles(true);
@@ -188,7 +189,11 @@ export function narrowTilesEnabled(): boolean {
 }
 
 function heuristicPlan(batch: number, m: number, n: number, k: number, make: (tile: MatmulTileName, wanted: number) => MatmulPlan): MatmulPlan {
-  if (n <= 64 && m > 64 && narrowTilesEnabled() && grid(MATMUL_TILES.tall, batch, m, n) >= TARGET_WORKGROUPS) return make('tall', 1);
+  if (n <= 64 && m > 64 && narrowTilesEnabled()) {
+    if (grid(MATMUL_TILES.tall, batch, m, n) >= TARGET_WORKGROUPS) return make('tall', 1);
+    // fewer heads (GPT-2 small at B = 16: 192): the 64 × 64 tile where the heuristic would take the 64 × 128 one
+    if (k < 4 * MIN_K_PER_SPLIT && grid(MATMUL_TILES.medium, batch, m, n) >= TARGET_WORKGROUPS / 2) return make('medium', 1);
+  }
   // bk 8 beat bk 16 on the big GPT-2/ViT shapes on the H200 (LM head forward 36 against 27 TFLOP/s)
   const large = grid(MATMUL_TILES.large8, batch, m, n);
   if (large >= TARGET_WORKGROUPS) return make('large8', 1);

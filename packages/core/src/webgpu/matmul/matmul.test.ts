@@ -182,9 +182,11 @@ describe('matmul plan', () => {
       const others: [number, number, number, number, number][] = [[384, 197, 197, 64, 0], [1, 6304, 768, 768, 2 ** 31 - 4], [1, 6304, 2304, 768, 2 ** 31 - 4], [2, 197, 64, 197, 0], [384, 48, 64, 197, 0]];
       setNarrowTiles(false);
       expect(planMatmul(384, 197, 64, 197, 0).tileName).toBe('large8');
+      expect(planMatmul(192, 128, 64, 128, 0).tileName).toBe('wide');
       const before = others.map((a) => planMatmul(...a).tileName);
       setNarrowTiles(true);
       expect(planMatmul(384, 197, 64, 197, 0).tileName).toBe('tall'); // P·V, dQ, dK, dV of ViT-B/16 at B = 32
+      expect(planMatmul(192, 128, 64, 128, 0).tileName).toBe('medium'); // GPT-2 small's at B = 16 (else 'wide')
       expect(others.map((a) => planMatmul(...a).tileName)).toEqual(before);
     } finally {
       setNarrowTiles(null);
