@@ -41,7 +41,8 @@
 #      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS
 #      (default all-layer,layer-wise) sets the configurations of the benches
 #  28  A/Bs, each beside its baseline: ViT with narrow tiles (CLIPWISE_MATMUL_NARROW=on) and with matmul
-#      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init (about 5 minutes)
+#      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init and with narrow tiles
+#      (about 6 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -214,8 +215,10 @@ case $part in
     CLIPWISE_MATMUL_NARROW=on vit_step vit-narrow "packed, narrow tiles" --vit-qkv packed --kernels 14
     vit_step vit-tuned "packed, matmul tiles tuned per shape" --vit-qkv packed --matmul-tuning on --kernels 14
     grep -A40 'tuning matmul tiles' "$out/vit-tuned.txt" | head -42
-    gpt2_step gpt2-base "defaults" all-layer,layer-wise
+    gpt2_step gpt2-base "defaults" all-layer,layer-wise --kernels 10
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=skip_validation,disable_workgroup_init gpt2_step gpt2-dawn "Dawn skip_validation + disable_workgroup_init" all-layer,layer-wise
+    # narrow tiles on GPT-2's attention (the 64 × 64 tile for its N = 64 products): kernel time, as its step waits on launches
+    CLIPWISE_MATMUL_NARROW=on gpt2_step gpt2-narrow "narrow tiles" all-layer,layer-wise --kernels 10
     save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
