@@ -5,6 +5,8 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-study.ts -- \
 //     --family gpt2 --sizes s1m,s12m --data DATA --models MODELS --runs RUNS --results study.jsonl --backend webgpu
 // (`npm run study -- ...` is the same.) --dry-run lists the pending cells and their commands.
+// --seeds-at-pick: seeds other than 0 run only at the lr that seed 0 picked on validation (5 runs a
+// size, grouping and ε instead of 9 at three lrs), once seed 0 has run every lr.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchedSizes, finishedKeys, OUTCOME_PREFIX, parseResults, type BenchRecord, type CellOutcome, type CellRecord } from './study-results';
+import { cellsAtPickedLr } from './study-summary';
 import { cellKey, enumerateCells, pendingCells, STUDY_SIZES, trainArgs, type Cell, type Family, type RunSettings } from './study-spec';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +35,7 @@ const { values: o } = parseArgs({
     'val-limit': { type: 'string' }, 'test-limit': { type: 'string' }, 'gen-limit': { type: 'string' },
     jobs: { type: 'string', default: '1' }, 'bench-reps': { type: 'string', default: '3' }, 'no-bench': { type: 'boolean' },
     'keep-checkpoints': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'stop-after-min': { type: 'string' },
+    'seeds-at-pick': { type: 'boolean' },
   },
 });
 const need = (name: keyof typeof o) => {
@@ -140,9 +144,12 @@ async function benchSize(size: string): Promise<void> {
 
 const started = Date.now();
 const records = existsSync(resultsFile) ? parseResults(readFileSync(resultsFile, 'utf8'), resultsFile) : [];
-const todo = pendingCells(cells, finishedKeys(records));
+// --seeds-at-pick: seeds other than 0 only at the lr seed 0 picked on validation (cellsAtPickedLr)
+const chosen = o['seeds-at-pick'] ? cellsAtPickedLr(cells, records) : { cells, waiting: 0 };
+const todo = pendingCells(chosen.cells, finishedKeys(records));
 const toBench = o['no-bench'] ? [] : sizes.filter((s) => !benchedSizes(records).has(`${family}/${s}`));
-console.log(`${cells.length} cells in the grid, ${cells.length - todo.length} already in ${resultsFile}, ${todo.length} to run; ${toBench.length} sizes to bench`);
+console.log(`${chosen.cells.length} cells in the grid, ${chosen.cells.length - todo.length} already in ${resultsFile}, ${todo.length} to run; ${toBench.length} sizes to bench` +
+  (o['seeds-at-pick'] ? ` (seeds at seed 0's pick: ${cells.length - chosen.cells.length - chosen.waiting} at other lrs left out, ${chosen.waiting} waiting for seed 0's grid)` : ''));
 if (o['dry-run']) {
   for (const c of todo) console.log(`${cellKey(c)}\n  node ${cellCommand(c).join(' ')}`);
   process.exit(0);

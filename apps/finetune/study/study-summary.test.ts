@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeBench, fakeCell } from './study-summary-fixtures';
-import { selectLr, stat, summarize } from './study-summary';
+import { cellsAtPickedLr, selectLr, stat, summarize } from './study-summary';
+import { cellKey, enumerateCells } from './study-spec';
 
 describe('stat', () => {
   it('gives the mean and sample standard deviation, no spread for one value', () => {
@@ -31,6 +32,40 @@ describe('selectLr', () => {
     expect(selectLr('vit', [vit(0.001, 0.4), vit(0.002, 0.5), vit(0.005, 0.45)])!.lr).toBe(0.002);
     expect(selectLr('vit', [vit(0.002, 0.5), vit(0.001, 0.5)])!.lr).toBe(0.001);
     expect(selectLr('vit', [])).toBeNull();
+  });
+});
+
+describe('picking on seed 0 (run-study --seeds-at-pick)', () => {
+  it('selectLr compares lrs on the seeds they all have: seeds run at the pick alone do not move it', () => {
+    const runs = [
+      fakeCell('gpt2', 'small', 'all-layer', 0.01, 0, { loss: 4.0 }, { loss: 1 }),
+      fakeCell('gpt2', 'small', 'all-layer', 0.03, 0, { loss: 4.5 }, { loss: 1 }),
+      // seeds 1 and 2 at seed 0's pick, unlucky: over every run lr 0.01's mean (4.67) is worse than 0.03's
+      fakeCell('gpt2', 'small', 'all-layer', 0.01, 1, { loss: 5.0 }, { loss: 1 }),
+      fakeCell('gpt2', 'small', 'all-layer', 0.01, 2, { loss: 5.0 }, { loss: 1 }),
+    ];
+    const picked = selectLr('gpt2', runs)!;
+    expect(picked.lr).toBe(0.01);
+    expect(picked.grid.map((t) => [t.lr, t.seeds, t.val])).toEqual([[0.01, 1, 4.0], [0.03, 1, 4.5]]);
+  });
+
+  it("cellsAtPickedLr keeps other seeds' cells at seed 0's pick, once seed 0 has every lr of the grid", () => {
+    const grid = { family: 'gpt2' as const, sizes: ['s1m'], groupings: ['all-layer', 'layer-wise'], epsilons: [8], lrs: [0.01, 0.03], seeds: [0, 1, 2], steps: 10, batch: 32 };
+    const cells = enumerateCells(grid);
+    const done = [
+      fakeCell('gpt2', 's1m', 'all-layer', 0.01, 0, { loss: 4.5 }, { loss: 1 }),
+      fakeCell('gpt2', 's1m', 'all-layer', 0.03, 0, { loss: 4.0 }, { loss: 9 }), // the pick (validation, not test)
+      fakeCell('gpt2', 's1m', 'layer-wise', 0.01, 0, { loss: 4.0 }, { loss: 1 }), // layer-wise's 0.03 not run yet
+    ];
+    const { cells: kept, waiting } = cellsAtPickedLr(cells, done);
+    expect(kept.filter((c) => c.seed === 0)).toHaveLength(4);
+    expect(kept.filter((c) => c.seed !== 0).map(cellKey)).toEqual([
+      'gpt2/s1m/all-layer/eps8/lr0.03/seed1/steps10/b32',
+      'gpt2/s1m/all-layer/eps8/lr0.03/seed2/steps10/b32',
+    ]);
+    expect(waiting).toBe(4); // layer-wise's seeds 1 and 2 at both lrs
+    // another ε, step budget or family is another setting: nothing picked for it
+    expect(cellsAtPickedLr(enumerateCells({ ...grid, epsilons: [3], seeds: [1] }), done)).toEqual({ cells: [], waiting: 4 });
   });
 });
 

@@ -1,9 +1,9 @@
 // From the results file's records to one summary row per (size, grouping, ε): the lr picked on the
-// validation split (mean over seeds), and the test metrics of that lr as mean and spread over seeds,
+// validation split (mean over the seeds every lr ran), and the test metrics of that lr as mean and spread over seeds,
 // beside the measured step time and `clipwise bench`'s measured and predicted peaks. Pure. The
 // test scores never enter the choice of lr.
 import type { BenchRecord, BenchRow, CellRecord, Scores, StudyRecord } from './study-results';
-import type { Family } from './study-spec';
+import type { Cell, Family } from './study-spec';
 
 /** Mean and spread (sample standard deviation; null with one value) of one metric over seeds. */
 export interface Stat {
@@ -29,12 +29,19 @@ export interface LrTrial {
 }
 
 /**
- * The lr whose mean validation score over seeds is best, with every lr's mean (the grid, to report).
- * Reads `val` only. Ties go to the smaller lr; null when no run finished.
+ * The lr whose mean validation score is best, with every lr's mean (the grid, to report), over the
+ * seeds that every lr of the grid has: all of them when each lr ran every seed, seed 0 alone when the
+ * other seeds ran at seed 0's pick only (`run-study --seeds-at-pick`), so that no lr is favoured by
+ * having more seeds. Reads `val` only. Ties go to the smaller lr; null when no run finished.
  */
 export function selectLr(family: Family, runs: readonly CellRecord[]): { lr: number; grid: LrTrial[] } | null {
+  const seedsOf = (lr: number) => new Set(runs.filter((r) => r.lr === lr).map((r) => r.seed));
+  const lrs = [...new Set(runs.map((r) => r.lr))];
+  const shared = lrs.length ? [...seedsOf(lrs[0]!)].filter((s) => lrs.every((lr) => seedsOf(lr).has(s))) : [];
+  // no seed in common (a grid still running): every run counts, as before
+  const counted = shared.length ? runs.filter((r) => shared.includes(r.seed)) : runs;
   const byLr = new Map<number, CellRecord[]>();
-  for (const r of runs) byLr.set(r.lr, [...(byLr.get(r.lr) ?? []), r]);
+  for (const r of counted) byLr.set(r.lr, [...(byLr.get(r.lr) ?? []), r]);
   const grid = [...byLr.entries()]
     .sort(([a], [b]) => a - b)
     .map(([lr, rs]) => ({ lr, val: stat(rs.map((r) => (family === 'vit' ? r.val.accuracy ?? NaN : r.val.loss)))!.mean, seeds: rs.length }));
@@ -42,6 +49,37 @@ export function selectLr(family: Family, runs: readonly CellRecord[]): { lr: num
   const score = (t: LrTrial) => (family === 'vit' ? -t.val : t.val);
   const best = grid.reduce((b, t) => (score(t) < score(b) ? t : b));
   return { lr: best.lr, grid };
+}
+
+/**
+ * What `run-study --seeds-at-pick` runs of `cells`: the pick seed's (0) cells all, and those of other
+ * seeds only at the lr that the pick seed's finished runs chose on validation for their (size,
+ * grouping, ε), once the pick seed has finished at every lr of the grid; before that they wait for a
+ * later pass (`waiting` counts them). At three seeds and three lrs that is 5 runs a (size, grouping, ε)
+ * instead of 9, and the table's pick (`selectLr`, over the seeds every lr has) is then seed 0's too.
+ */
+export function cellsAtPickedLr(cells: readonly Cell[], records: readonly StudyRecord[], pickSeed = 0): { cells: Cell[]; waiting: number } {
+  const setting = (c: Cell | CellRecord) => `${c.family}|${c.size}|${c.grouping}|${c.epsilon}|${c.steps}|${c.batch}`;
+  const done = records.filter((r): r is CellRecord => r.kind === 'cell' && r.seed === pickSeed);
+  const picks = new Map<string, number | null>();
+  const pickOf = (c: Cell): number | null => {
+    const key = setting(c);
+    if (!picks.has(key)) {
+      const lrs = new Set(cells.filter((d) => setting(d) === key).map((d) => d.lr));
+      const runs = done.filter((r) => setting(r) === key && lrs.has(r.lr));
+      const complete = [...lrs].every((lr) => runs.some((r) => r.lr === lr));
+      picks.set(key, complete ? selectLr(c.family, runs)!.lr : null);
+    }
+    return picks.get(key)!;
+  };
+  const kept: Cell[] = [];
+  let waiting = 0;
+  for (const c of cells) {
+    if (c.seed === pickSeed) kept.push(c);
+    else if (pickOf(c) === null) waiting++;
+    else if (pickOf(c) === c.lr) kept.push(c);
+  }
+  return { cells: kept, waiting };
 }
 
 /** One row of the study's table: a (size, grouping, ε) at its lr picked on validation. */
