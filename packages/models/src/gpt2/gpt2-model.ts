@@ -145,12 +145,6 @@ export class Gpt2Model {
   }
 
   /**
-   * Next-token losses [B, T] (position t scored against `labels` t). Where the logits [B, T, V] would
-   * pass the logits limit (`Gpt2Options.logitsLimitBytes`), the LM head and the loss run on spans of
-   * positions of near-equal length, each a use of the tied head weight: the per-sample norms add the
-   * spans' cross terms as for any tied weight, and backward keeps the same bytes as one head would.
-   */
-  /**
    * Bytes of the float32 logits of `batch` samples × `positions` positions, the tensor the logits limit
    * bounds (past it the head runs in spans of positions).
    *
@@ -161,6 +155,12 @@ export class Gpt2Model {
     return 4 * batch * positions * this.config.vocab_size;
   }
 
+  /**
+   * Next-token losses [B, T] (position t scored against `labels` t). Where the logits [B, T, V] would
+   * pass the logits limit (`Gpt2Options.logitsLimitBytes`), the LM head and the loss run on spans of
+   * positions of near-equal length, each a use of the tied head weight: the per-sample norms add the
+   * spans' cross terms as for any tied weight, and backward keeps the same bytes as one head would.
+   */
   private tokenNll(ids: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor2D {
     const [b, t] = ids.shape;
     const v = this.config.vocab_size;
