@@ -59,10 +59,14 @@ const test = await scoreCheckpointOnTest(out, values['test-data']!, values['test
 const metrics = JSON.parse(readFileSync(path.join(out, 'report', 'metrics.json'), 'utf8')) as { parameters: number; epsilon: number; wallSeconds: number };
 const privacy = JSON.parse(readFileSync(path.join(out, 'report', 'privacy.json'), 'utf8')) as { noiseMultiplier: number };
 const steps = jsonLines<{ step: number; stepMs: number }>(path.join(out, 'log.jsonl'));
-const lastEval = jsonLines<EvalResult>(path.join(out, 'evals.jsonl')).at(-1)!;
+const evals = jsonLines<EvalResult>(path.join(out, 'evals.jsonl'));
+const lastEval = evals.at(-1)!;
+// `clipwise train` evaluates at step 0 before training: the pre-trained model's validation scores
+const startEval = evals.find((e) => e.step === 0);
 const outcome: CellOutcome = {
   params: metrics.parameters,
   val: scores(lastEval),
+  ...(startEval ? { valStart: scores(startEval) } : {}),
   test: scores(test),
   stepMsMedian: median(steps.filter((s) => s.step > 1).map((s) => s.stepMs)),
   peakBytes,

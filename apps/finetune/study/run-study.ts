@@ -116,7 +116,7 @@ async function runCell(c: Cell): Promise<void> {
   await appendFile(resultsFile, JSON.stringify(record) + '\n');
   if (!o['keep-checkpoints']) await rm(path.join(dir, 'checkpoint'), { recursive: true, force: true });
   const t = outcome.test;
-  console.log(`done ${cellKey(c)} in ${((Date.now() - started) / 1000).toFixed(0)} s: val loss ${outcome.val.loss.toFixed(4)}, test loss ${t.loss.toFixed(4)}` +
+  console.log(`done ${cellKey(c)} in ${((Date.now() - started) / 1000).toFixed(0)} s: val loss ${outcome.val.loss.toFixed(4)}${outcome.valStart ? ` (step 0: ${outcome.valStart.loss.toFixed(4)})` : ''}, test loss ${t.loss.toFixed(4)}` +
     `${t.accuracy !== undefined ? ` acc ${(100 * t.accuracy).toFixed(1)}%` : ''}${t.bleu !== undefined ? ` BLEU ${(100 * t.bleu).toFixed(2)} ROUGE-L ${(100 * t.rougeL!).toFixed(2)}` : ''}`);
 }
 

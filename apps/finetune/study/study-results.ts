@@ -19,6 +19,11 @@ export interface CellOutcome {
   params: number;
   /** The last evaluation during training, on the validation split: what picks the lr. */
   val: Scores;
+  /**
+   * The evaluation at step 0, before any private step: the pre-trained model on the validation split,
+   * the baseline that shows what fine-tuning changed. Absent from records written before it was kept.
+   */
+  valStart?: Scores;
   /** The final checkpoint scored on the test split after training. */
   test: Scores;
   /** Median of the logged step times, the first step (warm-up, compilation) left out. */

@@ -92,6 +92,12 @@ export interface SummaryRow {
   params: number | null;
   lr: number | null;
   grid: LrTrial[];
+  /**
+   * The pre-trained model's validation score before any private step (loss for GPT-2, accuracy for
+   * ViT; the runs' step-0 evaluation, the same model for every run of a size): what the grid's scores
+   * are to be read against. Null when no run recorded it.
+   */
+  valStart: number | null;
   /** Test metrics of the picked lr over its seeds. */
   test: { loss: Stat | null; accuracy: Stat | null; bleu: Stat | null; rougeL: Stat | null };
   /** Median step time of the runs (ms), mean over the picked lr's seeds. */
@@ -134,6 +140,7 @@ export function summarize(
           params: runs[0]?.params ?? null,
           lr: picked?.lr ?? null,
           grid: picked?.grid ?? [],
+          valStart: statOf(runs, (r) => (want.family === 'vit' ? r.valStart?.accuracy : r.valStart?.loss))?.mean ?? null,
           test: {
             loss: statOf(chosen, (r) => r.test.loss),
             accuracy: statOf(chosen, (r) => r.test.accuracy),
