@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipInProductEnabled } from '@clipwise/core';
+import { clipInProductEnabled, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
+import { AB_SWITCHES, withSwitch } from '../src/profile/run-bench';
 import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
@@ -72,6 +73,45 @@ describe('clipwise bench', () => {
     expect((await run(['bench', ...SHAPE, '--trainable', 'bias', '--budget-mib', '100'])).err).toMatch(/--budget-mib sizes full fine-tuning only/);
     expect((await run(['bench', ...SHAPE, '--trainable', 'lora:0'])).err).toMatch(/--trainable lora:0: LoRA rank must be a positive integer, got 0/);
     expect((await run(['profile', ...SHAPE, '--grouping', 'inference'])).err).toMatch(/--grouping inference: profile takes a training step's grouping/);
+  });
+
+  it('--ab narrow-tiles: each configuration off and on in the same rounds, ratios to the non-private step with it off; refused beside tuning', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-ab-'));
+    const json = path.join(dir, 'bench.json');
+    const { code, out, err } = await run(['bench', ...SHAPE, '--reps', '2', '--groupings', 'all-layer', '--ab', 'narrow-tiles', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('A/B of narrow-tiles');
+    // a timed round holds all four steps
+    expect(out).toMatch(/timed round 1\/2: \d+ \d+ \d+ \d+ ms/);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
+    expect(rows.map((r) => r['grouping'])).toEqual(['non-private', 'non-private +narrow-tiles', 'all-layer', 'all-layer +narrow-tiles']);
+    expect(rows[0]!['stepRatio']).toBe(1);
+    expect(rows[1]!['stepRatio']).toBeCloseTo(Number(rows[1]!['stepMs']) / Number(rows[0]!['stepMs']), 10);
+    // the switch changes no memory on cpu: both sides peak alike
+    expect(rows[3]!['peakBytes']).toBe(rows[2]!['peakBytes']);
+    expect(narrowTilesEnabled()).toBe(false); // put back
+    const tuned = await run(['bench', ...SHAPE, '--ab', 'narrow-tiles', '--matmul-tuning', 'on']);
+    expect(tuned.code).toBe(2);
+    expect(tuned.err).toMatch(/--ab narrow-tiles cannot run with --matmul-tuning on/);
+    const bad = await run(['bench', ...SHAPE, '--ab', 'wide-tiles']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--ab/);
+  });
+
+  it('withSwitch: the switch is on while the step runs and back to its default after, also when the step throws', async () => {
+    const calls: Array<boolean | null> = [];
+    const flip = (on: boolean | null) => calls.push(on);
+    const seen: Array<boolean | null> = [];
+    await withSwitch(async () => seen.push(calls.at(-1)!), flip, true)();
+    expect(seen).toEqual([true]);
+    expect(calls).toEqual([true, null]);
+    await expect(withSwitch(async () => Promise.reject(new Error('step failed')), flip, false)()).rejects.toThrow('step failed');
+    expect(calls).toEqual([true, null, false, null]);
+    // the real switch: narrow tiles on inside, the default (off here) after
+    const inside = await withSwitch(async () => narrowTilesEnabled(), AB_SWITCHES['narrow-tiles'], true)();
+    expect(inside).toBe(true);
+    expect(narrowTilesEnabled()).toBe(false);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {

@@ -2,7 +2,7 @@ import { DEFAULT_GHOST_KERNEL_SHAPE, isGhostKernelShape, isPoolClassSteps, type 
 import type { CommandSpec } from '../flags/command-spec';
 import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
-import { DEFAULT_BENCH_GROUPINGS, runBench, type BenchRow } from '../profile/run-bench';
+import { AB_SWITCHES, DEFAULT_BENCH_GROUPINGS, runBench, type AbSwitch, type BenchRow } from '../profile/run-bench';
 import { runMaxBatch, type MaxBatchRow } from '../profile/max-batch';
 import { shapeFlags, shapeSettings } from './profile-args';
 
@@ -25,10 +25,11 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '16' },
+  { name: 'ab', kind: Object.keys(AB_SWITCHES), value: 'SWITCH', description: "an interleaved A/B: every configuration twice, with SWITCH off and on (rows marked +SWITCH), both in each timed round, so that drifts of the device's clocks and load fall on both sides alike. narrow-tiles: core's narrow matmul tiles (CLIPWISE_MATMUL_NARROW). Not with --matmul-tuning on" },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds (GPT-2\'s logits excepted: the model splits them into spans of positions)' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--pool-classes S`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--pool-classes S`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`, `--ab SWITCH`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -41,6 +42,7 @@ export const BENCH_COMMAND: CommandSpec = {
     'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
     'clipwise bench --backend webgpu --model gpt2 --seq-len 1024 --groupings all-layer,layer-wise --budget-mib 24000',
     'clipwise bench --backend wasm --model gpt2-tiny --trainable all,bias,lora:16 --groupings inference,all-layer',
+    'clipwise bench --backend webgpu --model vit-base-16 --batch-size 32 --vit-qkv packed --groupings all-layer --reps 9 --ab narrow-tiles',
   ],
   async run(values, io) {
     await runBenchCommand(values, io.log);
@@ -56,6 +58,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
   if (flags['budget-mib'] !== undefined) {
     if (trainable.join(',') !== 'all') throw new UsageError(`--trainable ${flags['trainable']} applies to timed benches; --budget-mib sizes full fine-tuning only (drop one of them)`);
     if (groupings.includes('inference')) throw new UsageError("--groupings inference applies to timed benches, not to --budget-mib (which sizes training steps)");
+    if (flags['ab'] !== undefined) throw new UsageError(`--ab ${flags['ab']} applies to timed benches, not to --budget-mib (drop one of them)`);
     const s = shapeSettings(flags);
     return runMaxBatch({ ...s, groupings: [...new Set(['non-private', ...groupings])], budgetMib: flags['budget-mib'] as number, log });
   }
@@ -78,8 +81,15 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     clipInProduct: flags['clip-in-product'] !== 'off',
     pairedBiasClip: flags['paired-bias-clip'] !== 'off',
     ghostSplit: ghostSplit(flags['ghost-split'] as string | undefined),
+    ab: abSwitch(flags['ab'] as AbSwitch | undefined, flags['matmul-tuning'] as string | undefined),
     log,
   });
+}
+
+/** `--ab SWITCH`, refused beside `--matmul-tuning on` (tuned shapes ignore the switch, so both sides would run alike). */
+function abSwitch(value: AbSwitch | undefined, tuning: string | undefined): AbSwitch | undefined {
+  if (value !== undefined && tuning === 'on') throw new UsageError(`--ab ${value} cannot run with --matmul-tuning on: tuned shapes ignore the switch; drop one of them`);
+  return value;
 }
 
 /** `--pool-classes S`: a power of two from 1 to 64, or undefined for the default. */

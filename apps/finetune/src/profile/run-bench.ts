@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -61,7 +61,40 @@ export interface BenchOptions {
   readonly ghostSplit?: GhostKernelShape;
   /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: off unless CLIPWISE_MATMUL_TUNING=on. */
   readonly matmulTuning?: boolean;
+  /**
+   * An interleaved A/B of a switch that a step reads as it runs (`AB_SWITCHES`): every configuration
+   * is benched twice, with the switch off and on (the row's configuration gets ` +NAME`), and each timed
+   * round runs both, so the two sides see the same drift of the device's clocks and load. Ratios stay
+   * to the non-private step with the switch off.
+   */
+  readonly ab?: AbSwitch;
   readonly log: (line: string) => void;
+}
+
+/** Switches an A/B can flip between steps: each is read when a step plans its kernels, not when the step is built. */
+export const AB_SWITCHES = {
+  /** Core's narrow matmul tiles (`setNarrowTiles`): products with N ≤ 64 on the tall or medium tile. */
+  'narrow-tiles': (on: boolean | null) => setNarrowTiles(on),
+} as const;
+export type AbSwitch = keyof typeof AB_SWITCHES;
+
+/**
+ * `run` with a switch set to `on` while it runs and back to its default (`flip(null)`) after, also
+ * when it throws: one side of an interleaved A/B.
+ *
+ * @example
+ * const narrow = withSwitch(step.run, AB_SWITCHES['narrow-tiles'], true);
+ * await timeStep(narrow); // planned with narrow tiles; the default is back afterwards
+ */
+export function withSwitch<A extends unknown[], T>(run: (...args: A) => Promise<T>, flip: (on: boolean | null) => void, on: boolean): (...args: A) => Promise<T> {
+  return async (...args: A) => {
+    flip(on);
+    try {
+      return await run(...args);
+    } finally {
+      flip(null);
+    }
+  };
 }
 
 /** One configuration's result. Ratios are to the non-private step measured in the same run. */
@@ -185,17 +218,23 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
-    const configs = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
+    // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
+    if (tuning && o.ab) throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
+    const groupings = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
+    // an A/B benches each configuration with the switch off, then on: [{ configuration, on }]
+    const variants = groupings.flatMap((configuration) => (o.ab ? [false, true] : [null]).map((on) => ({ configuration, on })));
+    const configs = variants.map((v) => (v.on ? `${v.configuration} +${o.ab}` : v.configuration));
     const split = o.ghostSplit ?? DEFAULT_GHOST_KERNEL_SHAPE;
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
     const optimizer = makeBenchOptimizer(model, o.optimizer);
     try {
-      const steps = configs.map((configuration) =>
-        makeBenchStep(model, { configuration, batchSize: o.batchSize, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer),
-      );
+      const steps = variants.map(({ configuration, on }) => {
+        const step = makeBenchStep(model, { configuration, batchSize: o.batchSize, noiseMultiplier: o.noiseMultiplier, normMode: o.normMode }, optimizer);
+        return on === null || !o.ab ? step : { ...step, run: withSwitch(step.run, AB_SWITCHES[o.ab], on) };
+      });
       if (tuning) {
         o.log('tuning matmul tiles on one step of each configuration ...');
         const t0 = performance.now();
@@ -224,6 +263,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         for (const [i, step] of steps.entries()) times[i]!.push(await timeStep(step.run));
         o.log(`timed round ${r + 1}/${o.reps}: ${times.map((t) => t[r]!.stepMs.toFixed(0)).join(' ')} ms`);
       }
+      // the reference is the non-private step as configured (with an A/B: its switch off)
       const own: Reference = { time: medianTimes(times[0]!).stepMs, memory: memory[0]!, predicted: predictStep(trace, null, predictOpts) };
       // ratios to the first mode's non-private step (full fine-tuning when 'all' comes first); held bytes to this mode's own
       const base = first ?? own;
@@ -233,7 +273,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         const { stepMs, phaseMs } = medianTimes(times[i]!);
         const p = predictStep(trace, step.grouping, predictOpts);
         // the forward pass alone has no backward to predict or compare with
-        const inference = configs[i] === 'inference';
+        const inference = variants[i]!.configuration === 'inference';
         rows.push({
           trainable: mode,
           grouping: configs[i]!,
