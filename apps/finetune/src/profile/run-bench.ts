@@ -218,6 +218,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
+    if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's matmul plans only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
     if (tuning && o.ab) throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
     const groupings = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
