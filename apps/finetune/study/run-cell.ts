@@ -4,7 +4,7 @@
 // results file keeps. The test set is read only here, after training, and never picks anything.
 //   vite-node --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-cell.ts -- \
 //     --test-data FILE [--test-limit N] [--gen-limit N] -- train --out DIR ...
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,11 +26,15 @@ const scores = (e: EvalResult): Scores => ({
 
 const jsonLines = <T>(file: string): T[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 
-/** Scores OUT's final checkpoint on `testData` (its first `testLimit` examples; `genLimit` MRs generated for E2E). */
-async function scoreCheckpointOnTest(out: string, testData: string, testLimit: number | undefined, genLimit: number): Promise<EvalResult> {
+/**
+ * Scores a model on `testData` (its first `testLimit` examples; `genLimit` MRs generated for E2E) with
+ * the settings of OUT's final checkpoint: by default the checkpoint's own model, or `modelDir` (the
+ * pre-trained model the run started from, `--model`).
+ */
+async function scoreOnTest(out: string, testData: string, testLimit: number | undefined, genLimit: number, modelDir?: string): Promise<EvalResult> {
   const parts = await readCheckpoint(out);
   const config = { ...parts.state.config, 'eval-data': testData, 'eval-limit': testLimit };
-  const model = await loadPretrained(path.join(checkpointDir(out), MODEL_DIR));
+  const model = await loadPretrained(modelDir ?? path.join(checkpointDir(out), MODEL_DIR));
   try {
     const imageSize = 'image_size' in model.config ? model.config.image_size : 0;
     const data = await loadTaskData(config, inferTask(config), config.tokenizer ?? 'byte', imageSize, parts.tokenizer ?? undefined);
@@ -55,7 +59,12 @@ const rc = await main(train);
 if (rc !== 0) process.exit(rc);
 // after training, before the test pass: the run's own high-water mark (webgpu's pool; null elsewhere)
 const peakBytes = gpuPoolStats()?.peakInUse ?? null;
-const test = await scoreCheckpointOnTest(out, values['test-data']!, values['test-limit'] === undefined ? undefined : Number(values['test-limit']), Number(values['gen-limit'] ?? 0));
+const testLimit = values['test-limit'] === undefined ? undefined : Number(values['test-limit']);
+const test = await scoreOnTest(out, values['test-data']!, testLimit, Number(values['gen-limit'] ?? 0));
+// the pre-trained model on the same test examples: what fine-tuning changed, paired (loss and
+// accuracy; no generations, which would double the cell's slowest part)
+const base = train[train.indexOf('--model') + 1];
+const testStart = base && existsSync(path.join(base, 'config.json')) ? await scoreOnTest(out, values['test-data']!, testLimit, 0, base) : null;
 const metrics = JSON.parse(readFileSync(path.join(out, 'report', 'metrics.json'), 'utf8')) as { parameters: number; epsilon: number; wallSeconds: number };
 const privacy = JSON.parse(readFileSync(path.join(out, 'report', 'privacy.json'), 'utf8')) as { noiseMultiplier: number };
 const steps = jsonLines<{ step: number; stepMs: number }>(path.join(out, 'log.jsonl'));
@@ -68,6 +77,7 @@ const outcome: CellOutcome = {
   val: scores(lastEval),
   ...(startEval ? { valStart: scores(startEval) } : {}),
   test: scores(test),
+  ...(testStart ? { testStart: scores(testStart) } : {}),
   stepMsMedian: median(steps.filter((s) => s.step > 1).map((s) => s.stepMs)),
   peakBytes,
   sigma: privacy.noiseMultiplier,

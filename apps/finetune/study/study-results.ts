@@ -26,6 +26,11 @@ export interface CellOutcome {
   valStart?: Scores;
   /** The final checkpoint scored on the test split after training. */
   test: Scores;
+  /**
+   * The pre-trained model scored on the same test examples (loss and accuracy; no generations): the
+   * paired baseline of `test`. Absent from records written before it was kept.
+   */
+  testStart?: Scores;
   /** Median of the logged step times, the first step (warm-up, compilation) left out. */
   stepMsMedian: number;
   /** Most device bytes in use during the run (webgpu's pool), null where the backend has no such count. */

@@ -98,6 +98,8 @@ export interface SummaryRow {
    * are to be read against. Null when no run recorded it.
    */
   valStart: number | null;
+  /** The same model's test score on the runs' test examples (`testStart`), null when no run recorded it. */
+  testStart: number | null;
   /** Test metrics of the picked lr over its seeds. */
   test: { loss: Stat | null; accuracy: Stat | null; bleu: Stat | null; rougeL: Stat | null };
   /** Median step time of the runs (ms), mean over the picked lr's seeds. */
@@ -141,6 +143,7 @@ export function summarize(
           lr: picked?.lr ?? null,
           grid: picked?.grid ?? [],
           valStart: statOf(runs, (r) => (want.family === 'vit' ? r.valStart?.accuracy : r.valStart?.loss))?.mean ?? null,
+          testStart: statOf(runs, (r) => (want.family === 'vit' ? r.testStart?.accuracy : r.testStart?.loss))?.mean ?? null,
           test: {
             loss: statOf(chosen, (r) => r.test.loss),
             accuracy: statOf(chosen, (r) => r.test.accuracy),

@@ -5,8 +5,8 @@ import { studyPlotHtml } from './study-plot';
 import { formatStat, studyTable } from './study-table';
 
 const records = [
-  fakeCell('vit', 'small', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.5 }, { loss: 1.2, accuracy: 0.41 }, 10, 'base0', { loss: 1.1, accuracy: 0.475 }),
-  fakeCell('vit', 'small', 'all-layer', 0.001, 1, { loss: 1, accuracy: 0.5 }, { loss: 1.4, accuracy: 0.43 }, 10, 'base0', { loss: 1.1, accuracy: 0.475 }),
+  fakeCell('vit', 'small', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.5 }, { loss: 1.2, accuracy: 0.41 }, 10, 'base0', { val: { loss: 1.1, accuracy: 0.475 }, test: { loss: 1.15, accuracy: 0.402 } }),
+  fakeCell('vit', 'small', 'all-layer', 0.001, 1, { loss: 1, accuracy: 0.5 }, { loss: 1.4, accuracy: 0.43 }, 10, 'base0', { val: { loss: 1.1, accuracy: 0.475 }, test: { loss: 1.15, accuracy: 0.402 } }),
   fakeCell('vit', 'big', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.6 }, { loss: 1.0, accuracy: 0.55 }),
   fakeBench('vit', 'small', { 'all-layer': 20, 'layer-wise': 12 }),
 ];
@@ -26,17 +26,17 @@ describe('studyTable', () => {
   it('has one line per row under the header, with the seeds done of those planned', () => {
     expect(lines).toHaveLength(2 + 4);
     expect(lines[0]).toContain('test accuracy %');
-    expect(lines[2]).toMatch(/^\| small \| 60\.0k \| all-layer \| 8 \| 47\.5 \| 0\.001: 50\.0 \(n=2\) \| 0\.001 \| 2\/3 \| 42\.0 ± 1\.4 \| 1\.3000 ± 0\.1414 \| 101 \| missing \| 20\.0 \| 21\.0 \| 50 \|$/);
+    expect(lines[2]).toMatch(/^\| small \| 60\.0k \| all-layer \| 8 \| 47\.5 \/ 40\.2 \| 0\.001: 50\.0 \(n=2\) \| 0\.001 \| 2\/3 \| 42\.0 ± 1\.4 \| 1\.3000 ± 0\.1414 \| 101 \| missing \| 20\.0 \| 21\.0 \| 50 \|$/);
   });
 
-  it('shows the pre-trained model\'s validation score where the runs recorded it, and missing where they did not', () => {
-    expect(lines[0]).toContain('| pre-trained val accuracy % | lr grid: val accuracy % |');
-    expect(lines[4]).toMatch(/^\| big \| 2\.00M \| all-layer \| 8 \| missing \| 0\.001: 60\.0 \(n=1\) \|/);
+  it('shows the pre-trained model\'s validation and test scores where the runs recorded them, and missing where they did not', () => {
+    expect(lines[0]).toContain('| pre-trained accuracy %: val / test | lr grid: val accuracy % |');
+    expect(lines[4]).toMatch(/^\| big \| 2\.00M \| all-layer \| 8 \| missing \/ missing \| 0\.001: 60\.0 \(n=1\) \|/);
   });
 
   it('shows a row without runs as missing, keeping the bench numbers it has', () => {
-    expect(lines[3]).toBe('| small | missing | layer-wise | 8 | missing | missing | missing | 0/3 | missing | missing | missing | missing | 12.0 | 13.0 | 50 |');
-    expect(lines[5]).toContain('| big | missing | layer-wise | 8 | missing | missing | missing | 0/3 | missing | missing | missing | missing | missing | missing | missing |');
+    expect(lines[3]).toBe('| small | missing | layer-wise | 8 | missing / missing | missing | missing | 0/3 | missing | missing | missing | missing | 12.0 | 13.0 | 50 |');
+    expect(lines[5]).toContain('| big | missing | layer-wise | 8 | missing / missing | missing | missing | 0/3 | missing | missing | missing | missing | missing | missing | missing |');
   });
 
   it('warns when a size\'s runs started from different pre-trained models', () => {

@@ -18,22 +18,23 @@ const grid = (r: SummaryRow, digits: number, scale: number) =>
   r.grid.length ? r.grid.map((t) => `${t.lr}: ${(t.val * scale).toFixed(digits)} (n=${t.seeds})`).join('; ') : MISSING;
 
 /**
- * The table of one family: a row per (size, ε, grouping) with the pre-trained model's validation
- * score (step 0, before any private step), the lr grid's validation means and the pick, the test
+ * The table of one family: a row per (size, ε, grouping) with the pre-trained model's validation and
+ * test scores (before any private step), the lr grid's validation means and the pick, the test
  * metrics over seeds (mean ± sd), seeds done of `seedsPlanned`, the runs' step time and `clipwise
  * bench`'s measured and predicted peaks (MiB) and step time at the size's physical batch.
  */
 export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): string {
   const vit = rows[0]?.family === 'vit';
   const head = vit
-    ? ['size', 'params', 'grouping', 'ε', 'pre-trained val accuracy %', 'lr grid: val accuracy %', 'lr', 'seeds', 'test accuracy %', 'test loss']
-    : ['size', 'params', 'grouping', 'ε', 'pre-trained val loss', 'lr grid: val loss', 'lr', 'seeds', 'test loss', 'BLEU', 'ROUGE-L'];
+    ? ['size', 'params', 'grouping', 'ε', 'pre-trained accuracy %: val / test', 'lr grid: val accuracy %', 'lr', 'seeds', 'test accuracy %', 'test loss']
+    : ['size', 'params', 'grouping', 'ε', 'pre-trained loss: val / test', 'lr grid: val loss', 'lr', 'seeds', 'test loss', 'BLEU', 'ROUGE-L'];
   head.push('run step ms', 'run peak MiB', 'bench peak MiB', 'predicted peak MiB', 'bench step ms');
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i < 3 ? '---' : '---:')).join(' | ')} |`];
   for (const r of rows) {
     const seeds = r.test.loss?.n ?? 0;
     const cells = [r.size, params(r.params), r.grouping, String(r.epsilon)];
-    cells.push(r.valStart === null ? MISSING : vit ? (100 * r.valStart).toFixed(1) : r.valStart.toFixed(4));
+    const start = (x: number | null) => (x === null ? MISSING : vit ? (100 * x).toFixed(1) : x.toFixed(4));
+    cells.push(`${start(r.valStart)} / ${start(r.testStart)}`);
     cells.push(vit ? grid(r, 1, 100) : grid(r, 4, 1), r.lr === null ? MISSING : String(r.lr), `${seeds}/${seedsPlanned}`);
     if (vit) cells.push(formatStat(r.test.accuracy, 1, 100), formatStat(r.test.loss, 4));
     else cells.push(formatStat(r.test.loss, 4), formatStat(r.test.bleu, 2, 100), formatStat(r.test.rougeL, 2, 100));
