@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipInProductEnabled, narrowTilesEnabled } from '@clipwise/core';
+import { clipInProductEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
 import { AB_SWITCHES, withSwitch } from '../src/profile/run-bench';
@@ -95,6 +95,9 @@ describe('clipwise bench', () => {
     const tuned = await run(['bench', ...SHAPE, '--ab', 'narrow-tiles', '--matmul-tuning', 'on']);
     expect(tuned.code).toBe(2);
     expect(tuned.err).toMatch(/--ab narrow-tiles cannot run with --matmul-tuning on/);
+    const untuned = await run(['bench', ...SHAPE, '--ab', 'matmul-tuning', '--matmul-tuning', 'off']);
+    expect(untuned.code).toBe(2);
+    expect(untuned.err).toMatch(/--ab matmul-tuning tunes the tiles first/);
     const bad = await run(['bench', ...SHAPE, '--ab', 'wide-tiles']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--ab/);
@@ -109,7 +112,9 @@ describe('clipwise bench', () => {
     expect(calls).toEqual([true, null]);
     await expect(withSwitch(async () => Promise.reject(new Error('step failed')), flip, false)()).rejects.toThrow('step failed');
     expect(calls).toEqual([true, null, false, null]);
-    // the real switch: narrow tiles on inside, the default (off here) after
+    // the real switches: on inside, the default after (narrow tiles off here, tuned plans active)
+    expect(await withSwitch(async () => matmulTuningActive(), AB_SWITCHES['matmul-tuning'], false)()).toBe(false);
+    expect(matmulTuningActive()).toBe(true);
     const inside = await withSwitch(async () => narrowTilesEnabled(), AB_SWITCHES['narrow-tiles'], true)();
     expect(inside).toBe(true);
     expect(narrowTilesEnabled()).toBe(false);

@@ -43,9 +43,10 @@
 #  28  A/Bs, each beside its baseline: ViT with narrow tiles (CLIPWISE_MATMUL_NARROW=on) and with matmul
 #      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init and with narrow tiles
 #      (about 6 minutes)
-#  29  narrow tiles as an interleaved A/B (`clipwise bench --ab narrow-tiles`, 9 rounds) on ViT (packed)
-#      and GPT-2, then the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references'
-#      (part 3 without its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 6 minutes)
+#  29  interleaved A/Bs (`clipwise bench --ab`, 9 rounds): narrow tiles on ViT (packed) and GPT-2, the
+#      tuned matmul plans against the heuristic's on ViT (about 6 minutes)
+#  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
+#      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -60,7 +61,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 29}
+part=${1:?part: 1 to 30}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -326,19 +327,25 @@ case $part in
     timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   29)
-    # narrow tiles as an interleaved A/B (`bench --ab narrow-tiles`: both sides in every timed round,
-    # 9 rounds), where part 28 ran the two sides one after the other and the drift between them
-    # exceeded the difference; then the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with
-    # the logits in spans and the references', never measured on a GPU (part 3's, without its PEFT rows)
+    # interleaved A/Bs (`bench --ab`: both sides in every timed round, 9 rounds), where part 28 ran the
+    # sides one after the other and the drift between them exceeded the difference: narrow tiles on
+    # ViT (packed) and GPT-2, and the tuned matmul plans against the heuristic's on ViT
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # six configurations a bench (each grouping off and on): more time than a three-configuration bench
     STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-narrow "packed, A/B narrow tiles" --vit-qkv packed --reps 9 --ab narrow-tiles
+    STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-tuning "packed, A/B tuned matmul plans" --vit-qkv packed --reps 9 --ab matmul-tuning
+    grep -A30 'tuning matmul tiles' "$out/vit-ab-tuning.txt" | head -32
     STEP_LIMIT=150 TABLE_LINES=7 gpt2_step gpt2-ab-narrow "A/B narrow tiles" all-layer,layer-wise --reps 9 --ab narrow-tiles
-    timeout 180 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --seq-len 1024 --optimizer adamw \
+    save ;;
+  30)
+    # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
+    # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 240 "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --seq-len 1024 --optimizer adamw \
       --groupings all-layer,layer-wise --budget-mib 24000 > "$out/budget-gpt2.txt" 2>&1
     grep -v '^Warning' "$out/budget-gpt2.txt" | tail -8; save
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 29), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 30), got '$part'" >&2; exit 2 ;;
 esac

@@ -25,7 +25,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log); off: the heuristic plan alone. Not yet shown to pay on the H200 (the step's matmuls ran at 30 TFLOP/s with it, as without)", defaultText: 'CLIPWISE_MATMUL_TUNING, else off' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '16' },
-  { name: 'ab', kind: Object.keys(AB_SWITCHES), value: 'SWITCH', description: "an interleaved A/B: every configuration twice, with SWITCH off and on (rows marked +SWITCH), both in each timed round, so that drifts of the device's clocks and load fall on both sides alike. narrow-tiles: core's narrow matmul tiles (CLIPWISE_MATMUL_NARROW). Not with --matmul-tuning on" },
+  { name: 'ab', kind: Object.keys(AB_SWITCHES), value: 'SWITCH', description: "an interleaved A/B: every configuration twice, with SWITCH off and on (rows marked +SWITCH), both in each timed round, so that drifts of the device's clocks and load fall on both sides alike. narrow-tiles: core's narrow matmul tiles (CLIPWISE_MATMUL_NARROW), not with --matmul-tuning on; matmul-tuning: the tiles are tuned first, then the heuristic's plans (off) against the tuned ones (on)" },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds (GPT-2\'s logits excepted: the model splits them into spans of positions)' },
 ];
 
@@ -86,9 +86,13 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
   });
 }
 
-/** `--ab SWITCH`, refused beside `--matmul-tuning on` (tuned shapes ignore the switch, so both sides would run alike). */
+/** `--ab SWITCH`: narrow-tiles is refused beside `--matmul-tuning on` (tuned shapes ignore it, so both sides would run alike); matmul-tuning beside `--matmul-tuning off`. */
 function abSwitch(value: AbSwitch | undefined, tuning: string | undefined): AbSwitch | undefined {
-  if (value !== undefined && tuning === 'on') throw new UsageError(`--ab ${value} cannot run with --matmul-tuning on: tuned shapes ignore the switch; drop one of them`);
+  if (value === 'matmul-tuning') {
+    if (tuning === 'off') throw new UsageError('--ab matmul-tuning tunes the tiles first and times the tuned plans against the heuristic\'s; drop --matmul-tuning off');
+  } else if (value !== undefined && tuning === 'on') {
+    throw new UsageError(`--ab ${value} cannot run with --matmul-tuning on: tuned shapes ignore the switch; drop one of them`);
+  }
   return value;
 }
 

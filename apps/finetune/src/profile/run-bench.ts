@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -75,6 +75,11 @@ export interface BenchOptions {
 export const AB_SWITCHES = {
   /** Core's narrow matmul tiles (`setNarrowTiles`): products with N ≤ 64 on the tall or medium tile. */
   'narrow-tiles': (on: boolean | null) => setNarrowTiles(on),
+  /**
+   * Core's tuned matmul plans (`setMatmulTuningActive`): the bench tunes first (as `matmulTuning`),
+   * then the off side plans by the heuristic and the on side by the tuned table.
+   */
+  'matmul-tuning': (on: boolean | null) => setMatmulTuningActive(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
@@ -217,10 +222,10 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
-    const tuning = backend === 'webgpu' && (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on');
+    const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on'));
     if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's matmul plans only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
-    if (tuning && o.ab) throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
+    if (tuning && o.ab && o.ab !== 'matmul-tuning') throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
     const groupings = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
     // an A/B benches each configuration with the switch off, then on: [{ configuration, on }]
     const variants = groupings.flatMap((configuration) => (o.ab ? [false, true] : [null]).map((on) => ({ configuration, on })));
@@ -239,8 +244,9 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
       if (tuning) {
         o.log('tuning matmul tiles on one step of each configuration ...');
         const t0 = performance.now();
+        // one step of each configuration (an A/B's off side: the same products as its on side)
         const tuned = await autotuneMatmul(async () => {
-          for (const step of steps) await timeStep(step.run);
+          for (const [i, step] of steps.entries()) if (variants[i]!.on !== true) await timeStep(step.run);
         });
         const changed = tuned.filter((r) => r.chosen.tile !== r.before.tile || r.chosen.splits !== r.before.splits);
         o.log(`    ${tuned.length} shapes timed in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${changed.length} run another tile than the heuristic's:`);

@@ -92,12 +92,34 @@ export function matmulTuning(): { problem: MatmulProblem; choice: MatmulChoice }
   return [...tuned.values()];
 }
 
+let tuningActive = true;
+
+/**
+ * Whether the tuned choices are used (default true): false plans every product by the heuristic
+ * while keeping the tuned table, so that one run can time both plans step by step (an interleaved
+ * A/B, `clipwise bench --ab matmul-tuning`). null: back to the default.
+ *
+ * @example
+ * await autotuneMatmul(step);
+ * setMatmulTuningActive(false); // the heuristic's plans
+ * await step();
+ * setMatmulTuningActive(null); // the tuned ones again
+ */
+export function setMatmulTuningActive(on: boolean | null): void {
+  tuningActive = on ?? true;
+}
+
+/** Whether planMatmul uses the tuned choices (`setMatmulTuningActive`). */
+export function matmulTuningActive(): boolean {
+  return tuningActive;
+}
+
 /**
  * The choice tuned for this problem or, failing that, for the nearest tuned one of the same N, K and
  * transposes whose M and batch are within 1.5× (a Poisson batch changes M = B·T a little each step).
  */
 function tunedChoice(p: MatmulProblem): MatmulChoice | null {
-  if (tuned.size === 0) return null;
+  if (tuned.size === 0 || !tuningActive) return null;
   const key = keyOf(p);
   const hit = resolved.get(key);
   if (hit !== undefined) return hit;

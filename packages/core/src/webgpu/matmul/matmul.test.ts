@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearMatmulTuning, MATMUL_TILES, matmulTuning, narrowTilesEnabled, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, setNarrowTiles, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
+import { clearMatmulTuning, MATMUL_TILES, matmulTuning, matmulTuningActive, narrowTilesEnabled, planMatmul, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, setMatmulTuningActive, setNarrowTiles, TARGET_WORKGROUPS, type MatmulTileName } from './matmul-plan';
 import { autotuneMatmul, formatMatmulTuning } from './matmul-autotune';
 import { matMulActivation, matMulPlusResidual } from '../../fused/matmul-residual';
 import { relErr } from '../../../../../tooling/test/rel-err';
@@ -221,6 +221,23 @@ describe('matmul tuning', () => {
     expect(matmulTuning()).toEqual([{ problem, choice: { tile: 'xwide8w', splits: 1 } }]);
     setMatmulChoice(problem, null);
     expect(heuristic(2048)).toBe(before[0]);
+  });
+
+  it('setMatmulTuningActive(false) plans by the heuristic and keeps the tuned table; null uses it again', () => {
+    const before = planMatmul(1, 2048, 768, 768).tileName;
+    setMatmulChoice(problem, { tile: 'xwide8w', splits: 1 });
+    expect(planMatmul(1, 2048, 768, 768).tileName).toBe('xwide8w');
+    setMatmulTuningActive(false);
+    try {
+      expect(matmulTuningActive()).toBe(false);
+      expect(planMatmul(1, 2048, 768, 768).tileName).toBe(before);
+      expect(planMatmul(1, 1700, 768, 768).tileName).not.toBe('xwide8w'); // the neighbour too
+      expect(matmulTuning()).toHaveLength(1);
+    } finally {
+      setMatmulTuningActive(null);
+    }
+    expect(matmulTuningActive()).toBe(true);
+    expect(planMatmul(1, 2048, 768, 768).tileName).toBe('xwide8w');
   });
 
   it('autotuneMatmul times the products a run plans and keeps them exact (webgpu; elsewhere nothing to tune)', async () => {
