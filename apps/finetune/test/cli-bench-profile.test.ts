@@ -82,7 +82,7 @@ describe('clipwise bench', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toContain('A/B of narrow-tiles');
-    expect(out).toContain("note: narrow-tiles changes webgpu's matmul plans only; on cpu the A/B's two sides run the same kernels");
+    expect(out).toContain("note: narrow-tiles changes webgpu's kernels only; on cpu the A/B's two sides run the same kernels");
     // a timed round holds all four steps
     expect(out).toMatch(/timed round 1\/2: \d+ \d+ \d+ \d+ ms/);
     const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;

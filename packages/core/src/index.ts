@@ -46,7 +46,7 @@ export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
 export * from './fused/clipped-outer-sum-from-terms';
 export { ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
-export { DEFAULT_GHOST_KERNEL_SHAPE, ghostLayerWidth, isGhostKernelShape, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
+export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostLayerWidth, ghostTileRows, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';

@@ -44,7 +44,7 @@
 #      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init and with narrow tiles
 #      (about 6 minutes)
 #  29  interleaved A/Bs (`clipwise bench --ab`, 9 rounds): narrow tiles on ViT (packed) and GPT-2, the
-#      tuned matmul plans against the heuristic's on ViT (about 6 minutes)
+#      tuned matmul plans against the heuristic's and the ghost kernel's fitted tiles on ViT (about 8 minutes)
 #  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
 #      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
@@ -328,10 +328,13 @@ case $part in
     echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
   29)
     # interleaved A/Bs (`bench --ab`: both sides in every timed round, 9 rounds), where part 28 ran the
-    # sides one after the other and the drift between them exceeded the difference: narrow tiles on
-    # ViT (packed) and GPT-2, and the tuned matmul plans against the heuristic's on ViT
+    # sides one after the other and the drift between them exceeded the difference; most promising
+    # for ViT's private steps first: the ghost-norm kernel on 40-row tiles at T = 197 (15 tile pairs
+    # where 32-row tiles take 28), narrow tiles on ViT, the tuned matmul plans against the
+    # heuristic's on ViT, narrow tiles on GPT-2
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # six configurations a bench (each grouping off and on): more time than a three-configuration bench
+    STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-ghost "packed, A/B fitted ghost tiles" --vit-qkv packed --reps 9 --ab ghost-tiles --kernels 8
     STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-narrow "packed, A/B narrow tiles" --vit-qkv packed --reps 9 --ab narrow-tiles
     STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-tuning "packed, A/B tuned matmul plans" --vit-qkv packed --reps 9 --ab matmul-tuning
     grep -A30 'tuning matmul tiles' "$out/vit-ab-tuning.txt" | head -32

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -80,6 +80,8 @@ export const AB_SWITCHES = {
    * then the off side plans by the heuristic and the on side by the tuned table.
    */
   'matmul-tuning': (on: boolean | null) => setMatmulTuningActive(on),
+  /** Core's fitted ghost-norm tiles (`setFittedGhostTiles`): 40-row Gram tiles where they pad T less (ViT's 197). */
+  'ghost-tiles': (on: boolean | null) => setFittedGhostTiles(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
@@ -223,7 +225,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   let result: Reference | null = null;
   try {
     const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on'));
-    if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's matmul plans only; on ${backend} the A/B's two sides run the same kernels`);
+    if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's kernels only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
     if (tuning && o.ab && o.ab !== 'matmul-tuning') throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
     const groupings = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];

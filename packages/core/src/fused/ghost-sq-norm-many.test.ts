@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ghostSqNormPartials } from './ghost-sq-norm';
 import { ghostSqNormPartialsMany, type GhostSqNormPair } from './ghost-sq-norm-many';
+import { fittedGhostTilesEnabled, setFittedGhostTiles } from './ghost-sq-norm-wgsl';
 
 /** ‖a_iᵀ g_i‖²_F and ‖Σ_t g_it‖² per sample in float64, from the per-sample gradients themselves. */
 function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): { weight: Float64Array; bias: Float64Array } {
@@ -23,9 +24,13 @@ function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: nu
   return { weight, bias };
 }
 
-/** The layer's columns in the partials: its tile pairs, then (bias) ⌈p/256⌉ chunks. */
+/** Gram entries covered by tiles of `rows` rows (upper-triangle tile pairs × rows²). */
+const area = (t: number, rows: number) => { const n = Math.ceil(t / rows); return ((n * (n + 1)) / 2) * rows * rows; };
+
+/** The layer's columns in the partials: its tile pairs (40-row tiles with fitted tiles where they pad less), then (bias) ⌈p/256⌉ chunks. */
 function widthOf(t: number, p: number, bias: boolean): number {
-  const blocks = Math.ceil(t / 32);
+  const rows = fittedGhostTilesEnabled() && area(t, 40) < area(t, 32) ? 40 : 32;
+  const blocks = Math.ceil(t / rows);
   return (blocks * (blocks + 1)) / 2 + (bias ? Math.ceil(p / 256) : 0);
 }
 
@@ -63,6 +68,22 @@ async function expectLayerSums(partials: tf.Tensor2D, pairs: readonly GhostSqNor
 
 describe('ghostSqNormPartialsMany: many layers\' ghost partials side by side (fused on webgpu)', () => {
   const shapes: [number, number, number, boolean][] = [[9, 12, 7, true], [40, 48, 300, true], [1, 3, 4, false], [70, 20, 17, false], [33, 64, 600, true]];
+
+  it('with fitted tiles (40 rows at T = 40, 70 and 33) the layers\' partials sit side by side as well', async () => {
+    setFittedGhostTiles(true);
+    try {
+      const pairs = makePairs(2, shapes, 5);
+      const partials = ghostSqNormPartialsMany(pairs);
+      if (partials) {
+        expect(partials.shape).toEqual([2, pairs.reduce((w, { a, g, bias }) => w + widthOf(a.shape[1], g.shape[2], bias === true), 0)]);
+        await expectLayerSums(partials, pairs);
+        partials.dispose();
+      }
+      tf.dispose(pairs.flatMap(({ a, g }) => [a, g]));
+    } finally {
+      setFittedGhostTiles(null);
+    }
+  }, 120_000);
 
   it('row sums per layer equal the float64 per-sample norms (weight, weight + bias); null off webgpu', async () => {
     for (const b of [3, 1]) {

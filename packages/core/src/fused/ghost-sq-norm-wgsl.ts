@@ -1,8 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 
-/** Rows of a Gram tile (each workgroup one TILE×TILE block of both Grams). */
-const TILE = 32;
+/**
+ * Rows of a Gram tile (each workgroup one tile × tile block of both Grams, 8 × 8 threads a K group,
+ * each a (tile/8) × (tile/8) block): 32, or 40 where fitted tiles are on and 40 pads T less.
+ */
+type GhostTileRows = 32 | 40;
 /** Columns of g a bias workgroup sums (its threads share them out). */
 const BIAS_CHUNK = 256;
 
@@ -49,15 +52,52 @@ export function isGhostKernelShape(shape: GhostKernelShape): boolean {
   return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
 }
 
+let fittedTiles: boolean | null = null;
+
+/**
+ * Fitted tiles: for a T that 40-row tiles pad less than 32-row ones (ViT's T = 197: 15 tile pairs of
+ * 40² against 28 of 32², 24,000 Gram entries against 28,672 for the 19,503 of the upper triangle),
+ * the kernel runs on 40-row tiles, each thread a 5 × 5 block (more products a staged read). Only
+ * with 32 of K a step and at most 2 K groups (the staging must be whole multiples of a group's loads
+ * and fit 32 KB). Off until a GPU shows it pays: `setFittedGhostTiles(true)`, or
+ * CLIPWISE_GHOST_FITTED_TILES=on (read once); null: back to that.
+ *
+ * @example
+ * setFittedGhostTiles(true);
+ * ghostTileRows(197); // 40
+ * ghostTileRows(128); // 32: four whole tiles
+ */
+export function setFittedGhostTiles(on: boolean | null): void {
+  fittedTiles = on;
+}
+
+/** Whether fitted ghost tiles are on (`setFittedGhostTiles`). */
+export function fittedGhostTilesEnabled(): boolean {
+  fittedTiles ??= (typeof process !== 'undefined' ? process.env?.['CLIPWISE_GHOST_FITTED_TILES'] : undefined) === 'on';
+  return fittedTiles;
+}
+
+/** Gram entries the tiles of `rows` rows cover for T (upper-triangle tile pairs × rows²). */
+const paddedArea = (t: number, rows: number) => {
+  const blocks = Math.ceil(t / rows);
+  return ((blocks * (blocks + 1)) / 2) * rows * rows;
+};
+
+/** The Gram tile rows the kernel runs on for T under the current switches and work split. */
+export function ghostTileRows(t: number): GhostTileRows {
+  const fits = kernelShape.bk === 32 && kernelShape.kg <= 2;
+  return fittedGhostTilesEnabled() && fits && paddedArea(t, 40) < paddedArea(t, 32) ? 40 : 32;
+}
+
 /**
  * vec4s of one staged row (bk/4 of k, and one of padding): a staged tile is [row][k/4], and a quarter
  * warp's reads of 8 rows (an odd stride of vec4s) fall in distinct banks.
  */
 const rowOf = (s: GhostKernelShape) => s.bk / 4 + 1;
-/** vec4s of one staged tile (TILE rows). */
-const tileVec4 = (s: GhostKernelShape) => TILE * rowOf(s);
-/** vec4s each thread of a group stages a K step (both tiles: 2·TILE·bk/4 over 64 threads). */
-const loadsOf = (s: GhostKernelShape) => (2 * TILE * s.bk) / 4 / 64;
+/** vec4s of one staged tile (`tile` rows). */
+const tileVec4 = (s: GhostKernelShape, tile: number) => tile * rowOf(s);
+/** vec4s each thread of a group stages a K step (both tiles: 2·tile·bk/4 over 64 threads). */
+const loadsOf = (s: GhostKernelShape, tile: number) => (2 * tile * s.bk) / 4 / 64;
 
 /** Whether a launch loads the next K step while multiplying the current ('always', the default) or not. */
 export type GhostPrefetch = 'always' | 'never';
@@ -80,10 +120,11 @@ export interface GhostLayer {
   readonly bias: boolean;
 }
 
-/** Upper-triangle tile pairs (I ≤ J) of `blocks` row blocks. */
-export function ghostTilePairs(t: number): { blocks: number; pairs: number } {
-  const blocks = Math.ceil(t / TILE);
-  return { blocks, pairs: (blocks * (blocks + 1)) / 2 };
+/** Upper-triangle tile pairs (I ≤ J) of `blocks` row blocks of the tile `ghostTileRows(t)` picks. */
+export function ghostTilePairs(t: number): { blocks: number; pairs: number; tile: GhostTileRows } {
+  const tile = ghostTileRows(t);
+  const blocks = Math.ceil(t / tile);
+  return { blocks, pairs: (blocks * (blocks + 1)) / 2, tile };
 }
 
 /**
@@ -107,13 +148,14 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
   const [b, width] = out.shape as [number, number];
   const [, t, d] = a.shape as [number, number, number];
   const p = g.shape[2]!;
-  const { blocks, pairs } = ghostTilePairs(t);
+  const { blocks, pairs, tile } = ghostTilePairs(t);
   // vec4 loads where every row of both operands starts on a vec4 (d and p multiples of 4)
   const vec = d % 4 === 0 && p % 4 === 0;
   const prefetch = ghostPrefetch === 'always';
+  const shape = kernelShape;
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${TILE}_${kernelShape.bk}_${kernelShape.kg}_v${+vec}_p${+prefetch}`,
-    code: () => ghostSqNormWgsl(vec, prefetch, kernelShape),
+    key: `clipwiseGhostSqNorm_${tile}_${shape.bk}_${shape.kg}_v${+vec}_p${+prefetch}`,
+    code: () => ghostSqNormWgsl(vec, prefetch, shape, tile),
     buffers: [{ tensor: out, write: true }, { tensor: a }, { tensor: g }],
     uniforms: packUniforms([width, t, d, p, blocks, pairs, start, 0].map((v) => ['u', v] as const)),
     workgroups: [ghostLayerWidth(t, p, bias), b, 1],
@@ -121,16 +163,16 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
 }
 
 /**
- * `load${x}(…)`: this thread's `loadsOf(s)` vec4s of rows [rowI, rowI + TILE) and [rowJ, rowJ + TILE) × k
+ * `load${x}(…)`: this thread's `loadsOf(s, rows)` vec4s of rows [rowI, rowI + rows) and [rowJ, rowJ + rows) × k
  * [kg, kg + bk) of X ([T, K] at `base`) as a `Staged`, zero past T and K (consecutive threads read
  * consecutive vec4s of a row). `vec`: X is bound as vec4s (K a multiple of 4); else four scalar loads
  * make each vec4.
  */
-function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape): string {
+function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape, rows: number): string {
   const lines: string[] = [];
-  for (let j = 0; j < loadsOf(s); j++) {
-    const tile = Math.floor((j * 64) / (TILE * s.bk / 4));
-    const q = `lid + ${(j * 64) % ((TILE * s.bk) / 4)}u`;
+  for (let j = 0; j < loadsOf(s, rows); j++) {
+    const tile = Math.floor((j * 64) / (rows * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((rows * s.bk) / 4)}u`;
     const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${s.bk / 4}u; let gk = kg + (q % ${s.bk / 4}u) * 4u; let e = base + gr * K + gk;`;
     if (vec) {
       lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${x}[min(e / 4u, arrayLength(&${x}) - 1u)], gr < T && gk < K); }`);
@@ -147,30 +189,34 @@ function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape): string {
 }
 
 /** Stores a `Staged` (as `load${x}` gave it) into the group's staged tiles [row][k/4]. */
-function storeStaged(s: GhostKernelShape): string {
+function storeStaged(s: GhostKernelShape, rows: number): string {
   const lines: string[] = [];
-  for (let j = 0; j < loadsOf(s); j++) {
-    const tile = Math.floor((j * 64) / (TILE * s.bk / 4));
-    const q = `lid + ${(j * 64) % ((TILE * s.bk) / 4)}u`;
-    lines.push(`{ let q = ${q}; sm[stageBase + ${tile * tileVec4(s)}u + (q / ${s.bk / 4}u) * ${rowOf(s)}u + q % ${s.bk / 4}u] = s.v${j}; }`);
+  for (let j = 0; j < loadsOf(s, rows); j++) {
+    const tile = Math.floor((j * 64) / (rows * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((rows * s.bk) / 4)}u`;
+    lines.push(`{ let q = ${q}; sm[stageBase + ${tile * tileVec4(s, rows)}u + (q / ${s.bk / 4}u) * ${rowOf(s)}u + q % ${s.bk / 4}u] = s.v${j}; }`);
   }
   return `fn storeStaged(s : Staged, stageBase : u32, lid : u32) {
   ${lines.join('\n  ')}
 }`;
 }
 
-/** The 16 accumulators of a thread's 4×4 block of one Gram tile: I-rows ty + 8i, J-rows tx + 8j. */
-const ACC = (acc: string) => [0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => `${acc}${i}${j}`));
+/** 0 … n − 1. */
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** The r² accumulators of a thread's r×r block of one Gram tile (r = rows/8): I-rows ty + 8i, J-rows tx + 8j. */
+const ACC = (acc: string, r: number) => range(r).flatMap((i) => range(r).map((j) => `${acc}${i}${j}`));
 
 /** acc_ij += Σ_k X[I-row ty + 8i, k] · X[J-row tx + 8j, k] over the group's staged slice. */
-function multiply(acc: string, s: GhostKernelShape): string {
+function multiply(acc: string, s: GhostKernelShape, rows: number): string {
+  const r = rows / 8;
   const lines: string[] = [];
   for (let k4 = 0; k4 < s.bk / 4; k4++) {
     lines.push('{');
-    for (let i = 0; i < 4; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${rowOf(s)}u + ${k4}u];`);
-    for (let j = 0; j < 4; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s)}u + (tx + ${8 * j}u) * ${rowOf(s)}u + ${k4}u];`);
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 4; j++) {
+    for (let i = 0; i < r; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let j = 0; j < r; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s, rows)}u + (tx + ${8 * j}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < r; j++) {
         const a = `${acc}${i}${j}`;
         lines.push(`  ${a} = fma(x${i}.w, y${j}.w, fma(x${i}.z, y${j}.z, fma(x${i}.y, y${j}.y, fma(x${i}.x, y${j}.x, ${a}))));`);
       }
@@ -179,16 +225,29 @@ function multiply(acc: string, s: GhostKernelShape): string {
   return lines.join('\n      ');
 }
 
+/** Σ_j a_ij · g_ij of a thread's accumulator row i: a vec4 dot on 32-row tiles (r = 4), products summed in order on others. */
+const tileRowDot = (i: number, r: number) =>
+  r === 4
+    ? `dot(vec4<f32>(${range(4).map((j) => `a${i}${j}`).join(', ')}), vec4<f32>(${range(4).map((j) => `g${i}${j}`).join(', ')}))`
+    : `(${range(r).map((j) => `a${i}${j} * g${i}${j}`).join(' + ')})`;
+
+/** vec4s a thread's accumulators take in the K groups' reduction (r² values, padded to whole vec4s). */
+const reduceVec4 = (r: number) => Math.ceil((r * r) / 4);
+
 /** Adds the K groups' partial tiles into group 0's accumulators (through workgroup memory, half the groups a round). */
-function reduceGroups(acc: string, s: GhostKernelShape): string {
-  const rows = [0, 1, 2, 3].map((i) => `vec4<f32>(${[0, 1, 2, 3].map((j) => `${acc}${i}${j}`).join(', ')})`);
-  const add = [0, 1, 2, 3].map((i) => `{ let v = sm[o + ${i}u]; ${[0, 1, 2, 3].map((j) => `${acc}${i}${j} = ${acc}${i}${j} + v[${j}];`).join(' ')} }`);
+function reduceGroups(acc: string, s: GhostKernelShape, rows: number): string {
+  const accs = ACC(acc, rows / 8);
+  const n = reduceVec4(rows / 8);
+  // the accumulators four at a time (the last vec4 padded with zeros)
+  const chunk = (c: number) => range(4).map((e) => accs[4 * c + e]);
+  const packed = range(n).map((c) => `vec4<f32>(${chunk(c).map((v) => v ?? '0.0').join(', ')})`);
+  const add = range(n).map((c) => `{ let v = sm[o + ${c}u]; ${chunk(c).flatMap((v, e) => (v ? [`${v} = ${v} + v[${e}];`] : [])).join(' ')} }`);
   const rounds: string[] = [];
   for (let half = s.kg / 2; half >= 1; half /= 2) {
     rounds.push(`workgroupBarrier();
-  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * 4u; ${rows.map((r, i) => `sm[o + ${i}u] = ${r};`).join(' ')} }
+  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * ${n}u; ${packed.map((v, i) => `sm[o + ${i}u] = ${v};`).join(' ')} }
   workgroupBarrier();
-  if (grp < ${half}u) { let o = (grp * 64u + lid) * 4u; ${add.join(' ')} }`);
+  if (grp < ${half}u) { let o = (grp * 64u + lid) * ${n}u; ${add.join(' ')} }`);
   }
   // the next Gram's staging reuses this memory
   return `${rounds.join('\n  ')}
@@ -199,7 +258,7 @@ function reduceGroups(acc: string, s: GhostKernelShape): string {
  * The Gram tile of X (A or G) over its K, summed over the K groups into group 0's accumulators. The
  * next K step's loads are issued before this one's products (in registers while they run).
  */
-function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, prefetch: boolean, s: GhostKernelShape): string {
+function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, prefetch: boolean, s: GhostKernelShape, rows: number): string {
   const step = s.kg * s.bk;
   if (!prefetch) {
     return `
@@ -208,9 +267,9 @@ function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, pre
     workgroupBarrier();
     storeStaged(st, stageBase, lid);
     workgroupBarrier();
-    ${multiply(acc, s)}
+    ${multiply(acc, s, rows)}
   }
-  ${reduceGroups(acc, s)}`;
+  ${reduceGroups(acc, s, rows)}`;
   }
   return `
   {
@@ -223,16 +282,17 @@ function gramLoop(x: 'A' | 'G', base: string, k: 'L.d' | 'L.p', acc: string, pre
       workgroupBarrier();
       let next = k0 + ${step}u;
       if (next < ${k}) { st = load${x}(${base}, rowI, rowJ, ${k}, L.T, next + grp * ${s.bk}u, lid); }
-      ${multiply(acc, s)}
+      ${multiply(acc, s, rows)}
       k0 = next;
     }
   }
-  ${reduceGroups(acc, s)}`;
+  ${reduceGroups(acc, s, rows)}`;
 }
 
 /** The ghost partials kernel (bindings: partials, a, g, the uniforms). */
-function ghostSqNormWgsl(vec: boolean, prefetch: boolean, s: GhostKernelShape): string {
+function ghostSqNormWgsl(vec: boolean, prefetch: boolean, s: GhostKernelShape, rows: number): string {
   const threads = 64 * s.kg;
+  const r = rows / 8;
   const elem = vec ? 'vec4<f32>' : 'f32';
   const biasRead = vec ? 'G[min(i / 4u, arrayLength(&G) - 1u)][i % 4u]' : 'G[min(i, arrayLength(&G) - 1u)]';
   return /* wgsl */ `
@@ -243,16 +303,16 @@ struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, st
 @group(0) @binding(3) var<uniform> L : U;
 
 // staging (kg groups × 2 tiles) and, after each Gram, the K groups' reduction (up to kg/2 × 64 × 4 vec4s)
-var<workgroup> sm : array<vec4<f32>, ${Math.max(s.kg * 2 * tileVec4(s), (s.kg / 2) * 64 * 4)}>;
+var<workgroup> sm : array<vec4<f32>, ${Math.max(s.kg * 2 * tileVec4(s, rows), (s.kg / 2) * 64 * reduceVec4(r))}>;
 var<workgroup> red : array<f32, 64>;
 var<workgroup> redBias : array<f32, ${threads}>;
 // a thread's share of a K step's staging, loaded before the previous step's products
-struct Staged { ${Array.from({ length: loadsOf(s) }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
+struct Staged { ${Array.from({ length: loadsOf(s, rows) }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
 fn loadBiasG(i : u32) -> f32 { return ${biasRead}; }
-${loadFunction('A', vec, s)}
-${loadFunction('G', vec, s)}
-${storeStaged(s)}
+${loadFunction('A', vec, s, rows)}
+${loadFunction('G', vec, s, rows)}
+${storeStaged(s, rows)}
 
 /** A bias workgroup: Σ over its chunk of columns j of (Σ_t G[b, t, j])², the threads taking columns in turn (4 rows a step in flight). */
 fn biasChunk(chunk : u32, b : u32, lid : u32) {
@@ -289,7 +349,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   let ty = l.y;
   let grp = l.z;
   let lid = ty * 8u + tx;
-  let stageBase = grp * ${2 * tileVec4(s)}u;
+  let stageBase = grp * ${2 * tileVec4(s, rows)}u;
   let b = wg.y;
   // workgroups past the tile pairs sum the bias's columns (workgroup-uniform: the barriers stay in
   // uniform control flow)
@@ -308,17 +368,17 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
     bi = bi + 1u;
   }
   let bj = bi + r;
-  let rowI = bi * ${TILE}u;
-  let rowJ = bj * ${TILE}u;
+  let rowI = bi * ${rows}u;
+  let rowJ = bj * ${rows}u;
   let baseA = b * L.T * L.d;
   let baseG = b * L.T * L.p;
-  ${ACC('a').map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${ACC('g').map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s)}
-  ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch, s)}
+  ${ACC('a', r).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('g', r).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s, rows)}
+  ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch, s, rows)}
   // off-diagonal tiles stand for their mirror image too
   let w = select(2.0, 1.0, bi == bj);
-  if (grp == 0u) { red[lid] = w * (${[0, 1, 2, 3].map((i) => `dot(vec4<f32>(${[0, 1, 2, 3].map((j) => `a${i}${j}`).join(', ')}), vec4<f32>(${[0, 1, 2, 3].map((j) => `g${i}${j}`).join(', ')}))`).join(' + ')}); }
+  if (grp == 0u) { red[lid] = w * (${range(r).map((i) => tileRowDot(i, r)).join(' + ')}); }
   workgroupBarrier();
   for (var s = 32u; s > 0u; s = s >> 1u) {
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }

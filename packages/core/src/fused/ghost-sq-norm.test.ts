@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ghostSqNorm, ghostSqNormPartials, setFusedGhostNorm } from './ghost-sq-norm';
-import { setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape } from './ghost-sq-norm-wgsl';
+import { fittedGhostTilesEnabled, ghostLayerWidth, ghostTileRows, setFittedGhostTiles, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape } from './ghost-sq-norm-wgsl';
 
 /** ‖a_iᵀ g_i‖²_F per sample in float64, from the per-sample gradient itself (no Gram matrices). */
 function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): Float64Array {
@@ -134,6 +134,56 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
     expect(() => setGhostKernelShape({ bk: 32, kg: 8 })).toThrow(/bk must be 8, 16 or 32 and kg 1, 2, 4 or 8/);
     expect(() => setGhostKernelShape({ bk: 12, kg: 4 })).toThrow(/got \{"bk":12,"kg":4\}/);
   }, 300_000); // lavapipe compiles a pipeline per split and load path
+
+  it('fitted tiles: 40-row tiles where they pad T less (T = 33, 40, 70, 197), the same norms and bias norms as float64', async () => {
+    // which tile pads less, counted here apart from the kernel's own rule
+    const area = (t: number, rows: number) => { const n = Math.ceil(t / rows); return ((n * (n + 1)) / 2) * rows * rows; };
+    setFittedGhostTiles(true);
+    try {
+      expect(fittedGhostTilesEnabled()).toBe(true);
+      for (const t of [1, 5, 32, 33, 40, 41, 70, 128, 129, 197]) expect(ghostTileRows(t), `T ${t}`).toBe(area(t, 40) < area(t, 32) ? 40 : 32);
+      expect([33, 40, 70, 197].map(ghostTileRows)).toEqual([40, 40, 40, 40]);
+      // other work splits keep 32-row tiles (the 40-row staging needs 32 of K a step, at most 2 K groups)
+      setGhostKernelShape({ bk: 16, kg: 4 });
+      expect(ghostTileRows(197)).toBe(32);
+      setGhostKernelShape(null);
+      for (const [b, t, d, p] of [[2, 40, 100, 70], [2, 33, 20, 17], [1, 70, 48, 300], [1, 197, 36, 12]] as const) {
+        const a = tf.randomNormal([b, t, d], 0, 1, 'float32', 31) as tf.Tensor3D;
+        const g = tf.randomNormal([b, t, p], 0, 1, 'float32', 32) as tf.Tensor3D;
+        const [av, gv] = [(await a.data()) as Float32Array, (await g.data()) as Float32Array];
+        const ref = reference(av, gv, b, t, d, p);
+        const sq = ghostSqNorm(a, g);
+        const got = await sq.data();
+        ref.forEach((r, i) => expect(Math.abs(got[i]! - r) / r, `T ${t}`).toBeLessThan(2e-5));
+        for (const kg of [1, 2]) {
+          setGhostKernelShape({ bk: 32, kg });
+          const partials = ghostSqNormPartials(a, g, { bias: true });
+          if (partials) {
+            const n = Math.ceil(t / 40);
+            expect(partials.shape).toEqual([b, (n * (n + 1)) / 2 + Math.ceil(p / 256)]);
+            expect(partials.shape[1]).toBe(ghostLayerWidth(t, p, true));
+            const sums = (await tf.sum(partials, 1).data()) as Float32Array;
+            ref.forEach((r, i) => {
+              let biasSq = 0;
+              for (let y = 0; y < p; y++) {
+                let c = 0;
+                for (let k = 0; k < t; k++) c += gv[(i * t + k) * p + y]!;
+                biasSq += c * c;
+              }
+              expect(Math.abs(sums[i]! - (r + biasSq)) / (r + biasSq), `T ${t}, kg ${kg}`).toBeLessThan(2e-5);
+            });
+            partials.dispose();
+          }
+        }
+        setGhostKernelShape(null);
+        tf.dispose([a, g, sq]);
+      }
+    } finally {
+      setFittedGhostTiles(null);
+      setGhostKernelShape(null);
+    }
+    expect(ghostTileRows(197)).toBe(32); // off again (CLIPWISE_GHOST_FITTED_TILES unset)
+  }, 300_000); // lavapipe compiles a pipeline per tile, split and load path
 
   it('refuses operands whose batch or sequence differ, naming the shapes', () => {
     const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
