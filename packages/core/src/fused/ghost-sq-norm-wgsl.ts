@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { envSwitch } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 
 /**
@@ -52,7 +53,7 @@ export function isGhostKernelShape(shape: GhostKernelShape): boolean {
   return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
 }
 
-let fittedTiles: boolean | null = null;
+const fittedTiles = envSwitch('CLIPWISE_GHOST_FITTED_TILES');
 
 /**
  * Fitted tiles: for a T that 40-row tiles pad less than 32-row ones (ViT's T = 197: 15 tile pairs of
@@ -68,13 +69,12 @@ let fittedTiles: boolean | null = null;
  * ghostTileRows(128); // 32: four whole tiles
  */
 export function setFittedGhostTiles(on: boolean | null): void {
-  fittedTiles = on;
+  fittedTiles.set(on);
 }
 
 /** Whether fitted ghost tiles are on (`setFittedGhostTiles`). */
 export function fittedGhostTilesEnabled(): boolean {
-  fittedTiles ??= (typeof process !== 'undefined' ? process.env?.['CLIPWISE_GHOST_FITTED_TILES'] : undefined) === 'on';
-  return fittedTiles;
+  return fittedTiles.enabled();
 }
 
 /** Gram entries the tiles of `rows` rows cover for T (upper-triangle tile pairs × rows²). */

@@ -1,3 +1,4 @@
+import { envSwitch } from '../../env-switch';
 import type { MatmulTile } from './matmul-wgsl';
 
 /**
@@ -187,7 +188,7 @@ export function fillingSplits(tile: MatmulTileName, batch: number, m: number, n:
   return g >= TARGET_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / g), Math.floor(k / MIN_K_PER_SPLIT)));
 }
 
-let narrowTiles: boolean | null = null;
+const narrowTiles = envSwitch('CLIPWISE_MATMUL_NARROW');
 
 /**
  * Narrow tiles for narrow products: where N ≤ 64 (attention's P·V, dQ, dK and dV at head width 64,
@@ -201,13 +202,12 @@ let narrowTiles: boolean | null = null;
  * planMatmul(384, 197, 64, 197).tileName; // 'tall'
  */
 export function setNarrowTiles(on: boolean | null): void {
-  narrowTiles = on;
+  narrowTiles.set(on);
 }
 
 /** Whether narrow products run on narrow tiles (`setNarrowTiles`). */
 export function narrowTilesEnabled(): boolean {
-  narrowTiles ??= (typeof process !== 'undefined' ? process.env?.['CLIPWISE_MATMUL_NARROW'] : undefined) === 'on';
-  return narrowTiles;
+  return narrowTiles.enabled();
 }
 
 function heuristicPlan(batch: number, m: number, n: number, k: number, make: (tile: MatmulTileName, wanted: number) => MatmulPlan): MatmulPlan {
