@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { clipInProductEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
-import { AB_SWITCHES, withSwitch } from '../src/profile/run-bench';
+import { abPairs, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
 import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
@@ -91,6 +91,7 @@ describe('clipwise bench', () => {
     expect(rows[1]!['stepRatio']).toBeCloseTo(Number(rows[1]!['stepMs']) / Number(rows[0]!['stepMs']), 10);
     // the switch changes no memory on cpu: both sides peak alike
     expect(rows[3]!['peakBytes']).toBe(rows[2]!['peakBytes']);
+    expect(out).toMatch(/\| all \| all-layer \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ \| \d of 2 \|/); // the paired table
     expect(narrowTilesEnabled()).toBe(false); // put back
     const tuned = await run(['bench', ...SHAPE, '--ab', 'narrow-tiles', '--matmul-tuning', 'on']);
     expect(tuned.code).toBe(2);
@@ -101,6 +102,17 @@ describe('clipwise bench', () => {
     const bad = await run(['bench', ...SHAPE, '--ab', 'wide-tiles']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--ab/);
+  });
+
+  it('abPairs: each configuration\'s rounds paired, the median difference and the rounds the on side won', () => {
+    const row = (grouping: string, stepMsAll: number[], trainable = 'all') => ({ trainable, grouping, stepMs: [...stepMsAll].sort((a, b) => a - b)[1]!, stepMsAll }) as unknown as BenchRow;
+    // the device slows down over the bench: round 3 is slow on both sides
+    const rows = [row('non-private', [100, 101, 140]), row('non-private +ghost-tiles', [101, 102, 141]), row('all-layer', [150, 151, 190]), row('all-layer +ghost-tiles', [145, 147, 183])];
+    const pairs = abPairs(rows, 'ghost-tiles');
+    expect(pairs.map((p) => [p.configuration, p.medianDiffMs, p.onFaster, p.rounds])).toEqual([['non-private', 1, 0, 3], ['all-layer', -5, 3, 3]]);
+    expect(pairs[1]).toMatchObject({ offMs: 151, onMs: 147 });
+    // another trainable mode's rows pair with their own
+    expect(abPairs([row('all-layer', [10, 12, 14], 'bias'), row('all-layer +ghost-tiles', [9, 13, 12], 'bias')], 'ghost-tiles')[0]).toMatchObject({ trainable: 'bias', medianDiffMs: -1, onFaster: 2 });
   });
 
   it('withSwitch: the switch is on while the step runs and back to its default after, also when the step throws', async () => {

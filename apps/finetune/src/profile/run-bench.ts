@@ -188,6 +188,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     for (const mode of o.trainable ?? ['all']) ref = await benchMode(o, mode, backend, choice.threads > 1 ? `${choice.reason}, ${choice.threads} threads` : choice.reason, rows, ref);
     o.log('');
     o.log(formatBenchTable(rows));
+    if (o.ab) {
+      o.log('');
+      o.log(formatAbTable(rows, o.ab));
+    }
     if (o.json) {
       await writeFile(o.json, JSON.stringify(rows, null, 2) + '\n');
       o.log(`wrote ${o.json}`);
@@ -342,6 +346,49 @@ function formatBenchTable(rows: readonly BenchRow[]): string {
     ...rows.map((r) =>
       `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
+  ].join('\n');
+}
+
+/** One configuration of an interleaved A/B: its two sides' medians and the rounds paired. */
+export interface AbPair {
+  readonly trainable: string;
+  readonly configuration: string;
+  readonly offMs: number;
+  readonly onMs: number;
+  /** Median over rounds of (on − off) in the same round. */
+  readonly medianDiffMs: number;
+  /** Rounds whose on side was faster than its off side. */
+  readonly onFaster: number;
+  readonly rounds: number;
+}
+
+/**
+ * Pairs each configuration's off and on rows of an A/B (`+SWITCH` rows) round by round: a drift of
+ * the device during the bench moves both sides of a round alike, so the per-round difference is the
+ * measurement, and how many rounds the on side won says how consistent it is.
+ *
+ * @example
+ * abPairs(rows, 'narrow-tiles'); // [{ configuration: 'all-layer', offMs: 152, onMs: 148, medianDiffMs: -3.5, onFaster: 8, rounds: 9 }, …]
+ */
+export function abPairs(rows: readonly BenchRow[], ab: AbSwitch): AbPair[] {
+  const suffix = ` +${ab}`;
+  return rows.flatMap((on) => {
+    if (!on.grouping.endsWith(suffix)) return [];
+    const configuration = on.grouping.slice(0, -suffix.length);
+    const off = rows.find((r) => r.trainable === on.trainable && r.grouping === configuration);
+    if (!off) return [];
+    const n = Math.min(off.stepMsAll.length, on.stepMsAll.length);
+    const diffs = Array.from({ length: n }, (_, i) => on.stepMsAll[i]! - off.stepMsAll[i]!).sort((a, b) => a - b);
+    const medianDiffMs = n === 0 ? NaN : n % 2 ? diffs[(n - 1) / 2]! : (diffs[n / 2 - 1]! + diffs[n / 2]!) / 2;
+    return [{ trainable: on.trainable, configuration, offMs: off.stepMs, onMs: on.stepMs, medianDiffMs, onFaster: diffs.filter((d) => d < 0).length, rounds: n }];
+  });
+}
+
+function formatAbTable(rows: readonly BenchRow[], ab: AbSwitch): string {
+  return [
+    `| trainable | configuration | ${ab} off: step ms | on: step ms | on − off, median of rounds (ms) | rounds on faster |`,
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...abPairs(rows, ab).map((p) => `| ${p.trainable} | ${p.configuration} | ${p.offMs.toFixed(1)} | ${p.onMs.toFixed(1)} | ${p.medianDiffMs >= 0 ? '+' : ''}${p.medianDiffMs.toFixed(1)} | ${p.onFaster} of ${p.rounds} |`),
   ].join('\n');
 }
 
