@@ -26,24 +26,35 @@ const scores = (e: EvalResult): Scores => ({
 
 const jsonLines = <T>(file: string): T[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 
+/** A model to score on the test split: its folder, and how many MRs to generate for (E2E). */
+interface ScoredModel {
+  readonly dir: string;
+  readonly genLimit: number;
+}
+
 /**
- * Scores a model on `testData` (its first `testLimit` examples; `genLimit` MRs generated for E2E) with
- * the settings of OUT's final checkpoint: by default the checkpoint's own model, or `modelDir` (the
- * pre-trained model the run started from, `--model`).
+ * Scores each model on `testData` (its first `testLimit` examples) with the settings of OUT's final
+ * checkpoint, the checkpoint and the task data read once for all of them (the images decoded once).
+ * The models share one architecture: the fine-tuned model and the pre-trained one it started from.
  */
-async function scoreOnTest(out: string, testData: string, testLimit: number | undefined, genLimit: number, modelDir?: string): Promise<EvalResult> {
+async function scoreOnTest(out: string, testData: string, testLimit: number | undefined, models: readonly ScoredModel[]): Promise<EvalResult[]> {
   const parts = await readCheckpoint(out);
   const config = { ...parts.state.config, 'eval-data': testData, 'eval-limit': testLimit };
-  const model = await loadPretrained(modelDir ?? path.join(checkpointDir(out), MODEL_DIR));
-  try {
-    const imageSize = 'image_size' in model.config ? model.config.image_size : 0;
-    const data = await loadTaskData(config, inferTask(config), config.tokenizer ?? 'byte', imageSize, parts.tokenizer ?? undefined);
-    const e = await evaluate(model, data, parts.state.step, generationSettingsOf(config, genLimit));
-    if (!e) throw new Error(`no test data read from ${testData}`);
-    return e;
-  } finally {
-    model.dispose();
+  const results: EvalResult[] = [];
+  let data: Awaited<ReturnType<typeof loadTaskData>> | null = null;
+  for (const { dir, genLimit } of models) {
+    const model = await loadPretrained(dir);
+    try {
+      const imageSize = 'image_size' in model.config ? model.config.image_size : 0;
+      data ??= await loadTaskData(config, inferTask(config), config.tokenizer ?? 'byte', imageSize, parts.tokenizer ?? undefined);
+      const e = await evaluate(model, data, parts.state.step, generationSettingsOf(config, genLimit));
+      if (!e) throw new Error(`no test data read from ${testData}`);
+      results.push(e);
+    } finally {
+      model.dispose();
+    }
   }
+  return results;
 }
 
 const argv = process.argv.slice(2);
@@ -60,11 +71,13 @@ if (rc !== 0) process.exit(rc);
 // after training, before the test pass: the run's own high-water mark (webgpu's pool; null elsewhere)
 const peakBytes = gpuPoolStats()?.peakInUse ?? null;
 const testLimit = values['test-limit'] === undefined ? undefined : Number(values['test-limit']);
-const test = await scoreOnTest(out, values['test-data']!, testLimit, Number(values['gen-limit'] ?? 0));
-// the pre-trained model on the same test examples: what fine-tuning changed, paired (loss and
+// and the pre-trained model on the same test examples: what fine-tuning changed, paired (loss and
 // accuracy; no generations, which would double the cell's slowest part)
 const base = train[train.indexOf('--model') + 1];
-const testStart = base && existsSync(path.join(base, 'config.json')) ? await scoreOnTest(out, values['test-data']!, testLimit, 0, base) : null;
+const [test, testStart = null] = await scoreOnTest(out, values['test-data']!, testLimit, [
+  { dir: path.join(checkpointDir(out), MODEL_DIR), genLimit: Number(values['gen-limit'] ?? 0) },
+  ...(base && existsSync(path.join(base, 'config.json')) ? [{ dir: base, genLimit: 0 }] : []),
+]);
 const metrics = JSON.parse(readFileSync(path.join(out, 'report', 'metrics.json'), 'utf8')) as { parameters: number; epsilon: number; wallSeconds: number };
 const privacy = JSON.parse(readFileSync(path.join(out, 'report', 'privacy.json'), 'utf8')) as { noiseMultiplier: number };
 const steps = jsonLines<{ step: number; stepMs: number }>(path.join(out, 'log.jsonl'));
@@ -76,7 +89,7 @@ const outcome: CellOutcome = {
   params: metrics.parameters,
   val: scores(lastEval),
   ...(startEval ? { valStart: scores(startEval) } : {}),
-  test: scores(test),
+  test: scores(test!),
   ...(testStart ? { testStart: scores(testStart) } : {}),
   stepMsMedian: median(steps.filter((s) => s.step > 1).map((s) => s.stepMs)),
   peakBytes,

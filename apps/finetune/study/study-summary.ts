@@ -35,9 +35,10 @@ export interface LrTrial {
  * having more seeds. Reads `val` only. Ties go to the smaller lr; null when no run finished.
  */
 export function selectLr(family: Family, runs: readonly CellRecord[]): { lr: number; grid: LrTrial[] } | null {
-  const seedsOf = (lr: number) => new Set(runs.filter((r) => r.lr === lr).map((r) => r.seed));
-  const lrs = [...new Set(runs.map((r) => r.lr))];
-  const shared = lrs.length ? [...seedsOf(lrs[0]!)].filter((s) => lrs.every((lr) => seedsOf(lr).has(s))) : [];
+  const seedsOf = new Map<number, Set<number>>();
+  for (const r of runs) seedsOf.set(r.lr, (seedsOf.get(r.lr) ?? new Set()).add(r.seed));
+  const sets = [...seedsOf.values()];
+  const shared = sets.length ? [...sets[0]!].filter((s) => sets.every((set) => set.has(s))) : [];
   // no seed in common (a grid still running): every run counts, as before
   const counted = shared.length ? runs.filter((r) => shared.includes(r.seed)) : runs;
   const byLr = new Map<number, CellRecord[]>();
