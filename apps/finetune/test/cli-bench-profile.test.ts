@@ -9,6 +9,8 @@ import { abPairs, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/
 import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
+// narrow tiles' default: on unless CLIPWISE_MATMUL_NARROW=off
+const NARROW_DEFAULT = process.env.CLIPWISE_MATMUL_NARROW !== 'off';
 const SHAPE = ['--backend', 'cpu', '--model', 'gpt2-tiny', '--model-config', '{"n_embd":16,"n_layer":1,"n_head":2}', '--batch-size', '4', '--seq-len', '8', '--reps', '1', '--warmup', '0'];
 
 describe('clipwise bench', () => {
@@ -92,7 +94,7 @@ describe('clipwise bench', () => {
     // the switch changes no memory on cpu: both sides peak alike
     expect(rows[3]!['peakBytes']).toBe(rows[2]!['peakBytes']);
     expect(out).toMatch(/\| all \| all-layer \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ \| \d of 2 \|/); // the paired table
-    expect(narrowTilesEnabled()).toBe(false); // put back
+    expect(narrowTilesEnabled()).toBe(NARROW_DEFAULT); // put back
     const tuned = await run(['bench', ...SHAPE, '--ab', 'narrow-tiles', '--matmul-tuning', 'on']);
     expect(tuned.code).toBe(2);
     expect(tuned.err).toMatch(/--ab narrow-tiles cannot run with --matmul-tuning on/);
@@ -124,12 +126,12 @@ describe('clipwise bench', () => {
     expect(calls).toEqual([true, null]);
     await expect(withSwitch(async () => Promise.reject(new Error('step failed')), flip, false)()).rejects.toThrow('step failed');
     expect(calls).toEqual([true, null, false, null]);
-    // the real switches: on inside, the default after (narrow tiles off here, tuned plans active)
+    // the real switches: on inside, the default after (tuned plans active)
     expect(await withSwitch(async () => matmulTuningActive(), AB_SWITCHES['matmul-tuning'], false)()).toBe(false);
     expect(matmulTuningActive()).toBe(true);
     const inside = await withSwitch(async () => narrowTilesEnabled(), AB_SWITCHES['narrow-tiles'], true)();
     expect(inside).toBe(true);
-    expect(narrowTilesEnabled()).toBe(false);
+    expect(narrowTilesEnabled()).toBe(NARROW_DEFAULT);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {

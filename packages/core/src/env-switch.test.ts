@@ -6,6 +6,18 @@ describe('envSwitch', () => {
     delete process.env['CLIPWISE_TEST_SWITCH'];
   });
 
+  it('defaultOn: on unless the variable says "off"; set and null as without', () => {
+    expect(envSwitch('CLIPWISE_TEST_SWITCH_UNSET', true).enabled()).toBe(true);
+    process.env['CLIPWISE_TEST_SWITCH'] = 'off';
+    const s = envSwitch('CLIPWISE_TEST_SWITCH', true);
+    expect(s.enabled()).toBe(false);
+    s.set(true);
+    expect(s.enabled()).toBe(true);
+    process.env['CLIPWISE_TEST_SWITCH'] = 'no'; // only 'off' turns a default-on switch off
+    s.set(null);
+    expect(s.enabled()).toBe(true);
+  });
+
   it('defaults to the variable (on only for "on"), read once; set overrides it and null goes back', () => {
     process.env['CLIPWISE_TEST_SWITCH'] = 'on';
     const s = envSwitch('CLIPWISE_TEST_SWITCH');

@@ -1,21 +1,23 @@
 /**
- * A process-wide on/off switch whose default comes from an environment variable (`on` turns it on),
- * read once on first use; `set(null)` goes back to that default. For kernel options that stay off
- * until a GPU shows they pay, so that a benchmark can flip them between steps.
+ * A process-wide on/off switch whose default comes from an environment variable, read once on first
+ * use; `set(null)` goes back to that default. Off by default, the variable's `on` turns it on; with
+ * `defaultOn`, on by default and `off` turns it off. For kernel options that a GPU A/B decides, so
+ * that a benchmark can flip them between steps and a user can turn one back.
  *
  * @example
- * const narrow = envSwitch('CLIPWISE_MATMUL_NARROW');
- * narrow.enabled(); // false unless CLIPWISE_MATMUL_NARROW=on
- * narrow.set(true);
+ * const narrow = envSwitch('CLIPWISE_MATMUL_NARROW', true);
+ * narrow.enabled(); // true unless CLIPWISE_MATMUL_NARROW=off
+ * narrow.set(false);
  */
-export function envSwitch(variable: string): { set(on: boolean | null): void; enabled(): boolean } {
+export function envSwitch(variable: string, defaultOn = false): { set(on: boolean | null): void; enabled(): boolean } {
   let value: boolean | null = null;
   return {
     set(on) {
       value = on;
     },
     enabled() {
-      value ??= (typeof process !== 'undefined' ? process.env?.[variable] : undefined) === 'on';
+      const v = typeof process !== 'undefined' ? process.env?.[variable] : undefined;
+      value ??= defaultOn ? v !== 'off' : v === 'on';
       return value;
     },
   };

@@ -59,7 +59,11 @@ export interface BenchOptions {
   readonly pairedBiasClip?: boolean;
   /** The ghost-norm kernel's work split (core's `setGhostKernelShape`; default core's `DEFAULT_GHOST_KERNEL_SHAPE`). */
   readonly ghostSplit?: GhostKernelShape;
-  /** webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`); default: off unless CLIPWISE_MATMUL_TUNING=on. */
+  /**
+   * webgpu: tune the matmul tiles on the step's shapes before measuring (core's `autotuneMatmul`).
+   * Default: CLIPWISE_MATMUL_TUNING (on/off), else on, but off under an A/B of another switch and on a
+   * software adapter (lavapipe).
+   */
   readonly matmulTuning?: boolean;
   /**
    * An interleaved A/B of a switch that a step reads as it runs (`AB_SWITCHES`): every configuration
@@ -185,7 +189,8 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let ref: Reference | null = null;
   try {
-    for (const mode of o.trainable ?? ['all']) ref = await benchMode(o, mode, backend, choice.threads > 1 ? `${choice.reason}, ${choice.threads} threads` : choice.reason, rows, ref);
+    const reason = [choice.reason, ...(choice.threads > 1 ? [`${choice.threads} threads`] : []), ...(choice.softwareAdapter ? [`software adapter ${choice.softwareAdapter}`] : [])].join(', ');
+    for (const mode of o.trainable ?? ['all']) ref = await benchMode({ ...o, matmulTuning: o.matmulTuning ?? tuningDefault(o.ab, choice.softwareAdapter) }, mode, backend, reason, rows, ref);
     o.log('');
     o.log(formatBenchTable(rows));
     if (o.ab) {
@@ -223,12 +228,23 @@ interface Reference {
   readonly predicted: ReturnType<typeof predictStep>;
 }
 
+/**
+ * Whether the bench tunes the matmul tiles when not told: CLIPWISE_MATMUL_TUNING=on/off, else on (the
+ * tuned plans won 26 of 27 rounds of an interleaved A/B on ViT-B/16, 1.9-4.3 ms a step on an H100),
+ * but off under an A/B of another switch, which tuned shapes would bypass, and on a software adapter,
+ * whose timings say nothing about a GPU (and where timing every tile takes minutes).
+ */
+function tuningDefault(ab: AbSwitch | undefined, softwareAdapter: string | undefined): boolean {
+  const v = process.env.CLIPWISE_MATMUL_TUNING;
+  return v === 'on' || (v !== 'off' && ab === undefined && softwareAdapter === undefined);
+}
+
 /** Benches every configuration of one trainable mode into `rows`; returns the non-private reference of the ratios. */
 async function benchMode(o: BenchOptions, mode: string, backend: string, reason: string, rows: BenchRow[], first: Reference | null): Promise<Reference> {
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
-    const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || (o.matmulTuning ?? process.env.CLIPWISE_MATMUL_TUNING === 'on'));
+    const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || o.matmulTuning === true);
     if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's kernels only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
     if (tuning && o.ab && o.ab !== 'matmul-tuning') throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);

@@ -21,6 +21,11 @@ export interface BackendChoice {
   readonly reason: string;
   /** Threads the backend computes on, where it says (wasm's XNNPACK pool); 1 otherwise. */
   readonly threads: number;
+  /**
+   * webgpu in Node on a software adapter (Mesa's lavapipe, SwiftShader): its name. Timings there say
+   * nothing about a GPU, so what tunes by timing (`clipwise bench`'s matmul tuning) skips it.
+   */
+  readonly softwareAdapter?: string;
 }
 
 export interface BackendOptions {
@@ -130,6 +135,9 @@ export function softwareAdapterName(info: AdapterInfoLike | undefined, isFallbac
   return null;
 }
 
+/** The software adapter's name where Node's webgpu last started on one (`BackendChoice.softwareAdapter`). */
+let webgpuSoftware: string | null = null;
+
 async function startWebgpu(allowSoftware = true, robustness?: boolean): Promise<string> {
   if (!inNode()) return startBrowserWebgpu();
   let webgpu: { create: (o: string[]) => unknown; globals: object };
@@ -142,11 +150,10 @@ async function startWebgpu(allowSoftware = true, robustness?: boolean): Promise<
   const gpu = webgpu.create(dawnFlags(dawnRobustness(robustness))) as { requestAdapter(): Promise<unknown> };
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
-  if (!allowSoftware) {
-    const a = adapter as { info?: AdapterInfoLike; isFallbackAdapter?: boolean };
-    const software = softwareAdapterName(a.info, a.isFallbackAdapter);
-    if (software) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${software}), slower than wasm on this CPU`);
-  }
+  const a = adapter as { info?: AdapterInfoLike; isFallbackAdapter?: boolean };
+  const software = softwareAdapterName(a.info, a.isFallbackAdapter);
+  if (software && !allowSoftware) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${software}), slower than wasm on this CPU`);
+  webgpuSoftware = software;
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: requestAllStorageBindings(gpu) }, configurable: true });
   await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
@@ -256,8 +263,10 @@ export async function setupBackend(name: BackendName = 'auto', options: BackendO
       return { backend: 'cpu', reason: 'requested', threads: await activate('cpu') };
     case 'wasm':
       return { backend: 'wasm', reason: 'requested', threads: await activate(await startWasm(), options) };
-    case 'webgpu':
-      return { backend: 'webgpu', reason: 'requested', threads: await activate(await startWebgpu(true, options.webgpuRobustness)) };
+    case 'webgpu': {
+      const threads = await activate(await startWebgpu(true, options.webgpuRobustness));
+      return { backend: 'webgpu', reason: 'requested', threads, ...(webgpuSoftware ? { softwareAdapter: webgpuSoftware } : {}) };
+    }
     case 'tensorflow':
       return { backend: 'tensorflow', reason: 'requested', threads: await activate(await startTensorflow()) };
     case 'auto': {

@@ -136,7 +136,7 @@ describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms 
     expect(relErr(await out.weight.data(), ref.weight)).toBeLessThan(1e-5);
     expect(relErr(await out.bias.data(), ref.bias)).toBeLessThan(1e-5);
     tf.dispose([a, dy, partials, out.weight, out.bias, out.norms, out.factors]);
-  });
+  }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
 });
 
 /** The threshold between the two smallest values, so that some samples clip and some do not. */
@@ -215,5 +215,5 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
     expect(relErr(await out.weight.data(), ref.weight)).toBeLessThan(1e-5);
     expect(relErr(await out.bias.data(), ref.bias)).toBeLessThan(1e-5);
     tf.dispose([a, dy, weightOnly, partials, out.weight, out.bias, out.norms, out.factors, out.biasNorms!]);
-  });
+  }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
 });

@@ -83,7 +83,7 @@ describe('ghostSqNormPartialsMany: many layers\' ghost partials side by side (fu
     } finally {
       setFittedGhostTiles(null);
     }
-  }, 120_000);
+  }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
 
   it('row sums per layer equal the float64 per-sample norms (weight, weight + bias); null off webgpu', async () => {
     for (const b of [3, 1]) {
@@ -102,7 +102,7 @@ describe('ghostSqNormPartialsMany: many layers\' ghost partials side by side (fu
         tf.dispose(pairs.flatMap(({ a, g }) => [a, g]));
       }
     }
-  });
+  }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
 
   it('holds each layer\'s single-layer partials exactly, a launch a layer', async () => {
     const pairs = makePairs(2, shapes, 7);

@@ -53,19 +53,19 @@ export function isGhostKernelShape(shape: GhostKernelShape): boolean {
   return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
 }
 
-const fittedTiles = envSwitch('CLIPWISE_GHOST_FITTED_TILES');
+// on since an interleaved A/B on an H100 (gpu-session.sh 29): ViT-B/16's private steps 2.0-2.4 ms faster, 7-8 of 9 rounds
+const fittedTiles = envSwitch('CLIPWISE_GHOST_FITTED_TILES', true);
 
 /**
  * Fitted tiles: for a T that 40-row tiles pad less than 32-row ones (ViT's T = 197: 15 tile pairs of
  * 40² against 28 of 32², 24,000 Gram entries against 28,672 for the 19,503 of the upper triangle),
  * the kernel runs on 40-row tiles, each thread a 5 × 5 block (more products a staged read). Only
  * with 32 of K a step and at most 2 K groups (the staging must be whole multiples of a group's loads
- * and fit 32 KB). Off until a GPU shows it pays: `setFittedGhostTiles(true)`, or
- * CLIPWISE_GHOST_FITTED_TILES=on (read once); null: back to that.
+ * and fit 32 KB). On by default: `setFittedGhostTiles(false)`, or CLIPWISE_GHOST_FITTED_TILES=off
+ * (read once), keeps 32-row tiles everywhere; null: back to the default.
  *
  * @example
- * setFittedGhostTiles(true);
- * ghostTileRows(197); // 40
+ * ghostTileRows(197); // 40 (fitted tiles on, the default)
  * ghostTileRows(128); // 32: four whole tiles
  */
 export function setFittedGhostTiles(on: boolean | null): void {

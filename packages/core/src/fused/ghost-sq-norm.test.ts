@@ -48,7 +48,7 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       const partials = ghostSqNormPartials(a, g);
       expect(partials === null).toBe(tf.getBackend() !== 'webgpu');
       if (partials) {
-        const blocks = Math.ceil(t / 32);
+        const blocks = Math.ceil(t / ghostTileRows(t)); // 32-row tiles, or 40 where fitted tiles are on and pad T less
         expect(partials.shape).toEqual([b, (blocks * (blocks + 1)) / 2]);
         const summed = tf.sum(partials, 1);
         const rows = await summed.data();
@@ -67,7 +67,7 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       sq.dispose();
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([a, g]);
-    });
+    }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
   }
 
   it('gives the same norms through the two Gram matmuls (fused kernel off, or K above its limit)', async () => {
@@ -87,7 +87,7 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       expect(Math.abs(n[i]! - refSelf[i]!) / refSelf[i]!).toBeLessThan(2e-5);
     }
     tf.dispose([a, g, wide, off, on]);
-  });
+  }, 300_000); // lavapipe compiles the ghost kernel's pipelines here (40-row tiles too, on by default)
 
   it('gives the same partials whether or not the kernel loads the next K step during the products', async () => {
     for (const [b, t, d, p] of [[2, 40, 100, 70], [2, 33, 64, 48]] as const) {
@@ -171,7 +171,11 @@ describe('ghostSqNorm (fused on webgpu) equals the per-sample gradient norms in 
       setFittedGhostTiles(null);
       setGhostKernelShape(null);
     }
-    expect(ghostTileRows(197)).toBe(32); // off again (CLIPWISE_GHOST_FITTED_TILES unset)
+    // back to the default: on unless CLIPWISE_GHOST_FITTED_TILES=off
+    expect(ghostTileRows(197)).toBe(process.env.CLIPWISE_GHOST_FITTED_TILES === 'off' ? 32 : 40);
+    setFittedGhostTiles(false);
+    expect([33, 40, 70, 197].map(ghostTileRows)).toEqual([32, 32, 32, 32]); // off: 32-row tiles everywhere
+    setFittedGhostTiles(null);
   }, 300_000); // lavapipe compiles a pipeline per tile, split and load path
 
   it('refuses operands whose batch or sequence differ, naming the shapes', () => {

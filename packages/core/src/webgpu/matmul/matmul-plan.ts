@@ -188,18 +188,21 @@ export function fillingSplits(tile: MatmulTileName, batch: number, m: number, n:
   return g >= TARGET_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / g), Math.floor(k / MIN_K_PER_SPLIT)));
 }
 
-const narrowTiles = envSwitch('CLIPWISE_MATMUL_NARROW');
+// on since an interleaved A/B on an H100 (gpu-session.sh 29): ViT-B/16 2.0-2.3 ms a step faster (7-8 of 9
+// rounds), GPT-2 small 0.6-1.2 ms
+const narrowTiles = envSwitch('CLIPWISE_MATMUL_NARROW', true);
 
 /**
  * Narrow tiles for narrow products: where N ≤ 64 (attention's P·V, dQ, dK and dV at head width 64,
  * 384 heads for ViT-B/16 at B = 32) the 128 × 128 tile leaves half its columns empty, and the tall
  * 128 × 64 tile covers them whole (77% of its area useful at T = 197, against 38%); with fewer heads
- * (GPT-2 small at B = 16, where the 64 × 128 tile served) the 64 × 64 one. Off until a GPU shows it
- * pays: `setNarrowTiles(true)`, or CLIPWISE_MATMUL_NARROW=on (read once); null: back to that.
+ * (GPT-2 small at B = 16, where the 64 × 128 tile served) the 64 × 64 one. On by default:
+ * `setNarrowTiles(false)`, or CLIPWISE_MATMUL_NARROW=off (read once), plans them as wide products;
+ * null: back to the default.
  *
  * @example
- * setNarrowTiles(true);
- * planMatmul(384, 197, 64, 197).tileName; // 'tall'
+ * planMatmul(384, 197, 64, 197).tileName; // 'tall' (narrow tiles on, the default)
+ * setNarrowTiles(false);
  */
 export function setNarrowTiles(on: boolean | null): void {
   narrowTiles.set(on);

@@ -175,8 +175,8 @@ describe('matmul plan', () => {
     expect(planMatmul(1, 2048, 50257, 768).splits).toBe(5);
     setMatmulTileOverride(null);
   });
-  it('narrow tiles, when on: products of N ≤ 64 (attention at head width 64) on the tall tile where it fills the GPU', () => {
-    expect(narrowTilesEnabled()).toBe(process.env.CLIPWISE_MATMUL_NARROW === 'on');
+  it('narrow tiles (on by default): products of N ≤ 64 (attention at head width 64) on the tall tile where it fills the GPU', () => {
+    expect(narrowTilesEnabled()).toBe(process.env.CLIPWISE_MATMUL_NARROW !== 'off'); // on by default
     try {
       // QKᵀ (not narrow), ViT's dense products, too few tiles to fill the GPU, a short M: as without
       const others: [number, number, number, number, number][] = [[384, 197, 197, 64, 0], [1, 6304, 768, 768, 2 ** 31 - 4], [1, 6304, 2304, 768, 2 ** 31 - 4], [2, 197, 64, 197, 0], [384, 48, 64, 197, 0]];
