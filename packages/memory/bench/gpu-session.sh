@@ -39,12 +39,14 @@
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
 #      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS
-#      (default all-layer,layer-wise) sets the configurations of the benches
+#      (default all-layer,layer-wise) sets the configurations of the benches; AB_DECISION=1 runs it all
+#      with the switches part 29 adopted on the same warm machine (tmp/ab-decision.env)
 #  28  A/Bs, each beside its baseline: ViT with narrow tiles (CLIPWISE_MATMUL_NARROW=on) and with matmul
 #      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init and with narrow tiles
 #      (about 6 minutes)
 #  29  interleaved A/Bs (`clipwise bench --ab`, 9 rounds): narrow tiles on ViT (packed) and GPT-2, the
-#      tuned matmul plans against the heuristic's and the ghost kernel's fitted tiles on ViT (about 8 minutes)
+#      tuned matmul plans against the heuristic's and the ghost kernel's fitted tiles on ViT, and the
+#      verdicts (ab_decide.py) in tmp/ab-decision.env (about 8 minutes)
 #  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
 #      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 5 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
@@ -84,6 +86,20 @@ gpt2_step() {
     --groupings "$groupings" --reps 4 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
   echo "GPT-2, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" "${TABLE_LINES:-5}"; save
 }
+# part 29's verdicts (ab_decide.py: a switch is on where its A/B wins every private ViT configuration by
+# more than the rounds' spread and loses nothing on GPT-2, else off), kept on the warm machine in tmp/ (ignored
+# by git, so the next call finds it) for part 27 to run with: AB_DECISION=1
+decide() {
+  mkdir -p tmp
+  python3 packages/memory/bench/ab_decide.py CLIPWISE_GHOST_FITTED_TILES="$out/vit-ab-ghost.json" \
+    CLIPWISE_MATMUL_NARROW="$out/vit-ab-narrow.json,$out/gpt2-ab-narrow.json" CLIPWISE_MATMUL_TUNING="$out/vit-ab-tuning.json" > tmp/ab-decision.env
+  cp tmp/ab-decision.env "$out/"
+}
+if [ -n "${AB_DECISION:-}" ] && [ -f tmp/ab-decision.env ]; then
+  echo "AB_DECISION: part 29's verdicts:"; cat tmp/ab-decision.env; source tmp/ab-decision.env; cp tmp/ab-decision.env "$out/"
+fi
+# matmul tuning is for the benches (gpu-compare.sh reads it back from here), not the tests
+bench_tuning=${CLIPWISE_MATMUL_TUNING:-}; unset CLIPWISE_MATMUL_TUNING
 # the matmul tile bench on the shapes whose label contains FILTER, to $out/NAME.{json,txt}, printed
 tiles() {
   local name=$1 filter=$2 limit=$3
@@ -198,10 +214,10 @@ case $part in
     if [ "$part" = 27 ]; then
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
-      timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
+      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 7; cut -c1-200 "$out/ref-vit.jsonl"; save
       [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
-      timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
+      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       # reproducibility on the GPU: two private demo runs must write the same weights
       for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
@@ -334,12 +350,12 @@ case $part in
     # heuristic's on ViT, narrow tiles on GPT-2
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # six configurations a bench (each grouping off and on): more time than a three-configuration bench
-    STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-ghost "packed, A/B fitted ghost tiles" --vit-qkv packed --reps 9 --ab ghost-tiles --kernels 8
-    STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-narrow "packed, A/B narrow tiles" --vit-qkv packed --reps 9 --ab narrow-tiles
-    STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-tuning "packed, A/B tuned matmul plans" --vit-qkv packed --reps 9 --ab matmul-tuning
+    STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-ghost "packed, A/B fitted ghost tiles" --vit-qkv packed --reps 9 --ab ghost-tiles --kernels 8; decide
+    STEP_LIMIT=200 TABLE_LINES=7 vit_step vit-ab-narrow "packed, A/B narrow tiles" --vit-qkv packed --reps 9 --ab narrow-tiles; decide
+    STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-tuning "packed, A/B tuned matmul plans" --vit-qkv packed --reps 9 --ab matmul-tuning; decide
     grep -A30 'tuning matmul tiles' "$out/vit-ab-tuning.txt" | head -32
-    STEP_LIMIT=150 TABLE_LINES=7 gpt2_step gpt2-ab-narrow "A/B narrow tiles" all-layer,layer-wise --reps 9 --ab narrow-tiles
-    save ;;
+    STEP_LIMIT=150 TABLE_LINES=7 gpt2_step gpt2-ab-narrow "A/B narrow tiles" all-layer,layer-wise --reps 9 --ab narrow-tiles; decide
+    cat tmp/ab-decision.env; save ;;
   30)
     # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
     # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
