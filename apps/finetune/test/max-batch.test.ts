@@ -3,14 +3,15 @@ import { largestFitting, runMaxBatch } from '../src/profile/max-batch';
 import { run } from './train-helpers';
 
 describe('largestFitting', () => {
-  it('finds the largest B with bytes(B) ≤ budget for an increasing cost, 0 when one sample is over', () => {
+  it('finds the largest B with bytes(B) ≤ budget for an increasing cost, 0 when one sample is over; the cost may be async', async () => {
     const bytes = (b: number) => 100 + 7 * b;
     for (const budget of [106, 107, 108, 1000, 123456]) {
-      const b = largestFitting(bytes, budget);
+      const b = await largestFitting(bytes, budget);
       expect(bytes(b)).toBeLessThanOrEqual(budget);
       expect(bytes(b + 1)).toBeGreaterThan(budget);
+      expect(await largestFitting(async (n) => bytes(n), budget)).toBe(b);
     }
-    expect(largestFitting(bytes, 99)).toBe(0);
+    expect(await largestFitting(bytes, 99)).toBe(0);
   });
 });
 
@@ -56,4 +57,27 @@ describe('runMaxBatch under a binding limit (cpu, gpt2-tiny)', () => {
     }
     expect(lines.join('\n')).toMatch(/\| non-private \| 12 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| the largest tensor binding \|/);
   });
+
+  it('predicts a batch whose logits run in spans from traces in its span count: the measured step matches, and the batch is larger', async () => {
+    // vocabulary 2000 at T = 16: 128,000 bytes of logits a sample. A 500 kB limit keeps batch 1 to 3 whole
+    // and splits larger batches. Traced whole and scaled, a step in spans was predicted to hold its logits
+    // and their temporaries at full size: about twice what it held.
+    const common = { model: 'gpt2-tiny', modelConfig: { n_embd: 16, n_layer: 1, vocab_size: 2000 }, seqLen: 16, budgetMib: 8, backend: 'cpu' as const, optimizer: 'adamw' as const, noiseMultiplier: 1, log: () => {} };
+    const groupings = ['non-private', 'layer-wise'];
+    const spanned = await runMaxBatch({ ...common, groupings, bindingLimitBytes: 500_000 });
+    const whole = await runMaxBatch({ ...common, groupings: ['non-private'], bindingLimitBytes: 1e12 });
+    for (const r of spanned) {
+      expect(r.boundBy, r.configuration).toBe('budget');
+      expect(r.measuredBytes, r.configuration).not.toBeNull();
+      expect(Math.abs(r.measuredBytes! - r.predictedBytes) / r.predictedBytes, r.configuration).toBeLessThan(0.01);
+      expect(r.nextPredictedBytes).toBeGreaterThan(8 * 2 ** 20);
+      // spans hold a third or less of the logits at a time: more samples fit than whole
+      expect(r.maxBatch, r.configuration).toBeGreaterThan(2 * whole[0]!.maxBatch);
+    }
+    // one sample's logits past the limit (50 kB): batch 1 and 2 run on different span counts, which a
+    // single pair of traces could not scale between
+    const tight = await runMaxBatch({ ...common, budgetMib: 4, groupings: ['all-layer'], bindingLimitBytes: 50_000 });
+    expect(tight[0]!.maxBatch).toBeGreaterThan(0);
+    expect(Math.abs(tight[0]!.measuredBytes! - tight[0]!.predictedBytes) / tight[0]!.predictedBytes).toBeLessThan(0.01);
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '@clipwise/core';
+import { bindingLimitBytes, type ParamSpec } from '@clipwise/core';
 import {
   ClipwiseModelError, GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, addLora, parseTrainableSpec, selectTrainable, validateGpt2Config, validateVitConfig,
   type PretrainedModel, type VitQkvLayout,
@@ -22,12 +22,24 @@ export interface BenchModel {
   readonly seqLen: number;
   /**
    * GPT-2's logits, which the model splits into spans of positions past its logits limit
-   * (`Gpt2Options.logitsLimitBytes`): their bytes per sample whole, and of one position. Absent for ViT.
+   * (`Gpt2Options.logitsLimitBytes`): their bytes per sample whole and of one position, the span count
+   * at a batch (`Gpt2Model.logitsSpanCount`, null where one position's logits do not fit), and a fixed
+   * span count for traces (`Gpt2Model.setLogitsSpans`). Absent for ViT.
    */
-  readonly logitsSpans?: { readonly wholeBytesPerSample: number; readonly positionBytesPerSample: number };
+  readonly logitsSpans?: LogitsSpans;
   /** The per-sample loss ([B]) of a fixed random batch of `batch` samples (inputs made once, reused). */
   lossAt(batch: number): () => tf.Tensor1D;
   dispose(): void;
+}
+
+/** GPT-2's logits spans, as a bench model exposes them (`BenchModel.logitsSpans`). */
+export interface LogitsSpans {
+  readonly wholeBytesPerSample: number;
+  readonly positionBytesPerSample: number;
+  /** The span count the model runs at `batch`; null where one position's logits for the batch pass the limit. */
+  at(batch: number): number | null;
+  /** Run on `spans` spans whatever the batch (null: by the limit again). */
+  force(spans: number | null): void;
 }
 
 const BENCH_PRESETS = [...Object.keys(GPT2_PRESETS), ...Object.keys(VIT_PRESETS)];
@@ -75,7 +87,12 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     return {
       label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
       params,
-      logitsSpans: { wholeBytesPerSample: model.logitsBytes(1, t), positionBytesPerSample: model.logitsBytes(1, 1) },
+      logitsSpans: {
+        wholeBytesPerSample: model.logitsBytes(1, t),
+        positionBytesPerSample: model.logitsBytes(1, 1),
+        at: (batch) => (model.logitsBytes(batch, 1) > (logitsLimitBytes ?? bindingLimitBytes()) ? null : model.logitsSpanCount(batch, t)),
+        force: (spans) => model.setLogitsSpans(spans),
+      },
       paramCount: model.params.reduce((s, p) => s + p.size, 0),
       trainedCount: params.reduce((s, p) => s + p.size, 0),
       trainable,

@@ -3,11 +3,10 @@ import { bindingLimitBytes, setupBackend, type BackendName } from '@clipwise/cor
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
-import { measureStep, scaleTrace, traceTape, type TapeTrace } from '@clipwise/memory';
-import { progressCallback } from '../progress/progress';
+import { measureStep, scaleTrace, type TapeTrace } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { mib } from './mib';
-import { predictStep } from './predict';
+import { predictStep, tracePair } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
 
 export interface MaxBatchOptions {
@@ -78,26 +77,39 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
     const budget = o.budgetMib * 2 ** 20;
     const resident = 4 * model.paramCount * (1 + STATE_PER_PARAM[o.optimizer]);
     o.log(`clipwise bench --budget-mib ${o.budgetMib}: ${model.label}, ${model.paramCount.toLocaleString('en')} params, weights + optimizer state ${mib(resident)} MiB, backend ${tf.getBackend()}`);
-    const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
-    const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
     const configs = [...new Set(o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g)))];
-    // the tensors do not depend on the grouping: one bound for every configuration
-    const bindingLimit = o.bindingLimitBytes ?? bindingLimitBytes();
-    // GPT-2's whole logits do not bind (the model splits them into spans); one position of them must
+    // GPT-2's logits run in as many spans of positions as a batch needs (one otherwise): a batch's tape is
+    // scaled from traces at batch 1 and 2 made with its span count, one pair per count met
     const spans = model.logitsSpans;
-    const binds = (batch: number) => {
-      const split = spans ? batch * spans.wholeBytesPerSample : -1;
-      return Math.max(largestTensorBytes(scaleTrace(one, two, batch), (bytes) => bytes === split), spans ? batch * spans.positionBytesPerSample : 0);
+    const pairs = new Map<number, Promise<[TapeTrace, TapeTrace]>>();
+    const pairFor = (count: number) => {
+      let pair = pairs.get(count);
+      if (!pair) pairs.set(count, (pair = tracePair(model, count)));
+      return pair;
     };
-    const byBinding = Number.isFinite(bindingLimit) ? largestFitting(binds, bindingLimit) : Infinity;
+    const traceAt = async (batch: number) => {
+      const [one, two] = await pairFor(spans?.at(batch) ?? 1);
+      return scaleTrace(one, two, batch);
+    };
+    // the tensors do not depend on the grouping: one bound for every configuration. GPT-2's logits do
+    // not bind (the model splits them into spans under the limit); one position of them must
+    const bindingLimit = o.bindingLimitBytes ?? bindingLimitBytes();
+    const [one, two] = await pairFor(1);
+    const binds = (batch: number) => {
+      const whole = spans ? batch * spans.wholeBytesPerSample : -1;
+      return Math.max(largestTensorBytes(scaleTrace(one, two, batch), (bytes) => bytes === whole), spans ? batch * spans.positionBytesPerSample : 0);
+    };
+    const byBinding = Number.isFinite(bindingLimit) ? await largestFitting(binds, bindingLimit) : Infinity;
     const rows: MaxBatchRow[] = [];
     const optimizer = o.measure === false ? null : makeBenchOptimizer(model, o.optimizer);
     try {
       for (const configuration of configs) {
         const grouping: Grouping | null = configuration === 'non-private' ? null : resolveGrouping(configuration, model.params, { clipNorm: 1 });
-        const predicted = (batch: number) =>
-          resident + predictStep(scaleTrace(one, two, batch), grouping, { backend: tf.getBackend(), noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode }).peakBytes;
-        const byBudget = largestFitting(predicted, budget);
+        const predictedAt = (trace: TapeTrace) =>
+          resident + predictStep(trace, grouping, { backend: tf.getBackend(), noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode }).peakBytes;
+        // past the binding bound a batch cannot run (nor, for GPT-2, be split): no trace there
+        const predicted = async (batch: number) => (batch > byBinding ? Infinity : predictedAt(await traceAt(batch)));
+        const byBudget = await largestFitting(predicted, budget);
         const maxBatch = Math.min(byBudget, byBinding);
         let measuredBytes: number | null = null;
         let measureError: string | undefined;
@@ -110,9 +122,12 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
             measureError = (e as Error).message.split('\n')[0]!.slice(0, 200);
           }
         }
+        // one more sample, in the structure of maxBatch where it would pass the binding bound
+        const next = maxBatch + 1 > byBinding ? predictedAt(scaleTrace(...(await pairFor(spans?.at(maxBatch) ?? 1)), maxBatch + 1)) : await predicted(maxBatch + 1);
         const row: MaxBatchRow = {
-          configuration, maxBatch, predictedBytes: maxBatch > 0 ? predicted(maxBatch) : resident, measuredBytes, nextPredictedBytes: predicted(maxBatch + 1),
-          boundBy: maxBatch < byBudget ? 'binding' : 'budget', ...(measureError ? { measureError } : {}),
+          configuration, maxBatch, predictedBytes: maxBatch > 0 ? await predicted(maxBatch) : resident, measuredBytes, nextPredictedBytes: next,
+          // the budget stops the search at the binding bound too (no trace past it): binding where one more would fit it
+          boundBy: maxBatch === byBinding && next <= budget ? 'binding' : 'budget', ...(measureError ? { measureError } : {}),
         };
         rows.push(row);
         o.log(`  ${configuration}: batch ${maxBatch} (predicted ${mib(row.predictedBytes)} MiB${measuredBytes === null ? '' : `, measured ${mib(measuredBytes)} MiB`}; batch ${maxBatch + 1}: ${mib(row.nextPredictedBytes)} MiB${row.boundBy === 'binding' ? `, over the ${mib(bindingLimit)} MiB binding limit` : ''})${measureError ? `; measured step failed: ${measureError}` : ''}`);
@@ -129,18 +144,18 @@ export async function runMaxBatch(o: MaxBatchOptions): Promise<MaxBatchRow[]> {
 }
 
 /** The largest B ≥ 0 with `bytes(B) ≤ budget`, for `bytes` increasing in B: doubling, then bisection. */
-export function largestFitting(bytes: (batch: number) => number, budget: number): number {
-  if (bytes(1) > budget) return 0;
+export async function largestFitting(bytes: (batch: number) => number | Promise<number>, budget: number): Promise<number> {
+  if ((await bytes(1)) > budget) return 0;
   let lo = 1;
   let hi = 2;
-  while (hi <= LARGEST && bytes(hi) <= budget) {
+  while (hi <= LARGEST && (await bytes(hi)) <= budget) {
     lo = hi;
     hi *= 2;
   }
   if (hi > LARGEST) return lo;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (bytes(mid) <= budget) lo = mid;
+    if ((await bytes(mid)) <= budget) lo = mid;
     else hi = mid;
   }
   return lo;

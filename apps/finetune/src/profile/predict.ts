@@ -5,10 +5,29 @@ import { progressCallback } from '../progress/progress';
 import type { BenchModel } from './bench-model';
 import type { BenchOptimizer } from './step-runner';
 
-/** The model's tape at `batch`, from traces of one step at batch 1 and 2 (cheap even for GPT-2 small). */
+/**
+ * The model's tape traced at batch 1 and 2 (cheap even for GPT-2 small) with GPT-2's logits in `spans`
+ * spans of positions (default 1; ViT has none): the structure of any batch that runs on that many spans,
+ * which `scaleTrace` scales to it.
+ */
+export async function tracePair(model: BenchModel, spans = 1): Promise<[TapeTrace, TapeTrace]> {
+  model.logitsSpans?.force(spans);
+  try {
+    const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
+    const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
+    return [one, two];
+  } finally {
+    model.logitsSpans?.force(null);
+  }
+}
+
+/**
+ * The model's tape at `batch`, from traces at batch 1 and 2 in `batch`'s structure: GPT-2's logits in
+ * the spans of positions `batch` splits them into past the logits limit (traced whole, a step in spans
+ * was predicted to hold one logits tensor and its temporaries at full size: twice what it held).
+ */
 export async function traceModel(model: BenchModel, batch: number): Promise<TapeTrace> {
-  const one = await traceTape(model.lossAt(1), { onProgress: progressCallback('tracing the tape at batch 1, tape nodes') });
-  const two = await traceTape(model.lossAt(2), { onProgress: progressCallback('tracing the tape at batch 2, tape nodes') });
+  const [one, two] = await tracePair(model, model.logitsSpans?.at(batch) ?? 1);
   return scaleTrace(one, two, batch);
 }
 

@@ -107,4 +107,35 @@ describe('GPT-2 on DP-aware layers', () => {
     spanned.dispose();
     whole.dispose();
   });
+
+  it('logitsSpanCount follows the limit; setLogitsSpans fixes the span count whatever the batch (a trace at batch 1 then has batch 3\'s structure)', async () => {
+    const m = new Gpt2Model(config, { seed: 2, logitsLimitBytes: 2 * 204 });
+    // 68 bytes a position a sample: batch 1 fits 6 positions (408 bytes) whole, batch 3 two positions a span
+    expect([1, 2, 3].map((b) => m.logitsSpanCount(b, 6))).toEqual([1, 2, 3]);
+    expect(() => m.logitsSpanCount(7, 6)).toThrow(/one position's logits for a batch of 7/);
+    const ids = tf.tensor2d([[1, 5, 3, 3, 9, 2]], [1, 6], 'int32');
+    const headUses = () => {
+      const records: LayerRecord[] = [];
+      const losses: tf.Tensor[] = [];
+      recordedBackward(() => { const l = m.perSampleLoss(ids); losses.push(tf.keep(l.clone())); return tf.sum(l) as tf.Scalar; }, { onRecord: (r) => records.push(r) }).loss.dispose();
+      const uses = records.filter((r) => Object.values(r.params).some((p) => p.name === 'transformer.wte.weight')).length;
+      records.forEach(disposeRecord);
+      return { uses, loss: losses[0]! };
+    };
+    const whole = headUses();
+    m.setLogitsSpans(3);
+    const forced = headUses();
+    m.setLogitsSpans(100); // clamped to the 6 positions
+    const each = headUses();
+    m.setLogitsSpans(null);
+    const back = headUses();
+    // the embedding's use plus the head's spans
+    expect([whole.uses, forced.uses, each.uses, back.uses]).toEqual([2, 4, 7, 2]);
+    const want = await whole.loss.data();
+    for (const r of [forced, each]) (await r.loss.data()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    expect(() => m.setLogitsSpans(0)).toThrow(/logits spans must be a positive integer or null, got 0/);
+    expect(() => m.setLogitsSpans(1.5)).toThrow(/got 1.5/);
+    tf.dispose([ids, whole.loss, forced.loss, each.loss, back.loss]);
+    m.dispose();
+  });
 });

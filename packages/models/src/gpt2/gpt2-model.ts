@@ -45,6 +45,7 @@ export class Gpt2Model {
   /** Every parameter of the model itself (what `savePretrained` writes), trainable or frozen; LoRA adapters are not in it. */
   readonly params: ParamSpec[];
   private readonly logitsLimit: number | undefined;
+  private spansOverride: number | null = null;
 
   constructor(config: Gpt2Config, options: Gpt2Options = {}) {
     this.config = validateGpt2Config(config);
@@ -156,6 +157,40 @@ export class Gpt2Model {
   }
 
   /**
+   * How many spans of positions `perSampleLoss` splits the LM head and the loss into for a batch of
+   * `batch` sequences of `positions` tokens: 1 while their logits stay under the logits limit
+   * (`Gpt2Options.logitsLimitBytes`), else the fewest spans of near-equal length that each do. Throws
+   * where one position's logits for the batch pass the limit.
+   *
+   * @example
+   * new Gpt2Model(GPT2_PRESETS.gpt2).logitsSpanCount(18, 1024); // 2 on webgpu (3.5 GiB of logits)
+   */
+  logitsSpanCount(batch: number, positions: number): number {
+    const limit = this.logitsLimit ?? bindingLimitBytes();
+    const perPosition = this.logitsBytes(batch, 1);
+    if (perPosition * positions <= limit) return 1;
+    const longest = Math.floor(limit / perPosition);
+    if (longest < 1) {
+      throw new ClipwiseModelError(`Gpt2Model: one position's logits for a batch of ${batch} (${perPosition} bytes, vocabulary ${this.config.vocab_size}) pass the logits limit of ${limit} bytes; use a smaller (micro-)batch`);
+    }
+    return Math.ceil(positions / longest);
+  }
+
+  /**
+   * Runs the LM head and the loss on `spans` spans of positions whatever the batch (clamped to the
+   * sequence length), or by the logits limit again (null). For memory models: a step's tape traced at
+   * batch 1 and 2 with the span count of a larger batch has that batch's structure, scaled down.
+   *
+   * @example
+   * model.setLogitsSpans(model.logitsSpanCount(18, 1024)); // trace at batch 1 and 2 as batch 18 runs
+   * model.setLogitsSpans(null);
+   */
+  setLogitsSpans(spans: number | null): void {
+    if (spans !== null && !(Number.isInteger(spans) && spans >= 1)) throw new ClipwiseModelError(`Gpt2Model: logits spans must be a positive integer or null, got ${spans}`);
+    this.spansOverride = spans;
+  }
+
+  /**
    * Next-token losses [B, T] (position t scored against `labels` t). Where the logits [B, T, V] would
    * pass the logits limit (`Gpt2Options.logitsLimitBytes`), the LM head and the loss run on spans of
    * positions of near-equal length, each a use of the tied head weight: the per-sample norms add the
@@ -163,15 +198,8 @@ export class Gpt2Model {
    */
   private tokenNll(ids: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor2D {
     const [b, t] = ids.shape;
-    const v = this.config.vocab_size;
-    const limit = this.logitsLimit ?? bindingLimitBytes();
-    const perPosition = this.logitsBytes(b, 1);
-    if (perPosition * t <= limit) return tokenNll(this.logits(ids), labels) as tf.Tensor2D;
-    const longest = Math.floor(limit / perPosition);
-    if (longest < 1) {
-      throw new ClipwiseModelError(`Gpt2Model: one position's logits for a batch of ${b} (${perPosition} bytes, vocabulary ${v}) pass the logits limit of ${limit} bytes; use a smaller (micro-)batch`);
-    }
-    const spans = Math.ceil(t / longest);
+    const spans = Math.min(t, this.spansOverride ?? this.logitsSpanCount(b, t));
+    if (spans === 1) return tokenNll(this.logits(ids), labels) as tf.Tensor2D;
     const span = Math.ceil(t / spans);
     const nf = this.hidden(ids);
     const d = nf.shape[2];
