@@ -39,7 +39,9 @@ FAMILY=${FAMILY:-gpt2}
 IN=$([ "$FAMILY" = vit ] && echo .study-vit || echo .study)
 S=${WORK:-.study-work}
 mkdir -p "$S"
-[ -f $S/study.jsonl ] || [ ! -f $IN/study.jsonl ] || cp $IN/study.jsonl $S/study.jsonl
+# the seed's lines that WORK does not hold yet (WORK may hold the other family's cells from an earlier
+# call on the same machine, which must not hide the seed)
+if [ -f $IN/study.jsonl ]; then touch $S/study.jsonl; grep -vxF -f $S/study.jsonl $IN/study.jsonl >> $S/study.jsonl || true; fi
 if [ "$FAMILY" = vit ]; then
   D=$S/data-vit
   [ -f $D/cifar-private-val.tar.gz ] || apps/finetune/study/prepare-data.sh vit $D $IN > "$out/prepare-data.log" 2>&1 \
