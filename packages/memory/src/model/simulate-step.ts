@@ -189,8 +189,9 @@ class StepSimulation {
         if (r.params.length === 0) {
           releaseRecord(node.record);
         } else if (groups === null) {
+          // the plain sum (no clip factors) runs its own kernels: its temporaries are traced apart
           for (const p of r.params) {
-            sumInto(p.name, clipTemp(r, p.role));
+            sumInto(p.name, r.plainSumTempBytes[p.role] ?? clipTemp(r, p.role));
             releaseRecord(node.record);
           }
         } else {

@@ -52,6 +52,7 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
         activationBytes: at(r.activationBytes, s.activationBytes),
         gradOutputBytes: at(r.gradOutputBytes, s.gradOutputBytes),
         clipTempBytes: Object.fromEntries(Object.entries(r.clipTempBytes).map(([role, v]) => [role, at(v, s.clipTempBytes[role] ?? 0)])),
+        plainSumTempBytes: Object.fromEntries(Object.entries(r.plainSumTempBytes).map(([role, v]) => [role, at(v, s.plainSumTempBytes[role] ?? 0)])),
       };
     }),
     forwardBytes: a.forwardBytes.map((x, i) => at(x, b.forwardBytes[i]!)),

@@ -45,6 +45,12 @@ export interface TracedRecord {
    * (c ⊙ dy or c ⊙ a and the views it reshapes), measured in the trace.
    */
   readonly clipTempBytes: Readonly<Record<string, number>>;
+  /**
+   * Per role: the same for the non-private step's plain sum (`clippedSum` with no clip factors), which
+   * may run other kernels (on webgpu the clipped sum folds the factors into a fused product, the plain
+   * one is a matmul) and hold other temporaries.
+   */
+  readonly plainSumTempBytes: Readonly<Record<string, number>>;
 }
 
 /**
@@ -157,7 +163,8 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
               shape: recordShape(record),
               activationBytes: a ? bytesOf(a) : 0,
               gradOutputBytes: bytesOf(record.gradOutput),
-              clipTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role))),
+              clipTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), true)),
+              plainSumTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), false)),
             });
           } finally {
             disposeRecord(record);
@@ -174,10 +181,13 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
 
 type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
 
-/** Runs the kernel's clipped sum (c = 1) per role and notes the bytes it held above its result. */
-function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, roles: readonly string[]): Record<string, number> {
+/**
+ * Runs the kernel's clipped sum per role, with clip factors 1 (`clipped`, as the private step sums) or
+ * none (as the non-private step sums), and notes the bytes it held above its result.
+ */
+function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, roles: readonly string[], clipped: boolean): Record<string, number> {
   const kernel = getNormKernel(record.kind);
-  const ones = tf.ones([record.gradOutput.shape[0]!]) as tf.Tensor1D;
+  const ones = clipped ? (tf.ones([record.gradOutput.shape[0]!]) as tf.Tensor1D) : null;
   const out: Record<string, number> = {};
   for (const role of roles) {
     const start = engine.state.activeProfile.kernels.length;
@@ -189,7 +199,7 @@ function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, rol
     out[role] = Math.max(0, peak - before - bytesOf(sums[role]!));
     tf.dispose(Object.values(sums));
   }
-  ones.dispose();
+  ones?.dispose();
   return out;
 }
 
