@@ -48,7 +48,8 @@
 #      tuned matmul plans against the heuristic's and the ghost kernel's fitted tiles on ViT, and the
 #      verdicts (ab_decide.py) in tmp/ab-decision.env (about 8 minutes)
 #  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
-#      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 5 minutes)
+#      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 70 s on an H100)
+#  31  parts 27 and 30 in one call (about 7 minutes): a session's first call after GPU-facing changes
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -63,7 +64,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 30}
+part=${1:?part: 1 to 31}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -356,6 +357,14 @@ case $part in
     grep -A30 'tuning matmul tiles' "$out/vit-ab-tuning.txt" | head -32
     STEP_LIMIT=150 TABLE_LINES=7 gpt2_step gpt2-ab-narrow "A/B narrow tiles" all-layer,layer-wise --reps 9 --ab narrow-tiles; decide
     cat tmp/ab-decision.env; save ;;
+  31)
+    # one call for what a session must show first (about 7 minutes): part 27 (the whole test:gpu, both
+    # models beside the references in GROUPINGS, default all four; the determinism check), then part 30
+    # (GPT-2's largest batch at T = 1024); with SAVE=F.tgz each packs to F-27.tgz and F-30.tgz
+    s27=; s30=
+    if [ -n "${SAVE:-}" ]; then s27=${SAVE%.tgz}-27.tgz; s30=${SAVE%.tgz}-30.tgz; fi
+    SAVE=$s27 GROUPINGS=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4} timeout 470 bash "$0" 27 "$out/r27"
+    SAVE=$s30 timeout 120 bash "$0" 30 "$out/r30" ;;
   30)
     # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
     # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
