@@ -2,6 +2,7 @@
 // Appending one line at a time is what makes the study resumable: a line is there only for work
 // that finished. Pure parsing here; the runner appends.
 import type { Cell, Family } from './study-spec';
+import { median } from '@clipwise/memory';
 
 /** Scores of one evaluation: loss always; accuracy (ViT) or BLEU / ROUGE-L (GPT-2), as fractions. */
 export interface Scores {
@@ -105,10 +106,5 @@ export function benchedSizes(records: readonly StudyRecord[]): Set<string> {
   return new Set(records.filter((r): r is BenchRecord => r.kind === 'bench').map((r) => `${r.family}/${r.size}`));
 }
 
-/** The median of numbers (NaN for none). */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+/** The median of numbers (NaN for none): memory's, for the study's callers. */
+export { median };

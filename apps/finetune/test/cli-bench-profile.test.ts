@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { clipInProductEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
-import { abPairs, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
+import { abPairs, abVerdict, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
 import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
@@ -128,6 +128,13 @@ describe('clipwise bench', () => {
     const pairs = abPairs(rows, 'ghost-tiles');
     expect(pairs.map((p) => [p.configuration, p.medianDiffMs, p.onFaster, p.rounds])).toEqual([['non-private', 1, 0, 3], ['all-layer', -5, 3, 3]]);
     expect(pairs[1]).toMatchObject({ offMs: 151, onMs: 147 });
+    // the spread is the median absolute deviation of the round differences: [1, 1, 1] → 0, [-5, -4, -7] → 1
+    expect(pairs.map((p) => p.spreadMs)).toEqual([0, 1]);
+    // the verdict: all-layer's −5 ms beats its spread in 3 of 3 rounds; non-private's +1 ms is no win
+    expect(pairs.map(abVerdict)).toEqual(['no win', 'wins']);
+    expect(abVerdict({ medianDiffMs: -1, spreadMs: 1.5, onFaster: 9, rounds: 9 })).toBe('no win'); // inside the spread
+    expect(abVerdict({ medianDiffMs: -3, spreadMs: 0.5, onFaster: 5, rounds: 9 })).toBe('no win'); // too few rounds won
+    expect(abVerdict({ medianDiffMs: 1.5, spreadMs: 0.5, onFaster: 0, rounds: 9 })).toBe('loses');
     // another trainable mode's rows pair with their own
     expect(abPairs([row('all-layer', [10, 12, 14], 'bias'), row('all-layer +ghost-tiles', [9, 13, 12], 'bias')], 'ghost-tiles')[0]).toMatchObject({ trainable: 'bias', medianDiffMs: -1, onFaster: 2 });
   });

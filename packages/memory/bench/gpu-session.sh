@@ -46,7 +46,7 @@
 #      (about 6 minutes)
 #  29  interleaved A/Bs (`clipwise bench --ab`, 9 rounds): narrow tiles on ViT (packed) and GPT-2, the
 #      tuned matmul plans against the heuristic's and the ghost kernel's fitted tiles on ViT, and the
-#      verdicts (ab_decide.py) in tmp/ab-decision.env (about 8 minutes)
+#      verdicts (apps/finetune/bench/ab-decide.ts) in tmp/ab-decision.env (about 8 minutes)
 #  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
 #      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 70 s on an H100)
 #  31  parts 27 and 30 in one call (about 7 minutes): a session's first call after GPU-facing changes
@@ -87,12 +87,12 @@ gpt2_step() {
     --groupings "$groupings" --reps 4 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
   echo "GPT-2, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" "${TABLE_LINES:-5}"; save
 }
-# part 29's verdicts (ab_decide.py: a switch is on where its A/B wins every private ViT configuration by
+# part 29's verdicts (apps/finetune/bench/ab-decide.ts, run-bench's abVerdict: a switch is on where its A/B wins every private ViT configuration by
 # more than the rounds' spread and loses nothing on GPT-2, else off), kept on the warm machine in tmp/ (ignored
 # by git, so the next call finds it) for part 27 to run with: AB_DECISION=1
 decide() {
   mkdir -p tmp
-  python3 packages/memory/bench/ab_decide.py CLIPWISE_GHOST_FITTED_TILES="$out/vit-ab-ghost.json" \
+  "${V[@]}" apps/finetune/bench/ab-decide.ts -- CLIPWISE_GHOST_FITTED_TILES="$out/vit-ab-ghost.json" \
     CLIPWISE_MATMUL_NARROW="$out/vit-ab-narrow.json,$out/gpt2-ab-narrow.json" CLIPWISE_MATMUL_TUNING="$out/vit-ab-tuning.json" > tmp/ab-decision.env
   cp tmp/ab-decision.env "$out/"
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { bindingLimitBytes, type ParamSpec } from '@clipwise/core';
+import type { ParamSpec } from '@clipwise/core';
 import {
   ClipwiseModelError, GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, addLora, parseTrainableSpec, selectTrainable, validateGpt2Config, validateVitConfig,
   type PretrainedModel, type VitQkvLayout,
@@ -90,7 +90,15 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
       logitsSpans: {
         wholeBytesPerSample: model.logitsBytes(1, t),
         positionBytesPerSample: model.logitsBytes(1, 1),
-        at: (batch) => (model.logitsBytes(batch, 1) > (logitsLimitBytes ?? bindingLimitBytes()) ? null : model.logitsSpanCount(batch, t)),
+        at: (batch) => {
+          try {
+            return model.logitsSpanCount(batch, t);
+          } catch (e) {
+            // one position's logits for the batch pass the limit: no span count runs it
+            if (e instanceof ClipwiseModelError) return null;
+            throw e;
+          }
+        },
         force: (spans) => model.setLogitsSpans(spans),
       },
       paramCount: model.params.reduce((s, p) => s + p.size, 0),

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
-import { measureStep, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
+import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
 import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
@@ -373,9 +373,24 @@ export interface AbPair {
   readonly onMs: number;
   /** Median over rounds of (on − off) in the same round. */
   readonly medianDiffMs: number;
+  /** The rounds' spread: the median absolute deviation of those differences. */
+  readonly spreadMs: number;
   /** Rounds whose on side was faster than its off side. */
   readonly onFaster: number;
   readonly rounds: number;
+}
+
+/**
+ * What a pair says of its switch: 'wins' where the median difference is negative, larger than the
+ * rounds' spread, and the on side was faster in at least two thirds of the rounds; 'loses' where the
+ * on side is over 1 ms slower (median); else 'no win'. The rule by which switches became defaults.
+ *
+ * @example
+ * abVerdict({ medianDiffMs: -2.3, spreadMs: 0.5, onFaster: 8, rounds: 9 }); // 'wins'
+ */
+export function abVerdict(p: Pick<AbPair, 'medianDiffMs' | 'spreadMs' | 'onFaster' | 'rounds'>): 'wins' | 'loses' | 'no win' {
+  if (p.medianDiffMs < 0 && -p.medianDiffMs > p.spreadMs && 3 * p.onFaster >= 2 * p.rounds) return 'wins';
+  return p.medianDiffMs > 1 ? 'loses' : 'no win';
 }
 
 /**
@@ -394,17 +409,18 @@ export function abPairs(rows: readonly BenchRow[], ab: AbSwitch): AbPair[] {
     const off = rows.find((r) => r.trainable === on.trainable && r.grouping === configuration);
     if (!off) return [];
     const n = Math.min(off.stepMsAll.length, on.stepMsAll.length);
-    const diffs = Array.from({ length: n }, (_, i) => on.stepMsAll[i]! - off.stepMsAll[i]!).sort((a, b) => a - b);
-    const medianDiffMs = n === 0 ? NaN : n % 2 ? diffs[(n - 1) / 2]! : (diffs[n / 2 - 1]! + diffs[n / 2]!) / 2;
-    return [{ trainable: on.trainable, configuration, offMs: off.stepMs, onMs: on.stepMs, medianDiffMs, onFaster: diffs.filter((d) => d < 0).length, rounds: n }];
+    const diffs = Array.from({ length: n }, (_, i) => on.stepMsAll[i]! - off.stepMsAll[i]!);
+    const medianDiffMs = median(diffs);
+    const spreadMs = median(diffs.map((d) => Math.abs(d - medianDiffMs)));
+    return [{ trainable: on.trainable, configuration, offMs: off.stepMs, onMs: on.stepMs, medianDiffMs, spreadMs, onFaster: diffs.filter((d) => d < 0).length, rounds: n }];
   });
 }
 
 function formatAbTable(rows: readonly BenchRow[], ab: AbSwitch): string {
   return [
-    `| trainable | configuration | ${ab} off: step ms | on: step ms | on − off, median of rounds (ms) | rounds on faster |`,
-    '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...abPairs(rows, ab).map((p) => `| ${p.trainable} | ${p.configuration} | ${p.offMs.toFixed(1)} | ${p.onMs.toFixed(1)} | ${p.medianDiffMs >= 0 ? '+' : ''}${p.medianDiffMs.toFixed(1)} | ${p.onFaster} of ${p.rounds} |`),
+    `| trainable | configuration | ${ab} off: step ms | on: step ms | on − off, median of rounds (ms) | rounds on faster | spread (ms) | verdict |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...abPairs(rows, ab).map((p) => `| ${p.trainable} | ${p.configuration} | ${p.offMs.toFixed(1)} | ${p.onMs.toFixed(1)} | ${p.medianDiffMs >= 0 ? '+' : ''}${p.medianDiffMs.toFixed(1)} | ${p.onFaster} of ${p.rounds} | ${p.spreadMs.toFixed(1)} | ${abVerdict(p)} |`),
   ].join('\n');
 }
 

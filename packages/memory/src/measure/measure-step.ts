@@ -43,7 +43,13 @@ export interface StepMeasurement {
   readonly hostWriteBytes: number | null;
 }
 
-function median(xs: readonly number[]): number {
+/**
+ * The median of numbers (NaN for none).
+ *
+ * @example
+ * median([3, 1, 2]); // 2
+ */
+export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
