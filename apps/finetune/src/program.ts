@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { deviceErrorMessage, GpuDeviceError } from '@clipwise/core';
 import { version } from '../package.json';
 import { AUDIT_COMMAND } from './commands/audit';
 import { BENCH_COMMAND } from './commands/bench';
@@ -119,6 +120,9 @@ export async function runProgram(argv: readonly string[], io: CliIo): Promise<nu
       return EXIT.usage;
     }
     io.err(`${where}: ${(e as Error).message ?? String(e)}`);
+    // a failure after the GPU rejected work is most likely its consequence: name the device's report
+    const cause = e instanceof GpuDeviceError ? null : deviceErrorMessage('the time this failed');
+    if (cause !== null) io.err(`${where}: ${cause}`);
     return EXIT.failure;
   }
 }

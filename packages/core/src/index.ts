@@ -29,6 +29,7 @@ export * from './fused/masked-softmax';
 export * from './fused/token-cross-entropy';
 export * from './webgpu/trim-buffer-pool';
 export * from './webgpu/queue-write-uploads';
+export * from './webgpu/device-errors';
 export { useLeanDispatch } from './webgpu/lean-dispatch';
 export { isPoolClassSteps, sizeClassBytes, SizeClassBufferPool, type PoolStats, type SizeClassPoolOptions } from './webgpu/size-class-pool';
 export { useSizeClassPool, gpuPoolStats, resetGpuPoolPeaks } from './webgpu/use-size-class-pool';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
-import { gpuPoolStats, recordMatmulProblems, setupBackend, trimGpuBufferPool, tuneMatmulProblems, type MatmulProblem } from '@clipwise/core';
+import { gpuPoolStats, recordMatmulProblems, throwIfDeviceError, setupBackend, trimGpuBufferPool, tuneMatmulProblems, type MatmulProblem } from '@clipwise/core';
 import {
   Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, matchesModuleToSave, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel,
 } from '@clipwise/models/node';
@@ -185,6 +185,8 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const runEval = async () => {
     evals.lastStep = step;
     const e = await evaluate(model, data, step, generationSettingsOf(config));
+    // an eval computed by command buffers the device rejected is not a result
+    throwIfDeviceError(`the evaluation at step ${step}`);
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);

@@ -6,6 +6,7 @@ import { useQueueWriteUploads } from '../webgpu/queue-write-uploads';
 import { useLeanDispatch } from '../webgpu/lean-dispatch';
 import { useSizeClassPool } from '../webgpu/use-size-class-pool';
 import { installMatmulKernels } from '../webgpu/matmul/register-matmul';
+import { watchDeviceErrors } from '../webgpu/device-errors';
 import { installWasmKernels } from '../wasm/install-wasm-kernels';
 import { checkWasmThreads, defaultWasmThreads, withNodeWasmThreads } from '../wasm/node-wasm-threads';
 import { requestAllStorageBindings } from './request-all-storage-bindings';
@@ -229,6 +230,8 @@ async function activate(name: string, options: BackendOptions = {}): Promise<num
   await tf.ready();
   // TF.js's own upload of CPU values costs a staging buffer each on webgpu
   if (name === 'webgpu') {
+    // a command buffer the device rejects never runs: fail with its cause, not with a NaN steps later
+    watchDeviceErrors((tf.backend() as unknown as { device?: unknown }).device);
     useQueueWriteUploads();
     // TF.js's per-launch recording (a uniform buffer and write, a bind group layout per launch) bounds GPT-2's step
     useLeanDispatch();

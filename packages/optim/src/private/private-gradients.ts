@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, deviceErrors, throwIfDeviceError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -299,8 +299,10 @@ export class PrivateGradients {
       disposeStats(stats);
     }
     const bad = firstNonFinite(losses);
-    if (bad !== undefined) {
+    if (bad !== undefined || deviceErrors().total > 0) {
       tf.dispose(released);
+      // a command buffer the device rejected never ran: report its cause, not the NaN it leads to
+      throwIfDeviceError('the end of this logical batch');
       throw new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
     }
     const lossSum = losses.reduce((a, b) => a + b, 0);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ClipwiseConfigError, ClipwisePrivacyError, Linear } from '@clipwise/core';
+import { ClipwiseConfigError, ClipwisePrivacyError, Linear, clearDeviceErrors, watchDeviceErrors } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
 import { adamw } from '../transforms/adam';
@@ -77,6 +77,36 @@ describe('a private training step', () => {
       expect((await a.lossSum) + (await b.lossSum)).toBe(lossSum);
       tf.dispose([...grads.values()]);
       expect(tf.memory().numTensors, src.constructor.name).toBe(before);
+    }
+    tf.dispose([ids, targets]);
+    model.dispose();
+  });
+
+  it('release fails with the device\'s first error report instead of releasing values from rejected command buffers, and leaks nothing', async () => {
+    const model = new TinyLm(11, 8, 'device');
+    const { ids, targets } = tokenBatch(3, 4, 11, 5);
+    const grouping = resolveGrouping('all-layer', model.params, { clipNorm: 1 });
+    const sources = [new PrivateGradients({ params: model.params, grouping, noiseMultiplier: 1, expectedBatchSize: 3, seed: 3 }), new NonPrivateGradients(model.params)];
+    // a device that reports as Dawn does when an allocation fails (the study's s12m cells, 2026-12-06)
+    let report: (error: Error) => void = () => {};
+    watchDeviceErrors({ addEventListener: (_type: string, l: (e: { error: Error }) => void) => (report = (error) => l({ error })) });
+    class GPUOutOfMemoryError extends Error {}
+    try {
+      for (const src of sources) {
+        const before = tf.memory().numTensors;
+        await src.accumulate(() => model.perSampleLoss(ids, targets));
+        report(new GPUOutOfMemoryError('vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY'));
+        report(new Error('[Invalid Buffer (unlabeled)] is invalid due to a previous error.'));
+        // the losses are finite here (cpu ran every kernel): the report alone stops the release
+        await expect(src.release()).rejects.toThrowError(/GPU device reported an error by the end of this logical batch.*\(1 more report followed\); its first report, GPUOutOfMemoryError:\nvkAllocateMemory failed/s);
+        expect(tf.memory().numTensors, src.constructor.name).toBe(before);
+        clearDeviceErrors();
+        await src.accumulate(() => model.perSampleLoss(ids, targets));
+        const { grads } = await src.release();
+        tf.dispose([...grads.values()]);
+      }
+    } finally {
+      clearDeviceErrors();
     }
     tf.dispose([ids, targets]);
     model.dispose();
