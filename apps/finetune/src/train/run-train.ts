@@ -184,9 +184,12 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   const evals = { last: null as EvalResult | null, lastStep: -1, checkpointStep: -1 };
   const runEval = async () => {
     evals.lastStep = step;
+    // webgpu's pooled buffers are sized for the training step's shapes, then for the evaluation's
+    trimGpuBufferPool(0);
     const e = await evaluate(model, data, step, generationSettingsOf(config));
     // an eval computed by command buffers the device rejected is not a result
     throwIfDeviceError(`the evaluation at step ${step}`);
+    trimGpuBufferPool(0);
     evals.last = e;
     if (!e) return;
     await evalLog.append(e);

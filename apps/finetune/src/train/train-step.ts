@@ -8,8 +8,11 @@ export interface TrainStepParts {
   readonly sampler: BatchSampler;
   readonly gradients: PrivateGradients | NonPrivateGradients;
   readonly optimizer: Optimizer;
-  /** Per-sample losses [B] of the examples at these indices (built inside the step's forward). */
-  readonly lossOf: (indices: Int32Array) => tf.Tensor;
+  /**
+   * Per-sample losses [B] of the examples at `indices` (built inside the step's forward), a
+   * micro-batch of the step's `logical` batch (`perSampleLossFn` pads every micro-batch of a step alike).
+   */
+  readonly lossOf: (indices: Int32Array, logical: Int32Array) => tf.Tensor;
   /** Largest micro-batch held in memory at once; the logical batch is accumulated across them. */
   readonly maxPhysicalBatch: number;
   /** Private runs: charged with (σ, q) after every step, empty batches included. null: not private. */
@@ -42,7 +45,7 @@ export async function takeTrainStep(p: TrainStepParts): Promise<TrainStepResult>
   const t0 = performance.now();
   const indices = p.sampler.nextBatch();
   // accumulate only enqueues; release waits for the device once (the losses and norms of every micro-batch)
-  for (const micro of p.sampler.physicalBatches(indices, p.maxPhysicalBatch)) await p.gradients.accumulate(() => p.lossOf(micro));
+  for (const micro of p.sampler.physicalBatches(indices, p.maxPhysicalBatch)) await p.gradients.accumulate(() => p.lossOf(micro, indices));
   const { grads, lossSum, ...released } = await p.gradients.release();
   p.optimizer.step(grads);
   tf.dispose([...grads.values()]);

@@ -16,7 +16,7 @@ export interface StepReport {
 export interface TrainingLoopOptions {
   readonly sampler: BatchSampler;
   /** Per-sample losses [B] of the examples at these indices (built inside the step's forward). */
-  readonly perSampleLoss: (indices: Int32Array) => tf.Tensor;
+  readonly perSampleLoss: (indices: Int32Array, logical: Int32Array) => tf.Tensor;
   readonly gradients: PrivateGradients | NonPrivateGradients;
   readonly optimizer: Optimizer;
   readonly steps: number;
