@@ -161,7 +161,9 @@ for (const size of toBench) await benchSize(size);
 // --stop-after-min: no cell starts after that (a device command may run 10 minutes at most).
 const deadline = o['stop-after-min'] === undefined ? Infinity : started + Number(o['stop-after-min']) * 60_000;
 const queue = [...todo];
-await Promise.all(Array.from({ length: Math.max(1, Number(o.jobs)) }, async () => {
+const jobs = Math.min(Math.max(1, Number(o.jobs)), ...sizes.map((s) => STUDY_SIZES[family].sizes[s]!.maxJobs ?? Infinity));
+if (jobs < Number(o.jobs)) console.log(`--jobs ${o.jobs} capped to ${jobs} (sizes.json maxJobs: what fits the GPU's memory at once)`);
+await Promise.all(Array.from({ length: jobs }, async () => {
   while (queue.length && Date.now() < deadline) await runCell(queue.shift()!);
 }));
 if (queue.length) console.log(`stopped (--stop-after-min ${o['stop-after-min']}): ${queue.length} cells left; run the same command again to continue`);

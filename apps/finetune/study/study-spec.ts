@@ -11,6 +11,12 @@ export interface SizeSpec {
   pretrain: { steps: number; batch: number; lr: number };
   physicalBatch: number;
   lrs: number[];
+  /**
+   * Most of this size's cells that run at once on one GPU (run-study's --jobs is capped to it): six
+   * s12m cells ran the H100 out of memory (2026-12-06, each held 15.9 GB before the pool's trim on
+   * shape changes).
+   */
+  maxJobs?: number;
 }
 
 /** A family's sizes and its fine-tuning budget, the same for every row of its table. */
