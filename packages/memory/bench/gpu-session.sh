@@ -49,7 +49,11 @@
 #      verdicts (apps/finetune/bench/ab-decide.ts) in tmp/ab-decision.env (about 8 minutes)
 #  30  the largest batch under 24,000 MiB at GPT-2 T = 1024, ours and the references' (part 3 without
 #      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 70 s on an H100)
-#  31  parts 27 and 30 in one call (about 7 minutes): a session's first call after GPU-facing changes
+#  31  parts 27 (without its demo runs) and 30 in one call (about 9.5 minutes): a session's first call
+#      after GPU-facing changes
+#  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
+#      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
+#      (carry .study too; about 4 minutes)
 #  10  the ghost-norm kernel's microbenchmark (as 9), then GPT-2 beside the references (about 5 minutes)
 #  11  ViT beside the references, then the whole test:gpu (about 8 minutes)
 #   3  the largest batch under a 24,000 MiB budget per grouping, ours (`clipwise bench --budget-mib`) and
@@ -64,7 +68,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 31}
+part=${1:?part: 1 to 32}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -215,14 +219,15 @@ case $part in
     if [ "$part" = 27 ]; then
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
+      # GPT-2 first (about 150 s with tuning; ViT about 200 s): a call cut at its limit loses the later stages
+      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
+      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 7; cut -c1-200 "$out/ref-vit.jsonl"; save
       [ -n "${SEPARATE:-}" ] && vit_step vit-separate "q, k, v separate (Hugging Face's layout)"
-      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
-      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-      # reproducibility on the GPU: two private demo runs must write the same weights
-      for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
-      cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
+      # reproducibility on the GPU: two private demo runs must write the same weights (DET=0 skips it)
+      [ "${DET:-1}" = 1 ] && for r in 1 2; do timeout 60 "${V[@]}" apps/finetune/bench/run-cli.ts -- demo --backend webgpu --steps 6 --out "/tmp/det$r" > "$out/det$r.log" 2>&1; done
+      [ "${DET:-1}" = 1 ] && cmp /tmp/det1/checkpoint/model/model.safetensors /tmp/det2/checkpoint/model/model.safetensors && echo "two webgpu demo runs: identical weights"; save
       exit 0
     fi
     tiles matmul-vit-768 vit-768 120; save ;;
@@ -358,13 +363,43 @@ case $part in
     STEP_LIMIT=150 TABLE_LINES=7 gpt2_step gpt2-ab-narrow "A/B narrow tiles" all-layer,layer-wise --reps 9 --ab narrow-tiles; decide
     cat tmp/ab-decision.env; save ;;
   31)
-    # one call for what a session must show first (about 7 minutes): part 27 (the whole test:gpu, both
-    # models beside the references in GROUPINGS, default all four; the determinism check), then part 30
+    # one call for what a session must show first (about 9.5 minutes): part 27 (the whole test:gpu, both
+    # models beside the references in GROUPINGS, default all four), then part 30
     # (GPT-2's largest batch at T = 1024); with SAVE=F.tgz each packs to F-27.tgz and F-30.tgz
     s27=; s30=
     if [ -n "${SAVE:-}" ]; then s27=${SAVE%.tgz}-27.tgz; s30=${SAVE%.tgz}-30.tgz; fi
-    SAVE=$s27 GROUPINGS=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4} timeout 470 bash "$0" 27 "$out/r27"
-    SAVE=$s30 timeout 120 bash "$0" 30 "$out/r30" ;;
+    # 2026-12-06: with bench's matmul tuning (~25 s a model) part 27 no longer fits beside part 30, and
+    # its GPT-2 stage (then after ViT) was cut: GPT-2 now runs before ViT, and the demo runs are left out
+    SAVE=$s27 DET=0 GROUPINGS=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4} timeout 470 bash "$0" 27 "$out/r27"
+    SAVE=$s30 timeout 110 bash "$0" 30 "$out/r30" ;;
+  32)
+    # GPT-2 beside the references (GROUPINGS, default all four), then the study's s12m cells that
+    # failed on the device (2026-12-06: "Invalid BindGroup", then a NaN loss): a 20-step pre-training
+    # for the model folder and its tokenizer, then JOBS (default 6) private trainings at once, as the
+    # study runs them (B 256 Poisson in micro-batches of 128, T 176, lr 5e-3), each log kept whole.
+    # Carry .study as well (its gpt2-data.tar.xz)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    g=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4}
+    if [ "${COMPARE:-1}" = 1 ]; then
+      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout "${GPT2_LIMIT:-230}" bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
+      grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
+    fi
+    W=.study-work; mkdir -p $W; [ -f $W/data/e2e-fit.csv ] || tar -xJf .study/gpt2-data.tar.xz -C $W
+    STEPS=${PRE_STEPS:-20} DATA=$W/data MODELS=$W/models timeout 90 apps/finetune/study/pretrain.sh gpt2 s12m > "$out/pretrain-s12m.log" 2>&1; tail -2 "$out/pretrain-s12m.log"
+    cells() {
+      local pids=() j
+      for j in $(seq 1 "$1"); do
+        timeout "${CELL_LIMIT:-150}" "${V[@]}" apps/finetune/bench/run-cli.ts -- train --model $W/models/gpt2-s12m --data $W/data/e2e-fit.csv --eval-data $W/data/e2e-val.csv \
+          --epsilon 8 --delta 1e-5 --sampling poisson --accountant rdp --grouping "$([ $((j % 2)) = 0 ] && echo all-layer || echo layer-wise)" --clip-norm 1 \
+          --steps "${CELL_STEPS:-8}" --batch-size 256 --max-physical-batch 128 --optimizer adamw --lr 0.005 --seed "$j" --backend webgpu --out "/tmp/cell-$2-$j" \
+          --eval-every "${CELL_STEPS:-8}" --eval-limit 256 --seq-len 176 --gen-limit 0 > "$out/cell-$2-$j.log" 2>&1 &
+        pids+=($!)
+      done
+      for j in $(seq 1 "$1"); do wait "${pids[$((j - 1))]}"; echo "$2 cell $j: rc=$?; $(grep -c '^validation\|^out of memory\|^internal' "$out/cell-$2-$j.log") device reports; $(grep -h 'clipwise train:\|eval @ step [1-9]' "$out/cell-$2-$j.log" | head -1 | cut -c1-160); $(grep -o '"meanStepMs": [0-9.]*\|"devicePeak[A-Za-z]*": [0-9.]*' "/tmp/cell-$2-$j/report/metrics.json" 2>/dev/null | tr '\n' ' ')"; done
+    }
+    cells "${JOBS:-6}" together; save
+    f=$(grep -l 'clipwise train:' "$out"/cell-together-*.log | head -1)
+    [ -n "$f" ] && { echo "== first failure, $f:"; grep -v '^Warning' "$f" | grep -m1 -A14 'GPU device reported\|^validation\|^out of memory\|^internal'; cells 1 alone; save; } ;;
   30)
     # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
     # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
@@ -375,5 +410,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 30), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 32), got '$part'" >&2; exit 2 ;;
 esac
