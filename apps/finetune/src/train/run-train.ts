@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { accountantFromLedger } from '@clipwise/accountant';
-import { gpuPoolStats, recordMatmulProblems, throwIfDeviceError, setupBackend, trimGpuBufferPool, tuneMatmulProblems, type MatmulProblem } from '@clipwise/core';
+import { checkParamsBindable, gpuPoolStats, recordMatmulProblems, throwIfDeviceError, setupBackend, trimGpuBufferPool, tuneMatmulProblems, type MatmulProblem } from '@clipwise/core';
 import {
   Gpt2SubsetTokenizer, WordTokenizer, loadPretrained, matchesModuleToSave, mergeLora, savePretrained, type Gpt2Model, type PretrainedModel, type VitModel,
 } from '@clipwise/models/node';
@@ -131,6 +131,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
   let trained: TrainedSubset;
   try {
     const adapterDir = resumed && config['lora-rank'] !== undefined ? path.join(checkpointDir(config.out), ADAPTER_DIR) : undefined;
+    checkParamsBindable(model.params);
     trained = await applyTrainable(model, config, adapterDir);
     if (resumed) checkNoiseDraws(resumed, config.out, trained.params.length);
   } catch (e) {
