@@ -63,7 +63,9 @@
 # From the repository root on the device, with carry [".gpu", ".refsrc", "packages/core/dist", ".gpu-data"]
 # (fastDP's and Opacus's sources under .refsrc/, see gpu-compare.sh; build core's dist first; .gpu-data/
 # is ignored by git and holds e2e/devset.csv and e2e/testset_w_refs.csv from ../shared/data/e2e and
-# gpt2-shakespeare/ from apps/finetune/assets/pretrained-shakespeare-byte; all of it under 64 MiB):
+# gpt2-shakespeare/ from apps/finetune/assets/pretrained-shakespeare-byte; all of it under 64 MiB, the
+# tracked files (~10 MiB) included: keep only fastdp/fastDP and opacus/opacus of the references' sources,
+# 1.4 MiB, not their whole repositories, 4.7 MiB, or .gpu + .refsrc + .study + core's dist do not fit):
 #   bash packages/memory/bench/gpu-session.sh 1 /tmp/res && tar czf $OUT/res1.tgz -C /tmp res
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
