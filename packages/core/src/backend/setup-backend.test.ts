@@ -83,3 +83,22 @@ describe('Dawn flags (webgpu in Node)', () => {
     expect(() => dawnRobustness()).toThrow(/CLIPWISE_DAWN_ROBUSTNESS must be on or off, got 'yes'/);
   });
 });
+
+describe('setupBackend(\'webgpu\') in Node, more than once', () => {
+  // a second Dawn instance served nothing (TF.js keeps the first device) and, collected while Dawn's
+  // threads ran, killed test workers in about half of apps/finetune's webgpu runs on lavapipe
+  it.runIf(process.env.CLIPWISE_BACKEND === 'webgpu')('makes one Dawn instance per process: navigator.gpu and the device stay the same', async () => {
+    await setupBackend('webgpu');
+    const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+    const device = (tf.backend() as unknown as { device: unknown }).device;
+    expect(device).toBeDefined();
+    expect(gpu).toBeDefined();
+    await setupBackend('cpu');
+    for (let i = 0; i < 3; i++) await setupBackend('webgpu');
+    expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBe(gpu);
+    expect((tf.backend() as unknown as { device: unknown }).device).toBe(device);
+    const y = tf.add(tf.tensor1d([1, 2]), 1);
+    expect(Array.from(await y.data())).toEqual([2, 3]);
+    y.dispose();
+  });
+});

@@ -139,23 +139,34 @@ export function softwareAdapterName(info: AdapterInfoLike | undefined, isFallbac
 /** The software adapter's name where Node's webgpu last started on one (`BackendChoice.softwareAdapter`). */
 let webgpuSoftware: string | null = null;
 
+/**
+ * Node's one Dawn instance (`webgpu.create`) and what its adapter is. Made once per process: TF.js's
+ * webgpu backend keeps the device of the first, so a second instance served nothing, and orphaned
+ * instances collected while Dawn's threads ran killed test workers now and then (a glibc assertion in
+ * `__pthread_tpp_change_priority` on lavapipe, "terminate called after throwing std::system_error" on
+ * an H100) when a process called `setupBackend('webgpu')` more than once.
+ */
+let dawn: { readonly software: string | null } | null = null;
+
 async function startWebgpu(allowSoftware = true, robustness?: boolean): Promise<string> {
   if (!inNode()) return startBrowserWebgpu();
-  let webgpu: { create: (o: string[]) => unknown; globals: object };
-  try {
-    webgpu = (await importOptional('webgpu')) as typeof webgpu;
-  } catch (e) {
-    throw new ClipwiseConfigError(`backend 'webgpu' needs the optional package 'webgpu' (Dawn): npm install webgpu @tensorflow/tfjs-backend-webgpu (${(e as Error).message})`);
+  if (!dawn) {
+    let webgpu: { create: (o: string[]) => unknown; globals: object };
+    try {
+      webgpu = (await importOptional('webgpu')) as typeof webgpu;
+    } catch (e) {
+      throw new ClipwiseConfigError(`backend 'webgpu' needs the optional package 'webgpu' (Dawn): npm install webgpu @tensorflow/tfjs-backend-webgpu (${(e as Error).message})`);
+    }
+    Object.assign(globalThis, webgpu.globals);
+    const gpu = webgpu.create(dawnFlags(dawnRobustness(robustness))) as { requestAdapter(): Promise<unknown> };
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
+    const a = adapter as { info?: AdapterInfoLike; isFallbackAdapter?: boolean };
+    dawn = { software: softwareAdapterName(a.info, a.isFallbackAdapter) };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: requestAllStorageBindings(gpu) }, configurable: true });
   }
-  Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create(dawnFlags(dawnRobustness(robustness))) as { requestAdapter(): Promise<unknown> };
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new ClipwiseConfigError(`backend 'webgpu': Dawn found no GPU adapter (is a Vulkan loader and GPU driver installed?)`);
-  const a = adapter as { info?: AdapterInfoLike; isFallbackAdapter?: boolean };
-  const software = softwareAdapterName(a.info, a.isFallbackAdapter);
-  if (software && !allowSoftware) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${software}), slower than wasm on this CPU`);
-  webgpuSoftware = software;
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: requestAllStorageBindings(gpu) }, configurable: true });
+  if (dawn.software && !allowSoftware) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${dawn.software}), slower than wasm on this CPU`);
+  webgpuSoftware = dawn.software;
   await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
 }
