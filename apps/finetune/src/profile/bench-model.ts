@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '@clipwise/core';
+import { checkParamsBindable, type ParamSpec } from '@clipwise/core';
 import {
   ClipwiseModelError, GPT2_PRESETS, Gpt2Model, VIT_PRESETS, VitModel, addLora, parseTrainableSpec, selectTrainable, validateGpt2Config, validateVitConfig,
   type PretrainedModel, type VitQkvLayout,
@@ -82,7 +82,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
     if (!(Number.isInteger(t) && t >= 2)) throw new UsageError(`--seq-len must be an integer ≥ 2 for GPT-2, got ${t}`);
     const base = GPT2_PRESETS[preset]!;
     const config = validateGpt2Config({ ...base, ...overrides, n_positions: Math.max(t, (overrides['n_positions'] as number | undefined) ?? base.n_positions) }, `--model ${preset}`);
-    const model = new Gpt2Model(config, { seed, ...(logitsLimitBytes !== undefined ? { logitsLimitBytes } : {}) });
+    const model = bindable(new Gpt2Model(config, { seed, ...(logitsLimitBytes !== undefined ? { logitsLimitBytes } : {}) }));
     const params = trainableOf(model, trainable);
     return {
       label: `${preset} (n_layer ${config.n_layer}, n_embd ${config.n_embd}, vocab ${config.vocab_size}), T=${t}`,
@@ -117,7 +117,7 @@ export function buildBenchModel(preset: string, overrides: Record<string, unknow
   }
   if (VIT_PRESETS[preset]) {
     const config = validateVitConfig({ ...VIT_PRESETS[preset]!, ...overrides }, `--model ${preset}`);
-    const model = new VitModel(config, { seed, qkv: vitQkv });
+    const model = bindable(new VitModel(config, { seed, qkv: vitQkv }));
     const params = trainableOf(model, trainable);
     const s = config.image_size;
     const patches = (s / config.patch_size) ** 2 + 1;
@@ -172,4 +172,15 @@ export function defaultNonUniform(params: readonly ParamSpec[]): string {
   const layers = [...new Set([...params].sort((a, b) => a.order - b.order).map((p) => p.layer))];
   const cut = [Math.floor(layers.length / 2), Math.floor((3 * layers.length) / 4)].filter((i, k, a) => i > 0 && a.indexOf(i) === k);
   return `non-uniform:${cut.map((i) => layers[i]!).join(',')}`;
+}
+
+/** `model`, unless a parameter of it (trained or frozen) is larger than the device binds: then disposed, and refused. */
+function bindable<M extends { readonly params: readonly ParamSpec[]; dispose(): void }>(model: M): M {
+  try {
+    checkParamsBindable(model.params);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }

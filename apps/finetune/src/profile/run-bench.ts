@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, checkParamsBindable, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -244,7 +244,6 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
-    checkParamsBindable(model.params);
     const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || o.matmulTuning === true);
     if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's kernels only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike

@@ -136,15 +136,14 @@ export function softwareAdapterName(info: AdapterInfoLike | undefined, isFallbac
   return null;
 }
 
-/** The software adapter's name where Node's webgpu last started on one (`BackendChoice.softwareAdapter`). */
-let webgpuSoftware: string | null = null;
-
 /**
  * Node's one Dawn instance (`webgpu.create`) and what its adapter is. Made once per process: TF.js's
  * webgpu backend keeps the device of the first, so a second instance served nothing, and orphaned
  * instances collected while Dawn's threads ran killed test workers now and then (a glibc assertion in
  * `__pthread_tpp_change_priority` on lavapipe, "terminate called after throwing std::system_error" on
- * an H100) when a process called `setupBackend('webgpu')` more than once.
+ * an H100) when a process called `setupBackend('webgpu')` more than once. The first call's Dawn flags
+ * (robustness) hold for the process. `software`: the adapter's name where it is a software one
+ * (`BackendChoice.softwareAdapter`).
  */
 let dawn: { readonly software: string | null } | null = null;
 
@@ -166,7 +165,6 @@ async function startWebgpu(allowSoftware = true, robustness?: boolean): Promise<
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: requestAllStorageBindings(gpu) }, configurable: true });
   }
   if (dawn.software && !allowSoftware) throw new ClipwiseConfigError(`the only WebGPU adapter is a software one (${dawn.software}), slower than wasm on this CPU`);
-  webgpuSoftware = dawn.software;
   await ensureRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   return 'webgpu';
 }
@@ -279,7 +277,7 @@ export async function setupBackend(name: BackendName = 'auto', options: BackendO
       return { backend: 'wasm', reason: 'requested', threads: await activate(await startWasm(), options) };
     case 'webgpu': {
       const threads = await activate(await startWebgpu(true, options.webgpuRobustness));
-      return { backend: 'webgpu', reason: 'requested', threads, ...(webgpuSoftware ? { softwareAdapter: webgpuSoftware } : {}) };
+      return { backend: 'webgpu', reason: 'requested', threads, ...(dawn?.software ? { softwareAdapter: dawn.software } : {}) };
     }
     case 'tensorflow':
       return { backend: 'tensorflow', reason: 'requested', threads: await activate(await startTensorflow()) };

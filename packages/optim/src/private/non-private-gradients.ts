@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, deviceErrors, throwIfDeviceError, scaleAll, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, scaleAll, disposeRecord, recordedBackward, type BackwardOptions, type LayerRecord, type ParamSpec } from '@clipwise/core';
 import { getNormKernel } from '@clipwise/ghost-norm';
 import { assertNoFrozenParams } from '../frozen-check';
-import { ClipwiseOptimError } from '../errors';
-import { PendingLosses, firstNonFinite } from './pending-losses';
+import { PendingLosses, unreleasable } from './pending-losses';
 import type { MicroBatchResult } from './private-gradients';
 
 /**
@@ -77,12 +76,10 @@ export class NonPrivateGradients {
       tf.dispose(means);
       throw e;
     });
-    const bad = firstNonFinite(losses);
-    if (bad !== undefined || deviceErrors().total > 0) {
+    const refused = unreleasable(losses);
+    if (refused) {
       tf.dispose(means);
-      // a command buffer the device rejected never ran: report its cause, not the NaN it leads to
-      throwIfDeviceError('the end of this logical batch');
-      throw new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+      throw refused;
     }
     return { grads, batchSize, lossSum: losses.reduce((a, b) => a + b, 0) };
   }

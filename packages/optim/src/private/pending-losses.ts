@@ -1,4 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { deviceErrorMessage, GpuDeviceError } from '@clipwise/core';
+import { ClipwiseOptimError } from '../errors';
 
 /**
  * The loss sums of a logical batch's micro-batches, read from the device without waiting for them.
@@ -43,6 +45,17 @@ export class PendingLosses {
 }
 
 /** The first non-finite loss of a logical batch, or undefined when every one is finite. */
-export function firstNonFinite(losses: readonly number[]): number | undefined {
+function firstNonFinite(losses: readonly number[]): number | undefined {
   return losses.find((l) => !Number.isFinite(l));
+}
+
+/**
+ * Why a logical batch cannot be released, or null: the GPU device reported an error (its command
+ * buffers never ran, so report that cause rather than the NaN it leads to), or a loss is not finite.
+ */
+export function unreleasable(losses: readonly number[]): Error | null {
+  const device = deviceErrorMessage('the end of this logical batch');
+  if (device !== null) return new GpuDeviceError(device);
+  const bad = firstNonFinite(losses);
+  return bad === undefined ? null : new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
 }

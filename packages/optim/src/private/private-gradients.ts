@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, deviceErrors, throwIfDeviceError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -9,7 +9,7 @@ import { validateClipping, type ClippingConfig } from './clipping';
 import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } from './group-clipper';
 import { NoiseSource, type NoiseSourceState } from './noise-source';
 import { NoisyClipCounts, type NoisyClipCountsState } from './noisy-clip-counts';
-import { PendingLosses, firstNonFinite } from './pending-losses';
+import { PendingLosses, unreleasable } from './pending-losses';
 
 export interface PrivateGradientsOptions {
   /** Every trainable parameter (`collectParams(layers)`). */
@@ -298,12 +298,10 @@ export class PrivateGradients {
     } finally {
       disposeStats(stats);
     }
-    const bad = firstNonFinite(losses);
-    if (bad !== undefined || deviceErrors().total > 0) {
+    const refused = unreleasable(losses);
+    if (refused) {
       tf.dispose(released);
-      // a command buffer the device rejected never ran: report its cause, not the NaN it leads to
-      throwIfDeviceError('the end of this logical batch');
-      throw new ClipwiseOptimError(`loss is ${bad} on a micro-batch; the logical batch was discarded (lower the learning rate or check the data)`);
+      throw refused;
     }
     const lossSum = losses.reduce((a, b) => a + b, 0);
     let thresholds: ThresholdRelease | undefined;
