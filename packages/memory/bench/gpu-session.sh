@@ -40,7 +40,8 @@
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
 #      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS
 #      (default all-layer,layer-wise) sets the configurations of the benches; AB_DECISION=1 runs it all
-#      with the switches part 29 adopted on the same warm machine (tmp/ab-decision.env)
+#      with the switches part 29 adopted on the same warm machine (tmp/ab-decision.env); GPT2_KERNELS=N
+#      adds GPT-2's kernel table (its N costliest kernels a configuration)
 #  28  A/Bs, each beside its baseline: ViT with narrow tiles (CLIPWISE_MATMUL_NARROW=on) and with matmul
 #      tuning, GPT-2 with Dawn's skip_validation and disable_workgroup_init and with narrow tiles
 #      (about 6 minutes)
@@ -222,7 +223,7 @@ case $part in
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
       # GPT-2 first (about 150 s with tuning; ViT about 200 s): a call cut at its limit loses the later stages
-      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 > "$out/gpt2.log" 2>&1
+      CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps 4 ${GPT2_KERNELS:+--kernels $GPT2_KERNELS} > "$out/gpt2.log" 2>&1
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
       grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 7; cut -c1-200 "$out/ref-vit.jsonl"; save
