@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 import { clipCapacity, MAX_CLIP_PARTIALS, MAX_CLIP_SAMPLES } from '../webgpu/matmul/matmul-clip-prologue';
 import { matmulShape, planClipScaled, runClipScaledWithColumnSums, type MatmulArgs } from '../webgpu/matmul/matmul-kernel';
-import { registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { registerWebgpuKernel, rowsView } from '../webgpu/webgpu-program';
 import { clippedOuterSum, clippedOuterSumWithBias } from './clipped-outer-sum';
 import { columnSum } from './column-sum';
 import { fusedOnDevice } from './fused-kernels';
@@ -86,15 +86,12 @@ export function clippedOuterSumWithBiasFromTerms(
     clipInProduct && fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && w > 0 && b <= MAX_CLIP_SAMPLES && b * w <= MAX_CLIP_PARTIALS &&
     [x, y, partials].every((v) => v.dtype === 'float32') && storageBindingsPerDispatch() >= bindings(apart !== null);
   if (device) {
-    const inputs = { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), partials };
     const attrs: Attrs = { t, biasOf, threshold: clip.threshold, gamma: clip.gamma, automatic: clip.automatic, biasFrom: apart?.from ?? 0, biasThreshold: apart?.threshold ?? 0 };
-    if (planFor(tf.backend() as unknown as Backend, inputs.x, inputs.y, partials, attrs)?.plan) {
-      const [weight, bias, norms, factors, biasNorms] = tf.engine().runKernel(KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      tf.dispose([inputs.x, inputs.y]);
+    if (planFor(tf.backend() as unknown as Backend, x, y, partials, attrs)?.plan) {
+      const [weight, bias, norms, factors, biasNorms] = tf.engine().runKernel(KERNEL, { x, y, partials }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       const out = { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D, norms: norms as tf.Tensor1D, factors: factors as tf.Tensor1D };
       return apart ? { ...out, biasNorms: biasNorms as tf.Tensor1D } : out;
     }
-    tf.dispose([inputs.x, inputs.y]);
   }
   if (apart) return apartInOps(x, y, partials, clip, apart, biasOf);
   // the reference: the two launches the one replaces
@@ -133,7 +130,8 @@ function argsOf(x: tf.TensorInfo, y: tf.TensorInfo, partials: tf.TensorInfo, a: 
 
 /** The product's plan, or null where the tiled matmul or its workgroup memory does not take it (then the two launches). */
 function planFor(backend: Backend, x: tf.TensorInfo, y: tf.TensorInfo, partials: tf.TensorInfo, a: Attrs) {
-  const args = argsOf(x, y, partials, a);
+  // x, y [B, T, ·] as the product's [B·T, ·] rows
+  const args = argsOf(rowsView(x), rowsView(y), partials, a);
   const shape = matmulShape(args);
   return shape ? { args, shape, plan: planClipScaled(backend, args, shape, a.biasOf === 'y' ? 'row' : 'col') } : null;
 }

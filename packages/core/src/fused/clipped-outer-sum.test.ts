@@ -77,3 +77,23 @@ describe('clippedOuterSumWithBias: the weight and the bias sums from one product
     });
     }
 });
+
+describe('the clipped outer sums hold no engine bytes beyond their outputs on webgpu', () => {
+  // the [B·T, ·] operands are views made inside the kernel: reshapes at the call site were engine
+  // tensors counted at their full size (an LM head's dy a second time), which the memory model missed
+  const peakAbove = async (f: (x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D | null) => tf.Tensor[], withC: boolean) => {
+    const x = tf.randomNormal([4, 33, 40], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const y = tf.randomNormal([4, 33, 24], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const c = withC ? (tf.ones([4]) as tf.Tensor1D) : null;
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(() => tf.dispose(f(x, y, c)));
+    tf.dispose([x, y, ...(c ? [c] : [])]);
+    return Math.max(...info.kernels.map((k) => k.totalBytesSnapshot - before));
+  };
+  for (const withC of [true, false]) {
+    it.runIf(tf.getBackend() === 'webgpu')(`c ${withC ? '[B]' : 'null'}`, async () => {
+      expect(await peakAbove((x, y, c) => [clippedOuterSum(x, y, c)], withC)).toBe(40 * 24 * 4);
+      expect(await peakAbove((x, y, c) => Object.values(clippedOuterSumWithBias(x, y, c)), withC)).toBe((40 * 24 + 24) * 4);
+    });
+  }
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matmulShape, runMatmul, runMatmulWithColumnSums } from '../webgpu/matmul/matmul-kernel';
 import { columnSum } from './column-sum';
-import { registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { registerWebgpuKernel, rowsView } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
 
 const KERNEL = 'ClipwiseClippedOuterSum';
@@ -21,8 +21,9 @@ export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D |
   const n = y.shape[2];
   if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSum: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
   if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSum: c [${c.shape}] must be [${b}]`);
-  if (c && fusedOnDevice() && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && c.dtype === 'float32') {
-    return tf.engine().runKernel(KERNEL, { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), c }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  // the plain sum (c null) too: the product the matMul below would run, without its reshapes
+  if (fusedOnDevice() && b * t > 0 && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
+    return tf.engine().runKernel(KERNEL, { x, y, ...(c ? { c } : {}) }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   }
   return tf.tidy(() => {
     // c scales the narrower operand (an LM head's dy is vocabulary-wide)
@@ -34,8 +35,8 @@ export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D |
 }
 
 registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
-  const { x, y, c } = inputs as Record<string, tf.TensorInfo>;
-  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: { tensor: c!, group: (attrs as { t: number }).t } };
+  const { x, y, c } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const args = { a: rowsView(x!), b: rowsView(y!), transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: (attrs as { t: number }).t } : null };
   const shape = matmulShape(args);
   if (!shape) throw new Error(`clippedOuterSum: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
   return runMatmul(backend as unknown as Parameters<typeof runMatmul>[0], args, shape);
@@ -60,9 +61,8 @@ export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Te
   if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSumWithBias: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
   if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSumWithBias: c [${c.shape}] must be [${b}]`);
   if (fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
-    const inputs: tf.NamedTensorMap = { x: tf.reshape(x, [b * t, m]), y: tf.reshape(y, [b * t, n]), ...(c ? { c } : {}) };
+    const inputs: tf.NamedTensorMap = { x, y, ...(c ? { c } : {}) };
     const [weight, bias] = tf.engine().runKernel(WITH_BIAS, inputs, { t, biasOf } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    tf.dispose([inputs['x']!, inputs['y']!]);
     return { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D };
   }
   return { weight: clippedOuterSum(x, y, c), bias: columnSum(biasOf === 'y' ? y : x, c === null ? {} : { weights: c }) as tf.Tensor1D };
@@ -71,7 +71,7 @@ export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Te
 registerWebgpuKernel(WITH_BIAS, ({ inputs, backend, attrs }) => {
   const { x, y, c } = inputs as Record<string, tf.TensorInfo | undefined>;
   const { t, biasOf } = attrs as { t: number; biasOf: 'x' | 'y' };
-  const args = { a: x!, b: y!, transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: t } : null };
+  const args = { a: rowsView(x!), b: rowsView(y!), transposeA: true, transposeB: false, kScale: c ? { tensor: c, group: t } : null };
   const shape = matmulShape(args);
   if (!shape) throw new Error(`clippedOuterSumWithBias: the tiled matmul does not take x [${x!.shape}], y [${y!.shape}]`);
   // y's column sums: a row of ones under xᵀ; x's: a column of ones beside y

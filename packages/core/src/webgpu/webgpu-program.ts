@@ -37,6 +37,22 @@ export function registerWebgpuKernel(
   tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }
 
+/**
+ * `info` [..., n] as [rows, n] inside a kernel: the same buffer under another shape, no engine tensor.
+ * Kernels that take [B, T, n] operands as [B·T, n] make it here rather than at the call site, where
+ * `tf.reshape` makes a tensor the engine counts as bytes of its own while it lives (a view of an LM
+ * head's output gradient counted its whole size again, and the memory model's traced temporaries,
+ * scaled from batch 1 and 2, missed it).
+ *
+ * @example
+ * const x2 = rowsView(inputs['x']!); // [B, T, m] -> [B·T, m]
+ */
+export function rowsView(info: tf.TensorInfo): tf.TensorInfo {
+  const n = info.shape[info.shape.length - 1] ?? 1;
+  const rows = info.shape.slice(0, -1).reduce((x, y) => x * y, 1);
+  return { dataId: info.dataId, shape: [rows, n], dtype: info.dtype };
+}
+
 /** True when the active backend is webgpu (our WGSL kernels apply). */
 export function onWebgpu(): boolean {
   return tf.getBackend() === 'webgpu';
