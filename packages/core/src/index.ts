@@ -46,6 +46,7 @@ export * from './random/noise-in-place';
 export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
 export * from './fused/clipped-outer-sum-from-terms';
+export * from './fused/clipped-row-sums';
 export { ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostLayerWidth, ghostTileRows, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';

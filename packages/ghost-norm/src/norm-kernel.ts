@@ -120,17 +120,18 @@ export interface NormKernel {
    */
   clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D | null, roles?: readonly string[]): Record<string, tf.Tensor>;
   /**
-   * Optional: `clippedSum` with the clip factors formed from the record's group's one squared-norm
-   * term (`term`: the whole group's, e.g. a linear layer's joint ghost partials from `sqNormTerms`),
-   * in the same work as the sums: one launch a layer-wise linear group (or param-wise weight) on webgpu, where the factors
-   * were one of their own. Returns the sums by role (shaped like the parameters), the norms [B] and the
-   * factors [B], all new tensors; or null where the kernel cannot take these roles or this term (the
-   * caller then forms the factors and calls `clippedSum`).
+   * Optional: `clippedSum` with the clip factors formed from the record's group's squared-norm terms
+   * (`terms`: the whole group's, all from this record's `sqNormTerms`, e.g. a linear layer's joint ghost
+   * partials, a layer norm's column-sum terms), in the same work as the sums: one launch a layer-wise
+   * linear group (or param-wise weight) on webgpu, and one for a layer norm's γ and β after their
+   * per-sample gradients, where the factors were a launch of their own. Returns the sums by role (shaped
+   * like the parameters), the norms [B] and the factors [B], all new tensors; or null where the kernel
+   * cannot take these roles or these terms (the caller then forms the factors and calls `clippedSum`).
    *
    * @example
-   * const r = kernel.clippedSumWithClip?.(record, term, { threshold: 1, automatic: false, gamma: 0 }, ['weight', 'bias']);
+   * const r = kernel.clippedSumWithClip?.(record, [term], { threshold: 1, automatic: false, gamma: 0 }, ['weight', 'bias']);
    */
-  clippedSumWithClip?(record: LayerRecord, term: SampleTerm, clip: ClipEpilogue, roles: readonly string[]): ClippedSumWithClip | null;
+  clippedSumWithClip?(record: LayerRecord, terms: readonly SampleTerm[], clip: ClipEpilogue, roles: readonly string[]): ClippedSumWithClip | null;
   /**
    * Optional: a record's weight and bias, each clipped in a group of its own (param-wise) and both
    * closing with the record: their per-sample norms, clip factors (`clips` by role, the same clipping

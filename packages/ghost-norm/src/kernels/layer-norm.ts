@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { columnSqNorms, columnSum, columnSumPair, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
+import { clipInProductEnabled, clippedRowSums, columnSqNorms, columnSum, columnSumPair, fusedOnDevice, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
 import { rowSums } from './row-sums';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type SqNormTermResult } from '../norm-kernel';
 
@@ -29,6 +29,18 @@ function bothSums(dy: tf.Tensor3D, xhat: tf.Tensor3D | undefined, weight: boolea
 /** A compacted record's per-sample gradients [B, d] by role (see `compact`), or null for a plain (x̂, dy) record. */
 function compacted(record: LayerRecord): Record<string, tf.Tensor2D> | null {
   return (record.perSample as Record<string, tf.Tensor2D> | undefined) ?? null;
+}
+
+/**
+ * γ's and β's per-sample gradients [B, d] of `roles` for a clip-in-the-sums close, or null where that
+ * does not apply: off webgpu (the two steps there), with the switch off (core's `setClipInProduct`), for a
+ * compacted record (its rows are already summed with others'), or for roles it does not carry.
+ */
+function rowsToClip(record: LayerRecord, roles: readonly string[]): { roles: string[]; rows: tf.Tensor2D[] } | null {
+  if (!fusedOnDevice() || !clipInProductEnabled() || compacted(record) || record.gradOutput.rank !== 3 || roles.length === 0) return null;
+  if (!roles.every((role) => (role === 'weight' || role === 'bias') && record.params[role] !== undefined)) return null;
+  const sums = bothSums(record.gradOutput as tf.Tensor3D, record.activation as tf.Tensor3D | undefined, roles.includes('weight'), roles.includes('bias'), { perSample: true });
+  return { roles: Object.keys(sums), rows: Object.values(sums) as tf.Tensor2D[] };
 }
 
 export const layerNormKernel: NormKernel = {
@@ -73,6 +85,26 @@ export const layerNormKernel: NormKernel = {
     const wantWeight = roles.includes('weight') && record.params['weight'] !== undefined;
     const wantBias = roles.includes('bias') && record.params['bias'] !== undefined;
     return bothSums(dy, xhat, wantWeight, wantBias, c === null ? {} : { weights: c });
+  },
+  // a layer-wise group of γ and β (or one of them): their per-sample gradients in one pass over dy, then
+  // their norms, factors and clipped sums in one launch (`clippedRowSums`), where the factors' launches
+  // (two on a small batch: `sampleTermChunks`) read dy and x̂ once and the paired sums again
+  clippedSumWithClip(record, terms, clip, roles) {
+    if (terms.length !== roles.length || terms.some((t) => t.kind !== 'colsq')) return null;
+    const made = rowsToClip(record, roles);
+    if (!made) return null;
+    const r = clippedRowSums(made.rows, made.rows.map(() => 0), [clip]);
+    tf.dispose(made.rows);
+    return { sums: Object.fromEntries(made.roles.map((role, k) => [role, r.sums[k]!])), norms: r.norms[0]!, factors: r.factors[0]! };
+  },
+  // param-wise: γ and β each a group, both closing here: the same two launches, each its own factors
+  clippedSumsApart(record, _mode, clips) {
+    const made = rowsToClip(record, ['weight', 'bias']);
+    if (!made) return null;
+    const r = clippedRowSums(made.rows, [0, 1], made.roles.map((role) => clips[role as 'weight' | 'bias']));
+    tf.dispose([...made.rows, ...r.factors]);
+    const by = (xs: tf.Tensor1D[]) => Object.fromEntries(made.roles.map((role, k) => [role, xs[k]!]));
+    return { sums: by(r.sums), norms: by(r.norms), modes: { weight: 'instantiate', bias: 'instantiate' } };
   },
   perSampleGrads(record) {
     const grads = compacted(record);

@@ -155,13 +155,14 @@ export function linearLikeKernel(kind: string): NormKernel {
     // weight and bias of one group (layer-wise), or the weight alone (param-wise), whose one term is
     // their partials [B, W]: the clip factors formed inside the product that sums them. The weight
     // alone still gets the product's bias row (one row more of M), dropped: its bias is clipped apart
-    clippedSumWithClip(record, term, clip, roles) {
+    clippedSumWithClip(record, terms, clip, roles) {
+      const term = terms.length === 1 ? terms[0]! : null;
       const a = record.activation as tf.Tensor3D | undefined;
       const dy = record.gradOutput as tf.Tensor3D;
       const weight = record.params['weight'];
       const both = roles.length === 2 && roles.includes('weight') && roles.includes('bias') && record.params['bias'] !== undefined;
       const weightOnly = roles.length === 1 && roles[0] === 'weight';
-      if (!(both || weightOnly) || !weight || record.perSample || !a || a.rank !== 3 || dy.rank !== 3 || term.kind !== 'sum') return null;
+      if (!(both || weightOnly) || !weight || record.perSample || !a || a.rank !== 3 || dy.rank !== 3 || term?.kind !== 'sum') return null;
       const { x, y, biasOf } = outerOperands(record);
       const r = clippedOuterSumWithBiasFromTerms(x, y, term.tensor, clip, { biasOf });
       const w = tf.reshape(r.weight, weight.shape as number[]);

@@ -47,9 +47,9 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
       },
       // the clip factors formed inside the clipped sums' product count as clipped sums
       ...(k.clippedSumWithClip && {
-        clippedSumWithClip: (record: LayerRecord, term: SampleTerm, clip: ClipEpilogue, roles: readonly string[]) => {
+        clippedSumWithClip: (record: LayerRecord, terms: readonly SampleTerm[], clip: ClipEpilogue, roles: readonly string[]) => {
           arrive(record);
-          return probe.around('clipped-sums', () => k.clippedSumWithClip!(record, term, clip, roles));
+          return probe.around('clipped-sums', () => k.clippedSumWithClip!(record, terms, clip, roles));
         },
       }),
       // a param-wise weight and bias closed together: their ghost-norm launch counts with the clipped sums

@@ -11,6 +11,7 @@ import { expectSameValues } from './expect-same-values.test-util';
 const B = 5;
 const T = 6;
 const FUSED = 'ClipwiseClippedOuterSumBiasClip';
+const ROWS = 'ClipwiseClippedRowSums';
 
 /** Two linear layers with biases, one of each weight layout (TinyLm's are [in, out]). */
 function outInMlp() {
@@ -60,12 +61,12 @@ function expectSameStep(fast: Awaited<ReturnType<typeof step>>, slow: Awaited<Re
   });
 }
 
-describe('layer-wise and param-wise clipping with the clip factors inside the product equal the two-launch path', () => {
+describe('layer-wise and param-wise clipping with the clip factors inside the product (and a layer norm\'s inside its sums) equal the two-launch path', () => {
   afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
   // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped;
   // its bias in launches of its own, `setPairedBiasClip(false)`: the next describe pairs them)
   for (const grouping of ['layer-wise', 'param-wise'] as const)
-  for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
+  for (const [label, make, linears, norms] of [['TinyLm', tinyLm, 2, 2], ['an MLP of both weight layouts', outInMlp, 2, 0]] as const)
     for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
       it(`${grouping}, ${label}, ${clipping.fn}`, async () => {
         const before = tf.memory().numTensors;
@@ -77,10 +78,15 @@ describe('layer-wise and param-wise clipping with the clip factors inside the pr
         // the partials summed in another order
         expectSameStep(fast, slow);
         if (tf.getBackend() === 'webgpu') {
-          // each linear group: one product launch in place of the clip factors' and the product's
+          // each linear group: one product launch in place of the clip factors' and the product's; each
+          // layer norm: its per-sample gradients, then one launch for norms, factors and sums
+          // (`clippedRowSums`), where layer-wise ran the factors' and the paired sums' kernels (as many)
+          // and param-wise each parameter's factors and sum apart (two kernels more)
           expect(count(fast.kernels, FUSED)).toBe(linears);
           expect(count(slow.kernels, FUSED)).toBe(0);
-          expect(fast.kernels.length).toBe(slow.kernels.length - linears);
+          expect(count(fast.kernels, ROWS)).toBe(norms);
+          expect(count(slow.kernels, ROWS)).toBe(0);
+          expect(fast.kernels.length).toBe(slow.kernels.length - linears - (grouping === 'param-wise' ? 2 * norms : 0));
         } else {
           expect(fast.kernels).toEqual(slow.kernels);
         }

@@ -358,18 +358,18 @@ export class GroupClipper implements Recorder {
   }
 
   /**
-   * A group that is one record's parameters, all direct, whose one term is their joint 'sum' (a
-   * layer-wise linear group: its ghost partials with the bias inside; a param-wise weight: its ghost
-   * partials): the kernel's clipped sums with
-   * the factors formed in the same launch (`NormKernel.clippedSumWithClip`). Null: the two steps.
+   * A group that is one record's parameters, all direct (a layer-wise linear group, whose one term is
+   * its ghost partials with the bias inside; a param-wise weight; a layer norm's γ and β): the kernel's
+   * clipped sums with the factors formed in the same launch (`NormKernel.clippedSumWithClip`, which
+   * says which terms it takes). Null: the two steps.
    */
   private clippedInProduct(rolesOf: ReadonlyMap<LayerRecord, string[]>, sq: readonly SampleTerm[], threshold: number): ClippedSumWithClip | null {
-    if (sq.length !== 1 || sq[0]!.kind !== 'sum' || rolesOf.size !== 1) return null;
+    if (sq.length === 0 || rolesOf.size !== 1) return null;
     const [record, roles] = [...rolesOf][0]!;
     const kernel = getNormKernel(record.kind);
     if (!kernel.clippedSumWithClip || roles.some((role) => record.perSample?.[role] !== undefined)) return null;
     const { fn, gamma } = validateClipping(this.clipping);
-    return kernel.clippedSumWithClip(record, sq[0]!, { threshold, gamma, automatic: fn === 'automatic' }, roles);
+    return kernel.clippedSumWithClip(record, sq, { threshold, gamma, automatic: fn === 'automatic' }, roles);
   }
 
   private addToSum(name: string, s: tf.Tensor): void {

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { dispatchDirect, packUniforms, storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
+import { registerWebgpuKernel } from '../webgpu/webgpu-program';
+import { fusedOnDevice } from './fused-kernels';
+import type { ClipEpilogue } from './row-reductions';
+
+const KERNEL = 'ClipwiseClippedRowSums';
+const WG = 256;
+/** Samples the kernel's workgroup memory holds factors for (per group). */
+const MAX_SAMPLES = 1024;
+/** Groups one launch clips (a layer norm's γ and β, each its own group under param-wise clipping). */
+const MAX_GROUPS = 2;
+/** Per-sample gradients one launch takes. */
+const MAX_ROWS = 4; // the uniform block's widths are one vec4
+
+/** `clippedRowSums`'s result: per row tensor its clipped sum [n_k]; per group its norms and factors [B]. */
+export interface ClippedRowSums {
+  readonly sums: tf.Tensor1D[];
+  readonly norms: tf.Tensor1D[];
+  readonly factors: tf.Tensor1D[];
+}
+
+/**
+ * Clips small parameters' per-sample gradients and sums them, the clip factors formed in the same
+ * launch: rows[k] [B, n_k] belongs to group groupOf[k]; group g's per-sample norm is
+ * n_gi = sqrt(Σ_{k in g} ‖rows[k][i, :]‖²), its factor c_gi = C_g / max(n_gi, C_g) (Abadi et al. 2016)
+ * or C_g / (n_gi + γ) (automatic, Bu et al. 2023), and sums[k] = Σ_i c_{g(k)i} rows[k][i, :]
+ * (Book-Keeping's clipped sum). A layer norm's γ and β at their group's close: one launch where the
+ * norms' launch (two on a small batch) and the sums' were apart. On webgpu every workgroup forms all
+ * factors from the rows (B·Σn_k reads, small for these parameters) and then its columns' sums; up to 4
+ * row tensors, 2 groups and 1024 samples a launch. Elsewhere TF.js ops (the reference). All results
+ * are new tensors.
+ *
+ * @example
+ * const [gGamma, gBeta] = columnSumPair(dy, xhat, { perSample: true }).reverse() as tf.Tensor2D[];
+ * // layer-wise: γ and β one group
+ * const { sums: [dGamma, dBeta], norms: [n] } = clippedRowSums([gGamma, gBeta], [0, 0], [{ threshold: 1, automatic: false, gamma: 0 }]);
+ * // param-wise: each its own group and threshold
+ * const apart = clippedRowSums([gGamma, gBeta], [0, 1], [clipGamma, clipBeta]);
+ */
+export function clippedRowSums(rows: readonly tf.Tensor2D[], groupOf: readonly number[], clips: readonly ClipEpilogue[]): ClippedRowSums {
+  if (rows.length === 0) throw new RangeError('clippedRowSums: no rows; pass at least one [B, n] tensor');
+  if (groupOf.length !== rows.length) throw new RangeError(`clippedRowSums: groupOf has ${groupOf.length} entries for ${rows.length} row tensors`);
+  const b = rows[0]!.shape[0];
+  for (const r of rows) if (r.rank !== 2 || r.shape[0] !== b) throw new RangeError(`clippedRowSums: every row tensor must be [B, n] with B = ${b}, got [${r.shape}]`);
+  for (const g of groupOf) if (!(Number.isInteger(g) && g >= 0 && g < clips.length)) throw new RangeError(`clippedRowSums: group ${g} has no clip (${clips.length} given)`);
+  for (let g = 0; g < clips.length; g++) if (!groupOf.includes(g)) throw new RangeError(`clippedRowSums: group ${g} has no rows`);
+  const automatic = clips[0]!.automatic;
+  if (clips.some((c) => c.automatic !== automatic)) throw new RangeError('clippedRowSums: every group must use the same clipping function (Abadi or automatic)');
+  const device =
+    fusedOnDevice() && b > 0 && b <= MAX_SAMPLES && rows.length <= MAX_ROWS && clips.length <= MAX_GROUPS &&
+    rows.every((r) => r.dtype === 'float32' && r.shape[1] > 0) && storageBindingsPerDispatch() >= 2 * rows.length + 2 * clips.length;
+  if (!device) return inOps(rows, groupOf, clips);
+  const inputs = Object.fromEntries(rows.map((r, k) => [`r${k}`, r]));
+  const attrs = { groupOf: groupOf.join(','), thresholds: clips.map((c) => c.threshold), gamma: clips.map((c) => c.gamma), automatic };
+  const outs = tf.engine().runKernel(KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor1D[];
+  const k = rows.length;
+  const g = clips.length;
+  return { sums: outs.slice(0, k), norms: outs.slice(k, k + g), factors: outs.slice(k + g) };
+}
+
+/** The reference: each group's norms and factors, then each row tensor's weighted column sums. */
+function inOps(rows: readonly tf.Tensor2D[], groupOf: readonly number[], clips: readonly ClipEpilogue[]): ClippedRowSums {
+  return tf.tidy(() => {
+    const norms = clips.map((_, g) => tf.sqrt(tf.addN(rows.filter((_, k) => groupOf[k] === g).map((r) => tf.sum(tf.square(r), 1)))) as tf.Tensor1D);
+    const factors = clips.map((c, g) => (c.automatic ? tf.div(c.threshold, tf.add(norms[g]!, c.gamma)) : tf.div(c.threshold, tf.maximum(norms[g]!, c.threshold))) as tf.Tensor1D);
+    const sums = rows.map((r, k) => tf.reshape(tf.matMul(tf.reshape(factors[groupOf[k]!]!, [1, -1]), r), [r.shape[1]]) as tf.Tensor1D);
+    return { sums, norms, factors };
+  });
+}
+
+type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
+
+registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
+  const groupOf = (attrs['groupOf'] as string).split(',').map(Number);
+  const thresholds = attrs['thresholds'] as number[];
+  const gamma = attrs['gamma'] as number[];
+  const rows = groupOf.map((_, k) => inputs[`r${k}`]!);
+  const b = rows[0]!.shape[0]!;
+  const widths = rows.map((r) => r.shape[1]!);
+  const be = backend as unknown as Backend;
+  const sums = rows.map((r) => be.makeTensorInfo([r.shape[1]!], 'float32'));
+  const norms = thresholds.map(() => be.makeTensorInfo([b], 'float32'));
+  const factors = thresholds.map(() => be.makeTensorInfo([b], 'float32'));
+  const u: ['f' | 'u', number][] = [['u', b], ['u', 0], ['u', 0], ['u', 0]];
+  for (let g = 0; g < MAX_GROUPS; g++) u.push(['f', thresholds[g] ?? 0], ['f', gamma[g] ?? 0]);
+  for (let k = 0; k < MAX_ROWS; k++) u.push(['u', widths[k] ?? 0]);
+  dispatchDirect({
+    key: `${KERNEL}_${groupOf.join('')}_${thresholds.length}_${attrs['automatic'] ? 'auto' : 'abadi'}`,
+    code: () => clippedRowSumsWgsl(groupOf, thresholds.length, attrs['automatic'] === true),
+    buffers: [...rows.map((tensor) => ({ tensor })), ...[...sums, ...norms, ...factors].map((tensor) => ({ tensor, write: true }))],
+    uniforms: packUniforms(u),
+    workgroups: [Math.ceil(Math.max(...widths) / WG), 1, 1],
+  });
+  return [...sums, ...norms, ...factors] as unknown as tf.TensorInfo;
+});
+
+/**
+ * Phase 1, every workgroup: for each sample i and group g, Σ over the group's rows of r[i, j]² (threads
+ * strided over j, a tree reduction), the factor kept in workgroup memory; workgroup 0 writes the norms
+ * and factors. Phase 2: thread j of workgroup w sums column w·256 + j of every row tensor, weighted by
+ * its group's factors (coalesced reads across threads).
+ */
+function clippedRowSumsWgsl(groupOf: readonly number[], groups: number, automatic: boolean): string {
+  const k = groupOf.length;
+  const bind = (i: number, name: string, access: string) => `@group(0) @binding(${i}) var<storage, ${access}> ${name} : array<f32>;`;
+  const bindings = [
+    ...groupOf.map((_, r) => bind(r, `r${r}`, 'read')),
+    ...groupOf.map((_, r) => bind(k + r, `o${r}`, 'read_write')),
+    ...Array.from({ length: groups }, (_, g) => bind(2 * k + g, `n${g}`, 'read_write')),
+    ...Array.from({ length: groups }, (_, g) => bind(2 * k + groups + g, `f${g}`, 'read_write')),
+  ];
+  const width = (r: number) => `u.w[${r}]`;
+  const sq = (g: number) =>
+    groupOf
+      .map((gr, r) => (gr === g ? `    for (var j = lid; j < ${width(r)}; j = j + ${WG}u) { let v = r${r}[i * ${width(r)} + j]; acc = acc + v * v; }` : ''))
+      .filter(Boolean)
+      .join('\n');
+  const factor = (g: number) => (automatic ? `u.t${g} / (norm + u.g${g})` : `u.t${g} / max(norm, u.t${g})`);
+  const perGroup = Array.from({ length: groups }, (_, g) => `
+  for (var i = 0u; i < u.B; i = i + 1u) {
+    var acc = 0.0;
+${sq(g)}
+    red[lid] = acc;
+    workgroupBarrier();
+    for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
+      if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+      workgroupBarrier();
+    }
+    if (lid == 0u) {
+      let norm = sqrt(red[0]);
+      let c = ${factor(g)};
+      fac[${g}u * ${MAX_SAMPLES}u + i] = c;
+      if (wg.x == 0u) { n${g}[i] = norm; f${g}[i] = c; }
+    }
+    workgroupBarrier();
+  }`).join('');
+  const sums = groupOf
+    .map((g, r) => `  if (j < ${width(r)}) {
+    var s = 0.0;
+    for (var i = 0u; i < u.B; i = i + 1u) { s = s + fac[${g}u * ${MAX_SAMPLES}u + i] * r${r}[i * ${width(r)} + j]; }
+    o${r}[j] = s;
+  }`)
+    .join('\n');
+  return /* wgsl */ `
+struct U { B : u32, pad0 : u32, pad1 : u32, pad2 : u32, t0 : f32, g0 : f32, t1 : f32, g1 : f32, w : vec4<u32> };
+${bindings.join('\n')}
+@group(0) @binding(${2 * k + 2 * groups}) var<uniform> u : U;
+var<workgroup> red : array<f32, ${WG}>;
+var<workgroup> fac : array<f32, ${groups * MAX_SAMPLES}>;
+
+@compute @workgroup_size(${WG}, 1, 1)
+fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
+  let lid = l.x;${perGroup}
+  let j = wg.x * ${WG}u + lid;
+${sums}
+}
+`;
+}
