@@ -12,3 +12,4 @@ export * from './param-sq-norms';
 export * from './record-compaction';
 export * from './deferred-ghost-norms';
 export * from './paired-bias-clip';
+export * from './layer-norm-clip';

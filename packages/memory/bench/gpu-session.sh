@@ -52,6 +52,8 @@
 #      its PEFT rows: carry [".gpu", ".refsrc", "packages/core/dist"]; about 70 s on an H100)
 #  31  parts 27 (without its demo runs) and 30 in one call (about 9.5 minutes): a session's first call
 #      after GPU-facing changes
+#  33  the interleaved A/B of the layer-norm clip in sums (CLIPWISE_LAYER_NORM_CLIP) on GPT-2 and ViT,
+#      layer-wise and param-wise, then core's, optim's and ghost-norm's tests with it on (about 5 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -71,7 +73,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 32}
+part=${1:?part: 1 to 33}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -403,6 +405,15 @@ case $part in
     cells "${JOBS:-6}" together; save
     f=$(grep -l 'clipwise train:' "$out"/cell-together-*.log | head -1)
     [ -n "$f" ] && { echo "== first failure, $f:"; grep -v '^Warning' "$f" | grep -m1 -A14 'GPU device reported\|^validation\|^out of memory\|^internal'; cells 1 alone; save; } ;;
+  33)
+    # the interleaved A/B of a layer norm's clip factors in the launch that sums it (ghost-norm's
+    # setLayerNormClipInSums, off by default; 9 rounds): GPT-2 and ViT, layer-wise and param-wise, where
+    # it cuts launches, then its tests on the GPU (about 5 minutes)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=200 TABLE_LINES=7 gpt2_step gpt2-ab-ln "A/B layer-norm clip in sums" layer-wise,param-wise --reps 9 --ab layer-norm-clip
+    STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 9 --ab layer-norm-clip
+    CLIPWISE_LAYER_NORM_CLIP=on timeout 90 node tooling/scripts/test-gpu.mjs packages/core packages/optim packages/ghost-norm > "$out/test-gpu.log" 2>&1
+    grep -A6 '^| workspace' "$out/test-gpu.log"; save ;;
   30)
     # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
     # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
@@ -413,5 +424,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 32), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 33), got '$part'" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
-import { setDeferredGhostNorms, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
+import { setDeferredGhostNorms, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
@@ -86,6 +86,8 @@ export const AB_SWITCHES = {
   'matmul-tuning': (on: boolean | null) => setMatmulTuningActive(on),
   /** Core's fitted ghost-norm tiles (`setFittedGhostTiles`): 40-row Gram tiles where they pad T less (ViT's 197). */
   'ghost-tiles': (on: boolean | null) => setFittedGhostTiles(on),
+  /** Ghost-norm's layer-norm clip in sums (`setLayerNormClipInSums`): a layer norm's factors formed in the launch that sums it. */
+  'layer-norm-clip': (on: boolean | null) => setLayerNormClipInSums(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 

@@ -36,6 +36,7 @@ describe('clippedRowSums equals the float64 norms, factors and clipped sums', ()
     { name: 'B = 1', b: 1, widths: [33], groupOf: [0], clips: [abadi(1)] },
     { name: 'automatic', b: 7, widths: [64, 64], groupOf: [0, 1], clips: [{ threshold: 1, automatic: true, gamma: 0.01 }, { threshold: 2, automatic: true, gamma: 0.1 }] },
     { name: 'large thresholds (every factor 1)', b: 9, widths: [40, 40], groupOf: [0, 0], clips: [abadi(1e6)] },
+    { name: 'more samples than a workgroup has threads (B = 300)', b: 300, widths: [21, 70], groupOf: [0, 1], clips: [abadi(0.8), abadi(1.5)] },
   ];
   for (const { name, b, widths, groupOf, clips } of cases) {
     it(name, async () => {

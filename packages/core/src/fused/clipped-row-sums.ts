@@ -96,10 +96,10 @@ registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
 });
 
 /**
- * Phase 1, every workgroup: for each sample i and group g, Σ over the group's rows of r[i, j]² (threads
- * strided over j, a tree reduction), the factor kept in workgroup memory; workgroup 0 writes the norms
- * and factors. Phase 2: thread j of workgroup w sums column w·256 + j of every row tensor, weighted by
- * its group's factors (coalesced reads across threads).
+ * Phase 1, every workgroup: thread i forms sample i's squared norm per group (its rows read in turn,
+ * four sums in flight; threads take samples 256 apart), then its norm and factor, kept in workgroup
+ * memory; workgroup 0 writes the norms and factors. Phase 2: thread j of workgroup w sums column
+ * w·256 + j of every row tensor, weighted by its group's factors (coalesced reads across threads).
  */
 function clippedRowSumsWgsl(groupOf: readonly number[], groups: number, automatic: boolean): string {
   const k = groupOf.length;
@@ -111,34 +111,24 @@ function clippedRowSumsWgsl(groupOf: readonly number[], groups: number, automati
     ...Array.from({ length: groups }, (_, g) => bind(2 * k + groups + g, `f${g}`, 'read_write')),
   ];
   const width = (r: number) => `u.w[${r}]`;
-  const sq = (g: number) =>
-    groupOf
-      .map((gr, r) => (gr === g ? `    for (var j = lid; j < ${width(r)}; j = j + ${WG}u) { let v = r${r}[i * ${width(r)} + j]; acc = acc + v * v; }` : ''))
-      .filter(Boolean)
-      .join('\n');
+  // Σ_j r[i, j]² of one row tensor into the four accumulators
+  const sq = (r: number) => `    { let n = ${width(r)}; let base = i * n; var j = 0u;
+      loop { if (j + 4u > n) { break; } let e = base + j; a0 = fma(r${r}[e], r${r}[e], a0); a1 = fma(r${r}[e + 1u], r${r}[e + 1u], a1); a2 = fma(r${r}[e + 2u], r${r}[e + 2u], a2); a3 = fma(r${r}[e + 3u], r${r}[e + 3u], a3); j = j + 4u; }
+      for (; j < n; j = j + 1u) { let v = r${r}[base + j]; a0 = fma(v, v, a0); } }`;
   const factor = (g: number) => (automatic ? `u.t${g} / (norm + u.g${g})` : `u.t${g} / max(norm, u.t${g})`);
   const perGroup = Array.from({ length: groups }, (_, g) => `
-  for (var i = 0u; i < u.B; i = i + 1u) {
-    var acc = 0.0;
-${sq(g)}
-    red[lid] = acc;
-    workgroupBarrier();
-    for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-      if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-      workgroupBarrier();
-    }
-    if (lid == 0u) {
-      let norm = sqrt(red[0]);
+    {
+      var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0;
+${groupOf.flatMap((gr, r) => (gr === g ? [sq(r)] : [])).join('\n')}
+      let norm = sqrt((a0 + a1) + (a2 + a3));
       let c = ${factor(g)};
       fac[${g}u * ${MAX_SAMPLES}u + i] = c;
       if (wg.x == 0u) { n${g}[i] = norm; f${g}[i] = c; }
-    }
-    workgroupBarrier();
-  }`).join('');
+    }`).join('');
   const sums = groupOf
     .map((g, r) => `  if (j < ${width(r)}) {
     var s = 0.0;
-    for (var i = 0u; i < u.B; i = i + 1u) { s = s + fac[${g}u * ${MAX_SAMPLES}u + i] * r${r}[i * ${width(r)} + j]; }
+    for (var i = 0u; i < u.B; i = i + 1u) { s = fma(fac[${g}u * ${MAX_SAMPLES}u + i], r${r}[i * ${width(r)} + j], s); }
     o${r}[j] = s;
   }`)
     .join('\n');
@@ -146,12 +136,14 @@ ${sq(g)}
 struct U { B : u32, pad0 : u32, pad1 : u32, pad2 : u32, t0 : f32, g0 : f32, t1 : f32, g1 : f32, w : vec4<u32> };
 ${bindings.join('\n')}
 @group(0) @binding(${2 * k + 2 * groups}) var<uniform> u : U;
-var<workgroup> red : array<f32, ${WG}>;
 var<workgroup> fac : array<f32, ${groups * MAX_SAMPLES}>;
 
 @compute @workgroup_size(${WG}, 1, 1)
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
-  let lid = l.x;${perGroup}
+  let lid = l.x;
+  for (var i = lid; i < u.B; i = i + ${WG}u) {${perGroup}
+  }
+  workgroupBarrier();
   let j = wg.x * ${WG}u + lid;
 ${sums}
 }

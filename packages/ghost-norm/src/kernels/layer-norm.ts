@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clipInProductEnabled, clippedRowSums, columnSqNorms, columnSum, columnSumPair, fusedOnDevice, perSampleSqNorm, type ColumnSumOptions, type LayerRecord } from '@clipwise/core';
 import { rowSums } from './row-sums';
+import { layerNormClipInSumsEnabled } from '../layer-norm-clip';
 import { asSqNormTerms, registerNormKernel, type NormKernel, type SqNormTermResult } from '../norm-kernel';
 
 const F32 = 4;
@@ -33,11 +34,11 @@ function compacted(record: LayerRecord): Record<string, tf.Tensor2D> | null {
 
 /**
  * γ's and β's per-sample gradients [B, d] of `roles` for a clip-in-the-sums close, or null where that
- * does not apply: off webgpu (the two steps there), with the switch off (core's `setClipInProduct`), for a
+ * does not apply: off webgpu (the two steps there), with either switch off (`setLayerNormClipInSums`, core's `setClipInProduct`), for a
  * compacted record (its rows are already summed with others'), or for roles it does not carry.
  */
 function rowsToClip(record: LayerRecord, roles: readonly string[]): { roles: string[]; rows: tf.Tensor2D[] } | null {
-  if (!fusedOnDevice() || !clipInProductEnabled() || compacted(record) || record.gradOutput.rank !== 3 || roles.length === 0) return null;
+  if (!fusedOnDevice() || !layerNormClipInSumsEnabled() || !clipInProductEnabled() || compacted(record) || record.gradOutput.rank !== 3 || roles.length === 0) return null;
   if (!roles.every((role) => (role === 'weight' || role === 'bias') && record.params[role] !== undefined)) return null;
   const sums = bothSums(record.gradOutput as tf.Tensor3D, record.activation as tf.Tensor3D | undefined, roles.includes('weight'), roles.includes('bias'), { perSample: true });
   return { roles: Object.keys(sums), rows: Object.values(sums) as tf.Tensor2D[] };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectParams, Linear, normalInit, setClipInProduct, type ParamSpec } from '@clipwise/core';
-import { setPairedBiasClip } from '@clipwise/ghost-norm';
+import { setLayerNormClipInSums, setPairedBiasClip } from '@clipwise/ghost-norm';
 import { resolveGrouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
 import { PrivateGradients } from './private-gradients';
@@ -34,6 +34,7 @@ function tinyLm() {
 /** One private step (σ = 0) of `grouping`: its gradients, its groups' statistics and the kernels its backward ran. */
 async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', clipping: ClippingConfig, inProduct: boolean, thresholds?: number[], paired = false) {
   setClipInProduct(inProduct);
+  setLayerNormClipInSums(inProduct);
   setPairedBiasClip(paired);
   const model = make();
   const probe = resolveGrouping(grouping, model.params, { clipNorm: 1 });
@@ -62,7 +63,7 @@ function expectSameStep(fast: Awaited<ReturnType<typeof step>>, slow: Awaited<Re
 }
 
 describe('layer-wise and param-wise clipping with the clip factors inside the product (and a layer norm\'s inside its sums) equal the two-launch path', () => {
-  afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
+  afterEach(() => (setClipInProduct(true), setLayerNormClipInSums(null), setPairedBiasClip(true)));
   // param-wise: each weight is a group of its own, its bias another (the product's bias row dropped;
   // its bias in launches of its own, `setPairedBiasClip(false)`: the next describe pairs them)
   for (const grouping of ['layer-wise', 'param-wise'] as const)
@@ -95,7 +96,7 @@ describe('layer-wise and param-wise clipping with the clip factors inside the pr
 });
 
 describe('param-wise clipping with each linear layer\'s weight and bias in one ghost launch and one product equals their launches apart', () => {
-  afterEach(() => (setClipInProduct(true), setPairedBiasClip(true)));
+  afterEach(() => (setClipInProduct(true), setLayerNormClipInSums(null), setPairedBiasClip(true)));
   for (const [label, make, linears] of [['TinyLm', tinyLm, 2], ['an MLP of both weight layouts', outInMlp, 2]] as const)
     for (const clipping of [{ fn: 'abadi' }, { fn: 'automatic', gamma: 0.01 }] as ClippingConfig[]) {
       it(`${label}, ${clipping.fn}`, async () => {
