@@ -155,7 +155,9 @@ class StepSimulation {
     const sumInto = (name: string, temp: number) => {
       const p = this.paramSize.get(name)!;
       this.label = `clipped sum of ${name}`;
-      this.push('clipped-sums', { transient: temp + p });
+      // a second contribution (a tied weight's other use) is then added to the first: its sum and the
+      // new total beside the old one, once the sum's temporaries are gone
+      this.push('clipped-sums', { transient: summed.has(name) ? Math.max(temp + p, 2 * p) : temp + p });
       if (!summed.has(name)) {
         summed.add(name);
         this.sums += p;
