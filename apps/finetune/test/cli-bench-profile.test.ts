@@ -56,34 +56,30 @@ describe('clipwise bench', () => {
     }
   });
 
+  /** A GPT-2 of one block on the backend under test (webgpu under test:gpu, else cpu): its bench rows' predicted peak over the measured, less one. */
+  const predictionErrors = async (config: string, args: string[]) => {
+    const backend = process.env.CLIPWISE_BACKEND === 'webgpu' ? 'webgpu' : 'cpu';
+    const json = path.join(mkdtempSync(path.join(tmpdir(), 'clipwise-bench-')), 'bench.json');
+    const { code, err } = await run(['bench', '--backend', backend, '--model', 'gpt2-tiny', '--model-config', config, ...args, '--reps', '1', '--groupings', 'all-layer', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
+    return new Map(rows.map((r) => [String(r['grouping']), Math.abs(Number(r['predictedPeakBytes']) - Number(r['peakBytes'])) / Number(r['peakBytes'])]));
+  };
+
   it('predicts the non-private step from its own plain sums: its peak as measured, as the private steps\' (webgpu under test:gpu, else cpu)', async () => {
     // on webgpu the clipped sums fold the clip factors into a fused product and the plain sums run a
     // matmul, with other temporaries: traced with the clipped ones, the non-private step was predicted
     // one [vocabulary, width] tensor high (55.43 against 53.48 MiB here on lavapipe)
-    const backend = process.env.CLIPWISE_BACKEND === 'webgpu' ? 'webgpu' : 'cpu';
-    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
-    const json = path.join(dir, 'bench.json');
-    const { code, err } = await run(['bench', '--backend', backend, '--model', 'gpt2-tiny', '--model-config', '{"n_embd":32,"n_layer":1,"n_head":2,"vocab_size":4000}',
-      '--batch-size', '4', '--seq-len', '32', '--reps', '1', '--warmup', '0', '--groupings', 'all-layer', '--json', json]);
-    expect(err).toBe('');
-    expect(code).toBe(0);
-    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
-    for (const r of rows) expect(Math.abs(Number(r['predictedPeakBytes']) - Number(r['peakBytes'])) / Number(r['peakBytes']), String(r['grouping'])).toBeLessThan(0.002);
+    const errors = await predictionErrors('{"n_embd":32,"n_layer":1,"n_head":2,"vocab_size":4000}', ['--batch-size', '4', '--seq-len', '32', '--warmup', '0']);
+    for (const [grouping, e] of errors) expect(e, grouping).toBeLessThan(0.002);
   });
 
   it('predicts a tied weight\'s second sum added to its first: the non-private peak where the [vocabulary, width] sums dominate', async () => {
     // d > B·T: the embedding's sum, added to the LM head's, holds both and their total (predicted 2.18
     // against 3.15 MiB here before)
-    const backend = process.env.CLIPWISE_BACKEND === 'webgpu' ? 'webgpu' : 'cpu';
-    const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
-    const json = path.join(dir, 'bench.json');
-    const { code, err } = await run(['bench', '--backend', backend, '--model', 'gpt2-tiny', '--model-config', '{"n_embd":64,"n_layer":1,"n_head":2,"vocab_size":4000}',
-      '--batch-size', '1', '--seq-len', '4', '--reps', '1', '--optimizer', 'none', '--groupings', 'all-layer', '--json', json]);
-    expect(err).toBe('');
-    expect(code).toBe(0);
-    const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
-    const np = rows.find((r) => r['grouping'] === 'non-private')!;
-    expect(Math.abs(Number(np['predictedPeakBytes']) - Number(np['peakBytes'])) / Number(np['peakBytes'])).toBeLessThan(0.002);
+    const errors = await predictionErrors('{"n_embd":64,"n_layer":1,"n_head":2,"vocab_size":4000}', ['--batch-size', '1', '--seq-len', '4', '--optimizer', 'none']);
+    expect(errors.get('non-private')).toBeLessThan(0.002);
   });
 
   it('--trainable: rows per trainable mode beside full fine-tuning, ratios to full fine-tuning\'s non-private step; bias-only holds less', async () => {
