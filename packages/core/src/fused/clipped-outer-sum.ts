@@ -5,6 +5,9 @@ import { registerWebgpuKernel, rowsView } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
 
 const KERNEL = 'ClipwiseClippedOuterSum';
+
+/** Whether the tiled matmul takes x, y [B, T, ·] as [B·T, ·] rows (every binding within the device's limit); else the TF.js ops. */
+const productFits = (x: tf.Tensor3D, y: tf.Tensor3D) => matmulShape({ a: rowsView(x), b: rowsView(y), transposeA: true, transposeB: false }) !== null;
 const WITH_BIAS = 'ClipwiseClippedOuterSumBias';
 
 /**
@@ -22,7 +25,7 @@ export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D |
   if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSum: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
   if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSum: c [${c.shape}] must be [${b}]`);
   // the plain sum (c null) too: the product the matMul below would run, without its reshapes
-  if (fusedOnDevice() && b * t > 0 && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
+  if (fusedOnDevice() && b * t > 0 && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32') && productFits(x, y)) {
     return tf.engine().runKernel(KERNEL, { x, y, ...(c ? { c } : {}) }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   }
   return tf.tidy(() => {
@@ -60,7 +63,7 @@ export function clippedOuterSumWithBias(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Te
   const biasOf = options.biasOf ?? 'y';
   if (y.shape[0] !== b || y.shape[1] !== t) throw new Error(`clippedOuterSumWithBias: x [${x.shape}] and y [${y.shape}] must share [B, T]`);
   if (c && (c.rank !== 1 || c.size !== b)) throw new Error(`clippedOuterSumWithBias: c [${c.shape}] must be [${b}]`);
-  if (fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32')) {
+  if (fusedOnDevice() && b * t > 0 && m > 0 && n > 0 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32') && productFits(x, y)) {
     const inputs: tf.NamedTensorMap = { x, y, ...(c ? { c } : {}) };
     const [weight, bias] = tf.engine().runKernel(WITH_BIAS, inputs, { t, biasOf } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D };
