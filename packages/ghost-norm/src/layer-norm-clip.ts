@@ -11,7 +11,7 @@ const layerNormClip = envSwitch('CLIPWISE_LAYER_NORM_CLIP');
  * null: back to that default. The sums are the same either way, up to float32 rounding.
  *
  * @example
- * setLayerNormClipInSums(true); // GPT-2 B16 T128: 2 dispatches a layer norm, where layer-wise ran 4 and param-wise 8
+ * setLayerNormClipInSums(true); // GPT-2 B16 T128: 2 dispatches a layer norm (by the kernels' passes), where layer-wise ran 4 and param-wise 8
  */
 export function setLayerNormClipInSums(on: boolean | null): void {
   layerNormClip.set(on);
