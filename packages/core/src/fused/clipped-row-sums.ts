@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms, storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
-import type { ClipEpilogue } from './row-reductions';
+import { clipFactorWgsl, sampleTermsClipFactors, weightedRowSums, type ClipEpilogue } from './row-reductions';
 
 const KERNEL = 'ClipwiseClippedRowSums';
 const WG = 256;
@@ -28,7 +28,7 @@ export interface ClippedRowSums {
  * (Book-Keeping's clipped sum). A layer norm's γ and β at their group's close: one launch where the
  * norms' launch (two on a small batch) and the sums' were apart. On webgpu every workgroup forms all
  * factors from the rows (B·Σn_k reads, small for these parameters) and then its columns' sums; up to 4
- * row tensors, 2 groups and 1024 samples a launch. Elsewhere TF.js ops (the reference). All results
+ * row tensors, 2 groups and 1024 samples a launch. Elsewhere `sampleTermsClipFactors` and `weightedRowSums`. All results
  * are new tensors.
  *
  * @example
@@ -59,14 +59,11 @@ export function clippedRowSums(rows: readonly tf.Tensor2D[], groupOf: readonly n
   return { sums: outs.slice(0, k), norms: outs.slice(k, k + g), factors: outs.slice(k + g) };
 }
 
-/** The reference: each group's norms and factors, then each row tensor's weighted column sums. */
+/** Elsewhere (and past the launch's limits): each group's norms and factors from its rows' squared norms, then the weighted row sums. */
 function inOps(rows: readonly tf.Tensor2D[], groupOf: readonly number[], clips: readonly ClipEpilogue[]): ClippedRowSums {
-  return tf.tidy(() => {
-    const norms = clips.map((_, g) => tf.sqrt(tf.addN(rows.filter((_, k) => groupOf[k] === g).map((r) => tf.sum(tf.square(r), 1)))) as tf.Tensor1D);
-    const factors = clips.map((c, g) => (c.automatic ? tf.div(c.threshold, tf.add(norms[g]!, c.gamma)) : tf.div(c.threshold, tf.maximum(norms[g]!, c.threshold))) as tf.Tensor1D);
-    const sums = rows.map((r, k) => tf.reshape(tf.matMul(tf.reshape(factors[groupOf[k]!]!, [1, -1]), r), [r.shape[1]]) as tf.Tensor1D);
-    return { sums, norms, factors };
-  });
+  const clipped = clips.map((clip, g) => sampleTermsClipFactors(rows.filter((_, k) => groupOf[k] === g).map((tensor) => ({ kind: 'sq' as const, tensor })), clip));
+  const sums = rows.map((r, k) => weightedRowSums(clipped[groupOf[k]!]!.factors, [r])[0]!);
+  return { sums, norms: clipped.map((c) => c.norms), factors: clipped.map((c) => c.factors) };
 }
 
 type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
@@ -115,13 +112,12 @@ function clippedRowSumsWgsl(groupOf: readonly number[], groups: number, automati
   const sq = (r: number) => `    { let n = ${width(r)}; let base = i * n; var j = 0u;
       loop { if (j + 4u > n) { break; } let e = base + j; a0 = fma(r${r}[e], r${r}[e], a0); a1 = fma(r${r}[e + 1u], r${r}[e + 1u], a1); a2 = fma(r${r}[e + 2u], r${r}[e + 2u], a2); a3 = fma(r${r}[e + 3u], r${r}[e + 3u], a3); j = j + 4u; }
       for (; j < n; j = j + 1u) { let v = r${r}[base + j]; a0 = fma(v, v, a0); } }`;
-  const factor = (g: number) => (automatic ? `u.t${g} / (norm + u.g${g})` : `u.t${g} / max(norm, u.t${g})`);
   const perGroup = Array.from({ length: groups }, (_, g) => `
     {
       var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0;
 ${groupOf.flatMap((gr, r) => (gr === g ? [sq(r)] : [])).join('\n')}
       let norm = sqrt((a0 + a1) + (a2 + a3));
-      let c = ${factor(g)};
+      let c = ${clipFactorWgsl(automatic, 'norm', `u.t${g}`, `u.g${g}`)};
       fac[${g}u * ${MAX_SAMPLES}u + i] = c;
       if (wg.x == 0u) { n${g}[i] = norm; f${g}[i] = c; }
     }`).join('');

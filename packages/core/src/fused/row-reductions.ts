@@ -124,6 +124,11 @@ function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue
   return out;
 }
 
+/** A clip factor in WGSL from the expressions of a norm, its threshold C and γ: C / max(n, C) (Abadi) or C / (n + γ) (automatic). */
+export function clipFactorWgsl(automatic: boolean, norm: string, threshold: string, gamma: string): string {
+  return automatic ? `${threshold} / (${norm} + ${gamma})` : `${threshold} / max(${norm}, ${threshold})`;
+}
+
 /** Workgroups a launch should fill the GPU with (two a multiprocessor of an H100/H200). */
 const TARGET_WORKGROUPS = 264;
 /** Threads of a chunked launch's workgroup, and the narrowest column chunk worth one. */
@@ -225,7 +230,7 @@ function sampleTermsWgsl(kinds: readonly KernelKind[], clip: 'abadi' | 'automati
   const epilogue = clip
     ? `let norm = sqrt(red[0]);
     norms[i] = norm;
-    factors[i] = ${clip === 'automatic' ? 'u.threshold / (norm + u.gamma)' : 'u.threshold / max(norm, u.threshold)'};`
+    factors[i] = ${clipFactorWgsl(clip === 'automatic', 'norm', 'u.threshold', 'u.gamma')};`
     : chunked ? 'out[i * u.chunks + c] = red[0];' : 'out[i] = red[0];';
   return /* wgsl */ `
 struct U { threshold : f32, gamma : f32, chunks : u32, pad1 : u32, d : array<vec4<u32>, ${Math.ceil((2 * kinds.length) / 4)}> };
