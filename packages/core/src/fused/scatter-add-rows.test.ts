@@ -46,6 +46,33 @@ describe('scatterAddRows equals float64 sums, the same bits every call', () => {
     });
   }
 
+  // a tied weight's second sum: into + Σ rows, into consumed (in place on webgpu), equal bit for bit to
+  // tf.add(into, scatterAddRows(...)); a view (shared storage) is copied first, leaving its owner as it was
+  for (const c of cases.slice(0, 4)) {
+    it(`adds into a sum: ${c.name}`, async () => {
+      const ids = tf.tensor1d(c.ids, 'int32');
+      const rows = tf.randomNormal([c.ids.length, c.d], 0, 1, 'float32', 11) as tf.Tensor2D;
+      const base = tf.randomNormal([c.v, c.d], 0, 1, 'float32', 12) as tf.Tensor2D;
+      const plain = scatterAddRows(ids, rows, c.v);
+      const want = tf.add(base, plain);
+      const wantBits = Buffer.from(((await want.data()) as Float32Array).buffer);
+      const baseValues = Array.from(await base.data());
+      const before = tf.memory().numTensors;
+      const into = tf.clone(base) as tf.Tensor2D; // shares base's storage: must not be written
+      const total = scatterAddRows(ids, rows, c.v, into);
+      expect(into.isDisposed).toBe(true);
+      expect(Buffer.from(((await total.data()) as Float32Array).buffer).equals(wantBits)).toBe(true);
+      const owned = tf.mul(base, 1) as tf.Tensor2D; // owns its storage: written in place on webgpu
+      const again = scatterAddRows(ids, rows, c.v, owned);
+      if (tf.getBackend() === 'webgpu') expect(again).toBe(owned);
+      expect(Buffer.from(((await again.data()) as Float32Array).buffer).equals(wantBits)).toBe(true);
+      expect(Array.from(await base.data())).toEqual(baseValues);
+      tf.dispose([total, again]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([ids, rows, base, plain, want]);
+    });
+  }
+
   it('checks its arguments', async () => {
     const rows = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
     const out = scatterAddRows(tf.tensor1d([1, 2, 1], 'int32'), rows, 3);
@@ -53,6 +80,7 @@ describe('scatterAddRows equals float64 sums, the same bits every call', () => {
     expect(() => scatterAddRows(tf.tensor1d([0, 1], 'int32'), rows, 3)).toThrow(/ids must be int32 \[3\]/);
     expect(() => scatterAddRows(tf.tensor1d([0, 1, 2]), rows, 3)).toThrow(/ids must be int32/);
     expect(() => scatterAddRows(tf.tensor1d([0, 1, 2], 'int32'), rows, 0)).toThrow(/numRows must be a positive integer/);
+    expect(() => scatterAddRows(tf.tensor1d([0, 1, 2], 'int32'), rows, 3, tf.zeros([3, 3]))).toThrow(/into must be \[3, 2\], got \[3,3\]/);
   });
 
   // The output's zeros are made on the device: a zeroed host array uploaded instead (tf.zeros) cost

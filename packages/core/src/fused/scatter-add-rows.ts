@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatchDirect, packUniforms, registerInPlaceKernel, runInPlaceKernel } from '../webgpu/direct-dispatch';
+import { dispatchDirect, packUniforms, registerInPlaceKernel, runInPlaceKernel, withOwnStorage } from '../webgpu/direct-dispatch';
 import { onWebgpu } from '../webgpu/webgpu-program';
 
 /**
@@ -13,20 +13,33 @@ import { onWebgpu } from '../webgpu/webgpu-program';
  * group-wise study's pre-training gave another model each time). Here each id's sum is formed by
  * one workgroup in a fixed order. Elsewhere `tf.scatterND`, whose cpu and wasm kernels add in order.
  *
+ * With `into` ([numRows, d], float32), the sums are added to it: into[v] + Σ rows, as `tf.add(into,
+ * scatterAddRows(ids, rows, numRows))` gives it, bit for bit. The call owns `into`: on webgpu it is
+ * written in place and returned (a copy first if it shares its storage), so a tied weight's second
+ * sum needs no table beside the first and the total (GPT-2's wte: 147 MiB each); elsewhere the sum is
+ * a new tensor and `into` is freed.
+ *
  * @example
  * const grad = scatterAddRows(tf.tensor1d([2, 0, 2], 'int32'), dy, 4); // [4, d]: rows 0 and 2 + dy[0], dy[1]; 1 and 3 zero
+ * const total = scatterAddRows(ids, dy, vocab, headSum); // the LM head's sum plus the lookup's: headSum is consumed
  */
-export function scatterAddRows(ids: tf.Tensor1D, rows: tf.Tensor2D, numRows: number): tf.Tensor2D {
+export function scatterAddRows(ids: tf.Tensor1D, rows: tf.Tensor2D, numRows: number, into?: tf.Tensor2D): tf.Tensor2D {
   const [n, d] = rows.shape;
   if (ids.dtype !== 'int32' || ids.rank !== 1 || ids.size !== n) throw new Error(`scatterAddRows: ids must be int32 [${n}], got ${ids.dtype} [${ids.shape}]`);
   if (!(Number.isInteger(numRows) && numRows > 0)) throw new Error(`scatterAddRows: numRows must be a positive integer, got ${numRows}`);
-  if (!onWebgpu() || rows.dtype !== 'float32' || n === 0) {
-    return tf.tidy(() => tf.scatterND(tf.reshape(ids, [n, 1]), rows, [numRows, d]) as tf.Tensor2D);
+  if (into && (into.rank !== 2 || into.shape[0] !== numRows || into.shape[1] !== d)) throw new Error(`scatterAddRows: into must be [${numRows}, ${d}], got [${into.shape}]`);
+  if (!onWebgpu() || rows.dtype !== 'float32' || n === 0 || (into && into.dtype !== 'float32')) {
+    const sum = tf.tidy(() => tf.scatterND(tf.reshape(ids, [n, 1]), rows, [numRows, d]) as tf.Tensor2D);
+    if (!into) return sum;
+    const total = tf.add(into, sum) as tf.Tensor2D;
+    tf.dispose([into, sum]);
+    return total;
   }
-  // rows no id names stay zero; the kernel writes the others in place. tf.fill runs on the device,
-  // where tf.zeros uploads a zeroed host array (154 MB for GPT-2's wte: +115 ms a step on an H100)
-  const out = tf.fill([numRows, d], 0) as tf.Tensor2D;
-  runInPlaceKernel(KERNEL, { out, ids, rows }, {});
+  // rows no id names stay zero (or into's); the kernel writes the others in place. tf.fill runs on the
+  // device, where tf.zeros uploads a zeroed host array (154 MB for GPT-2's wte: +115 ms a step on an H100)
+  const out = into ? withOwnStorage(into) : (tf.fill([numRows, d], 0) as tf.Tensor2D);
+  if (into && out !== into) into.dispose();
+  runInPlaceKernel(KERNEL, { out, ids, rows }, { accumulate: into !== undefined });
   return out;
 }
 
@@ -36,7 +49,7 @@ const MAX_X = 65535;
 /** Columns a thread sums at once (in registers), so one scan of the positions serves 64 × this many columns. */
 const MAX_LANES = 16;
 
-registerInPlaceKernel(KERNEL, (inputs) => {
+registerInPlaceKernel(KERNEL, (inputs, attrs) => {
   const { out, ids, rows } = inputs as Record<string, tf.TensorInfo>;
   const [n, d] = rows!.shape as [number, number];
   const numRows = out!.shape[0]!;
@@ -44,7 +57,7 @@ registerInPlaceKernel(KERNEL, (inputs) => {
   const lanes = Math.min(MAX_LANES, Math.ceil(d / 64));
   dispatchDirect({
     key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out!, write: true }, { tensor: ids! }, { tensor: rows! }],
-    uniforms: packUniforms([n, d, numRows, 0].map((v) => ['u', v] as const)), workgroups: grid(n),
+    uniforms: packUniforms([n, d, numRows, attrs['accumulate'] ? 1 : 0].map((v) => ['u', v] as const)), workgroups: grid(n),
   });
 });
 
@@ -55,10 +68,11 @@ function grid(count: number): [number, number, number] {
 /**
  * One workgroup per position t. If no earlier position names t's id, the workgroup sums that id's rows:
  * a thread takes columns c, c + 64, ... (`lanes` of them at once, in registers) and adds the rows of
- * the positions from t on that name the id, in position order: the same sum, bit for bit, every run.
+ * the positions from t on that name the id, in position order: the same sum, bit for bit, every run;
+ * with `accumulate` it adds the sum to what the row held.
  */
 const scatterWgsl = (lanes: number) => /* wgsl */ `
-struct U { n : u32, d : u32, numRows : u32, pad : u32 };
+struct U { n : u32, d : u32, numRows : u32, accumulate : u32 };
 @group(0) @binding(0) var<storage, read_write> out : array<f32>;
 @group(0) @binding(1) var<storage, read> ids : array<i32>;
 @group(0) @binding(2) var<storage, read> rows : array<f32>;
@@ -85,7 +99,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
         ${Array.from({ length: lanes }, (_, j) => `if (c0 + ${64 * j}u < u.d) { acc${j} = acc${j} + rows[r + ${64 * j}u]; }`).join('\n        ')}
       }
     }
-    ${Array.from({ length: lanes }, (_, j) => `if (c0 + ${64 * j}u < u.d) { out[base + c0 + ${64 * j}u] = acc${j}; }`).join('\n    ')}
+    ${Array.from({ length: lanes }, (_, j) => `if (c0 + ${64 * j}u < u.d) { let o${j} = base + c0 + ${64 * j}u; out[o${j}] = select(acc${j}, out[o${j}] + acc${j}, u.accumulate != 0u); }`).join('\n    ')}
   }
 }
 `;
