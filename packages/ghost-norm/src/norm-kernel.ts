@@ -120,6 +120,16 @@ export interface NormKernel {
    */
   clippedSum(record: LayerRecord, clipFactors: tf.Tensor1D | null, roles?: readonly string[]): Record<string, tf.Tensor>;
   /**
+   * Optional: `clippedSum` added onto sums already formed for these roles (`into`: a tied parameter's
+   * earlier uses, e.g. GPT-2's wte after the LM head), where the kernel can add in place: the caller
+   * hands `into`'s tensors over and gets the totals back (on webgpu the same tensors, written in place:
+   * no second table beside the first and the total). Roles not in `into` get their sums as `clippedSum`'s.
+   *
+   * @example
+   * const totals = kernel.clippedSumInto?.(record, c, ['weight'], { weight: headSum }); // headSum consumed
+   */
+  clippedSumInto?(record: LayerRecord, clipFactors: tf.Tensor1D | null, roles: readonly string[], into: Readonly<Record<string, tf.Tensor>>): Record<string, tf.Tensor>;
+  /**
    * Optional: `clippedSum` with the clip factors formed from the record's group's squared-norm terms
    * (`terms`: the whole group's, all from this record's `sqNormTerms`, e.g. a linear layer's joint ghost
    * partials, a layer norm's column-sum terms), in the same work as the sums: one launch a layer-wise

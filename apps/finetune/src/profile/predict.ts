@@ -42,6 +42,8 @@ export function predictStep(
     normMode: o.normMode,
     // the noise draw: tfjs ops on cpu/wasm (z, σz, sum + σz next to the output); one fused kernel on webgpu
     noiseTemporaries: o.noiseMultiplier === 0 || o.backend === 'webgpu' ? 0 : 3,
+    // and on webgpu the release's noise and scale write the sums in place
+    releaseInPlace: o.backend === 'webgpu',
     update: o.optimizer === 'sgd' ? 'sgd' : null,
   });
 }

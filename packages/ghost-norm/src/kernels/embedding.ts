@@ -20,6 +20,19 @@ function scatterPerSample(ids: tf.Tensor2D, dy: tf.Tensor3D, v: number): tf.Tens
   });
 }
 
+/** Σ_i c_i E_i [V, d] (plus `into`, consumed, where given). */
+function clippedTable(record: LayerRecord, c: tf.Tensor1D | null, into?: tf.Tensor2D): tf.Tensor2D {
+  const ids = record.activation as tf.Tensor2D;
+  const dy = record.gradOutput as tf.Tensor3D;
+  return tf.tidy(() => {
+    const [b, t, d] = dy.shape;
+    const cdy = (c === null ? dy : tf.mul(dy, tf.reshape(c, [b, 1, 1]))).reshape([b * t, d]);
+    // rows that share an id summed in a fixed order (TF.js's scatterND on webgpu adds them with
+    // float atomics: other low bits every run)
+    return scatterAddRows(ids.reshape([b * t]) as tf.Tensor1D, cdy as tf.Tensor2D, vocab(record), into);
+  });
+}
+
 /**
  * Embedding table [V, d] with ids x_i [T]: per-sample gradient E_i[v] = Σ_t [x_it = v] dy_it.
  * Ghost: ‖E_i‖² = Σ_{t,s} [x_it = x_is] ⟨dy_it, dy_is⟩, O(B T² d) time, O(B T²) space, no V.
@@ -41,17 +54,12 @@ export const embeddingKernel: NormKernel = {
     return { weight: { sqNorms, mode: chosen } };
   },
   clippedSum(record, c) {
-    const ids = record.activation as tf.Tensor2D;
-    const dy = record.gradOutput as tf.Tensor3D;
-    return {
-      weight: tf.tidy(() => {
-        const [b, t, d] = dy.shape;
-        const cdy = (c === null ? dy : tf.mul(dy, tf.reshape(c, [b, 1, 1]))).reshape([b * t, d]);
-        // rows that share an id summed in a fixed order (TF.js's scatterND on webgpu adds them with
-        // float atomics: other low bits every run)
-        return scatterAddRows(ids.reshape([b * t]) as tf.Tensor1D, cdy as tf.Tensor2D, vocab(record));
-      }),
-    };
+    return { weight: clippedTable(record, c) };
+  },
+  clippedSumInto(record, c, roles, into) {
+    const out: Record<string, tf.Tensor> = {};
+    if (roles.includes('weight')) out['weight'] = clippedTable(record, c, into['weight'] as tf.Tensor2D | undefined);
+    return out;
   },
   perSampleGrads(record) {
     return { weight: scatterPerSample(record.activation as tf.Tensor2D, record.gradOutput as tf.Tensor3D, vocab(record)) };

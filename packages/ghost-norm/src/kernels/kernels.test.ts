@@ -122,6 +122,26 @@ async function checkLayer(layer: DPLayer, apply: (x: tf.Tensor) => tf.Tensor, x:
     expected.dispose();
   }
   tf.dispose([...Object.values(plain), ...Object.values(alone)]);
+  // onto a running sum (a tied weight's second use): running + Σ_i c_i g_i, the running sum handed over;
+  // on webgpu written in place: no kernel makes a second table (the sum apart, the total, a copy)
+  if (kernel.clippedSumInto) {
+    for (const [role, p] of Object.entries(layer.paramsByRole)) {
+      const running = tf.randomNormal(p.shape as number[], 0, 1, 'float32', 5);
+      const expected = tf.tidy(() => tf.add(running, tf.sum(tf.mul(brute.get(p.name)!, c.reshape([b, ...new Array(p.shape.length).fill(1)])), 0)));
+      const given = tf.mul(running, 1); // owns its storage
+      const profile = await tf.profile(() => kernel.clippedSumInto!(record, c, [role], { [role]: given })[role]!);
+      const total = profile.result as tf.Tensor;
+      const err = await relErr(total, expected);
+      errors[`${role}/sum into`] = err;
+      expect(err, `${layer.name} ${role} clipped sum into a running sum`).toBeLessThan(TOL);
+      if (tf.getBackend() === 'webgpu') {
+        expect(total).toBe(given);
+        const tables = profile.kernels.filter((k) => k.outputShapes.some((shape) => tf.util.arraysEqual(shape as number[], p.shape as number[])));
+        expect(tables.map((k) => k.name), `${layer.name} ${role}: kernels that made a table`).toEqual([]);
+      }
+      tf.dispose([running, expected, total]);
+    }
+  }
   for (const [k, v] of Object.entries(errors)) worst.set(`${record.kind}/${k}`, Math.max(worst.get(`${record.kind}/${k}`) ?? 0, v));
   tf.dispose([c, r, ...Object.values(sums), ...Object.values(psg), ...brute.values()]);
   disposeRecord(record);

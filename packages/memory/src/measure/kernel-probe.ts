@@ -1,5 +1,6 @@
 import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel, type NormModeOption } from '@clipwise/ghost-norm';
 import type { ClipEpilogue, LayerRecord, SampleTerm } from '@clipwise/core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type { PhaseProbe } from './phase-probe';
 
 /**
@@ -45,6 +46,13 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
         arrive(record);
         return probe.around('clipped-sums', () => k.clippedSum(record, c, roles));
       },
+      // a tied weight's second sum added onto its first
+      ...(k.clippedSumInto && {
+        clippedSumInto: (record: LayerRecord, c: Parameters<NormKernel['clippedSum']>[1], roles: readonly string[], into: Readonly<Record<string, Tensor>>) => {
+          arrive(record);
+          return probe.around('clipped-sums', () => k.clippedSumInto!(record, c, roles, into));
+        },
+      }),
       // the clip factors formed inside the clipped sums' product count as clipped sums
       ...(k.clippedSumWithClip && {
         clippedSumWithClip: (record: LayerRecord, terms: readonly SampleTerm[], clip: ClipEpilogue, roles: readonly string[]) => {

@@ -40,6 +40,11 @@ export interface StepMemoryOptions {
    * tfjs-ops path on cpu/wasm: z, σz, sum + σz; 0 for the fused webgpu kernel). Default 3.
    */
   readonly noiseTemporaries?: number;
+  /**
+   * Whether the release writes each sum in place (the webgpu backend's noise and scale kernels), so
+   * that no output is made beside it; else each parameter's output is new (cpu/wasm). Default false.
+   */
+  readonly releaseInPlace?: boolean;
   /** Whether waiting records are compacted as the private step does (`setRecordCompaction`). Default: as set there. */
   readonly compactRecords?: boolean;
   /**
@@ -152,12 +157,14 @@ class StepSimulation {
     acc.set(last.outputs[0]!.tensorId, this.grad(F32));
     let seen = 0;
 
-    const sumInto = (name: string, temp: number) => {
+    const sumInto = (name: string, temp: number, intoTemp?: number) => {
       const p = this.paramSize.get(name)!;
       this.label = `clipped sum of ${name}`;
-      // a second contribution (a tied weight's other use) is then added to the first: its sum and the
+      // a second contribution (a tied weight's other use) is added to the first: by a kernel that adds
+      // onto the running sum (traced: in place on webgpu), what it held above it; else its sum, then the
       // new total beside the old one, once the sum's temporaries are gone
-      this.push('clipped-sums', { transient: summed.has(name) ? Math.max(temp + p, 2 * p) : temp + p });
+      const again = summed.has(name);
+      this.push('clipped-sums', { transient: again && intoTemp !== undefined ? intoTemp : again ? Math.max(temp + p, 2 * p) : temp + p });
       if (!summed.has(name)) {
         summed.add(name);
         this.sums += p;
@@ -193,7 +200,7 @@ class StepSimulation {
         } else if (groups === null) {
           // the plain sum (no clip factors) runs its own kernels: its temporaries are traced apart
           for (const p of r.params) {
-            sumInto(p.name, r.plainSumTempBytes[p.role] ?? clipTemp(r, p.role));
+            sumInto(p.name, r.plainSumTempBytes[p.role] ?? clipTemp(r, p.role), r.plainIntoTempBytes?.[p.role]);
             releaseRecord(node.record);
           }
         } else {
@@ -223,7 +230,8 @@ class StepSimulation {
             closedAfter[g] = seen;
             for (const name of groups[g]!.params) {
               for (const u of uses.get(name) ?? []) {
-                sumInto(name, clipTemp(trace.records[u.record]!, u.role));
+                const r = trace.records[u.record]!;
+                sumInto(name, clipTemp(r, u.role), r.clipIntoTempBytes?.[u.role]);
                 releaseRecord(u.record);
               }
               uses.delete(name);
@@ -275,9 +283,10 @@ class StepSimulation {
 
   private release(): void {
     const noise = this.options.groups === null ? 0 : (this.options.noiseTemporaries ?? 3);
+    const output = this.options.releaseInPlace ? 0 : 1;
     for (const [name, p] of this.paramSize) {
       this.label = `noise on ${name}`;
-      this.push('noise', { transient: (1 + noise) * p });
+      this.push('noise', { transient: (output + noise) * p });
     }
     if (this.options.update === 'sgd') {
       const total = [...this.paramSize.values()].reduce((a, b) => a + b, 0);

@@ -31,6 +31,7 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
   }
   const f = (batch - a.batch) / (b.batch - a.batch);
   const at = (x: number, y: number) => Math.max(0, Math.round(x + (y - x) * f));
+  const scaled = (x: Readonly<Record<string, number>>, y: Readonly<Record<string, number>> | undefined) => Object.fromEntries(Object.entries(x).map(([role, v]) => [role, at(v, y?.[role] ?? 0)]));
   const tensors = <T extends TracedTensor>(xs: readonly T[], ys: readonly T[]): T[] => xs.map((t, i) => ({ ...t, bytes: at(t.bytes, ys[i]!.bytes) }));
   return {
     batch,
@@ -51,8 +52,10 @@ export function scaleTrace(a: TapeTrace, b: TapeTrace, batch: number): TapeTrace
         shape: { ...r.shape, batch },
         activationBytes: at(r.activationBytes, s.activationBytes),
         gradOutputBytes: at(r.gradOutputBytes, s.gradOutputBytes),
-        clipTempBytes: Object.fromEntries(Object.entries(r.clipTempBytes).map(([role, v]) => [role, at(v, s.clipTempBytes[role] ?? 0)])),
-        plainSumTempBytes: Object.fromEntries(Object.entries(r.plainSumTempBytes).map(([role, v]) => [role, at(v, s.plainSumTempBytes[role] ?? 0)])),
+        clipTempBytes: scaled(r.clipTempBytes, s.clipTempBytes),
+        plainSumTempBytes: scaled(r.plainSumTempBytes, s.plainSumTempBytes),
+        ...(r.clipIntoTempBytes ? { clipIntoTempBytes: scaled(r.clipIntoTempBytes, s.clipIntoTempBytes) } : {}),
+        ...(r.plainIntoTempBytes ? { plainIntoTempBytes: scaled(r.plainIntoTempBytes, s.plainIntoTempBytes) } : {}),
       };
     }),
     forwardBytes: a.forwardBytes.map((x, i) => at(x, b.forwardBytes[i]!)),

@@ -51,6 +51,13 @@ export interface TracedRecord {
    * one is a matmul) and hold other temporaries.
    */
   readonly plainSumTempBytes: Readonly<Record<string, number>>;
+  /**
+   * Where the kernel adds onto a sum already formed (`clippedSumInto`: a tied weight's second use), per
+   * role the bytes that held above the running sum while it did, clipped and plain; absent elsewhere.
+   * On webgpu the add is in place: only the scaled dy; elsewhere the new sum and the total as well.
+   */
+  readonly clipIntoTempBytes?: Readonly<Record<string, number>>;
+  readonly plainIntoTempBytes?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -165,6 +172,12 @@ export async function traceTape(perSampleLoss: () => tf.Tensor, options: { onPro
               gradOutputBytes: bytesOf(record.gradOutput),
               clipTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), true)),
               plainSumTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), false)),
+              ...(getNormKernel(record.kind).clippedSumInto
+                ? {
+                    clipIntoTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), true, true)),
+                    plainIntoTempBytes: measured(() => clippedSumTemporaries(engine, record, params.map(([role]) => role), false, true)),
+                  }
+                : {}),
             });
           } finally {
             disposeRecord(record);
@@ -183,20 +196,22 @@ type RawNode = Omit<TracedNode, 'record' | 'onPath'>;
 
 /**
  * Runs the kernel's clipped sum per role, with clip factors 1 (`clipped`, as the private step sums) or
- * none (as the non-private step sums), and notes the bytes it held above its result.
+ * none (as the non-private step sums), and notes the bytes it held above its result. With `into`, the
+ * kernel's `clippedSumInto` onto a zero sum made first: the bytes held above that sum.
  */
-function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, roles: readonly string[], clipped: boolean): Record<string, number> {
+function clippedSumTemporaries(engine: EngineTapeState, record: LayerRecord, roles: readonly string[], clipped: boolean, into = false): Record<string, number> {
   const kernel = getNormKernel(record.kind);
   const ones = clipped ? (tf.ones([record.gradOutput.shape[0]!]) as tf.Tensor1D) : null;
   const out: Record<string, number> = {};
   for (const role of roles) {
+    const running = into ? tf.fill(record.params[role]!.shape as number[], 0) : null;
     const start = engine.state.activeProfile.kernels.length;
     const before = tf.memory().numBytes;
-    const sums = kernel.clippedSum(record, ones, [role]);
+    const sums = running ? kernel.clippedSumInto!(record, ones, [role], { [role]: running }) : kernel.clippedSum(record, ones, [role]);
     const kernels = engine.state.activeProfile.kernels;
     let peak = before;
     for (let k = start; k < kernels.length; k++) peak = Math.max(peak, kernels[k]!.totalBytesSnapshot);
-    out[role] = Math.max(0, peak - before - bytesOf(sums[role]!));
+    out[role] = Math.max(0, peak - before - (running ? 0 : bytesOf(sums[role]!)));
     tf.dispose(Object.values(sums));
   }
   ones?.dispose();

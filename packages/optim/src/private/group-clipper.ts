@@ -4,6 +4,7 @@ import { deferredGhostNormsEnabled, getNormKernel, recordCompactionEnabled, type
 import type { Grouping } from '@clipwise/grouping';
 import { normsAndClipFactors, validateClipping, type ClippingConfig } from './clipping';
 import { MicroBatchState } from './micro-batch-state';
+import { addRecordSums, addToSum } from './record-sums';
 
 /** What one group saw in one micro-batch. */
 export interface GroupMicroStats {
@@ -335,10 +336,8 @@ export class GroupClipper implements Recorder {
     // then record by record, each freed once summed: the step holds one weight's clipped sum beside the records, not all
     for (const [record, roles] of rolesOf) {
       const direct = roles.filter((role) => record.perSample?.[role] === undefined);
-      if (direct.length > 0) {
-        const sums = fused?.sums ?? getNormKernel(record.kind).clippedSum(record, c, direct);
-        for (const role of direct) this.addToSum(record.params[role]!.name, sums[role]!);
-      }
+      if (direct.length > 0 && fused) for (const role of direct) this.addToSum(record.params[role]!.name, fused.sums[role]!);
+      else if (direct.length > 0) addRecordSums(getNormKernel(record.kind), record, c, direct, this.sums);
       this.releaseRoles(record, roles.length);
     }
     c.dispose();
@@ -373,15 +372,9 @@ export class GroupClipper implements Recorder {
   }
 
   private addToSum(name: string, s: tf.Tensor): void {
-    const prev = this.sums.get(name);
-    if (prev) {
-      this.sums.set(name, tf.keep(tf.add(prev, s)));
-      prev.dispose();
-      s.dispose();
-    } else {
-      this.sums.set(name, tf.keep(s));
-    }
+    addToSum(this.sums, name, s);
   }
+
 }
 
 /** `s` in the parameter's shape (a per-sample-gradient sum comes flat), freeing `s` if reshaped. */

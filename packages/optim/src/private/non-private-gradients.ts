@@ -3,6 +3,7 @@ import { ClipwiseConfigError, scaleAll, disposeRecord, recordedBackward, type Ba
 import { getNormKernel } from '@clipwise/ghost-norm';
 import { assertNoFrozenParams } from '../frozen-check';
 import { PendingLosses, unreleasable } from './pending-losses';
+import { addRecordSums } from './record-sums';
 import type { MicroBatchResult } from './private-gradients';
 
 /**
@@ -33,16 +34,7 @@ export class NonPrivateGradients {
         const roles = Object.entries(record.params).filter(([, p]) => this.names.has(p.name)).map(([r]) => r);
         if (roles.length === 0) return;
         // null clip factors: the plain Σ_i g_i, without a multiply by ones
-        const sums = getNormKernel(record.kind).clippedSum(record, null, roles);
-        for (const role of roles) {
-          const name = record.params[role]!.name;
-          const prev = this.sums.get(name);
-          this.sums.set(name, tf.keep(prev ? tf.add(prev, sums[role]!) : sums[role]!));
-          if (prev) {
-            prev.dispose();
-            sums[role]!.dispose();
-          }
-        }
+        addRecordSums(getNormKernel(record.kind), record, null, roles, this.sums);
       } finally {
         disposeRecord(record);
       }
