@@ -78,6 +78,15 @@ function outerOperands(record: LayerRecord): { x: tf.Tensor3D; y: tf.Tensor3D; b
   return transposed(record) ? { x: dy, y: a, biasOf: 'x' } : { x: a, y: dy, biasOf: 'y' };
 }
 
+/**
+ * A weight's sum in the parameter's shape: itself where it has it already (a linear layer's), else a
+ * reshape (conv2d's [out, in·k·k] product). A reshape is one more tensor handle, which TF.js's engine
+ * counts by size: for GPT-2's LM head a second [V, d] (147 MiB) in the step's logical peak.
+ */
+function inShape(w: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  return tf.util.arraysEqual(w.shape, shape as number[]) ? w : tf.reshape(w, shape as number[]);
+}
+
 /** Linear kernel factory, shared with conv2d (a linear layer over patches with a reshaped weight). */
 export function linearLikeKernel(kind: string): NormKernel {
   const kernel: NormKernel = {
@@ -139,14 +148,14 @@ export function linearLikeKernel(kind: string): NormKernel {
         if (wantWeight && wantBias) {
           const { x, y, biasOf } = outerOperands(record);
           const { weight: w, bias } = clippedOuterSumWithBias(x, y, c, { biasOf });
-          return { weight: tf.reshape(w, weight!.shape as number[]), bias, ...fromRows };
+          return { weight: inShape(w, weight!.shape), bias, ...fromRows };
         }
         // Σ_i c_i G_i as one product over the B·T rows with c applied as they are read (no scaled
         // copy); (Σ_i c_i G_i)ᵀ for 'out_in': dyᵀ a directly, no transpose
         const out: Record<string, tf.Tensor> = {};
         if (wantWeight) {
           const { x, y } = outerOperands(record);
-          out['weight'] = tf.reshape(clippedOuterSum(x, y, c), weight!.shape as number[]);
+          out['weight'] = inShape(clippedOuterSum(x, y, c), weight!.shape);
         }
         if (wantBias) out['bias'] = columnSum(dy, c === null ? {} : { weights: c });
         return { ...out, ...fromRows };
@@ -165,8 +174,8 @@ export function linearLikeKernel(kind: string): NormKernel {
       if (!(both || weightOnly) || !weight || record.perSample || !a || a.rank !== 3 || dy.rank !== 3 || term?.kind !== 'sum') return null;
       const { x, y, biasOf } = outerOperands(record);
       const r = clippedOuterSumWithBiasFromTerms(x, y, term.tensor, clip, { biasOf });
-      const w = tf.reshape(r.weight, weight.shape as number[]);
-      r.weight.dispose();
+      const w = inShape(r.weight, weight.shape);
+      if (w !== r.weight) r.weight.dispose();
       const sums: Record<string, tf.Tensor> = { weight: w };
       if (both) sums['bias'] = r.bias;
       else r.bias.dispose();
@@ -185,8 +194,8 @@ export function linearLikeKernel(kind: string): NormKernel {
       const { x, y, biasOf } = outerOperands(record);
       const biasApart = { from: ghostLayerWidth(a.shape[1], dy.shape[2], false), threshold: clips.bias.threshold };
       const r = clippedOuterSumWithBiasFromTerms(x, y, partials, clips.weight, { biasOf, biasApart });
-      const w = tf.reshape(r.weight, weight.shape as number[]);
-      tf.dispose([partials, r.weight, r.factors]);
+      const w = inShape(r.weight, weight.shape);
+      tf.dispose([partials, r.factors, ...(w !== r.weight ? [r.weight] : [])]);
       return { sums: { weight: w, bias: r.bias }, norms: { weight: r.norms, bias: r.biasNorms! }, modes: { weight: 'ghost', bias: 'instantiate' } };
     },
     perSampleGrads(record) {
