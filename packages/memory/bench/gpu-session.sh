@@ -56,7 +56,9 @@
 #      layer-wise and param-wise, then core's, optim's and ghost-norm's tests with it on (about 5 minutes)
 #  34  a short budget's one call: part 33's GPT-2 A/B (7 rounds), the whole test:gpu with the layer-norm
 #      clip on (every GPU-facing change since part 27 runs: the clip's path, the linear layers' terms,
-#      the product-fits guard; its off path in its own tests), then ViT's A/B, cut first (about 9 minutes)
+#      the product-fits guard; its off path in its own tests), with VIT=1 then ViT's A/B (about 6 minutes;
+#      9 with ViT)
+#  35  ViT's A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -422,7 +424,11 @@ case $part in
     STEP_LIMIT=130 TABLE_LINES=7 gpt2_step gpt2-ab-ln "A/B layer-norm clip in sums" layer-wise,param-wise --reps 7 --ab layer-norm-clip
     CLIPWISE_LAYER_NORM_CLIP=on timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu (every workspace, CLIPWISE_LAYER_NORM_CLIP=on) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
-    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 5 --ab layer-norm-clip ;;
+    [ "${VIT:-0}" = 1 ] && STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 5 --ab layer-norm-clip ;;
+  35)
+    # ViT's interleaved A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=${VIT_LIMIT:-200} TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 5 --ab layer-norm-clip ;;
   30)
     # the largest batch under 24,000 MiB at GPT-2 T = 1024, ours with the logits in spans and the
     # references' (part 3's, without its PEFT rows): never measured on a GPU since the spans
@@ -433,5 +439,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 34), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 35), got '$part'" >&2; exit 2 ;;
 esac
