@@ -193,6 +193,9 @@ class StepSimulation {
         this.label = `record of ${r.layer}`;
         // the record holds tensors of its own (a view of a, a view or clone of dy)
         this.held.set(node.record, { left: Math.max(1, r.params.length), bytes: r.activationBytes + r.gradOutputBytes });
+        // the record's dy is a view of the gradient the node's function made, and the record is processed
+        // (norms, sums) inside that function: the original lives until it returns, counted beside the view
+        this.inNode = Math.min(node.gradientExtraBytes, r.gradOutputBytes);
         this.push('backward', {});
         this.arrivals.push(this.points[this.points.length - 1]!.bytes);
         if (r.params.length === 0) {
@@ -239,6 +242,7 @@ class StepSimulation {
           }
         }
         this.recordsPeak = Math.max(this.recordsPeak, this.heldBytes());
+        this.inNode = 0;
       }
       for (const o of node.outputs) {
         const h = acc.get(o.tensorId);
@@ -303,6 +307,9 @@ class StepSimulation {
     return h;
   }
 
+  /** Bytes the node whose record is being processed still holds (added to every point until it returns). */
+  private inNode = 0;
+
   private heldBytes(): number {
     let s = 0;
     for (const h of this.held.values()) s += h.bytes;
@@ -317,7 +324,7 @@ class StepSimulation {
       grads: grads + (extra.grads ?? 0),
       records: this.heldBytes() + (extra.records ?? 0),
       sums: this.sums + (extra.sums ?? 0),
-      transient: extra.transient ?? 0,
+      transient: (extra.transient ?? 0) + this.inNode,
     };
     this.points.push({ phase, label: this.label, ...c, bytes: c.tape + c.grads + c.records + c.sums + c.transient });
   }
