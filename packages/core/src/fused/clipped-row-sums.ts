@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms, storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
-import { clipFactorWgsl, sampleTermsClipFactors, weightedRowSums, type ClipEpilogue } from './row-reductions';
+import { clipFactorWgsl } from '../webgpu/clip-factor-wgsl';
+import { sampleTermsClipFactors, weightedRowSums, type ClipEpilogue } from './row-reductions';
 
 const KERNEL = 'ClipwiseClippedRowSums';
 const WG = 256;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { clipFactorWgsl } from '../webgpu/clip-factor-wgsl';
 import { dispatchDirect, packUniforms, storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 import { dispatchSlots, slotBranches } from '../webgpu/slot-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
@@ -122,11 +123,6 @@ function runTerms(name: string, terms: readonly SampleTerm[], clip: ClipEpilogue
   const out = launchTerms(rest, clip);
   tf.dispose(folded);
   return out;
-}
-
-/** A clip factor in WGSL from the expressions of a norm, its threshold C and γ: C / max(n, C) (Abadi) or C / (n + γ) (automatic). */
-export function clipFactorWgsl(automatic: boolean, norm: string, threshold: string, gamma: string): string {
-  return automatic ? `${threshold} / (${norm} + ${gamma})` : `${threshold} / max(${norm}, ${threshold})`;
 }
 
 /** Workgroups a launch should fill the GPU with (two a multiprocessor of an H100/H200). */

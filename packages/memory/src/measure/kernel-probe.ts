@@ -1,6 +1,6 @@
 import { getNormKernel, registerNormKernel, registeredKinds, type NormKernel, type NormModeOption } from '@clipwise/ghost-norm';
 import type { ClipEpilogue, LayerRecord, SampleTerm } from '@clipwise/core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import type { PhaseProbe } from './phase-probe';
 
 /**
@@ -48,7 +48,7 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
       },
       // a tied weight's second sum added onto its first
       ...(k.clippedSumInto && {
-        clippedSumInto: (record: LayerRecord, c: Parameters<NormKernel['clippedSum']>[1], roles: readonly string[], into: Readonly<Record<string, Tensor>>) => {
+        clippedSumInto: (record: LayerRecord, c: Tensor1D | null, roles: readonly string[], into: Readonly<Record<string, Tensor>>) => {
           arrive(record);
           return probe.around('clipped-sums', () => k.clippedSumInto!(record, c, roles, into));
         },

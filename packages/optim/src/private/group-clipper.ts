@@ -163,7 +163,7 @@ export class GroupClipper implements Recorder {
       m.closed[g] = true;
       m.uses.delete(names[k]!);
       m.stats[g] = { norms: tf.keep(r.norms[role]!), closedAfterRecords: m.recordsSeen };
-      this.addToSum(names[k]!, r.sums[role]!);
+      addToSum(this.sums, names[k]!, r.sums[role]!);
     });
     this.releaseRoles(record, roles.length);
     return true;
@@ -332,11 +332,11 @@ export class GroupClipper implements Recorder {
         rows.push(g as tf.Tensor2D);
       }
     }
-    if (rows.length > 0) weightedRowSums(c, rows).forEach((s, k) => this.addToSum(rowNames[k]!, shapedLike(s, this.paramIndex.get(rowNames[k]!)!)));
+    if (rows.length > 0) weightedRowSums(c, rows).forEach((s, k) => addToSum(this.sums, rowNames[k]!, shapedLike(s, this.paramIndex.get(rowNames[k]!)!)));
     // then record by record, each freed once summed: the step holds one weight's clipped sum beside the records, not all
     for (const [record, roles] of rolesOf) {
       const direct = roles.filter((role) => record.perSample?.[role] === undefined);
-      if (direct.length > 0 && fused) for (const role of direct) this.addToSum(record.params[role]!.name, fused.sums[role]!);
+      if (fused) for (const role of direct) addToSum(this.sums, record.params[role]!.name, fused.sums[role]!);
       else if (direct.length > 0) addRecordSums(getNormKernel(record.kind), record, c, direct, this.sums);
       this.releaseRoles(record, roles.length);
     }
@@ -370,11 +370,6 @@ export class GroupClipper implements Recorder {
     const { fn, gamma } = validateClipping(this.clipping);
     return kernel.clippedSumWithClip(record, sq, { threshold, gamma, automatic: fn === 'automatic' }, roles);
   }
-
-  private addToSum(name: string, s: tf.Tensor): void {
-    addToSum(this.sums, name, s);
-  }
-
 }
 
 /** `s` in the parameter's shape (a per-sample-gradient sum comes flat), freeing `s` if reshaped. */

@@ -1,3 +1,4 @@
+import { clipFactorWgsl } from '../clip-factor-wgsl';
 import type { MatmulTile } from './matmul-wgsl';
 
 /**
@@ -53,7 +54,9 @@ var<workgroup> clipb : array<f32, ${capacity}>;
 
 /** The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf` (and the bias's into `clipb`). */
 export function clipPrologue(threads: number, apart = false): string {
-  const factor = (norm: string, threshold: string) => `select(${threshold} / max(${norm}, ${threshold}), ${threshold} / (${norm} + u.gamma), u.automatic == 1u)`;
+  // the clipping function is a uniform here (one pipeline for both)
+  const factor = (norm: string, threshold: string) =>
+    `select(${clipFactorWgsl(false, norm, threshold, 'u.gamma')}, ${clipFactorWgsl(true, norm, threshold, 'u.gamma')}, u.automatic == 1u)`;
   return `for (var i = lid; i < u.samples; i = i + ${threads}u) {
     var s = 0.0;
     let row = i * u.width;
