@@ -50,6 +50,7 @@ export * from './fused/clipped-row-sums';
 export { ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostLayerWidth, ghostTileRows, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';
+export { DEFAULT_GHOST_SPLIT_TARGET, ghostSplit, ghostSplitTarget, setGhostSplitK, type GhostSplit } from './fused/ghost-sq-norm-split-wgsl';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';
 export { columnSqNorms, type ColumnSqNorms } from './fused/column-sq-norms';
 export { sampleTermsClipFactors, sumSampleTerms, weightedRowSums, type ClipEpilogue, type SampleTerm } from './fused/row-reductions';

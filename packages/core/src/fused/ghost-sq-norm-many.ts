@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerInPlaceKernel, runInPlaceKernel } from '../webgpu/direct-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { ghostSqNormFuses } from './ghost-sq-norm';
-import { dispatchGhostLayer, ghostLayerWidth, type GhostLayer } from './ghost-sq-norm-wgsl';
+import { dispatchGhostPartials } from './ghost-sq-norm-split-wgsl';
+import { ghostLayerWidth, type GhostLayer } from './ghost-sq-norm-wgsl';
 
 const KERNEL = 'ClipwiseGhostSqNormPartialsMany';
 /** A later launch of the same partials, writing its layer's columns of the first launch's output in place. */
@@ -49,16 +50,18 @@ export function ghostSqNormPartialsMany(pairs: readonly GhostSqNormPair[]): tf.T
   return out;
 }
 
+type Backend = Parameters<typeof dispatchGhostPartials>[3];
+
 /** The launch's layer from a kernel's inputs and attributes. */
 function layerOf(inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>): GhostLayer {
   return { a: inputs['a']!, g: inputs['g']!, bias: attrs['bias'] === true };
 }
 
 registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
-  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
+  const be = backend as unknown as Backend;
   const out = be.makeTensorInfo([inputs['a']!.shape[0]!, attrs['width'] as number], 'float32');
-  dispatchGhostLayer(out, layerOf(inputs, attrs), attrs['start'] as number);
+  dispatchGhostPartials(out, layerOf(inputs, attrs), attrs['start'] as number, be);
   return out;
 });
 
-registerInPlaceKernel(INTO_KERNEL, (inputs, attrs) => dispatchGhostLayer(inputs['out']!, layerOf(inputs, attrs), attrs['start'] as number));
+registerInPlaceKernel(INTO_KERNEL, (inputs, attrs) => dispatchGhostPartials(inputs['out']!, layerOf(inputs, attrs), attrs['start'] as number, tf.backend() as unknown as Backend));

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RowSpec } from '../webgpu/row-program';
 import { registerWebgpuKernel, type WebGpuBackendLike } from '../webgpu/webgpu-program';
 import { fusedOnDevice, runRowProgram } from './fused-kernels';
-import { dispatchGhostLayer, ghostLayerWidth } from './ghost-sq-norm-wgsl';
+import { dispatchGhostPartials } from './ghost-sq-norm-split-wgsl';
+import { ghostLayerWidth } from './ghost-sq-norm-wgsl';
 import { perSampleDot } from './per-sample-dot';
 
 const KERNEL = 'ClipwiseGhostSqNorm';
@@ -86,7 +87,7 @@ type GhostBackend = WebGpuBackendLike & { makeTensorInfo(s: number[], dt: tf.Dat
 /** The fused kernel's launch: per-tile partials [B, P] (and with `bias` the bias's chunks after them). */
 function dispatchPartials(be: GhostBackend, a: tf.TensorInfo, g: tf.TensorInfo, bias = false): tf.TensorInfo {
   const partials = be.makeTensorInfo([a.shape[0]!, ghostLayerWidth(a.shape[1]!, g.shape[2]!, bias)], 'float32');
-  dispatchGhostLayer(partials, { a, g, bias }, 0);
+  dispatchGhostPartials(partials, { a, g, bias }, 0, be);
   return partials;
 }
 
