@@ -3,10 +3,11 @@
 // layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
 // markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2 [--models vit]
+// (--split-k 0,2048: also with K split over about 2048 workgroups a layer, setGhostSplitK)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' }, models: { type: 'string' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' }, 'split-k': { type: 'string' }, models: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
 const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
 await core.setupBackend('webgpu');
@@ -51,9 +52,13 @@ const defaultSplit = def ? `${def.bk}x${def.kg}` : '16x4';
 const splits: (string | null)[] = 'setGhostKernelShape' in core ? (values.splits ?? defaultSplit).split(',') : [null];
 console.log('| model | call | split | layers | ms | TFLOP/s (whole Grams) | TFLOP/s (tiles computed) |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
-for (const m of MODELS) for (const mode of splits) {
-  if (mode) {
-    const [bk, kg] = mode.split('x').map(Number);
+// --split-k 0,2048: the K split's workgroup targets to time (setGhostSplitK; 0: the one-launch kernel), a row each
+const targets: (number | null)[] = 'setGhostSplitK' in core ? (values['split-k'] ?? '0').split(',').map(Number) : [null];
+for (const m of MODELS) for (const split of splits) for (const target of targets) {
+  if (target !== null) core.setGhostSplitK(target);
+  const mode = split && target ? `${split}, K split ${target}` : split;
+  if (split) {
+    const [bk, kg] = split.split('x').map(Number);
     core.setGhostKernelShape({ bk: bk!, kg: kg! });
   }
   const tiles = Math.ceil(m.t / 32);

@@ -59,6 +59,8 @@
 #      the product-fits guard; its off path in its own tests), with VIT=1 then ViT's A/B (about 6 minutes;
 #      9 with ViT)
 #  35  ViT's A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
+#  36  the ghost norm's K split (CLIPWISE_GHOST_SPLIT_K): the kernel's microbenchmark at four targets,
+#      GPT-2's A/B, core's, ghost-norm's and optim's tests with it on, ViT's A/B (about 6 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -425,6 +427,17 @@ case $part in
     CLIPWISE_LAYER_NORM_CLIP=on timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
     echo "test:gpu (every workspace, CLIPWISE_LAYER_NORM_CLIP=on) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     [ "${VIT:-0}" = 1 ] && STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 5 --ab layer-norm-clip ;;
+  36)
+    # the ghost norm's K split over workgroups (core's setGhostSplitK, CLIPWISE_GHOST_SPLIT_K; off by
+    # default): the kernel's microbenchmark at targets 0 (the one-launch kernel), 1024, 2048 and 4096,
+    # GPT-2's interleaved A/B (7 rounds), core's, ghost-norm's and optim's tests with it on, then ViT's
+    # A/B (5 rounds; about 6 minutes in all)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --split-k 0,1024,2048,4096 2>&1 | grep -v '^Warning' > "$out/ghost-split-k.txt"; cat "$out/ghost-split-k.txt"; save
+    STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-splitk "A/B ghost K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-split-k
+    CLIPWISE_GHOST_SPLIT_K=on timeout 100 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (core, ghost-norm, optim; CLIPWISE_GHOST_SPLIT_K=on) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k ;;
   35)
     # ViT's interleaved A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
