@@ -18,6 +18,8 @@ export const DEFAULT_GHOST_SPLIT_TARGET = 2048;
 const MAX_CHUNKS = 16;
 /** Workgroups a dimension of one dispatch may have (WebGPU's default limit). */
 const MAX_WORKGROUPS = 65535;
+/** The largest scratch of Gram tiles a split may write (a large target on a long T would ask for GBs). */
+const MAX_SCRATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Sets the ghost norm's K split: the number of workgroups it aims at (B × tile pairs × K chunks), 0 for
@@ -55,14 +57,14 @@ export interface GhostSplit {
 /**
  * The K split of a layer (B, T, d, p) under the current target and work split, or null where the
  * one-launch kernel runs (split off, B × pairs at half the target or more, too many workgroups for a
- * dispatch). Chunks go to d and p in proportion, at least one each.
+ * dispatch, a scratch above 64 MiB). Chunks go to d and p in proportion, at least one each.
  *
  * @example
  * ghostSplit(16, 128, 768, 2304); // target 2048: { chunksA: 3, chunksG: 9, lenA: 256, lenG: 256 }
  */
 export function ghostSplit(b: number, t: number, d: number, p: number, shape: GhostKernelShape = ghostKernelShape()): GhostSplit | null {
   const want = ghostSplitTarget();
-  const { pairs } = ghostTilePairs(t);
+  const { pairs, tile } = ghostTilePairs(t);
   const total = Math.min(2 * MAX_CHUNKS, Math.ceil(want / (b * pairs)));
   if (want === 0 || total < 2) return null;
   const step = shape.bk * shape.kg;
@@ -71,7 +73,8 @@ export function ghostSplit(b: number, t: number, d: number, p: number, shape: Gh
   const lenA = lenOf(d, share);
   const lenG = lenOf(p, Math.min(MAX_CHUNKS, Math.max(1, total - share)));
   const split = { chunksA: Math.ceil(d / lenA), chunksG: Math.ceil(p / lenG), lenA, lenG };
-  return pairs * (split.chunksA + split.chunksG) > MAX_WORKGROUPS ? null : split;
+  const chunks = split.chunksA + split.chunksG;
+  return pairs * chunks > MAX_WORKGROUPS || b * pairs * chunks * tile * tile * 4 > MAX_SCRATCH_BYTES ? null : split;
 }
 
 type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo; disposeData(id: unknown): void };

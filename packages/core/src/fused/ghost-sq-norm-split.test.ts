@@ -61,6 +61,11 @@ describe('ghostSplit: how a layer\'s K splits over workgroups', () => {
     expect(ghostSplit(16, 128, 768, 2304)).toEqual({ chunksA: 3, chunksG: 9, lenA: 256, lenG: 256 });
     // B × pairs already at half the target or more: the one-launch kernel
     expect(ghostSplit(16, 1024, 768, 768)).toBeNull(); // 528 pairs × 16
+    // a target far above the GPU's parallelism: no scratch past 64 MiB (64 samples × 136 pairs × 32 chunks of 4 KiB)
+    setGhostSplitK(10_000_000);
+    expect(ghostSplit(64, 512, 768, 768)).toBeNull();
+    expect(ghostSplit(4, 4096, 768, 768)).toBeNull(); // 8,256 pairs × 32 chunks: past a dispatch's 65,535 workgroups
+    expect(ghostSplit(4, 128, 768, 768)).not.toBeNull(); // 40 pairs × 32 chunks × 4 KiB
     setGhostSplitK(0);
     expect(ghostSplit(16, 128, 768, 2304)).toBeNull();
   });
