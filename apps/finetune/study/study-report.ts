@@ -1,4 +1,5 @@
-// The study's table and plot from its results file:
+// The study's table and plot from its results file (or files, comma-separated: e.g. one call's sizes
+// beside another's; a size whose runs come from more than one pre-training is warned about):
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/study-report.ts -- \
 //     --results study.jsonl --family gpt2 [--sizes s1m,s12m,s88m] [--groupings ...] [--epsilons 3,8] [--steps N --batch B] \
 //     [--seeds-planned 3] --md table.md --html plot.html [--title TEXT]
@@ -32,9 +33,10 @@ const want = {
   steps: Number(o.steps ?? fam.finetune.steps),
   batch: Number(o.batch ?? fam.finetune.batch),
 };
-const rows = summarize(parseResults(readFileSync(o.results, 'utf8'), o.results), want);
+const files = list(o.results)!;
+const rows = summarize(files.flatMap((f) => parseResults(readFileSync(f, 'utf8'), f)), want);
 const title = o.title ?? `Group-wise clipping study: ${family === 'gpt2' ? 'GPT-2 on E2E' : 'ViT on CIFAR-10'}`;
-const note = `${want.steps} private steps of expected batch ${want.batch} per run, δ = 1e-5, Poisson sampling; lr picked per (size, grouping, ε) on the validation split, test metrics of that lr over seeds (mean ± sd). From ${o.results}.`;
+const note = `${want.steps} private steps of expected batch ${want.batch} per run, δ = 1e-5, Poisson sampling; lr picked per (size, grouping, ε) on the validation split, test metrics of that lr over seeds (mean ± sd). From ${files.join(' and ')}.`;
 const table = studyTable(rows, Number(o['seeds-planned'] ?? STUDY_SEEDS.length));
 if (o.md) writeFileSync(o.md, `${note}\n\n${table}`);
 else console.log(table);
