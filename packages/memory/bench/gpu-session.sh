@@ -60,7 +60,9 @@
 #      9 with ViT)
 #  35  ViT's A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
 #  36  the ghost norm's K split (CLIPWISE_GHOST_SPLIT_K): the kernel's microbenchmark at four targets,
-#      GPT-2's A/B, core's, ghost-norm's and optim's tests with it on, ViT's A/B (about 6 minutes)
+#      GPT-2's A/B, core's, ghost-norm's and optim's tests with it on, ViT's A/B (about 6 minutes); its
+#      verdict in tmp/ab-decision.env, so that part 27 with AB_DECISION=1 next on the same machine runs
+#      the whole test:gpu and the comparisons with it
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -434,10 +436,18 @@ case $part in
     # A/B (5 rounds; about 6 minutes in all)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 90 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --split-k 0,1024,2048,4096 2>&1 | grep -v '^Warning' > "$out/ghost-split-k.txt"; cat "$out/ghost-split-k.txt"; save
-    STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-splitk "A/B ghost K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-split-k
+    # the verdict (ab-decide.ts: on where it wins every private GPT-2 configuration and loses none on
+    # ViT) in tmp/ab-decision.env on the warm machine, for part 27 under AB_DECISION=1
+    split_decide() {
+      mkdir -p tmp
+      "${V[@]}" apps/finetune/bench/ab-decide.ts -- CLIPWISE_GHOST_SPLIT_K="$out/gpt2-ab-splitk.json,$out/vit-ab-splitk.json" > tmp/ab-decision.env
+      cp tmp/ab-decision.env "$out/"; grep -v '^#' tmp/ab-decision.env
+    }
+    STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-splitk "A/B ghost K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-split-k; split_decide
     CLIPWISE_GHOST_SPLIT_K=on timeout 100 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
     echo "test:gpu (core, ghost-norm, optim; CLIPWISE_GHOST_SPLIT_K=on) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
-    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k ;;
+    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
+    split_decide; save ;;
   35)
     # ViT's interleaved A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
