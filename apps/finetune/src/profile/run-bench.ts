@@ -120,6 +120,8 @@ export interface BenchRow {
   readonly groups: number;
   readonly stepMs: number;
   readonly stepMsAll: readonly number[];
+  /** Median host share of the timed steps: wall time not spent waiting for device reads (`StepTime.hostMs`). Near stepMs: launch-bound. */
+  readonly hostMs: number;
   readonly peakBytes: number;
   readonly stepRatio: number;
   readonly peakRatio: number;
@@ -304,7 +306,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
       result = base;
       steps.forEach((step, i) => {
         const m = memory[i]!;
-        const { stepMs, phaseMs } = medianTimes(times[i]!);
+        const { stepMs, hostMs, phaseMs } = medianTimes(times[i]!);
         const p = predictStep(trace, step.grouping, predictOpts);
         // the forward pass alone has no backward to predict or compare with
         const inference = variants[i]!.configuration === 'inference';
@@ -314,6 +316,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
           groups: step.grouping?.groups.length ?? 0,
           stepMs,
           stepMsAll: times[i]!.map((t) => t.stepMs),
+          hostMs,
           peakBytes: m.peakBytes,
           stepRatio: stepMs / base.time,
           peakRatio: m.peakBytes / base.memory.peakBytes,
@@ -358,13 +361,13 @@ function formatBuffers(b: BackendBuffers): string {
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const cell = (bytes: number) => (Number.isNaN(bytes) ? '-' : mib(bytes));
   const head = [
-    '| trainable | configuration | groups | step ms (median) | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | uploaded KiB | launches | kernel ms | matmul TFLOP/s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| trainable | configuration | groups | step ms (median) | host ms | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | uploaded KiB | launches | kernel ms | matmul TFLOP/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${Number.isNaN(r.hostMs) ? '-' : r.hostMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import { resetGpuPoolPeaks } from '@clipwise/core';
 import { ClipwiseMemoryError } from '../errors';
 import { STEP_PHASES, type StepPhase } from '../phases';
 import { syncDevice } from '@clipwise/core';
+import { timeDeviceWaits } from './device-waits';
 import { backendBufferBytes, type BackendBuffers } from './engine-profile';
 import { countHostWrites } from './host-writes';
 import { summariseKernels, type KernelSummary } from './kernel-summary';
@@ -24,6 +25,8 @@ export interface StepMeasurement {
   /** Median wall time of a step, device synchronised. */
   readonly stepMs: number;
   readonly stepMsAll: readonly number[];
+  /** Median host share of the timed steps (`StepTime.hostMs`; NaN without timed steps). */
+  readonly hostMs: number;
   /** Median time per phase (exclusive of nested phases; on webgpu, time to enqueue). */
   readonly phaseMs: Partial<Record<StepPhase, number>>;
   /** Peak engine bytes during the profiled step, above the bytes alive before it (weights, optimizer state). */
@@ -64,6 +67,12 @@ async function runOnce(step: MeasuredStep, probe: PhaseProbe): Promise<void> {
 /** Wall time of one step and of its phases. */
 export interface StepTime {
   readonly stepMs: number;
+  /**
+   * The host's share of `stepMs`: the wall time not spent waiting for a read from the device
+   * (`timeDeviceWaits`): JS, TF.js, Dawn's encoding and submits. Near `stepMs`, the host sets the
+   * pace (a launch-bound step); well below, the device does.
+   */
+  readonly hostMs: number;
   readonly phaseMs: Record<StepPhase, number>;
 }
 
@@ -71,18 +80,19 @@ export interface StepTime {
 export async function timeStep(step: MeasuredStep): Promise<StepTime> {
   const probe = new PhaseProbe();
   const t0 = performance.now();
-  await runOnce(step, probe);
-  return { stepMs: performance.now() - t0, phaseMs: probe.ms };
+  const { waitMs } = await timeDeviceWaits(() => runOnce(step, probe));
+  const stepMs = performance.now() - t0;
+  return { stepMs, hostMs: stepMs - waitMs, phaseMs: probe.ms };
 }
 
-/** Medians of the step times and of each phase's (phases that never ran are left out). */
-export function medianTimes(times: readonly StepTime[]): { stepMs: number; phaseMs: Partial<Record<StepPhase, number>> } {
+/** Medians of the step times, of their host shares and of each phase's (phases that never ran are left out). */
+export function medianTimes(times: readonly StepTime[]): { stepMs: number; hostMs: number; phaseMs: Partial<Record<StepPhase, number>> } {
   const phaseMs: Partial<Record<StepPhase, number>> = {};
   for (const p of STEP_PHASES) {
     const v = median(times.map((t) => t.phaseMs[p]));
     if (v > 0) phaseMs[p] = v;
   }
-  return { stepMs: median(times.map((t) => t.stepMs)), phaseMs };
+  return { stepMs: median(times.map((t) => t.stepMs)), hostMs: median(times.map((t) => t.hostMs)), phaseMs };
 }
 
 /**
@@ -124,10 +134,11 @@ export async function measureStep(step: MeasuredStep, options: MeasureStepOption
   }
   const times: StepTime[] = [];
   for (let r = 0; r < reps; r++) times.push(await timeStep(step));
-  const { stepMs, phaseMs } = medianTimes(times);
+  const { stepMs, hostMs, phaseMs } = medianTimes(times);
   return {
     stepMs,
     stepMsAll: times.map((t) => t.stepMs),
+    hostMs,
     phaseMs,
     peakBytes: timeline.length ? Math.max(...timeline.map((p) => p.bytes)) : 0,
     phasePeakBytes: phasePeaks(timeline),
