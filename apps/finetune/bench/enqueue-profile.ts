@@ -10,14 +10,14 @@
 // With CLIPWISE_DAWN_FLAGS=backend=null, Dawn's null backend executes nothing (values are garbage, the
 // launches and their CPU cost are real): no software GPU competes for the cores and the step is all
 // enqueue, which makes before/after comparisons far steadier than on lavapipe (warm the JIT:
-// --warmup 30 --steps 40).
+// --warmup 30 --steps 40; a private step there needs --ghost-split 16x2).
 import * as tf from '@tensorflow/tfjs-core';
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setupBackend } from '@clipwise/core';
+import { setGhostKernelShape, setupBackend } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw } from '@clipwise/optim';
@@ -36,10 +36,17 @@ const { values } = parseArgs({
     'heap-out': { type: 'string' },
     'submit-batch': { type: 'string' },
     'batch-spread': { type: 'string', default: '0' },
+    'ghost-split': { type: 'string' },
   },
   allowPositionals: true,
 });
 const choice = await setupBackend('webgpu');
+// --ghost-split 16x2: the ghost kernel's work split (Dawn's null backend offers only the spec's 16 KiB of
+// workgroup memory; the default 32x2 stages 19 KiB). Host time does not depend on it.
+if (values['ghost-split']) {
+  const [bk, kg] = values['ghost-split'].split('x').map(Number);
+  setGhostKernelShape({ bk: bk!, kg: kg! });
+}
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const B = Number(values.batch);
 const T = Number(values.seq);
