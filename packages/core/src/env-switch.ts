@@ -16,8 +16,11 @@ export function envSwitch(variable: string, defaultOn = false): { set(on: boolea
       value = on;
     },
     enabled() {
-      const v = typeof process !== 'undefined' ? process.env?.[variable] : undefined;
-      value ??= defaultOn ? v !== 'off' : v === 'on';
+      // the environment is read once (a process.env lookup is a native call: hot kernels ask every launch)
+      if (value === null) {
+        const v = typeof process !== 'undefined' ? process.env?.[variable] : undefined;
+        value = defaultOn ? v !== 'off' : v === 'on';
+      }
       return value;
     },
   };
