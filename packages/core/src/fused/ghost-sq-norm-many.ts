@@ -50,18 +50,16 @@ export function ghostSqNormPartialsMany(pairs: readonly GhostSqNormPair[]): tf.T
   return out;
 }
 
-type Backend = Parameters<typeof dispatchGhostPartials>[3];
-
 /** The launch's layer from a kernel's inputs and attributes. */
 function layerOf(inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>): GhostLayer {
   return { a: inputs['a']!, g: inputs['g']!, bias: attrs['bias'] === true };
 }
 
 registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
-  const be = backend as unknown as Backend;
+  const be = backend as unknown as { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo };
   const out = be.makeTensorInfo([inputs['a']!.shape[0]!, attrs['width'] as number], 'float32');
-  dispatchGhostPartials(out, layerOf(inputs, attrs), attrs['start'] as number, be);
+  dispatchGhostPartials(out, layerOf(inputs, attrs), attrs['start'] as number);
   return out;
 });
 
-registerInPlaceKernel(INTO_KERNEL, (inputs, attrs) => dispatchGhostPartials(inputs['out']!, layerOf(inputs, attrs), attrs['start'] as number, tf.backend() as unknown as Backend));
+registerInPlaceKernel(INTO_KERNEL, (inputs, attrs) => dispatchGhostPartials(inputs['out']!, layerOf(inputs, attrs), attrs['start'] as number));

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import { ACC, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, reduceVec4, storeStaged, tileVec4, gramMainHead } from './ghost-gram-wgsl';
 import { dispatchGhostLayer, ghostKernelShape, ghostLayerWidth, ghostTilePairs, type GhostKernelShape, type GhostLayer } from './ghost-sq-norm-wgsl';
@@ -64,9 +64,11 @@ export interface GhostSplit {
  */
 export function ghostSplit(b: number, t: number, d: number, p: number, shape: GhostKernelShape = ghostKernelShape()): GhostSplit | null {
   const want = ghostSplitTarget();
+  // off (the default): nothing more to work out on the launch's path
+  if (want === 0) return null;
   const { pairs, tile } = ghostTilePairs(t);
   const total = Math.min(2 * MAX_CHUNKS, Math.ceil(want / (b * pairs)));
-  if (want === 0 || total < 2) return null;
+  if (total < 2) return null;
   const step = shape.bk * shape.kg;
   const share = Math.min(MAX_CHUNKS, Math.max(1, Math.round((total * d) / (d + p))));
   const lenOf = (k: number, n: number) => Math.ceil(Math.ceil(k / n) / step) * step;
@@ -84,7 +86,7 @@ type Backend = { makeTensorInfo(s: number[], d: tf.DataType): tf.TensorInfo; dis
  * where `ghostSplit` says so (two launches and a scratch of B × pairs × chunks Gram tiles, freed once
  * recorded), else the one-launch kernel.
  */
-export function dispatchGhostPartials(out: tf.TensorInfo, layer: GhostLayer, start: number, backend: Backend): void {
+export function dispatchGhostPartials(out: tf.TensorInfo, layer: GhostLayer, start: number): void {
   const [b, t, d] = layer.a.shape as [number, number, number];
   const p = layer.g.shape[2]!;
   const split = ghostSplit(b, t, d, p);
@@ -94,6 +96,7 @@ export function dispatchGhostPartials(out: tf.TensorInfo, layer: GhostLayer, sta
   const area = tile * tile;
   const vec = d % 4 === 0 && p % 4 === 0;
   const shape = ghostKernelShape();
+  const backend = tf.backend() as unknown as Backend;
   const scratch = backend.makeTensorInfo([b * pairs * chunks * area], 'float32');
   dispatchDirect({
     key: `clipwiseGhostGramChunks_${tile}_${shape.bk}_${shape.kg}_v${+vec}`,

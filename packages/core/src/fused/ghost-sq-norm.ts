@@ -87,7 +87,7 @@ type GhostBackend = WebGpuBackendLike & { makeTensorInfo(s: number[], dt: tf.Dat
 /** The fused kernel's launch: per-tile partials [B, P] (and with `bias` the bias's chunks after them). */
 function dispatchPartials(be: GhostBackend, a: tf.TensorInfo, g: tf.TensorInfo, bias = false): tf.TensorInfo {
   const partials = be.makeTensorInfo([a.shape[0]!, ghostLayerWidth(a.shape[1]!, g.shape[2]!, bias)], 'float32');
-  dispatchGhostPartials(partials, { a, g, bias }, 0, be);
+  dispatchGhostPartials(partials, { a, g, bias }, 0);
   return partials;
 }
 

@@ -1,25 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { withBackendMethod } from './backend-patch';
 import { timeDeviceWaits, WaitClock } from './device-waits';
 import { timeStep } from './measure-step';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Makes the active backend's reads take `ms` longer (a device still busy), for `fn`. */
-async function withSlowReads<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  const backend = tf.backend() as unknown as { read(id: unknown): Promise<unknown> };
-  const own = Object.prototype.hasOwnProperty.call(backend, 'read');
-  const read = backend.read;
-  backend.read = async function (this: unknown, id: unknown) {
-    await sleep(ms);
-    return read.call(this, id);
-  };
-  try {
-    return await fn();
-  } finally {
-    if (own) backend.read = read;
-    else delete (backend as { read?: unknown }).read;
-  }
+function withSlowReads<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  return withBackendMethod(
+    'read',
+    (read) =>
+      async function (this: unknown, ...args: never[]) {
+        await sleep(ms);
+        return read.apply(this, args);
+      },
+    fn,
+  );
 }
 
 describe('WaitClock', () => {

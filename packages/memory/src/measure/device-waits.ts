@@ -1,8 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-
-interface ReadingBackend {
-  read(dataId: unknown): Promise<unknown>;
-}
+import { withBackendMethod } from './backend-patch';
 
 /**
  * Wall time during which at least one of some overlapping waits was pending (the union of their
@@ -47,19 +43,15 @@ export class WaitClock {
  * const { result, waitMs } = await timeDeviceWaits(() => step());
  */
 export async function timeDeviceWaits<T>(fn: () => Promise<T>): Promise<{ result: T; waitMs: number }> {
-  const backend = tf.backend() as unknown as ReadingBackend;
-  const own = Object.prototype.hasOwnProperty.call(backend, 'read');
-  const read = backend.read;
   const clock = new WaitClock(() => performance.now());
-  backend.read = function (this: unknown, dataId: unknown) {
-    const end = clock.begin();
-    return read.call(this, dataId).finally(end);
-  };
-  try {
-    const result = await fn();
-    return { result, waitMs: clock.ms };
-  } finally {
-    if (own) backend.read = read;
-    else delete (backend as Partial<ReadingBackend>).read;
-  }
+  const result = await withBackendMethod(
+    'read',
+    (read) =>
+      function (this: unknown, ...args: never[]) {
+        const end = clock.begin();
+        return (read.apply(this, args) as Promise<unknown>).finally(end);
+      },
+    fn,
+  );
+  return { result, waitMs: clock.ms };
 }

@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-
-interface WritingBackend {
-  write(values: unknown, shape: number[], dtype: tf.DataType): unknown;
-}
+import { withBackendMethod } from './backend-patch';
 
 /**
  * Runs `fn` and counts the bytes of host arrays handed to a device backend meanwhile: what a step
@@ -18,18 +15,16 @@ interface WritingBackend {
  */
 export async function countHostWrites<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number | null }> {
   if (tf.getBackend() !== 'webgpu') return { result: await fn(), bytes: null };
-  const backend = tf.backend() as unknown as WritingBackend;
-  const own = Object.prototype.hasOwnProperty.call(backend, 'write');
-  const write = backend.write;
   let bytes = 0;
-  backend.write = function (this: unknown, values: unknown, shape: number[], dtype: tf.DataType) {
-    if (ArrayBuffer.isView(values)) bytes += values.byteLength;
-    return write.call(this, values, shape, dtype);
-  };
-  try {
-    return { result: await fn(), bytes };
-  } finally {
-    if (own) backend.write = write;
-    else delete (backend as Partial<WritingBackend>).write;
-  }
+  const result = await withBackendMethod(
+    'write',
+    (write) =>
+      function (this: unknown, ...args: never[]) {
+        const values: unknown = args[0];
+        if (ArrayBuffer.isView(values)) bytes += values.byteLength;
+        return write.apply(this, args);
+      },
+    fn,
+  );
+  return { result, bytes };
 }

@@ -163,8 +163,7 @@ class StepSimulation {
       // a second contribution (a tied weight's other use) is added to the first: by a kernel that adds
       // onto the running sum (traced: in place on webgpu), what it held above it; else its sum, then the
       // new total beside the old one, once the sum's temporaries are gone
-      const again = summed.has(name);
-      this.push('clipped-sums', { transient: again && intoTemp !== undefined ? intoTemp : again ? Math.max(temp + p, 2 * p) : temp + p });
+      this.push('clipped-sums', { transient: summed.has(name) ? (intoTemp ?? Math.max(temp + p, 2 * p)) : temp + p });
       if (!summed.has(name)) {
         summed.add(name);
         this.sums += p;
