@@ -32,7 +32,9 @@ describe('clipwise bench', () => {
       expect(Math.abs(r['predictedPeakBytes']! - r['peakBytes']!) / r['peakBytes']!).toBeLessThan(0.1);
       expect(r['leakedBytes']).toBe(0);
       expect(r['hostWriteBytes']).toBeNull(); // counted on webgpu only
+      expect(r['gpuBusyMs']).toBeNull(); // pass times: webgpu with --gpu-passes on (NaN, written as null)
     }
+    expect(out).not.toMatch(/GPU busy ms/);
     expect(np['stepRatio']).toBe(1);
     // all-layer holds every layer's record to the end of backward; layer-wise frees them as they come
     expect(all['heldBytes']).toBeGreaterThan(2 * layer['heldBytes']!);
@@ -41,18 +43,24 @@ describe('clipwise bench', () => {
 
   // A step whose inputs are already tensors uploads next to nothing: scalars. One tf.zeros of the
   // embedding's gradient (a zeroed host array) cost GPT-2's step 115 ms on an H100 and shows here.
-  it.runIf(process.env.CLIPWISE_BACKEND === 'webgpu')('webgpu: no configuration uploads more than scalars from the host a step', async () => {
+  // (with --gpu-passes on: the device's busy and idle time per step, on its own clock)
+  it.runIf(process.env.CLIPWISE_BACKEND === 'webgpu')('webgpu: no configuration uploads more than scalars from the host a step; --gpu-passes on times the passes', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clipwise-bench-'));
     const json = path.join(dir, 'bench.json');
     const shape = SHAPE.map((a) => (a === 'cpu' ? 'webgpu' : a));
-    const { code, err } = await run(['bench', ...shape, '--groupings', 'all-layer,layer-wise,param-wise', '--json', json]);
+    const { code, out, err } = await run(['bench', ...shape, '--groupings', 'all-layer,layer-wise,param-wise', '--gpu-passes', 'on', '--json', json]);
     expect(err).toBe('');
     expect(code).toBe(0);
+    expect(out).toMatch(/\| host ms \| GPU busy ms \| GPU idle ms \|/);
     const rows = JSON.parse(readFileSync(json, 'utf8')) as Array<Record<string, number | string>>;
     expect(rows).toHaveLength(4);
     for (const r of rows) {
       expect(typeof r['hostWriteBytes'], String(r['grouping'])).toBe('number');
       expect(r['hostWriteBytes'], String(r['grouping'])).toBeLessThan(1024);
+      // the device's time in passes is within the step's wall time
+      expect(r['gpuBusyMs'], String(r['grouping'])).toBeGreaterThan(0);
+      expect(r['gpuBusyMs'], String(r['grouping'])).toBeLessThanOrEqual(Number(r['stepMs']));
+      expect(r['gpuIdleMs'], String(r['grouping'])).toBeGreaterThanOrEqual(0);
     }
   });
 

@@ -63,6 +63,12 @@
 #      GPT-2's A/B, core's, ghost-norm's and optim's tests with it on, ViT's A/B (about 6 minutes); its
 #      verdict in tmp/ab-decision.env, so that part 27 with AB_DECISION=1 next on the same machine runs
 #      the whole test:gpu and the comparisons with it
+#  37  where a step's time goes on the device: GPT-2's groupings (GROUPINGS, default all-layer,layer-wise,
+#      param-wise,uniform:4; 5 rounds) and ViT's (3 rounds) with `--gpu-passes on` (the device's busy and
+#      idle ms per step on its own clock, beside the host's ms, and the idle by the phase that began the
+#      passes) and with GPT2_KERNELS=N GPT-2's kernel table (exact timestamps since setupBackend turns
+#      Dawn's timestamp quantisation off), the whole test:gpu (TESTS=0 skips it and what follows), then
+#      ViT (VIT=0 skips it; about 7 minutes; SAVE packs after each stage)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -82,7 +88,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 33}
+part=${1:?part: 1 to 37}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -223,6 +229,16 @@ case $part in
     grep 'timed round' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 6; cut -c1-200 "$out/ref-vit.jsonl"; save
     [ "$part" = 24 ] && exit 0
     vit_step vit-separate "q, k, v separate (Hugging Face's layout)" ;;
+  37)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    g=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4}
+    TABLE_LINES=7 STEP_LIMIT=130 gpt2_step gpt2-passes "device busy/idle per step" "$g" --reps 5 --gpu-passes on ${GPT2_KERNELS:+--kernels $GPT2_KERNELS}
+    grep 'device idle before' "$out/gpt2-passes.txt"; grep -B2 -A18 'launches (' "$out/gpt2-passes.txt" | cut -c1-200 | head -120; save
+    [ "${TESTS:-1}" = 1 ] || exit 0
+    timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (every workspace) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    [ "${VIT:-1}" = 1 ] || exit 0
+    TABLE_LINES=7 STEP_LIMIT=150 vit_step vit-passes "device busy/idle per step, q|k|v packed" --vit-qkv packed --groupings "$g" --gpu-passes on ;;
   26|27)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     # part 27: every workspace (about 4 minutes on an H100); part 26: the kernels' packages

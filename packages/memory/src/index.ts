@@ -8,6 +8,7 @@ export * from './measure/kernel-probe';
 export * from './measure/measure-step';
 export * from './measure/host-writes';
 export * from './measure/device-waits';
+export * from './measure/gpu-passes';
 export * from './measure/kernel-summary';
 export * from './trace/tape-trace';
 export * from './trace/scale-trace';

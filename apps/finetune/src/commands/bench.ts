@@ -12,6 +12,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'trainable', kind: 'string', value: 'M1,M2,...', description: "trainable modes, each benched with every configuration: all (full fine-tuning), bias (DP-BiTFiT), last:K, lora:R (rank R on c_attn / query,value); ratios are to the first mode's non-private step. Add 'inference' to --groupings for the forward pass alone", default: 'all' },
   { name: 'json', kind: 'string', value: 'FILE', description: 'also write the rows as JSON to FILE' },
   { name: 'kernels', kind: 'int', value: 'N', unit: 'kernels', default: 0, description: "print each configuration's top N kernels by device time" },
+  { name: 'gpu-passes', kind: ['on', 'off'], default: 'off', description: "webgpu: time each timed step's compute passes on the device's clock (timestamp-query): columns 'GPU busy ms' (inside passes) and 'GPU idle ms' (between them: the device waiting for the host to submit)" },
   { name: 'fused', kind: ['on', 'off'], default: 'on', description: 'fused kernels, or the plain TF.js ops they replace (the "before" of a before/after table)' },
   { name: 'uploads', kind: ['queue', 'staging'], description: "webgpu uploads: queue.writeBuffer, or TF.js's own staging buffers", defaultText: 'queue' },
   { name: 'dispatch', kind: ['lean', 'tfjs'], description: "webgpu launches: core's lean recording (a uniform arena, reused bind groups), or TF.js's own (the before of a before/after)", defaultText: 'lean' },
@@ -29,7 +30,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds (GPT-2\'s logits excepted: the model splits them into spans of positions)' },
 ];
 
-/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--pool-classes S`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`, `--ab SWITCH`. */
+/** `clipwise bench`: the shape flags plus `--groupings`, `--json FILE`, `--kernels N`, `--gpu-passes on|off`, `--fused on|off`, `--uploads queue|staging`, `--dispatch lean|tfjs`, `--submit-every N`, `--pool size-class|exact`, `--pool-classes S`, `--ghost-kernel fused|matmul`, `--compact-records on|off`, `--ghost-batching on|off`, `--clip-in-product on|off`, `--paired-bias-clip on|off`, `--ghost-split BKxKG`, `--matmul-tuning on|off`, `--ab SWITCH`. */
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
   summary: 'step time and peak memory of the non-private step and of private steps per grouping, with the prediction',
@@ -40,6 +41,7 @@ export const BENCH_COMMAND: CommandSpec = {
   examples: [
     'clipwise bench --backend wasm --model gpt2-tiny --batch-size 16 --seq-len 64 --reps 5 --json bench.json',
     'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer --kernels 30',
+    'clipwise bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --groupings all-layer,layer-wise --gpu-passes on',
     'clipwise bench --backend webgpu --model gpt2 --seq-len 1024 --groupings all-layer,layer-wise --budget-mib 24000',
     'clipwise bench --backend wasm --model gpt2-tiny --trainable all,bias,lora:16 --groupings inference,all-layer',
     'clipwise bench --backend webgpu --model vit-base-16 --batch-size 32 --vit-qkv packed --groupings all-layer --reps 9 --ab narrow-tiles',
@@ -68,6 +70,7 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     trainable,
     json: flags['json'] as string | undefined,
     kernels: flags['kernels'] as number,
+    gpuPasses: flags['gpu-passes'] === 'on',
     fused: flags['fused'] !== 'off',
     uploads: flags['uploads'] as 'queue' | 'staging' | undefined,
     dispatch: flags['dispatch'] as 'lean' | 'tfjs' | undefined,

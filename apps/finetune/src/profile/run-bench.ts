@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly json?: string;
   /** Print the N kernels with the most device time of each configuration's profiled step (0: none). */
   readonly kernels?: number;
+  /** webgpu: time the timed steps' compute passes on the device's clock (memory's `timeGpuPasses`): `BenchRow.gpuBusyMs`, `gpuIdleMs`. */
+  readonly gpuPasses?: boolean;
   /** Fused kernels on (default) or off: the "before" of a before/after comparison. */
   readonly fused?: boolean;
   /** webgpu uploads of CPU values: 'queue' (queue.writeBuffer, default) or TF.js's own 'staging' buffers. */
@@ -122,6 +124,11 @@ export interface BenchRow {
   readonly stepMsAll: readonly number[];
   /** Median host share of the timed steps: wall time not spent waiting for device reads (`StepTime.hostMs`). Near stepMs: launch-bound. */
   readonly hostMs: number;
+  /** Median device time inside the step's compute passes, and between them (`gpuPasses`; NaN without). */
+  readonly gpuBusyMs: number;
+  readonly gpuIdleMs: number;
+  /** Median device idle ms before the passes each phase began (the phase the host was in); empty without `gpuPasses`. */
+  readonly gpuIdleByPhase: Partial<Record<string, number>>;
   readonly peakBytes: number;
   readonly stepRatio: number;
   readonly peakRatio: number;
@@ -296,7 +303,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
       // timed steps round-robin over the configurations, so that load drifts hit all of them alike
       const times: StepTime[][] = steps.map(() => []);
       for (let r = 0; r < o.reps; r++) {
-        for (const [i, step] of steps.entries()) times[i]!.push(await timeStep(step.run));
+        for (const [i, step] of steps.entries()) times[i]!.push(await timeStep(step.run, { gpuPasses: o.gpuPasses }));
         o.log(`timed round ${r + 1}/${o.reps}: ${times.map((t) => t[r]!.stepMs.toFixed(0)).join(' ')} ms`);
       }
       // the reference is the non-private step as configured (with an A/B: its switch off)
@@ -306,7 +313,9 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
       result = base;
       steps.forEach((step, i) => {
         const m = memory[i]!;
-        const { stepMs, hostMs, phaseMs } = medianTimes(times[i]!);
+        const { stepMs, hostMs, phaseMs, gpuBusyMs, gpuIdleMs, gpuIdleByPhase } = medianTimes(times[i]!);
+        const idle = Object.entries(gpuIdleByPhase).filter(([, ms]) => ms! >= 0.05);
+        if (idle.length > 0) o.log(`${configs[i]}: device idle before the passes begun in ${idle.map(([phase, ms]) => `${phase} ${ms!.toFixed(2)}`).join(', ')} ms (medians)`);
         const p = predictStep(trace, step.grouping, predictOpts);
         // the forward pass alone has no backward to predict or compare with
         const inference = variants[i]!.configuration === 'inference';
@@ -317,6 +326,9 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
           stepMs,
           stepMsAll: times[i]!.map((t) => t.stepMs),
           hostMs,
+          gpuBusyMs,
+          gpuIdleMs,
+          gpuIdleByPhase,
           peakBytes: m.peakBytes,
           stepRatio: stepMs / base.time,
           peakRatio: m.peakBytes / base.memory.peakBytes,
@@ -357,17 +369,19 @@ function formatBuffers(b: BackendBuffers): string {
     : `peak ${mib(b.peakInUse)} MiB in use, pool peak ${mib(b.peakAllocated ?? b.allocated)} MiB`;
 }
 
-/** The bench's markdown table ('-' where a row has no value: the inference row's predictions). */
+/** The bench's markdown table ('-' where a row has no value: the inference row's predictions); the GPU busy and idle columns where a row has them (`--gpu-passes on`). */
 function formatBenchTable(rows: readonly BenchRow[]): string {
   const cell = (bytes: number) => (Number.isNaN(bytes) ? '-' : mib(bytes));
+  const ms = (x: number, digits = 0) => (Number.isNaN(x) ? '-' : x.toFixed(digits));
+  const passes = rows.some((r) => !Number.isNaN(r.gpuBusyMs));
   const head = [
-    '| trainable | configuration | groups | step ms (median) | host ms | step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | uploaded KiB | launches | kernel ms | matmul TFLOP/s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| trainable | configuration | groups | step ms (median) | host ms |${passes ? ' GPU busy ms | GPU idle ms |' : ''} step / non-private | peak MiB | peak / non-private | predicted peak MiB | held above non-private MiB (measured / predicted) | device in use / pool peak MiB | uploaded KiB | launches | kernel ms | matmul TFLOP/s |`,
+    `| --- | --- | ---: | ---: | ---: |${passes ? ' ---: | ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   return [
     ...head,
     ...rows.map((r) =>
-      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${Number.isNaN(r.hostMs) ? '-' : r.hostMs.toFixed(0)} | ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
+      `| ${r.trainable} | ${r.grouping} | ${r.groups || '-'} | ${r.stepMs.toFixed(0)} | ${ms(r.hostMs)} |${passes ? ` ${ms(r.gpuBusyMs, 1)} | ${ms(r.gpuIdleMs, 1)} |` : ''} ${r.stepRatio.toFixed(2)} | ${cell(r.peakBytes)} | ${r.peakRatio.toFixed(2)} | ${cell(r.predictedPeakBytes)} | ${cell(r.heldBytes)} / ${cell(r.predictedHeldBytes)} | ${r.backendBuffers ? `${r.backendBuffers.peakInUse === undefined ? '-' : cell(r.backendBuffers.peakInUse)} / ${cell(r.backendBuffers.peakAllocated ?? r.backendBuffers.allocated)}` : '-'} | ${r.hostWriteBytes === null ? '-' : kib(r.hostWriteBytes)} | ${r.launches} | ${r.kernelMs === null ? '-' : r.kernelMs.toFixed(1)} | ${r.matmulTflops === null ? '-' : r.matmulTflops.toFixed(1)} |`,
     ),
   ].join('\n');
 }

@@ -65,20 +65,30 @@ describe('Dawn flags (webgpu in Node)', () => {
   it('turns robustness off by default, merged into the features the user enables', () => {
     delete process.env.CLIPWISE_DAWN_ROBUSTNESS;
     delete process.env.CLIPWISE_DAWN_FLAGS;
-    expect(dawnFlags()).toEqual(['enable-dawn-features=disable_robustness']);
+    expect(dawnFlags()).toEqual(['disable-dawn-features=timestamp_quantization', 'enable-dawn-features=disable_robustness']);
     process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=allow_unsafe_apis  backend=vulkan';
-    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness', 'backend=vulkan']);
+    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness', 'backend=vulkan', 'disable-dawn-features=timestamp_quantization']);
     process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=disable_robustness';
-    expect(dawnFlags()).toEqual(['enable-dawn-features=disable_robustness']);
+    expect(dawnFlags()).toEqual(['enable-dawn-features=disable_robustness', 'disable-dawn-features=timestamp_quantization']);
+  });
+
+  it('turns timestamp quantization off, merged into the features the user disables, unless the user enables it', () => {
+    delete process.env.CLIPWISE_DAWN_ROBUSTNESS;
+    process.env.CLIPWISE_DAWN_FLAGS = 'disable-dawn-features=lazy_clear_resource_on_first_use';
+    expect(dawnFlags(true)).toEqual(['disable-dawn-features=lazy_clear_resource_on_first_use,timestamp_quantization']);
+    process.env.CLIPWISE_DAWN_FLAGS = 'disable-dawn-features=timestamp_quantization';
+    expect(dawnFlags(true)).toEqual(['disable-dawn-features=timestamp_quantization']);
+    process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=timestamp_quantization';
+    expect(dawnFlags(true)).toEqual(['enable-dawn-features=timestamp_quantization']);
   });
 
   it('keeps robustness when asked (option over CLIPWISE_DAWN_ROBUSTNESS), and rejects a bad value', () => {
     process.env.CLIPWISE_DAWN_FLAGS = 'enable-dawn-features=allow_unsafe_apis';
-    expect(dawnFlags(true)).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+    expect(dawnFlags(true)).toEqual(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']);
     process.env.CLIPWISE_DAWN_ROBUSTNESS = 'on';
     expect(dawnRobustness()).toBe(true);
     expect(dawnRobustness(false)).toBe(false);
-    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis']);
+    expect(dawnFlags()).toEqual(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']);
     process.env.CLIPWISE_DAWN_ROBUSTNESS = 'yes';
     expect(() => dawnRobustness()).toThrow(/CLIPWISE_DAWN_ROBUSTNESS must be on or off, got 'yes'/);
   });

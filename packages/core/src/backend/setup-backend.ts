@@ -70,17 +70,28 @@ export function dawnRobustness(option?: boolean): boolean {
 /**
  * Dawn start-up flags: CLIPWISE_DAWN_FLAGS, space-separated (e.g.
  * `enable-dawn-features=allow_unsafe_apis`), with `disable_robustness` added to the enabled
- * features unless `robustness` is kept.
+ * features unless `robustness` is kept, and `timestamp_quantization` added to the disabled ones
+ * unless the flags enable it: Dawn rounds GPU timestamps to 65.5 µs by default (a browser's guard
+ * against timing attacks, pointless in Node), which made kernel profiles of short launches and the
+ * bench's pass times coarse.
  */
 export function dawnFlags(robustness = dawnRobustness()): string[] {
   const flags = (env('CLIPWISE_DAWN_FLAGS') ?? '').split(/\s+/).filter(Boolean);
-  if (robustness) return flags;
-  const enable = 'enable-dawn-features=';
-  const i = flags.findIndex((f) => f.startsWith(enable));
-  if (i < 0) return [...flags, `${enable}disable_robustness`];
-  const features = flags[i]!.slice(enable.length).split(',').filter(Boolean);
-  if (!features.includes('disable_robustness')) flags[i] = enable + [...features, 'disable_robustness'].join(',');
+  const listed = (prefix: string, feature: string) => flags.some((f) => f.startsWith(prefix) && f.slice(prefix.length).split(',').includes(feature));
+  if (!listed('enable-dawn-features=', 'timestamp_quantization')) addFeature(flags, 'disable-dawn-features=', 'timestamp_quantization');
+  if (!robustness) addFeature(flags, 'enable-dawn-features=', 'disable_robustness');
   return flags;
+}
+
+/** Adds `feature` to the flag `prefix` (e.g. `enable-dawn-features=`) lists, making the flag if there is none. */
+function addFeature(flags: string[], prefix: string, feature: string): void {
+  const i = flags.findIndex((f) => f.startsWith(prefix));
+  if (i < 0) {
+    flags.push(prefix + feature);
+    return;
+  }
+  const features = flags[i]!.slice(prefix.length).split(',').filter(Boolean);
+  if (!features.includes(feature)) flags[i] = prefix + [...features, feature].join(',');
 }
 
 /** Node (or Bun/Deno's Node layer): backends come from npm packages, WebGPU from Dawn. */

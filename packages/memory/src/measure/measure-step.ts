@@ -5,6 +5,7 @@ import { STEP_PHASES, type StepPhase } from '../phases';
 import { syncDevice } from '@clipwise/core';
 import { timeDeviceWaits } from './device-waits';
 import { backendBufferBytes, type BackendBuffers } from './engine-profile';
+import { timeGpuPasses, type GpuPassTimes } from './gpu-passes';
 import { countHostWrites } from './host-writes';
 import { summariseKernels, type KernelSummary } from './kernel-summary';
 import { PhaseProbe, phasePeaks, phaseTimeline, type TimelinePoint } from './phase-probe';
@@ -74,25 +75,65 @@ export interface StepTime {
    */
   readonly hostMs: number;
   readonly phaseMs: Record<StepPhase, number>;
+  /** The device's time in the step's compute passes and between them (`timeGpuPasses`), when asked for and available. */
+  readonly gpuPasses?: GpuPassTimes | null;
+}
+
+export interface TimeStepOptions {
+  /** Also time the step's compute passes on the device's clock (webgpu with `timestamp-query`; the read of the stamps is not in `stepMs`). */
+  readonly gpuPasses?: boolean;
 }
 
 /** Times one run of `step`, synchronised with the device at the end (see `measureStep`). */
-export async function timeStep(step: MeasuredStep): Promise<StepTime> {
+export async function timeStep(step: MeasuredStep, options: TimeStepOptions = {}): Promise<StepTime> {
   const probe = new PhaseProbe();
-  const t0 = performance.now();
-  const { waitMs } = await timeDeviceWaits(() => runOnce(step, probe));
-  const stepMs = performance.now() - t0;
-  return { stepMs, hostMs: stepMs - waitMs, phaseMs: probe.ms };
+  const run = async () => {
+    const t0 = performance.now();
+    const { waitMs } = await timeDeviceWaits(() => runOnce(step, probe));
+    return { stepMs: performance.now() - t0, waitMs };
+  };
+  if (!options.gpuPasses) {
+    const { stepMs, waitMs } = await run();
+    return { stepMs, hostMs: stepMs - waitMs, phaseMs: probe.ms };
+  }
+  // each pass labelled with the phase the host was in when it began it
+  const { result: { stepMs, waitMs }, passes } = await timeGpuPasses(run, { label: () => probe.current ?? 'outside' });
+  return { stepMs, hostMs: stepMs - waitMs, phaseMs: probe.ms, gpuPasses: passes };
 }
 
-/** Medians of the step times, of their host shares and of each phase's (phases that never ran are left out). */
-export function medianTimes(times: readonly StepTime[]): { stepMs: number; hostMs: number; phaseMs: Partial<Record<StepPhase, number>> } {
+/** Medians of step times as `medianTimes` gives them. */
+export interface MedianTimes {
+  readonly stepMs: number;
+  readonly hostMs: number;
+  readonly phaseMs: Partial<Record<StepPhase, number>>;
+  /** Median device time in compute passes and between them (NaN where the steps' passes were not timed). */
+  readonly gpuBusyMs: number;
+  readonly gpuIdleMs: number;
+  /** Median device idle ms before the passes each phase began (`GpuPassTimes.byLabel`; empty where not timed). */
+  readonly gpuIdleByPhase: Partial<Record<string, number>>;
+}
+
+/** Medians of the step times, of their host shares, of the device's busy and idle time, and of each phase's (phases that never ran are left out). */
+export function medianTimes(times: readonly StepTime[]): MedianTimes {
   const phaseMs: Partial<Record<StepPhase, number>> = {};
   for (const p of STEP_PHASES) {
     const v = median(times.map((t) => t.phaseMs[p]));
     if (v > 0) phaseMs[p] = v;
   }
-  return { stepMs: median(times.map((t) => t.stepMs)), hostMs: median(times.map((t) => t.hostMs)), phaseMs };
+  const passes = times.map((t) => t.gpuPasses).filter((p): p is GpuPassTimes => !!p && p.passes > 0);
+  const ofPasses = (f: (p: GpuPassTimes) => number) => (passes.length === times.length ? median(passes.map(f)) : Number.NaN);
+  const gpuIdleByPhase: Partial<Record<string, number>> = {};
+  if (passes.length === times.length) {
+    for (const label of new Set(passes.flatMap((p) => Object.keys(p.byLabel)))) gpuIdleByPhase[label] = median(passes.map((p) => p.byLabel[label]?.idleMs ?? 0));
+  }
+  return {
+    stepMs: median(times.map((t) => t.stepMs)),
+    hostMs: median(times.map((t) => t.hostMs)),
+    phaseMs,
+    gpuBusyMs: ofPasses((p) => p.busyMs),
+    gpuIdleMs: ofPasses((p) => p.idleMs),
+    gpuIdleByPhase,
+  };
 }
 
 /**
