@@ -296,7 +296,7 @@ export class PrivateGradients {
       tf.dispose(released);
       throw e;
     } finally {
-      disposeStats(stats);
+      disposeStats(stats); // a no-op where the read freed them already
     }
     const refused = unreleasable(losses);
     if (refused) {
@@ -347,9 +347,14 @@ async function summarise(grouping: Grouping, micro: readonly GroupMicroStats[][]
   return { groups, clippedCounts };
 }
 
-/** Every group's norms of every micro-batch, by micro-batch and group (empty for an unused group), in one device read. */
+/**
+ * Every group's norms of every micro-batch, by micro-batch and group (empty for an unused group), in one
+ * device read. The norm tensors are freed as soon as the read has its own copy: the host's time after
+ * the device answers delays the optimizer's update, and freeing 148 tensors there (param-wise GPT-2) was
+ * part of it.
+ */
 async function readNorms(micro: readonly GroupMicroStats[][]): Promise<Float32Array[][]> {
-  const values = await readAll(micro.flatMap((s) => s.flatMap((g) => (g.norms ? [g.norms] : []))));
+  const values = await readAll(micro.flatMap((s) => s.flatMap((g) => (g.norms ? [g.norms] : []))), { dispose: true });
   let next = 0;
   return micro.map((s) => s.map((g) => (g.norms ? values[next++]! : new Float32Array(0))));
 }
