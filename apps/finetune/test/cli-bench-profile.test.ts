@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipInProductEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
+import { clipInProductEnabled, fusedGhostNormEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
 import { abPairs, abVerdict, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
@@ -180,6 +180,10 @@ describe('clipwise bench', () => {
     const inside = await withSwitch(async () => narrowTilesEnabled(), AB_SWITCHES['narrow-tiles'], true)();
     expect(inside).toBe(true);
     expect(narrowTilesEnabled()).toBe(NARROW_DEFAULT);
+    // ghost-matmul on: the fused ghost kernel off while the step runs, on again after
+    expect(await withSwitch(async () => fusedGhostNormEnabled(), AB_SWITCHES['ghost-matmul'], true)()).toBe(false);
+    expect(await withSwitch(async () => fusedGhostNormEnabled(), AB_SWITCHES['ghost-matmul'], false)()).toBe(true);
+    expect(fusedGhostNormEnabled()).toBe(true);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {
@@ -199,6 +203,7 @@ describe('clipwise bench', () => {
     expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be one of on, off, got 'maybe'/);
     expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be one of queue, staging, got 'dma'/);
     expect((await run(['bench', ...SHAPE, '--vit-qkv', 'packed'])).err).toMatch(/--vit-qkv packed applies to ViT presets; gpt2-tiny is a GPT-2/);
+    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-matmul', '--ghost-kernel', 'matmul'])).err).toMatch(/--ab ghost-matmul times the fused ghost kernel against the Gram matmuls itself; drop --ghost-kernel matmul/);
   });
 
   it("--vit-qkv packed benches timm's layout: one q|k|v group in layer-wise, fewer groups than the separate layout", async () => {

@@ -47,7 +47,7 @@ export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
 export * from './fused/clipped-outer-sum-from-terms';
 export * from './fused/clipped-row-sums';
-export { ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
+export { fusedGhostNormEnabled, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostLayerWidth, ghostTileRows, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';
 export { DEFAULT_GHOST_SPLIT_TARGET, ghostSplit, ghostSplitTarget, setGhostSplitK, type GhostSplit } from './fused/ghost-sq-norm-split-wgsl';

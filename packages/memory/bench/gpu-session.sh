@@ -69,6 +69,9 @@
 #      passes) and with GPT2_KERNELS=N GPT-2's kernel table (exact timestamps since setupBackend turns
 #      Dawn's timestamp quantisation off), the whole test:gpu (TESTS=0 skips it and what follows), then
 #      ViT (VIT=0 skips it; about 7 minutes; SAVE packs after each stage)
+#  38  the ghost norms by Gram matmuls against the fused kernel (`clipwise bench --ab ghost-matmul`, with
+#      the device's busy and idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then ViT's
+#      (5 rounds; about 4 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -464,6 +467,13 @@ case $part in
     echo "test:gpu (core, ghost-norm, optim; CLIPWISE_GHOST_SPLIT_K=on) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
+  38)
+    # the fused ghost kernel (upper-triangle tiles in registers, ~10 TFLOP/s of computed tiles on GPT-2's
+    # layers) against the two Grams on the matmul kernel (25-31 TFLOP/s on large products, twice the
+    # FLOPs, more launches): which costs the private step less
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-matmul "A/B ghost norms by Gram matmuls" all-layer,layer-wise,param-wise --reps 7 --ab ghost-matmul --gpu-passes on
+    STEP_LIMIT=${VIT_LIMIT:-170} TABLE_LINES=9 vit_step vit-ab-ghost-matmul "packed, A/B ghost norms by Gram matmuls" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-matmul --gpu-passes on ;;
   35)
     # ViT's interleaved A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader

@@ -92,6 +92,12 @@ export const AB_SWITCHES = {
   'layer-norm-clip': (on: boolean | null) => setLayerNormClipInSums(on),
   /** Core's ghost norm with K split over workgroups (`setGhostSplitK`): on aims at 2048 workgroups a layer. */
   'ghost-split-k': (on: boolean | null) => setGhostSplitK(on === null ? null : on ? DEFAULT_GHOST_SPLIT_TARGET : 0),
+  /**
+   * Core's ghost norms by two Gram matmuls and a per-sample dot (`setFusedGhostNorm(false)`: the matmul
+   * kernel's tiles and split-K on the whole Grams) instead of the fused kernel (the upper triangle's tiles
+   * in registers, its partials summed into the clip factors). Off: the fused kernel, the default.
+   */
+  'ghost-matmul': (on: boolean | null) => setFusedGhostNorm(on !== true),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 

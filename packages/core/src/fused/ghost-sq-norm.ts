@@ -74,6 +74,11 @@ export function setFusedGhostNorm(on: boolean): void {
   fusedGhost = on;
 }
 
+/** Whether the fused ghost-norm kernel is on (`setFusedGhostNorm`; on by default). */
+export function fusedGhostNormEnabled(): boolean {
+  return fusedGhost;
+}
+
 const SUM_ROW: RowSpec = {
   key: 'ghostPartialSum',
   inputs: [{ name: 'X', kind: 'row' }],
