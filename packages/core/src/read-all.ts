@@ -18,7 +18,8 @@ export async function readAll(tensors: readonly tf.Tensor[], options: { dispose?
   const sizes = tensors.map((t) => t.size);
   let all: tf.Tensor;
   try {
-    all = tensors.length === 1 ? tensors[0]! : tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
+    // vectors go in as they are (a reshape is one more engine entry each: 148 in a param-wise step)
+    all = tensors.length === 1 ? tensors[0]! : tf.tidy(() => tf.concat(tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])))));
   } catch (e) {
     if (options.dispose) tf.dispose([...tensors]);
     throw e;
