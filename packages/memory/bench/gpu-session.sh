@@ -69,9 +69,10 @@
 #      passes) and with GPT2_KERNELS=N GPT-2's kernel table (exact timestamps since setupBackend turns
 #      Dawn's timestamp quantisation off), the whole test:gpu (TESTS=0 skips it and what follows), then
 #      ViT (VIT=0 skips it; about 7 minutes; SAVE packs after each stage)
-#  38  the ghost norms by Gram matmuls against the fused kernel (`clipwise bench --ab ghost-matmul`, with
-#      the device's busy and idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then ViT's
-#      (5 rounds; about 4 minutes)
+#  38  the ghost kernel on 48- and 64-row Gram tiles (setGhostTileRows: 6×6 and 8×8 blocks a thread),
+#      with and without the K split, in its microbenchmark on GPT-2's layers; then the ghost norms by Gram
+#      matmuls against the fused kernel (`clipwise bench --ab ghost-matmul`, with the device's busy and
+#      idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then ViT's (5 rounds; about 6 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -472,6 +473,7 @@ case $part in
     # layers) against the two Grams on the matmul kernel (25-31 TFLOP/s on large products, twice the
     # FLOPs, more launches): which costs the private step less
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --models gpt2 --splits 32x2,16x2 --tile-rows 0,48,64 --split-k 0,2048 2>&1 | grep -v '^Warning' > "$out/ghost-tile-rows.txt"; cat "$out/ghost-tile-rows.txt"; save
     STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-matmul "A/B ghost norms by Gram matmuls" all-layer,layer-wise,param-wise --reps 7 --ab ghost-matmul --gpu-passes on
     STEP_LIMIT=${VIT_LIMIT:-170} TABLE_LINES=9 vit_step vit-ab-ghost-matmul "packed, A/B ghost norms by Gram matmuls" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-matmul --gpu-passes on ;;
   35)

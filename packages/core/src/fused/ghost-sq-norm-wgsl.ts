@@ -1,13 +1,14 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { envSwitch } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, reduceVec4, storeStaged, tileRowDot, tileVec4, gramMainHead } from './ghost-gram-wgsl';
 
 /**
  * Rows of a Gram tile (each workgroup one tile × tile block of both Grams, 8 × 8 threads a K group,
- * each a (tile/8) × (tile/8) block): 32, or 40 where fitted tiles are on and 40 pads T less.
+ * each a (tile/8) × (tile/8) block): 32, or 40 where fitted tiles are on and 40 pads T less; 48 or 64
+ * where `setGhostTileRows` asks for them.
  */
-type GhostTileRows = 32 | 40;
+type GhostTileRows = 32 | 40 | 48 | 64;
 
 /**
  * How a workgroup splits its work: `bk`, the K each K group stages a step (8, 16 or 32); `kg`, its K
@@ -37,6 +38,9 @@ export function setGhostKernelShape(shape: GhostKernelShape | null): void {
   const next = shape ?? DEFAULT_GHOST_KERNEL_SHAPE;
   if (!isGhostKernelShape(next)) {
     throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
+  }
+  if (tileRowsOverride !== null && !ghostTileRowsFit(tileRowsOverride, next)) {
+    throw new RangeError(`setGhostKernelShape: the ${tileRowsOverride}-row tiles set by setGhostTileRows do not fit ${next.bk}x${next.kg}; call setGhostTileRows(null) first`);
   }
   kernelShape = next;
 }
@@ -89,8 +93,52 @@ const paddedArea = (t: number, rows: number) => {
 
 /** The Gram tile rows the kernel runs on for T under the current switches and work split. */
 export function ghostTileRows(t: number): GhostTileRows {
+  if (tileRowsOverride !== null) return tileRowsOverride;
   const fits = kernelShape.bk === 32 && kernelShape.kg <= 2;
   return fittedGhostTilesEnabled() && fits && paddedArea(t, 40) < paddedArea(t, 32) ? 40 : 32;
+}
+
+/** Workgroup memory a launch may use: the webgpu device's `maxComputeWorkgroupStorageSize`, else 32 KiB (what the default split's 19 KiB assumes). */
+function workgroupBytes(): number {
+  const b = tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device?: GPUDevice }).device : undefined;
+  return b?.limits?.maxComputeWorkgroupStorageSize ?? 32768;
+}
+
+/**
+ * Whether the kernel takes tiles of `rows` rows under the work split `shape`: each K group's 64 threads
+ * stage whole loads of one tile at a time (rows · bk / 4 a multiple of 64), and the staging, the K
+ * groups' reduction and the sums fit `limitBytes` of workgroup memory (default: the device's).
+ *
+ * @example
+ * ghostTileRowsFit(64, { bk: 16, kg: 2 }); // true on a 32 KiB device: 20 KiB of staging, 64 accumulators a Gram a thread
+ */
+export function ghostTileRowsFit(rows: number, shape: GhostKernelShape, limitBytes = workgroupBytes()): boolean {
+  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || ((rows * shape.bk) / 4) % 64 !== 0) return false;
+  const r = rows / 8;
+  const vec4s = Math.max(shape.kg * 2 * rows * (shape.bk / 4 + 1), (shape.kg / 2) * 64 * Math.ceil((r * r) / 4));
+  return 16 * vec4s + 4 * (64 + 64 * shape.kg) <= limitBytes;
+}
+
+let tileRowsOverride: GhostTileRows | null = null;
+
+/**
+ * Runs the ghost kernels on tiles of `rows` rows for every T (null: back to 32, or 40 where fitted),
+ * for the kernel's benchmark: larger tiles give each thread a larger block (48: 6 × 6, 64: 8 × 8 of
+ * each Gram), more products for each staged value (3 and 4 FMAs a value, 2 at 32 rows), on fewer
+ * workgroups (GPT-2's T = 128: 3 tile pairs of 64 rows against 10 of 32; the K split restores the
+ * count) and more padding. Throws where the work split cannot stage them (`ghostTileRowsFit`).
+ *
+ * @example
+ * setGhostKernelShape({ bk: 16, kg: 2 });
+ * setGhostTileRows(64);
+ */
+export function setGhostTileRows(rows: 32 | 40 | 48 | 64 | null): void {
+  if (rows !== null && !ghostTileRowsFit(rows, kernelShape)) {
+    throw new RangeError(
+      `setGhostTileRows: ${rows}-row tiles do not fit the work split ${kernelShape.bk}x${kernelShape.kg} (rows · bk / 4 must be a multiple of 64 and the staging fit the device's workgroup memory; e.g. 48 with 16x2, 64 with 16x2)`,
+    );
+  }
+  tileRowsOverride = rows;
 }
 
 
