@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipInProductEnabled, fusedGhostNormEnabled, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
+import { clipInProductEnabled, fusedGhostNormEnabled, ghostKernelShape, ghostSplitTarget, ghostTileRows, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { splitGroupings } from '../src/commands/bench';
 import { abPairs, abVerdict, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
@@ -184,6 +184,10 @@ describe('clipwise bench', () => {
     expect(await withSwitch(async () => fusedGhostNormEnabled(), AB_SWITCHES['ghost-matmul'], true)()).toBe(false);
     expect(await withSwitch(async () => fusedGhostNormEnabled(), AB_SWITCHES['ghost-matmul'], false)()).toBe(true);
     expect(fusedGhostNormEnabled()).toBe(true);
+    // ghost-tiles-64 on: 64-row tiles, the 16x2 split and the K split; the defaults after
+    const [rowsIn, shapeIn, splitIn] = await withSwitch(async () => [ghostTileRows(128), ghostKernelShape(), ghostSplitTarget()] as const, AB_SWITCHES['ghost-tiles-64'], true)();
+    expect([rowsIn, shapeIn, splitIn]).toEqual([64, { bk: 16, kg: 2 }, 2048]);
+    expect([ghostTileRows(128), ghostKernelShape()]).toEqual([32, { bk: 32, kg: 2 }]);
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {
@@ -203,6 +207,7 @@ describe('clipwise bench', () => {
     expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be one of on, off, got 'maybe'/);
     expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be one of queue, staging, got 'dma'/);
     expect((await run(['bench', ...SHAPE, '--vit-qkv', 'packed'])).err).toMatch(/--vit-qkv packed applies to ViT presets; gpt2-tiny is a GPT-2/);
+    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-tiles-64', '--ghost-split', '16x4'])).err).toMatch(/--ab ghost-tiles-64 sets the ghost kernel's work split itself \(16x2 on its on side\); drop --ghost-split 16x4/);
     expect((await run(['bench', ...SHAPE, '--ab', 'ghost-matmul', '--ghost-kernel', 'matmul'])).err).toMatch(/--ab ghost-matmul times the fused ghost kernel against the Gram matmuls itself; drop --ghost-kernel matmul/);
   });
 

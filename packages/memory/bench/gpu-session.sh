@@ -72,7 +72,9 @@
 #  38  the ghost kernel on 48- and 64-row Gram tiles (setGhostTileRows: 6×6 and 8×8 blocks a thread),
 #      with and without the K split, in its microbenchmark on GPT-2's layers; then the ghost norms by Gram
 #      matmuls against the fused kernel (`clipwise bench --ab ghost-matmul`, with the device's busy and
-#      idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then ViT's (5 rounds; about 6 minutes)
+#      idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then the same with 64-row tiles,
+#      16x2 and the K split against the defaults (`--ab ghost-tiles-64`), then ViT's ghost-matmul A/B (5
+#      rounds; about 8 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -475,6 +477,7 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --models gpt2 --splits 32x2,16x2 --tile-rows 0,48,64 --split-k 0,2048 2>&1 | grep -v '^Warning' > "$out/ghost-tile-rows.txt"; cat "$out/ghost-tile-rows.txt"; save
     STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-matmul "A/B ghost norms by Gram matmuls" all-layer,layer-wise,param-wise --reps 7 --ab ghost-matmul --gpu-passes on
+    STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-tiles-64 "A/B 64-row ghost tiles, 16x2, K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-tiles-64 --gpu-passes on
     STEP_LIMIT=${VIT_LIMIT:-170} TABLE_LINES=9 vit_step vit-ab-ghost-matmul "packed, A/B ghost norms by Gram matmuls" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-matmul --gpu-passes on ;;
   35)
     # ViT's interleaved A/B of the layer-norm clip alone (part 34's last stage; about 2.5 minutes)

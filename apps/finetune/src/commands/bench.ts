@@ -26,7 +26,7 @@ const BENCH_FLAGS: readonly FlagSpec[] = [
   { name: 'matmul-tuning', kind: ['on', 'off'], description: "webgpu: time every tile on the step's matmul shapes once before measuring and run each shape on its fastest (core's autotuneMatmul; the table goes to the log; the tuning is not timed); off: the heuristic plan alone. It paid 1.9-4.3 ms a ViT-B/16 step on an H100 (interleaved A/B, 9 rounds)", defaultText: 'CLIPWISE_MATMUL_TUNING, else on (off under --ab of another switch, and on a software adapter such as lavapipe)' },
   { name: 'pool', kind: ['size-class', 'exact'], description: "webgpu buffer pool: size classes that share freed buffers between nearby sizes, or TF.js's own exact-size pool (the before of a before/after)", defaultText: 'size-class' },
   { name: 'pool-classes', kind: 'posint', value: 'S', description: "webgpu size-class pool: classes per power of two above 4 KiB (1, 2, 4, …, 64; core's SizeClassPoolOptions.classSteps): more waste less of a request and share less", defaultText: '16' },
-  { name: 'ab', kind: Object.keys(AB_SWITCHES), value: 'SWITCH', description: "an interleaved A/B: every configuration twice, with SWITCH off and on (rows marked +SWITCH), both in each timed round, so that drifts of the device's clocks and load fall on both sides alike. narrow-tiles: core's narrow matmul tiles (CLIPWISE_MATMUL_NARROW), not with --matmul-tuning on; matmul-tuning: the tiles are tuned first, then the heuristic's plans (off) against the tuned ones (on); ghost-tiles: the ghost-norm kernel's 40-row Gram tiles where they pad T less (CLIPWISE_GHOST_FITTED_TILES); layer-norm-clip: a layer norm's clip factors formed in the launch that sums it (CLIPWISE_LAYER_NORM_CLIP); ghost-split-k: the ghost norm's K split over workgroups, a second launch summing the chunks (CLIPWISE_GHOST_SPLIT_K); ghost-matmul: ghost norms by two Gram matmuls and a per-sample dot instead of the fused kernel (on: --ghost-kernel matmul's path), not with --ghost-kernel" },
+  { name: 'ab', kind: Object.keys(AB_SWITCHES), value: 'SWITCH', description: "an interleaved A/B: every configuration twice, with SWITCH off and on (rows marked +SWITCH), both in each timed round, so that drifts of the device's clocks and load fall on both sides alike. narrow-tiles: core's narrow matmul tiles (CLIPWISE_MATMUL_NARROW), not with --matmul-tuning on; matmul-tuning: the tiles are tuned first, then the heuristic's plans (off) against the tuned ones (on); ghost-tiles: the ghost-norm kernel's 40-row Gram tiles where they pad T less (CLIPWISE_GHOST_FITTED_TILES); layer-norm-clip: a layer norm's clip factors formed in the launch that sums it (CLIPWISE_LAYER_NORM_CLIP); ghost-split-k: the ghost norm's K split over workgroups, a second launch summing the chunks (CLIPWISE_GHOST_SPLIT_K); ghost-matmul: ghost norms by two Gram matmuls and a per-sample dot instead of the fused kernel (on: --ghost-kernel matmul's path), not with --ghost-kernel; ghost-tiles-64: the ghost kernels on 64-row Gram tiles (8x8 blocks a thread) with the 16x2 work split and the K split, not with --ghost-split" },
   { name: 'budget-mib', kind: 'pos', value: 'N', unit: 'MiB', description: 'instead of timing: the largest batch per configuration whose step (weights and optimizer state included) fits N MiB, by the analytic model, checked by one measured step at that batch; on webgpu also no larger than the batch whose largest tensor the device binds (GPT-2\'s logits excepted: the model splits them into spans of positions)' },
 ];
 
@@ -84,17 +84,20 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     clipInProduct: flags['clip-in-product'] !== 'off',
     pairedBiasClip: flags['paired-bias-clip'] !== 'off',
     ghostSplit: ghostSplit(flags['ghost-split'] as string | undefined),
-    ab: abSwitch(flags['ab'] as AbSwitch | undefined, flags['matmul-tuning'] as string | undefined, flags['ghost-kernel'] as string | undefined),
+    ab: abSwitch(flags['ab'] as AbSwitch | undefined, flags['matmul-tuning'] as string | undefined, flags['ghost-kernel'] as string | undefined, flags['ghost-split'] as string | undefined),
     log,
   });
 }
 
 /**
  * `--ab SWITCH`: narrow-tiles is refused beside `--matmul-tuning on` (tuned shapes ignore it, so both sides
- * would run alike); matmul-tuning beside `--matmul-tuning off`; ghost-matmul beside `--ghost-kernel` (the
- * A/B sets the ghost kernel itself, both ways).
+ * would run alike); matmul-tuning beside `--matmul-tuning off`; ghost-matmul beside `--ghost-kernel` and
+ * ghost-tiles-64 beside `--ghost-split` (the A/B sets them itself, both ways).
  */
-function abSwitch(value: AbSwitch | undefined, tuning: string | undefined, ghostKernel?: string): AbSwitch | undefined {
+function abSwitch(value: AbSwitch | undefined, tuning: string | undefined, ghostKernel?: string, ghostSplit?: string): AbSwitch | undefined {
+  if (value === 'ghost-tiles-64' && ghostSplit !== undefined) {
+    throw new UsageError(`--ab ghost-tiles-64 sets the ghost kernel's work split itself (16x2 on its on side); drop --ghost-split ${ghostSplit}`);
+  }
   if (value === 'ghost-matmul' && ghostKernel !== undefined) {
     throw new UsageError(`--ab ghost-matmul times the fused ghost kernel against the Gram matmuls itself; drop --ghost-kernel ${ghostKernel}`);
   }

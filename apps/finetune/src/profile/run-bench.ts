@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -98,6 +98,17 @@ export const AB_SWITCHES = {
    * in registers, its partials summed into the clip factors). Off: the fused kernel, the default.
    */
   'ghost-matmul': (on: boolean | null) => setFusedGhostNorm(on !== true),
+  /**
+   * Core's ghost kernels on 64-row Gram tiles (`setGhostTileRows(64)`: an 8 × 8 block of both Grams a
+   * thread) with the work split that stages them (16 of K × 2 groups) and the K split over about 2,048
+   * workgroups a layer (3 tile pairs at T = 128 need it); off: the defaults (32-row tiles, 32x2, no split).
+   */
+  'ghost-tiles-64': (on: boolean | null) => {
+    setGhostTileRows(null);
+    setGhostKernelShape(on === true ? { bk: 16, kg: 2 } : null);
+    if (on === true) setGhostTileRows(64);
+    setGhostSplitK(on === true ? DEFAULT_GHOST_SPLIT_TARGET : null);
+  },
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
