@@ -76,8 +76,8 @@ interface WebgpuInternals {
  * begins (the `timestamp-query` feature), then reads them: how long the device was busy with the
  * step's passes and how long it sat idle between them. Beside the host's share (`timeDeviceWaits`)
  * this tells a launch-bound step (idle gaps: the device waits for the host) from a device-bound one.
- * `passes` is null off webgpu or without the feature. Dawn quantises timestamps by default; start it
- * with `CLIPWISE_DAWN_FLAGS='disable-dawn-features=timestamp_quantization'` for exact ones.
+ * `passes` is null off webgpu or without the feature. Core's `setupBackend` starts Dawn without its
+ * timestamp quantisation in Node; a device made elsewhere (a browser's) may round them to 65.5 µs.
  *
  * @example
  * const { passes } = await timeGpuPasses(() => step(), { label: () => probe.current ?? 'outside' });
@@ -113,6 +113,7 @@ export async function timeGpuPasses<T>(fn: () => Promise<T>, options: TimeGpuPas
       b.submitQueue();
     }
   } finally {
+    // (on an error the query set is left to the collector: passes of the backend's open encoder may still write it)
     proto.beginComputePass = begin;
   }
   if (timed === 0) {
