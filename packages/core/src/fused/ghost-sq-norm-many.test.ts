@@ -3,26 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ghostSqNormPartials } from './ghost-sq-norm';
 import { ghostSqNormPartialsMany, type GhostSqNormPair } from './ghost-sq-norm-many';
 import { fittedGhostTilesEnabled, setFittedGhostTiles } from './ghost-sq-norm-wgsl';
-
-/** ‖a_iᵀ g_i‖²_F and ‖Σ_t g_it‖² per sample in float64, from the per-sample gradients themselves. */
-function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number): { weight: Float64Array; bias: Float64Array } {
-  const weight = new Float64Array(b);
-  const bias = new Float64Array(b);
-  for (let i = 0; i < b; i++) {
-    for (let x = 0; x < d; x++)
-      for (let y = 0; y < p; y++) {
-        let s = 0;
-        for (let k = 0; k < t; k++) s += a[(i * t + k) * d + x]! * g[(i * t + k) * p + y]!;
-        weight[i]! += s * s;
-      }
-    for (let y = 0; y < p; y++) {
-      let s = 0;
-      for (let k = 0; k < t; k++) s += g[(i * t + k) * p + y]!;
-      bias[i]! += s * s;
-    }
-  }
-  return { weight, bias };
-}
+import { ghostNormsFloat64 as reference } from './ghost-reference.test-util';
 
 /** Gram entries covered by tiles of `rows` rows (upper-triangle tile pairs × rows²). */
 const area = (t: number, rows: number) => { const n = Math.ceil(t / rows); return ((n * (n + 1)) / 2) * rows * rows; };

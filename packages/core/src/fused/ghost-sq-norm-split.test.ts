@@ -1,37 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ghostReference as reference, sumRows } from './ghost-reference.test-util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ghostSqNorm, ghostSqNormPartials } from './ghost-sq-norm';
 import { ghostSqNormPartialsMany } from './ghost-sq-norm-many';
 import { DEFAULT_GHOST_SPLIT_TARGET, ghostSplit, ghostSplitTarget, setGhostSplitK } from './ghost-sq-norm-split-wgsl';
 import { ghostTilePairs, setFittedGhostTiles, setGhostKernelShape } from './ghost-sq-norm-wgsl';
-
-/** ‖a_iᵀ g_i‖²_F + (bias) ‖Σ_t g_it‖² per sample in float64, from the per-sample gradients themselves. */
-function reference(a: Float32Array, g: Float32Array, b: number, t: number, d: number, p: number, bias: boolean): Float64Array {
-  const out = new Float64Array(b);
-  for (let i = 0; i < b; i++) {
-    for (let x = 0; x < d; x++)
-      for (let y = 0; y < p; y++) {
-        let s = 0;
-        for (let k = 0; k < t; k++) s += a[(i * t + k) * d + x]! * g[(i * t + k) * p + y]!;
-        out[i]! += s * s;
-      }
-    if (bias)
-      for (let y = 0; y < p; y++) {
-        let s = 0;
-        for (let k = 0; k < t; k++) s += g[(i * t + k) * p + y]!;
-        out[i]! += s * s;
-      }
-  }
-  return out;
-}
-
-/** Row sums of the partials (the per-sample squared norms), the sum tensor freed. */
-async function sumRows(partials: tf.Tensor2D): Promise<Float32Array> {
-  const s = tf.sum(partials, 1);
-  const v = (await s.data()) as Float32Array;
-  s.dispose();
-  return v;
-}
 
 afterEach(() => {
   setGhostSplitK(null);
