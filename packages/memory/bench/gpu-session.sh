@@ -475,7 +475,7 @@ case $part in
     # layers) against the two Grams on the matmul kernel (25-31 TFLOP/s on large products, twice the
     # FLOPs, more launches): which costs the private step less
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --models gpt2 --splits 32x2,16x2 --tile-rows 0,48,64 --split-k 0,2048 2>&1 | grep -v '^Warning' > "$out/ghost-tile-rows.txt"; cat "$out/ghost-tile-rows.txt"; save
+    timeout 200 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --models gpt2 --splits 32x2,16x2 --tile-rows 0,48,64 --split-k 0,2048 2>&1 | grep -v '^Warning' > "$out/ghost-tile-rows.txt"; cat "$out/ghost-tile-rows.txt"; save
     STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-matmul "A/B ghost norms by Gram matmuls" all-layer,layer-wise,param-wise --reps 7 --ab ghost-matmul --gpu-passes on
     STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-ghost-tiles-64 "A/B 64-row ghost tiles, 16x2, K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-tiles-64 --gpu-passes on
     STEP_LIMIT=${VIT_LIMIT:-170} TABLE_LINES=9 vit_step vit-ab-ghost-matmul "packed, A/B ghost norms by Gram matmuls" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-matmul --gpu-passes on ;;
