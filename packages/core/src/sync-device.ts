@@ -17,3 +17,23 @@ export async function syncDevice(t?: tf.Tensor): Promise<void> {
     probe.dispose();
   }
 }
+
+/**
+ * Hands the work enqueued so far to the device without waiting for it: on webgpu the backend's open
+ * command encoder is submitted (TF.js otherwise submits every `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`
+ * launches and at reads); elsewhere nothing to do. For work that should run while the host waits on
+ * something else, e.g. a step's noise during the read of its norms.
+ *
+ * @example
+ * const pending = norms.data(); // submits what came before
+ * addNoise(sums);
+ * submitQueued(); // the noise runs during the read's round trip, not after it
+ */
+export function submitQueued(): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const b = tf.backend() as unknown as { commandEncoder?: unknown; endComputePassEncoder?: () => void; submitQueue?: () => void };
+  if (b.commandEncoder && typeof b.endComputePassEncoder === 'function' && typeof b.submitQueue === 'function') {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+}

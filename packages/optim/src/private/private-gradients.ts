@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwiseConfigError, scaleAll, readAll, recordedBackward, type BackwardOptions, type ParamSpec } from '@clipwise/core';
+import { ClipwiseConfigError, scaleAll, readAll, recordedBackward, submitQueued, type BackwardOptions, type ParamSpec } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveThresholdPolicy, type Grouping, type ResolvedThresholdPolicy, type ThresholdPolicy } from '@clipwise/grouping';
 import { AdaptiveThresholds, type AdaptiveThresholdsState, type ThresholdRelease } from './adaptive-thresholds';
@@ -274,6 +274,11 @@ export class PrivateGradients {
     const { noiseMultiplier, expectedBatchSize, params } = this.options;
     const grouping = this.grouping;
     const std = noiseMultiplier * grouping.sensitivity;
+    // The norms' read starts first, so its copy queues right behind the backward; the noise is
+    // enqueued after it and submitted at once, to run during the read's round trip rather than before it.
+    const stats = this.clipper.takeStats();
+    const summary = summarise(grouping, stats);
+    summary.catch(() => undefined); // awaited below; never an unhandled rejection if the noise throws first
     // the clipped sums are the clipper's: noise and 1/(qN) are applied to them in place where the backend can
     // a parameter with no sum (an empty Poisson batch) gets zeros made on the device: tf.zeros uploads a host array
     const sums = params.map((p) => this.clipper.sums.get(p.name) ?? tf.fill(p.shape as number[], 0));
@@ -281,9 +286,9 @@ export class PrivateGradients {
       std > 0
         ? this.noise.addToAll(sums, std, 1 / expectedBatchSize)
         : scaleAll(sums, 1 / expectedBatchSize);
+    submitQueued();
     const grads = new Map(params.map((p, k) => [p.name, released[k]!]));
     this.clipper.sums.clear();
-    const stats = this.clipper.takeStats();
     const batchSize = this.samples;
     this.samples = 0;
     let groups: GroupStepStats[];
@@ -291,7 +296,7 @@ export class PrivateGradients {
     let losses: number[];
     try {
       // the step's one wait for the device: the losses and the norms are read together
-      [{ groups, clippedCounts }, losses] = await Promise.all([summarise(grouping, stats), this.losses.settle()]);
+      [{ groups, clippedCounts }, losses] = await Promise.all([summary, this.losses.settle()]);
     } catch (e) {
       tf.dispose(released);
       throw e;
