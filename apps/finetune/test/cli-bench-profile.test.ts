@@ -207,8 +207,8 @@ describe('clipwise bench', () => {
     expect((await run(['bench', '--fused', 'maybe'])).err).toMatch(/--fused must be one of on, off, got 'maybe'/);
     expect((await run(['bench', '--uploads', 'dma'])).err).toMatch(/--uploads must be one of queue, staging, got 'dma'/);
     expect((await run(['bench', ...SHAPE, '--vit-qkv', 'packed'])).err).toMatch(/--vit-qkv packed applies to ViT presets; gpt2-tiny is a GPT-2/);
-    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-tiles-64', '--ghost-split', '16x4'])).err).toMatch(/--ab ghost-tiles-64 sets the ghost kernel's work split itself \(16x2 on its on side\); drop --ghost-split 16x4/);
-    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-matmul', '--ghost-kernel', 'matmul'])).err).toMatch(/--ab ghost-matmul times the fused ghost kernel against the Gram matmuls itself; drop --ghost-kernel matmul/);
+    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-tiles-64', '--ghost-split', '16x4'])).err).toMatch(/--ab ghost-tiles-64 sets the ghost kernel's work split \(16x2 on its on side\) itself; drop --ghost-split 16x4/);
+    expect((await run(['bench', ...SHAPE, '--ab', 'ghost-matmul', '--ghost-kernel', 'matmul'])).err).toMatch(/--ab ghost-matmul sets the ghost kernel \(fused or Gram matmuls\) itself; drop --ghost-kernel matmul/);
   });
 
   it("--vit-qkv packed benches timm's layout: one q|k|v group in layer-wise, fewer groups than the separate layout", async () => {

@@ -84,22 +84,27 @@ async function runBenchCommand(values: Record<string, unknown>, log: (s: string)
     clipInProduct: flags['clip-in-product'] !== 'off',
     pairedBiasClip: flags['paired-bias-clip'] !== 'off',
     ghostSplit: ghostSplit(flags['ghost-split'] as string | undefined),
-    ab: abSwitch(flags['ab'] as AbSwitch | undefined, flags['matmul-tuning'] as string | undefined, flags['ghost-kernel'] as string | undefined, flags['ghost-split'] as string | undefined),
+    ab: abSwitch(flags['ab'] as AbSwitch | undefined, flags),
     log,
   });
 }
 
+/** A/B switches that set a bench flag's setting themselves on both sides: the flag, and what the switch sets. */
+const AB_SETS: Partial<Record<AbSwitch, { flag: string; what: string }>> = {
+  'ghost-matmul': { flag: 'ghost-kernel', what: 'the ghost kernel (fused or Gram matmuls)' },
+  'ghost-tiles-64': { flag: 'ghost-split', what: "the ghost kernel's work split (16x2 on its on side)" },
+};
+
 /**
- * `--ab SWITCH`: narrow-tiles is refused beside `--matmul-tuning on` (tuned shapes ignore it, so both sides
- * would run alike); matmul-tuning beside `--matmul-tuning off`; ghost-matmul beside `--ghost-kernel` and
- * ghost-tiles-64 beside `--ghost-split` (the A/B sets them itself, both ways).
+ * `--ab SWITCH`: refused beside a flag it sets itself (`AB_SETS`); narrow-tiles and the other kernel
+ * switches beside `--matmul-tuning on` (tuned shapes ignore them, so both sides would run alike);
+ * matmul-tuning beside `--matmul-tuning off`.
  */
-function abSwitch(value: AbSwitch | undefined, tuning: string | undefined, ghostKernel?: string, ghostSplit?: string): AbSwitch | undefined {
-  if (value === 'ghost-tiles-64' && ghostSplit !== undefined) {
-    throw new UsageError(`--ab ghost-tiles-64 sets the ghost kernel's work split itself (16x2 on its on side); drop --ghost-split ${ghostSplit}`);
-  }
-  if (value === 'ghost-matmul' && ghostKernel !== undefined) {
-    throw new UsageError(`--ab ghost-matmul times the fused ghost kernel against the Gram matmuls itself; drop --ghost-kernel ${ghostKernel}`);
+function abSwitch(value: AbSwitch | undefined, flags: Record<string, unknown>): AbSwitch | undefined {
+  const tuning = flags['matmul-tuning'] as string | undefined;
+  const sets = value && AB_SETS[value];
+  if (sets && flags[sets.flag] !== undefined) {
+    throw new UsageError(`--ab ${value} sets ${sets.what} itself; drop --${sets.flag} ${String(flags[sets.flag])}`);
   }
   if (value === 'matmul-tuning') {
     if (tuning === 'off') throw new UsageError('--ab matmul-tuning tunes the tiles first and times the tuned plans against the heuristic\'s; drop --matmul-tuning off');

@@ -16,6 +16,10 @@ export const rowOf = (s: GhostKernelShape) => s.bk / 4 + 1;
 export const tileVec4 = (s: GhostKernelShape, tile: number) => tile * rowOf(s);
 /** vec4s each thread of a group stages a K step (both tiles: 2·tile·bk/4 over 64 threads). */
 export const loadsOf = (s: GhostKernelShape, tile: number) => (2 * tile * s.bk) / 4 / 64;
+/** Whether a group's 64 threads stage whole loads of one tile at a time (tile · bk / 4 a multiple of 64), as `loadFunction` assumes. */
+export const wholeLoads = (s: GhostKernelShape, tile: number) => ((tile * s.bk) / 4) % 64 === 0;
+/** vec4s of the kernels' workgroup array `sm`: the K groups' staging, reused for their reduction (`reduceGroups`). */
+export const smVec4s = (s: GhostKernelShape, tile: number) => Math.max(s.kg * 2 * tileVec4(s, tile), (s.kg / 2) * 64 * reduceVec4(tile / 8));
 
 /**
  * `load${x}(…)`: this thread's `loadsOf(s, rows)` vec4s of rows [rowI, rowI + rows) and [rowJ, rowJ + rows) × k

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { ACC, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, reduceVec4, storeStaged, tileVec4, gramMainHead } from './ghost-gram-wgsl';
+import { ACC, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, gramMainHead } from './ghost-gram-wgsl';
 import { dispatchGhostLayer, ghostKernelShape, ghostLayerWidth, ghostTilePairs, type GhostKernelShape, type GhostLayer } from './ghost-sq-norm-wgsl';
 
 // The ghost partials with K split over workgroups: where B × tile pairs is a few hundred workgroups
@@ -128,7 +128,7 @@ struct U { T : u32, d : u32, p : u32, blocks : u32, pairs : u32, chunksA : u32, 
 @group(0) @binding(2) var<storage, read> G : array<${elem}>;
 @group(0) @binding(3) var<uniform> L : U;
 
-var<workgroup> sm : array<vec4<f32>, ${Math.max(s.kg * 2 * tileVec4(s, rows), (s.kg / 2) * 64 * reduceVec4(r))}>;
+var<workgroup> sm : array<vec4<f32>, ${smVec4s(s, rows)}>;
 struct Staged { ${Array.from({ length: loadsOf(s, rows) }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
 ${loadFunction('A', vec, s, rows, true)}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { envSwitch } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, reduceVec4, storeStaged, tileRowDot, tileVec4, gramMainHead } from './ghost-gram-wgsl';
+import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, tileRowDot, gramMainHead, wholeLoads } from './ghost-gram-wgsl';
 
 /**
  * Rows of a Gram tile (each workgroup one tile × tile block of both Grams, 8 × 8 threads a K group,
@@ -113,10 +113,9 @@ function workgroupBytes(): number {
  * ghostTileRowsFit(64, { bk: 16, kg: 2 }); // true on a 32 KiB device: 20 KiB of staging, 64 accumulators a Gram a thread
  */
 export function ghostTileRowsFit(rows: number, shape: GhostKernelShape, limitBytes = workgroupBytes()): boolean {
-  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || ((rows * shape.bk) / 4) % 64 !== 0) return false;
-  const r = rows / 8;
-  const vec4s = Math.max(shape.kg * 2 * rows * (shape.bk / 4 + 1), (shape.kg / 2) * 64 * Math.ceil((r * r) / 4));
-  return 16 * vec4s + 4 * (64 + 64 * shape.kg) <= limitBytes;
+  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || !wholeLoads(shape, rows)) return false;
+  // the one-launch kernel's arrays: sm, then red (64 floats) and redBias (a float a thread)
+  return 16 * smVec4s(shape, rows) + 4 * (64 + 64 * shape.kg) <= limitBytes;
 }
 
 let tileRowsOverride: GhostTileRows | null = null;
@@ -218,7 +217,7 @@ struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, st
 @group(0) @binding(3) var<uniform> L : U;
 
 // staging (kg groups × 2 tiles) and, after each Gram, the K groups' reduction (up to kg/2 × 64 × 4 vec4s)
-var<workgroup> sm : array<vec4<f32>, ${Math.max(s.kg * 2 * tileVec4(s, rows), (s.kg / 2) * 64 * reduceVec4(r))}>;
+var<workgroup> sm : array<vec4<f32>, ${smVec4s(s, rows)}>;
 var<workgroup> red : array<f32, 64>;
 var<workgroup> redBias : array<f32, ${threads}>;
 // a thread's share of a K step's staging, loaded before the previous step's products

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { submitQueued } from '@clipwise/core';
 
 /** How long the device ran a step's compute passes, on its own clock (`timeGpuPasses`). */
 export interface GpuPassTimes {
@@ -63,14 +64,6 @@ export function passTimes(stamps: readonly (readonly [bigint, bigint])[], untime
   return { passes: valid.length, untimed: untimed + stamps.length - valid.length, spanMs: ms(span), busyMs: ms(busy), idleMs: ms(span - busy), byLabel };
 }
 
-interface WebgpuInternals {
-  device: GPUDevice;
-  queue: GPUQueue;
-  commandEncoder: GPUCommandEncoder | null;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
-
 /**
  * Runs `fn` with a timestamp written at the start and end of every compute pass the webgpu backend
  * begins (the `timestamp-query` feature), then reads them: how long the device was busy with the
@@ -85,9 +78,8 @@ interface WebgpuInternals {
  */
 export async function timeGpuPasses<T>(fn: () => Promise<T>, options: TimeGpuPassesOptions = {}): Promise<{ result: T; passes: GpuPassTimes | null }> {
   const capacity = options.capacity ?? 2048;
-  const b = tf.backend() as unknown as Partial<WebgpuInternals>;
-  const device = tf.getBackend() === 'webgpu' ? b.device : undefined;
-  if (!device || !device.features.has('timestamp-query') || typeof b.submitQueue !== 'function') return { result: await fn(), passes: null };
+  const device = tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device?: GPUDevice }).device : undefined;
+  if (!device || !device.features.has('timestamp-query')) return { result: await fn(), passes: null };
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
   // every encoder's beginComputePass, through their shared prototype (an encoder made for it is never submitted)
   const proto = Object.getPrototypeOf(device.createCommandEncoder()) as { beginComputePass(d?: GPUComputePassDescriptor): GPUComputePassEncoder };
@@ -108,10 +100,7 @@ export async function timeGpuPasses<T>(fn: () => Promise<T>, options: TimeGpuPas
   try {
     result = await fn();
     // a pass still open or unsubmitted would leave its stamps unwritten
-    if (b.commandEncoder) {
-      b.endComputePassEncoder!();
-      b.submitQueue();
-    }
+    submitQueued();
   } finally {
     // (on an error the query set is left to the collector: passes of the backend's open encoder may still write it)
     proto.beginComputePass = begin;
