@@ -75,6 +75,9 @@
 #      idle ms): GPT-2's all-layer, layer-wise and param-wise (7 rounds), then the same with 64-row tiles,
 #      16x2 and the K split against the defaults (`--ab ghost-tiles-64`), then ViT's ghost-matmul A/B (5
 #      rounds; about 8 minutes)
+#  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
+#      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
+#      idle), the whole test:gpu, then ViT's A/B (5 rounds; about 6 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -470,6 +473,18 @@ case $part in
     echo "test:gpu (core, ghost-norm, optim; CLIPWISE_GHOST_SPLIT_K=on) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
+  39)
+    # the guarded update (the optimizer's update enqueued before the release's read, its finiteness check
+    # on the device) against the wait-then-update order, with the device's busy/idle; then the whole
+    # test:gpu; then ViT's A/B (about 6 minutes)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=150 TABLE_LINES=11 gpt2_step gpt2-ab-guarded "A/B guarded update" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab guarded-update --gpu-passes on
+    grep 'device idle before' "$out/gpt2-ab-guarded.txt"; save
+    # TEST_WS="packages/optim apps/finetune" narrows the tests to the workspaces a change touched
+    timeout 300 node tooling/scripts/test-gpu.mjs ${TEST_WS:-} > "$out/test-gpu.log" 2>&1
+    echo "test:gpu (${TEST_WS:-every workspace}) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    [ "${VIT:-1}" = 1 ] || exit 0
+    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
   38)
     # the fused ghost kernel (upper-triangle tiles in registers, ~10 TFLOP/s of computed tiles on GPT-2's
     # layers) against the two Grams on the matmul kernel (25-31 TFLOP/s on large products, twice the
@@ -493,5 +508,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 35), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 39), got '$part'" >&2; exit 2 ;;
 esac

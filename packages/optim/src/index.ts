@@ -12,3 +12,4 @@ export * from './transforms/adam';
 export * from './schedules';
 export * from './optimizer';
 export * from './state-io';
+export * from './private/guarded-release';

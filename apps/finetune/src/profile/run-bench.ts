@@ -6,7 +6,7 @@ import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
-import { makeBenchOptimizer, makeBenchStep, type BenchOptimizer } from './step-runner';
+import { makeBenchOptimizer, makeBenchStep, setGuardedUpdate, type BenchOptimizer } from './step-runner';
 import { kib, mib } from './mib';
 
 export interface BenchOptions {
@@ -109,6 +109,12 @@ export const AB_SWITCHES = {
     if (on === true) setGhostTileRows(64);
     setGhostSplitK(on === true ? DEFAULT_GHOST_SPLIT_TARGET : null);
   },
+  /**
+   * The update enqueued before the release's read, guarded on the device (`releaseAndStep`'s order, the
+   * default: the step runner's `setGuardedUpdate`); off: the release waits for the losses and norms, then
+   * the update is enqueued (the order before it).
+   */
+  'guarded-update': (on: boolean | null) => setGuardedUpdate(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 

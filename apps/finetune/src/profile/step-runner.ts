@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { submitQueued } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { withKernelProbe, type MeasuredStep } from '@clipwise/memory';
@@ -6,6 +7,17 @@ import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, sgd } from '@c
 import type { BenchModel } from './bench-model';
 
 export type BenchOptimizer = 'sgd' | 'adamw' | 'none';
+
+let guardedUpdate = true;
+
+/**
+ * Whether a bench step enqueues its update before the release's read, guarded on the device (`releaseAndStep`'s
+ * order, as training runs; default), or waits for the losses and norms first (`release`, then `step`).
+ * null: the default. The bench's `--ab guarded-update` flips it.
+ */
+export function setGuardedUpdate(on: boolean | null): void {
+  guardedUpdate = on ?? true;
+}
 
 export interface StepSetup {
   /** 'non-private', 'inference' (the forward pass alone), or a grouping spec ('all-layer', 'uniform:4', ...). */
@@ -49,6 +61,22 @@ export function makeBenchStep(model: BenchModel, s: StepSetup, optimizer: Optimi
     grouping,
     run: async (probe) => {
       await withKernelProbe(probe, () => probe.around('backward', () => source.accumulate(() => probe.around('forward', loss))));
+      if (guardedUpdate && optimizer) {
+        // releaseAndStep's order, each part in its phase: the update is enqueued before the read is awaited
+        const { grads, guard, report } = probe.around('noise', () => source.releaseGuarded());
+        probe.around('update', () => {
+          optimizer.step(grads, { guard });
+          submitQueued();
+        });
+        const all = [...grads.values()];
+        tf.dispose([...all.slice(0, -1), guard]);
+        await report.catch((e: unknown) => {
+          tf.dispose(all[all.length - 1]!);
+          optimizer.discardLastStep();
+          throw e;
+        });
+        return all[all.length - 1];
+      }
       const { grads } = await probe.around('noise', () => source.release());
       if (optimizer) probe.around('update', () => optimizer.step(grads));
       const all = [...grads.values()];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PrivacyAccountant } from '@clipwise/accountant';
 import type { BatchSampler } from '@clipwise/data';
-import type { NonPrivateGradients, Optimizer, PrivateGradients, ReleasedGradients } from '@clipwise/optim';
+import { releaseAndStep, type NonPrivateGradients, type Optimizer, type PrivateGradients, type ReleasedGradients } from '@clipwise/optim';
 
 /** What one training step needs; built once per run (`build-training.ts`) and reused every step. */
 export interface TrainStepParts {
@@ -44,11 +44,10 @@ export interface TrainStepResult {
 export async function takeTrainStep(p: TrainStepParts): Promise<TrainStepResult> {
   const t0 = performance.now();
   const indices = p.sampler.nextBatch();
-  // accumulate only enqueues; release waits for the device once (the losses and norms of every micro-batch)
+  // accumulate only enqueues; the update is enqueued behind the release, guarded on the device, and the
+  // step waits for the device once (the losses and norms of every micro-batch) while the update runs
   for (const micro of p.sampler.physicalBatches(indices, p.maxPhysicalBatch)) await p.gradients.accumulate(() => p.lossOf(micro, indices));
-  const { grads, lossSum, ...released } = await p.gradients.release();
-  p.optimizer.step(grads);
-  tf.dispose([...grads.values()]);
+  const { lossSum, ...released } = await releaseAndStep<Omit<ReleasedGradients, 'grads'> | { batchSize: number; lossSum: number }>(p.gradients, p.optimizer);
   p.accountant?.accountant.step(p.accountant.noiseMultiplier, p.sampler.sampleRate);
   return { indices, lossSum, released, stepMs: performance.now() - t0 };
 }

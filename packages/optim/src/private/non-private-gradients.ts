@@ -5,6 +5,7 @@ import { assertNoFrozenParams } from '../frozen-check';
 import { PendingLosses, unreleasable } from './pending-losses';
 import { addRecordSums } from './record-sums';
 import type { MicroBatchResult } from './private-gradients';
+import type { GuardedRelease } from './guarded-release';
 
 /**
  * The non-private baseline on the same code path: the same recorded forward and memory-freeing
@@ -54,8 +55,28 @@ export class NonPrivateGradients {
   }
 
   /** Mean gradient over the samples accumulated since the last release, and their loss sum. */
-  async release(): Promise<{ grads: Map<string, tf.Tensor>; batchSize: number; lossSum: number }> {
+  async release(): Promise<NonPrivateRelease> {
+    const { grads, report } = this.start(false);
+    try {
+      return { grads, ...(await report) };
+    } catch (e) {
+      tf.dispose([...grads.values()]);
+      throw e;
+    }
+  }
+
+  /**
+   * `release` without waiting for the device: the means at once, a guard for `Optimizer.step(grads, { guard })`
+   * (1 when every loss is finite), and the report as a promise (see `PrivateGradients.releaseGuarded`,
+   * `releaseAndStep`).
+   */
+  releaseGuarded(): GuardedRelease<Omit<NonPrivateRelease, 'grads'>> {
+    return this.start(true) as GuardedRelease<Omit<NonPrivateRelease, 'grads'>>;
+  }
+
+  private start(guarded: boolean): { grads: Map<string, tf.Tensor>; guard: tf.Scalar | null; report: Promise<Omit<NonPrivateRelease, 'grads'>> } {
     const n = Math.max(this.samples, 1);
+    const guard = guarded ? this.losses.guard() : null;
     // sums → means in place where the backend can (one launch for 8 parameters on webgpu)
     // a parameter with no sum (an empty Poisson batch) gets zeros made on the device: tf.zeros uploads a host array
     const sums = this.params.map((p) => this.sums.get(p.name) ?? tf.fill(p.shape as number[], 0));
@@ -64,15 +85,18 @@ export class NonPrivateGradients {
     this.sums.clear();
     const batchSize = this.samples;
     this.samples = 0;
-    const losses = await this.losses.settle().catch((e: unknown) => {
-      tf.dispose(means);
-      throw e;
+    const report = this.losses.settle().then((losses) => {
+      const refused = unreleasable(losses);
+      if (refused) throw refused;
+      return { batchSize, lossSum: losses.reduce((a, b) => a + b, 0) };
     });
-    const refused = unreleasable(losses);
-    if (refused) {
-      tf.dispose(means);
-      throw refused;
-    }
-    return { grads, batchSize, lossSum: losses.reduce((a, b) => a + b, 0) };
+    return { grads, guard, report };
   }
+}
+
+/** What `NonPrivateGradients.release` returns. */
+export interface NonPrivateRelease {
+  readonly grads: Map<string, tf.Tensor>;
+  readonly batchSize: number;
+  readonly lossSum: number;
 }

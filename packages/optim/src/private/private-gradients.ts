@@ -10,6 +10,7 @@ import { GroupClipper, disposeStats, type GroupMicroStats, type ModeReport } fro
 import { NoiseSource, type NoiseSourceState } from './noise-source';
 import { NoisyClipCounts, type NoisyClipCountsState } from './noisy-clip-counts';
 import { PendingLosses, unreleasable } from './pending-losses';
+import type { GuardedRelease } from './guarded-release';
 
 export interface PrivateGradientsOptions {
   /** Every trainable parameter (`collectParams(layers)`). */
@@ -102,6 +103,9 @@ export interface ReleasedGradients {
    */
   readonly noisyClipFractions?: number[];
 }
+
+/** What a release reports besides its gradients (`releaseGuarded`'s `report`). */
+export type ReleaseReport = Omit<ReleasedGradients, 'grads'>;
 
 /** One Gaussian release of a step: what the accountant composes (`σ_eff^-2 = Σ noiseMultiplier^-2`). */
 export interface PrivateRelease {
@@ -271,6 +275,35 @@ export class PrivateGradients {
 
   /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
   async release(): Promise<ReleasedGradients> {
+    const { grads, report } = this.start(false);
+    try {
+      return { grads, ...(await report) };
+    } catch (e) {
+      tf.dispose([...grads.values()]);
+      throw e;
+    }
+  }
+
+  /**
+   * `release` without waiting for the device: the gradients at once, with a `guard` on the device (1 when
+   * every loss of the logical batch is finite, else 0) for `Optimizer.step(grads, { guard })`, and the
+   * report as a promise that rejects where `release` would throw. So the update is enqueued right behind
+   * the noise and the device does not idle while the host reads the norms and the losses (see
+   * `releaseAndStep`, which also undoes the optimizer's counts of a refused batch). Await `report` before
+   * the next `accumulate`: with adaptive thresholds it sets the next step's thresholds.
+   *
+   * @example
+   * const { grads, guard, report } = pg.releaseGuarded();
+   * opt.step(grads, { guard });
+   * submitQueued(); // core's: the noise and the update run while the host waits below
+   * tf.dispose([...grads.values(), guard]);
+   * const { groups } = await report; // rejects for a non-finite loss: then call opt.discardLastStep()
+   */
+  releaseGuarded(): GuardedRelease<ReleaseReport> {
+    return this.start(true) as GuardedRelease<ReleaseReport>;
+  }
+
+  private start(guarded: boolean): { grads: Map<string, tf.Tensor>; guard: tf.Scalar | null; report: Promise<ReleaseReport> } {
     const { noiseMultiplier, expectedBatchSize, params } = this.options;
     const grouping = this.grouping;
     const std = noiseMultiplier * grouping.sensitivity;
@@ -278,7 +311,10 @@ export class PrivateGradients {
     // enqueued after it and submitted at once, to run during the read's round trip rather than before it.
     const stats = this.clipper.takeStats();
     const summary = summarise(grouping, stats);
-    summary.catch(() => undefined); // awaited below; never an unhandled rejection if the noise throws first
+    summary.catch(() => undefined); // awaited in the report; never an unhandled rejection if the noise throws first
+    const guard = guarded ? this.losses.guard() : null; // before settle, which hands the losses to their reads
+    const losses = this.losses.settle();
+    losses.catch(() => undefined);
     // the clipped sums are the clipper's: noise and 1/(qN) are applied to them in place where the backend can
     // a parameter with no sum (an empty Poisson batch) gets zeros made on the device: tf.zeros uploads a host array
     const sums = params.map((p) => this.clipper.sums.get(p.name) ?? tf.fill(p.shape as number[], 0));
@@ -286,28 +322,32 @@ export class PrivateGradients {
       std > 0
         ? this.noise.addToAll(sums, std, 1 / expectedBatchSize)
         : scaleAll(sums, 1 / expectedBatchSize);
-    submitQueued();
+    if (!guarded) submitQueued(); // guarded, the caller's update follows and is submitted with it
     const grads = new Map(params.map((p, k) => [p.name, released[k]!]));
     this.clipper.sums.clear();
     const batchSize = this.samples;
     this.samples = 0;
+    return { grads, guard, report: this.finish(stats, summary, losses, batchSize) };
+  }
+
+  /** The release's report once the device has answered: the step's one wait for it. */
+  private async finish(
+    stats: GroupMicroStats[][],
+    summary: ReturnType<typeof summarise>,
+    settled: Promise<number[]>,
+    batchSize: number,
+  ): Promise<ReleaseReport> {
     let groups: GroupStepStats[];
     let clippedCounts: number[];
     let losses: number[];
     try {
-      // the step's one wait for the device: the losses and the norms are read together
-      [{ groups, clippedCounts }, losses] = await Promise.all([summary, this.losses.settle()]);
-    } catch (e) {
-      tf.dispose(released);
-      throw e;
+      // the losses and the norms are read together
+      [{ groups, clippedCounts }, losses] = await Promise.all([summary, settled]);
     } finally {
       disposeStats(stats); // a no-op where the read freed them already
     }
     const refused = unreleasable(losses);
-    if (refused) {
-      tf.dispose(released);
-      throw refused;
-    }
+    if (refused) throw refused;
     const lossSum = losses.reduce((a, b) => a + b, 0);
     let thresholds: ThresholdRelease | undefined;
     let noisyClipFractions: number[] | undefined;
@@ -320,7 +360,7 @@ export class PrivateGradients {
       noisyClipFractions = this.clipCounts.release(clippedCounts, batchSize);
     }
     return {
-      grads, groups, batchSize, lossSum, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}), ...(noisyClipFractions ? { noisyClipFractions } : {}),
+      groups, batchSize, lossSum, modes: { ...this.clipper.modes }, ...(thresholds ? { thresholds } : {}), ...(noisyClipFractions ? { noisyClipFractions } : {}),
     };
   }
 

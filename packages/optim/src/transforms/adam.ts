@@ -60,7 +60,7 @@ function sgdInPlace(o: SgdOptions): InPlaceUpdate<unknown[]> {
   const decay = o.momentum ?? 0;
   const kernel: InPlaceKernel = !decay ? 'sgd' : o.nesterov ? 'nesterov' : 'momentum';
   return {
-    apply(grads, state, params) {
+    apply(grads, state, params, guard) {
       if (!fusedOnDevice()) return null;
       const lrState = state[state.length - 1] as { count: number };
       const nlr = -schedule(lrState.count);
@@ -71,6 +71,7 @@ function sgdInPlace(o: SgdOptions): InPlaceUpdate<unknown[]> {
           if (trace) trace[name] = withOwnStorage(trace[name]!);
           return { p, g: grads[name]!, state: trace ? [trace[name]!] : [], constants: decay ? [decay, nlr] : [nlr] };
         }),
+        guard,
       );
       const next = { count: lrState.count + 1 };
       return trace ? [{ trace }, next] : [next];
@@ -90,7 +91,7 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
   const mask = o.decayMask ?? (() => true);
   const schedule = toSchedule(o.learningRate);
   return {
-    apply(grads: TensorMap, state, params) {
+    apply(grads: TensorMap, state, params, guard) {
       if (!fusedOnDevice()) return null;
       const adam = state[0] as AdamState;
       const lrState = state[state.length - 1] as { count: number };
@@ -105,6 +106,7 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
           nu[name] = withOwnStorage(nu[name]!);
           return { p, g: grads[name]!, state: [mu[name]!, nu[name]!], constants: constants(name) };
         }),
+        guard,
       );
       const next = { count: lrState.count + 1 };
       return decoupled ? [{ count, mu, nu }, state[1], next] : [{ count, mu, nu }, next];

@@ -30,6 +30,50 @@ export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
   return out;
 }
 
+/** Every number reachable in a (nested) state, in `tensorsIn`'s order of traversal. */
+export function numbersIn(x: unknown, out: number[] = []): number[] {
+  if (typeof x === 'number') out.push(x);
+  else if (x instanceof tf.Tensor) return out;
+  else if (Array.isArray(x)) for (const v of x) numbersIn(v, out);
+  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) numbersIn(v, out);
+  return out;
+}
+
+/** `x` with its numbers replaced, in `numbersIn`'s order, by `numbers` (its tensors kept). */
+export function withNumbers<T>(x: T, numbers: readonly number[]): T {
+  let next = 0;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'number') {
+      if (next >= numbers.length) throw new Error('withNumbers: the state has more numbers than were saved');
+      return numbers[next++]!;
+    }
+    if (v instanceof tf.Tensor) return v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e)]));
+    return v;
+  };
+  const out = walk(x) as T;
+  if (next !== numbers.length) throw new Error('withNumbers: the state has fewer numbers than were saved');
+  return out;
+}
+
+/**
+ * `next` with each tensor `where(keep, t, old)`: the tensor at the same place in `old` where `keep`
+ * (a bool scalar) is false. New tensors; `next`'s and `old`'s are not disposed.
+ */
+export function selectTensors<T>(keep: tf.Tensor, next: T, old: unknown): T {
+  const walk = (v: unknown, o: unknown): unknown => {
+    if (v instanceof tf.Tensor) {
+      if (!(o instanceof tf.Tensor)) throw new Error('selectTensors: the states differ in structure');
+      return v === o ? v : tf.where(keep, v, o);
+    }
+    if (Array.isArray(v)) return v.map((e, k) => walk(e, (o as unknown[])[k]));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, (o as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return walk(next, old) as T;
+}
+
 /** Disposes the tensors of `old` that `next` no longer holds. */
 export function disposeReplaced(old: unknown, next: unknown): void {
   const keep = new Set(tensorsIn(next));

@@ -12,7 +12,8 @@ import type { TensorMap } from './gradient-transformation';
  * chain, which stays the reference.
  */
 export interface InPlaceUpdate<S = unknown> {
-  apply(grads: TensorMap, state: S, params: ReadonlyMap<string, tf.Variable>): S | null;
+  /** `guard`: a float32 scalar on the device; where it is 0 the kernels leave p and the state as they are. */
+  apply(grads: TensorMap, state: S, params: ReadonlyMap<string, tf.Variable>, guard?: tf.Tensor): S | null;
 }
 
 /** One parameter's buffers and constants for an in-place kernel. */
@@ -74,38 +75,49 @@ const KERNELS = {
 export type InPlaceKernel = keyof typeof KERNELS;
 
 /**
- * Parameters per dispatch: as many as the device's storage bindings allow (p, g and the state each):
- * AdamW's 4 a parameter give 2 a dispatch under WebGPU's default 8 bindings, 4 under lavapipe's 16.
+ * Parameters per dispatch: as many as the device's storage bindings allow (p, g and the state each, and
+ * one for a guard): AdamW's 4 a parameter give 2 a dispatch under WebGPU's default 8 bindings, 4 under
+ * lavapipe's 16 (1 and 3 with a guard).
  */
-function slotsOf(kernel: InPlaceKernel): number {
-  return Math.floor(storageBindingsPerDispatch() / (2 + KERNELS[kernel].state));
+function slotsOf(kernel: InPlaceKernel, guarded: boolean): number {
+  return Math.floor((storageBindingsPerDispatch() - (guarded ? 1 : 0)) / (2 + KERNELS[kernel].state));
 }
 
-/** The per-slot branches of `kernel`'s body over `count` parameters (`u` is the slot's constants). */
-function kernelBody(kernel: InPlaceKernel, count: number): string {
+/**
+ * The per-slot branches of `kernel`'s body over `count` parameters (`u` is the slot's constants); guarded,
+ * inside a test of the guard (every thread reads the same value: no divergence).
+ */
+function kernelBody(kernel: InPlaceKernel, count: number, guarded: boolean): string {
   const body = KERNELS[kernel].body;
-  return `let u = slot;\n    ${slotBranches(count, (s) => body.replace(/\b([pgmv])\[/g, `$1${s}[`))}`;
+  const branches = `let u = slot;\n    ${slotBranches(count, (s) => body.replace(/\b([pgmv])\[/g, `$1${s}[`))}`;
+  return guarded ? `if (guard[0] != 0.0) {\n    ${branches}\n    }` : branches;
 }
 
-function kernelBindings(kernel: InPlaceKernel, count: number): string {
+function kernelBindings(kernel: InPlaceKernel, count: number, guarded: boolean): string {
   const names = ['p', 'g', 'm', 'v'].slice(0, 2 + KERNELS[kernel].state);
-  return Array.from({ length: count }, (_, s) =>
+  const slots = Array.from({ length: count }, (_, s) =>
     names.map((n, j) => `@group(0) @binding(${s * names.length + j}) var<storage, ${n === 'g' ? 'read' : 'read_write'}> ${n}${s} : array<f32>;`).join('\n'),
-  ).join('\n');
+  );
+  if (guarded) slots.push(`@group(0) @binding(${count * names.length}) var<storage, read> guard : array<f32>;`);
+  return slots.join('\n');
 }
 
 const KERNEL_NAME = 'ClipwiseInPlaceUpdate';
 
 registerInPlaceKernel(KERNEL_NAME, (_, attrs) => {
-  const { kernel, updates } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[] };
-  const per = slotsOf(kernel);
+  const { kernel, updates, guard } = attrs as unknown as { kernel: InPlaceKernel; updates: ParamUpdate[]; guard: tf.Tensor | null };
+  const guarded = guard !== null;
+  const per = slotsOf(kernel, guarded);
   for (let first = 0; first < updates.length; first += per) {
     const group = updates.slice(first, first + per);
     dispatchSlots({
-      key: `clipwiseInPlace_${kernel}_${group.length}`,
-      source: () => ({ bindings: kernelBindings(kernel, group.length), body: kernelBody(kernel, group.length) }),
+      key: `clipwiseInPlace_${kernel}_${group.length}${guarded ? '_guarded' : ''}`,
+      source: () => ({ bindings: kernelBindings(kernel, group.length, guarded), body: kernelBody(kernel, group.length, guarded) }),
       slotFields: KERNELS[kernel].constants.map((c) => `${c} : f32`),
-      buffers: group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
+      buffers: [
+        ...group.flatMap((up) => [{ tensor: up.p, write: true }, { tensor: up.g }, ...up.state.map((t) => ({ tensor: t, write: true }))]),
+        ...(guard ? [{ tensor: guard }] : []),
+      ],
       slots: group.map((up) => ({ items: up.p.size, values: up.constants.map((c) => ['f', c] as const) })),
       workgroupSize: WORKGROUP,
       maxWorkgroups: MAX_WORKGROUPS,
@@ -114,16 +126,17 @@ registerInPlaceKernel(KERNEL_NAME, (_, attrs) => {
 });
 
 /**
- * Runs `kernel` over every parameter (a dispatch per few parameters, profiled as one kernel).
+ * Runs `kernel` over every parameter (a dispatch per few parameters, profiled as one kernel), where
+ * `guard` (a float32 scalar on the device) is not 0 when one is given.
  * Variables that share storage are first given their own; state tensors must already own theirs
  * (`withOwnStorage`).
  */
-export function runInPlace(kernel: InPlaceKernel, updates: readonly ParamUpdate[]): void {
+export function runInPlace(kernel: InPlaceKernel, updates: readonly ParamUpdate[], guard?: tf.Tensor): void {
   for (const up of updates) {
     if (up.g.dtype !== 'float32') throw new Error(`in-place update of ${up.p.name}: gradient must be float32, got ${up.g.dtype}`);
     if (!ownsStorage(up.p)) tf.tidy(() => up.p.assign(withOwnStorage(up.p)));
   }
-  runInPlaceKernel(KERNEL_NAME, {}, { kernel, updates });
+  runInPlaceKernel(KERNEL_NAME, {}, { kernel, updates, guard: guard ?? null });
 }
 
 export type { ParamUpdate };
