@@ -114,6 +114,13 @@ vit_step() {
     --groupings all-layer,layer-wise --reps 3 "$@" --json "$out/$name.json" > "$out/$name.txt" 2>&1
   echo "ViT, $label"; grep 'timed round' "$out/$name.txt"; table "$out/$name.txt" "${TABLE_LINES:-4}"; save
 }
+# test:gpu over the workspaces given (none: every workspace) within LIMIT seconds: its table and failures
+test_gpu() {
+  local limit=$1; shift
+  timeout "$limit" node tooling/scripts/test-gpu.mjs "$@" > "$out/test-gpu.log" 2>&1
+  local rc=$?
+  echo "test:gpu (${*:-every workspace}) rc=$rc"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
+}
 gpt2_step() {
   local name=$1 label=$2 groupings=$3; shift 3
   timeout "${STEP_LIMIT:-80}" "${V[@]}" apps/finetune/bench/run-cli.ts -- bench --backend webgpu --model gpt2 --batch-size 16 --seq-len 128 --optimizer adamw \
@@ -144,8 +151,7 @@ tiles() {
 case $part in
   1)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 240 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
+    test_gpu 240
     timeout 280 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise,param-wise,uniform:4 --reps 5 --kernels 30 > "$out/gpt2.log" 2>&1
     table "$out/bench-gpt2.txt" 7; cut -c1-260 "$out/ref-gpt2.jsonl" ;;
   2)
@@ -177,8 +183,7 @@ case $part in
     done ;;
   4)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 230 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20
+    test_gpu 230
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 280 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt"
     grep -A45 'shapes timed' "$out/bench-vit.txt" | grep '^|\|shapes timed' | grep -v 'trainable\|^| all' | head -45; table "$out/bench-vit.txt" 5; cut -c1-260 "$out/ref-vit.jsonl" ;;
@@ -244,8 +249,7 @@ case $part in
     TABLE_LINES=7 STEP_LIMIT=130 gpt2_step gpt2-passes "device busy/idle per step" "$g" --reps 5 --gpu-passes on ${GPT2_KERNELS:+--kernels $GPT2_KERNELS}
     grep 'device idle before' "$out/gpt2-passes.txt"; grep -B2 -A18 'launches (' "$out/gpt2-passes.txt" | cut -c1-200 | head -120; save
     [ "${TESTS:-1}" = 1 ] || exit 0
-    timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (every workspace) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    test_gpu 330; save
     [ "${VIT:-1}" = 1 ] || exit 0
     TABLE_LINES=7 STEP_LIMIT=150 vit_step vit-passes "device busy/idle per step, q|k|v packed" --vit-qkv packed --groupings "$g" --gpu-passes on ;;
   26|27)
@@ -253,8 +257,7 @@ case $part in
     # part 27: every workspace (about 4 minutes on an H100); part 26: the kernels' packages
     ws=(packages/core packages/ghost-norm packages/optim packages/models)
     [ "$part" = 27 ] && ws=()
-    timeout 330 node tooling/scripts/test-gpu.mjs "${ws[@]}" > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (${ws[*]:-every workspace}) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    test_gpu 330 "${ws[@]}"; save
     if [ "$part" = 27 ]; then
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
@@ -287,8 +290,7 @@ case $part in
     save ;;
   19)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    timeout 330 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    test_gpu 330; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 5 --models vit \
       --splits 16x4,32x2,8x4,16x2,8x8,32x1 2>&1 | grep -v '^Warning' > "$out/ghost-splits-vit.txt"; cat "$out/ghost-splits-vit.txt"; save ;;
   15)
@@ -316,15 +318,13 @@ case $part in
         --groupings all-layer,layer-wise,param-wise --reps 4 --kernels 10 --paired-bias-clip $P --json "$out/gpt2-paired-$P.json" > "$out/gpt2-paired-$P.txt" 2>&1
       echo "paired bias clip: $P"; grep 'timed round' "$out/gpt2-paired-$P.txt"; table "$out/gpt2-paired-$P.txt" 5; save
     done
-    timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    test_gpu 150 packages/core packages/ghost-norm packages/optim; save ;;
   12)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 70 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 2>&1 | grep -v '^Warning' > "$out/ghost-after.txt"; cat "$out/ghost-after.txt"; save
     timeout 180 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings all-layer,layer-wise --reps 4 --kernels 16 > "$out/gpt2.log" 2>&1
     grep -A18 'launches (' "$out/bench-gpt2.txt" | head -60; table "$out/bench-gpt2.txt" 5; cut -c1-200 "$out/ref-gpt2.jsonl"; save
-    timeout 110 node tooling/scripts/test-gpu.mjs packages/core > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core) rc=$?"; grep -A4 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    test_gpu 110 packages/core; save
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 2 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save ;;
   6)
@@ -337,8 +337,7 @@ case $part in
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 200 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 2 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; grep 'shapes timed' "$out/bench-vit.txt"; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
     grep -A40 'shapes timed' "$out/bench-vit.txt" | grep '^| [0-9]' | head -20
-    timeout 150 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    test_gpu 150 packages/core packages/ghost-norm packages/optim; save ;;
   7)
     # what fits a call of about 4 minutes: GPT-2 beside the references
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -385,8 +384,7 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 220 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings all-layer,layer-wise --reps 3 --kernels 12 > "$out/vit.log" 2>&1
     grep -A16 'launches (' "$out/bench-vit.txt" | head -40; table "$out/bench-vit.txt" 5; cut -c1-200 "$out/ref-vit.jsonl"; save
-    timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save ;;
+    test_gpu 300; save ;;
   29)
     # interleaved A/Bs (`bench --ab`: both sides in every timed round, 9 rounds), where part 28 ran the
     # sides one after the other and the drift between them exceeded the difference; most promising
@@ -446,13 +444,11 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     STEP_LIMIT=200 TABLE_LINES=7 gpt2_step gpt2-ab-ln "A/B layer-norm clip in sums" layer-wise,param-wise --reps 9 --ab layer-norm-clip
     STEP_LIMIT=240 TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 9 --ab layer-norm-clip
-    CLIPWISE_LAYER_NORM_CLIP=on timeout 90 node tooling/scripts/test-gpu.mjs packages/core packages/optim packages/ghost-norm > "$out/test-gpu.log" 2>&1
-    grep -A6 '^| workspace' "$out/test-gpu.log"; save ;;
+    CLIPWISE_LAYER_NORM_CLIP=on test_gpu 90 packages/core packages/optim packages/ghost-norm; save ;;
   34)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     STEP_LIMIT=130 TABLE_LINES=7 gpt2_step gpt2-ab-ln "A/B layer-norm clip in sums" layer-wise,param-wise --reps 7 --ab layer-norm-clip
-    CLIPWISE_LAYER_NORM_CLIP=on timeout 300 node tooling/scripts/test-gpu.mjs > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (every workspace, CLIPWISE_LAYER_NORM_CLIP=on) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_LAYER_NORM_CLIP=on test_gpu 300; save
     [ "${VIT:-0}" = 1 ] && STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=7 vit_step vit-ab-ln "packed, A/B layer-norm clip in sums" --vit-qkv packed --groupings layer-wise,param-wise --reps 5 --ab layer-norm-clip ;;
   36)
     # the ghost norm's K split over workgroups (core's setGhostSplitK, CLIPWISE_GHOST_SPLIT_K; off by
@@ -469,8 +465,7 @@ case $part in
       cp tmp/ab-decision.env "$out/"; grep -v '^#' tmp/ab-decision.env
     }
     STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-splitk "A/B ghost K split" all-layer,layer-wise,param-wise --reps 7 --ab ghost-split-k; split_decide
-    CLIPWISE_GHOST_SPLIT_K=on timeout 100 node tooling/scripts/test-gpu.mjs packages/core packages/ghost-norm packages/optim > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (core, ghost-norm, optim; CLIPWISE_GHOST_SPLIT_K=on) rc=$?"; grep -A6 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    CLIPWISE_GHOST_SPLIT_K=on test_gpu 100 packages/core packages/ghost-norm packages/optim; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
   39)
@@ -481,8 +476,7 @@ case $part in
     STEP_LIMIT=150 TABLE_LINES=11 gpt2_step gpt2-ab-guarded "A/B guarded update" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab guarded-update --gpu-passes on
     grep 'device idle before' "$out/gpt2-ab-guarded.txt"; save
     # TEST_WS="packages/optim apps/finetune" narrows the tests to the workspaces a change touched
-    timeout 300 node tooling/scripts/test-gpu.mjs ${TEST_WS:-} > "$out/test-gpu.log" 2>&1
-    echo "test:gpu (${TEST_WS:-every workspace}) rc=$?"; grep -A12 '^| workspace' "$out/test-gpu.log"; grep -E 'FAIL|×' "$out/test-gpu.log" | head -20; save
+    test_gpu 300 ${TEST_WS:-}; save
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
   38)
