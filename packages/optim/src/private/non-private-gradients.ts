@@ -6,6 +6,7 @@ import { PendingLosses, unreleasable } from './pending-losses';
 import { addRecordSums } from './record-sums';
 import type { MicroBatchResult } from './private-gradients';
 import type { GuardedRelease } from './guarded-release';
+import { settleRelease } from './settle-release';
 
 /**
  * The non-private baseline on the same code path: the same recorded forward and memory-freeing
@@ -56,13 +57,7 @@ export class NonPrivateGradients {
 
   /** Mean gradient over the samples accumulated since the last release, and their loss sum. */
   async release(): Promise<NonPrivateRelease> {
-    const { grads, report } = this.start(false);
-    try {
-      return { grads, ...(await report) };
-    } catch (e) {
-      tf.dispose([...grads.values()]);
-      throw e;
-    }
+    return settleRelease(this.start(false));
   }
 
   /**

@@ -11,6 +11,7 @@ import { NoiseSource, type NoiseSourceState } from './noise-source';
 import { NoisyClipCounts, type NoisyClipCountsState } from './noisy-clip-counts';
 import { PendingLosses, unreleasable } from './pending-losses';
 import type { GuardedRelease } from './guarded-release';
+import { settleRelease } from './settle-release';
 
 export interface PrivateGradientsOptions {
   /** Every trainable parameter (`collectParams(layers)`). */
@@ -275,13 +276,7 @@ export class PrivateGradients {
 
   /** Adds σ·S·ξ to each parameter's clipped sum, divides by the expected batch size, and starts a new logical batch. */
   async release(): Promise<ReleasedGradients> {
-    const { grads, report } = this.start(false);
-    try {
-      return { grads, ...(await report) };
-    } catch (e) {
-      tf.dispose([...grads.values()]);
-      throw e;
-    }
+    return settleRelease(this.start(false));
   }
 
   /**
