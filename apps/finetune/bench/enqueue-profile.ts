@@ -18,9 +18,10 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setGhostKernelShape, setupBackend } from '@clipwise/core';
+import { ghostSplit } from '../src/commands/bench';
 import { resolveGrouping } from '@clipwise/grouping';
 import { Gpt2Model } from '@clipwise/models';
-import { NonPrivateGradients, Optimizer, PrivateGradients, adamw } from '@clipwise/optim';
+import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 
 const { values } = parseArgs({
   options: {
@@ -43,10 +44,7 @@ const { values } = parseArgs({
 const choice = await setupBackend('webgpu');
 // --ghost-split 16x2: the ghost kernel's work split (Dawn's null backend offers only the spec's 16 KiB of
 // workgroup memory; the default 32x2 stages 19 KiB). Host time does not depend on it.
-if (values['ghost-split']) {
-  const [bk, kg] = values['ghost-split'].split('x').map(Number);
-  setGhostKernelShape({ bk: bk!, kg: kg! });
-}
+setGhostKernelShape(ghostSplit(values['ghost-split']) ?? null);
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 const B = Number(values.batch);
 const T = Number(values.seq);
@@ -97,9 +95,7 @@ let dispatches = 0;
 const step = async () => {
   const ids = nextIds();
   await source.accumulate(() => model.perSampleLoss(ids));
-  const { grads } = await source.release();
-  opt.step(grads);
-  tf.dispose([...grads.values()]);
+  await releaseAndStep(source, opt); // as training steps
   // one small read: waits for the GPU, so every step starts with an idle queue
   const one = tf.tidy(() => tf.slice(tf.reshape(probe, [-1]), [0], [1]));
   await one.data();

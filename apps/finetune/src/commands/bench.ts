@@ -120,8 +120,11 @@ function poolClasses(value: number | undefined): number | undefined {
   return value;
 }
 
-/** `--ghost-split BKxKG`: core's `GhostKernelShape`, or undefined for the default. */
-function ghostSplit(value: string | undefined): GhostKernelShape | undefined {
+/**
+ * `--ghost-split BKxKG`: core's `GhostKernelShape`, or undefined for the default (also parsed by the
+ * bench scripts, e.g. `bench/enqueue-profile.ts`).
+ */
+export function ghostSplit(value: string | undefined): GhostKernelShape | undefined {
   if (value === undefined) return undefined;
   const m = /^([0-9]+)x([0-9]+)$/.exec(value);
   const shape = m ? { bk: Number(m[1]), kg: Number(m[2]) } : null;
