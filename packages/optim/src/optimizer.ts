@@ -122,6 +122,7 @@ export class Optimizer {
     const next = deserializeState(saved, this.state, 'state', tensors);
     for (const t of tensorsIn(this.state)) t.dispose();
     this.state = next;
+    this.countsBefore = null; // a loaded state is no step's to discard
   }
 
   dispose(): void {
