@@ -19,6 +19,7 @@ import type { StepRecord } from './step-record';
 import { datasetSize, inferTask, loadTaskData } from './task-data';
 import { PRIVACY_FIELDS, privacyConflict, resolveConfig, type DiagnosticsMode, type TrainConfig } from './train-config';
 import { takeTrainStep, type TrainStepResult } from './train-step';
+import { formatEta } from '../progress/format-eta';
 import { perSampleLossFn } from './per-sample-loss';
 import { applyTrainable, loraModulesToSaveOf, type TrainedSubset } from './trainable-setup';
 import { writeReports } from './write-reports';
@@ -261,7 +262,7 @@ export async function runTrain(given: Partial<TrainConfig>, log: (s: string) => 
     const etaS = ((totalSteps - step) * processMs) / stepsThisProcess / 1000;
     log(
       `step ${step}/${totalSteps}${record.loss === undefined ? '' : `  loss ${record.loss === null ? '-' : record.loss.toFixed(4)}`}  B=${indices.length}  ${((1000 * processSamples) / processMs).toFixed(1)} samples/s  ` +
-        `ETA ${Math.floor(etaS / 60)}:${String(Math.round(etaS % 60)).padStart(2, '0')}${epsilon === null ? '' : `  ε=${epsilon.toFixed(3)}`}`,
+        `ETA ${formatEta(etaS)}${epsilon === null ? '' : `  ε=${epsilon.toFixed(3)}`}`,
     );
     const evalNow = config['eval-every'] !== undefined ? step % config['eval-every'] === 0 : step % stepsPerEpoch === 0;
     if (evalNow || step === totalSteps) {
