@@ -55,9 +55,10 @@ export class Optimizer {
     if (guard && (guard.size !== 1 || guard.dtype !== 'float32')) {
       throw new ClipwiseOptimError(`Optimizer.step: guard must be a float32 scalar (1 applies the update, 0 skips it), got ${guard.dtype} [${guard.shape}]`);
     }
-    const counts = numbersIn(this.state);
-    // in place on the device where the transformation can; else the chain of ops
-    const inPlace = this.transform.inPlace?.apply(g, this.state, this.variables, guard);
+    const counts = guard ? numbersIn(this.state) : null;
+    // in place on the device where the transformation can (and, with a guard, honours it); else the chain of ops
+    const honours = !guard || this.transform.inPlace?.guards === true;
+    const inPlace = honours ? this.transform.inPlace?.apply(g, this.state, this.variables, guard) : null;
     if (inPlace) {
       disposeReplaced(this.state, inPlace);
       this.state = inPlace;
@@ -80,7 +81,7 @@ export class Optimizer {
       disposeReplaced(updates, g);
       this.state = next;
     }
-    this.countsBefore = guard ? counts : null;
+    this.countsBefore = counts;
   }
 
   /**

@@ -141,6 +141,27 @@ describe('a guarded release (releaseAndStep: the update enqueued before the loss
     expect(results[1]!.snap).toEqual(results[0]!.snap);
   });
 
+  it('a guarded step never runs an in-place update that does not declare it honours guards: the chain runs, and a guard of 0 keeps the values', async () => {
+    const model = new TinyLm(11, 8, 'guard-custom');
+    const base = sgd({ learningRate: 0.1 });
+    let applied = 0;
+    // an in-place update written before guards existed: it would apply whatever the guard says
+    const custom: GradientTransformation<any> = { ...base, inPlace: { apply: (...args) => (applied++, base.inPlace!.apply(...args)) } };
+    const opt = new Optimizer(custom, model.params);
+    const before = await snapshot(model, opt);
+    const grads = new Map(model.params.map((p) => [p.name, tf.onesLike(p.variable)]));
+    const zero = tf.scalar(0);
+    opt.step(grads, { guard: zero });
+    expect(applied).toBe(0);
+    const after = await snapshot(model, opt);
+    expect(after.params).toEqual(before.params);
+    opt.discardLastStep();
+    expect(await snapshot(model, opt)).toEqual(before);
+    tf.dispose([zero, ...grads.values()]);
+    opt.dispose();
+    model.dispose();
+  });
+
   it('Optimizer.step refuses a guard that is not a float32 scalar; discardLastStep needs a guarded step', () => {
     const model = new TinyLm(11, 8, 'guard-args');
     const opt = new Optimizer(sgd({ learningRate: 0.1 }), model.params);

@@ -60,6 +60,7 @@ function sgdInPlace(o: SgdOptions): InPlaceUpdate<unknown[]> {
   const decay = o.momentum ?? 0;
   const kernel: InPlaceKernel = !decay ? 'sgd' : o.nesterov ? 'nesterov' : 'momentum';
   return {
+    guards: true,
     apply(grads, state, params, guard) {
       if (!fusedOnDevice()) return null;
       const lrState = state[state.length - 1] as { count: number };
@@ -91,6 +92,7 @@ function adamInPlace(o: AdamWOptions, decoupled: boolean): InPlaceUpdate<unknown
   const mask = o.decayMask ?? (() => true);
   const schedule = toSchedule(o.learningRate);
   return {
+    guards: true,
     apply(grads: TensorMap, state, params, guard) {
       if (!fusedOnDevice()) return null;
       const adam = state[0] as AdamState;

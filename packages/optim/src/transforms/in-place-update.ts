@@ -12,6 +12,12 @@ import type { TensorMap } from './gradient-transformation';
  * chain, which stays the reference.
  */
 export interface InPlaceUpdate<S = unknown> {
+  /**
+   * Whether `apply` honours a guard. Without it, `Optimizer.step` runs a guarded step as the chain of
+   * ops (which selects the old values where the guard is 0), so an update written before guards
+   * existed is never applied to a refused batch.
+   */
+  readonly guards?: boolean;
   /** `guard`: a float32 scalar on the device; where it is 0 the kernels leave p and the state as they are. */
   apply(grads: TensorMap, state: S, params: ReadonlyMap<string, tf.Variable>, guard?: tf.Tensor): S | null;
 }
