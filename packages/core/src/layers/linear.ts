@@ -187,11 +187,11 @@ export class Linear extends DPLayer {
       x,
       (input, save) => {
         const x2 = input!.reshape([-1, this.inFeatures]) as tf.Tensor2D;
-        const m = matMulActivation(x2, this.weight.variable as tf.Tensor2D, { transposeB: this.layout === 'out_in', bias: this.bias?.variable, act });
+        // written in the layer's shape: no reshape after it (TF.js counts a reshape's view as bytes of its own)
+        const m = matMulActivation(x2, this.weight.variable as tf.Tensor2D, { transposeB: this.layout === 'out_in', bias: this.bias?.variable, act, outShape: shape });
         x2.dispose();
         if (!m) throw new Error(`Linear ${this.name}: the fused activation's product was refused`);
-        const [y, h] = [m.y.reshape(shape), m.h.reshape(shape)];
-        tf.dispose([m.y, m.h]);
+        const { y, h } = m;
         // the pre-activation for the activation's backward; the input for the weight's record
         save(this.trains('weight') ? [input!, h] : [h]);
         h.dispose();
@@ -243,7 +243,7 @@ export class Linear extends DPLayer {
       // (tf.grad of a plain forward, the brute-force references) the add is TF.js's.
       const shape = [...x.shape.slice(0, -1), this.outFeatures];
       if (residual && activeRecording() !== null) {
-        return matMulPlusResidual(x2, w, { transposeB, bias: this.bias?.variable, residual: residual.reshape([-1, this.outFeatures]) as tf.Tensor2D }).reshape(shape);
+        return matMulPlusResidual(x2, w, { transposeB, bias: this.bias?.variable, residual, outShape: shape });
       }
       const y = tf.fused.matMul({ a: x2, b: w, transposeB, bias: this.bias?.variable }).reshape(shape);
       return residual ? tf.add(residual, y) : y;

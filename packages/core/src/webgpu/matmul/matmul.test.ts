@@ -122,6 +122,38 @@ describe('matmul: every transpose, tile and split against float64', () => {
     expect(() => matMulPlusResidual(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D, { transposeB: false, residual: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow(/the residual must be the product's shape \[2, 4\], got \[2,5\]/);
   });
 
+  it('writes the product in an outShape of the same size (a layer\'s [B, T, N]), the residual in either shape; the values of the 2-D product', async () => {
+    for (const splits of [1, 3]) {
+      setMatmulTileOverride({ tile: 'small', splits });
+      const a = tf.randomNormal([6, 40], 0, 1, 'float32', seed++) as tf.Tensor2D;
+      const b = tf.randomNormal([40, 12], 0, 1, 'float32', seed++) as tf.Tensor2D;
+      const bias = tf.randomNormal([12], 0, 1, 'float32', seed++);
+      const r = tf.randomNormal([6, 12], 0, 1, 'float32', seed++) as tf.Tensor2D;
+      const r3 = tf.reshape(r, [2, 3, 12]);
+      const flat = matMulPlusResidual(a, b, { transposeB: false, bias, residual: r });
+      const want = Array.from(await flat.data());
+      for (const residual of [r, r3]) {
+        const out = matMulPlusResidual(a, b, { transposeB: false, bias, residual, outShape: [2, 3, 12] });
+        expect(out.shape).toEqual([2, 3, 12]);
+        expect(Array.from(await out.data())).toEqual(want); // the same kernel, another shape
+        out.dispose();
+      }
+      const act = matMulActivation(a, b, { transposeB: false, bias, act: 'geluTanh', outShape: [2, 3, 12] });
+      if (act) {
+        const plain = matMulActivation(a, b, { transposeB: false, bias, act: 'geluTanh' })!;
+        expect([act.y.shape, act.h.shape]).toEqual([[2, 3, 12], [2, 3, 12]]);
+        expect(Array.from(await act.y.data())).toEqual(Array.from(await plain.y.data()));
+        expect(Array.from(await act.h.data())).toEqual(Array.from(await plain.h.data()));
+        tf.dispose([act.y, act.h, plain.y, plain.h]);
+      }
+      tf.dispose([a, b, bias, r, r3, flat]);
+    }
+    const [a, b] = [tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D];
+    expect(() => matMulPlusResidual(a, b, { transposeB: false, residual: tf.zeros([2, 4]), outShape: [3, 3] })).toThrow(/outShape \[3,3\] does not hold the product's 8 values/);
+    expect(() => matMulPlusResidual(a, b, { transposeB: false, residual: tf.zeros([4, 2]), outShape: [1, 2, 4] })).toThrow(/the residual must be the product's shape \[2, 4\] or outShape \[1, 2, 4\], got \[4,2\]/);
+    tf.dispose([a, b]);
+  });
+
   it('an activation in the epilogue (GELU tanh and erf; split-K, vec4 and odd widths): act(a·b + bias) and a·b + bias against float64', async () => {
     const gelu = { geluTanh: (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), geluErf: (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2)) };
     for (const [m, k, n, tile, splits] of [[70, 44, 36, 'medium', 1], [33, 100, 17, 'small', 3], [64, 300, 48, 'large8', 2]] as [number, number, number, MatmulTileName, number][]) {
