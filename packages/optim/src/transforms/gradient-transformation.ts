@@ -104,11 +104,13 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
   };
 }
 
-/** Maps a per-tensor function over a TensorMap inside one tidy. */
+/**
+ * Maps a per-tensor function over a TensorMap, a tidy per tensor: each entry's intermediates are freed
+ * before the next entry's are made (one tidy around all of them held every parameter's at once: AdamW's
+ * chain peaked at about seven parameter-sized temporaries per parameter on cpu and wasm).
+ */
 export function mapTensors(m: TensorMap, f: (t: tf.Tensor, name: string) => tf.Tensor): Record<string, tf.Tensor> {
-  return tf.tidy(() => {
-    const out: Record<string, tf.Tensor> = {};
-    for (const [k, v] of Object.entries(m)) out[k] = f(v, k);
-    return out;
-  });
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = tf.tidy(() => f(v, k));
+  return out;
 }
