@@ -70,12 +70,9 @@ export class Optimizer {
         if (!p) continue;
         tf.tidy(() => p.variable.assign(keep ? tf.where(keep, tf.add(p.variable, u), p.variable) : tf.add(p.variable, u)));
       }
-      // where the guard is 0 the new state's tensors take the old values
-      const next = keep ? selectTensors(keep, state, this.state) : state;
-      if (next !== state) {
-        const held = new Set(tensorsIn(this.state));
-        tf.dispose(tensorsIn(state).filter((t) => !held.has(t)));
-      }
+      // where the guard is 0 the new state's tensors take the old values (each new one freed once selected)
+      const held = keep ? new Set(tensorsIn(this.state)) : null;
+      const next = keep ? selectTensors(keep, state, this.state, (t) => !held!.has(t)) : state;
       keep?.dispose();
       disposeReplaced(this.state, next);
       disposeReplaced(updates, g);

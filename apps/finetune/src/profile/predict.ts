@@ -35,7 +35,7 @@ export async function traceModel(model: BenchModel, batch: number): Promise<Tape
 export function predictStep(
   trace: TapeTrace,
   grouping: Grouping | null,
-  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption },
+  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption; paramOrder?: readonly string[]; guardedUpdate?: boolean },
 ): StepMemoryPrediction {
   return simulateStep(trace, {
     groups: grouping ? grouping.groups : null,
@@ -44,7 +44,10 @@ export function predictStep(
     noiseTemporaries: o.noiseMultiplier === 0 || o.backend === 'webgpu' ? 0 : 3,
     // and on webgpu the release's noise and scale write the sums in place
     releaseInPlace: o.backend === 'webgpu',
-    update: o.optimizer === 'sgd' ? 'sgd' : null,
+    // the update: the chain of ops on cpu/wasm, in place on webgpu (nothing beside the state)
+    update: o.backend === 'webgpu' || o.optimizer === 'none' ? null : o.optimizer,
+    ...(o.paramOrder ? { updateOrder: o.paramOrder } : {}),
+    guardedUpdate: o.guardedUpdate ?? true, // as training steps (releaseAndStep)
   });
 }
 

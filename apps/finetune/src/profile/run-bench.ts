@@ -6,7 +6,7 @@ import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
-import { makeBenchOptimizer, makeBenchStep, setGuardedUpdate, type BenchOptimizer } from './step-runner';
+import { guardedUpdateOn, makeBenchOptimizer, makeBenchStep, setGuardedUpdate, type BenchOptimizer } from './step-runner';
 import { kib, mib } from './mib';
 
 export interface BenchOptions {
@@ -293,7 +293,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
     o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? 'on' : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}, layer-norm clip in sums ${layerNormClipInSumsEnabled() ? 'on' : 'off'}, ghost K split ${ghostSplitTarget() || 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
-    const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
+    const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode, paramOrder: model.params.map((p) => p.name), guardedUpdate: guardedUpdateOn() };
     const optimizer = makeBenchOptimizer(model, o.optimizer);
     try {
       const steps = variants.map(({ configuration, on }) => {

@@ -7,7 +7,7 @@ import type { ShapeSettings } from '../commands/profile-args';
 import { renderProfileHtml } from '../report/profile-report-html';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
-import { makeBenchOptimizer, makeBenchStep } from './step-runner';
+import { guardedUpdateOn, makeBenchOptimizer, makeBenchStep } from './step-runner';
 import { mib } from './mib';
 
 export interface ProfileOptions extends ShapeSettings {
@@ -69,7 +69,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileResult> {
     o.log('tracing the tape at batch 1 and 2 ...');
     const trace = await traceModel(model, o.batchSize);
     const layers = layerCosts(trace);
-    const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode };
+    const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode, paramOrder: model.params.map((p) => p.name), guardedUpdate: guardedUpdateOn() };
     const runs: Array<{ m: StepMeasurement; p: StepMemoryPrediction; groups: ProfileResult['groups'] }> = [];
     const optimizer = makeBenchOptimizer(model, o.optimizer);
     try {

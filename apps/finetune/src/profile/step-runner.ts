@@ -19,6 +19,11 @@ export function setGuardedUpdate(on: boolean | null): void {
   guardedUpdate = on ?? true;
 }
 
+/** Whether bench steps take the guarded update now (`setGuardedUpdate`). */
+export function guardedUpdateOn(): boolean {
+  return guardedUpdate;
+}
+
 export interface StepSetup {
   /** 'non-private', 'inference' (the forward pass alone), or a grouping spec ('all-layer', 'uniform:4', ...). */
   readonly configuration: string;

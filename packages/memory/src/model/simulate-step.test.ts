@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveGrouping } from '@clipwise/grouping';
 import { Gpt2Model } from '@clipwise/models';
-import { NonPrivateGradients, PrivateGradients } from '@clipwise/optim';
+import { NonPrivateGradients, Optimizer, PrivateGradients, adam, adamw, releaseAndStep, sgd } from '@clipwise/optim';
 import { withKernelProbe } from '../measure/kernel-probe';
 import { measureStep, type StepMeasurement } from '../measure/measure-step';
 import { scaleTrace } from '../trace/scale-trace';
@@ -127,6 +127,37 @@ describe.skipIf(tf.getBackend() !== 'cpu')('simulateStep against the engine’s 
     expect(predictedGap / predicted.get('layer-wise')!.peakBytes).toBeGreaterThan(0.02);
     expect(measuredGap).toBeGreaterThan(0);
     expect(Math.abs(measuredGap - predictedGap)).toBeLessThan(0.2 * predictedGap);
+  });
+
+  it('predicts the update phase of the optimizers\' chain of ops (AdamW, Adam, SGD; guarded and not) within 10%', async () => {
+    const makers = { adamw: () => adamw({ learningRate: 1e-3 }), adam: () => adam({ learningRate: 1e-3 }), sgd: () => sgd({ learningRate: 1e-3 }) } as const;
+    for (const [update, make] of Object.entries(makers) as [keyof typeof makers, () => ReturnType<typeof adamw>][]) {
+      for (const guarded of [false, true]) {
+        const source = new NonPrivateGradients(model.params);
+        const opt = new Optimizer(make(), model.params);
+        const loss = lossAt(B);
+        const m = await measureStep(
+          async (probe) => {
+            await withKernelProbe(probe, () => probe.around('backward', () => source.accumulate(() => probe.around('forward', loss))));
+            if (guarded) {
+              const { grads, guard, report } = probe.around('noise', () => source.releaseGuarded());
+              probe.around('update', () => opt.step(grads, { guard }));
+              tf.dispose([...grads.values(), guard]);
+              await report;
+            } else {
+              const { grads } = await probe.around('noise', () => source.release());
+              probe.around('update', () => opt.step(grads));
+              tf.dispose([...grads.values()]);
+            }
+          },
+          { warmup: 1, reps: 1 },
+        );
+        const p = simulateStep(trace, { groups: null, noiseTemporaries: 0, update, updateOrder: model.params.map((q) => q.name), guardedUpdate: guarded });
+        const want = m.phasePeakBytes.update!;
+        expect(Math.abs(p.phasePeakBytes.update! - want) / want, `${update}${guarded ? ', guarded' : ''}`).toBeLessThan(0.1);
+        opt.dispose();
+      }
+    }
   });
 
   it('models compacted records: all-layer holds less with them (layer norms shrink; a linear layer whose weight trains is held as is), layer-wise (nothing waits) the same', () => {

@@ -48,10 +48,22 @@ export interface StepMemoryOptions {
   /** Whether waiting records are compacted as the private step does (`setRecordCompaction`). Default: as set there. */
   readonly compactRecords?: boolean;
   /**
-   * The optimizer update to model: 'sgd' (the optimizer forms every update, Σ params, then each new
-   * value) or null (not modelled; Adam's state update is not). Default null.
+   * The optimizer update as the chain of ops runs it (cpu, wasm; webgpu with fused kernels off), a
+   * tidy per parameter (optim's `mapTensors`): 'sgd' (every update, Σ params, then each new value);
+   * 'adam' and 'adamw' (the new first and second moments and the updates, each parameter's temporaries
+   * on top: 3, 4 and 5 of its size; AdamW's decay, 2; the learning rate, 1; then each new value). null:
+   * nothing beside the held bytes (the fused kernels update in place on webgpu), or not modelled.
+   * Default null.
    */
-  readonly update?: 'sgd' | null;
+  readonly update?: 'sgd' | 'adam' | 'adamw' | null;
+  /** Parameter names in the order the optimizer takes them (`params`' order); default: the records' forward order. */
+  readonly updateOrder?: readonly string[];
+  /**
+   * Whether the chain's update is guarded (optim's `releaseAndStep`, as training and the bench step):
+   * each new value is then selected against the old one (`where`, with its broadcast operands), one
+   * parameter at a time. Default false.
+   */
+  readonly guardedUpdate?: boolean;
 }
 
 /** The predicted memory of one step: its timeline and peaks. */
@@ -291,12 +303,34 @@ class StepSimulation {
       this.label = `noise on ${name}`;
       this.push('noise', { transient: (output + noise) * p });
     }
-    if (this.options.update === 'sgd') {
-      const total = [...this.paramSize.values()].reduce((a, b) => a + b, 0);
-      for (const [name, p] of this.paramSize) {
-        this.label = `update of ${name}`;
-        this.push('update', { transient: total + p });
+    const update = this.options.update ?? null;
+    if (update === null) return;
+    const order = this.options.updateOrder ?? [...this.paramSize.keys()].reverse();
+    const sizes = order.filter((n) => this.paramSize.has(n)).map((n) => [n, this.paramSize.get(n)!] as const);
+    const total = sizes.reduce((a, [, p]) => a + p, 0);
+    // a pass over every parameter: `held` bytes of earlier passes' outputs, then each parameter's output
+    // and temporaries (`temps` of its size) above the outputs made before it in this pass
+    const pass = (what: string, held: number, temps: number) => {
+      let done = 0;
+      for (const [name, p] of sizes) {
+        this.label = `${what} of ${name}`;
+        this.push('update', { transient: held + done + temps * p });
+        done += p;
       }
+    };
+    if (update !== 'sgd') {
+      pass('first moment', 0, 3); // m·β₁, g·(1 − β₁), their sum
+      pass('second moment', total, 4); // v·β₂, g², g²·(1 − β₂), their sum
+      pass('Adam update', 2 * total, 5); // m / c₁, v / c₂, its sqrt, + ε, the quotient
+      if (update === 'adamw') pass('weight decay', 3 * total, 2); // θ·λ, u + θ·λ
+    }
+    const kept = update === 'sgd' ? 0 : 2 * total; // Adam's new moments
+    pass('learning rate', update === 'sgd' ? 0 : 3 * total, 1); // beside the moments, the updates it scales
+    for (const [name, p] of sizes) {
+      this.label = `update of ${name}`;
+      // every update, and the new value; guarded, also its selection against the old one: TF.js's `where`
+      // broadcasts its three operands (two clones, a bool condition of a quarter of the bytes) beside its output
+      this.push('update', { transient: kept + total + (this.options.guardedUpdate ? 4.25 : 1) * p });
     }
   }
 

@@ -59,13 +59,17 @@ export function withNumbers<T>(x: T, numbers: readonly number[]): T {
 
 /**
  * `next` with each tensor `where(keep, t, old)`: the tensor at the same place in `old` where `keep`
- * (a bool scalar) is false. New tensors; `next`'s and `old`'s are not disposed.
+ * (a bool scalar) is false. New tensors; `old`'s are not disposed, and `next`'s only where `free` says
+ * so, each as soon as its selection is made (so that one tensor's worth is made at a time, not a state's).
  */
-export function selectTensors<T>(keep: tf.Tensor, next: T, old: unknown): T {
+export function selectTensors<T>(keep: tf.Tensor, next: T, old: unknown, free: (t: tf.Tensor) => boolean = () => false): T {
   const walk = (v: unknown, o: unknown): unknown => {
     if (v instanceof tf.Tensor) {
       if (!(o instanceof tf.Tensor)) throw new Error('selectTensors: the states differ in structure');
-      return v === o ? v : tf.where(keep, v, o);
+      if (v === o) return v;
+      const chosen = tf.where(keep, v, o);
+      if (free(v)) v.dispose();
+      return chosen;
     }
     if (Array.isArray(v)) return v.map((e, k) => walk(e, (o as unknown[])[k]));
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, (o as Record<string, unknown>)[k])]));
