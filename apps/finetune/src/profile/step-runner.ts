@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { submitQueued } from '@clipwise/core';
 import type { NormModeOption } from '@clipwise/ghost-norm';
 import { resolveGrouping, type Grouping } from '@clipwise/grouping';
 import { withKernelProbe, type MeasuredStep } from '@clipwise/memory';
-import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, sgd } from '@clipwise/optim';
+import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep, sgd } from '@clipwise/optim';
 import type { BenchModel } from './bench-model';
 
 export type BenchOptimizer = 'sgd' | 'adamw' | 'none';
@@ -67,20 +66,9 @@ export function makeBenchStep(model: BenchModel, s: StepSetup, optimizer: Optimi
     run: async (probe) => {
       await withKernelProbe(probe, () => probe.around('backward', () => source.accumulate(() => probe.around('forward', loss))));
       if (guardedUpdate && optimizer) {
-        // releaseAndStep's order, each part in its phase: the update is enqueued before the read is awaited
-        const { grads, guard, report } = probe.around('noise', () => source.releaseGuarded());
-        probe.around('update', () => {
-          optimizer.step(grads, { guard });
-          submitQueued();
-        });
-        const all = [...grads.values()];
-        tf.dispose([...all.slice(0, -1), guard]);
-        await report.catch((e: unknown) => {
-          tf.dispose(all[all.length - 1]!);
-          optimizer.discardLastStep();
-          throw e;
-        });
-        return all[all.length - 1];
+        // as training steps, each part in its phase (the measurement then syncs on a kernel of its own)
+        await releaseAndStep(source, optimizer, { around: (part, run) => probe.around(part === 'release' ? 'noise' : 'update', run) });
+        return;
       }
       const { grads } = await probe.around('noise', () => source.release());
       if (optimizer) probe.around('update', () => optimizer.step(grads));

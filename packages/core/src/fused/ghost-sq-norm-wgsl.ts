@@ -94,8 +94,8 @@ const paddedArea = (t: number, rows: number) => {
 /** The Gram tile rows the kernel runs on for T under the current switches and work split. */
 export function ghostTileRows(t: number): GhostTileRows {
   if (tileRowsOverride !== null) return tileRowsOverride;
-  const fits = kernelShape.bk === 32 && kernelShape.kg <= 2;
-  return fittedGhostTilesEnabled() && fits && paddedArea(t, 40) < paddedArea(t, 32) ? 40 : 32;
+  // the fit is asked last: only a T that 40 rows pad less (ViT's 197, not GPT-2's 128) pays for it
+  return fittedGhostTilesEnabled() && paddedArea(t, 40) < paddedArea(t, 32) && ghostTileRowsFit(40, kernelShape) ? 40 : 32;
 }
 
 /** Workgroup memory a launch may use: the webgpu device's `maxComputeWorkgroupStorageSize`, else 32 KiB (what the default split's 19 KiB assumes). */

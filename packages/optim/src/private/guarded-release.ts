@@ -16,6 +16,12 @@ export interface GuardedRelease<R> {
   readonly report: Promise<R>;
 }
 
+/** Options of `releaseAndStep`. */
+export interface ReleaseAndStepOptions {
+  /** Runs each part of the step (the release's enqueueing, the update's) and returns its result: e.g. memory's `probe.around`, to time or measure them apart. */
+  readonly around?: <T>(part: 'release' | 'update', run: () => T) => T;
+}
+
 /**
  * One release and update without a wait for the device between them: the update is enqueued right
  * behind the noise, guarded on the device (θ and the optimizer's state stay as they were where the
@@ -31,11 +37,14 @@ export interface GuardedRelease<R> {
  * for (const micro of batches) await pg.accumulate(() => model.perSampleLoss(micro));
  * const { groups, lossSum } = await releaseAndStep(pg, opt);
  */
-export async function releaseAndStep<R>(source: { releaseGuarded(): GuardedRelease<R> }, optimizer: Optimizer): Promise<R> {
-  const { grads, guard, report } = source.releaseGuarded();
+export async function releaseAndStep<R>(source: { releaseGuarded(): GuardedRelease<R> }, optimizer: Optimizer, options: ReleaseAndStepOptions = {}): Promise<R> {
+  const around = options.around ?? ((_, run) => run());
+  const { grads, guard, report } = around('release', () => source.releaseGuarded());
   try {
-    optimizer.step(grads, { guard });
-    submitQueued(); // the noise and the update run while the host waits for the read below
+    around('update', () => {
+      optimizer.step(grads, { guard });
+      submitQueued(); // the noise and the update run while the host waits for the read below
+    });
   } catch (e) {
     report.catch(() => undefined); // the step's error is the one to report
     throw e;

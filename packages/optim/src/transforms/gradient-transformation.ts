@@ -30,52 +30,52 @@ export function tensorsIn(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
   return out;
 }
 
+/** `x` rebuilt with each number and tensor replaced by `leaf(value)`, arrays and plain objects walked in `tensorsIn`'s order. */
+function mapLeaves(x: unknown, leaf: (v: number | tf.Tensor) => unknown): unknown {
+  if (typeof x === 'number' || x instanceof tf.Tensor) return leaf(x);
+  if (Array.isArray(x)) return x.map((v) => mapLeaves(v, leaf));
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, mapLeaves(v, leaf)]));
+  return x;
+}
+
 /** Every number reachable in a (nested) state, in `tensorsIn`'s order of traversal. */
-export function numbersIn(x: unknown, out: number[] = []): number[] {
-  if (typeof x === 'number') out.push(x);
-  else if (x instanceof tf.Tensor) return out;
-  else if (Array.isArray(x)) for (const v of x) numbersIn(v, out);
-  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) numbersIn(v, out);
+export function numbersIn(x: unknown): number[] {
+  const out: number[] = [];
+  mapLeaves(x, (v) => typeof v === 'number' && out.push(v));
   return out;
 }
 
 /** `x` with its numbers replaced, in `numbersIn`'s order, by `numbers` (its tensors kept). */
 export function withNumbers<T>(x: T, numbers: readonly number[]): T {
   let next = 0;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'number') {
-      if (next >= numbers.length) throw new Error('withNumbers: the state has more numbers than were saved');
-      return numbers[next++]!;
-    }
-    if (v instanceof tf.Tensor) return v;
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e)]));
-    return v;
-  };
-  const out = walk(x) as T;
+  const out = mapLeaves(x, (v) => {
+    if (typeof v !== 'number') return v;
+    if (next >= numbers.length) throw new Error('withNumbers: the state has more numbers than were saved');
+    return numbers[next++]!;
+  }) as T;
   if (next !== numbers.length) throw new Error('withNumbers: the state has fewer numbers than were saved');
   return out;
 }
 
 /**
- * `next` with each tensor `where(keep, t, old)`: the tensor at the same place in `old` where `keep`
- * (a bool scalar) is false. New tensors; `old`'s are not disposed, and `next`'s only where `free` says
- * so, each as soon as its selection is made (so that one tensor's worth is made at a time, not a state's).
+ * `next` with each tensor `where(keep, t, old)`: the tensor at the same place in `old` (the same
+ * structure) where `keep` (a bool scalar) is false. New tensors; `old`'s are not disposed, and `next`'s
+ * only where `free` says so, each as soon as its selection is made (one tensor's worth at a time, not a state's).
  */
 export function selectTensors<T>(keep: tf.Tensor, next: T, old: unknown, free: (t: tf.Tensor) => boolean = () => false): T {
-  const walk = (v: unknown, o: unknown): unknown => {
-    if (v instanceof tf.Tensor) {
-      if (!(o instanceof tf.Tensor)) throw new Error('selectTensors: the states differ in structure');
-      if (v === o) return v;
-      const chosen = tf.where(keep, v, o);
-      if (free(v)) v.dispose();
-      return chosen;
-    }
-    if (Array.isArray(v)) return v.map((e, k) => walk(e, (o as unknown[])[k]));
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, (o as Record<string, unknown>)[k])]));
-    return v;
-  };
-  return walk(next, old) as T;
+  const olds = tensorsIn(old);
+  let k = 0;
+  const out = mapLeaves(next, (v) => {
+    if (!(v instanceof tf.Tensor)) return v;
+    const o = olds[k++];
+    if (!o) throw new Error('selectTensors: the states differ in structure');
+    if (v === o) return v;
+    const chosen = tf.where(keep, v, o);
+    if (free(v)) v.dispose();
+    return chosen;
+  }) as T;
+  if (k !== olds.length) throw new Error('selectTensors: the states differ in structure');
+  return out;
 }
 
 /** Disposes the tensors of `old` that `next` no longer holds. */
