@@ -18,6 +18,9 @@
 # Variables: SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
 # (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
 # (that size's pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
+# VIT_TASK=transfer (vit only): the class-disjoint task (prepare-data.sh; docs/group-wise-study.md,
+# "ViT protocol"), its data, models and results in WORK .study-work-transfer unless WORK is set, so
+# they never mix with the halves task's (its seed of kept results is IN/study-transfer.jsonl).
 # Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files), written
 # after each stage and every minute, so a call cut by its time limit still returns its logs. A pass
 # still running 20 s before BUDGET is stopped (its cells in flight are lost).
@@ -37,11 +40,19 @@ source "${ENTER:-.gpu/enter.sh}" > "$out/enter.log" 2>&1 || { cat "$out/enter.lo
 nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader 2>/dev/null
 FAMILY=${FAMILY:-gpt2}
 IN=$([ "$FAMILY" = vit ] && echo .study-vit || echo .study)
-S=${WORK:-.study-work}
+VIT_TASK=${VIT_TASK:-halves}
+case "$FAMILY/$VIT_TASK" in
+  */halves) S=${WORK:-.study-work} ;;
+  vit/transfer) S=${WORK:-.study-work-transfer} ;;
+  *) echo "gpu-study.sh: VIT_TASK=$VIT_TASK is for FAMILY=vit (halves or transfer)" >&2; exit 2 ;;
+esac
+export VIT_TASK
 mkdir -p "$S"
 # the seed's lines that WORK does not hold yet (WORK may hold the other family's cells from an earlier
 # call on the same machine, which must not hide the seed)
-if [ -f $IN/study.jsonl ]; then touch $S/study.jsonl; grep -vxF -f $S/study.jsonl $IN/study.jsonl >> $S/study.jsonl || true; fi
+# (the transfer task's seed is its own file: its cells have the halves task's keys)
+SEED=$IN/$([ "$VIT_TASK" = transfer ] && echo study-transfer.jsonl || echo study.jsonl)
+if [ -f $SEED ]; then touch $S/study.jsonl; grep -vxF -f $S/study.jsonl $SEED >> $S/study.jsonl || true; fi
 if [ "$FAMILY" = vit ]; then
   D=$S/data-vit
   [ -f $D/cifar-private-val.tar.gz ] || apps/finetune/study/prepare-data.sh vit $D $IN > "$out/prepare-data.log" 2>&1 \
@@ -86,7 +97,7 @@ if [ -n "$ready" ]; then
     # its own process group, so that the deadline stops the cells it started too
     # shellcheck disable=SC2086 # a pass is a list of flags
     setsid node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-study.ts -- --family "$FAMILY" --sizes "$ready" $pass --data $D --models $S/models --runs $S/runs \
-      --results $S/study.jsonl --backend webgpu --jobs "${JOBS:-6}" --stop-after-min "$minutes" ${EXTRA:-} >> "$out/study.log" 2>&1 &
+      --results $S/study.jsonl --backend webgpu --jobs "${JOBS:-6}" --stop-after-min "$minutes" $([ "$VIT_TASK" = transfer ] && echo --new-head) ${EXTRA:-} >> "$out/study.log" 2>&1 &
     pass_pid=$!
     stop_in=$(( $(left) - 20 ))
     ( sleep $(( stop_in > 1 ? stop_in : 1 )); echo "stopped at the deadline: $pass" >> "$out/study.log"; kill -TERM -- -$pass_pid; sleep 5; kill -KILL -- -$pass_pid ) 2>/dev/null &

@@ -5,7 +5,9 @@
 #         MR, split-e2e.ts), e2e-test.csv (the E2E test set with references);
 #   vit:  cifar-public.tar.gz (public half of CIFAR-10 train, pre-training), cifar-private.tar.gz
 #         (private half; its test/ is the whole official test split), cifar-private-fit.tar.gz /
-#         cifar-private-val.tar.gz (split-cifar-val.py).
+#         cifar-private-val.tar.gz (split-cifar-val.py). VIT_TASK=transfer splits by class instead
+#         (TRANSFER_CLASSES, default dog,frog,horse,ship,truck, private; the other five public, each
+#         with all its train images): the private task is classes the pre-trained model never saw.
 #
 #   apps/finetune/study/prepare-data.sh gpt2|vit|all DATA [SHARED_DATA]
 #
@@ -32,7 +34,12 @@ if [ "$WHAT" = gpt2 ] || [ "$WHAT" = all ]; then
   [ -f "$DATA/e2e-test.csv" ] || cp "$SHARED/e2e/testset_w_refs.csv" "$DATA/e2e-test.csv"
 fi
 if [ "$WHAT" = vit ] || [ "$WHAT" = all ]; then
-  [ -f "$DATA/cifar-private.tar.gz" ] || python3 "$ROOT/apps/finetune/scripts/split-cifar.py" "$SHARED/cifar10-jpeg.tar.gz" "$DATA" --test-limit 0
+  case "${VIT_TASK:-halves}" in
+    halves) BY_CLASS=() ;;
+    transfer) BY_CLASS=(--private-classes "${TRANSFER_CLASSES:-dog,frog,horse,ship,truck}") ;;
+    *) echo "prepare-data.sh: VIT_TASK must be halves or transfer, got $VIT_TASK" >&2; exit 2 ;;
+  esac
+  [ -f "$DATA/cifar-private.tar.gz" ] || python3 "$ROOT/apps/finetune/scripts/split-cifar.py" "$SHARED/cifar10-jpeg.tar.gz" "$DATA" --test-limit 0 "${BY_CLASS[@]}"
   [ -f "$DATA/cifar-private-val.tar.gz" ] || python3 "$HERE/split-cifar-val.py" "$DATA/cifar-private.tar.gz" "$DATA"
 fi
 ls -la "$DATA"

@@ -72,8 +72,9 @@ if (rc !== 0) process.exit(rc);
 const peakBytes = gpuPoolStats()?.peakInUse ?? null;
 const testLimit = values['test-limit'] === undefined ? undefined : Number(values['test-limit']);
 // and the pre-trained model on the same test examples: what fine-tuning changed, paired (loss and
-// accuracy; no generations, which would double the cell's slowest part)
-const base = train[train.indexOf('--model') + 1];
+// accuracy; no generations, which would double the cell's slowest part). Not with --new-head: the
+// pre-trained head names other classes (the fresh head's step-0 validation score is the baseline then).
+const base = train.includes('--new-head') ? undefined : train[train.indexOf('--model') + 1];
 const [test, testStart = null] = await scoreOnTest(out, values['test-data']!, testLimit, [
   { dir: path.join(checkpointDir(out), MODEL_DIR), genLimit: Number(values['gen-limit'] ?? 0) },
   ...(base && existsSync(path.join(base, 'config.json')) ? [{ dir: base, genLimit: 0 }] : []),

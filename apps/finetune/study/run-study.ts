@@ -7,6 +7,8 @@
 // (`npm run study -- ...` is the same.) --dry-run lists the pending cells and their commands.
 // --seeds-at-pick: seeds other than 0 run only at the lr that seed 0 picked on validation (5 runs a
 // size, grouping and ε instead of 9 at three lrs), once seed 0 has run every lr.
+// --new-head (ViT): every cell starts a fresh classifier (the class-disjoint transfer task, whose private
+// classes the pre-trained head never saw; prepare-data.sh with VIT_TASK=transfer).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ const { values: o } = parseArgs({
     'val-limit': { type: 'string' }, 'test-limit': { type: 'string' }, 'gen-limit': { type: 'string' },
     jobs: { type: 'string', default: '1' }, 'bench-reps': { type: 'string', default: '3' }, 'no-bench': { type: 'boolean' },
     'keep-checkpoints': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'stop-after-min': { type: 'string' },
-    'seeds-at-pick': { type: 'boolean' },
+    'seeds-at-pick': { type: 'boolean' }, 'new-head': { type: 'boolean' },
   },
 });
 const need = (name: keyof typeof o) => {
@@ -52,7 +54,9 @@ const run: RunSettings = {
   threads: o.threads === undefined ? undefined : Number(o.threads),
   limit: o.limit === undefined ? undefined : Number(o.limit),
   valLimit: o['val-limit'] === undefined ? undefined : Number(o['val-limit']),
+  newHead: o['new-head'] === true,
 };
+if (run.newHead && family !== 'vit') throw new Error('run-study: --new-head is for --family vit (the class-disjoint transfer task)');
 const sizes = list(need('sizes'))!;
 const cells = enumerateCells({
   family, sizes, groupings: list(o.groupings), epsilons: numbers(o.epsilons), lrs: numbers(o.lrs), seeds: numbers(o.seeds),

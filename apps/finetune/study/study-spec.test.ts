@@ -49,4 +49,12 @@ describe('trainArgs', () => {
     expect(groupingFlags('uniform:4')).toEqual(['--grouping', 'uniform:4']);
     expect(flag('--thresholds')).toBe('adaptive');
   });
+
+  it('starts a fresh ViT head only for the transfer task (newHead)', () => {
+    const vit = { ...cell, family: 'vit' as const, size: 's0.5m' };
+    const paths = { model: 'M', train: 'fit.tar.gz', val: 'val.tar.gz', out: 'O' };
+    expect(args).not.toContain('--new-head');
+    expect(trainArgs(vit, paths, { backend: 'webgpu' })).not.toContain('--new-head');
+    expect(trainArgs(vit, paths, { backend: 'webgpu', newHead: true })).toContain('--new-head');
+  });
 });

@@ -111,6 +111,8 @@ export interface RunSettings {
   limit?: number;
   /** Validation examples scored per run. */
   valLimit?: number;
+  /** ViT: a fresh classifier for the private classes (`--new-head`; the class-disjoint transfer task). */
+  newHead?: boolean;
 }
 
 /**
@@ -136,5 +138,6 @@ export function trainArgs(c: Cell, p: CellPaths, r: RunSettings): string[] {
   if (r.threads !== undefined) args.push('--threads', String(r.threads));
   if (r.limit !== undefined) args.push('--limit', String(r.limit));
   if (r.valLimit !== undefined) args.push('--eval-limit', String(r.valLimit));
+  if (r.newHead) args.push('--new-head');
   return args;
 }

@@ -48,7 +48,7 @@ export async function modelSpec(config: TrainConfig): Promise<HfModelConfig & { 
 /**
  * Builds the model to train. Presets are initialised from --seed with the vocabulary, context and
  * class count the data needs; a folder is loaded with `loadPretrained` (a ViT gets a fresh head
- * when its class count differs from the data's) and must already match the tokenizer.
+ * when its class count differs from the data's, or with --new-head) and must already match the tokenizer.
  */
 export async function buildModel(
   spec: HfModelConfig & { fromDir: boolean },
@@ -57,6 +57,7 @@ export async function buildModel(
 ): Promise<PretrainedModel> {
   if (spec.type === 'gpt2') {
     if (needs.vocabSize === undefined) throw new UsageError(`--model ${config.model} is a GPT-2 but --task is images; use a ViT (vit-tiny, vit-mini) or a text task`);
+    if (config['new-head']) throw new UsageError(`--new-head applies to ViT classifiers; --model ${config.model} is a GPT-2 (its output layer is tied to the token embeddings)`);
     if (!spec.fromDir) {
       const c: Gpt2Config = validateGpt2Config({ ...spec.config, vocab_size: needs.vocabSize, n_positions: Math.max(needs.seqLen!, 8) }, `--model ${config.model}`);
       return new Gpt2Model(c, { seed: config.seed });
@@ -70,6 +71,6 @@ export async function buildModel(
   if (needs.numLabels === undefined) throw new UsageError(`--model ${config.model} is a ViT; use --task images (or a GPT-2 model for text)`);
   const qkv = config['vit-qkv'];
   if (!spec.fromDir) return new VitModel(validateVitConfig({ ...spec.config, num_labels: needs.numLabels }, `--model ${config.model}`), { seed: config.seed, qkv });
-  const fresh = spec.config.num_labels !== needs.numLabels;
+  const fresh = config['new-head'] || spec.config.num_labels !== needs.numLabels;
   return loadPretrained(config.model, { seed: config.seed, vitQkv: qkv, onProgress: progressCallback(`loading ${config.model}, parameters`), ...(fresh ? { numLabels: needs.numLabels } : {}) });
 }

@@ -21,6 +21,8 @@ export interface TrainConfig {
   /** Comma-separated peft modules_to_save: modules trained in full beside the adapters. */
   'lora-modules-to-save'?: string;
   'merge-adapter': boolean;
+  /** ViT from a folder: a fresh classifier head even where the class counts agree (a transfer to other classes). */
+  'new-head': boolean;
   /** ViT: how q, k, v are held (`VitOptions.qkv`). */
   'vit-qkv': 'separate' | 'packed';
   task?: 'text' | 'e2e' | 'images';
