@@ -15,7 +15,7 @@
 # not in the inputs' folder: a call that carries a folder replaces it on the machine. It stays between
 # calls while the machine is held. The inputs' study.jsonl, when present, seeds WORK/study.jsonl
 # (results kept from an earlier machine: those cells are skipped).
-# Variables: SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
+# Variables: KEEP_MODELS (sizes whose pre-trained folders come back, in parts; see below), SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
 # (default .gpu/enter.sh), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
 # (that size's pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
 # VIT_TASK=transfer (vit only): the class-disjoint task (prepare-data.sh; docs/group-wise-study.md,
@@ -64,6 +64,14 @@ else
   SIZES=${SIZES:-s1m,s4m,s12m}
 fi
 have() { [ -f "$S/models/$FAMILY-$1/model.safetensors" ]; }
+# pre-trained models kept from an earlier machine (KEEP_MODELS below): IN/models/FAMILY-SIZE.tar.partNN
+mkdir -p "$S/models"
+for size in ${SIZES//,/ }; do
+  parts=("$IN/models/$FAMILY-$size.tar.part"*)
+  if ! have "$size" && [ -f "${parts[0]}" ]; then
+    cat "${parts[@]}" | tar xf - -C "$S/models" && echo "pre-trained $size: from $IN/models (${#parts[@]} parts)"
+  fi
+done
 pretraining=()
 for size in ${SIZES//,/ }; do
   have "$size" && continue
@@ -79,6 +87,12 @@ done
 ready=$(for size in ${SIZES//,/ }; do have "$size" && printf '%s,' "$size"; done)
 ready=${ready%,}
 echo "pre-trained: ${ready:-none}; $(left) s left"
+# KEEP_MODELS=s12m,...: those sizes' model folders come back as OUT/FAMILY-SIZE.tar.partNN (15 MB parts:
+# a call returns files of at most 16 MiB); kept in IN/models/, a later machine starts from them instead
+# of pre-training again (the cells' baseModel hash says it is the same model)
+for size in $(echo "${KEEP_MODELS:-}" | tr , " "); do
+  have "$size" && tar cf - -C "$S/models" "$FAMILY-$size" | split -b 15000000 -d - "$dest/$FAMILY-$size.tar.part"
+done
 save
 # the passes: all-layer against layer-wise first (the claim), seed 0 over the lr grid, then seeds 1
 # and 2 at seed 0's pick (--seeds-at-pick: 5 runs a setting instead of 9), then the other two groupings
