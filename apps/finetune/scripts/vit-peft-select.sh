@@ -19,11 +19,21 @@
 # 1,000 public and 500 private images a class, 200 test images a class). PRETRAINED=DIR: start from that
 # pre-trained vit-mini instead of pre-training one here, e.g. the group-wise study's s0.5m (the same
 # shape, pre-trained on all of the public half, disjoint from the private half: 59% against 42%).
+# VIT_TASK=transfer (with CIFAR): the class-disjoint task of the group-wise study instead of the halves
+# (airplane to deer public, 2,000 images a class; dog to truck private, 1,000 a class, tested on 2,000 of
+# their test images; every run starts a fresh 5-class head, --new-head), where fine-tuning has
+# something to learn: on the halves task the pre-trained model already scores what fine-tuning reaches
+# (apps/finetune/README.md).
 set -uo pipefail
 DATA=${1:?DATA} OUT=${2:?OUT}
 mkdir -p "$DATA"
+case "${VIT_TASK:-halves}" in
+  halves) SPLIT=(--public-limit 1000 --private-limit 500) HEAD=() ;;
+  transfer) SPLIT=(--public-limit 2000 --private-limit 1000 --test-limit 400 --private-classes dog,frog,horse,ship,truck) HEAD=(--new-head) ;;
+  *) echo "vit-peft-select.sh: VIT_TASK must be halves or transfer, got $VIT_TASK" >&2; exit 2 ;;
+esac
 if [ -n "${CIFAR:-}" ] && [ ! -f "$DATA/cifar-private.tar.gz" ]; then
-  python3 "$(dirname "$0")/split-cifar.py" "$CIFAR" "$DATA" --public-limit 1000 --private-limit 500 || exit 1
+  python3 "$(dirname "$0")/split-cifar.py" "$CIFAR" "$DATA" "${SPLIT[@]}" || exit 1
 fi
 if [ -n "${PRETRAINED:-}" ] && [ ! -f "$DATA/vit-public/config.json" ]; then
   mkdir -p "$DATA/vit-public" && cp "$PRETRAINED/config.json" "$PRETRAINED/model.safetensors" "$DATA/vit-public/" || exit 1
@@ -37,7 +47,7 @@ run() { # name, args...
   ( t0=$(date +%s); $CLI train "$@" --out "$OUT/$name" > "$OUT/$name.log" 2>&1; echo "$name exit $? wall $(( $(date +%s) - t0 )) s" >> "$OUT/$name.log" ) &
 }
 PRIVATE=(--epsilon 8 --delta 1e-5 --clip-norm 1 --steps 100 --batch-size 256 --max-physical-batch 128 --optimizer adamw
-  --schedule warmup-cosine --warmup 5 --eval-every 100000 --backend webgpu)
+  --schedule warmup-cosine --warmup 5 --eval-every 100000 --backend webgpu "${HEAD[@]}")
 LORA=(--lora-rank 16 --lora-alpha 32 --lora-targets all-linear --lora-modules-to-save classifier)
 if [ ! -f "$DATA/vit-public/config.json" ]; then
   $CLI train --model vit-mini --data "$DATA/cifar-public.tar.gz" --no-dp --steps 400 --batch-size 128 --sampling shuffle \
