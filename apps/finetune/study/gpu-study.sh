@@ -16,11 +16,12 @@
 # calls while the machine is held. The inputs' study.jsonl, when present, seeds WORK/study.jsonl
 # (results kept from an earlier machine: those cells are skipped).
 # Variables: SIZES (default gpt2 s1m,s4m,s12m; vit s0.5m,s4.8m,s21m), PRETRAIN_S (300), JOBS (6), ENTER
-# (default .gpu/enter.sh), KEEP_MODELS (sizes whose pre-trained folders come back, in parts; see below), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size>
-# (that size's pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
+# (default .gpu/enter.sh), KEEP_MODELS (sizes whose pre-trained folders come back, in parts; see
+# below), EXTRA (more flags for every pass, e.g. a toy grid on a CPU), STEPS_<size> (that size's
+# pre-training steps, where a session cannot fit sizes.json's; dots and dashes become _).
 # VIT_TASK=transfer (vit only): the class-disjoint task (prepare-data.sh; docs/group-wise-study.md,
-# "ViT: the class-disjoint transfer task"), its data, models and results in WORK .study-work-transfer unless WORK is set, so
-# they never mix with the halves task's (its seed of kept results is IN/study-transfer.jsonl).
+# "ViT: the class-disjoint transfer task"), its data, models and results in WORK .study-work-transfer
+# unless WORK is set, so they never mix with the halves task's (its seed: IN/study-transfer.jsonl).
 # Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files), written
 # after each stage and every minute, so a call cut by its time limit still returns its logs. A pass
 # still running 20 s before BUDGET is stopped (its cells in flight are lost).
