@@ -11,6 +11,7 @@ With --private-classes (a transfer task: the private classes are ones the pre-tr
 the split is by class instead: every train image of a listed class is private, every other class's is
 public, and each archive's test/ holds only its own classes' test images.
 
+    python3 apps/finetune/scripts/split-cifar.py ARCHIVE OUT_DIR --transfer   # the study's classes (below)
     python3 apps/finetune/scripts/split-cifar.py ARCHIVE OUT_DIR --private-classes dog,frog,horse,ship,truck
 """
 import argparse
@@ -24,9 +25,12 @@ p.add_argument('out')
 p.add_argument('--private-limit', type=int, default=0, help='images a class of the private half (0 = all 2,500)')
 p.add_argument('--public-limit', type=int, default=0, help='images a class of the public half (0 = all 2,500)')
 p.add_argument('--test-limit', type=int, default=200, help='test images a class (0 = all 1,000)')
+# the group-wise study's and the PEFT comparison's transfer task: airplane to deer public, these private
+TRANSFER_PRIVATE = 'dog,frog,horse,ship,truck'
 p.add_argument('--private-classes', default='', help='comma-separated class names: split by class, these private, the rest public')
+p.add_argument('--transfer', action='store_true', help=f'split by class with --private-classes {TRANSFER_PRIVATE} unless given')
 a = p.parse_args()
-private_classes = set(filter(None, a.private_classes.split(',')))
+private_classes = set(filter(None, (a.private_classes or (TRANSFER_PRIVATE if a.transfer else '')).split(',')))
 os.makedirs(a.out, exist_ok=True)
 pub = tarfile.open(os.path.join(a.out, 'cifar-public.tar.gz'), 'w:gz')
 prv = tarfile.open(os.path.join(a.out, 'cifar-private.tar.gz'), 'w:gz')

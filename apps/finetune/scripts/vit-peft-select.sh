@@ -29,7 +29,7 @@ DATA=${1:?DATA} OUT=${2:?OUT}
 mkdir -p "$DATA"
 case "${VIT_TASK:-halves}" in
   halves) SPLIT=(--public-limit 1000 --private-limit 500) HEAD=() ;;
-  transfer) SPLIT=(--public-limit 2000 --private-limit 1000 --test-limit 400 --private-classes dog,frog,horse,ship,truck) HEAD=(--new-head) ;;
+  transfer) SPLIT=(--public-limit 2000 --private-limit 1000 --test-limit 400 --transfer) HEAD=(--new-head) ;;
   *) echo "vit-peft-select.sh: VIT_TASK must be halves or transfer, got $VIT_TASK" >&2; exit 2 ;;
 esac
 if [ -n "${CIFAR:-}" ] && [ ! -f "$DATA/cifar-private.tar.gz" ]; then

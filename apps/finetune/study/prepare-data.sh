@@ -6,7 +6,7 @@
 #   vit:  cifar-public.tar.gz (public half of CIFAR-10 train, pre-training), cifar-private.tar.gz
 #         (private half; its test/ is the whole official test split), cifar-private-fit.tar.gz /
 #         cifar-private-val.tar.gz (split-cifar-val.py). VIT_TASK=transfer splits by class instead
-#         (TRANSFER_CLASSES, default dog,frog,horse,ship,truck, private; the other five public, each
+#         (split-cifar.py --transfer: dog to truck private, TRANSFER_CLASSES to choose others; the rest public, each
 #         with all its train images): the private task is classes the pre-trained model never saw.
 #
 #   apps/finetune/study/prepare-data.sh gpt2|vit|all DATA [SHARED_DATA]
@@ -36,7 +36,7 @@ fi
 if [ "$WHAT" = vit ] || [ "$WHAT" = all ]; then
   case "${VIT_TASK:-halves}" in
     halves) BY_CLASS=() ;;
-    transfer) BY_CLASS=(--private-classes "${TRANSFER_CLASSES:-dog,frog,horse,ship,truck}") ;;
+    transfer) BY_CLASS=(--transfer ${TRANSFER_CLASSES:+--private-classes "$TRANSFER_CLASSES"}) ;;
     *) echo "prepare-data.sh: VIT_TASK must be halves or transfer, got $VIT_TASK" >&2; exit 2 ;;
   esac
   [ -f "$DATA/cifar-private.tar.gz" ] || python3 "$ROOT/apps/finetune/scripts/split-cifar.py" "$SHARED/cifar10-jpeg.tar.gz" "$DATA" --test-limit 0 "${BY_CLASS[@]}"
