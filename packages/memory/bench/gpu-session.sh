@@ -38,7 +38,8 @@
 #  27  a session's one call, most needed first, each stage saved: the whole test:gpu, ViT (q|k|v
 #      packed, all-layer and layer-wise) beside the references, (SEPARATE=1: our ViT with q, k, v
 #      separate,) then GPT-2 beside the references, then two 6-step demo runs whose weights must be
-#      bit-identical (about 7 minutes: a call cut at its limit loses the last stages); GROUPINGS
+#      bit-identical (about 7 minutes: a call cut at its limit loses the last stages; TESTS=0 skips the
+#      tests, for a call after part 39 on the same build); GROUPINGS
 #      (default all-layer,layer-wise) sets the configurations of the benches; AB_DECISION=1 runs it all
 #      with the switches part 29 adopted on the same warm machine (tmp/ab-decision.env); GPT2_KERNELS=N
 #      adds GPT-2's kernel table (its N costliest kernels a configuration)
@@ -77,7 +78,7 @@
 #      rounds; about 8 minutes)
 #  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
 #      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
-#      idle), the whole test:gpu, then ViT's A/B (5 rounds; about 6 minutes)
+#      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -257,7 +258,8 @@ case $part in
     # part 27: every workspace (about 4 minutes on an H100); part 26: the kernels' packages
     ws=(packages/core packages/ghost-norm packages/optim packages/models)
     [ "$part" = 27 ] && ws=()
-    test_gpu 330 "${ws[@]}"; save
+    # TESTS=0 skips them (a call after one that ran them on the same build)
+    [ "${TESTS:-1}" = 1 ] && { test_gpu 330 "${ws[@]}"; save; }
     if [ "$part" = 27 ]; then
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
@@ -476,7 +478,7 @@ case $part in
     STEP_LIMIT=150 TABLE_LINES=11 gpt2_step gpt2-ab-guarded "A/B guarded update" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab guarded-update --gpu-passes on
     grep 'device idle before' "$out/gpt2-ab-guarded.txt"; save
     # TEST_WS="packages/optim apps/finetune" narrows the tests to the workspaces a change touched
-    test_gpu 300 ${TEST_WS:-}; save
+    [ "${TESTS:-1}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
   38)
