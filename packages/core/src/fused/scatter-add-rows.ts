@@ -56,7 +56,7 @@ registerInPlaceKernel(KERNEL, (inputs, attrs) => {
   // one workgroup per position: the first position of each id sums that id's rows, the others leave
   const lanes = Math.min(MAX_LANES, Math.ceil(d / 64));
   dispatchDirect({
-    key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out!, write: true }, { tensor: ids! }, { tensor: rows! }],
+    key: `clipwiseScatterAddRows_${lanes}`, code: () => scatterWgsl(lanes), buffers: [{ tensor: out!, write: true }, { tensor: ids!, dtype: 'int32' }, { tensor: rows! }],
     uniforms: packUniforms([n, d, numRows, attrs['accumulate'] ? 1 : 0].map((v) => ['u', v] as const)), workgroups: grid(n),
   });
 });

@@ -6,7 +6,7 @@ import { leanDispatchParts } from './lean-dispatch';
 interface BackendInternals {
   device: GPUDevice;
   queue: GPUQueue;
-  tensorMap: { get(dataId: unknown): { resource: unknown; refCount: number; values: unknown } };
+  tensorMap: { get(dataId: unknown): { resource: unknown; refCount: number; values: unknown; dtype: tf.DataType } };
   bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
   uploadToGPU(dataId: unknown): void;
   ensureCommandEncoderReady(): void;
@@ -28,6 +28,12 @@ interface BackendInternals {
 export interface DirectBinding {
   readonly tensor: tf.TensorInfo;
   readonly write?: boolean;
+  /**
+   * What the shader declares the buffer as (default `'float32'`, `array<f32>`). The storage must hold
+   * that type: TF.js casts bool and int32 to float32 as a view of the int32 storage, whose bits an
+   * `array<f32>` reads as denormals (1 → 1.4e-45, flushed to 0 on NVIDIA), so such a view is refused.
+   */
+  readonly dtype?: 'float32' | 'int32';
 }
 
 /** One compute dispatch of a hand-written WGSL module (entry point `main`), outside TF.js's program wrapper. */
@@ -132,6 +138,13 @@ export function dispatchDirect(d: DirectDispatch): void {
     // pending commands use these buffers: the backend must not recycle them before it submits
     b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
     const data = b.tensorMap.get(binding.tensor.dataId);
+    const stored = data.dtype === 'bool' ? 'int32' : data.dtype;
+    if (stored !== (binding.dtype ?? 'float32')) {
+      throw new Error(
+        `dispatchDirect ${d.key}: binding ${i} holds ${data.dtype} storage where the kernel reads ${binding.dtype ?? 'float32'} ` +
+          `(a tf.cast of a ${data.dtype} tensor is a view of its storage on webgpu: compute the value in ${binding.dtype ?? 'float32'}, e.g. with tf.where)`,
+      );
+    }
     // a read caches the values on the CPU beside the buffer; a write in place makes that copy stale
     if (binding.write) data.values = null;
     buffers[i] = data.resource as GPUBuffer;

@@ -9,6 +9,7 @@ import { Optimizer } from '../optimizer';
 import { PrivateGradients } from './private-gradients';
 import { NonPrivateGradients } from './non-private-gradients';
 import { releaseAndStep } from './guarded-release';
+import { PendingLosses } from './pending-losses';
 
 type Source = PrivateGradients | NonPrivateGradients;
 type Batch = 'finite' | 'nan' | 'overflow';
@@ -109,6 +110,21 @@ describe('a guarded release (releaseAndStep: the update enqueued before the loss
       }
     }
   }
+
+  // The in-place kernels bind the guard as raw float32: a tf.cast of a bool is a view of int32 storage
+  // there, whose 1 reads as 1.4e-45 (0 on NVIDIA, which then skipped every update; lavapipe kept it)
+  it('makes its guard in float32 storage: 1 for finite losses, 0 for a NaN', async () => {
+    for (const [losses, want] of [[[1.5, 2], 1], [[1.5, NaN], 0]] as const) {
+      const pending = new PendingLosses();
+      for (const l of losses) pending.add(tf.scalar(l));
+      const guard = pending.guard();
+      const stored = tf.backend().readSync(guard.dataId);
+      expect(stored).toBeInstanceOf(Float32Array);
+      expect(Array.from(stored as Float32Array)).toEqual([want]);
+      guard.dispose();
+      await pending.settle();
+    }
+  });
 
   it('refuses a batch whose losses are finite but overflow in a float32 sum, on the device and the host alike', async () => {
     const { reference, guarded } = await runBoth('non-private', OPTIMIZERS[0]![1], ['finite', 'overflow'], true);

@@ -38,7 +38,9 @@ export class PendingLosses {
     return tf.tidy(() => {
       let total: tf.Tensor = ts[0]!;
       for (let k = 1; k < ts.length; k++) total = tf.add(total, ts[k]!);
-      return tf.cast(tf.isFinite(total), 'float32') as tf.Scalar;
+      // not tf.cast: TF.js casts bool to float32 as a view of the bool's int32 storage, which the update
+      // kernels, binding raw float32 buffers, read as a denormal (1.4e-45) that NVIDIA flushes to 0
+      return tf.where(tf.isFinite(total), tf.onesLike(total), tf.zerosLike(total)) as tf.Scalar;
     });
   }
 
