@@ -118,7 +118,7 @@ describe('a guarded release (releaseAndStep: the update enqueued before the loss
       const pending = new PendingLosses();
       for (const l of losses) pending.add(tf.scalar(l));
       const guard = pending.guard();
-      const stored = tf.backend().readSync(guard.dataId);
+      const stored = await tf.backend().read(guard.dataId);
       expect(stored).toBeInstanceOf(Float32Array);
       expect(Array.from(stored as Float32Array)).toEqual([want]);
       guard.dispose();
