@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fakeCell } from './study-summary-fixtures';
 import { summarize } from './study-summary';
 import { pairedGapTable, pairedGaps } from './study-paired';
+import { studyTable } from './study-table';
+import { metricPoints } from './study-plot';
 
 const want = { family: 'gpt2' as const, sizes: ['small'], groupings: ['all-layer', 'layer-wise', 'uniform:4'], epsilons: [8], steps: 10, batch: 32 };
 
@@ -45,5 +47,29 @@ describe('pairedGaps (each grouping against all-layer, seed by seed, at each one
     const gaps = pairedGaps(records, summarize(records, w), w);
     expect(gaps[0]!.behind).toBe(1); // seed 0: −2 points; seed 1: +1
     expect(pairedGapTable(gaps, 'vit')).toContain('| 0: -2.00; 1: +1.00 | -0.50 ± 2.12 | 1 of 2 |');
+  });
+
+  // s12m's first uniform:4 cells (2026-12-07): two of the four lrs ran, the provisional pick (2e-3) sat
+  // below all-layer's finished pick (5e-3), and the pairs read 0.22 nats ahead for uniform:4
+  it('makes no pairs while either side\'s lr grid is still running, and the table marks the pick provisional', () => {
+    const records = [
+      fakeCell('gpt2', 'small', 'all-layer', 0.01, 0, { loss: 3.0 }, { loss: 2.0 }),
+      fakeCell('gpt2', 'small', 'all-layer', 0.03, 0, { loss: 2.9 }, { loss: 2.5 }),
+      fakeCell('gpt2', 'small', 'all-layer', 0.1, 0, { loss: 3.4 }, { loss: 3.0 }),
+      fakeCell('gpt2', 'small', 'layer-wise', 0.01, 0, { loss: 3.1 }, { loss: 1.5 }),
+      fakeCell('gpt2', 'small', 'layer-wise', 0.03, 0, { loss: 3.2 }, { loss: 1.9 }),
+    ];
+    const rows = summarize(records, want);
+    expect(rows.map((r) => r.gridMissing)).toEqual([[], [0.1], []]); // uniform:4 has no run: nothing to be missing
+    const gaps = pairedGaps(records, rows, want);
+    expect(gaps[0]).toMatchObject({ grouping: 'layer-wise', pairs: [], diff: null, gridIncomplete: true });
+    expect(pairedGapTable(gaps, 'gpt2')).toContain('| small | 8 | layer-wise − all-layer | 0 | lr grid still running | missing | 0 of 0 |');
+    expect(studyTable(rows, 3)).toContain('| 0.01 (provisional: 0.1 not run) | 1/3 |');
+    expect(metricPoints(rows, (r) => r.test.loss)).toMatchObject({ points: [{ grouping: 'all-layer' }], missing: 1, provisional: 1 });
+    // the grid done: the pairs come back
+    const done = [...records, fakeCell('gpt2', 'small', 'layer-wise', 0.1, 0, { loss: 3.5 }, { loss: 3.5 })];
+    const doneGaps = pairedGaps(done, summarize(done, want), want);
+    expect(doneGaps[0]).toMatchObject({ gridIncomplete: false, pairs: [{ seed: 0 }] });
+    expect(doneGaps[0]!.pairs[0]!.diff).toBeCloseTo(1.5 - 2.5, 12); // layer-wise at 0.01 against all-layer at 0.03
   });
 });

@@ -16,13 +16,17 @@ export interface PairedGap {
   readonly diff: Stat | null;
   /** Pairs where the grouping did worse: higher test loss (GPT-2), lower test accuracy (ViT). */
   readonly behind: number;
+  /** Either side's lr grid is still running (`SummaryRow.gridMissing`): its pick is provisional, so no pairs. */
+  readonly gridIncomplete: boolean;
 }
 
 const score = (family: Family, r: CellRecord) => (family === 'vit' ? r.test.accuracy : r.test.loss);
 
 /**
  * A gap for every summary row whose grouping is not `reference` and whose (size, ε) has a reference
- * row; no pairs where either side has no run at its pick (or no pick: the table shows it missing). Runs of other step budgets
+ * row; no pairs where either side has no run at its pick (or no pick: the table shows it missing), or
+ * where either side's lr grid is still running (a provisional pick would pair runs at lrs that the
+ * finished grid may not pick). Runs of other step budgets
  * or batch sizes than `want`'s are left out, as the summary leaves them.
  *
  * @example
@@ -48,14 +52,15 @@ export function pairedGaps(
     if (row.grouping === reference) continue;
     const ref = rows.find((r) => r.size === row.size && r.epsilon === row.epsilon && r.grouping === reference);
     if (!ref) continue;
-    const mine = atPick(row);
+    const gridIncomplete = row.gridMissing.length > 0 || ref.gridMissing.length > 0;
+    const mine = gridIncomplete ? new Map<number, number>() : atPick(row);
     const theirs = atPick(ref);
     const pairs = [...mine.entries()]
       .filter(([seed]) => theirs.has(seed))
       .sort(([a], [b]) => a - b)
       .map(([seed, s]) => ({ seed, diff: s - theirs.get(seed)! }));
     const behind = pairs.filter((p) => (want.family === 'vit' ? p.diff < 0 : p.diff > 0)).length;
-    out.push({ size: row.size, epsilon: row.epsilon, grouping: row.grouping, reference, pairs, diff: stat(pairs.map((p) => p.diff)), behind });
+    out.push({ size: row.size, epsilon: row.epsilon, grouping: row.grouping, reference, pairs, diff: stat(pairs.map((p) => p.diff)), behind, gridIncomplete });
   }
   return out;
 }
@@ -71,7 +76,7 @@ export function pairedGapTable(gaps: readonly PairedGap[], family: Family): stri
     '| --- | ---: | --- | ---: | --- | ---: | ---: |',
   ];
   for (const g of gaps) {
-    const bySeed = g.pairs.length ? g.pairs.map((p) => `${p.seed}: ${fmt(p.diff)}`).join('; ') : 'missing';
+    const bySeed = g.gridIncomplete ? 'lr grid still running' : g.pairs.length ? g.pairs.map((p) => `${p.seed}: ${fmt(p.diff)}`).join('; ') : 'missing';
     const mean = g.diff ? `${fmt(g.diff.mean)}${g.diff.sd === null ? '' : ` ± ${(g.diff.sd * scale).toFixed(digits)}`}` : 'missing';
     lines.push(`| ${g.size} | ${g.epsilon} | ${g.grouping} − ${g.reference} | ${g.pairs.length} | ${bySeed} | ${mean} | ${g.behind} of ${g.pairs.length} |`);
   }

@@ -1,8 +1,8 @@
 // The study's plot: each test metric against parameter count (log axis), a line per grouping, the
 // spread over seeds as a bar (mean ± sd), one chart per metric and ε; and bench's measured and
 // predicted peak per grouping against parameter count. A small self-contained HTML page (inline
-// SVG drawn with Observable Plot in Node, as report.html is). Rows without a value are left out of
-// the charts and counted under them; the markdown table shows them as missing.
+// SVG drawn with Observable Plot in Node, as report.html is). Rows without a value, or whose lr grid is
+// still running, are left out of the charts and counted under them; the markdown table shows them.
 import * as Plot from '@observablehq/plot';
 import { escapeHtml } from '../src/report/escape-html';
 import { SERIES_COLOURS } from '../src/report/line-plot';
@@ -17,16 +17,24 @@ interface Point {
   hi: number;
 }
 
-/** The points of one metric: rows with parameters and a value; the spread bar is mean ± sd (none with one seed). */
-export function metricPoints(rows: readonly SummaryRow[], pick: (r: SummaryRow) => Stat | null, scale = 1): { points: Point[]; missing: number } {
+/**
+ * The points of one metric: rows with parameters, a value and a finished lr grid (a provisional pick is
+ * counted in `provisional`, not drawn); the spread bar is mean ± sd (none with one seed).
+ */
+export function metricPoints(rows: readonly SummaryRow[], pick: (r: SummaryRow) => Stat | null, scale = 1): { points: Point[]; missing: number; provisional: number } {
   const points: Point[] = [];
+  let provisional = 0;
   for (const r of rows) {
     const s = pick(r);
     if (!s || r.params === null) continue;
+    if (r.gridMissing.length) {
+      provisional++;
+      continue;
+    }
     const sd = s.sd ?? 0;
     points.push({ grouping: r.grouping, params: r.params, mean: s.mean * scale, lo: (s.mean - sd) * scale, hi: (s.mean + sd) * scale });
   }
-  return { points, missing: rows.length - points.length };
+  return { points, missing: rows.length - points.length - provisional, provisional };
 }
 
 function chart(title: string, yLabel: string, points: Point[], groupings: string[]): string {
@@ -56,8 +64,9 @@ export function studyPlotHtml(title: string, note: string, rows: readonly Summar
   for (const eps of [...new Set(rows.map((r) => r.epsilon))]) {
     const at = rows.filter((r) => r.epsilon === eps);
     for (const [name, yLabel, pick, scale] of metrics) {
-      const { points, missing } = metricPoints(at, pick, scale);
-      figures.push(chart(`${name}, ε = ${eps} (mean ± sd over seeds)`, yLabel, points, groupings), `<p class="n">${points.length} rows plotted, ${missing} missing.</p>`);
+      const { points, missing, provisional } = metricPoints(at, pick, scale);
+      const left = `${missing} missing${provisional ? `, ${provisional} left out while their lr grid runs` : ''}`;
+      figures.push(chart(`${name}, ε = ${eps} (mean ± sd over seeds)`, yLabel, points, groupings), `<p class="n">${points.length} rows plotted, ${left}.</p>`);
     }
   }
   // memory: one point per (size, bench configuration); adaptive layer-wise is measured as layer-wise

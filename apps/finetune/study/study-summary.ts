@@ -94,6 +94,11 @@ export interface SummaryRow {
   lr: number | null;
   grid: LrTrial[];
   /**
+   * Lrs that another grouping at this size and ε ran and this row has no run at (ascending): its grid is
+   * still running, so `lr` is provisional (the table says so, and `pairedGaps` makes no pairs of it).
+   */
+  gridMissing: number[];
+  /**
    * The pre-trained model's validation score before any private step (loss for GPT-2, accuracy for
    * ViT; the runs' step-0 evaluation, the same model for every run of a size): what the grid's scores
    * are to be read against. Null when no run recorded it.
@@ -135,6 +140,8 @@ export function summarize(
     for (const epsilon of want.epsilons)
       for (const grouping of want.groupings) {
         const runs = cells.filter((r) => r.size === size && r.grouping === grouping && r.epsilon === epsilon);
+        const lrsHere = new Set(cells.filter((r) => r.size === size && r.epsilon === epsilon).map((r) => r.lr));
+        const gridMissing = [...lrsHere].filter((lr) => !runs.some((r) => r.lr === lr)).sort((a, b) => a - b);
         const picked = selectLr(want.family, runs);
         const chosen = picked ? runs.filter((r) => r.lr === picked.lr) : [];
         const peaks = runs.map((r) => r.peakBytes).filter((p): p is number => p !== null);
@@ -143,6 +150,7 @@ export function summarize(
           params: runs[0]?.params ?? null,
           lr: picked?.lr ?? null,
           grid: picked?.grid ?? [],
+          gridMissing: runs.length ? gridMissing : [],
           valStart: statOf(runs, (r) => (want.family === 'vit' ? r.valStart?.accuracy : r.valStart?.loss))?.mean ?? null,
           testStart: statOf(runs, (r) => (want.family === 'vit' ? r.testStart?.accuracy : r.testStart?.loss))?.mean ?? null,
           test: {

@@ -17,6 +17,10 @@ const params = (n: number | null) => (n === null ? MISSING : n >= 1e6 ? `${(n / 
 const grid = (r: SummaryRow, digits: number, scale: number) =>
   r.grid.length ? r.grid.map((t) => `${t.lr}: ${(t.val * scale).toFixed(digits)} (n=${t.seeds})`).join('; ') : MISSING;
 
+/** The pick; with a grid still running, provisional, naming the lrs it has not run. */
+const lrCell = (r: SummaryRow) =>
+  r.lr === null ? MISSING : r.gridMissing.length ? `${r.lr} (provisional: ${r.gridMissing.join(', ')} not run)` : String(r.lr);
+
 /**
  * The table of one family: a row per (size, ε, grouping) with the pre-trained model's validation and
  * test scores (before any private step), the lr grid's validation means and the pick, the test
@@ -35,7 +39,7 @@ export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): s
     const cells = [r.size, params(r.params), r.grouping, String(r.epsilon)];
     const start = (x: number | null) => (x === null ? MISSING : vit ? (100 * x).toFixed(1) : x.toFixed(4));
     cells.push(`${start(r.valStart)} / ${start(r.testStart)}`);
-    cells.push(vit ? grid(r, 1, 100) : grid(r, 4, 1), r.lr === null ? MISSING : String(r.lr), `${seeds}/${seedsPlanned}`);
+    cells.push(vit ? grid(r, 1, 100) : grid(r, 4, 1), lrCell(r), `${seeds}/${seedsPlanned}`);
     if (vit) cells.push(formatStat(r.test.accuracy, 1, 100), formatStat(r.test.loss, 4));
     else cells.push(formatStat(r.test.loss, 4), formatStat(r.test.bleu, 2, 100), formatStat(r.test.rougeL, 2, 100));
     cells.push(r.stepMs ? r.stepMs.mean.toFixed(0) : MISSING, mib(r.runPeakBytes), mib(r.bench?.peakBytes), mib(r.bench?.predictedPeakBytes), r.bench ? r.bench.stepMs.toFixed(0) : MISSING);
