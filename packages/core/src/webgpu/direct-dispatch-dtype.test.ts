@@ -9,11 +9,13 @@ const COPY = /* wgsl */ `
 
 /** out ← x[0] by a direct dispatch that binds x as array<f32>. */
 async function copied(x: tf.Tensor): Promise<number> {
-  const out = tf.zeros([1]).add(0); // owns its storage
-  dispatchDirect({ key: 'test-dtype-copy', code: COPY, buffers: [{ tensor: out, write: true }, { tensor: x }], workgroups: [1, 1, 1] });
-  const v = (await out.data())[0]!;
-  out.dispose();
-  return v;
+  const out = tf.tidy(() => tf.zeros([1]).add(0)); // owns its storage
+  try {
+    dispatchDirect({ key: 'test-dtype-copy', code: COPY, buffers: [{ tensor: out, write: true }, { tensor: x }], workgroups: [1, 1, 1] });
+    return (await out.data())[0]!;
+  } finally {
+    out.dispose();
+  }
 }
 
 // TF.js casts bool (and int32) to float32 as a view of the int32 storage: the bits of 1 as f32 are
@@ -21,12 +23,14 @@ async function copied(x: tf.Tensor): Promise<number> {
 // and skipped every update). A direct dispatch refuses such a binding instead of reading it.
 describe.runIf(tf.getBackend() === 'webgpu')('dispatchDirect and the storage type of what it binds', () => {
   it('refuses a float32 view of bool or int32 storage, naming the binding and the type', async () => {
-    const flag = tf.cast(tf.isFinite(tf.scalar(2)), 'float32');
-    const count = tf.cast(tf.tensor1d([1], 'int32'), 'float32');
+    const before = tf.memory().numTensors;
+    const flag = tf.tidy(() => tf.cast(tf.isFinite(tf.scalar(2)), 'float32'));
+    const count = tf.tidy(() => tf.cast(tf.tensor1d([1], 'int32'), 'float32'));
     expect(flag.dtype).toBe('float32');
     await expect(copied(flag)).rejects.toThrow(/test-dtype-copy: binding 1 holds bool storage where the kernel reads float32/);
     await expect(copied(count)).rejects.toThrow(/binding 1 holds int32 storage/);
     tf.dispose([flag, count]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('reads float32 storage, such as tf.where of the same flag', async () => {

@@ -131,6 +131,17 @@ export function dispatchDirect(d: DirectDispatch): void {
     cache.set(d.key, entry);
   }
   const count = d.buffers.length;
+  // checked before anything is uploaded or marked, so a refused dispatch leaves the backend as it was
+  d.buffers.forEach((binding, i) => {
+    const dtype = b.tensorMap.get(binding.tensor.dataId).dtype;
+    const want = binding.dtype ?? 'float32';
+    if ((dtype === 'bool' ? 'int32' : dtype) !== want) {
+      throw new Error(
+        `dispatchDirect ${d.key}: binding ${i} holds ${dtype} storage where the kernel reads ${want} ` +
+          `(a tf.cast of a ${dtype} tensor is a view of its storage on webgpu: compute the value in ${want}, e.g. with tf.where)`,
+      );
+    }
+  });
   const buffers: GPUBuffer[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const binding = d.buffers[i]!;
@@ -138,13 +149,6 @@ export function dispatchDirect(d: DirectDispatch): void {
     // pending commands use these buffers: the backend must not recycle them before it submits
     b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
     const data = b.tensorMap.get(binding.tensor.dataId);
-    const stored = data.dtype === 'bool' ? 'int32' : data.dtype;
-    if (stored !== (binding.dtype ?? 'float32')) {
-      throw new Error(
-        `dispatchDirect ${d.key}: binding ${i} holds ${data.dtype} storage where the kernel reads ${binding.dtype ?? 'float32'} ` +
-          `(a tf.cast of a ${data.dtype} tensor is a view of its storage on webgpu: compute the value in ${binding.dtype ?? 'float32'}, e.g. with tf.where)`,
-      );
-    }
     // a read caches the values on the CPU beside the buffer; a write in place makes that copy stale
     if (binding.write) data.values = null;
     buffers[i] = data.resource as GPUBuffer;
