@@ -137,10 +137,11 @@ export function summarize(
   const benches = records.filter((r): r is BenchRecord => r.kind === 'bench' && r.family === want.family);
   const rows: SummaryRow[] = [];
   for (const size of want.sizes)
-    for (const epsilon of want.epsilons)
+    for (const epsilon of want.epsilons) {
+      // every lr any grouping ran at this size and ε: the grid a row's pick is provisional without
+      const lrsHere = new Set(cells.filter((r) => r.size === size && r.epsilon === epsilon).map((r) => r.lr));
       for (const grouping of want.groupings) {
         const runs = cells.filter((r) => r.size === size && r.grouping === grouping && r.epsilon === epsilon);
-        const lrsHere = new Set(cells.filter((r) => r.size === size && r.epsilon === epsilon).map((r) => r.lr));
         const gridMissing = [...lrsHere].filter((lr) => !runs.some((r) => r.lr === lr)).sort((a, b) => a - b);
         const picked = selectLr(want.family, runs);
         const chosen = picked ? runs.filter((r) => r.lr === picked.lr) : [];
@@ -165,5 +166,6 @@ export function summarize(
           baseModels: [...new Set(runs.map((r) => r.baseModel).filter(Boolean))],
         });
       }
+    }
   return rows;
 }

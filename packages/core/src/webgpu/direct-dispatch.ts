@@ -131,9 +131,11 @@ export function dispatchDirect(d: DirectDispatch): void {
     cache.set(d.key, entry);
   }
   const count = d.buffers.length;
-  // checked before anything is uploaded or marked, so a refused dispatch leaves the backend as it was
-  d.buffers.forEach((binding, i) => {
-    const dtype = b.tensorMap.get(binding.tensor.dataId).dtype;
+  // each binding's entry, looked up once; its storage type checked before anything is uploaded or
+  // marked, so a refused dispatch leaves the backend as it was (uploadToGPU fills in the same entry)
+  const data = d.buffers.map((binding, i) => {
+    const entry = b.tensorMap.get(binding.tensor.dataId);
+    const dtype = entry.dtype;
     const want = binding.dtype ?? 'float32';
     if ((dtype === 'bool' ? 'int32' : dtype) !== want) {
       throw new Error(
@@ -141,6 +143,7 @@ export function dispatchDirect(d: DirectDispatch): void {
           `(a tf.cast of a ${dtype} tensor is a view of its storage on webgpu: compute the value in ${want}, e.g. with tf.where)`,
       );
     }
+    return entry;
   });
   const buffers: GPUBuffer[] = new Array(count);
   for (let i = 0; i < count; i++) {
@@ -148,10 +151,9 @@ export function dispatchDirect(d: DirectDispatch): void {
     b.uploadToGPU(binding.tensor.dataId);
     // pending commands use these buffers: the backend must not recycle them before it submits
     b.commandQueueOwnedIds.add(binding.tensor.dataId as object);
-    const data = b.tensorMap.get(binding.tensor.dataId);
     // a read caches the values on the CPU beside the buffer; a write in place makes that copy stale
-    if (binding.write) data.values = null;
-    buffers[i] = data.resource as GPUBuffer;
+    if (binding.write) data[i]!.values = null;
+    buffers[i] = data[i]!.resource as GPUBuffer;
   }
   // while useLeanDispatch is on: the uniform block goes to its arena and the bind group to its cache
   const lean = leanDispatchParts(b);
