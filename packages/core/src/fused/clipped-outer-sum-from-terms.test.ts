@@ -70,6 +70,8 @@ describe('clippedOuterSumWithBiasFromTerms: clipped weight and bias sums, norms 
     // bk-16 tiles of 32 KB: their bk-8 twins run it, still one launch
     [[3, 20, 20, 17], 5, { tile: 'large', splits: 2 }],
     [[2, 9, 24, 16], 3, { tile: 'large16w', splits: 1 }],
+    // B·W past the 1,024 floats of the small tile's staging: each sample's thread reads its row in global memory
+    [[40, 2, 6, 5], 30, { tile: 'small', splits: 1 }],
   ];
   for (const [shape, w, tile] of cases)
     for (const biasOf of ['y', 'x'] as const)
@@ -154,6 +156,8 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
     [[2, 7, 8, 30], 2, 1, { tile: 'small', splits: 1 }],
     [[4, 130, 36, 40], 5, 2, { tile: 'medium', splits: 4 }],
     [[3, 20, 20, 17], 4, 3, { tile: 'large', splits: 2 }],
+    // B·W past the small tile's staging (the global-memory prologue)
+    [[40, 2, 6, 5], 18, 12, { tile: 'small', splits: 1 }],
   ];
   for (const [shape, ww, wb, tile] of cases)
     for (const biasOf of ['y', 'x'] as const)

@@ -1,10 +1,12 @@
+import { envSwitch } from '../../env-switch';
 import { clipFactorWgsl } from '../clip-factor-wgsl';
 import type { MatmulTile } from './matmul-wgsl';
 
 /**
  * A matmul whose K scale is per-sample clip factors it forms itself (`MatmulVariant.clipA`): each
- * workgroup, before its main loop, sums every sample's row of squared-norm partials P [B, W] (a thread
- * a sample), takes n_i = sqrt(Σ_w P[i, w]) and c_i (Abadi: C / max(n_i, C); automatic: C / (n_i + γ)),
+ * workgroup, before its main loop, sums every sample's row of squared-norm partials P [B, W] (loaded
+ * into A's staging by all its threads, then a thread a sample: `clipPrologue`), takes
+ * n_i = sqrt(Σ_w P[i, w]) and c_i (Abadi: C / max(n_i, C); automatic: C / (n_i + γ)),
  * keeps the factors in workgroup memory, and stages A's K axis scaled by c[k / kGroup]. Workgroup
  * (0, 0, 0) also writes the norms and factors out. Book-Keeping's clip factors and clipped sum are then
  * one launch, where the factors were a launch of their own (a layer-wise group's close).
@@ -52,20 +54,46 @@ var<workgroup> clipb : array<f32, ${capacity}>;
 ` : ''}`;
 }
 
-/** The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf` (and the bias's into `clipb`). */
-export function clipPrologue(threads: number, apart = false): string {
+const staged = envSwitch('CLIPWISE_CLIP_PROLOGUE_STAGED', true);
+
+/**
+ * Whether the prologue loads the partials into A's staging with every thread first (`clipPrologue`;
+ * the default) or has each sample's thread walk its row in global memory (off, the before of a
+ * before/after: `setStagedClipPrologue(false)` or CLIPWISE_CLIP_PROLOGUE_STAGED=off, read once; null:
+ * back to the default). Same sums in the same order either way.
+ *
+ * @example
+ * setStagedClipPrologue(false); // a thread a sample, reading the partials from global memory
+ */
+export function setStagedClipPrologue(on: boolean | null): void {
+  staged.set(on);
+}
+
+/** Whether the clip prologue stages the partials (`setStagedClipPrologue`). */
+export function stagedClipPrologueEnabled(): boolean {
+  return staged.enabled();
+}
+
+/**
+ * The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf` (and the
+ * bias's into `clipb`). Where the B·W partials fit A's staging array (`stageFloats` floats, free before
+ * the main loop), the workgroup's threads load them into it together first (one global read a thread)
+ * and each sample's thread sums its row there; a thread walking its row in global memory waited out W
+ * reads one after another before any product began, in every workgroup of the launch.
+ */
+export function clipPrologue(threads: number, apart = false, stageFloats = 0): string {
   // the clipping function is a uniform here (one pipeline for both)
   const factor = (norm: string, threshold: string) =>
     `select(${clipFactorWgsl(false, norm, threshold, 'u.gamma')}, ${clipFactorWgsl(true, norm, threshold, 'u.gamma')}, u.automatic == 1u)`;
-  return `for (var i = lid; i < u.samples; i = i + ${threads}u) {
+  const perSample = (read: (at: string) => string) => `for (var i = lid; i < u.samples; i = i + ${threads}u) {
     var s = 0.0;
     let row = i * u.width;
-    for (var w = 0u; w < ${apart ? 'u.biasFrom' : 'u.width'}; w = w + 1u) { s = s + P[row + w]; }
+    for (var w = 0u; w < ${apart ? 'u.biasFrom' : 'u.width'}; w = w + 1u) { s = s + ${read('row + w')}; }
     let norm = sqrt(s);
     let c = ${factor('norm', 'u.threshold')};
     clipf[i] = c;${apart ? `
     var sb = 0.0;
-    for (var w = u.biasFrom; w < u.width; w = w + 1u) { sb = sb + P[row + w]; }
+    for (var w = u.biasFrom; w < u.width; w = w + 1u) { sb = sb + ${read('row + w')}; }
     let normB = sqrt(sb);
     clipb[i] = ${factor('normB', 'u.biasThreshold')};` : ''}
     if (wg.x == 0u && wg.y == 0u && wg.z == 0u) {
@@ -73,7 +101,18 @@ export function clipPrologue(threads: number, apart = false): string {
       factors[i] = c;${apart ? `
       biasNorms[i] = normB;` : ''}
     }
+  }`;
+  if (stageFloats <= 0) return `${perSample((at) => `P[${at}]`)}
+  workgroupBarrier();`;
+  // u.samples and u.width are uniforms: both branches are in uniform control flow, barriers included
+  return `if (u.samples * u.width <= ${stageFloats}u) {
+    for (var i = lid; i < u.samples * u.width; i = i + ${threads}u) { tileA[i / 4u][i % 4u] = P[i]; }
+    workgroupBarrier();
+    ${perSample((at) => `tileA[(${at}) / 4u][(${at}) % 4u]`)}
+  } else {
+    ${perSample((at) => `P[${at}]`)}
   }
+  // the factors are in, and A's staging is free again
   workgroupBarrier();`;
 }
 

@@ -51,7 +51,7 @@ export interface MatmulVariant {
    * the partials' last columns are a bias clipped apart, whose own factors scale the row or column of
    * `ones` (which it then needs).
    */
-  readonly clipA?: { readonly capacity: number; readonly apart?: boolean };
+  readonly clipA?: { readonly capacity: number; readonly apart?: boolean; readonly staged?: boolean };
   /** R (laid out as C) added in the epilogue: a residual connection's x + (a W + b) in the product's launch. */
   readonly residual?: boolean;
   /**
@@ -76,7 +76,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}${v.clipA.apart ? 'a' : ''}` : ''}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}${v.clipA.apart ? 'a' : ''}${v.clipA.staged ? 's' : ''}` : ''}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -228,7 +228,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l :
   offC = u.baseC + outer * u.outerC + inner * u.innerC + split * u.splitStride;
   let kBegin = split * u.kPerSplit;
   let kEnd = min(u.K, kBegin + u.kPerSplit);
-  ${v.clipA ? clipPrologue(threads, apart) : ''}
+  ${v.clipA ? clipPrologue(threads, apart, v.clipA.staged ? 2 * t.bk * t.bm : 0) : ''}
   ${acc.map((n) => `var ${n} = vec4<f32>(0.0);`).join('\n  ')}
   ${a.regs}
   ${b.regs}

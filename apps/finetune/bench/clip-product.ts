@@ -1,0 +1,86 @@
+// Device time of a linear layer's clipped weight-and-bias sum in each form a private step launches it,
+// on the weight shapes of GPT-2 small (B16×T128) and ViT-B/16 (B32, T197), after tuning the matmul
+// tiles on them as `clipwise bench` does:
+//   given c       all-layer and uniform groups: the factors formed before, `clippedOuterSumWithBias`
+//   c in product  layer-wise: the factors formed from the ghost partials inside the product's launch
+//   bias apart    param-wise: the same with the bias's own factors from its columns
+//   two launches  layer-wise with `setClipInProduct(false)`: the factors' launch, then the product
+// The rows tell whether forming the factors inside the product costs the product its tile (its
+// workgroup array must fit beside the staging). Run on the GPU machine; prints a markdown table.
+// CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small]
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' } }, allowPositionals: true });
+const reps = Number(values.reps ?? 10);
+const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
+await core.setupBackend('webgpu');
+
+interface Model {
+  readonly name: string;
+  readonly key: string;
+  readonly b: number;
+  readonly t: number;
+  /** Distinct linear layers as [d, p] (input and output widths) and how many of each a step has. */
+  readonly layers: readonly (readonly [number, number, number])[];
+}
+const ALL: Model[] = [
+  { name: 'GPT-2 small', key: 'gpt2', b: 16, t: 128, layers: [[768, 2304, 12], [768, 768, 12], [768, 3072, 12], [3072, 768, 12]] },
+  { name: 'ViT-B/16', key: 'vit', b: 32, t: 197, layers: [[768, 2304, 12], [768, 768, 12], [768, 3072, 12], [3072, 768, 12]] },
+];
+const wanted = (values.models ?? 'gpt2,vit').split(',');
+const chosen = ALL.filter((m) => wanted.includes(m.key));
+// --small: a toy of each shape (checks the script on a slow backend such as lavapipe)
+const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.map(([d, p]) => [d / 8, p / 8, 1] as const) })) : chosen;
+
+/** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
+async function time(run: () => tf.TensorContainer): Promise<number> {
+  tf.dispose(run());
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let out: tf.TensorContainer = [];
+    const info = await tf.time(() => void (out = run()));
+    tf.dispose(out);
+    samples.push(info.kernelMs as number);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+const clip = { threshold: 1, gamma: 0.01, automatic: false };
+console.log('| model | d × p | layers | given c ms | c in product ms | bias apart ms | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const m of MODELS) {
+  const ops = m.layers.map(([d, p]) => {
+    const a = tf.randomNormal([m.b, m.t, d]) as tf.Tensor3D;
+    const dy = tf.randomNormal([m.b, m.t, p]) as tf.Tensor3D;
+    const partials = core.ghostSqNormPartials(a, dy, { bias: true })!;
+    const c = tf.randomUniform([m.b], 0.1, 1) as tf.Tensor1D;
+    return { a, dy, partials, c, weightColumns: core.ghostLayerWidth(m.t, p, false) };
+  });
+  // the step's tuning: every plain product once under `autotuneMatmul` (which records and times its problems)
+  if (values.tuning !== 'off') {
+    const rows = await core.autotuneMatmul(async () => {
+      for (const o of ops) tf.dispose(core.clippedOuterSumWithBias(o.a, o.dy, o.c));
+    });
+    console.error(core.formatMatmulTuning(rows));
+  }
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    const [d, p, count] = m.layers[i]!;
+    const given = await time(() => core.clippedOuterSumWithBias(o.a, o.dy, o.c));
+    const inProduct = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
+    const apart = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip, { biasApart: { from: o.weightColumns, threshold: 0.5 } }));
+    core.setClipInProduct(false);
+    const two = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
+    core.setClipInProduct(true);
+    const flop = 2 * m.b * m.t * (d + 1) * p;
+    // the product's problem: xᵀ·y with a row of ones under xᵀ (the bias), K = B·T
+    const tuned = core.matmulTuning().find(({ problem: q }) => q.m === d + 1 && q.n === p && q.k === m.b * m.t)?.choice;
+    console.log(`| ${m.name} | ${d} × ${p} | ${count} | ${given.toFixed(3)} | ${inProduct.toFixed(3)} | ${apart.toFixed(3)} | ${two.toFixed(3)} | ${(inProduct / given).toFixed(2)} | ${(flop / given / 1e9).toFixed(1)} | ${tuned ? `${tuned.tile}×${tuned.splits}` : 'heuristic'} |`);
+  }
+  tf.dispose(ops.flatMap((o) => [o.a, o.dy, o.partials, o.c]));
+  core.clearMatmulTuning();
+}
+console.log(`(device time from timestamp queries, median of ${reps}; matmul tiles tuned first: ${values.tuning !== 'off'}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);
