@@ -5,8 +5,9 @@
 //   c in product  layer-wise: the factors formed from the ghost partials inside the product's launch
 //   bias apart    param-wise: the same with the bias's own factors from its columns
 //   two launches  layer-wise with `setClipInProduct(false)`: the factors' launch, then the product
-// The rows tell whether forming the factors inside the product costs the product its tile (its
-// workgroup array must fit beside the staging). Run on the GPU machine; prints a markdown table.
+// The forms that make their factors inside the launch run with core's parallel clip factors off (a
+// thread a sample walking its row, the before) and on (the default). A second table times a layer
+// norm's clipped row sums (γ and β [B, 768], one group or two). Run on the GPU machine; prints markdown.
 // CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small]
 import * as tf from '@tensorflow/tfjs-core';
@@ -49,8 +50,19 @@ async function time(run: () => tf.TensorContainer): Promise<number> {
 }
 
 const clip = { threshold: 1, gamma: 0.01, automatic: false };
-console.log('| model | d × p | layers | given c ms | c in product ms | bias apart ms | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
+/** `run`'s device ms with core's parallel clip factors off, then on. */
+async function offOn(run: () => tf.TensorContainer): Promise<[number, number]> {
+  core.setParallelClipFactors(false);
+  const off = await time(run);
+  core.setParallelClipFactors(true);
+  const on = await time(run);
+  core.setParallelClipFactors(null);
+  return [off, on];
+}
+const pair = ([off, on]: [number, number]) => `${off.toFixed(3)} → ${on.toFixed(3)}`;
+console.log('| model | d × p | layers | given c ms | c in product ms (serial → parallel) | bias apart ms (serial → parallel) | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+const norms: string[] = [];
 for (const m of MODELS) {
   const ops = m.layers.map(([d, p]) => {
     const a = tf.randomNormal([m.b, m.t, d]) as tf.Tensor3D;
@@ -70,17 +82,27 @@ for (const m of MODELS) {
     const o = ops[i]!;
     const [d, p, count] = m.layers[i]!;
     const given = await time(() => core.clippedOuterSumWithBias(o.a, o.dy, o.c));
-    const inProduct = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
-    const apart = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip, { biasApart: { from: o.weightColumns, threshold: 0.5 } }));
+    const inProduct = await offOn(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
+    const apart = await offOn(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip, { biasApart: { from: o.weightColumns, threshold: 0.5 } }));
     core.setClipInProduct(false);
     const two = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
     core.setClipInProduct(true);
     const flop = 2 * m.b * m.t * (d + 1) * p;
     // the product's problem: xᵀ·y with a row of ones under xᵀ (the bias), K = B·T
     const tuned = core.matmulTuning().find(({ problem: q }) => q.m === d + 1 && q.n === p && q.k === m.b * m.t)?.choice;
-    console.log(`| ${m.name} | ${d} × ${p} | ${count} | ${given.toFixed(3)} | ${inProduct.toFixed(3)} | ${apart.toFixed(3)} | ${two.toFixed(3)} | ${(inProduct / given).toFixed(2)} | ${(flop / given / 1e9).toFixed(1)} | ${tuned ? `${tuned.tile}×${tuned.splits}` : 'heuristic'} |`);
+    console.log(`| ${m.name} | ${d} × ${p} | ${count} | ${given.toFixed(3)} | ${pair(inProduct)} | ${pair(apart)} | ${two.toFixed(3)} | ${(inProduct[1] / given).toFixed(2)} | ${(flop / given / 1e9).toFixed(1)} | ${tuned ? `${tuned.tile}×${tuned.splits}` : 'heuristic'} |`);
   }
   tf.dispose(ops.flatMap((o) => [o.a, o.dy, o.partials, o.c]));
   core.clearMatmulTuning();
+  // a layer norm's γ and β per-sample gradients [B, d] (d of the model's first layer)
+  const d = m.layers[0]![0];
+  const rows = [tf.randomNormal([m.b, d]), tf.randomNormal([m.b, d])] as tf.Tensor2D[];
+  const one = await offOn(() => core.clippedRowSums(rows, [0, 0], [clip]) as unknown as tf.TensorContainer);
+  const two = await offOn(() => core.clippedRowSums(rows, [0, 1], [clip, { ...clip, threshold: 0.5 }]) as unknown as tf.TensorContainer);
+  norms.push(`| ${m.name} | ${m.b} × ${d} | ${pair(one)} | ${pair(two)} |`);
+  tf.dispose(rows);
 }
+console.log('\n| model | γ, β per-sample [B × d] | one group ms (serial → parallel) | two groups ms (serial → parallel) |');
+console.log('| --- | --- | ---: | ---: |');
+for (const line of norms) console.log(line);
 console.log(`(device time from timestamp queries, median of ${reps}; matmul tiles tuned first: ${values.tuning !== 'off'}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);

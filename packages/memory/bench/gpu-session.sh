@@ -482,19 +482,17 @@ case $part in
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
   40)
-    # the clip prologue of a product that forms its clip factors (layer-wise, param-wise): the partials
-    # staged by every thread (core's setStagedClipPrologue, the default) against a thread a sample
-    # reading its row from global memory; the products alone (apps/finetune/bench/clip-product.ts;
-    # CORE_BEFORE=path/to/index.js also times an older core build), then GPT-2's interleaved A/B
-    # (7 rounds), then ViT's (5 rounds; about 5 minutes in all)
+    # core's parallel clip factors (setParallelClipFactors; the kernels that form clip factors in every
+    # workgroup, layer-wise and param-wise: the clipped product's prologue, a layer norm's clipped row
+    # sums, with all their threads) against a thread a sample walking its row: the kernels alone
+    # (apps/finetune/bench/clip-product.ts, off → on), then GPT-2's interleaved A/B (7 rounds), with
+    # TESTS=1 test:gpu (TEST_WS narrows it), then ViT's A/B (5 rounds; about 5 minutes without the tests)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    cp_bench() { timeout 150 "${V[@]}" apps/finetune/bench/clip-product.ts -- --reps 10 2>/dev/null | grep -v '^Warning'; }
-    [ -n "${CORE_BEFORE:-}" ] && { echo "clip products, core $CORE_BEFORE"; CLIPWISE_CORE_DIST=$CORE_BEFORE cp_bench | tee "$out/clip-product-before.txt"; }
-    echo "clip products, this core"; cp_bench | tee "$out/clip-product.txt"; save
-    STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-prologue "A/B staged clip prologue" all-layer,layer-wise,param-wise --reps 7 --ab staged-clip-prologue --gpu-passes on
+    timeout 150 "${V[@]}" apps/finetune/bench/clip-product.ts -- --reps 10 2>/dev/null | grep -v '^Warning' | tee "$out/clip-product.txt"; save
+    STEP_LIMIT=150 TABLE_LINES=9 gpt2_step gpt2-ab-clip-factors "A/B parallel clip factors" all-layer,layer-wise,param-wise --reps 7 --ab parallel-clip-factors --gpu-passes on
     [ "${TESTS:-0}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
     [ "${VIT:-1}" = 1 ] || exit 0
-    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-prologue "packed, A/B staged clip prologue" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab staged-clip-prologue --gpu-passes on ;;
+    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-clip-factors "packed, A/B parallel clip factors" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab parallel-clip-factors --gpu-passes on ;;
   38)
     # the fused ghost kernel (upper-triangle tiles in registers, ~10 TFLOP/s of computed tiles on GPT-2's
     # layers) against the two Grams on the matmul kernel (25-31 TFLOP/s on large products, twice the

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -116,12 +116,11 @@ export const AB_SWITCHES = {
    */
   'guarded-update': (on: boolean | null) => setGuardedUpdate(on),
   /**
-   * Core's clip prologue (a product that forms its clip factors from ghost partials: layer-wise and
-   * param-wise groups) loading the partials into its staging with every thread, then a thread a sample
-   * summing there (`setStagedClipPrologue`, the default); off: each sample's thread reads its row from
-   * global memory, one read after another, in every workgroup.
+   * Core's kernels that form clip factors in every workgroup (layer-wise and param-wise groups: the
+   * clipped product's prologue, a layer norm's clipped row sums) doing so with all their threads
+   * (`setParallelClipFactors`, the default); off: a thread a sample walks its row in global memory.
    */
-  'staged-clip-prologue': (on: boolean | null) => setStagedClipPrologue(on),
+  'parallel-clip-factors': (on: boolean | null) => setParallelClipFactors(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 

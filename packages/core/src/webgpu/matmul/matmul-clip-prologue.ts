@@ -54,24 +54,26 @@ var<workgroup> clipb : array<f32, ${capacity}>;
 ` : ''}`;
 }
 
-const staged = envSwitch('CLIPWISE_CLIP_PROLOGUE_STAGED', true);
+const parallel = envSwitch('CLIPWISE_PARALLEL_CLIP_FACTORS', true);
 
 /**
- * Whether the prologue loads the partials into A's staging with every thread first (`clipPrologue`;
- * the default) or has each sample's thread walk its row in global memory (off, the before of a
- * before/after: `setStagedClipPrologue(false)` or CLIPWISE_CLIP_PROLOGUE_STAGED=off, read once; null:
- * back to the default). Same sums in the same order either way.
+ * Whether the kernels that form clip factors themselves, in every workgroup before their main work,
+ * do so with all their threads (the default): the matmul's prologue loads the ghost partials into its
+ * staging together (`clipPrologue`), `clippedRowSums` sums each sample's rows with many threads a
+ * sample. Off (`setParallelClipFactors(false)` or CLIPWISE_PARALLEL_CLIP_FACTORS=off, read once; null:
+ * back to the default): a thread a sample reads its row from global memory while the others wait, the
+ * before of a before/after (`clipwise bench --ab parallel-clip-factors`).
  *
  * @example
- * setStagedClipPrologue(false); // a thread a sample, reading the partials from global memory
+ * setParallelClipFactors(false); // a thread a sample
  */
-export function setStagedClipPrologue(on: boolean | null): void {
-  staged.set(on);
+export function setParallelClipFactors(on: boolean | null): void {
+  parallel.set(on);
 }
 
-/** Whether the clip prologue stages the partials (`setStagedClipPrologue`). */
-export function stagedClipPrologueEnabled(): boolean {
-  return staged.enabled();
+/** Whether the clip-factor prologues use every thread (`setParallelClipFactors`). */
+export function parallelClipFactorsEnabled(): boolean {
+  return parallel.enabled();
 }
 
 /**

@@ -4,7 +4,7 @@ import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
 import { planMatmul, planOnTile, type MatmulPlan, type MatmulTileName } from './matmul-plan';
 import { splitSumWgsl } from './matmul-split-sum';
-import { clipFitsWorkgroup, stagedClipPrologueEnabled } from './matmul-clip-prologue';
+import { clipFitsWorkgroup, parallelClipFactorsEnabled } from './matmul-clip-prologue';
 
 /** The bk-8 tile of the same shape and layout, for a product that needs workgroup memory a bk-16 tile fills. */
 const BK8_TWIN: Partial<Record<MatmulTileName, MatmulTileName>> = { large: 'large8', large16w: 'large8w' };
@@ -160,7 +160,7 @@ function dispatchMatmul(d: Dispatch): void {
     residual: d.residual != null,
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
     ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
-    ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null, staged: stagedClipPrologueEnabled() } } : {}),
+    ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null, staged: parallelClipFactorsEnabled() } } : {}),
   };
   const clip = d.clip ?? null;
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
