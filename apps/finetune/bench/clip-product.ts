@@ -12,6 +12,7 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small]
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { medianKernelMs } from './kernel-time';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
@@ -35,19 +36,8 @@ const chosen = ALL.filter((m) => wanted.includes(m.key));
 // --small: a toy of each shape (checks the script on a slow backend such as lavapipe)
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.map(([d, p]) => [d / 8, p / 8, 1] as const) })) : chosen;
 
-/** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
-async function time(run: () => tf.TensorContainer): Promise<number> {
-  tf.dispose(run());
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    let out: tf.TensorContainer = [];
-    const info = await tf.time(() => void (out = run()));
-    tf.dispose(out);
-    samples.push(info.kernelMs as number);
-  }
-  samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+/** Median device ms of `run` (`medianKernelMs`, `reps` timings). */
+const time = (run: () => tf.TensorContainer) => medianKernelMs(run, reps);
 
 const clip = { threshold: 1, gamma: 0.01, automatic: false };
 /** `run`'s device ms with core's parallel clip factors off, then on. */

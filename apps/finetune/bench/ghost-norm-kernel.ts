@@ -7,6 +7,7 @@
 // also on larger Gram tiles, setGhostTileRows, with the splits that can stage them, e.g. --splits 32x2,16x2,32x1)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { medianKernelMs } from './kernel-time';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' }, 'split-k': { type: 'string' }, 'tile-rows': { type: 'string' }, models: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
@@ -32,19 +33,8 @@ const wanted = (values.models ?? 'gpt2,vit').split(',');
 const chosen = MODELS_ALL.filter((m) => wanted.includes(m.name.startsWith('GPT') ? 'gpt2' : 'vit'));
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.slice(0, m.layers.length / 6) })) : chosen;
 
-/** Median device ms of `run` over `reps` timings (timestamp queries: the kernels' own time). */
-async function time(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
-  tf.dispose(run());
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    let out: tf.Tensor | tf.Tensor[] = [];
-    const info = await tf.time(() => void (out = run()));
-    tf.dispose(out);
-    samples.push(info.kernelMs as number);
-  }
-  samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+/** Median device ms of `run` (`medianKernelMs`, `reps` timings). */
+const time = (run: () => tf.TensorContainer) => medianKernelMs(run, reps);
 
 // the kernel's work splits, BKxKG (a build without setGhostKernelShape runs its own only; one before
 // DEFAULT_GHOST_KERNEL_SHAPE defaulted to 16x4)
