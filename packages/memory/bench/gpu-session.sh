@@ -264,8 +264,9 @@ case $part in
       # GROUPINGS=all-layer,layer-wise,param-wise,uniform:4 adds rows (about 20 s each); the references time all-layer and layer-wise
       g=${GROUPINGS:-all-layer,layer-wise}
       # GPT-2 first (about 150 s with tuning; ViT about 200 s): a call cut at its limit loses the later stages
-      # 7 rounds after 2 warm-up steps (fourteenth session: with 4 after 1, the first round ran 83-118 ms
-      # against 56-72 after it, and one or two slow rounds decided layer-wise's and param-wise's medians)
+      # 7 rounds after 2 warm-up steps (fourteenth session: with 4 after 1, the first round ran 82-118 ms
+      # in four of five configurations against 56-72 after it but one 98, and those slow rounds decided
+      # layer-wise's and param-wise's medians)
       CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 200 bash packages/memory/bench/gpu-compare.sh gpt2 "$out" --groupings "$g" --reps "${GPT2_REPS:-7}" --warmup 2 ${GPT2_KERNELS:+--kernels $GPT2_KERNELS} > "$out/gpt2.log" 2>&1
       grep 'timed round' "$out/bench-gpt2.txt"; table "$out/bench-gpt2.txt" 7; cut -c1-200 "$out/ref-gpt2.jsonl"; save
       CLIPWISE_MATMUL_TUNING=$bench_tuning timeout 240 bash packages/memory/bench/gpu-compare.sh vit "$out" --groupings "$g" --reps 3 --kernels 14 > "$out/vit.log" 2>&1
