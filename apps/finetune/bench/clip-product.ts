@@ -12,7 +12,7 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small]
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { medianKernelMs } from './kernel-time';
+import { interleavedKernelMs } from './kernel-time';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
@@ -36,19 +36,18 @@ const chosen = ALL.filter((m) => wanted.includes(m.key));
 // --small: a toy of each shape (checks the script on a slow backend such as lavapipe)
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.map(([d, p]) => [d / 8, p / 8, 1] as const) })) : chosen;
 
-/** Median device ms of `run` (`medianKernelMs`, `reps` timings). */
-const time = (run: () => tf.TensorContainer) => medianKernelMs(run, reps);
-
 const clip = { threshold: 1, gamma: 0.01, automatic: false };
-/** `run`'s device ms with core's parallel clip factors off, then on. */
-async function offOn(run: () => tf.TensorContainer): Promise<[number, number]> {
-  core.setParallelClipFactors(false);
-  const off = await time(run);
-  core.setParallelClipFactors(true);
-  const on = await time(run);
-  core.setParallelClipFactors(null);
-  return [off, on];
-}
+/** `run` with core's parallel clip factors (and the clip in the product) set as given while it runs. */
+const under = (parallel: boolean, inProduct: boolean, run: () => tf.TensorContainer) => (): tf.TensorContainer => {
+  core.setParallelClipFactors(parallel);
+  core.setClipInProduct(inProduct);
+  try {
+    return run();
+  } finally {
+    core.setParallelClipFactors(null);
+    core.setClipInProduct(true);
+  }
+};
 const pair = ([off, on]: [number, number]) => `${off.toFixed(3)} → ${on.toFixed(3)}`;
 console.log('| model | d × p | layers | given c ms | c in product ms (serial → parallel) | bias apart ms (serial → parallel) | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
@@ -71,28 +70,46 @@ for (const m of MODELS) {
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
     const [d, p, count] = m.layers[i]!;
-    const given = await time(() => core.clippedOuterSumWithBias(o.a, o.dy, o.c));
-    const inProduct = await offOn(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
-    const apart = await offOn(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip, { biasApart: { from: o.weightColumns, threshold: 0.5 } }));
-    core.setClipInProduct(false);
-    const two = await time(() => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip));
-    core.setClipInProduct(true);
+    const product = () => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip);
+    const apartRun = () => core.clippedOuterSumWithBiasFromTerms(o.a, o.dy, o.partials, clip, { biasApart: { from: o.weightColumns, threshold: 0.5 } });
+    // every form once a round, the rounds' medians: the first version timed the forms one after
+    // another, and its H100 table did not make sense (GPT-2's 768 × 3072 and 3072 × 768 products at
+    // 5 TFLOP/s in every form, where the step runs them near 25; cause not found)
+    const [given, inOff, inOn, apartOff, apartOn, two] = await interleavedKernelMs(
+      [
+        () => core.clippedOuterSumWithBias(o.a, o.dy, o.c),
+        under(false, true, product),
+        under(true, true, product),
+        under(false, true, apartRun),
+        under(true, true, apartRun),
+        under(true, false, product),
+      ],
+      reps,
+    );
+    const inProduct: [number, number] = [inOff!, inOn!];
+    const apart: [number, number] = [apartOff!, apartOn!];
     const flop = 2 * m.b * m.t * (d + 1) * p;
     // the product's problem: xᵀ·y with a row of ones under xᵀ (the bias), K = B·T
     const tuned = core.matmulTuning().find(({ problem: q }) => q.m === d + 1 && q.n === p && q.k === m.b * m.t)?.choice;
-    console.log(`| ${m.name} | ${d} × ${p} | ${count} | ${given.toFixed(3)} | ${pair(inProduct)} | ${pair(apart)} | ${two.toFixed(3)} | ${(inProduct[1] / given).toFixed(2)} | ${(flop / given / 1e9).toFixed(1)} | ${tuned ? `${tuned.tile}×${tuned.splits}` : 'heuristic'} |`);
+    console.log(`| ${m.name} | ${d} × ${p} | ${count} | ${given!.toFixed(3)} | ${pair(inProduct)} | ${pair(apart)} | ${two!.toFixed(3)} | ${(inOn! / given!).toFixed(2)} | ${(flop / given! / 1e9).toFixed(1)} | ${tuned ? `${tuned.tile}×${tuned.splits}` : 'heuristic'} |`);
   }
   tf.dispose(ops.flatMap((o) => [o.a, o.dy, o.partials, o.c]));
   core.clearMatmulTuning();
   // a layer norm's γ and β per-sample gradients [B, d] (d of the model's first layer)
   const d = m.layers[0]![0];
   const rows = [tf.randomNormal([m.b, d]), tf.randomNormal([m.b, d])] as tf.Tensor2D[];
-  const one = await offOn(() => core.clippedRowSums(rows, [0, 0], [clip]) as unknown as tf.TensorContainer);
-  const two = await offOn(() => core.clippedRowSums(rows, [0, 1], [clip, { ...clip, threshold: 0.5 }]) as unknown as tf.TensorContainer);
+  const oneGroup = () => core.clippedRowSums(rows, [0, 0], [clip]) as unknown as tf.TensorContainer;
+  const twoGroups = () => core.clippedRowSums(rows, [0, 1], [clip, { ...clip, threshold: 0.5 }]) as unknown as tf.TensorContainer;
+  const [oneOff, oneOn, twoOff, twoOn] = await interleavedKernelMs(
+    [under(false, true, oneGroup), under(true, true, oneGroup), under(false, true, twoGroups), under(true, true, twoGroups)],
+    reps,
+  );
+  const one: [number, number] = [oneOff!, oneOn!];
+  const two: [number, number] = [twoOff!, twoOn!];
   norms.push(`| ${m.name} | ${m.b} × ${d} | ${pair(one)} | ${pair(two)} |`);
   tf.dispose(rows);
 }
 console.log('\n| model | γ, β per-sample [B × d] | one group ms (serial → parallel) | two groups ms (serial → parallel) |');
 console.log('| --- | --- | ---: | ---: |');
 for (const line of norms) console.log(line);
-console.log(`(device time from timestamp queries, median of ${reps}; matmul tiles tuned first: ${values.tuning !== 'off'}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);
+console.log(`(device time from timestamp queries, each form once a round, median of ${reps} rounds; matmul tiles tuned first: ${values.tuning !== 'off'}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);
