@@ -9,7 +9,8 @@
 // thread a sample walking its row, the before) and on (the default). A second table times a layer
 // norm's clipped row sums (γ and β [B, 768], one group or two). Run on the GPU machine; prints markdown.
 // CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
-//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small]
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small] [--tuning off]
+// (--tuning off: the heuristic's tile plans, no autotuneMatmul first)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { interleavedKernelMs } from './kernel-time';

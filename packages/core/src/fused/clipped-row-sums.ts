@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms, storageBindingsPerDispatch } from '../webgpu/direct-dispatch';
 import { registerWebgpuKernel } from '../webgpu/webgpu-program';
 import { fusedOnDevice } from './fused-kernels';
-import { clipFactorWgsl } from '../webgpu/clip-factor-wgsl';
-import { parallelClipFactorsEnabled } from '../webgpu/matmul/matmul-clip-prologue';
+import { clipFactorWgsl, parallelClipFactorsEnabled } from '../webgpu/clip-factor-wgsl';
 import { sampleTermsClipFactors, weightedRowSums, type ClipEpilogue } from './row-reductions';
 
 const KERNEL = 'ClipwiseClippedRowSums';

@@ -134,8 +134,8 @@ export function dispatchDirect(d: DirectDispatch): void {
   // each binding's entry, looked up once; its storage type checked before anything is uploaded or
   // marked, so a refused dispatch leaves the backend as it was (uploadToGPU fills in the same entry)
   const data = d.buffers.map((binding, i) => {
-    const entry = b.tensorMap.get(binding.tensor.dataId);
-    const dtype = entry.dtype;
+    const stored = b.tensorMap.get(binding.tensor.dataId);
+    const dtype = stored.dtype;
     const want = binding.dtype ?? 'float32';
     if ((dtype === 'bool' ? 'int32' : dtype) !== want) {
       throw new Error(
@@ -143,7 +143,7 @@ export function dispatchDirect(d: DirectDispatch): void {
           `(a tf.cast of a ${dtype} tensor is a view of its storage on webgpu: compute the value in ${want}, e.g. with tf.where)`,
       );
     }
-    return entry;
+    return stored;
   });
   const buffers: GPUBuffer[] = new Array(count);
   for (let i = 0; i < count; i++) {

@@ -1,4 +1,3 @@
-import { envSwitch } from '../../env-switch';
 import { clipFactorWgsl } from '../clip-factor-wgsl';
 import type { MatmulTile } from './matmul-wgsl';
 
@@ -52,28 +51,6 @@ var<workgroup> clipf : array<f32, ${capacity}>;
 ${apart ? `@group(0) @binding(${first + 3}) var<storage, read_write> biasNorms : array<f32>;
 var<workgroup> clipb : array<f32, ${capacity}>;
 ` : ''}`;
-}
-
-const parallel = envSwitch('CLIPWISE_PARALLEL_CLIP_FACTORS', true);
-
-/**
- * Whether the kernels that form clip factors themselves, in every workgroup before their main work,
- * do so with all their threads (the default): the matmul's prologue loads the ghost partials into its
- * staging together (`clipPrologue`), `clippedRowSums` sums each sample's rows with many threads a
- * sample. Off (`setParallelClipFactors(false)` or CLIPWISE_PARALLEL_CLIP_FACTORS=off, read once; null:
- * back to the default): a thread a sample reads its row from global memory while the others wait, the
- * before of a before/after (`clipwise bench --ab parallel-clip-factors`).
- *
- * @example
- * setParallelClipFactors(false); // a thread a sample
- */
-export function setParallelClipFactors(on: boolean | null): void {
-  parallel.set(on);
-}
-
-/** Whether the clip-factor prologues use every thread (`setParallelClipFactors`). */
-export function parallelClipFactorsEnabled(): boolean {
-  return parallel.enabled();
 }
 
 /**

@@ -4,7 +4,8 @@ import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
 import { planMatmul, planOnTile, type MatmulPlan, type MatmulTileName } from './matmul-plan';
 import { splitSumWgsl } from './matmul-split-sum';
-import { clipFitsWorkgroup, parallelClipFactorsEnabled } from './matmul-clip-prologue';
+import { clipFitsWorkgroup } from './matmul-clip-prologue';
+import { parallelClipFactorsEnabled } from '../clip-factor-wgsl';
 
 /** The bk-8 tile of the same shape and layout, for a product that needs workgroup memory a bk-16 tile fills. */
 const BK8_TWIN: Partial<Record<MatmulTileName, MatmulTileName>> = { large: 'large8', large16w: 'large8w' };
