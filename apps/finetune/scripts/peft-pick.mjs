@@ -31,6 +31,10 @@ if (phase === 'select') {
     if (done.length === 0) throw new Error(`peft-pick: no finished ${family} run to pick from`);
     const best = done.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     console.log(`pick ${family} ${best.grouping} ${best.lr}`);
+    // a pick on the smallest or largest rate its grouping tried may have a better rate outside the grid
+    const grid = runs.filter((r) => r.family === family && r.grouping === best.grouping).map((r) => Number(r.lr));
+    const at = Number(best.lr) === Math.max(...grid) ? 'largest' : Number(best.lr) === Math.min(...grid) ? 'smallest' : null;
+    if (grid.length > 1 && at) console.log(`note: ${family} ${best.grouping}'s pick ${best.lr} is the ${at} lr of its grid (${[...grid].sort((a, b) => a - b).join(', ')}): extend the grid past it`);
   }
 } else {
   const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;

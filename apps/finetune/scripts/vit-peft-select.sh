@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ViT at ε = 8 (issue #15): full fine-tuning against LoRA on every linear layer with the classifier
+# ViT at ε = 8 (issue #15; EPSILON sets another): full fine-tuning against LoRA on every linear layer with the classifier
 # trained beside it, each with its learning rate picked on validation, then both over five seeds on
 # the test split. On the webgpu backend; the runs of a phase at once (one process each).
 #
@@ -19,6 +19,8 @@
 # 1,000 public and 500 private images a class, 200 test images a class). PRETRAINED=DIR: start from that
 # pre-trained vit-mini instead of pre-training one here, e.g. the group-wise study's s0.5m (the same
 # shape, pre-trained on all of the public half, disjoint from the private half: 59% against 42%).
+# FULL_LRS, LORA_LRS (space-separated) and EPSILON override the grids and the budget (defaults below);
+# peft-pick.mjs notes a pick on the edge of its grid.
 # VIT_TASK=transfer (with CIFAR): the class-disjoint task of the group-wise study instead of the halves
 # (airplane to deer public, 2,000 images a class; dog to truck private, 1,000 a class, tested on 2,000 of
 # their test images; every run starts a fresh 5-class head, --new-head), where fine-tuning has
@@ -46,7 +48,7 @@ run() { # name, args...
   # shellcheck disable=SC2086
   ( t0=$(date +%s); $CLI train "$@" --out "$OUT/$name" > "$OUT/$name.log" 2>&1; echo "$name exit $? wall $(( $(date +%s) - t0 )) s" >> "$OUT/$name.log" ) &
 }
-PRIVATE=(--epsilon 8 --delta 1e-5 --clip-norm 1 --steps 100 --batch-size 256 --max-physical-batch 128 --optimizer adamw
+PRIVATE=(--epsilon "${EPSILON:-8}" --delta 1e-5 --clip-norm 1 --steps 100 --batch-size 256 --max-physical-batch 128 --optimizer adamw
   --schedule warmup-cosine --warmup 5 --eval-every 100000 --backend webgpu "${HEAD[@]}")
 LORA=(--lora-rank 16 --lora-alpha 32 --lora-targets all-linear --lora-modules-to-save classifier)
 if [ ! -f "$DATA/vit-public/config.json" ]; then
@@ -58,8 +60,8 @@ fi
 [ -f "$DATA/cifar-private-val.tar.gz" ] || python3 "$HERE/../study/split-cifar-val.py" "$DATA/cifar-private.tar.gz" "$DATA"
 # select
 FIT=(--model "$DATA/vit-public" --data "$DATA/cifar-private-fit.tar.gz" --eval-data "$DATA/cifar-private-val.tar.gz" --seed 0)
-for lr in 1e-3 2e-3 4e-3; do run "select-full-all-layer-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" --grouping all-layer --lr $lr; done
-for g in layer-wise all-layer; do for lr in 2e-3 4e-3 8e-3 1.6e-2; do
+for lr in ${FULL_LRS:-1e-3 2e-3 4e-3}; do run "select-full-all-layer-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" --grouping all-layer --lr $lr; done
+for g in layer-wise all-layer; do for lr in ${LORA_LRS:-2e-3 4e-3 8e-3 1.6e-2}; do
   run "select-lora-$g-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" "${LORA[@]}" --grouping $g --lr $lr
 done; done
 wait
