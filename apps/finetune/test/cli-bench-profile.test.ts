@@ -142,6 +142,9 @@ describe('clipwise bench', () => {
     const untuned = await run(['bench', ...SHAPE, '--ab', 'matmul-tuning', '--matmul-tuning', 'off']);
     expect(untuned.code).toBe(2);
     expect(untuned.err).toMatch(/--ab matmul-tuning tunes the tiles first/);
+    const variantUntuned = await run(['bench', ...SHAPE, '--ab', 'variant-tuning', '--matmul-tuning', 'off']);
+    expect(variantUntuned.code).toBe(2);
+    expect(variantUntuned.err).toMatch(/--ab variant-tuning tunes the tiles first and times the scaled products' own tuned plans/);
     const bad = await run(['bench', ...SHAPE, '--ab', 'wide-tiles']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--ab/);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -121,6 +121,12 @@ export const AB_SWITCHES = {
    * (`setParallelClipFactors`, the default); off: a thread a sample walks its row in global memory.
    */
   'parallel-clip-factors': (on: boolean | null) => setParallelClipFactors(on),
+  /**
+   * Core's variant tuning (`setMatmulVariantTuning`): the bench tunes first, the scaled products (clip
+   * factors given or formed in the product) also as they run; then off plans them by their shape's plain
+   * tuned choice (the default) and on by their own.
+   */
+  'variant-tuning': (on: boolean | null) => setMatmulVariantTuning(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
@@ -286,10 +292,11 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
-    const tuning = backend === 'webgpu' && (o.ab === 'matmul-tuning' || o.matmulTuning === true);
+    const tunesItself = o.ab === 'matmul-tuning' || o.ab === 'variant-tuning';
+    const tuning = backend === 'webgpu' && (tunesItself || o.matmulTuning === true);
     if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's kernels only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike
-    if (tuning && o.ab && o.ab !== 'matmul-tuning') throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
+    if (tuning && o.ab && !tunesItself) throw new RangeError(`an A/B of ${o.ab} cannot run with matmul tuning on (--matmul-tuning or CLIPWISE_MATMUL_TUNING): tuned shapes ignore the switch; turn tuning off`);
     const groupings = [...new Set(['non-private', ...o.groupings.map((g) => (g === 'non-uniform' ? defaultNonUniform(model.params) : g))])];
     // an A/B benches each configuration with the switch off, then on: [{ configuration, on }]
     const variants = groupings.flatMap((configuration) => (o.ab ? [false, true] : [null]).map((on) => ({ configuration, on })));
@@ -312,7 +319,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         // one step of each configuration (an A/B's off side: the same products as its on side)
         const tuned = await autotuneMatmul(async () => {
           for (const [i, step] of steps.entries()) if (variants[i]!.on !== true) await timeStep(step.run);
-        });
+        }, { variants: o.ab === 'variant-tuning' || matmulVariantTuningEnabled() });
         const changed = tuned.filter((r) => r.chosen.tile !== r.before.tile || r.chosen.splits !== r.before.splits);
         o.log(`    ${tuned.length} shapes timed in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${changed.length} run another tile than the heuristic's:`);
         o.log(formatMatmulTuning(changed));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { syncDevice } from '../../sync-device';
-import { fillingSplits, MATMUL_TILES, planMatmul, planOnTile, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
+import { productVariantReplay } from '../../fused/product-variant-replay';
+import { fillingSplits, MATMUL_TILES, matmulVariantTuningEnabled, planMatmul, planOnTile, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
 
 /** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
 export interface MatmulTuneRow {
@@ -21,21 +22,27 @@ export interface AutotuneOptions {
   readonly trials?: number;
   /** Problems whose operands and output together exceed this are skipped (default 3 GiB). */
   readonly maxBytes?: number;
+  /**
+   * Also tune the scaled products (`MatmulProblem.variant`) as they run, through the op that runs them,
+   * after the plain products of their shapes (default: `matmulVariantTuningEnabled()`); without, they
+   * are skipped and plan by their shape's plain choice.
+   */
+  readonly variants?: boolean;
 }
 
-/** Wall-clock ms per product with `choice` forced: the fastest of `trials` runs of back-to-back products. */
-async function timeChoice(p: MatmulProblem, a: tf.Tensor, b: tf.Tensor, choice: MatmulChoice, trials: number): Promise<number> {
+/** Wall-clock ms per product with `choice` forced: the fastest of `trials` runs of back-to-back products (`run` enqueues one and returns its outputs). */
+async function timeChoice(run: () => tf.Tensor[], choice: MatmulChoice, trials: number): Promise<number> {
   setMatmulTileOverride(choice);
   try {
     const once = async (reps: number): Promise<number> => {
       const t0 = performance.now();
-      let last: tf.Tensor | null = null;
+      let last: tf.Tensor[] = [];
       for (let r = 0; r < reps; r++) {
-        last?.dispose();
-        last = tf.matMul(a, b, p.transposeA, p.transposeB);
+        tf.dispose(last);
+        last = run();
       }
-      await syncDevice(last!);
-      last!.dispose();
+      await syncDevice(last[0]);
+      tf.dispose(last);
       return (performance.now() - t0) / reps;
     };
     await once(1); // compiles the variant
@@ -71,42 +78,55 @@ function candidates(p: MatmulProblem, tiles: readonly MatmulTileName[]): MatmulC
 /**
  * Times each candidate tile (and split count) on the recorded products, with operands of their shapes,
  * and sets the fastest as the plan of that problem (and of problems within 1.5× of its M and batch)
- * where it beats the before plan by `minGain`. webgpu only: elsewhere it returns [] at once.
+ * where it beats the before plan by `minGain`. Plain products run as `tf.matMul`; with `variants`, the
+ * scaled ones (`MatmulProblem.variant`) are timed through the Book-Keeping op that runs them
+ * (`productVariantReplay`), their before being their shape's plain choice. webgpu only: elsewhere it
+ * returns [] at once.
  */
 export async function tuneMatmulProblems(problems: readonly MatmulProblem[], o: AutotuneOptions = {}): Promise<MatmulTuneRow[]> {
   if (tf.getBackend() !== 'webgpu') return [];
   const tiles = o.tiles ?? (Object.keys(MATMUL_TILES) as MatmulTileName[]);
   const rows: MatmulTuneRow[] = [];
-  for (const p of problems) {
+  const variants = o.variants ?? matmulVariantTuningEnabled();
+  // plain products first: a scaled product's before is then its shape's plain choice, what it runs without its own
+  const ordered = [...problems.filter((p) => !p.variant), ...(variants ? problems.filter((p) => p.variant) : [])];
+  for (const p of ordered) {
     const bytes = 4 * p.batch * (p.m * p.k + p.k * p.n + p.m * p.n);
     if (bytes > (o.maxBytes ?? 3 * 2 ** 30)) continue;
-    const beforePlan = planMatmul(p.batch, p.m, p.n, p.k, p.strided ? 0 : 2 ** 31 - 4, p.transposeA, p.transposeB);
+    const product = p.variant ? productVariantReplay(p) : plainProduct(p);
+    if (!product) continue;
+    const beforePlan = planMatmul(p.batch, p.m, p.n, p.k, p.strided ? 0 : 2 ** 31 - 4, p.transposeA, p.transposeB, p.variant);
     const before: MatmulChoice = { tile: beforePlan.tileName, splits: beforePlan.splits };
-    const batched = (rows: number, cols: number) => (p.batch > 1 ? [p.batch, rows, cols] : [rows, cols]);
-    const a = tf.randomNormal(p.transposeA ? batched(p.k, p.m) : batched(p.m, p.k));
-    const b = tf.randomNormal(p.transposeB ? batched(p.n, p.k) : batched(p.k, p.n));
     try {
       const trials = o.trials ?? 3;
-      let beforeMs = await timeChoice(p, a, b, before, trials);
+      let beforeMs = await timeChoice(product.run, before, trials);
       let chosen = { ...before, ms: beforeMs };
       if (beforeMs >= (o.minMs ?? 0.02)) {
         for (const c of candidates(p, tiles)) {
           if (c.tile === before.tile && c.splits === before.splits) continue;
-          const ms = await timeChoice(p, a, b, c, trials);
+          const ms = await timeChoice(product.run, c, trials);
           if (ms < chosen.ms) chosen = { ...c, ms };
         }
         // timed again last: the first timing of a problem ran slow on the H200 (the GPU idles while the
         // operands are made and the candidates compile), which favoured every other tile
-        beforeMs = Math.min(beforeMs, await timeChoice(p, a, b, before, trials));
+        beforeMs = Math.min(beforeMs, await timeChoice(product.run, before, trials));
         if (chosen.ms > beforeMs * (1 - (o.minGain ?? 0.03))) chosen = { ...before, ms: beforeMs };
       }
       setMatmulChoice(p, { tile: chosen.tile, splits: chosen.splits });
       rows.push({ problem: p, gflop: (2 * p.batch * p.m * p.n * p.k) / 1e9, before: { ...before, ms: beforeMs }, chosen });
     } finally {
-      tf.dispose([a, b]);
+      product.dispose();
     }
   }
   return rows;
+}
+
+/** A plain product of the problem's shapes on random operands (`tf.matMul`, as the step's plain products run). */
+function plainProduct(p: MatmulProblem): { run(): tf.Tensor[]; dispose(): void } {
+  const batched = (rows: number, cols: number) => (p.batch > 1 ? [p.batch, rows, cols] : [rows, cols]);
+  const a = tf.randomNormal(p.transposeA ? batched(p.k, p.m) : batched(p.m, p.k));
+  const b = tf.randomNormal(p.transposeB ? batched(p.n, p.k) : batched(p.k, p.n));
+  return { run: () => [tf.matMul(a, b, p.transposeA, p.transposeB)], dispose: () => tf.dispose([a, b]) };
 }
 
 /**
@@ -137,7 +157,7 @@ export function formatMatmulTuning(rows: readonly MatmulTuneRow[]): string {
     '| batch×M×N×K (Aᵀ, Bᵀ) | tile ×splits before | ms | TFLOP/s | chosen | ms | TFLOP/s |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: |',
     ...sorted.map(({ problem: p, gflop, before: h, chosen: c }) =>
-      `| ${p.batch}×${p.m}×${p.n}×${p.k} (${+p.transposeA}, ${+p.transposeB}) | ${h.tile} ×${h.splits} | ${h.ms.toFixed(3)} | ${tflops(gflop, h.ms)} | ${c.tile} ×${c.splits} | ${c.ms.toFixed(3)} | ${tflops(gflop, c.ms)} |`,
+      `| ${p.batch}×${p.m}×${p.n}×${p.k} (${+p.transposeA}, ${+p.transposeB})${p.variant ? ` ${p.variant.kind}` : ''} | ${h.tile} ×${h.splits} | ${h.ms.toFixed(3)} | ${tflops(gflop, h.ms)} | ${c.tile} ×${c.splits} | ${c.ms.toFixed(3)} | ${tflops(gflop, c.ms)} |`,
     ),
   ].join('\n');
 }

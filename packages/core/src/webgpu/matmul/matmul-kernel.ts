@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bindingLimitBytes } from '../../backend/binding-limit';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
-import { planMatmul, planOnTile, type MatmulPlan, type MatmulTileName } from './matmul-plan';
+import { planMatmul, planOnTile, type MatmulPlan, type MatmulProductVariant, type MatmulTileName } from './matmul-plan';
 import { splitSumWgsl } from './matmul-split-sum';
 import { clipFitsWorkgroup } from './matmul-clip-prologue';
 import { parallelClipFactorsEnabled } from '../clip-factor-wgsl';
@@ -215,7 +215,7 @@ export function planClipScaled(backend: Backend, args: MatmulArgs, shape: Matmul
   const limits = backend.device.limits;
   const rows = side === 'row' ? shape.m + 1 : shape.m;
   const cols = side === 'col' ? shape.n + 1 : shape.n;
-  const plan = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
+  const plan = planMatmul(shape.batch, rows, cols, shape.k, limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB, productVariant(args, shape, side));
   const fits = (p: MatmulPlan) => clipFitsWorkgroup(p.tile, args.clipScale!.capacity, limits.maxComputeWorkgroupStorageSize, args.clipScale!.apart != null);
   if (fits(plan)) return plan;
   // a bk-16 tile of 32 KB (the heuristic's or the tuning's pick) leaves no room for the factors: its bk-8 twin does
@@ -235,6 +235,17 @@ export function runClipScaledWithColumnSums(backend: Backend, args: MatmulArgs, 
   return { out, db: db!, norms: norms!, factors: factors!, biasNorms: biasNorms ?? null };
 }
 
+/**
+ * The variant a Book-Keeping product is tuned as (`MatmulProductVariant`): Σ_i c_i x_iᵀ y_i over B·T
+ * rows (A transposed, one batch entry) scaled by given factors or by factors it forms; none for others.
+ */
+function productVariant(args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null): MatmulProductVariant | undefined {
+  if (shape.batch !== 1 || !args.transposeA || args.transposeB) return undefined;
+  const clip = args.clipScale;
+  if (clip) return ones ? { kind: 'clip', group: clip.group, ones, width: clip.partials.shape[1]!, apartFrom: clip.apart?.from ?? 0 } : undefined;
+  return args.kScale ? { kind: 'k-scale', group: args.kScale.group, ones } : undefined;
+}
+
 type Product = { out: tf.TensorInfo; db?: tf.TensorInfo; h?: tf.TensorInfo; norms?: tf.TensorInfo; factors?: tf.TensorInfo; biasNorms?: tf.TensorInfo | null };
 
 function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones: 'row' | 'col' | null, given?: MatmulPlan): Product {
@@ -242,7 +253,7 @@ function runProduct(backend: Backend, args: MatmulArgs, shape: MatmulShape, ones
   // the row (column) of ones is one more output row (column) for the grid and the split-K partials
   const rows = ones === 'row' ? m + 1 : m;
   const cols = ones === 'col' ? n + 1 : n;
-  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB);
+  const plan = given ?? planMatmul(batch, rows, cols, k, backend.device.limits.maxStorageBufferBindingSize, args.transposeA, args.transposeB, productVariant(args, shape, ones));
   const bias = args.bias ?? null;
   const residual = args.residual ?? null;
   const split = plan.splits > 1;

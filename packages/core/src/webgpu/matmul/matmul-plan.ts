@@ -46,6 +46,17 @@ const grid = (t: MatmulTile, batch: number, m: number, n: number) => Math.ceil(n
 
 let override: { tile: MatmulTileName; splits?: number } | null = null;
 
+/**
+ * How a product scales A's K axis, for tuning it as it runs (`setMatmulVariantTuning`): by given
+ * per-sample factors over groups of `group` rows (`k-scale`: all-layer's Book-Keeping products), or by
+ * factors every workgroup forms from [B, width] squared-norm partials (`clip`: layer-wise's and
+ * param-wise's, `apartFrom` > 0 where a bias is clipped apart from its columns on). `ones`: the row
+ * (under A) or column (beside B) of ones that sums a bias in the same product.
+ */
+export type MatmulProductVariant =
+  | { readonly kind: 'k-scale'; readonly group: number; readonly ones: 'row' | 'col' | null }
+  | { readonly kind: 'clip'; readonly group: number; readonly ones: 'row' | 'col'; readonly width: number; readonly apartFrom: number };
+
 /** A product's shape as the plan sees it (the tuning key). `strided`: no split-K (written in place). */
 export interface MatmulProblem {
   readonly batch: number;
@@ -55,6 +66,8 @@ export interface MatmulProblem {
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly strided: boolean;
+  /** Set on the problems of scaled products recorded for variant tuning; absent on plain ones. */
+  readonly variant?: MatmulProductVariant;
 }
 
 /** A tuned choice: the tile and split count `autotuneMatmul` measured fastest for a problem. */
@@ -63,7 +76,8 @@ export interface MatmulChoice {
   readonly splits: number;
 }
 
-const keyOf = (p: MatmulProblem) => `${p.batch}|${p.m}|${p.n}|${p.k}|${+p.transposeA}${+p.transposeB}|${+p.strided}`;
+const variantKey = (v: MatmulProductVariant | undefined) => (!v ? '' : v.kind === 'k-scale' ? `|k${v.group}${v.ones ?? '-'}` : `|c${v.group}${v.ones}${v.width}a${v.apartFrom}`);
+const keyOf = (p: MatmulProblem) => `${p.batch}|${p.m}|${p.n}|${p.k}|${+p.transposeA}${+p.transposeB}|${+p.strided}${variantKey(p.variant)}`;
 const tuned = new Map<string, { problem: MatmulProblem; choice: MatmulChoice }>();
 /** Lookups resolved to a tuned neighbour (or to none: null), cleared whenever the table changes. */
 const resolved = new Map<string, MatmulChoice | null>();
@@ -115,9 +129,38 @@ export function matmulTuningActive(): boolean {
   return tuningActive;
 }
 
+// off until an interleaved A/B on a GPU decides (`clipwise bench --ab variant-tuning`)
+const variantTuning = envSwitch('CLIPWISE_MATMUL_VARIANT_TUNING', false);
+
 /**
- * The choice tuned for this problem or, failing that, for the nearest tuned one of the same N, K and
- * transposes whose M and batch are within 1.5× (a Poisson batch changes M = B·T a little each step).
+ * Variant tuning: the scaled products of a private step (`MatmulProductVariant`) plan by choices tuned
+ * on those products as they run (`tuneMatmulProblems` times them through the op that runs them), where
+ * the tuning has them, instead of by the choice tuned on a plain product of the same shape. A plain
+ * product's best tile need not be the scaled one's: on an H100 (`apps/finetune/bench/clip-product.ts`,
+ * fifteenth session) ViT-B/16's 768 × 768 product on the tile tuned plain took 0.386 ms with its clip
+ * factors formed in the product against 0.297 given them. Off by default: `setMatmulVariantTuning(true)`
+ * or CLIPWISE_MATMUL_VARIANT_TUNING=on (read once); null: back to the default.
+ *
+ * @example
+ * setMatmulVariantTuning(true);
+ * await autotuneMatmul(() => step.run(), { variants: true }); // plain and scaled products tuned apart
+ */
+export function setMatmulVariantTuning(on: boolean | null): void {
+  variantTuning.set(on);
+  resolved.clear();
+}
+
+/** Whether scaled products plan by their own tuned choices (`setMatmulVariantTuning`). */
+export function matmulVariantTuningEnabled(): boolean {
+  return variantTuning.enabled();
+}
+
+const sameVariant = (a: MatmulProductVariant | undefined, b: MatmulProductVariant | undefined) => variantKey(a) === variantKey(b);
+
+/**
+ * The choice tuned for this problem or, failing that, for the nearest tuned one of the same N, K,
+ * transposes and variant whose M and batch are within 1.5× (a Poisson batch changes M = B·T a little
+ * each step).
  */
 function tunedChoice(p: MatmulProblem): MatmulChoice | null {
   if (tuned.size === 0 || !tuningActive) return null;
@@ -128,7 +171,7 @@ function tunedChoice(p: MatmulProblem): MatmulChoice | null {
   if (!best) {
     let bestScore = Math.log(1.5);
     for (const { problem: q, choice } of tuned.values()) {
-      if (q.n !== p.n || q.k !== p.k || q.transposeA !== p.transposeA || q.transposeB !== p.transposeB || q.strided !== p.strided) continue;
+      if (q.n !== p.n || q.k !== p.k || q.transposeA !== p.transposeA || q.transposeB !== p.transposeB || q.strided !== p.strided || !sameVariant(q.variant, p.variant)) continue;
       const score = Math.max(Math.abs(Math.log(q.m / p.m)), Math.abs(Math.log(q.batch / p.batch)));
       if (score <= bestScore) [best, bestScore] = [choice, score];
     }
@@ -166,16 +209,23 @@ export function planOnTile(tileName: MatmulTileName, wanted: number, batch: numb
  * Picks the tile by shape class: the large tile where it alone fills the GPU; split-K of the large
  * tile for long reductions with few output tiles (weight gradients, K = B·T; ghost norms' dy·dyᵀ over
  * a vocabulary); else the largest smaller tile that fills it. Split-K partials must fit
- * `maxBindingBytes` (one storage binding): 0 forbids split-K.
+ * `maxBindingBytes` (one storage binding): 0 forbids split-K. `variant`: how the product scales A's
+ * K axis, where it does (recorded for variant tuning, and planned by its own tuned choice with
+ * `setMatmulVariantTuning(true)`).
  */
-export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4, transposeA = false, transposeB = false): MatmulPlan {
+export function planMatmul(batch: number, m: number, n: number, k: number, maxBindingBytes = 2 ** 31 - 4, transposeA = false, transposeB = false, variant?: MatmulProductVariant): MatmulPlan {
   const make = (tileName: MatmulTileName, wanted: number): MatmulPlan => planOnTile(tileName, wanted, batch, m, n, k, maxBindingBytes);
   if (override) return make(override.tile, override.splits ?? 1);
   // every product asks: build its problem only while recording or tuned (no allocation otherwise)
   if (recording || tuned.size > 0) {
     const problem: MatmulProblem = { batch, m, n, k, transposeA, transposeB, strided: maxBindingBytes === 0 };
-    if (recording) recording.set(keyOf(problem), problem);
-    const choice = tunedChoice(problem);
+    // a scaled product is recorded twice: as the plain product of its shape and as itself
+    const scaled: MatmulProblem | null = variant ? { ...problem, variant } : null;
+    if (recording) {
+      recording.set(keyOf(problem), problem);
+      if (scaled) recording.set(keyOf(scaled), scaled);
+    }
+    const choice = (scaled && variantTuning.enabled() ? tunedChoice(scaled) : null) ?? tunedChoice(problem);
     if (choice) return make(choice.tile, choice.splits);
   }
   return heuristicPlan(batch, m, n, k, make);
