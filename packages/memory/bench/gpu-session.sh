@@ -79,6 +79,9 @@
 #  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
 #      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
 #      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
+#  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
+#      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
+#      tuning (the private steps' scaled products tuned as they run) on GPT-2 and (VIT=1) ViT (about 8 minutes)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -98,7 +101,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 37}
+part=${1:?part: 1 to 41}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -484,6 +487,22 @@ case $part in
     [ "${TESTS:-1}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
+  41)
+    # the matmul tuning's effect on each GPT-2 configuration (`clipwise bench --ab matmul-tuning`: tuned, then
+    # the heuristic's and the tuned plans in every round): part 27 (tuning on) and part 40 (off, as every
+    # --ab of another switch) put non-private 1.9 ms apart and the private steps level, so the tuning may
+    # pay only where products run plain (it times tf.matMul, not the clip-scaled variants); 7 rounds,
+    # device busy and idle (about 3 minutes)
+    # then core's variant tuning (the scaled products tuned as they run: `--ab variant-tuning`), GPT-2's four
+    # groupings and with VIT=1 ViT's three (about 8 minutes with ViT)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=240 TABLE_LINES=11 gpt2_step gpt2-ab-tuning "A/B tuned matmul plans" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab matmul-tuning --gpu-passes on
+    grep -A24 '^| batch×M×N×K' "$out/gpt2-ab-tuning.txt" | head -26; save
+    STEP_LIMIT=240 TABLE_LINES=11 gpt2_step gpt2-ab-variant-tuning "A/B variant tuning" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab variant-tuning --gpu-passes on
+    grep -A40 '^| batch×M×N×K' "$out/gpt2-ab-variant-tuning.txt" | grep 'k-scale\|clip'; save
+    [ "${VIT:-1}" = 1 ] || exit 0
+    STEP_LIMIT=${VIT_LIMIT:-240} TABLE_LINES=9 vit_step vit-ab-variant-tuning "packed, A/B variant tuning" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab variant-tuning --gpu-passes on
+    grep -A40 '^| batch×M×N×K' "$out/vit-ab-variant-tuning.txt" | grep 'k-scale\|clip' ;;
   40)
     # core's parallel clip factors (setParallelClipFactors; the kernels that form clip factors in every
     # workgroup, layer-wise and param-wise: the clipped product's prologue, a layer norm's clipped row
@@ -519,5 +538,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 39), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 41), got '$part'" >&2; exit 2 ;;
 esac
