@@ -5,9 +5,10 @@
 //   c in product  layer-wise: the factors formed from the ghost partials inside the product's launch
 //   bias apart    param-wise: the same with the bias's own factors from its columns
 //   two launches  layer-wise with `setClipInProduct(false)`: the factors' launch, then the product
-// The forms that make their factors inside the launch run with core's parallel clip factors off (a
-// thread a sample walking its row, the before) and on (the default). A second table times a layer
-// norm's clipped row sums (γ and β [B, 768], one group or two). Run on the GPU machine; prints markdown.
+// The forms that make their factors inside the launch run twice: each sample's thread walking its
+// partials, and every thread staging them first (core's `setStagedClipPrologue`, off by default since
+// this script's fifteenth-session H100 run). A second table times a layer norm's clipped row sums
+// (γ and β [B, 768], one group or two) with core's parallel clip factors off and on (the default). Run on the GPU machine; prints markdown.
 // CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small] [--tuning off]
 // (--tuning off: the heuristic's tile plans, no autotuneMatmul first)
@@ -38,19 +39,22 @@ const chosen = ALL.filter((m) => wanted.includes(m.key));
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.map(([d, p]) => [d / 8, p / 8, 1] as const) })) : chosen;
 
 const clip = { threshold: 1, gamma: 0.01, automatic: false };
-/** `run` with core's parallel clip factors (and the clip in the product) set as given while it runs. */
+/** `run` with core's parallel clip factors and staged clip prologue (both `parallel`) and the clip in the product set as given while it runs. */
 const under = (parallel: boolean, inProduct: boolean, run: () => tf.TensorContainer) => (): tf.TensorContainer => {
   core.setParallelClipFactors(parallel);
+  // a before's build (CLIPWISE_CORE_DIST) may predate the prologue's own switch
+  core.setStagedClipPrologue?.(parallel);
   core.setClipInProduct(inProduct);
   try {
     return run();
   } finally {
     core.setParallelClipFactors(null);
+    core.setStagedClipPrologue?.(null);
     core.setClipInProduct(true);
   }
 };
 const pair = ([off, on]: [number, number]) => `${off.toFixed(3)} → ${on.toFixed(3)}`;
-console.log('| model | d × p | layers | given c ms | c in product ms (serial → parallel) | bias apart ms (serial → parallel) | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
+console.log('| model | d × p | layers | given c ms | c in product ms (walk → staged) | bias apart ms (walk → staged) | two launches ms | c in product / given c | TFLOP/s given c | tuned tile |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 const norms: string[] = [];
 for (const m of MODELS) {

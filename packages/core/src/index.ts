@@ -39,7 +39,7 @@ export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
 export * from './webgpu/matmul/matmul-autotune';
-export { setParallelClipFactors, parallelClipFactorsEnabled } from './webgpu/clip-factor-wgsl';
+export { setParallelClipFactors, parallelClipFactorsEnabled, setStagedClipPrologue, stagedClipPrologueEnabled } from './webgpu/clip-factor-wgsl';
 export { submitQueued, syncDevice } from './sync-device';
 export * from './fused/column-sum';
 export * from './fused/scatter-add-rows';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -116,11 +116,17 @@ export const AB_SWITCHES = {
    */
   'guarded-update': (on: boolean | null) => setGuardedUpdate(on),
   /**
-   * Core's kernels that form clip factors in every workgroup (layer-wise and param-wise groups: the
-   * clipped product's prologue, a layer norm's clipped row sums) doing so with all their threads
-   * (`setParallelClipFactors`, the default); off: a thread a sample walks its row in global memory.
+   * Core's clipped row sums (a layer norm's, layer-wise and param-wise) forming their clip factors with
+   * all their threads (`setParallelClipFactors`, the default); off: a thread a sample walks its row in
+   * global memory.
    */
   'parallel-clip-factors': (on: boolean | null) => setParallelClipFactors(on),
+  /**
+   * Core's clipped product's prologue (layer-wise, param-wise) staging the ghost partials with every
+   * thread before each sample's thread sums its row (`setStagedClipPrologue`); off, the default: each
+   * sample's thread reads its row from global memory.
+   */
+  'staged-clip-prologue': (on: boolean | null) => setStagedClipPrologue(on),
   /**
    * Core's variant tuning (`setMatmulVariantTuning`): the bench tunes first, the scaled products (clip
    * factors given or formed in the product) also as they run; then off plans them by their shape's plain

@@ -5,7 +5,7 @@ import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
 import { planMatmul, planOnTile, type MatmulPlan, type MatmulProductVariant, type MatmulTileName } from './matmul-plan';
 import { splitSumWgsl } from './matmul-split-sum';
 import { clipFitsWorkgroup } from './matmul-clip-prologue';
-import { parallelClipFactorsEnabled } from '../clip-factor-wgsl';
+import { stagedClipPrologueEnabled } from '../clip-factor-wgsl';
 
 /** The bk-8 tile of the same shape and layout, for a product that needs workgroup memory a bk-16 tile fills. */
 const BK8_TWIN: Partial<Record<MatmulTileName, MatmulTileName>> = { large: 'large8', large16w: 'large8w' };
@@ -161,7 +161,7 @@ function dispatchMatmul(d: Dispatch): void {
     residual: d.residual != null,
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
     ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
-    ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null, staged: parallelClipFactorsEnabled() } } : {}),
+    ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null, staged: stagedClipPrologueEnabled() } } : {}),
   };
   const clip = d.clip ?? null;
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];
