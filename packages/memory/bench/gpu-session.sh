@@ -81,7 +81,8 @@
 #      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
-#      tuning (the private steps' scaled products tuned as they run) on GPT-2 and (VIT=1) ViT (about 8 minutes)
+#      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
+#      then (VIT=1, the default) ViT's (about 5 minutes with TESTS=1 VIT=0, 8 with TESTS=0 VIT=1)
 #  32  GPT-2 beside the references (COMPARE=0 skips it), then JOBS (default 6) private trainings of the
 #      study's s12m GPT-2 at once, CELL_STEPS steps each, their device reports, step times and pool peaks
 #      (carry .study too; about 4 minutes)
@@ -500,6 +501,8 @@ case $part in
     grep -A24 '^| batch×M×N×K' "$out/gpt2-ab-tuning.txt" | head -26; save
     STEP_LIMIT=240 TABLE_LINES=11 gpt2_step gpt2-ab-variant-tuning "A/B variant tuning" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab variant-tuning --gpu-passes on
     grep -A40 '^| batch×M×N×K' "$out/gpt2-ab-variant-tuning.txt" | grep 'k-scale\|clip'; save
+    # TESTS=1: the whole test:gpu (variant tuning and the prologue's walk are GPU-facing changes since part 40's)
+    [ "${TESTS:-0}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-240} TABLE_LINES=9 vit_step vit-ab-variant-tuning "packed, A/B variant tuning" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab variant-tuning --gpu-passes on
     grep -A40 '^| batch×M×N×K' "$out/vit-ab-variant-tuning.txt" | grep 'k-scale\|clip' ;;
