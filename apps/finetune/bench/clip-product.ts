@@ -14,27 +14,16 @@
 // (--tuning off: the heuristic's tile plans, no autotuneMatmul first)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { BENCH_MODELS, distinctLayers, loadBenchCore } from './bench-models';
 import { interleavedKernelMs } from './kernel-time';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
-const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
-await core.setupBackend('webgpu');
+const core = await loadBenchCore();
 
-interface Model {
-  readonly name: string;
-  readonly key: string;
-  readonly b: number;
-  readonly t: number;
-  /** Distinct linear layers as [d, p] (input and output widths) and how many of each a step has. */
-  readonly layers: readonly (readonly [number, number, number])[];
-}
-const ALL: Model[] = [
-  { name: 'GPT-2 small', key: 'gpt2', b: 16, t: 128, layers: [[768, 2304, 12], [768, 768, 12], [768, 3072, 12], [3072, 768, 12]] },
-  { name: 'ViT-B/16', key: 'vit', b: 32, t: 197, layers: [[768, 2304, 12], [768, 768, 12], [768, 3072, 12], [3072, 768, 12]] },
-];
+// --models gpt2,vit: which to time (default both; ViT with q|k|v packed)
 const wanted = (values.models ?? 'gpt2,vit').split(',');
-const chosen = ALL.filter((m) => wanted.includes(m.key));
+const chosen = (['gpt2', 'vit-packed'] as const).filter((k) => wanted.includes(k.replace('-packed', ''))).map((k) => ({ ...BENCH_MODELS[k], layers: distinctLayers(BENCH_MODELS[k]) }));
 // --small: a toy of each shape (checks the script on a slow backend such as lavapipe)
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.map(([d, p]) => [d / 8, p / 8, 1] as const) })) : chosen;
 

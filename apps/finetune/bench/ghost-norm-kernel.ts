@@ -7,30 +7,17 @@
 // also on larger Gram tiles, setGhostTileRows, with the splits that can stage them, e.g. --splits 32x2,16x2,32x1)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { BENCH_MODELS, loadBenchCore, stepLayers } from './bench-models';
 import { medianKernelMs } from './kernel-time';
 
 const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, splits: { type: 'string' }, 'split-k': { type: 'string' }, 'tile-rows': { type: 'string' }, models: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
-const core = (await import(process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core')) as typeof import('@clipwise/core');
-await core.setupBackend('webgpu');
+const core = await loadBenchCore();
 
-/** A model's linear layers as [d, p] (input and output widths), all with a bias, at batch B and length T. */
-interface Model {
-  readonly name: string;
-  readonly b: number;
-  readonly t: number;
-  readonly layers: readonly (readonly [number, number])[];
-}
-const repeat = (block: [number, number][], n: number) => Array.from({ length: n }, () => block).flat();
-const MODELS_ALL: Model[] = [
-  { name: 'GPT-2 small', b: 16, t: 128, layers: repeat([[768, 2304], [768, 768], [768, 3072], [3072, 768]], 12) },
-  { name: 'ViT-B/16', b: 32, t: 197, layers: repeat([[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]], 12) },
-];
-
-// --models gpt2,vit: which to time (default both); --small: the same calls on a two-block toy of each
-// (checks the script on a slow backend)
+// --models gpt2,vit: which to time (default both; ViT with q, k, v separate); --small: the same calls on a
+// two-block toy of each (checks the script on a slow backend)
 const wanted = (values.models ?? 'gpt2,vit').split(',');
-const chosen = MODELS_ALL.filter((m) => wanted.includes(m.name.startsWith('GPT') ? 'gpt2' : 'vit'));
+const chosen = (['gpt2', 'vit'] as const).filter((k) => wanted.includes(k)).map((k) => ({ ...BENCH_MODELS[k], layers: stepLayers(BENCH_MODELS[k]) }));
 const MODELS = values.small ? chosen.map((m) => ({ ...m, b: 2, t: 40, layers: m.layers.slice(0, m.layers.length / 6) })) : chosen;
 
 /** Median device ms of `run` (`medianKernelMs`, `reps` timings). */

@@ -3,7 +3,7 @@
 // separate a grouping effect from the seeds' spread that the table's mean ± sd mixes in. Pure.
 import type { CellRecord, StudyRecord } from './study-results';
 import type { Family } from './study-spec';
-import { stat, type Stat, type SummaryRow } from './study-summary';
+import { stat, studyCells, type Stat, type SummaryRow } from './study-summary';
 
 /** One (size, ε, grouping) against the reference grouping at the same size and ε. */
 export interface PairedGap {
@@ -38,7 +38,7 @@ export function pairedGaps(
   want: { family: Family; steps: number; batch: number },
   reference = 'all-layer',
 ): PairedGap[] {
-  const cells = records.filter((r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch);
+  const cells = studyCells(records, want);
   const atPick = (row: SummaryRow) => {
     const bySeed = new Map<number, number>();
     for (const r of cells) {

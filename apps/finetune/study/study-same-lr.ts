@@ -1,7 +1,8 @@
 // Every grouping at the same lr, one seed: the like-for-like view beside the paired table, whose pairs
 // sit at each grouping's own pick (where two picks land on different lrs, their gap mixes the lr's effect
 // into the grouping's). Pure.
-import type { CellRecord, StudyRecord } from './study-results';
+import type { StudyRecord } from './study-results';
+import { studyCells } from './study-summary';
 import type { Family } from './study-spec';
 
 /**
@@ -19,9 +20,7 @@ export function sameLrTable(
   seed = 0,
 ): string {
   const vit = want.family === 'vit';
-  const cells = records.filter(
-    (r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch && r.seed === seed && want.groupings.includes(r.grouping),
-  );
+  const cells = studyCells(records, want).filter((r) => r.seed === seed && want.groupings.includes(r.grouping));
   const score = (s: { loss: number; accuracy?: number }) => (vit ? (typeof s.accuracy === 'number' ? `${(100 * s.accuracy).toFixed(2)}` : '–') : s.loss.toFixed(4));
   const lines = [
     `| size | ε | lr | ${want.groupings.join(' | ')} |`,

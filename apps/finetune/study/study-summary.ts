@@ -125,6 +125,17 @@ const statOf = (runs: readonly CellRecord[], pick: (r: CellRecord) => number | u
   stat(runs.map(pick).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
 
 /**
+ * The finished cells of `want`'s family run at its step budget and batch: what the summary, the paired
+ * gaps and the same-lr table read (runs of other budgets are left out of all three).
+ *
+ * @example
+ * studyCells(records, { family: 'gpt2', steps: 100, batch: 256 }).length;
+ */
+export function studyCells(records: readonly StudyRecord[], want: { family: Family; steps: number; batch: number }): CellRecord[] {
+  return records.filter((r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch);
+}
+
+/**
  * One row for every (size, grouping, ε) asked for, in that order, whether or not any run finished
  * (a row with no runs has nulls: the table shows it as missing). Cells of other step budgets or
  * batch sizes than `steps` / `batch` are left out, so that every row has the same budget.
@@ -133,7 +144,7 @@ export function summarize(
   records: readonly StudyRecord[],
   want: { family: Family; sizes: readonly string[]; groupings: readonly string[]; epsilons: readonly number[]; steps: number; batch: number },
 ): SummaryRow[] {
-  const cells = records.filter((r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch);
+  const cells = studyCells(records, want);
   const benches = records.filter((r): r is BenchRecord => r.kind === 'bench' && r.family === want.family);
   const rows: SummaryRow[] = [];
   for (const size of want.sizes)

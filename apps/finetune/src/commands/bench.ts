@@ -2,7 +2,7 @@ import { DEFAULT_GHOST_KERNEL_SHAPE, isGhostKernelShape, isPoolClassSteps, type 
 import type { CommandSpec } from '../flags/command-spec';
 import { UsageError } from '../usage-error';
 import { resolveFlags, type FlagSpec } from '../flags/flag-spec';
-import { AB_SWITCHES, DEFAULT_BENCH_GROUPINGS, runBench, type AbSwitch, type BenchRow } from '../profile/run-bench';
+import { AB_SWITCHES, abTunesFirst, DEFAULT_BENCH_GROUPINGS, runBench, type AbSwitch, type BenchRow } from '../profile/run-bench';
 import { runMaxBatch, type MaxBatchRow } from '../profile/max-batch';
 import { shapeFlags, shapeSettings } from './profile-args';
 
@@ -106,7 +106,7 @@ function abSwitch(value: AbSwitch | undefined, flags: Record<string, unknown>): 
   if (sets && flags[sets.flag] !== undefined) {
     throw new UsageError(`--ab ${value} sets ${sets.what} itself; drop --${sets.flag} ${String(flags[sets.flag])}`);
   }
-  if (value === 'matmul-tuning' || value === 'variant-tuning') {
+  if (abTunesFirst(value)) {
     if (tuning === 'off') throw new UsageError(`--ab ${value} tunes the tiles first and times ${value === 'matmul-tuning' ? "the tuned plans against the heuristic's" : "the scaled products' own tuned plans against their shapes' plain ones"}; drop --matmul-tuning off`);
   } else if (value !== undefined && tuning === 'on') {
     throw new UsageError(`--ab ${value} cannot run with --matmul-tuning on: tuned shapes ignore the switch; drop one of them`);

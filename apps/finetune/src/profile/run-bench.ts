@@ -136,6 +136,9 @@ export const AB_SWITCHES = {
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
+/** A/Bs of the matmul tuning itself, which tune the tiles before the rounds whatever the tuning flag says. */
+export const abTunesFirst = (ab: AbSwitch | undefined): boolean => ab === 'matmul-tuning' || ab === 'variant-tuning';
+
 /**
  * `run` with a switch set to `on` while it runs and back to its default (`flip(null)`) after, also
  * when it throws: one side of an interleaved A/B.
@@ -298,7 +301,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
   const model = buildBenchModel(o.model, o.modelConfig, o.seqLen, { trainable: mode, vitQkv: o.vitQkv });
   let result: Reference | null = null;
   try {
-    const tunesItself = o.ab === 'matmul-tuning' || o.ab === 'variant-tuning';
+    const tunesItself = abTunesFirst(o.ab);
     const tuning = backend === 'webgpu' && (tunesItself || o.matmulTuning === true);
     if (o.ab && backend !== 'webgpu') o.log(`note: ${o.ab} changes webgpu's kernels only; on ${backend} the A/B's two sides run the same kernels`);
     // tuned shapes bypass the heuristic plan that the A/B's switch changes: the two sides would run alike

@@ -3,8 +3,8 @@ import type { MatmulTile } from './matmul-wgsl';
 
 /**
  * A matmul whose K scale is per-sample clip factors it forms itself (`MatmulVariant.clipA`): each
- * workgroup, before its main loop, sums every sample's row of squared-norm partials P [B, W] (loaded
- * into A's staging by all its threads, then a thread a sample: `clipPrologue`), takes
+ * workgroup, before its main loop, sums every sample's row of squared-norm partials P [B, W] (a thread a
+ * sample, from global memory or, with `setStagedClipPrologue`, from A's staging: `clipPrologue`), takes
  * n_i = sqrt(Σ_w P[i, w]) and c_i (Abadi: C / max(n_i, C); automatic: C / (n_i + γ)),
  * keeps the factors in workgroup memory, and stages A's K axis scaled by c[k / kGroup]. Workgroup
  * (0, 0, 0) also writes the norms and factors out. Book-Keeping's clip factors and clipped sum are then
@@ -55,10 +55,10 @@ var<workgroup> clipb : array<f32, ${capacity}>;
 
 /**
  * The prologue (after `lid` and `wg` are known, before staging): every factor into `clipf` (and the
- * bias's into `clipb`). Where the B·W partials fit A's staging array (`stageFloats` floats, free before
- * the main loop), the workgroup's threads load them into it together first (one global read a thread)
- * and each sample's thread sums its row there; a thread walking its row in global memory waited out W
- * reads one after another before any product began, in every workgroup of the launch.
+ * bias's into `clipb`), each sample's thread walking its row of partials. With `stageFloats` > 0 (the
+ * staged form, `setStagedClipPrologue`) and where the B·W partials fit A's staging array (free before
+ * the main loop), the workgroup's threads first load them into it together and the walks read them
+ * there; at GPT-2's and ViT's W of 13-18 that measured slower than walking global memory.
  */
 export function clipPrologue(threads: number, apart = false, stageFloats = 0): string {
   // the clipping function is a uniform here (one pipeline for both)
