@@ -20,8 +20,8 @@ describe('matmul variant tuning: scaled products tuned apart from plain ones', (
     setMatmulVariantTuning(null);
   });
 
-  it('is off by default', () => {
-    expect(matmulVariantTuningEnabled()).toBe(false);
+  it('is on by default', () => {
+    expect(matmulVariantTuningEnabled()).toBe(true);
   });
 
   it('records a scaled product as its plain shape and as itself, and a plain one once', () => {
@@ -40,7 +40,8 @@ describe('matmul variant tuning: scaled products tuned apart from plain ones', (
     expect(heuristic).not.toBe('xtall8w');
     setMatmulChoice(plain, { tile: 'medium16w', splits: 1 });
     setMatmulChoice({ ...plain, variant: clip }, { tile: 'xtall8w', splits: 1 });
-    // off (the default): the plain choice for every product of the shape
+    // off: the plain choice for every product of the shape
+    setMatmulVariantTuning(false);
     expect([plan(), plan(clip), plan(kScale)]).toEqual(['medium16w', 'medium16w', 'medium16w']);
     setMatmulVariantTuning(true);
     expect(plan(clip)).toBe('xtall8w');
