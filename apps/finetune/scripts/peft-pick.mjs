@@ -29,8 +29,12 @@ if (phase === 'select') {
   for (const family of ['full', 'lora']) {
     const done = runs.filter((r) => r.family === family && r.accuracy !== null);
     if (done.length === 0) throw new Error(`peft-pick: no finished ${family} run to pick from`);
-    const best = done.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    // by validation accuracy; a tie (500 images make them common) goes to the lower validation loss
+    const better = (b, a) => b.accuracy > a.accuracy || (b.accuracy === a.accuracy && b.loss < a.loss);
+    const best = done.reduce((a, b) => (better(b, a) ? b : a));
     console.log(`pick ${family} ${best.grouping} ${best.lr}`);
+    const tied = done.filter((r) => r !== best && r.accuracy === best.accuracy);
+    if (tied.length > 0) console.log(`note: ${family}'s pick ties on validation accuracy with ${tied.map((r) => `${r.grouping} ${r.lr}`).join(', ')}; the lower validation loss decided`);
     // a pick on the smallest or largest rate its grouping tried may have a better rate outside the grid
     const grid = runs.filter((r) => r.family === family && r.grouping === best.grouping).map((r) => Number(r.lr));
     const at = Number(best.lr) === Math.max(...grid) ? 'largest' : Number(best.lr) === Math.min(...grid) ? 'smallest' : null;
