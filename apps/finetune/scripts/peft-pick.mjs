@@ -34,7 +34,7 @@ if (phase === 'select') {
     const best = done.reduce((a, b) => (better(b, a) ? b : a));
     console.log(`pick ${family} ${best.grouping} ${best.lr}`);
     const tied = done.filter((r) => r !== best && r.accuracy === best.accuracy);
-    if (tied.length > 0) console.log(`note: ${family}'s pick ties on validation accuracy with ${tied.map((r) => `${r.grouping} ${r.lr}`).join(', ')}; the lower validation loss decided`);
+    if (tied.length > 0) console.log(`note: ${family}'s pick ties on validation accuracy with ${tied.map((r) => `${r.grouping} ${r.lr}`).join(', ')}; the lower validation loss decided (then the folder order)`);
     // a pick on the smallest or largest rate its grouping tried may have a better rate outside the grid
     const grid = runs.filter((r) => r.family === family && r.grouping === best.grouping).map((r) => Number(r.lr));
     const at = Number(best.lr) === Math.max(...grid) ? 'largest' : Number(best.lr) === Math.min(...grid) ? 'smallest' : null;

@@ -21,6 +21,8 @@
 # shape, pre-trained on all of the public half, disjoint from the private half: 59% against 42%).
 # FULL_LRS, LORA_LRS (space-separated) and EPSILON override the grids and the budget (defaults below);
 # peft-pick.mjs notes a pick on the edge of its grid.
+# WORK=DIR: the runs' folders and logs go there instead of OUT, and OUT gets picks.txt, results.txt and
+# runs.tgz (every run's log and report/metrics.json): three files, for a device that returns only a few.
 # VIT_TASK=transfer (with CIFAR): the class-disjoint task of the group-wise study instead of the halves
 # (airplane to deer public, 2,000 images a class; dog to truck private, 1,000 a class, tested on 2,000 of
 # their test images; every run starts a fresh 5-class head, --new-head), where fine-tuning has
@@ -42,11 +44,12 @@ if [ -n "${PRETRAINED:-}" ] && [ ! -f "$DATA/vit-public/config.json" ]; then
 fi
 CLI=${CLIPWISE_CLI:-node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/run-cli.ts --}
 HERE=$(dirname "$0")
-mkdir -p "$OUT"
+WORK=${WORK:-$OUT}
+mkdir -p "$OUT" "$WORK"
 run() { # name, args...
   local name=$1; shift
   # shellcheck disable=SC2086
-  ( t0=$(date +%s); $CLI train "$@" --out "$OUT/$name" > "$OUT/$name.log" 2>&1; echo "$name exit $? wall $(( $(date +%s) - t0 )) s" >> "$OUT/$name.log" ) &
+  ( t0=$(date +%s); $CLI train "$@" --out "$WORK/$name" > "$WORK/$name.log" 2>&1; echo "$name exit $? wall $(( $(date +%s) - t0 )) s" >> "$WORK/$name.log" ) &
 }
 PRIVATE=(--epsilon "${EPSILON:-8}" --delta 1e-5 --clip-norm 1 --steps 100 --batch-size 256 --max-physical-batch 128 --optimizer adamw
   --schedule warmup-cosine --warmup 5 --eval-every 100000 --backend webgpu "${HEAD[@]}")
@@ -54,8 +57,8 @@ LORA=(--lora-rank 16 --lora-alpha 32 --lora-targets all-linear --lora-modules-to
 if [ ! -f "$DATA/vit-public/config.json" ]; then
   $CLI train --model vit-mini --data "$DATA/cifar-public.tar.gz" --no-dp --steps 400 --batch-size 128 --sampling shuffle \
     --optimizer adamw --lr 1e-3 --schedule warmup-cosine --warmup 20 --eval-limit 1000 --eval-every 400 --backend webgpu --seed 0 \
-    --out "$OUT/vit-pretrain" > "$OUT/vit-pretrain.log" 2>&1 || { tail -5 "$OUT/vit-pretrain.log"; exit 1; }
-  mkdir -p "$DATA/vit-public" && cp "$OUT/vit-pretrain/checkpoint/model/"* "$DATA/vit-public/"
+    --out "$WORK/vit-pretrain" > "$WORK/vit-pretrain.log" 2>&1 || { tail -5 "$WORK/vit-pretrain.log"; exit 1; }
+  mkdir -p "$DATA/vit-public" && cp "$WORK/vit-pretrain/checkpoint/model/"* "$DATA/vit-public/"
 fi
 [ -f "$DATA/cifar-private-val.tar.gz" ] || python3 "$HERE/../study/split-cifar-val.py" "$DATA/cifar-private.tar.gz" "$DATA"
 # select
@@ -65,7 +68,7 @@ for g in layer-wise all-layer; do for lr in ${LORA_LRS:-2e-3 4e-3 8e-3 1.6e-2}; 
   run "select-lora-$g-lr$lr" "${FIT[@]}" "${PRIVATE[@]}" "${LORA[@]}" --grouping $g --lr $lr
 done; done
 wait
-node "$HERE/peft-pick.mjs" select "$OUT" > "$OUT/picks.txt" || exit 1
+node "$HERE/peft-pick.mjs" select "$WORK" > "$OUT/picks.txt" || exit 1
 cat "$OUT/picks.txt"
 # test: the picks, five seeds each
 TEST=(--model "$DATA/vit-public" --data "$DATA/cifar-private.tar.gz" --eval-limit 2000)
@@ -74,4 +77,7 @@ while read -r family grouping lr; do
   for seed in 0 1 2 3 4; do run "test-$family-$grouping-lr$lr-s$seed" "${TEST[@]}" "${PRIVATE[@]}" "${extra[@]}" --grouping "$grouping" --lr "$lr" --seed $seed; done
 done < <(grep '^pick ' "$OUT/picks.txt" | cut -d' ' -f2-)
 wait
-node "$HERE/peft-pick.mjs" test "$OUT"
+node "$HERE/peft-pick.mjs" test "$WORK" | tee "$OUT/results.txt"
+if [ "$WORK" != "$OUT" ]; then
+  (cd "$WORK" && { find . -maxdepth 1 -name '*.log'; find . -path '*/report/metrics.json'; } | tar -czf - -T -) > "$OUT/runs.tgz"
+fi
