@@ -2,7 +2,8 @@
 // one call at a group's close; `ghostSqNormPartials`, layer-wise's one launch a layer) on the linear
 // layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
 // markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
-//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2 [--models vit]
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2,16x4t [--models vit]
+// (a trailing t: tall thread blocks, 8 × 4 of each Gram a thread, core's GhostKernelShape.tall)
 // (--split-k 0,2048: also with K split over about 2048 workgroups a layer, setGhostSplitK; --tile-rows 32,48,64:
 // also on larger Gram tiles, setGhostTileRows, with the splits that can stage them, e.g. --splits 32x2,16x2,32x1)
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,8 +39,9 @@ for (const m of MODELS) for (const split of splits) for (const target of targets
   if (target !== null) core.setGhostSplitK(target);
   if ('setGhostTileRows' in core) core.setGhostTileRows(null);
   if (split) {
-    const [bk, kg] = split.split('x').map(Number);
-    core.setGhostKernelShape({ bk: bk!, kg: kg! });
+    // BKxKG, with a trailing t for tall thread blocks (core's GhostKernelShape.tall)
+    const [bk, kg] = split.replace(/t$/, '').split('x').map(Number);
+    core.setGhostKernelShape({ bk: bk!, kg: kg!, ...(split.endsWith('t') ? { tall: true } : {}) });
   }
   if (forced) {
     if (!core.ghostTileRowsFit(forced, core.ghostKernelShape())) {

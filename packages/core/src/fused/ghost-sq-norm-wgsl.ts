@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { envSwitch } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, tileRowDot, gramMainHead, wholeLoads } from './ghost-gram-wgsl';
+import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, blockOf, gramLoop, groupThreads, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, tileRowDot, gramMainHead, wholeLoads } from './ghost-gram-wgsl';
 
 /**
  * Rows of a Gram tile (each workgroup one tile × tile block of both Grams, 8 × 8 threads a K group,
@@ -19,6 +19,13 @@ type GhostTileRows = 32 | 40 | 48 | 64;
 export interface GhostKernelShape {
   readonly bk: number;
   readonly kg: number;
+  /**
+   * Tall thread blocks: a K group of 8 × 4 threads, each an (rows/4) × (rows/8) block of both Grams
+   * (8 × 4 on 32-row tiles: 2.7 FMAs a value staged in workgroup memory instead of 2, 64 accumulators
+   * a thread instead of 32) on the same tiles and workgroup count. For the kernel's benchmark
+   * (`--ghost-split 16x4t`); 32- and 40-row tiles only. Off (absent) by default.
+   */
+  readonly tall?: boolean;
 }
 /**
  * 32 of K a step, 2 K groups (128 threads): the fastest split on an H100 for both GPT-2 small's and
@@ -39,6 +46,9 @@ export function setGhostKernelShape(shape: GhostKernelShape | null): void {
   if (!isGhostKernelShape(next)) {
     throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
   }
+  if (next.tall && !ghostTileRowsFit(32, next)) {
+    throw new RangeError(`setGhostKernelShape: tall blocks on 32-row tiles do not fit ${formatGhostKernelShape(next)} (the staging must fit the device's workgroup memory; e.g. 16x4t, 8x8t, 32x2t)`);
+  }
   if (tileRowsOverride !== null && !ghostTileRowsFit(tileRowsOverride, next)) {
     throw new RangeError(`setGhostKernelShape: the ${tileRowsOverride}-row tiles set by setGhostTileRows do not fit ${next.bk}x${next.kg}; call setGhostTileRows(null) first`);
   }
@@ -53,7 +63,12 @@ export function setGhostKernelShape(shape: GhostKernelShape | null): void {
  * isGhostKernelShape({ bk: 32, kg: 2 }); // true
  */
 export function isGhostKernelShape(shape: GhostKernelShape): boolean {
-  return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
+  return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32) && [undefined, true, false].includes(shape.tall);
+}
+
+/** `16x4`, or `16x4t` with tall blocks: how `--ghost-split` and the benchmarks write a work split. */
+export function formatGhostKernelShape(shape: GhostKernelShape): string {
+  return `${shape.bk}x${shape.kg}${shape.tall ? 't' : ''}`;
 }
 
 // on since an interleaved A/B on an H100 (gpu-session.sh 29): ViT-B/16's private steps 2.0-2.4 ms faster, 7-8 of 9 rounds
@@ -113,9 +128,9 @@ function workgroupBytes(): number {
  * ghostTileRowsFit(64, { bk: 16, kg: 2 }); // true on a 32 KiB device: 20 KiB of staging, 64 accumulators a Gram a thread
  */
 export function ghostTileRowsFit(rows: number, shape: GhostKernelShape, limitBytes = workgroupBytes()): boolean {
-  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || !wholeLoads(shape, rows)) return false;
+  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || !wholeLoads(shape, rows) || (shape.tall && rows > 40)) return false;
   // the one-launch kernel's arrays: sm, then red (64 floats) and redBias (a float a thread)
-  return 16 * smVec4s(shape, rows) + 4 * (64 + 64 * shape.kg) <= limitBytes;
+  return 16 * smVec4s(shape, rows) + 4 * (64 + groupThreads(shape) * shape.kg) <= limitBytes;
 }
 
 let tileRowsOverride: GhostTileRows | null = null;
@@ -196,7 +211,7 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
   const prefetch = ghostPrefetch === 'always';
   const shape = kernelShape;
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${tile}_${shape.bk}_${shape.kg}_v${+vec}_p${+prefetch}`,
+    key: `clipwiseGhostSqNorm_${tile}_${shape.bk}_${shape.kg}${shape.tall ? 't' : ''}_v${+vec}_p${+prefetch}`,
     code: () => ghostSqNormWgsl(vec, prefetch, shape, tile),
     buffers: [{ tensor: out, write: true }, { tensor: a }, { tensor: g }],
     uniforms: packUniforms([width, t, d, p, blocks, pairs, start, 0].map((v) => ['u', v] as const)),
@@ -206,8 +221,8 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
 
 /** The ghost partials kernel (bindings: partials, a, g, the uniforms). */
 function ghostSqNormWgsl(vec: boolean, prefetch: boolean, s: GhostKernelShape, rows: number): string {
-  const threads = 64 * s.kg;
-  const r = rows / 8;
+  const threads = groupThreads(s) * s.kg;
+  const { ri, rj } = blockOf(s, rows);
   const elem = vec ? 'vec4<f32>' : 'f32';
   return /* wgsl */ `
 struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, start : u32, pad0 : u32 };
@@ -235,7 +250,7 @@ ${gramMainHead(s, rows)}
   // uniform control flow)
   let pair = wg.x;
   if (pair >= L.pairs) {
-    biasChunk(pair - L.pairs, b, grp * 64u + lid);
+    biasChunk(pair - L.pairs, b, grp * ${groupThreads(s)}u + lid);
     return;
   }
   ${PAIR_DECODE}
@@ -243,15 +258,15 @@ ${gramMainHead(s, rows)}
   let rowJ = bj * ${rows}u;
   let baseA = b * L.T * L.d;
   let baseG = b * L.T * L.p;
-  ${ACC('a', r).map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${ACC('g', r).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('a', ri, rj).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('g', ri, rj).map((v) => `var ${v} = 0.0;`).join(' ')}
   ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s, rows)}
   ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch, s, rows)}
   // off-diagonal tiles stand for their mirror image too
   let w = select(2.0, 1.0, bi == bj);
-  if (grp == 0u) { red[lid] = w * (${range(r).map((i) => tileRowDot(i, r)).join(' + ')}); }
+  if (grp == 0u) { red[lid] = w * (${range(ri).map((i) => tileRowDot(i, rj)).join(' + ')}); }
   workgroupBarrier();
-  for (var s = 32u; s > 0u; s = s >> 1u) {
+  for (var s = ${groupThreads(s) / 2}u; s > 0u; s = s >> 1u) {
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }
