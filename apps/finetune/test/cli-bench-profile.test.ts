@@ -274,8 +274,9 @@ describe('clipwise bench', () => {
     const split = await run(['bench', ...SHAPE, '--ghost-split', '12x4']);
     expect(split.code).toBe(2);
     expect(split.err).toMatch(/--ghost-split must be BKxKG .* got '12x4'/);
-    expect((await run(['bench', ...SHAPE, '--ghost-split', '16x4q'])).err).toMatch(/a trailing t for tall thread blocks, got '16x4q'/);
-    expect(ghostSplit('16x4t')).toEqual({ bk: 16, kg: 4, tall: true });
+    expect((await run(['bench', ...SHAPE, '--ghost-split', '16x4q'])).err).toMatch(/a trailing t or b for tall or big thread blocks, got '16x4q'/);
+    expect(ghostSplit('16x4t')).toEqual({ bk: 16, kg: 4, block: 'tall' });
+    expect(ghostSplit('8x8b')).toEqual({ bk: 8, kg: 8, block: 'big' });
     expect(ghostSplit('32x2')).toEqual({ bk: 32, kg: 2 });
     const classes = await run(['bench', ...SHAPE, '--pool-classes', '12']);
     expect(classes.code).toBe(2);

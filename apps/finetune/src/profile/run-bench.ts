@@ -110,11 +110,16 @@ export const AB_SWITCHES = {
     setGhostSplitK(on === true ? DEFAULT_GHOST_SPLIT_TARGET : null);
   },
   /**
-   * Core's ghost kernel with tall thread blocks (`GhostKernelShape.tall`, the work split 16x4t: K groups
+   * Core's ghost kernel with tall thread blocks (`GhostKernelShape.block`, the work split 16x4t: K groups
    * of 8 × 4 threads, each an 8 × 4 block of both Grams on the same 32-row tiles and workgroups, 2.7 FMAs
    * a staged value instead of 2); off: the default split (32x2, 4 × 4 blocks).
    */
-  'ghost-tall': (on: boolean | null) => setGhostKernelShape(on === true ? { bk: 16, kg: 4, tall: true } : null),
+  'ghost-tall': (on: boolean | null) => setGhostKernelShape(on === true ? { bk: 16, kg: 4, block: 'tall' } : null),
+  /**
+   * Core's ghost kernel with big thread blocks (the work split 8x8b: K groups of 4 × 4 threads, each an
+   * 8 × 8 block of both Grams, the first parked in workgroup memory; 4 FMAs a staged value); off: 32x2.
+   */
+  'ghost-big': (on: boolean | null) => setGhostKernelShape(on === true ? { bk: 8, kg: 8, block: 'big' } : null),
   /**
    * The update enqueued before the release's read, guarded on the device (`releaseAndStep`'s order, the
    * default: the step runner's `setGuardedUpdate`); off: the release waits for the losses and norms, then

@@ -14,12 +14,14 @@ export const BIAS_CHUNK = 256;
 export const rowOf = (s: GhostKernelShape) => s.bk / 4 + 1;
 /** vec4s of one staged tile (`tile` rows). */
 export const tileVec4 = (s: GhostKernelShape, tile: number) => tile * rowOf(s);
-/** A K group's threads along tile I: 8, or 4 with tall blocks (`GhostKernelShape.tall`). Along tile J always 8. */
-export const threadsI = (s: GhostKernelShape) => (s.tall ? 4 : 8);
-/** Threads of one K group: 64, or 32 with tall blocks. */
-export const groupThreads = (s: GhostKernelShape) => 8 * threadsI(s);
-/** A thread's block of each Gram tile: `ri` rows of tile I (threadsI apart) × `rj` rows of tile J (8 apart). */
-export const blockOf = (s: GhostKernelShape, tile: number) => ({ ri: tile / threadsI(s), rj: tile / 8 });
+/** A K group's threads along tile I: 8, or 4 with tall and big blocks (`GhostKernelShape.block`). */
+export const threadsI = (s: GhostKernelShape) => (s.block ? 4 : 8);
+/** A K group's threads along tile J: 8, or 4 with big blocks. */
+export const threadsJ = (s: GhostKernelShape) => (s.block === 'big' ? 4 : 8);
+/** Threads of one K group: 64, 32 with tall blocks, 16 with big ones. */
+export const groupThreads = (s: GhostKernelShape) => threadsJ(s) * threadsI(s);
+/** A thread's block of each Gram tile: `ri` rows of tile I (threadsI apart) × `rj` rows of tile J (threadsJ apart). */
+export const blockOf = (s: GhostKernelShape, tile: number) => ({ ri: tile / threadsI(s), rj: tile / threadsJ(s) });
 /** vec4s each thread of a group stages a K step (both tiles: 2·tile·bk/4 over the group's threads). */
 export const loadsOf = (s: GhostKernelShape, tile: number) => (2 * tile * s.bk) / 4 / groupThreads(s);
 /** Whether a group's threads stage whole loads of one tile at a time (tile · bk / 4 a multiple of their count), as `loadFunction` assumes. */
@@ -74,18 +76,18 @@ export function storeStaged(s: GhostKernelShape, rows: number): string {
 /** 0 … n − 1. */
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** The ri·rj accumulators of a thread's block of one Gram tile (`blockOf`; rj = ri where not given): I-rows ty + threadsI·i, J-rows tx + 8j. */
+/** The ri·rj accumulators of a thread's block of one Gram tile (`blockOf`; rj = ri where not given): I-rows ty + threadsI·i, J-rows tx + threadsJ·j. */
 export const ACC = (acc: string, ri: number, rj = ri) => range(ri).flatMap((i) => range(rj).map((j) => `${acc}${i}${j}`));
 
-/** acc_ij += Σ_k X[I-row ty + threadsI·i, k] · X[J-row tx + 8j, k] over the group's staged slice. */
+/** acc_ij += Σ_k X[I-row ty + threadsI·i, k] · X[J-row tx + threadsJ·j, k] over the group's staged slice. */
 export function multiply(acc: string, s: GhostKernelShape, rows: number): string {
   const { ri, rj } = blockOf(s, rows);
-  const ti = threadsI(s);
+  const [ti, tj] = [threadsI(s), threadsJ(s)];
   const lines: string[] = [];
   for (let k4 = 0; k4 < s.bk / 4; k4++) {
     lines.push('{');
     for (let i = 0; i < ri; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${ti * i}u) * ${rowOf(s)}u + ${k4}u];`);
-    for (let j = 0; j < rj; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s, rows)}u + (tx + ${8 * j}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let j = 0; j < rj; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s, rows)}u + (tx + ${tj * j}u) * ${rowOf(s)}u + ${k4}u];`);
     for (let i = 0; i < ri; i++)
       for (let j = 0; j < rj; j++) {
         const a = `${acc}${i}${j}`;
@@ -218,16 +220,16 @@ export const PAIR_DECODE = `// pair -> (I, J), I <= J, row by row of the upper t
   let bj = bi + r;`;
 
 /**
- * The kernels' entry point up to the sample: 8 × threadsI threads a K group (tx, ty; lid within the
- * group), `kg` groups (grp), each staging at stageBase; b is the workgroup's sample.
+ * The kernels' entry point up to the sample: threadsJ × threadsI threads a K group (tx, ty; lid within
+ * the group), `kg` groups (grp), each staging at stageBase; b is the workgroup's sample.
  */
 export function gramMainHead(s: GhostKernelShape, rows: number): string {
-  return `@compute @workgroup_size(8, ${threadsI(s)}, ${s.kg})
+  return `@compute @workgroup_size(${threadsJ(s)}, ${threadsI(s)}, ${s.kg})
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
   let tx = l.x;
   let ty = l.y;
   let grp = l.z;
-  let lid = ty * 8u + tx;
+  let lid = ty * ${threadsJ(s)}u + tx;
   let stageBase = grp * ${2 * tileVec4(s, rows)}u;
   let b = wg.y;`;
 }

@@ -24,17 +24,24 @@ describe('ghost tile rows: which tiles a work split can stage', () => {
     expect(ghostTileRowsFit(56, { bk: 32, kg: 1 }, 32 * KiB)).toBe(false); // not a tile size the kernels take
     expect(ghostTileRowsFit(32, { bk: 32, kg: 2 }, 32 * KiB)).toBe(true); // the default: 18 KiB
     // tall blocks: 32 threads a K group, so whole loads need tile · bk / 4 a multiple of 32; 32- and 40-row tiles only
-    expect(ghostTileRowsFit(32, { bk: 16, kg: 4, tall: true }, 32 * KiB)).toBe(true); // 4 groups × 2 tiles × 32 rows × 5 vec4s = 20 KiB
-    expect(ghostTileRowsFit(32, { bk: 32, kg: 4, tall: true }, 32 * KiB)).toBe(false); // 36 KiB of staging
-    expect(ghostTileRowsFit(40, { bk: 32, kg: 2, tall: true }, 32 * KiB)).toBe(true);
-    expect(ghostTileRowsFit(48, { bk: 16, kg: 2, tall: true }, 32 * KiB)).toBe(false); // 12 × 6 blocks: not offered
+    expect(ghostTileRowsFit(32, { bk: 16, kg: 4, block: 'tall' }, 32 * KiB)).toBe(true); // 4 groups × 2 tiles × 32 rows × 5 vec4s = 20 KiB
+    expect(ghostTileRowsFit(32, { bk: 32, kg: 4, block: 'tall' }, 32 * KiB)).toBe(false); // 36 KiB of staging
+    expect(ghostTileRowsFit(40, { bk: 32, kg: 2, block: 'tall' }, 32 * KiB)).toBe(true);
+    expect(ghostTileRowsFit(48, { bk: 16, kg: 2, block: 'tall' }, 32 * KiB)).toBe(false); // 12 × 6 blocks: not offered
+    // big blocks: 16 threads a K group, 32-row tiles only, and a 4 KiB parked tile beside the staging
+    expect(ghostTileRowsFit(32, { bk: 8, kg: 8, block: 'big' }, 32 * KiB)).toBe(true); // 24 KiB of staging + 4 KiB parked
+    expect(ghostTileRowsFit(32, { bk: 8, kg: 8, block: 'big' }, 28 * KiB)).toBe(false);
+    expect(ghostTileRowsFit(32, { bk: 16, kg: 8, block: 'big' }, 32 * KiB)).toBe(false); // 40 KiB of staging
+    expect(ghostTileRowsFit(40, { bk: 16, kg: 4, block: 'big' }, 32 * KiB)).toBe(false);
   });
 
-  it('takes a tall work split only where its 32-row tiles fit, and writes it with a t', () => {
-    expect(formatGhostKernelShape({ bk: 16, kg: 4, tall: true })).toBe('16x4t');
+  it('takes a tall or big work split only where its 32-row tiles fit, and writes it with a t or b', () => {
+    expect(formatGhostKernelShape({ bk: 16, kg: 4, block: 'tall' })).toBe('16x4t');
+    expect(formatGhostKernelShape({ bk: 8, kg: 8, block: 'big' })).toBe('8x8b');
+    expect(() => setGhostKernelShape({ bk: 16, kg: 8, block: 'big' })).toThrow(/big blocks on 32-row tiles do not fit 16x8b/);
     expect(formatGhostKernelShape({ bk: 32, kg: 2 })).toBe('32x2');
-    expect(() => setGhostKernelShape({ bk: 32, kg: 4, tall: true })).toThrow(/tall blocks on 32-row tiles do not fit 32x4t/);
-    setGhostKernelShape({ bk: 16, kg: 4, tall: true });
+    expect(() => setGhostKernelShape({ bk: 32, kg: 4, block: 'tall' })).toThrow(/tall blocks on 32-row tiles do not fit 32x4t/);
+    setGhostKernelShape({ bk: 16, kg: 4, block: 'tall' });
     expect(ghostTileRows(128)).toBe(32);
     expect(ghostLayerWidth(128, 768, false)).toBe(10); // the same tiles and columns as the default's
   });
@@ -62,10 +69,12 @@ describe('ghost norms on 48- and 64-row tiles and on tall blocks (webgpu) equal 
     [48, { bk: 32, kg: 1 }, 4096],
     [64, { bk: 16, kg: 2 }, 0],
     [64, { bk: 16, kg: 2 }, 4096], // with K split over workgroups
-    [32, { bk: 16, kg: 4, tall: true }, 0],
-    [32, { bk: 8, kg: 8, tall: true }, 4096],
-    [40, { bk: 32, kg: 2, tall: true }, 0],
-    [40, { bk: 16, kg: 4, tall: true }, 4096], // ViT's T = 197 under `--ab ghost-tall` (fitted tiles), K split
+    [32, { bk: 16, kg: 4, block: 'tall' }, 0],
+    [32, { bk: 8, kg: 8, block: 'tall' }, 4096],
+    [40, { bk: 32, kg: 2, block: 'tall' }, 0],
+    [40, { bk: 16, kg: 4, block: 'tall' }, 4096], // ViT's T = 197 under `--ab ghost-tall` (fitted tiles), K split
+    [32, { bk: 8, kg: 8, block: 'big' }, 0],
+    [32, { bk: 16, kg: 4, block: 'big' }, 4096],
   ];
   for (const [rows, shape, split] of cases) {
     it(`${rows} rows, ${formatGhostKernelShape(shape)}${split ? ', K split' : ''}: norms, partials with the bias, many layers`, async () => {
