@@ -68,7 +68,12 @@ export function isGhostKernelShape(shape: GhostKernelShape): boolean {
   return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32) && [undefined, 'tall', 'big'].includes(shape.block);
 }
 
-/** `16x4`, or `16x4t` / `8x8b` with tall / big blocks: how `--ghost-split` and the benchmarks write a work split. */
+/**
+ * `16x4`, or `16x4t` / `8x8b` with tall / big blocks: how `--ghost-split` and the benchmarks write a work split.
+ *
+ * @example
+ * formatGhostKernelShape({ bk: 8, kg: 8, block: 'big' }); // '8x8b'
+ */
 export function formatGhostKernelShape(shape: GhostKernelShape): string {
   return `${shape.bk}x${shape.kg}${shape.block ? shape.block[0] : ''}`;
 }
