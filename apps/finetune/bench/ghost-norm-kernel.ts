@@ -8,6 +8,7 @@
 // also on larger Gram tiles, setGhostTileRows, with the splits that can stage them, e.g. --splits 32x2,16x2,32x1)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { ghostSplit } from '../src/commands/bench';
 import { BENCH_MODELS, loadBenchCore, stepLayers } from './bench-models';
 import { medianKernelMs } from './kernel-time';
 
@@ -39,10 +40,8 @@ for (const m of MODELS) for (const split of splits) for (const target of targets
   if (target !== null) core.setGhostSplitK(target);
   if ('setGhostTileRows' in core) core.setGhostTileRows(null);
   if (split) {
-    // BKxKG, with a trailing t or b for tall or big thread blocks (core's GhostKernelShape.block)
-    const [bk, kg] = split.replace(/[tb]$/, '').split('x').map(Number);
-    const block = split.endsWith('t') ? 'tall' : split.endsWith('b') ? 'big' : undefined;
-    core.setGhostKernelShape({ bk: bk!, kg: kg!, ...(block ? { block } : {}) });
+    // BKxKG[t|b], parsed as `clipwise bench --ghost-split` parses it
+    core.setGhostKernelShape(ghostSplit(split)!);
   }
   if (forced) {
     if (!core.ghostTileRowsFit(forced, core.ghostKernelShape())) {

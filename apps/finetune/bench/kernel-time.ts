@@ -9,16 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * const ms = await medianKernelMs(() => core.ghostSqNormPartials(a, g, { bias: true })!, 10);
  */
 export async function medianKernelMs(run: () => tf.TensorContainer, reps: number): Promise<number> {
-  tf.dispose(run());
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    let out: tf.TensorContainer = [];
-    const info = await tf.time(() => void (out = run()));
-    tf.dispose(out);
-    samples.push(info.kernelMs as number);
-  }
-  samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)]!;
+  return (await interleavedKernelMs([run], reps))[0]!;
 }
 
 /**

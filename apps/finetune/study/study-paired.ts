@@ -3,7 +3,7 @@
 // separate a grouping effect from the seeds' spread that the table's mean ± sd mixes in. Pure.
 import type { CellRecord, StudyRecord } from './study-results';
 import type { Family } from './study-spec';
-import { stat, studyCells, type Stat, type SummaryRow } from './study-summary';
+import { stat, studyCells, type Stat, type StudyWant, type SummaryRow } from './study-summary';
 
 /** One (size, ε, grouping) against the reference grouping at the same size and ε. */
 export interface PairedGap {
@@ -35,7 +35,7 @@ const score = (family: Family, r: CellRecord) => (family === 'vit' ? r.test.accu
 export function pairedGaps(
   records: readonly StudyRecord[],
   rows: readonly SummaryRow[],
-  want: { family: Family; steps: number; batch: number },
+  want: Pick<StudyWant, 'family' | 'steps' | 'batch'>,
   reference = 'all-layer',
 ): PairedGap[] {
   const cells = studyCells(records, want);

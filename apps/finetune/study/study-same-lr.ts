@@ -2,8 +2,7 @@
 // sit at each grouping's own pick (where two picks land on different lrs, their gap mixes the lr's effect
 // into the grouping's). Pure.
 import type { StudyRecord } from './study-results';
-import { studyCells } from './study-summary';
-import type { Family } from './study-spec';
+import { studyCells, type StudyWant } from './study-summary';
 
 /**
  * A markdown table: a row per (size, ε, lr) that any grouping of `want` ran at `seed`, a column per
@@ -16,7 +15,7 @@ import type { Family } from './study-spec';
  */
 export function sameLrTable(
   records: readonly StudyRecord[],
-  want: { family: Family; sizes: readonly string[]; groupings: readonly string[]; epsilons: readonly number[]; steps: number; batch: number },
+  want: StudyWant,
   seed = 0,
 ): string {
   const vit = want.family === 'vit';

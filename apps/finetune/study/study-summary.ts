@@ -124,6 +124,16 @@ export const benchGrouping = (grouping: string) => (grouping === 'layer-wise-ada
 const statOf = (runs: readonly CellRecord[], pick: (r: CellRecord) => number | undefined) =>
   stat(runs.map(pick).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
 
+/** What a study table asks for: the family's sizes, groupings and ε at one step budget and batch. */
+export interface StudyWant {
+  readonly family: Family;
+  readonly sizes: readonly string[];
+  readonly groupings: readonly string[];
+  readonly epsilons: readonly number[];
+  readonly steps: number;
+  readonly batch: number;
+}
+
 /**
  * The finished cells of `want`'s family run at its step budget and batch: what the summary, the paired
  * gaps and the same-lr table read (runs of other budgets are left out of all three).
@@ -131,7 +141,7 @@ const statOf = (runs: readonly CellRecord[], pick: (r: CellRecord) => number | u
  * @example
  * studyCells(records, { family: 'gpt2', steps: 100, batch: 256 }).length;
  */
-export function studyCells(records: readonly StudyRecord[], want: { family: Family; steps: number; batch: number }): CellRecord[] {
+export function studyCells(records: readonly StudyRecord[], want: Pick<StudyWant, 'family' | 'steps' | 'batch'>): CellRecord[] {
   return records.filter((r): r is CellRecord => r.kind === 'cell' && r.family === want.family && r.steps === want.steps && r.batch === want.batch);
 }
 
@@ -142,7 +152,7 @@ export function studyCells(records: readonly StudyRecord[], want: { family: Fami
  */
 export function summarize(
   records: readonly StudyRecord[],
-  want: { family: Family; sizes: readonly string[]; groupings: readonly string[]; epsilons: readonly number[]; steps: number; batch: number },
+  want: StudyWant,
 ): SummaryRow[] {
   const cells = studyCells(records, want);
   const benches = records.filter((r): r is BenchRecord => r.kind === 'bench' && r.family === want.family);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { syncDevice } from '../../sync-device';
-import { productVariantReplay } from '../../fused/product-variant-replay';
+import { productVariantReplay, type ProductReplay } from '../../fused/product-variant-replay';
 import { fillingSplits, MATMUL_TILES, matmulVariantTuningEnabled, planMatmul, planOnTile, TARGET_WORKGROUPS, recordMatmulProblems, setMatmulChoice, setMatmulTileOverride, type MatmulChoice, type MatmulProblem, type MatmulTileName } from './matmul-plan';
 
 /** One tuned problem: the plan it had before tuning (the heuristic's, on a first tuning) and the one chosen, in ms per product (wall clock). */
@@ -122,7 +122,7 @@ export async function tuneMatmulProblems(problems: readonly MatmulProblem[], o: 
 }
 
 /** A plain product of the problem's shapes on random operands (`tf.matMul`, as the step's plain products run). */
-function plainProduct(p: MatmulProblem): { run(): tf.Tensor[]; dispose(): void } {
+function plainProduct(p: MatmulProblem): ProductReplay {
   const batched = (rows: number, cols: number) => (p.batch > 1 ? [p.batch, rows, cols] : [rows, cols]);
   const a = tf.randomNormal(p.transposeA ? batched(p.k, p.m) : batched(p.m, p.k));
   const b = tf.randomNormal(p.transposeB ? batched(p.n, p.k) : batched(p.k, p.n));
