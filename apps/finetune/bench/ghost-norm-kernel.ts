@@ -2,8 +2,7 @@
 // one call at a group's close; `ghostSqNormPartials`, layer-wise's one launch a layer) on the linear
 // layers of a GPT-2 small (B16×T128) and ViT-B/16 (B32, T197) step. Run on the GPU machine; prints a
 // markdown table. CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
-//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2,16x4t [--models vit]
-// (a trailing t: tall thread blocks, 8 × 4 of each Gram a thread; b: big ones, 8 × 8; core's GhostKernelShape.block)
+//   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 16x4,32x2 [--models vit]
 // (--split-k 0,2048: also with K split over about 2048 workgroups a layer, setGhostSplitK; --tile-rows 32,48,64:
 // also on larger Gram tiles, setGhostTileRows, with the splits that can stage them, e.g. --splits 32x2,16x2,32x1)
 import * as tf from '@tensorflow/tfjs-core';
@@ -40,7 +39,7 @@ for (const m of MODELS) for (const split of splits) for (const target of targets
   if (target !== null) core.setGhostSplitK(target);
   if ('setGhostTileRows' in core) core.setGhostTileRows(null);
   if (split) {
-    // BKxKG[t|b], parsed as `clipwise bench --ghost-split` parses it
+    // BKxKG, parsed as `clipwise bench --ghost-split` parses it
     core.setGhostKernelShape(ghostSplit(split)!);
   }
   if (forced) {

@@ -49,7 +49,7 @@ export * from './fused/clipped-outer-sum';
 export * from './fused/clipped-outer-sum-from-terms';
 export * from './fused/clipped-row-sums';
 export { fusedGhostNormEnabled, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
-export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostKernelShape, ghostLayerWidth, ghostTileRows, ghostTileRowsFit, formatGhostKernelShape, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostTileRows, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
+export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostKernelShape, ghostLayerWidth, ghostTileRows, ghostTileRowsFit, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostTileRows, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';
 export { DEFAULT_GHOST_SPLIT_TARGET, ghostSplit, ghostSplitTarget, setGhostSplitK, type GhostSplit } from './fused/ghost-sq-norm-split-wgsl';
 export { perSampleDot, perSampleSqNorm } from './fused/per-sample-dot';

@@ -79,9 +79,6 @@
 #  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
 #      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
 #      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
-#  42  the ghost kernel's tall and big thread blocks: the kernel alone over work splits (and the K split),
-#      GPT-2's A/Bs of each switch in ABS (default ghost-tall ghost-big; 7 rounds), TESTS=1 test:gpu, then
-#      ViT's A/B of ABS's first (about 2 minutes an A/B)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -491,22 +488,6 @@ case $part in
     [ "${TESTS:-1}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
     [ "${VIT:-1}" = 1 ] || exit 0
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-guarded "packed, A/B guarded update" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab guarded-update --gpu-passes on ;;
-  42)
-    # the ghost kernel's thread blocks (core's GhostKernelShape.block: tall 8 × 4 or big 8 × 8 of both
-    # Grams a thread on the same 32-row tiles, 2.7 or 4 FMAs a staged value instead of 2): the kernel alone
-    # over the work splits (both models, with and without the K split; KERNEL=0 skips it), then GPT-2's
-    # interleaved A/Bs over its four groupings (7 rounds) of each switch in ABS (default "ghost-tall
-    # ghost-big"; ghost-split-k is the K split's), with TESTS=1 the whole test:gpu, then (VIT=1, the
-    # default) ViT's A/B of ABS's first (5 rounds; about 2 minutes an A/B, 9 with the tests)
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    [ "${KERNEL:-1}" = 1 ] && { CLIPWISE_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis timeout 150 "${V[@]}" apps/finetune/bench/ghost-norm-kernel.ts -- --reps 10 --splits 32x2,16x4t,8x8t,32x2t,8x8b,16x4b --split-k 0,2048 2>&1 | grep -v '^Warning' > "$out/ghost-blocks.txt"; cat "$out/ghost-blocks.txt"; save; }
-    for ab in ${ABS:-ghost-tall ghost-big}; do
-      STEP_LIMIT=240 TABLE_LINES=11 gpt2_step "gpt2-ab-$ab" "A/B $ab" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab "$ab" --gpu-passes on
-    done
-    [ "${TESTS:-0}" = 1 ] && { test_gpu 300 ${TEST_WS:-}; save; }
-    [ "${VIT:-1}" = 1 ] || exit 0
-    set -- ${ABS:-ghost-tall ghost-big}
-    STEP_LIMIT=${VIT_LIMIT:-240} TABLE_LINES=9 vit_step "vit-ab-$1" "packed, A/B $1" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab "$1" --gpu-passes on ;;
   41)
     # the matmul tuning's effect on each GPT-2 configuration (`clipwise bench --ab matmul-tuning`: tuned, then
     # the heuristic's and the tuned plans in every round): part 27 (tuning on) and part 40 (off, as every

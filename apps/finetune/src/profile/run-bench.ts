@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, formatGhostKernelShape, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -109,17 +109,6 @@ export const AB_SWITCHES = {
     if (on === true) setGhostTileRows(64);
     setGhostSplitK(on === true ? DEFAULT_GHOST_SPLIT_TARGET : null);
   },
-  /**
-   * Core's ghost kernel with tall thread blocks (`GhostKernelShape.block`, the work split 16x4t: K groups
-   * of 8 × 4 threads, each an 8 × 4 block of both Grams on the same 32-row tiles and workgroups, 2.7 FMAs
-   * a staged value instead of 2); off: the default split (32x2, 4 × 4 blocks).
-   */
-  'ghost-tall': (on: boolean | null) => setGhostKernelShape(on === true ? { bk: 16, kg: 4, block: 'tall' } : null),
-  /**
-   * Core's ghost kernel with big thread blocks (the work split 8x8b: K groups of 4 × 4 threads, each an
-   * 8 × 8 block of both Grams, the first parked in workgroup memory; 4 FMAs a staged value); off: 32x2.
-   */
-  'ghost-big': (on: boolean | null) => setGhostKernelShape(on === true ? { bk: 8, kg: 8, block: 'big' } : null),
   /**
    * The update enqueued before the release's read, guarded on the device (`releaseAndStep`'s order, the
    * default: the step runner's `setGuardedUpdate`); off: the release waits for the losses and norms, then
@@ -322,8 +311,8 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
     const variants = groupings.flatMap((configuration) => (o.ab ? [false, true] : [null]).map((on) => ({ configuration, on })));
     const configs = variants.map((v) => (v.on ? `${v.configuration} +${o.ab}` : v.configuration));
     const split = o.ghostSplit ?? DEFAULT_GHOST_KERNEL_SHAPE;
-    if (o.ab === 'ghost-tiles' && !(split.bk === 32 && split.kg <= 2)) o.log(`note: fitted ghost tiles need 32 of K a step and at most 2 K groups; with --ghost-split ${formatGhostKernelShape(split)} both sides run 32-row tiles`);
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${formatGhostKernelShape(split)}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? `on (scaled products ${matmulVariantTuningEnabled() ? 'apart' : 'as plain'})` : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}, layer-norm clip in sums ${layerNormClipInSumsEnabled() ? 'on' : 'off'}, ghost K split ${ghostSplitTarget() || 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
+    if (o.ab === 'ghost-tiles' && !(split.bk === 32 && split.kg <= 2)) o.log(`note: fitted ghost tiles need 32 of K a step and at most 2 K groups; with --ghost-split ${split.bk}x${split.kg} both sides run 32-row tiles`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? `on (scaled products ${matmulVariantTuningEnabled() ? 'apart' : 'as plain'})` : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}, layer-norm clip in sums ${layerNormClipInSumsEnabled() ? 'on' : 'off'}, ghost K split ${ghostSplitTarget() || 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode, paramOrder: model.params.map((p) => p.name), guardedUpdate: guardedUpdateOn() };

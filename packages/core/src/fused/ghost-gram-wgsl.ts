@@ -14,22 +14,12 @@ export const BIAS_CHUNK = 256;
 export const rowOf = (s: GhostKernelShape) => s.bk / 4 + 1;
 /** vec4s of one staged tile (`tile` rows). */
 export const tileVec4 = (s: GhostKernelShape, tile: number) => tile * rowOf(s);
-/** A K group's threads along tile I: 8, or 4 with tall and big blocks (`GhostKernelShape.block`). */
-export const threadsI = (s: GhostKernelShape) => (s.block ? 4 : 8);
-/** A K group's threads along tile J: 8, or 4 with big blocks. */
-export const threadsJ = (s: GhostKernelShape) => (s.block === 'big' ? 4 : 8);
-/** Threads of one K group: 64, 32 with tall blocks, 16 with big ones. */
-export const groupThreads = (s: GhostKernelShape) => threadsJ(s) * threadsI(s);
-/** A thread's block of each Gram tile: `ri` rows of tile I (threadsI apart) × `rj` rows of tile J (threadsJ apart). */
-export const blockOf = (s: GhostKernelShape, tile: number) => ({ ri: tile / threadsI(s), rj: tile / threadsJ(s) });
-/** vec4s each thread of a group stages a K step (both tiles: 2·tile·bk/4 over the group's threads). */
-export const loadsOf = (s: GhostKernelShape, tile: number) => (2 * tile * s.bk) / 4 / groupThreads(s);
-/** Whether a group's threads stage whole loads of one tile at a time (tile · bk / 4 a multiple of their count), as `loadFunction` assumes. */
-export const wholeLoads = (s: GhostKernelShape, tile: number) => ((tile * s.bk) / 4) % groupThreads(s) === 0;
-/** vec4s a thread's accumulators of one Gram take in the K groups' reduction (ri · rj values, padded to whole vec4s). */
-const reduceVec4Of = (s: GhostKernelShape, tile: number) => Math.ceil((blockOf(s, tile).ri * blockOf(s, tile).rj) / 4);
+/** vec4s each thread of a group stages a K step (both tiles: 2·tile·bk/4 over 64 threads). */
+export const loadsOf = (s: GhostKernelShape, tile: number) => (2 * tile * s.bk) / 4 / 64;
+/** Whether a group's 64 threads stage whole loads of one tile at a time (tile · bk / 4 a multiple of 64), as `loadFunction` assumes. */
+export const wholeLoads = (s: GhostKernelShape, tile: number) => ((tile * s.bk) / 4) % 64 === 0;
 /** vec4s of the kernels' workgroup array `sm`: the K groups' staging, reused for their reduction (`reduceGroups`). */
-export const smVec4s = (s: GhostKernelShape, tile: number) => Math.max(s.kg * 2 * tileVec4(s, tile), (s.kg / 2) * groupThreads(s) * reduceVec4Of(s, tile));
+export const smVec4s = (s: GhostKernelShape, tile: number) => Math.max(s.kg * 2 * tileVec4(s, tile), (s.kg / 2) * 64 * reduceVec4(tile / 8));
 
 /**
  * `load${x}(…)`: this thread's `loadsOf(s, rows)` vec4s of rows [rowI, rowI + rows) and [rowJ, rowJ + rows) × k
@@ -39,11 +29,10 @@ export const smVec4s = (s: GhostKernelShape, tile: number) => Math.max(s.kg * 2 
  */
 export function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape, rows: number, bounded = false): string {
   const end = bounded ? 'kEnd' : 'K';
-  const tg = groupThreads(s);
   const lines: string[] = [];
   for (let j = 0; j < loadsOf(s, rows); j++) {
-    const tile = Math.floor((j * tg) / (rows * s.bk / 4));
-    const q = `lid + ${(j * tg) % ((rows * s.bk) / 4)}u`;
+    const tile = Math.floor((j * 64) / (rows * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((rows * s.bk) / 4)}u`;
     const head = `{ let q = ${q}; let gr = ${tile === 0 ? 'rowI' : 'rowJ'} + q / ${s.bk / 4}u; let gk = kg + (q % ${s.bk / 4}u) * 4u; let e = base + gr * K + gk;`;
     if (vec) {
       lines.push(`${head} s.v${j} = select(vec4<f32>(0.0), ${x}[min(e / 4u, arrayLength(&${x}) - 1u)], gr < T && gk < ${end}); }`);
@@ -61,11 +50,10 @@ export function loadFunction(x: 'A' | 'G', vec: boolean, s: GhostKernelShape, ro
 
 /** Stores a `Staged` (as `load${x}` gave it) into the group's staged tiles [row][k/4]. */
 export function storeStaged(s: GhostKernelShape, rows: number): string {
-  const tg = groupThreads(s);
   const lines: string[] = [];
   for (let j = 0; j < loadsOf(s, rows); j++) {
-    const tile = Math.floor((j * tg) / (rows * s.bk / 4));
-    const q = `lid + ${(j * tg) % ((rows * s.bk) / 4)}u`;
+    const tile = Math.floor((j * 64) / (rows * s.bk / 4));
+    const q = `lid + ${(j * 64) % ((rows * s.bk) / 4)}u`;
     lines.push(`{ let q = ${q}; sm[stageBase + ${tile * tileVec4(s, rows)}u + (q / ${s.bk / 4}u) * ${rowOf(s)}u + q % ${s.bk / 4}u] = s.v${j}; }`);
   }
   return `fn storeStaged(s : Staged, stageBase : u32, lid : u32) {
@@ -76,20 +64,19 @@ export function storeStaged(s: GhostKernelShape, rows: number): string {
 /** 0 … n − 1. */
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** The ri·rj accumulators of a thread's block of one Gram tile (`blockOf`; rj = ri where not given): I-rows ty + threadsI·i, J-rows tx + threadsJ·j. */
-export const ACC = (acc: string, ri: number, rj = ri) => range(ri).flatMap((i) => range(rj).map((j) => `${acc}${i}${j}`));
+/** The r² accumulators of a thread's r×r block of one Gram tile (r = rows/8): I-rows ty + 8i, J-rows tx + 8j. */
+export const ACC = (acc: string, r: number) => range(r).flatMap((i) => range(r).map((j) => `${acc}${i}${j}`));
 
-/** acc_ij += Σ_k X[I-row ty + threadsI·i, k] · X[J-row tx + threadsJ·j, k] over the group's staged slice. */
+/** acc_ij += Σ_k X[I-row ty + 8i, k] · X[J-row tx + 8j, k] over the group's staged slice. */
 export function multiply(acc: string, s: GhostKernelShape, rows: number): string {
-  const { ri, rj } = blockOf(s, rows);
-  const [ti, tj] = [threadsI(s), threadsJ(s)];
+  const r = rows / 8;
   const lines: string[] = [];
   for (let k4 = 0; k4 < s.bk / 4; k4++) {
     lines.push('{');
-    for (let i = 0; i < ri; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${ti * i}u) * ${rowOf(s)}u + ${k4}u];`);
-    for (let j = 0; j < rj; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s, rows)}u + (tx + ${tj * j}u) * ${rowOf(s)}u + ${k4}u];`);
-    for (let i = 0; i < ri; i++)
-      for (let j = 0; j < rj; j++) {
+    for (let i = 0; i < r; i++) lines.push(`  let x${i} = sm[stageBase + (ty + ${8 * i}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let j = 0; j < r; j++) lines.push(`  let y${j} = sm[stageBase + ${tileVec4(s, rows)}u + (tx + ${8 * j}u) * ${rowOf(s)}u + ${k4}u];`);
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < r; j++) {
         const a = `${acc}${i}${j}`;
         lines.push(`  ${a} = fma(x${i}.w, y${j}.w, fma(x${i}.z, y${j}.z, fma(x${i}.y, y${j}.y, fma(x${i}.x, y${j}.x, ${a}))));`);
       }
@@ -98,19 +85,19 @@ export function multiply(acc: string, s: GhostKernelShape, rows: number): string
   return lines.join('\n      ');
 }
 
-/** Σ_j a_ij · g_ij of a thread's accumulator row i (r = rj of them): a vec4 dot on 32-row tiles (r = 4), products summed in order on others. */
+/** Σ_j a_ij · g_ij of a thread's accumulator row i: a vec4 dot on 32-row tiles (r = 4), products summed in order on others. */
 export const tileRowDot = (i: number, r: number) =>
   r === 4
     ? `dot(vec4<f32>(${range(4).map((j) => `a${i}${j}`).join(', ')}), vec4<f32>(${range(4).map((j) => `g${i}${j}`).join(', ')}))`
     : `(${range(r).map((j) => `a${i}${j} * g${i}${j}`).join(' + ')})`;
 
+/** vec4s a thread's accumulators take in the K groups' reduction (r² values, padded to whole vec4s). */
+export const reduceVec4 = (r: number) => Math.ceil((r * r) / 4);
 
 /** Adds the K groups' partial tiles into group 0's accumulators (through workgroup memory, half the groups a round). */
 export function reduceGroups(acc: string, s: GhostKernelShape, rows: number): string {
-  const { ri, rj } = blockOf(s, rows);
-  const accs = ACC(acc, ri, rj);
-  const n = reduceVec4Of(s, rows);
-  const tg = groupThreads(s);
+  const accs = ACC(acc, rows / 8);
+  const n = reduceVec4(rows / 8);
   // the accumulators four at a time (the last vec4 padded with zeros)
   const chunk = (c: number) => range(4).map((e) => accs[4 * c + e]);
   const packed = range(n).map((c) => `vec4<f32>(${chunk(c).map((v) => v ?? '0.0').join(', ')})`);
@@ -118,9 +105,9 @@ export function reduceGroups(acc: string, s: GhostKernelShape, rows: number): st
   const rounds: string[] = [];
   for (let half = s.kg / 2; half >= 1; half /= 2) {
     rounds.push(`workgroupBarrier();
-  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * ${tg}u + lid) * ${n}u; ${packed.map((v, i) => `sm[o + ${i}u] = ${v};`).join(' ')} }
+  if (grp >= ${half}u && grp < ${2 * half}u) { let o = ((grp - ${half}u) * 64u + lid) * ${n}u; ${packed.map((v, i) => `sm[o + ${i}u] = ${v};`).join(' ')} }
   workgroupBarrier();
-  if (grp < ${half}u) { let o = (grp * ${tg}u + lid) * ${n}u; ${add.join(' ')} }`);
+  if (grp < ${half}u) { let o = (grp * 64u + lid) * ${n}u; ${add.join(' ')} }`);
   }
   // the next Gram's staging reuses this memory
   return `${rounds.join('\n  ')}
@@ -220,16 +207,16 @@ export const PAIR_DECODE = `// pair -> (I, J), I <= J, row by row of the upper t
   let bj = bi + r;`;
 
 /**
- * The kernels' entry point up to the sample: threadsJ × threadsI threads a K group (tx, ty; lid within
- * the group), `kg` groups (grp), each staging at stageBase; b is the workgroup's sample.
+ * The kernels' entry point up to the sample: 8 × 8 threads a K group (tx, ty; lid within the group),
+ * `kg` groups (grp), each staging at stageBase; b is the workgroup's sample.
  */
 export function gramMainHead(s: GhostKernelShape, rows: number): string {
-  return `@compute @workgroup_size(${threadsJ(s)}, ${threadsI(s)}, ${s.kg})
+  return `@compute @workgroup_size(8, 8, ${s.kg})
 fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) l : vec3<u32>) {
   let tx = l.x;
   let ty = l.y;
   let grp = l.z;
-  let lid = ty * ${threadsJ(s)}u + tx;
+  let lid = ty * 8u + tx;
   let stageBase = grp * ${2 * tileVec4(s, rows)}u;
   let b = wg.y;`;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { ACC, biasChunkWgsl, biasLoadWgsl, blockOf, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, gramMainHead, threadsI, threadsJ } from './ghost-gram-wgsl';
+import { ACC, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, gramMainHead } from './ghost-gram-wgsl';
 import { dispatchGhostLayer, ghostKernelShape, ghostLayerWidth, ghostTilePairs, type GhostKernelShape, type GhostLayer } from './ghost-sq-norm-wgsl';
 
 // The ghost partials with K split over workgroups: where B × tile pairs is a few hundred workgroups
@@ -99,7 +99,7 @@ export function dispatchGhostPartials(out: tf.TensorInfo, layer: GhostLayer, sta
   const backend = tf.backend() as unknown as Backend;
   const scratch = backend.makeTensorInfo([b * pairs * chunks * area], 'float32');
   dispatchDirect({
-    key: `clipwiseGhostGramChunks_${tile}_${shape.bk}_${shape.kg}${shape.block ? shape.block[0] : ''}_v${+vec}`,
+    key: `clipwiseGhostGramChunks_${tile}_${shape.bk}_${shape.kg}_v${+vec}`,
     code: () => gramChunksWgsl(vec, shape, tile),
     buffers: [{ tensor: scratch, write: true }, { tensor: layer.a }, { tensor: layer.g }],
     uniforms: packUniforms([t, d, p, blocks, pairs, split.chunksA, chunks, split.lenA, split.lenG, 0, 0, 0].map((v) => ['u', v] as const)),
@@ -118,9 +118,9 @@ export function dispatchGhostPartials(out: tf.TensorInfo, layer: GhostLayer, sta
 
 /** First launch: workgroup (pair · chunks + c, b) writes its Gram tile of A (c < chunksA) or G over chunk c's K. */
 function gramChunksWgsl(vec: boolean, s: GhostKernelShape, rows: number): string {
-  const { ri, rj } = blockOf(s, rows);
+  const r = rows / 8;
   const elem = vec ? 'vec4<f32>' : 'f32';
-  const store = range(ri).flatMap((i) => range(rj).map((j) => `scratch[o + (ty + ${threadsI(s) * i}u) * ${rows}u + tx + ${threadsJ(s) * j}u] = a${i}${j};`));
+  const store = range(r).flatMap((i) => range(r).map((j) => `scratch[o + (ty + ${8 * i}u) * ${rows}u + tx + ${8 * j}u] = a${i}${j};`));
   return /* wgsl */ `
 struct U { T : u32, d : u32, p : u32, blocks : u32, pairs : u32, chunksA : u32, chunks : u32, lenA : u32, lenG : u32, pad0 : u32, pad1 : u32, pad2 : u32 };
 @group(0) @binding(0) var<storage, read_write> scratch : array<f32>;
@@ -141,7 +141,7 @@ ${gramMainHead(s, rows)}
   ${PAIR_DECODE}
   let rowI = bi * ${rows}u;
   let rowJ = bj * ${rows}u;
-  ${ACC('a', ri, rj).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('a', r).map((v) => `var ${v} = 0.0;`).join(' ')}
   // workgroup-uniform (c comes from the workgroup's id): the barriers stay in uniform control flow
   if (c < L.chunksA) {
     let baseA = b * L.T * L.d;

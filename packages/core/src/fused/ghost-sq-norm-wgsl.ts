@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { envSwitch } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
-import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, blockOf, gramLoop, groupThreads, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, tileRowDot, gramMainHead, wholeLoads } from './ghost-gram-wgsl';
+import { ACC, BIAS_CHUNK, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, tileRowDot, gramMainHead, wholeLoads } from './ghost-gram-wgsl';
 
 /**
  * Rows of a Gram tile (each workgroup one tile × tile block of both Grams, 8 × 8 threads a K group,
@@ -19,15 +19,6 @@ type GhostTileRows = 32 | 40 | 48 | 64;
 export interface GhostKernelShape {
   readonly bk: number;
   readonly kg: number;
-  /**
-   * A thread's block of both Gram tiles, on the same tiles and workgroup count (absent: 4 × 4 on 32-row
-   * tiles, 8 × 8 threads a K group). `tall`: 8 × 4 (8 × 4 threads a group; 2.7 FMAs a value staged in
-   * workgroup memory instead of 2, 64 accumulators a thread instead of 32; 32- and 40-row tiles).
-   * `big`: 8 × 8 (4 × 4 threads a group; 4 FMAs a staged value, 64 accumulators a Gram, the first
-   * Gram's parked in workgroup memory while the second's run; 32-row tiles). For the kernel's benchmark
-   * (`--ghost-split 16x4t`, `8x8b`).
-   */
-  readonly block?: 'tall' | 'big';
 }
 /**
  * 32 of K a step, 2 K groups (128 threads): the fastest split on an H100 for both GPT-2 small's and
@@ -48,9 +39,6 @@ export function setGhostKernelShape(shape: GhostKernelShape | null): void {
   if (!isGhostKernelShape(next)) {
     throw new RangeError(`setGhostKernelShape: bk must be 8, 16 or 32 and kg 1, 2, 4 or 8 (not 8 with bk 32: workgroup memory), got ${JSON.stringify(shape)}`);
   }
-  if (next.block && !ghostTileRowsFit(32, next)) {
-    throw new RangeError(`setGhostKernelShape: ${next.block} blocks on 32-row tiles do not fit ${formatGhostKernelShape(next)} (the staging must fit the device's workgroup memory; e.g. 16x4t, 8x8t, 32x2t, 8x8b, 16x4b)`);
-  }
   if (tileRowsOverride !== null && !ghostTileRowsFit(tileRowsOverride, next)) {
     throw new RangeError(`setGhostKernelShape: the ${tileRowsOverride}-row tiles set by setGhostTileRows do not fit ${next.bk}x${next.kg}; call setGhostTileRows(null) first`);
   }
@@ -65,17 +53,7 @@ export function setGhostKernelShape(shape: GhostKernelShape | null): void {
  * isGhostKernelShape({ bk: 32, kg: 2 }); // true
  */
 export function isGhostKernelShape(shape: GhostKernelShape): boolean {
-  return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32) && [undefined, 'tall', 'big'].includes(shape.block);
-}
-
-/**
- * `16x4`, or `16x4t` / `8x8b` with tall / big blocks: how `--ghost-split` and the benchmarks write a work split.
- *
- * @example
- * formatGhostKernelShape({ bk: 8, kg: 8, block: 'big' }); // '8x8b'
- */
-export function formatGhostKernelShape(shape: GhostKernelShape): string {
-  return `${shape.bk}x${shape.kg}${shape.block ? shape.block[0] : ''}`;
+  return [8, 16, 32].includes(shape.bk) && [1, 2, 4, 8].includes(shape.kg) && !(shape.kg === 8 && shape.bk === 32);
 }
 
 // on since an interleaved A/B on an H100 (gpu-session.sh 29): ViT-B/16's private steps 2.0-2.4 ms faster, 7-8 of 9 rounds
@@ -135,19 +113,9 @@ function workgroupBytes(): number {
  * ghostTileRowsFit(64, { bk: 16, kg: 2 }); // true on a 32 KiB device: 20 KiB of staging, 64 accumulators a Gram a thread
  */
 export function ghostTileRowsFit(rows: number, shape: GhostKernelShape, limitBytes = workgroupBytes()): boolean {
-  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || !wholeLoads(shape, rows) || (shape.block === 'tall' && rows > 40) || (shape.block === 'big' && rows !== 32)) return false;
-  // the one-launch kernel's arrays: sm, then red (64 floats), redBias (a float a thread) and the parked Gram tile
-  return 16 * smVec4s(shape, rows) + 4 * (64 + groupThreads(shape) * shape.kg + parkFloats(shape, rows)) <= limitBytes;
-}
-
-/**
- * Floats of the workgroup array that holds the first Gram's tile while the second's runs: big blocks
- * only, a thread's ri·rj values and one of padding each (an odd stride: the threads' slots fall in
- * distinct banks).
- */
-function parkFloats(shape: GhostKernelShape, rows: number): number {
-  const { ri, rj } = blockOf(shape, rows);
-  return shape.block === 'big' ? groupThreads(shape) * (ri * rj + 1) : 0;
+  if (![32, 40, 48, 64].includes(rows) || !isGhostKernelShape(shape) || !wholeLoads(shape, rows)) return false;
+  // the one-launch kernel's arrays: sm, then red (64 floats) and redBias (a float a thread)
+  return 16 * smVec4s(shape, rows) + 4 * (64 + 64 * shape.kg) <= limitBytes;
 }
 
 let tileRowsOverride: GhostTileRows | null = null;
@@ -228,7 +196,7 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
   const prefetch = ghostPrefetch === 'always';
   const shape = kernelShape;
   dispatchDirect({
-    key: `clipwiseGhostSqNorm_${tile}_${shape.bk}_${shape.kg}${shape.block ? shape.block[0] : ''}_v${+vec}_p${+prefetch}`,
+    key: `clipwiseGhostSqNorm_${tile}_${shape.bk}_${shape.kg}_v${+vec}_p${+prefetch}`,
     code: () => ghostSqNormWgsl(vec, prefetch, shape, tile),
     buffers: [{ tensor: out, write: true }, { tensor: a }, { tensor: g }],
     uniforms: packUniforms([width, t, d, p, blocks, pairs, start, 0].map((v) => ['u', v] as const)),
@@ -238,15 +206,9 @@ export function dispatchGhostLayer(out: tf.TensorInfo, { a, g, bias }: GhostLaye
 
 /** The ghost partials kernel (bindings: partials, a, g, the uniforms). */
 function ghostSqNormWgsl(vec: boolean, prefetch: boolean, s: GhostKernelShape, rows: number): string {
-  const threads = groupThreads(s) * s.kg;
-  const { ri, rj } = blockOf(s, rows);
+  const threads = 64 * s.kg;
+  const r = rows / 8;
   const elem = vec ? 'vec4<f32>' : 'f32';
-  // big blocks park A's reduced tile in workgroup memory before G's loop, so that its 64 accumulators
-  // are not live beside G's (the 64-row tiles' 8 × 8 blocks, 128 live, lost outright)
-  const park = parkFloats(s, rows) > 0;
-  const n = ri * rj;
-  const parkA = ACC('a', ri, rj).map((v, e) => `park[o + ${e}u] = ${v};`).join(' ');
-  const rowDot = (i: number) => (park ? `(${range(rj).map((j) => `park[o + ${i * rj + j}u] * g${i}${j}`).join(' + ')})` : tileRowDot(i, rj));
   return /* wgsl */ `
 struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, start : u32, pad0 : u32 };
 @group(0) @binding(0) var<storage, read_write> partials : array<f32>;
@@ -257,8 +219,7 @@ struct U { width : u32, T : u32, d : u32, p : u32, blocks : u32, pairs : u32, st
 // staging (kg groups × 2 tiles) and, after each Gram, the K groups' reduction (up to kg/2 × 64 × 4 vec4s)
 var<workgroup> sm : array<vec4<f32>, ${smVec4s(s, rows)}>;
 var<workgroup> red : array<f32, 64>;
-var<workgroup> redBias : array<f32, ${threads}>;${park ? `
-var<workgroup> park : array<f32, ${parkFloats(s, rows)}>;` : ''}
+var<workgroup> redBias : array<f32, ${threads}>;
 // a thread's share of a K step's staging, loaded before the previous step's products
 struct Staged { ${Array.from({ length: loadsOf(s, rows) }, (_, j) => `v${j} : vec4<f32>`).join(', ')} };
 
@@ -274,7 +235,7 @@ ${gramMainHead(s, rows)}
   // uniform control flow)
   let pair = wg.x;
   if (pair >= L.pairs) {
-    biasChunk(pair - L.pairs, b, grp * ${groupThreads(s)}u + lid);
+    biasChunk(pair - L.pairs, b, grp * 64u + lid);
     return;
   }
   ${PAIR_DECODE}
@@ -282,17 +243,15 @@ ${gramMainHead(s, rows)}
   let rowJ = bj * ${rows}u;
   let baseA = b * L.T * L.d;
   let baseG = b * L.T * L.p;
-  ${ACC('a', ri, rj).map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${ACC('g', ri, rj).map((v) => `var ${v} = 0.0;`).join(' ')}
-  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s, rows)}${park ? `
-  let o = lid * ${n + 1}u;
-  if (grp == 0u) { ${parkA} }` : ''}
+  ${ACC('a', r).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${ACC('g', r).map((v) => `var ${v} = 0.0;`).join(' ')}
+  ${gramLoop('A', 'baseA', 'L.d', 'a', prefetch, s, rows)}
   ${gramLoop('G', 'baseG', 'L.p', 'g', prefetch, s, rows)}
   // off-diagonal tiles stand for their mirror image too
   let w = select(2.0, 1.0, bi == bj);
-  if (grp == 0u) { red[lid] = w * (${range(ri).map(rowDot).join(' + ')}); }
+  if (grp == 0u) { red[lid] = w * (${range(r).map((i) => tileRowDot(i, r)).join(' + ')}); }
   workgroupBarrier();
-  for (var s = ${groupThreads(s) / 2}u; s > 0u; s = s >> 1u) {
+  for (var s = 32u; s > 0u; s = s >> 1u) {
     if (grp == 0u && lid < s) { red[lid] = red[lid] + red[lid + s]; }
     workgroupBarrier();
   }

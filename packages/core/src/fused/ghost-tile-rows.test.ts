@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ghostSqNorm, ghostSqNormPartials } from './ghost-sq-norm';
 import { ghostSqNormPartialsMany } from './ghost-sq-norm-many';
 import { setGhostSplitK } from './ghost-sq-norm-split-wgsl';
-import { formatGhostKernelShape, ghostLayerWidth, ghostTileRows, ghostTileRowsFit, setGhostKernelShape, setGhostTileRows, type GhostKernelShape } from './ghost-sq-norm-wgsl';
+import { ghostLayerWidth, ghostTileRows, ghostTileRowsFit, setGhostKernelShape, setGhostTileRows, type GhostKernelShape } from './ghost-sq-norm-wgsl';
 
 afterEach(() => {
   setGhostTileRows(null);
@@ -23,33 +23,6 @@ describe('ghost tile rows: which tiles a work split can stage', () => {
     expect(ghostTileRowsFit(40, { bk: 16, kg: 2 }, 32 * KiB)).toBe(false); // 160 vec4s a tile step: not whole loads of 64
     expect(ghostTileRowsFit(56, { bk: 32, kg: 1 }, 32 * KiB)).toBe(false); // not a tile size the kernels take
     expect(ghostTileRowsFit(32, { bk: 32, kg: 2 }, 32 * KiB)).toBe(true); // the default: 18 KiB
-    // tall blocks: 32 threads a K group, so whole loads need tile · bk / 4 a multiple of 32; 32- and 40-row tiles only
-    expect(ghostTileRowsFit(32, { bk: 16, kg: 4, block: 'tall' }, 32 * KiB)).toBe(true); // 4 groups × 2 tiles × 32 rows × 5 vec4s = 20 KiB
-    expect(ghostTileRowsFit(32, { bk: 32, kg: 4, block: 'tall' }, 32 * KiB)).toBe(false); // 36 KiB of staging
-    expect(ghostTileRowsFit(40, { bk: 32, kg: 2, block: 'tall' }, 32 * KiB)).toBe(true);
-    expect(ghostTileRowsFit(48, { bk: 16, kg: 2, block: 'tall' }, 32 * KiB)).toBe(false); // 12 × 6 blocks: not offered
-    // big blocks: 16 threads a K group, 32-row tiles only, and a 4 KiB parked tile beside the staging
-    expect(ghostTileRowsFit(32, { bk: 8, kg: 8, block: 'big' }, 32 * KiB)).toBe(true); // 24 KiB of staging + 4 KiB parked
-    expect(ghostTileRowsFit(32, { bk: 8, kg: 8, block: 'big' }, 28 * KiB)).toBe(false);
-    expect(ghostTileRowsFit(32, { bk: 16, kg: 8, block: 'big' }, 32 * KiB)).toBe(false); // 40 KiB of staging
-    expect(ghostTileRowsFit(40, { bk: 16, kg: 4, block: 'big' }, 32 * KiB)).toBe(false);
-  });
-
-  it('takes a tall or big work split only where its 32-row tiles fit, and writes it with a t or b', () => {
-    expect(formatGhostKernelShape({ bk: 16, kg: 4, block: 'tall' })).toBe('16x4t');
-    expect(formatGhostKernelShape({ bk: 8, kg: 8, block: 'big' })).toBe('8x8b');
-    // 40 KiB of staging: over a 32 KiB device's workgroup memory (cpu's assumption, lavapipe's), within a 48 KiB one's
-    const tooBig: GhostKernelShape = { bk: 16, kg: 8, block: 'big' };
-    if (ghostTileRowsFit(32, tooBig)) expect(() => setGhostKernelShape(tooBig)).not.toThrow();
-    else expect(() => setGhostKernelShape(tooBig)).toThrow(/big blocks on 32-row tiles do not fit 16x8b/);
-    setGhostKernelShape(null);
-    expect(formatGhostKernelShape({ bk: 32, kg: 2 })).toBe('32x2');
-    const tallTooBig: GhostKernelShape = { bk: 32, kg: 4, block: 'tall' }; // 36 KiB of staging
-    if (ghostTileRowsFit(32, tallTooBig)) expect(() => setGhostKernelShape(tallTooBig)).not.toThrow();
-    else expect(() => setGhostKernelShape(tallTooBig)).toThrow(/tall blocks on 32-row tiles do not fit 32x4t/);
-    setGhostKernelShape({ bk: 16, kg: 4, block: 'tall' });
-    expect(ghostTileRows(128)).toBe(32);
-    expect(ghostLayerWidth(128, 768, false)).toBe(10); // the same tiles and columns as the default's
   });
 
   it('setGhostTileRows sets every T\'s tiles (and the partials\' width), refuses a split that cannot stage them', () => {
@@ -67,23 +40,17 @@ describe('ghost tile rows: which tiles a work split can stage', () => {
   });
 });
 
-describe('ghost norms on 48- and 64-row tiles and on tall blocks (webgpu) equal float64 per-sample norms', () => {
+describe('ghost norms on 48- and 64-row tiles (webgpu) equal float64 per-sample norms', () => {
   // ragged tiles, T = 1, B = 1, K not a multiple of 4 (scalar loads), a T of several tiles, bias chunks
   const shapes: [number, number, number, number][] = [[3, 5, 7, 9], [2, 70, 100, 70], [1, 1, 3, 4], [2, 129, 64, 300], [2, 33, 300, 17]];
-  const cases: [32 | 40 | 48 | 64, GhostKernelShape, number][] = [
+  const cases: [48 | 64, GhostKernelShape, number][] = [
     [48, { bk: 16, kg: 2 }, 0],
     [48, { bk: 32, kg: 1 }, 4096],
     [64, { bk: 16, kg: 2 }, 0],
     [64, { bk: 16, kg: 2 }, 4096], // with K split over workgroups
-    [32, { bk: 16, kg: 4, block: 'tall' }, 0],
-    [32, { bk: 8, kg: 8, block: 'tall' }, 4096],
-    [40, { bk: 32, kg: 2, block: 'tall' }, 0],
-    [40, { bk: 16, kg: 4, block: 'tall' }, 4096], // ViT's T = 197 under `--ab ghost-tall` (fitted tiles), K split
-    [32, { bk: 8, kg: 8, block: 'big' }, 0],
-    [32, { bk: 16, kg: 4, block: 'big' }, 4096],
   ];
   for (const [rows, shape, split] of cases) {
-    it(`${rows} rows, ${formatGhostKernelShape(shape)}${split ? ', K split' : ''}: norms, partials with the bias, many layers`, async () => {
+    it(`${rows} rows, ${shape.bk}x${shape.kg}${split ? ', K split' : ''}: norms, partials with the bias, many layers`, async () => {
       setGhostKernelShape(shape);
       setGhostTileRows(rows);
       setGhostSplitK(split);
