@@ -106,6 +106,12 @@ export interface SummaryRow {
   valStart: number | null;
   /** The same model's test score on the runs' test examples (`testStart`), null when no run recorded it. */
   testStart: number | null;
+  /**
+   * The runs started from a fresh classifier (`clipwise train --new-head`, ViT's class-disjoint transfer
+   * task): `valStart` is then the untrained head's score (about chance), not the pre-trained model's,
+   * and no `testStart` is recorded.
+   */
+  freshHead: boolean;
   /** Test metrics of the picked lr over its seeds. */
   test: { loss: Stat | null; accuracy: Stat | null; bleu: Stat | null; rougeL: Stat | null };
   /** Median step time of the runs (ms), mean over the picked lr's seeds. */
@@ -175,6 +181,7 @@ export function summarize(
           gridMissing: runs.length ? gridMissing : [],
           valStart: statOf(runs, (r) => (want.family === 'vit' ? r.valStart?.accuracy : r.valStart?.loss))?.mean ?? null,
           testStart: statOf(runs, (r) => (want.family === 'vit' ? r.testStart?.accuracy : r.testStart?.loss))?.mean ?? null,
+          freshHead: runs.length > 0 && runs.every((r) => r.args?.includes('--new-head')),
           test: {
             loss: statOf(chosen, (r) => r.test.loss),
             accuracy: statOf(chosen, (r) => r.test.accuracy),

@@ -34,6 +34,14 @@ describe('studyTable', () => {
     expect(lines[4]).toMatch(/^\| big \| 2\.00M \| all-layer \| 8 \| missing \/ missing \| 0\.001: 60\.0 \(n=1\) \|/);
   });
 
+  it('labels the step-0 score as the fresh head\'s for transfer runs (--new-head), with no pre-trained test score', () => {
+    const transfer = records.map((r) => (r.kind === 'cell' ? { ...r, args: ['train', '--new-head'], testStart: undefined } : r));
+    const t = studyTable(summarize(transfer, { family: 'vit', sizes: ['small', 'big'], groupings: ['all-layer'], epsilons: [8], steps: 10, batch: 32 }), 3).split('\n');
+    expect(t[0]).toContain('| fresh head, step 0: val accuracy % | lr grid: val accuracy % |');
+    expect(t[2]).toMatch(/^\| small \| 60\.0k \| all-layer \| 8 \| 47\.5 \| 0\.001: 50\.0 \(n=2\) \|/);
+    expect(lines[0]).not.toContain('fresh head');
+  });
+
   it('shows a row without runs as missing, keeping the bench numbers it has', () => {
     expect(lines[3]).toBe('| small | missing | layer-wise | 8 | missing / missing | missing | missing | 0/3 | missing | missing | missing | missing | 12.0 | 13.0 | 50 |');
     expect(lines[5]).toContain('| big | missing | layer-wise | 8 | missing / missing | missing | missing | 0/3 | missing | missing | missing | missing | missing | missing | missing |');

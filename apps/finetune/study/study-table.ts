@@ -29,8 +29,11 @@ const lrCell = (r: SummaryRow) =>
  */
 export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): string {
   const vit = rows[0]?.family === 'vit';
+  // the transfer task's runs start from a fresh head: their step-0 score is the untrained head's
+  // (a table of rows without runs keeps the pre-trained header; the two tasks' cells are never pooled)
+  const fresh = rows.some((r) => r.freshHead);
   const head = vit
-    ? ['size', 'params', 'grouping', 'ε', 'pre-trained accuracy %: val / test', 'lr grid: val accuracy %', 'lr', 'seeds', 'test accuracy %', 'test loss']
+    ? ['size', 'params', 'grouping', 'ε', fresh ? 'fresh head, step 0: val accuracy %' : 'pre-trained accuracy %: val / test', 'lr grid: val accuracy %', 'lr', 'seeds', 'test accuracy %', 'test loss']
     : ['size', 'params', 'grouping', 'ε', 'pre-trained loss: val / test', 'lr grid: val loss', 'lr', 'seeds', 'test loss', 'BLEU', 'ROUGE-L'];
   head.push('run step ms', 'run peak MiB', 'bench peak MiB', 'predicted peak MiB', 'bench step ms');
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i < 3 ? '---' : '---:')).join(' | ')} |`];
@@ -38,7 +41,7 @@ export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): s
     const seeds = r.test.loss?.n ?? 0;
     const cells = [r.size, params(r.params), r.grouping, String(r.epsilon)];
     const start = (x: number | null) => (x === null ? MISSING : vit ? (100 * x).toFixed(1) : x.toFixed(4));
-    cells.push(`${start(r.valStart)} / ${start(r.testStart)}`);
+    cells.push(fresh ? start(r.valStart) : `${start(r.valStart)} / ${start(r.testStart)}`);
     cells.push(vit ? grid(r, 1, 100) : grid(r, 4, 1), lrCell(r), `${seeds}/${seedsPlanned}`);
     if (vit) cells.push(formatStat(r.test.accuracy, 1, 100), formatStat(r.test.loss, 4));
     else cells.push(formatStat(r.test.loss, 4), formatStat(r.test.bleu, 2, 100), formatStat(r.test.rougeL, 2, 100));
