@@ -3,7 +3,7 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/study-report.ts -- \
 //     --results study.jsonl --family gpt2 [--sizes s1m,s12m,s88m] [--groupings ...] [--epsilons 3,8] [--steps N --batch B] \
 //     [--seeds-planned 3] --md table.md --html plot.html [--title TEXT]
-// After the table, each grouping's test score minus all-layer's, seed by seed (study-paired.ts), then
+// First a line per (size, ε) at a glance (study-table.ts's studyGlance). After the table, each grouping's test score minus all-layer's, seed by seed (study-paired.ts), then
 // seed 0 of every grouping at each lr (study-same-lr.ts).
 // Defaults: the issue's grid (sizes.json's sizes without the pilots, the four groupings, ε 3 and 8, the
 // family's step budget). The lr of each (size, grouping, ε) is picked on validation; a value that no
@@ -14,7 +14,7 @@ import { parseResults } from './study-results';
 import { STUDY_EPSILONS, STUDY_GROUPINGS, STUDY_SEEDS, STUDY_SIZES, type Family } from './study-spec';
 import { summarize } from './study-summary';
 import { studyPlotHtml } from './study-plot';
-import { studyTable } from './study-table';
+import { studyGlance, studyTable } from './study-table';
 import { pairedGapTable, pairedGaps } from './study-paired';
 import { sameLrTable } from './study-same-lr';
 
@@ -44,7 +44,8 @@ const title = o.title ?? `Group-wise clipping study: ${family === 'gpt2' ? 'GPT-
 const note = `${want.steps} private steps of expected batch ${want.batch} per run, δ = 1e-5, Poisson sampling; lr picked per (size, grouping, ε) on the validation split, test metrics of that lr over seeds (mean ± sd). From ${files.join(' and ')}.`;
 const paired = `Each grouping against all-layer, paired by seed (same data order and noise seed), each at its own picked lr:\n\n${pairedGapTable(pairedGaps(records, rows, want), family)}`;
 const sameLr = `Seed 0 of every grouping at the same lr (validation / test ${family === 'vit' ? 'accuracy, %' : 'loss'}), the like-for-like view:\n\n${sameLrTable(records, want)}`;
-const table = `${studyTable(rows, Number(o['seeds-planned'] ?? STUDY_SEEDS.length))}\n${paired}\n${sameLr}`;
+const glance = `At a glance: each grouping's test ${family === 'vit' ? 'accuracy' : 'loss'} at its pick, and its bench row (measured / predicted peak, step time):\n\n${studyGlance(rows)}`;
+const table = `${glance}\n${studyTable(rows, Number(o['seeds-planned'] ?? STUDY_SEEDS.length))}\n${paired}\n${sameLr}`;
 if (o.md) writeFileSync(o.md, `${note}\n\n${table}`);
 else console.log(table);
 if (o.html) writeFileSync(o.html, studyPlotHtml(title, note, rows));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeBench, fakeCell } from './study-summary-fixtures';
 import { summarize } from './study-summary';
 import { studyPlotHtml } from './study-plot';
-import { formatStat, studyTable } from './study-table';
+import { formatStat, studyGlance, studyTable } from './study-table';
 
 const records = [
   fakeCell('vit', 'small', 'all-layer', 0.001, 0, { loss: 1, accuracy: 0.5 }, { loss: 1.2, accuracy: 0.41 }, 10, 'base0', { val: { loss: 1.1, accuracy: 0.475 }, test: { loss: 1.15, accuracy: 0.402 } }),
@@ -53,6 +53,17 @@ describe('studyTable', () => {
       family: 'vit', sizes: ['small', 'big'], groupings: ['all-layer'], epsilons: [8], steps: 10, batch: 32,
     });
     expect(studyTable(twice, 3)).toContain('Warning: the runs of big started from more than one pre-trained model');
+  });
+});
+
+describe('studyGlance', () => {
+  const lines = studyGlance(rows).trim().split('\n');
+
+  it('has a line per (size, ε) with each grouping\'s test score at its pick, its seed count, and the bench row', () => {
+    expect(lines).toHaveLength(2 + 2);
+    expect(lines[0]).toBe('| size | params | ε | all-layer: test accuracy % (seeds) | layer-wise: test accuracy % (seeds) | all-layer: bench peak / predicted MiB / step ms | layer-wise: bench peak / predicted MiB / step ms |');
+    expect(lines[2]).toBe('| small | 60.0k | 8 | 42.0 ± 1.4 (2) | missing | 20.0 / 21.0 / 50 | 12.0 / 13.0 / 50 |');
+    expect(lines[3]).toBe('| big | 2.00M | 8 | 55.0 (1) | missing | missing | missing |');
   });
 });
 

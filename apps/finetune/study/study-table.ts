@@ -52,3 +52,31 @@ export function studyTable(rows: readonly SummaryRow[], seedsPlanned: number): s
   if (mixed.length) lines.push('', `Warning: the runs of ${mixed.join(', ')} started from more than one pre-trained model (weights hashes differ); their rows compare runs of different bases.`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The study at a glance: a line per (size, ε) with each grouping's test score at its pick (mean ± sd over
+ * its seeds, the seed count after it), then the bench's measured / predicted peak (MiB) and step time
+ * (ms) per grouping at the size's physical batch. The same summary rows as `studyTable`, regrouped.
+ *
+ * @example
+ * studyGlance(summarize(records, want)); // | s12m | 12.29M | 8 | 3.358 ± 0.047 (3) | 3.489 ± 0.042 (3) | … |
+ */
+export function studyGlance(rows: readonly SummaryRow[]): string {
+  const vit = rows[0]?.family === 'vit';
+  const groupings = [...new Set(rows.map((r) => r.grouping))];
+  const settings = [...new Set(rows.map((r) => `${r.size}|${r.epsilon}`))];
+  const score = (r: SummaryRow | undefined) => {
+    const s = vit ? r?.test.accuracy : r?.test.loss;
+    return s ? `${formatStat(s, vit ? 1 : 3, vit ? 100 : 1).replace(' (n=1)', '')} (${s.n})` : MISSING;
+  };
+  const bench = (r: SummaryRow | undefined) => (r?.bench ? `${mib(r.bench.peakBytes)} / ${mib(r.bench.predictedPeakBytes)} / ${r.bench.stepMs.toFixed(0)}` : MISSING);
+  const head = ['size', 'params', 'ε', ...groupings.map((g) => `${g}: test ${vit ? 'accuracy %' : 'loss'} (seeds)`), ...groupings.map((g) => `${g}: bench peak / predicted MiB / step ms`)];
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`];
+  for (const setting of settings) {
+    const mine = rows.filter((r) => `${r.size}|${r.epsilon}` === setting);
+    const by = (g: string) => mine.find((r) => r.grouping === g);
+    const first = mine.find((r) => r.params !== null) ?? mine[0]!;
+    lines.push(`| ${[first.size, params(first.params), String(first.epsilon), ...groupings.map((g) => score(by(g))), ...groupings.map((g) => bench(by(g)))].join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
