@@ -3,8 +3,9 @@
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/study-report.ts -- \
 //     --results study.jsonl --family gpt2 [--sizes s1m,s12m,s88m] [--groupings ...] [--epsilons 3,8] [--steps N --batch B] \
 //     [--seeds-planned 3] --md table.md --html plot.html [--title TEXT]
-// First a line per (size, ε) at a glance (study-table.ts's studyGlance). After the table, each grouping's test score minus all-layer's, seed by seed (study-paired.ts), then
-// seed 0 of every grouping at each lr (study-same-lr.ts).
+// First a line per (size, ε) at a glance (study-table.ts's studyGlance), then the table; after it each
+// grouping's test score minus all-layer's, seed by seed (study-paired.ts), then seed 0 of every grouping
+// at each lr (study-same-lr.ts).
 // Defaults: the grid (sizes.json's sizes without the pilots, the four groupings, ε 3 and 8, the
 // family's step budget). The lr of each (size, grouping, ε) is picked on validation; a value that no
 // finished run gives is printed as missing.

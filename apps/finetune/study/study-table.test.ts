@@ -74,4 +74,15 @@ describe('studyPlotHtml', () => {
     expect(html).toContain('2 rows plotted, 2 missing.');
     expect(html).not.toContain('<script');
   });
+
+  it('draws two groupings of one size apart, each dot titled with the true parameter count', () => {
+    const both = summarize([...records, fakeCell('vit', 'small', 'layer-wise', 0.001, 0, { loss: 1, accuracy: 0.5 }, { loss: 1.1, accuracy: 0.45 })], {
+      family: 'vit', sizes: ['small'], groupings: ['all-layer', 'layer-wise'], epsilons: [8], steps: 10, batch: 32,
+    });
+    const svg = studyPlotHtml('t', 'note', both);
+    // the first chart's two dots (each metric and ε has a chart of its own)
+    const dots = [...svg.matchAll(/<circle [^>]*cx="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)].slice(0, 2);
+    expect(dots.map((d) => d[2]!.split(':')[0])).toEqual(['all-layer, 60000 parameters', 'layer-wise, 60000 parameters']);
+    expect(Number(dots[1]![1]) - Number(dots[0]![1])).toBeGreaterThan(2);
+  });
 });
