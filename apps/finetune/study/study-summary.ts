@@ -181,7 +181,7 @@ export function summarize(
           gridMissing: runs.length ? gridMissing : [],
           valStart: statOf(runs, (r) => (want.family === 'vit' ? r.valStart?.accuracy : r.valStart?.loss))?.mean ?? null,
           testStart: statOf(runs, (r) => (want.family === 'vit' ? r.testStart?.accuracy : r.testStart?.loss))?.mean ?? null,
-          freshHead: runs.length > 0 && runs.every((r) => r.args?.includes('--new-head')),
+          freshHead: runs.length > 0 && runs.every((r) => r.args.includes('--new-head')),
           test: {
             loss: statOf(chosen, (r) => r.test.loss),
             accuracy: statOf(chosen, (r) => r.test.accuracy),

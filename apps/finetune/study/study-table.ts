@@ -1,15 +1,18 @@
 // The study's markdown table from summary rows. Pure. A value that no finished run gives is written
 // "missing", never filled in: the table shows exactly what the results file holds.
-import type { Stat, SummaryRow } from './study-summary';
+import { benchGrouping, type Stat, type SummaryRow } from './study-summary';
 
 const MISSING = 'missing';
 const MIB = 2 ** 20;
 
+/** `mean ± sd` at `digits` decimals (times `scale`), or the mean alone where one seed has no spread. */
+const meanSd = (s: Stat, digits: number, scale: number) =>
+  s.sd === null ? (s.mean * scale).toFixed(digits) : `${(s.mean * scale).toFixed(digits)} ± ${(s.sd * scale).toFixed(digits)}`;
+
 /** `mean ± sd` at `digits` decimals (times `scale`); 'missing' for no runs; `(n=1)` when one seed has no spread. */
 export function formatStat(s: Stat | null, digits: number, scale = 1): string {
   if (!s) return MISSING;
-  const m = (s.mean * scale).toFixed(digits);
-  return s.sd === null ? `${m} (n=1)` : `${m} ± ${(s.sd * scale).toFixed(digits)}`;
+  return s.sd === null ? `${meanSd(s, digits, scale)} (n=1)` : meanSd(s, digits, scale);
 }
 
 const mib = (bytes: number | null | undefined) => (typeof bytes === 'number' ? (bytes / MIB).toFixed(1) : MISSING);
@@ -67,16 +70,18 @@ export function studyGlance(rows: readonly SummaryRow[]): string {
   const settings = [...new Set(rows.map((r) => `${r.size}|${r.epsilon}`))];
   const score = (r: SummaryRow | undefined) => {
     const s = vit ? r?.test.accuracy : r?.test.loss;
-    return s ? `${formatStat(s, vit ? 1 : 3, vit ? 100 : 1).replace(' (n=1)', '')} (${s.n})` : MISSING;
+    return s ? `${meanSd(s, vit ? 1 : 3, vit ? 100 : 1)} (${s.n})` : MISSING;
   };
   const bench = (r: SummaryRow | undefined) => (r?.bench ? `${mib(r.bench.peakBytes)} / ${mib(r.bench.predictedPeakBytes)} / ${r.bench.stepMs.toFixed(0)}` : MISSING);
-  const head = ['size', 'params', 'ε', ...groupings.map((g) => `${g}: test ${vit ? 'accuracy %' : 'loss'} (seeds)`), ...groupings.map((g) => `${g}: bench peak / predicted MiB / step ms`)];
+  // one bench column per configuration the bench measures (adaptive layer-wise is layer-wise's row)
+  const benched = [...new Set(groupings.map(benchGrouping))];
+  const head = ['size', 'params', 'ε', ...groupings.map((g) => `${g}: test ${vit ? 'accuracy %' : 'loss'} (seeds)`), ...benched.map((g) => `${g}: bench peak / predicted MiB / step ms`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`];
   for (const setting of settings) {
     const mine = rows.filter((r) => `${r.size}|${r.epsilon}` === setting);
     const by = (g: string) => mine.find((r) => r.grouping === g);
     const first = mine.find((r) => r.params !== null) ?? mine[0]!;
-    lines.push(`| ${[first.size, params(first.params), String(first.epsilon), ...groupings.map((g) => score(by(g))), ...groupings.map((g) => bench(by(g)))].join(' | ')} |`);
+    lines.push(`| ${[first.size, params(first.params), String(first.epsilon), ...groupings.map((g) => score(by(g))), ...benched.map((g) => bench(by(g)))].join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }
