@@ -37,6 +37,23 @@ describe('clipwise bench --budget-mib (cpu, gpt2-tiny)', () => {
   });
 });
 
+describe('clipwise bench --budget-mib --budget-check off (cpu, gpt2-tiny)', () => {
+  it('prints the same largest batches and predictions with no measured step; the flag alone is refused', async () => {
+    const args = ['bench', '--backend', 'cpu', '--model', 'gpt2-tiny', '--seq-len', '16', '--groupings', 'all-layer,layer-wise', '--budget-mib', '8'];
+    const rowsOf = (out: string) => [...out.matchAll(/^\| (non-private|all-layer|layer-wise) \| (\d+) \| ([\d.]+) \| ([^|]+) \| ([\d.]+) \| the budget \|$/gm)].map((m) => m.slice(1).map((c) => c.trim()));
+    const checked = rowsOf((await run(args)).out);
+    const { code, out } = await run([...args, '--budget-check', 'off']);
+    expect(code).toBe(0);
+    const planned = rowsOf(out);
+    expect(planned).toHaveLength(3);
+    // configuration, batch, predicted and one-more columns as the checked run's; no measurement
+    expect(planned.map((r) => [r[0], r[1], r[2], r[4]])).toEqual(checked.map((r) => [r[0], r[1], r[2], r[4]]));
+    expect(planned.map((r) => r[3])).toEqual(['-', '-', '-']);
+    expect(checked.every((r) => /^[\d.]+$/.test(r[3]!))).toBe(true);
+    expect((await run(['bench', '--backend', 'cpu', '--model', 'gpt2-tiny', '--budget-check', 'off'])).err).toMatch(/--budget-check applies to --budget-mib/);
+  });
+});
+
 describe('runMaxBatch under a binding limit (cpu, gpt2-tiny)', () => {
   it('stops at the batch whose largest tensor still binds; GPT-2\'s logits do not bind, split into spans of positions', async () => {
     // n_embd 32 at T = 16: the MLP's hidden [B, 16, 128] is the largest tensor after the logits
