@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clipInProductEnabled, fusedGhostNormEnabled, ghostKernelShape, ghostSplitTarget, ghostTileRows, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
-import { splitGroupings } from '../src/commands/bench';
+import { ghostSplit, splitGroupings } from '../src/commands/bench';
 import { abPairs, abVerdict, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
 import { run } from './train-helpers';
 
@@ -274,6 +274,7 @@ describe('clipwise bench', () => {
     const split = await run(['bench', ...SHAPE, '--ghost-split', '12x4']);
     expect(split.code).toBe(2);
     expect(split.err).toMatch(/--ghost-split must be BKxKG .* got '12x4'/);
+    expect(ghostSplit('32x2')).toEqual({ bk: 32, kg: 2 });
     const classes = await run(['bench', ...SHAPE, '--pool-classes', '12']);
     expect(classes.code).toBe(2);
     expect(classes.err).toMatch(/--pool-classes must be a power of two from 1 to 64, got 12/);
