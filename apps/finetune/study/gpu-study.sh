@@ -24,7 +24,8 @@
 # unless WORK is set, so they never mix with the halves task's (its seed: IN/study-transfer.jsonl).
 # Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files), written
 # after each stage and every minute, so a call cut by its time limit still returns its logs. A pass
-# still running 20 s before BUDGET is stopped (its cells in flight are lost).
+# still running 20 s before BUDGET is stopped (its cells in flight are lost); a pass does not start a
+# cell that the cells of its size already run say would not end by then.
 set -uo pipefail
 dest=${1:?usage: gpu-study.sh OUT [BUDGET]}
 budget=${2:-480}
@@ -107,8 +108,11 @@ PASSES=(
 )
 if [ -n "$ready" ]; then
   for pass in "${PASSES[@]}"; do
-    minutes=$(( ($(left) - 60) / 60 ))
-    [ "$minutes" -lt 1 ] && break
+    # no cell starts that would end after the kill below (run-study.ts knows a size's cell time once one
+    # has run at this concurrency, in this call or in the results carried in)
+    secs=$(( $(left) - 30 ))
+    [ "$secs" -lt 60 ] && break
+    minutes=$(printf '%d.%02d' $((secs / 60)) $(( (secs % 60) * 100 / 60 )))
     # its own process group, so that the deadline stops the cells it started too
     # shellcheck disable=SC2086 # a pass is a list of flags
     setsid node node_modules/vite-node/vite-node.mjs --config apps/finetune/study/vitest.config.ts apps/finetune/study/run-study.ts -- --family "$FAMILY" --sizes "$ready" $pass --data $D --models $S/models --runs $S/runs \

@@ -16,6 +16,7 @@ import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { expectedCellSeconds, fitsBeforeDeadline } from './cell-time';
 import { benchedSizes, finishedKeys, OUTCOME_PREFIX, parseResults, type BenchRecord, type CellOutcome, type CellRecord } from './study-results';
 import { cellsAtPickedLr } from './study-summary';
 import { cellKey, enumerateCells, pendingCells, STUDY_SIZES, trainArgs, type Cell, type Family, type RunSettings } from './study-spec';
@@ -116,11 +117,15 @@ async function runCell(c: Cell): Promise<void> {
     return;
   }
   const outcome = JSON.parse(line.slice(OUTCOME_PREFIX.length)) as CellOutcome;
-  const record: CellRecord = { kind: 'cell', key: cellKey(c), ...c, ...outcome, baseModel: await baseModelHash(c.size), args: args.slice(args.indexOf('train')) };
+  const cellSeconds = Math.round((Date.now() - started) / 100) / 10;
+  const record: CellRecord = {
+    kind: 'cell', key: cellKey(c), ...c, ...outcome, baseModel: await baseModelHash(c.size), args: args.slice(args.indexOf('train')), cellSeconds, concurrentJobs: jobs,
+  };
+  records.push(record);
   await appendFile(resultsFile, JSON.stringify(record) + '\n');
   if (!o['keep-checkpoints']) await rm(path.join(dir, 'checkpoint'), { recursive: true, force: true });
   const t = outcome.test;
-  console.log(`done ${cellKey(c)} in ${((Date.now() - started) / 1000).toFixed(0)} s: val loss ${outcome.val.loss.toFixed(4)}${outcome.valStart ? ` (step 0: ${outcome.valStart.loss.toFixed(4)})` : ''}, test loss ${t.loss.toFixed(4)}` +
+  console.log(`done ${cellKey(c)} in ${cellSeconds.toFixed(0)} s: val loss ${outcome.val.loss.toFixed(4)}${outcome.valStart ? ` (step 0: ${outcome.valStart.loss.toFixed(4)})` : ''}, test loss ${t.loss.toFixed(4)}` +
     `${t.accuracy !== undefined ? ` acc ${(100 * t.accuracy).toFixed(1)}%` : ''}${t.bleu !== undefined ? ` BLEU ${(100 * t.bleu).toFixed(2)} ROUGE-L ${(100 * t.rougeL!).toFixed(2)}` : ''}`);
 }
 
@@ -158,16 +163,24 @@ if (o['dry-run']) {
   for (const c of todo) console.log(`${cellKey(c)}\n  node ${cellCommand(c).join(' ')}`);
   process.exit(0);
 }
+const jobs = Math.min(Math.max(1, Number(o.jobs)), ...sizes.map((s) => STUDY_SIZES[family].sizes[s]!.maxJobs ?? Infinity));
+if (jobs < Number(o.jobs)) console.log(`--jobs ${o.jobs} capped to ${jobs} (sizes.json maxJobs: what fits the GPU's memory at once)`);
 for (const size of sizes) if (!existsSync(path.join(modelDir(size), 'config.json'))) throw new Error(`run-study: no pre-trained model in ${modelDir(size)} (run study/pretrain-${family}.sh ${size} first)`);
 await mkdir(runsDir, { recursive: true });
 for (const size of toBench) await benchSize(size);
 // --jobs N cells at once (the H200 ran six small runs at once); one queue, appended as each ends.
-// --stop-after-min: no cell starts after that (a device command may run 10 minutes at most).
+// --stop-after-min: no cell starts after that (a device command may run 10 minutes at most), nor one
+// that the cells of its size already finished at this concurrency say would end after it (cell-time.ts).
 const deadline = o['stop-after-min'] === undefined ? Infinity : started + Number(o['stop-after-min']) * 60_000;
 const queue = [...todo];
-const jobs = Math.min(Math.max(1, Number(o.jobs)), ...sizes.map((s) => STUDY_SIZES[family].sizes[s]!.maxJobs ?? Infinity));
-if (jobs < Number(o.jobs)) console.log(`--jobs ${o.jobs} capped to ${jobs} (sizes.json maxJobs: what fits the GPU's memory at once)`);
 await Promise.all(Array.from({ length: jobs }, async () => {
-  while (queue.length && Date.now() < deadline) await runCell(queue.shift()!);
+  while (queue.length) {
+    const expected = expectedCellSeconds(records, family, queue[0]!.size, jobs);
+    if (!fitsBeforeDeadline(Date.now(), deadline, expected)) break;
+    await runCell(queue.shift()!);
+  }
 }));
-if (queue.length) console.log(`stopped (--stop-after-min ${o['stop-after-min']}): ${queue.length} cells left; run the same command again to continue`);
+if (queue.length) {
+  const expected = expectedCellSeconds(records, family, queue[0]!.size, jobs);
+  console.log(`stopped (--stop-after-min ${o['stop-after-min']}${expected === null ? '' : `; a ${queue[0]!.size} cell takes up to ${expected.toFixed(0)} s here`}): ${queue.length} cells left; run the same command again to continue`);
+}

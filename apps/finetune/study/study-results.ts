@@ -53,6 +53,10 @@ export interface CellRecord extends Cell, CellOutcome {
   baseModel: string;
   /** The `clipwise train` arguments of the run. */
   args: string[];
+  /** Seconds from the cell's start to its result (process, training, test scoring); absent from records written before it was kept. */
+  cellSeconds?: number;
+  /** How many cells the runner ran at once (`--jobs`, capped): what `cellSeconds` depends on. */
+  concurrentJobs?: number;
 }
 
 /** One configuration row of `clipwise bench --json` at a size's fine-tuning shape. */
