@@ -1,6 +1,6 @@
 // How long a study cell is expected to take, so that a runner with a deadline does not start a cell
 // that the deadline would kill: a killed cell is lost whole (its result is written only at its end),
-// and on the device the seconds it ran are spent for nothing (two s53m cells, 200 s each, in the
+// and on the device the seconds it ran are spent for nothing (two s53m cells, about 190 s each, in the
 // nineteenth session's calls).
 import type { CellRecord, StudyRecord } from './study-results';
 
