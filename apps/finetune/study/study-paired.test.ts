@@ -72,4 +72,20 @@ describe('pairedGaps (each grouping against all-layer, seed by seed, at each one
     expect(doneGaps[0]).toMatchObject({ gridIncomplete: false, pairs: [{ seed: 0 }] });
     expect(doneGaps[0]!.pairs[0]!.diff).toBeCloseTo(1.5 - 2.5, 12); // layer-wise at 0.01 against all-layer at 0.03
   });
+
+  // s53m's first cells (nineteenth session): both groupings at 1e-3 only, the bottom of a planned grid of three
+  it('counts the size\'s planned grid: groupings that all stopped at the same lrs have provisional picks', () => {
+    const records = [
+      fakeCell('gpt2', 'small', 'all-layer', 0.01, 0, { loss: 2.2 }, { loss: 3.35 }),
+      fakeCell('gpt2', 'small', 'layer-wise', 0.01, 0, { loss: 2.6 }, { loss: 3.63 }),
+    ];
+    const w = { ...want, groupings: ['all-layer', 'layer-wise'] };
+    // without a planned grid, the lrs the runs have are the grid: a pick and a pair
+    expect(pairedGaps(records, summarize(records, w), w)[0]!.pairs).toHaveLength(1);
+    const planned = { ...w, lrGrids: { small: [0.01, 0.02, 0.05], other: [1] } };
+    const rows = summarize(records, planned);
+    expect(rows.map((r) => r.gridMissing)).toEqual([[0.02, 0.05], [0.02, 0.05]]);
+    expect(pairedGaps(records, rows, planned)[0]).toMatchObject({ pairs: [], gridIncomplete: true });
+    expect(studyTable(rows, 3)).toContain('| 0.01 (provisional: 0.02, 0.05 not run) | 1/3 |');
+  });
 });

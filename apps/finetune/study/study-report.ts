@@ -37,6 +37,8 @@ const want = {
   epsilons: list(o.epsilons)?.map(Number) ?? [...STUDY_EPSILONS],
   steps: Number(o.steps ?? fam.finetune.steps),
   batch: Number(o.batch ?? fam.finetune.batch),
+  // a pick is provisional until the size's whole planned grid has run
+  lrGrids: Object.fromEntries(Object.entries(fam.sizes).map(([size, spec]) => [size, spec.lrs])),
 };
 const files = list(o.results)!;
 const records = files.flatMap((f) => parseResults(readFileSync(f, 'utf8'), f));

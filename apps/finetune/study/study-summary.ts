@@ -94,8 +94,9 @@ export interface SummaryRow {
   lr: number | null;
   grid: LrTrial[];
   /**
-   * Lrs that another grouping at this size and ε ran and this row has no run at (ascending): its grid is
-   * still running, so `lr` is provisional (the table says so, and `pairedGaps` makes no pairs of it).
+   * Lrs of the size's planned grid (`StudyWant.lrGrids`) or that another grouping at this size and ε ran,
+   * and this row has no run at (ascending): its grid is still running, so `lr` is provisional (the table
+   * says so, and `pairedGaps` makes no pairs of it).
    */
   gridMissing: number[];
   /**
@@ -138,6 +139,12 @@ export interface StudyWant {
   readonly epsilons: readonly number[];
   readonly steps: number;
   readonly batch: number;
+  /**
+   * Each size's planned lr grid (`sizes.json`'s `lrs`): a row that has not run all of it has a
+   * provisional pick, even where every grouping stopped at the same lrs. Absent: the grid is the lrs
+   * the runs have.
+   */
+  readonly lrGrids?: Readonly<Record<string, readonly number[]>>;
 }
 
 /**
@@ -165,8 +172,8 @@ export function summarize(
   const rows: SummaryRow[] = [];
   for (const size of want.sizes)
     for (const epsilon of want.epsilons) {
-      // every lr any grouping ran at this size and ε: the grid a row's pick is provisional without
-      const lrsHere = new Set(cells.filter((r) => r.size === size && r.epsilon === epsilon).map((r) => r.lr));
+      // the planned grid and every lr any grouping ran at this size and ε: what a row's pick is provisional without
+      const lrsHere = new Set([...(want.lrGrids?.[size] ?? []), ...cells.filter((r) => r.size === size && r.epsilon === epsilon).map((r) => r.lr)]);
       for (const grouping of want.groupings) {
         const runs = cells.filter((r) => r.size === size && r.grouping === grouping && r.epsilon === epsilon);
         const gridMissing = [...lrsHere].filter((lr) => !runs.some((r) => r.lr === lr)).sort((a, b) => a - b);

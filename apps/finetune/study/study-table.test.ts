@@ -65,6 +65,11 @@ describe('studyGlance', () => {
     expect(lines[2]).toBe('| small | 60.0k | 8 | 42.0 ± 1.4 (2) | missing | 20.0 / 21.0 / 50 | 12.0 / 13.0 / 50 |');
     expect(lines[3]).toBe('| big | 2.00M | 8 | 55.0 (1) | missing | missing | missing |');
   });
+
+  it('marks a pick whose planned lr grid is still running, and gives a setting with no run its size\'s count', () => {
+    const planned = summarize(records, { family: 'vit', sizes: ['big'], groupings: ['all-layer'], epsilons: [8, 3], steps: 10, batch: 32, lrGrids: { big: [0.001, 0.002] } });
+    expect(studyGlance(planned).trim().split('\n').slice(2)).toEqual(['| big | 2.00M | 8 | 55.0 (1, provisional lr) | missing |', '| big | 2.00M | 3 | missing | missing |']);
+  });
 });
 
 describe('studyPlotHtml', () => {

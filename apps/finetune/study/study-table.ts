@@ -70,7 +70,8 @@ export function studyGlance(rows: readonly SummaryRow[]): string {
   const settings = [...new Set(rows.map((r) => `${r.size}|${r.epsilon}`))];
   const score = (r: SummaryRow | undefined) => {
     const s = vit ? r?.test.accuracy : r?.test.loss;
-    return s ? `${meanSd(s, vit ? 1 : 3, vit ? 100 : 1)} (${s.n})` : MISSING;
+    // a pick whose size's lr grid is still running is marked: it may move when the rest of the grid runs
+    return s ? `${meanSd(s, vit ? 1 : 3, vit ? 100 : 1)} (${s.n}${r!.gridMissing.length ? ', provisional lr' : ''})` : MISSING;
   };
   const bench = (r: SummaryRow | undefined) => (r?.bench ? `${mib(r.bench.peakBytes)} / ${mib(r.bench.predictedPeakBytes)} / ${r.bench.stepMs.toFixed(0)}` : MISSING);
   // one bench column per configuration the bench measures (adaptive layer-wise is layer-wise's row)
@@ -80,8 +81,10 @@ export function studyGlance(rows: readonly SummaryRow[]): string {
   for (const setting of settings) {
     const mine = rows.filter((r) => `${r.size}|${r.epsilon}` === setting);
     const by = (g: string) => mine.find((r) => r.grouping === g);
-    const first = mine.find((r) => r.params !== null) ?? mine[0]!;
-    lines.push(`| ${[first.size, params(first.params), String(first.epsilon), ...groupings.map((g) => score(by(g))), ...benched.map((g) => bench(by(g)))].join(' | ')} |`);
+    const first = mine[0]!;
+    // a size's parameter count from any of its runs (a setting with none still has the size)
+    const count = rows.find((r) => r.size === first.size && r.params !== null)?.params ?? null;
+    lines.push(`| ${[first.size, params(count), String(first.epsilon), ...groupings.map((g) => score(by(g))), ...benched.map((g) => bench(by(g)))].join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }
