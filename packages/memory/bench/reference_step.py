@@ -18,6 +18,10 @@
 # attention, tanh GELU), with an untied LM head by default: fastDP's patch of Hugging Face's GPT-2
 # calls `get_head_mask`, which transformers 5 removed, and with a tied head fastDP keeps only one use's
 # per-sample norm of the shared weight. `--tied` ties it (Clipwise's model is tied; torch mode only).
+# ViT under fastDP is not quite a full step: its PrivacyEngine does not support timm's LayerNorms,
+# cls_token and pos_embed, and leaves those 52 tensors (190,464 parameters) untrained, as it prints
+# ("not supported by privacy engine; these parameters are not requiring gradient nor updated").
+# Clipwise, PyTorch and Opacus train all of them, so fastDP's ViT step does a little less work.
 import argparse, json, math, time, sys, traceback
 import torch
 import torch.nn as nn
