@@ -174,10 +174,11 @@ for (const size of toBench) await benchSize(size);
 const deadline = o['stop-after-min'] === undefined ? Infinity : started + Number(o['stop-after-min']) * 60_000;
 const queue = [...todo];
 await Promise.all(Array.from({ length: jobs }, async () => {
-  while (queue.length) {
-    const expected = expectedCellSeconds(records, family, queue[0]!.size, jobs);
-    if (!fitsBeforeDeadline(Date.now(), deadline, expected)) break;
-    await runCell(queue.shift()!);
+  for (;;) {
+    // the first queued cell that would end in time (a smaller size's may, where a larger one's would not)
+    const k = queue.findIndex((c) => fitsBeforeDeadline(Date.now(), deadline, expectedCellSeconds(records, family, c.size, jobs)));
+    if (k < 0) break;
+    await runCell(queue.splice(k, 1)[0]!);
   }
 }));
 if (queue.length) {
