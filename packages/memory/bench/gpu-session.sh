@@ -79,6 +79,10 @@
 #  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
 #      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
 #      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
+#  43  readAll's gather by buffer copies (core's setPackByCopies, CLIPWISE_PACK_BY_COPIES; off by default):
+#      GPT-2's interleaved A/B over all-layer, layer-wise and param-wise (7 rounds), core's and optim's
+#      tests with it on, then ViT's A/B (5 rounds); its verdict in tmp/ab-decision.env for part 27 under
+#      AB_DECISION=1 next on the same machine (about 5 minutes)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -477,6 +481,18 @@ case $part in
     CLIPWISE_GHOST_SPLIT_K=on test_gpu 100 packages/core packages/ghost-norm packages/optim; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
+  43)
+    # the norms' gather by copies: GPT-2's A/B, the tests that read norms with it on, ViT's A/B, the verdict
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    copies_decide() {
+      mkdir -p tmp
+      "${V[@]}" apps/finetune/bench/ab-decide.ts -- CLIPWISE_PACK_BY_COPIES="$out/gpt2-ab-copies.json,$out/vit-ab-copies.json" > tmp/ab-decision.env
+      cp tmp/ab-decision.env "$out/"; grep -v '^#' tmp/ab-decision.env
+    }
+    STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-copies "A/B pack by copies" all-layer,layer-wise,param-wise --reps 7 --ab pack-by-copies; copies_decide
+    CLIPWISE_PACK_BY_COPIES=on test_gpu 100 packages/core packages/optim; save
+    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-copies "packed, A/B pack by copies" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab pack-by-copies
+    copies_decide; save ;;
   39)
     # the guarded update (the optimizer's update enqueued before the release's read, its finiteness check
     # on the device) against the wait-then-update order, with the device's busy/idle; then the whole
