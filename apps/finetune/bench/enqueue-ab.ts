@@ -11,7 +11,6 @@
 // rounds, the wall ms, and engine entries and dispatches a step. `--ab SWITCH` (one of `clipwise bench
 // --ab`'s) runs every configuration twice, with the switch off and on (rows marked +SWITCH).
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setGhostKernelShape, setupBackend } from '@clipwise/core';
 import { median } from '@clipwise/memory';
@@ -20,6 +19,7 @@ import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 import { ghostSplit } from '../src/commands/bench';
 import { AB_SWITCHES, type AbSwitch } from '../src/profile/run-bench';
+import { hostCounters, mainThreadCpuMs } from './host-counters';
 
 const { values } = parseArgs({
   options: {
@@ -64,31 +64,7 @@ const configs = values.configs!.split(',').filter(Boolean).flatMap((name) => sid
   dispatches: 0,
 })));
 
-let entries = 0;
-const engine = tf.engine() as unknown as { runKernel(...a: unknown[]): unknown };
-const runKernel = engine.runKernel.bind(engine);
-engine.runKernel = (...a: unknown[]) => {
-  entries++;
-  return runKernel(...a);
-};
-let dispatches = 0;
-{
-  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-  const pass = device.createCommandEncoder().beginComputePass({});
-  const proto = Object.getPrototypeOf(pass) as { dispatchWorkgroups(...a: unknown[]): void };
-  pass.end();
-  const dispatch = proto.dispatchWorkgroups;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-    dispatches++;
-    return dispatch.apply(this, a);
-  };
-}
-
-/** The main thread's CPU time in ms (user + system from /proc, 10 ms ticks), Linux only. */
-const mainThreadCpuMs = () => {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+const counters = hostCounters();
 
 const step = async (c: (typeof configs)[number]) => {
   if (ab) AB_SWITCHES[ab](c.on);
@@ -106,12 +82,13 @@ for (let r = 0; r < rounds; r++) {
   // rotated order: no configuration always runs first or last in a round
   for (let k = 0; k < configs.length; k++) {
     const c = configs[(k + r) % configs.length]!;
-    [entries, dispatches] = [0, 0];
+    counters.take();
     const cpu0 = mainThreadCpuMs();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step(c);
     c.wallMs.push((performance.now() - t0) / steps);
     c.cpuMs.push((mainThreadCpuMs() - cpu0) / steps);
+    const { entries, dispatches } = counters.take();
     [c.entries, c.dispatches] = [entries / steps, dispatches / steps];
   }
 }

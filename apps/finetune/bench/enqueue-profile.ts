@@ -13,12 +13,12 @@
 // --warmup 30 --steps 40; a private step there needs --ghost-split 16x2).
 import * as tf from '@tensorflow/tfjs-core';
 import { Session } from 'node:inspector/promises';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setGhostKernelShape, setupBackend } from '@clipwise/core';
 import { ghostSplit } from '../src/commands/bench';
+import { hostCounters, mainThreadCpuMs } from './host-counters';
 import { resolveGrouping } from '@clipwise/grouping';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
@@ -70,27 +70,7 @@ const source =
 const opt = new Optimizer(adamw({ learningRate: 1e-9 }), model.params);
 const probe = model.params[0]!.variable;
 
-// Engine entries (every runKernel, reshapes included) and real dispatches (the pass encoder's).
-let entries = 0;
-const engine = tf.engine() as unknown as { runKernel(...a: unknown[]): unknown };
-const runKernel = engine.runKernel.bind(engine);
-engine.runKernel = (...a: unknown[]) => {
-  entries++;
-  return runKernel(...a);
-};
-let dispatches = 0;
-{
-  // the pass encoder's prototype, from a pass of a command encoder that is never submitted
-  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-  const pass = device.createCommandEncoder().beginComputePass({});
-  const proto = Object.getPrototypeOf(pass) as { dispatchWorkgroups(...a: unknown[]): void };
-  pass.end();
-  const dispatch = proto.dispatchWorkgroups;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-    dispatches++;
-    return dispatch.apply(this, a);
-  };
-}
+const counters = hostCounters();
 
 const step = async () => {
   const ids = nextIds();
@@ -106,13 +86,7 @@ const tensors = tf.memory().numTensors;
 // useLeanDispatch's bind group cache, where installed: its hits over the measured steps
 const groups = (tf.backend() as unknown as { clipwiseBindGroups?: { hits: number; misses: number } }).clipwiseBindGroups;
 const hits0 = groups ? [groups.hits, groups.misses] : null;
-entries = 0;
-dispatches = 0;
-/** The main thread's CPU time in ms (user + system, /proc: 10 ms ticks), Linux only. */
-const mainThreadCpuMs = () => {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+counters.take();
 const steps = Number(values.steps);
 const session = values.out ? new Session() : null;
 if (session) {
@@ -137,6 +111,7 @@ const t0 = performance.now();
 for (let i = 0; i < steps; i++) await step();
 const wallMs = (performance.now() - t0) / steps;
 const cpuMs = (mainThreadCpuMs() - cpu0) / steps;
+const { entries, dispatches } = counters.take();
 if (heapSession) {
   const { profile: heap } = await heapSession.post('HeapProfiler.stopSampling');
   await writeFile(values['heap-out']!, JSON.stringify(heap));
