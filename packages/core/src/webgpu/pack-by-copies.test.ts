@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packByCopies, packByCopiesEnabled, setPackByCopies } from './pack-by-copies';
 import { readAll } from '../read-all';
 
-/** Vectors of uneven lengths (0, 1, and past a size class), one 2-D and one scalar: `k` tensors in all, values k·1000 + i. */
+/** Vectors of uneven lengths (0, 1, and past a size class), one 2-D and one scalar: `k` tensors in all, tensor j holding j·1000 + i. */
 const made = (k: number) =>
   tf.tidy(() =>
     Array.from({ length: k }, (_, j) => {
@@ -17,7 +17,7 @@ describe('packByCopies', () => {
   beforeAll(() => setPackByCopies(true));
   afterAll(() => setPackByCopies(null));
 
-  it('is off unless switched on (CLIPWISE_PACK_BY_COPIES), and then returns null', () => {
+  it('is off unless switched on (CLIPWISE_PACK_BY_COPIES); off, it returns null', () => {
     setPackByCopies(null);
     expect(packByCopiesEnabled()).toBe(process.env.CLIPWISE_PACK_BY_COPIES === 'on');
     setPackByCopies(false);
