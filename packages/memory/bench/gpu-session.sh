@@ -83,6 +83,8 @@
 #      GPT-2's interleaved A/B over all-layer, layer-wise and param-wise (7 rounds), core's and optim's
 #      tests with it on, then ViT's A/B (5 rounds); its verdict in tmp/ab-decision.env for part 27 under
 #      AB_DECISION=1 next on the same machine (about 5 minutes)
+#  44  the whole test:gpu alone (about 4 minutes on an H100): after part 27 with TESTS=0 on the same build,
+#      when both would not fit one call's 10 minutes
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -106,7 +108,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 41}
+part=${1:?part: 1 to 44}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -481,6 +483,9 @@ case $part in
     CLIPWISE_GHOST_SPLIT_K=on test_gpu 100 packages/core packages/ghost-norm packages/optim; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
+  44)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    test_gpu 330; save ;;
   43)
     # the norms' gather by copies: GPT-2's A/B, the tests that read norms with it on, ViT's A/B, the verdict
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -557,5 +562,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 41), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 44), got '$part'" >&2; exit 2 ;;
 esac
