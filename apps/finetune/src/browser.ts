@@ -1,7 +1,7 @@
 // `@clipwise/finetune/browser`: the pieces of `clipwise train` that run in a web page too (no Node
 // built-in reachable from here), for the web example (apps/web) to reuse rather than copy.
 export { takeTrainStep, type TrainStepParts, type TrainStepResult } from './train/train-step';
-export { greedyGenerate, meanTargetLoss } from './train/text-eval';
+export { greedyGenerate, greedyGenerateMany, meanTargetLoss, type GenerationRequest, type GenerateManyOptions } from './train/text-eval';
 export { perSampleLossFn } from './train/per-sample-loss';
 export { e2eTaskData, firstRows, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
 export { privacyReport, type PrivacyReport, type PrivacyReportInput } from './report/privacy-report';

@@ -1,11 +1,11 @@
 import { trimGpuBufferPool } from '@clipwise/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatE2EPrompt } from '@clipwise/data';
-import { Gpt2Model, VitModel, type PretrainedModel } from '@clipwise/models';
+import { Gpt2Model, VitModel, type PretrainedModel, type Tokenizer } from '@clipwise/models';
 import { corpusBleu } from '../metrics/bleu';
 import { corpusRougeL } from '../metrics/rouge-l';
 import { tokenizeForMetrics } from '../metrics/tokenize-for-metrics';
-import { greedyGenerate, meanTargetLoss } from './text-eval';
+import { greedyGenerateMany, meanTargetLoss, type GenerationRequest } from './text-eval';
 import type { TaskData } from './task-data';
 import type { TrainConfig } from './train-config';
 
@@ -76,18 +76,11 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
   const result: EvalResult = { step, loss, perplexity: Math.exp(loss) };
   if (data.kind === 'e2e' && data.evalRefs && genLimit > 0) {
     const mrs = [...data.evalRefs.keys()].slice(0, genLimit);
-    const outputs: string[] = [];
-    const capitalisedCache = new Map<number, boolean>();
-    const capitalised = (token: number) => {
-      let c = capitalisedCache.get(token);
-      if (c === undefined) capitalisedCache.set(token, (c = /^ ?\p{Lu}/u.test(data.tokenizer.decode([token]))));
-      return c;
-    };
-    for (const mr of mrs) {
-      const copy = copyBias > 0 ? { values: mrCopyValues(mr).map((v) => data.tokenizer.encode(` ${v}`)), bias: copyBias, capitalised } : undefined;
-      outputs.push(data.tokenizer.decode(await greedyGenerate(gpt, data.tokenizer.encode(formatE2EPrompt(mr)), genTokens, data.tokenizer.eotToken, { noRepeatNgram, copy })).trim());
-      trimGpuBufferPool(); // every generated length is a new buffer size for webgpu's pool
-    }
+    // every decoding step is a new width, so new buffer sizes for webgpu's pool: trimmed as they go
+    const generated = await greedyGenerateMany(gpt, e2eGenerationRequests(mrs, data.tokenizer, copyBias), genTokens, data.tokenizer.eotToken, {
+      noRepeatNgram, afterStep: () => trimGpuBufferPool(),
+    });
+    const outputs = generated.map((tokens) => data.tokenizer.decode(tokens).trim());
     const cands = outputs.map(tokenizeForMetrics);
     const refs = mrs.map((mr) => data.evalRefs!.get(mr)!.map(tokenizeForMetrics));
     result.bleu = corpusBleu(cands, refs).bleu;
@@ -97,6 +90,26 @@ export async function evaluate(model: PretrainedModel, data: TaskData, step: num
     result.samples = mrs.slice(0, 3).map((mr, i) => ({ mr, output: outputs[i]! }));
   }
   return result;
+}
+
+/**
+ * The prompts E2E evaluation decodes, one per MR (`formatE2EPrompt`), each with its MR's names to copy
+ * where `copyBias` > 0 ({@link mrCopyValues}; offered where the model would begin a capitalised word).
+ *
+ * @example
+ * const outs = await greedyGenerateMany(model, e2eGenerationRequests(mrs, tokenizer, 8), 48, tokenizer.eotToken, { noRepeatNgram: 3 });
+ */
+export function e2eGenerationRequests(mrs: readonly string[], tokenizer: Tokenizer, copyBias: number): GenerationRequest[] {
+  const capitalisedCache = new Map<number, boolean>();
+  const capitalised = (token: number) => {
+    let c = capitalisedCache.get(token);
+    if (c === undefined) capitalisedCache.set(token, (c = /^ ?\p{Lu}/u.test(tokenizer.decode([token]))));
+    return c;
+  };
+  return mrs.map((mr) => ({
+    prompt: tokenizer.encode(formatE2EPrompt(mr)),
+    copy: copyBias > 0 ? { values: mrCopyValues(mr).map((v) => tokenizer.encode(` ${v}`)), bias: copyBias, capitalised } : undefined,
+  }));
 }
 
 /**
