@@ -257,7 +257,7 @@ case $part in
   37)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     g=${GROUPINGS:-all-layer,layer-wise,param-wise,uniform:4}
-    # 240 s: the bench's matmul tuning (on by default) took 91 s of part 27's GPT-2 stage in the twentieth session
+    # 240 s: the bench's matmul tuning (on by default) took 81 s of part 27's GPT-2 stage in the twentieth session (91 in the nineteenth)
     TABLE_LINES=7 STEP_LIMIT=${GPT2_LIMIT:-240} gpt2_step gpt2-passes "device busy/idle per step" "$g" --reps 5 --gpu-passes on ${GPT2_KERNELS:+--kernels $GPT2_KERNELS}
     grep 'device idle before' "$out/gpt2-passes.txt"; grep -B2 -A18 'launches (' "$out/gpt2-passes.txt" | cut -c1-200 | head -120; save
     [ "${TESTS:-1}" = 1 ] || exit 0
