@@ -134,8 +134,9 @@ export interface GenerateManyOptions {
  * {@link greedyGenerate} of several prompts, `batch` at a time: each decoding step is one forward pass
  * over the unfinished rows, right-padded to the longest, and one read of each row's next-token scores
  * (the LM head runs on those rows' last positions only). The model is causal, so a row's padding never
- * reaches its last position: every output is the one `greedyGenerate` gives for that prompt alone. On a
- * GPU the step is launch-bound, so 32 prompts cost about what one did (the study scores 100 MRs a cell).
+ * reaches its last position: every output is the one `greedyGenerate` gives for that prompt alone. Why:
+ * a small model's decoding step is mostly fixed costs (its launches, one read), which the rows share
+ * (wasm, the demo's model, 24 MRs: 15.0 s one at a time, 6.5 s batched; bench/generation.ts).
  *
  * @example
  * const outs = await greedyGenerateMany(model, mrs.map((mr) => ({ prompt: tok.encode(formatE2EPrompt(mr)) })), 40, tok.eotToken, { noRepeatNgram: 3 });
