@@ -18,7 +18,7 @@ import { resolveGrouping } from '@clipwise/grouping';
 import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 import { ghostSplit } from '../src/commands/bench';
-import { AB_SWITCHES, type AbSwitch } from '../src/profile/run-bench';
+import { AB_SWITCHES, pairedRounds, type AbSwitch } from '../src/profile/run-bench';
 import { hostCounters, mainThreadCpuMs } from './host-counters';
 
 const { values } = parseArgs({
@@ -100,6 +100,16 @@ console.log('| configuration | main-thread CPU ms a step (median) | lowest | hig
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const c of configs) {
   console.log(`| ${c.name} | ${median(c.cpuMs).toFixed(1)} | ${Math.min(...c.cpuMs).toFixed(1)} | ${Math.max(...c.cpuMs).toFixed(1)} | ${median(c.wallMs).toFixed(1)} | ${c.entries} | ${c.dispatches} |`);
+}
+if (ab) {
+  // round by round: both sides of a round share the machine's load of that moment
+  console.log(`\n| configuration | ${ab} on − off, main-thread CPU ms a step (median of rounds) | rounds on was lower | spread (ms) |`);
+  console.log('| --- | ---: | ---: | ---: |');
+  for (let k = 0; k < configs.length; k += 2) {
+    const [off, on] = [configs[k]!, configs[k + 1]!];
+    const p = pairedRounds(off.cpuMs, on.cpuMs);
+    console.log(`| ${off.name} | ${p.medianDiff >= 0 ? '+' : ''}${p.medianDiff.toFixed(2)} | ${p.onLower} of ${p.rounds} | ${p.spread.toFixed(2)} |`);
+  }
 }
 tf.dispose(ids);
 model.dispose();

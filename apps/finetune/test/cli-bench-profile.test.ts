@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { clipInProductEnabled, fusedGhostNormEnabled, ghostKernelShape, ghostSplitTarget, ghostTileRows, matmulTuningActive, narrowTilesEnabled, packByCopiesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { ghostSplit, splitGroupings } from '../src/commands/bench';
-import { abPairs, abVerdict, AB_SWITCHES, withSwitch, type BenchRow } from '../src/profile/run-bench';
+import { abPairs, abVerdict, AB_SWITCHES, pairedRounds, withSwitch, type BenchRow } from '../src/profile/run-bench';
 import { run } from './train-helpers';
 
 // a one-block GPT-2 (about 4k parameters) on the cpu backend
@@ -166,6 +166,8 @@ describe('clipwise bench', () => {
     expect(abVerdict({ medianDiffMs: 1.5, spreadMs: 0.5, onFaster: 0, rounds: 9 })).toBe('loses');
     // another trainable mode's rows pair with their own
     expect(abPairs([row('all-layer', [10, 12, 14], 'bias'), row('all-layer +ghost-tiles', [9, 13, 12], 'bias')], 'ghost-tiles')[0]).toMatchObject({ trainable: 'bias', medianDiffMs: -1, onFaster: 2 });
+    // the pairing alone (enqueue-ab.ts's host-time A/B uses it): rounds beyond the shorter side are left out
+    expect(pairedRounds([10, 12, 11, 50], [9, 11.5, 11.2])).toEqual({ medianDiff: -0.5, spread: 0.5, onLower: 2, rounds: 3 });
   });
 
   it('withSwitch: the switch is on while the step runs and back to its default after, also when the step throws', async () => {

@@ -480,12 +480,24 @@ export function abPairs(rows: readonly BenchRow[], ab: AbSwitch): AbPair[] {
     const configuration = on.grouping.slice(0, -suffix.length);
     const off = rows.find((r) => r.trainable === on.trainable && r.grouping === configuration);
     if (!off) return [];
-    const n = Math.min(off.stepMsAll.length, on.stepMsAll.length);
-    const diffs = Array.from({ length: n }, (_, i) => on.stepMsAll[i]! - off.stepMsAll[i]!);
-    const medianDiffMs = median(diffs);
-    const spreadMs = median(diffs.map((d) => Math.abs(d - medianDiffMs)));
-    return [{ trainable: on.trainable, configuration, offMs: off.stepMs, onMs: on.stepMs, medianDiffMs, spreadMs, onFaster: diffs.filter((d) => d < 0).length, rounds: n }];
+    const { medianDiff: medianDiffMs, spread: spreadMs, onLower: onFaster, rounds } = pairedRounds(off.stepMsAll, on.stepMsAll);
+    return [{ trainable: on.trainable, configuration, offMs: off.stepMs, onMs: on.stepMs, medianDiffMs, spreadMs, onFaster, rounds }];
   });
+}
+
+/**
+ * Two series measured in the same rounds (a switch off and on), compared round by round: the median of
+ * the differences on − off, their spread (the median absolute deviation around it), and in how many
+ * rounds on was lower. What moves a whole round (the machine's load) moves both sides alike.
+ *
+ * @example
+ * pairedRounds([10, 12, 11], [9, 11.5, 11.2]); // { medianDiff: -0.5, spread: 0.5, onLower: 2, rounds: 3 }
+ */
+export function pairedRounds(off: readonly number[], on: readonly number[]): { medianDiff: number; spread: number; onLower: number; rounds: number } {
+  const rounds = Math.min(off.length, on.length);
+  const diffs = Array.from({ length: rounds }, (_, i) => on[i]! - off[i]!);
+  const medianDiff = median(diffs);
+  return { medianDiff, spread: median(diffs.map((d) => Math.abs(d - medianDiff))), onLower: diffs.filter((d) => d < 0).length, rounds };
 }
 
 function formatAbTable(rows: readonly BenchRow[], ab: AbSwitch): string {
