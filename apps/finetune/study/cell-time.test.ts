@@ -12,7 +12,14 @@ describe('expectedCellSeconds', () => {
     expect(expectedCellSeconds(records, 'gpt2', 's53m', 1)).toBe(120);
   });
 
-  it('is unknown without such cells: none of the size, only another concurrency, or records without the time', () => {
+  it('falls back on cells that shared the device with more: a cell alone is no slower', () => {
+    const records = [cell('s53m', 215, 2), cell('s53m', 234, 2), cell('s53m', 300, 4), cell('s53m', 90, undefined)];
+    expect(expectedCellSeconds(records, 'gpt2', 's53m', 1)).toBe(300); // the longest at 2 or 4
+    expect(expectedCellSeconds(records, 'gpt2', 's53m', 3)).toBe(300); // only 4 bounds 3
+    expect(expectedCellSeconds(records, 'gpt2', 's53m', 2)).toBe(234); // its own concurrency first
+  });
+
+  it('is unknown without such cells: none of the size, only a lower concurrency, or records without the time', () => {
     const records = [cell('s53m', 215, 2), cell('s12m', undefined, 4), { kind: 'bench', family: 'gpt2', size: 's12m', rows: [] } as unknown as StudyRecord];
     expect(expectedCellSeconds(records, 'gpt2', 's4m', 2)).toBeNull();
     expect(expectedCellSeconds(records, 'gpt2', 's53m', 4)).toBeNull();

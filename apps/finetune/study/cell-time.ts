@@ -7,19 +7,22 @@ import type { CellRecord, StudyRecord } from './study-results';
 /**
  * The expected seconds of a cell of `family`/`size` run `jobs` at a time: the longest `cellSeconds` of
  * the finished cells of that size that ran at the same concurrency (the time a cell takes depends on
- * how many share the device), else null (unknown: nothing to go by, e.g. records written before
- * `cellSeconds` was kept, or only ones at another concurrency). The longest, not the median: an
+ * how many share the device). Where there are none, the longest of those that ran at a higher
+ * concurrency: sharing the device only slows a cell, so that bounds it from above (a first call at
+ * `--jobs 1` after calls at 2). Else null (unknown: nothing to go by, e.g. records written before
+ * `cellSeconds` was kept, or only ones at a lower concurrency). The longest, not the median: an
  * estimate too short loses the cell, one too long only leaves the deadline's last minutes unused.
  *
  * @example
  * expectedCellSeconds(records, 'gpt2', 's53m', 2); // 226 after the runs of two cells of 215 and 226 s
+ * expectedCellSeconds(records, 'gpt2', 's53m', 1); // 226 as well, until a cell has run alone
  */
 export function expectedCellSeconds(records: readonly StudyRecord[], family: string, size: string, jobs: number): number | null {
-  const times = records
-    .filter((r): r is CellRecord => r.kind === 'cell' && r.family === family && r.size === size && r.concurrentJobs === jobs)
-    .map((r) => r.cellSeconds)
-    .filter((s): s is number => typeof s === 'number' && Number.isFinite(s) && s > 0);
-  return times.length ? Math.max(...times) : null;
+  const timed = records
+    .filter((r): r is CellRecord => r.kind === 'cell' && r.family === family && r.size === size)
+    .filter((r) => typeof r.cellSeconds === 'number' && Number.isFinite(r.cellSeconds) && r.cellSeconds > 0 && typeof r.concurrentJobs === 'number');
+  const longest = (rs: readonly CellRecord[]) => (rs.length ? Math.max(...rs.map((r) => r.cellSeconds!)) : null);
+  return longest(timed.filter((r) => r.concurrentJobs === jobs)) ?? longest(timed.filter((r) => r.concurrentJobs! > jobs));
 }
 
 /**
