@@ -12,14 +12,13 @@
 // --ab`'s) runs every configuration twice, with the switch off and on (rows marked +SWITCH).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { setGhostKernelShape, setupBackend } from '@clipwise/core';
+import { setupBackend } from '@clipwise/core';
 import { median } from '@clipwise/memory';
 import { resolveGrouping } from '@clipwise/grouping';
-import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
-import { ghostSplit } from '../src/commands/bench';
 import { AB_SWITCHES, pairedRounds, type AbSwitch } from '../src/profile/run-bench';
 import { hostCounters, mainThreadCpuMs } from './host-counters';
+import { HOST_MODEL_OPTIONS, hostModel } from './host-model';
 
 const { values } = parseArgs({
   options: {
@@ -27,23 +26,15 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '30' },
-    layers: { type: 'string', default: '12' },
-    embd: { type: 'string', default: '48' },
-    heads: { type: 'string', default: '12' },
-    batch: { type: 'string', default: '4' },
-    seq: { type: 'string', default: '16' },
-    'ghost-split': { type: 'string' },
+    ...HOST_MODEL_OPTIONS,
     ab: { type: 'string' },
   },
   allowPositionals: true,
 });
 await setupBackend('webgpu');
-setGhostKernelShape(ghostSplit(values['ghost-split']) ?? null);
-const B = Number(values.batch);
-const T = Number(values.seq);
+const { model, batch: B, seq: T } = hostModel(values);
 const [rounds, steps, warmup] = [Number(values.rounds), Number(values.steps), Number(values.warmup)];
 if (!(rounds >= 1 && steps >= 1 && warmup >= 0)) throw new Error('enqueue-ab: --rounds and --steps must be at least 1, --warmup at least 0');
-const model = new Gpt2Model({ vocab_size: 257, n_positions: T, n_embd: Number(values.embd), n_layer: Number(values.layers), n_head: Number(values.heads) }, { seed: 1 });
 const ids = tf.randomUniform([B, T], 0, 257, 'int32', 7) as tf.Tensor2D;
 const probe = model.params[0]!.variable;
 

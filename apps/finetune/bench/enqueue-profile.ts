@@ -16,11 +16,10 @@ import { Session } from 'node:inspector/promises';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setGhostKernelShape, setupBackend } from '@clipwise/core';
-import { ghostSplit } from '../src/commands/bench';
+import { setupBackend } from '@clipwise/core';
 import { hostCounters, mainThreadCpuMs } from './host-counters';
+import { HOST_MODEL_OPTIONS, hostModel } from './host-model';
 import { resolveGrouping } from '@clipwise/grouping';
-import { Gpt2Model } from '@clipwise/models';
 import { NonPrivateGradients, Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 
 const { values } = parseArgs({
@@ -28,27 +27,18 @@ const { values } = parseArgs({
     config: { type: 'string', default: 'all-layer' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
-    layers: { type: 'string', default: '12' },
-    embd: { type: 'string', default: '48' },
-    heads: { type: 'string', default: '12' },
-    batch: { type: 'string', default: '4' },
-    seq: { type: 'string', default: '16' },
+    ...HOST_MODEL_OPTIONS,
     out: { type: 'string' },
     'heap-out': { type: 'string' },
     'submit-batch': { type: 'string' },
     'batch-spread': { type: 'string', default: '0' },
-    'ghost-split': { type: 'string' },
   },
   allowPositionals: true,
 });
 const choice = await setupBackend('webgpu');
-// --ghost-split 16x2: the ghost kernel's work split (Dawn's null backend offers only the spec's 16 KiB of
-// workgroup memory; the default 32x2 stages 19 KiB). Host time does not depend on it.
-setGhostKernelShape(ghostSplit(values['ghost-split']) ?? null);
 if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
-const B = Number(values.batch);
-const T = Number(values.seq);
-const model = new Gpt2Model({ vocab_size: 257, n_positions: T, n_embd: Number(values.embd), n_layer: Number(values.layers), n_head: Number(values.heads) }, { seed: 1 });
+// --ghost-split 16x2 on Dawn's null backend (host-model.ts)
+const { model, batch: B, seq: T } = hostModel(values);
 // --batch-spread S: each step's batch is drawn from B-S..B+S (as Poisson sampling varies it), so shapes
 // and the buffers they get change from step to step
 const spread = Number(values['batch-spread']);

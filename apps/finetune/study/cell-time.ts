@@ -18,11 +18,13 @@ import type { CellRecord, StudyRecord } from './study-results';
  * expectedCellSeconds(records, 'gpt2', 's53m', 1); // 226 as well, until a cell has run alone
  */
 export function expectedCellSeconds(records: readonly StudyRecord[], family: string, size: string, jobs: number): number | null {
-  const timed = records
-    .filter((r): r is CellRecord => r.kind === 'cell' && r.family === family && r.size === size)
-    .filter((r) => typeof r.cellSeconds === 'number' && Number.isFinite(r.cellSeconds) && r.cellSeconds > 0 && typeof r.concurrentJobs === 'number');
-  const longest = (rs: readonly CellRecord[]) => (rs.length ? Math.max(...rs.map((r) => r.cellSeconds!)) : null);
-  return longest(timed.filter((r) => r.concurrentJobs === jobs)) ?? longest(timed.filter((r) => r.concurrentJobs! > jobs));
+  const timed = records.filter(
+    (r): r is CellRecord & { cellSeconds: number; concurrentJobs: number } =>
+      r.kind === 'cell' && r.family === family && r.size === size && typeof r.concurrentJobs === 'number' &&
+      typeof r.cellSeconds === 'number' && Number.isFinite(r.cellSeconds) && r.cellSeconds > 0,
+  );
+  const longest = (rs: readonly { cellSeconds: number }[]) => (rs.length ? Math.max(...rs.map((r) => r.cellSeconds)) : null);
+  return longest(timed.filter((r) => r.concurrentJobs === jobs)) ?? longest(timed.filter((r) => r.concurrentJobs > jobs));
 }
 
 /**
