@@ -496,7 +496,8 @@ case $part in
       cp tmp/ab-decision.env "$out/"; grep -v '^#' tmp/ab-decision.env
     }
     STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-copies "A/B pack by copies" all-layer,layer-wise,param-wise --reps 7 --ab pack-by-copies; copies_decide
-    CLIPWISE_PACK_BY_COPIES=on test_gpu 100 packages/core packages/optim; save
+    # TESTS=0 skips them (a call that runs part 44, the whole test:gpu, next)
+    [ "${TESTS:-1}" = 1 ] && { CLIPWISE_PACK_BY_COPIES=on test_gpu 100 packages/core packages/optim; save; }
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-copies "packed, A/B pack by copies" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab pack-by-copies
     copies_decide; save ;;
   39)
