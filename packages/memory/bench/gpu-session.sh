@@ -85,6 +85,9 @@
 #      AB_DECISION=1 next on the same machine (about 5 minutes)
 #  44  the whole test:gpu alone (about 4 minutes on an H100): after part 27 with TESTS=0 on the same build,
 #      when both would not fit one call's 10 minutes
+#  45  GPT-2's groupings (all-layer, layer-wise, param-wise) in six bench runs, three with V8's default young
+#      generation and three with NODE_OPTIONS=--max-semi-space-size=64, alternated: how much the
+#      group-wise steps move with the host between runs (about 3 minutes on an H200)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -108,7 +111,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 44}
+part=${1:?part: 1 to 45}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -487,6 +490,15 @@ case $part in
   44)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;
+  45)
+    # how GPT-2's group-wise steps follow the host: three bench runs with V8's default young generation
+    # and three with NODE_OPTIONS=--max-semi-space-size=64 (less GC), alternated (about 3 minutes on an
+    # H200; the twenty-first session ran these commands inline)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    for i in 1 2 3; do for ss in 0 64; do
+      ( [ "$ss" = 0 ] || export NODE_OPTIONS=--max-semi-space-size=$ss
+        STEP_LIMIT=75 TABLE_LINES=5 gpt2_step "gpt2-semi-$i-$ss" "run $i, max semi-space ${ss} MiB (0: V8's default)" all-layer,layer-wise,param-wise --reps 9 --matmul-tuning off )
+    done; done ;;
   43)
     # the norms' gather by copies: GPT-2's A/B, the tests that read norms with it on, ViT's A/B, the verdict
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
@@ -564,5 +576,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 44), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 45), got '$part'" >&2; exit 2 ;;
 esac
