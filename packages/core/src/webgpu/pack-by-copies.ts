@@ -26,8 +26,8 @@ interface CopyInternals {
 const copies = envSwitch('CLIPWISE_PACK_BY_COPIES');
 
 /**
- * Whether `readAll` gathers on webgpu by buffer copies or by TF.js's concat (off, the default until an
- * A/B on a GPU decides: `clipwise bench --ab pack-by-copies`); null: back to CLIPWISE_PACK_BY_COPIES
+ * Whether `readAll` gathers on webgpu by buffer copies or by TF.js's concat (off by default: on an H200,
+ * `clipwise bench --ab pack-by-copies` moved no step by more than its rounds' spread); null: back to CLIPWISE_PACK_BY_COPIES
  * (on/off), else off. On Dawn's null backend it takes 14 launches a step off layer-wise GPT-2 and 27 off
  * param-wise (`apps/finetune/bench/enqueue-ab.ts --ab pack-by-copies`); the host time it saves there
  * is within that machine's noise.
