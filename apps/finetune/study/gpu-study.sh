@@ -22,7 +22,8 @@
 # VIT_TASK=transfer (vit only): the class-disjoint task (prepare-data.sh; docs/group-wise-study.md,
 # "ViT: the class-disjoint transfer task"), its data, models and results in WORK .study-work-transfer
 # unless WORK is set, so they never mix with the halves task's (its seed: IN/study-transfer.jsonl).
-# Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files), written
+# Everything comes back as one file, OUT/study.tgz (a device call returns at most 8 files; with the
+# results, the logs and step-times.tsv, every run's step times and batch sizes), written
 # after each stage and every minute, so a call cut by its time limit still returns its logs. A pass
 # still running 20 s before BUDGET is stopped (its cells in flight are lost); a pass does not start a
 # cell that the cells of its size already run say would not end by then.
@@ -124,7 +125,7 @@ if [ -n "$ready" ]; then
     wait $pass_pid
     kill $deadline 2>/dev/null
     grep -v '^Warning\|^done' "$out/study.log" | tail -3
-    grep -c '"kind":"cell"' $S/study.jsonl
+    echo "$(grep -c '"kind":"cell"' $S/study.jsonl) cells in the results"
     cp $S/study.jsonl "$out/study.jsonl"
     # the last lines of each failed cell's log (the failure's cause)
     grep -o 'see [^)]*cell\.log' "$out/study.log" | cut -c5- | sort -u | while read -r f; do echo "== $f"; tail -n 15 "$f"; done > "$out/failed-cells.log" 2>&1
@@ -133,5 +134,20 @@ if [ -n "$ready" ]; then
 fi
 cp $S/study.jsonl "$out/study.jsonl" 2>/dev/null
 tar czf "$out/bench-logs.tgz" $S/runs/bench-* 2>/dev/null
+# every run's step times and batch sizes (the run folders stay on the machine): where a cell's step goes
+# beyond its micro-batches' bench time (Poisson's variable last micro-batch, the step's bookkeeping)
+python3 - "$S"/runs/*/log.jsonl > "$out/step-times.tsv" 2>/dev/null <<'PY'
+import json, os, sys
+print('run\tstep\tbatch\tstep_ms')
+for f in sys.argv[1:]:
+    run = os.path.basename(os.path.dirname(f))
+    for line in open(f):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if 'stepMs' in r:
+            print(f"{run}\t{r['step']}\t{r.get('batchSize', '')}\t{r['stepMs']:.1f}")
+PY
 save
 echo "$(left) s of $budget left; results in $dest/study.tgz"
