@@ -85,9 +85,9 @@
 #      AB_DECISION=1 next on the same machine (about 5 minutes)
 #  44  the whole test:gpu alone (about 4 minutes on an H100): after part 27 with TESTS=0 on the same build,
 #      when both would not fit one call's 10 minutes
-#  45  GPT-2's groupings (all-layer, layer-wise, param-wise) in six bench runs, three with V8's default young
-#      generation and three with NODE_OPTIONS=--max-semi-space-size=64, alternated: how much the
-#      group-wise steps move with the host between runs (about 3 minutes on an H200)
+#  45  GPT-2's groupings (all-layer, layer-wise, param-wise) in bench runs, three a mode, modes alternated
+#      (MODES, default "plain semi64"; also pin: taskset on PIN_CPUS): how much the group-wise steps move
+#      with the host between runs (about 25 s a run on an H200)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -491,13 +491,20 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;
   45)
-    # how GPT-2's group-wise steps follow the host: three bench runs with V8's default young generation
-    # and three with NODE_OPTIONS=--max-semi-space-size=64 (less GC), alternated (about 3 minutes on an
-    # H200; the twenty-first session ran these commands inline)
+    # how GPT-2's group-wise steps follow the host: bench runs alternating MODES (default
+    # "plain semi64", about 25 s each on an H200): plain; semi64, V8's young generation raised with
+    # NODE_OPTIONS=--max-semi-space-size=64 (less GC); pin, the process on CPUs PIN_CPUS (default 2-5)
+    # by taskset (no migration between cores). The twenty-first session ran plain and semi64 inline.
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    for i in 1 2 3; do for ss in 0 64; do
-      ( [ "$ss" = 0 ] || export NODE_OPTIONS=--max-semi-space-size=$ss
-        STEP_LIMIT=75 TABLE_LINES=5 gpt2_step "gpt2-semi-$i-$ss" "run $i, max semi-space ${ss} MiB (0: V8's default)" all-layer,layer-wise,param-wise --reps 9 --matmul-tuning off )
+    for i in 1 2 3; do for mode in ${MODES:-plain semi64}; do
+      ( case $mode in
+          plain) ;;
+          semi64) export NODE_OPTIONS=--max-semi-space-size=64 ;;
+          pin) command -v taskset > /dev/null || { echo "part 45: no taskset here, mode pin skipped"; exit 0; }
+               V=(taskset -c "${PIN_CPUS:-2-5}" "${V[@]}") ;;
+          *) echo "part 45: MODES takes plain, semi64 and pin, got '$mode'" >&2; exit 2 ;;
+        esac
+        STEP_LIMIT=75 TABLE_LINES=5 gpt2_step "gpt2-host-$i-$mode" "run $i, $mode" all-layer,layer-wise,param-wise --reps 9 --matmul-tuning off )
     done; done ;;
   43)
     # the norms' gather by copies: GPT-2's A/B, the tests that read norms with it on, ViT's A/B, the verdict
