@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clipInProductEnabled, fusedGhostNormEnabled, ghostKernelShape, ghostSplitTarget, ghostTileRows, matmulTuningActive, narrowTilesEnabled, packByCopiesEnabled } from '@clipwise/core';
+import { clipInProductEnabled, fusedGhostNormEnabled, ghostKernelShape, ghostSplitTarget, ghostTileRows, matmulTuningActive, narrowTilesEnabled } from '@clipwise/core';
 import { deferredGhostNormsEnabled, pairedBiasClipEnabled } from '@clipwise/ghost-norm';
 import { ghostSplit, splitGroupings } from '../src/commands/bench';
 import { abPairs, abVerdict, AB_SWITCHES, pairedRounds, withSwitch, type BenchRow } from '../src/profile/run-bench';
@@ -193,9 +193,6 @@ describe('clipwise bench', () => {
     const [rowsIn, shapeIn, splitIn] = await withSwitch(async () => [ghostTileRows(128), ghostKernelShape(), ghostSplitTarget()] as const, AB_SWITCHES['ghost-tiles-64'], true)();
     expect([rowsIn, shapeIn, splitIn]).toEqual([64, { bk: 16, kg: 2 }, 2048]);
     expect([ghostTileRows(128), ghostKernelShape()]).toEqual([32, { bk: 32, kg: 2 }]);
-    // pack-by-copies on: readAll gathers by copies while the step runs, off (the default) after
-    expect(await withSwitch(async () => packByCopiesEnabled(), AB_SWITCHES['pack-by-copies'], true)()).toBe(true);
-    expect(packByCopiesEnabled()).toBe(process.env.CLIPWISE_PACK_BY_COPIES === 'on');
   });
 
   it('splits grouping lists, keeping a non-uniform spec’s own commas', () => {

@@ -34,7 +34,6 @@ export { useLeanDispatch } from './webgpu/lean-dispatch';
 export { isPoolClassSteps, sizeClassBytes, SizeClassBufferPool, type PoolStats, type SizeClassPoolOptions } from './webgpu/size-class-pool';
 export { useSizeClassPool, gpuPoolStats, resetGpuPoolPeaks } from './webgpu/use-size-class-pool';
 export * from './read-all';
-export { packByCopies, packByCopiesEnabled, setPackByCopies } from './webgpu/pack-by-copies';
 export * from './webgpu/direct-dispatch';
 export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';

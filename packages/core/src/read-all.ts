@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { packByCopies } from './webgpu/pack-by-copies';
 
 /**
  * Reads several float32 tensors with one device read: they are flattened and concatenated on the
  * device and read once, and each comes back as a view of its own length. On webgpu every `data()` is a
- * submit and a buffer map, and a private step reads one norm vector per group; there, with
- * `setPackByCopies(true)`, the float32 tensors are gathered by buffer copies (`packByCopies`) instead
- * of TF.js's concat, whose chunking costs a program per few inputs. The tensors stay the caller's,
+ * submit and a buffer map, and a private step reads one norm vector per group (webgpu's Concat
+ * splits inputs past the storage-buffer limit into chunks itself). The tensors stay the caller's,
  * unless `dispose` is set: then they are freed as soon as the read no longer needs them (right after
  * the concatenation is enqueued, before the wait), so their release costs the host no time after the
  * device answers (a param-wise step reads 148 norm vectors).
@@ -20,11 +18,8 @@ export async function readAll(tensors: readonly tf.Tensor[], options: { dispose?
   const sizes = tensors.map((t) => t.size);
   let all: tf.Tensor;
   try {
-    // on webgpu by buffer copies where switched on (no shader); else a concat, where vectors go in as
-    // they are (a reshape is one more engine entry each: 148 in a param-wise step)
-    all = tensors.length === 1
-      ? tensors[0]!
-      : (packByCopies(tensors) ?? tf.tidy(() => tf.concat(tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1]))))));
+    // vectors go in as they are (a reshape is one more engine entry each: 148 in a param-wise step)
+    all = tensors.length === 1 ? tensors[0]! : tf.tidy(() => tf.concat(tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])))));
   } catch (e) {
     if (options.dispose) tf.dispose([...tensors]);
     throw e;

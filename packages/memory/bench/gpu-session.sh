@@ -79,10 +79,6 @@
 #  39  the guarded update (`clipwise bench --ab guarded-update`: the optimizer's update enqueued before the
 #      release's read, its finiteness check on the device) on GPT-2's four groupings (7 rounds, busy and
 #      idle), the whole test:gpu (TESTS=0 skips it), then ViT's A/B (5 rounds; about 6 minutes)
-#  43  readAll's gather by buffer copies (core's setPackByCopies, CLIPWISE_PACK_BY_COPIES; off by default):
-#      GPT-2's interleaved A/B over all-layer, layer-wise and param-wise (7 rounds), core's and optim's
-#      tests with it on, then ViT's A/B (5 rounds); its verdict in tmp/ab-decision.env for part 27 under
-#      AB_DECISION=1 next on the same machine (about 5 minutes)
 #  44  the whole test:gpu alone (about 4 minutes on an H100): after part 27 with TESTS=0 on the same build,
 #      when both would not fit one call's 10 minutes
 #  45  GPT-2's groupings (all-layer, layer-wise, param-wise) in bench runs, three a mode, modes alternated
@@ -506,19 +502,6 @@ case $part in
         esac
         STEP_LIMIT=75 TABLE_LINES=5 gpt2_step "gpt2-host-$i-$mode" "run $i, $mode" all-layer,layer-wise,param-wise --reps 9 --matmul-tuning off )
     done; done ;;
-  43)
-    # the norms' gather by copies: GPT-2's A/B, the tests that read norms with it on, ViT's A/B, the verdict
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    copies_decide() {
-      mkdir -p tmp
-      "${V[@]}" apps/finetune/bench/ab-decide.ts -- CLIPWISE_PACK_BY_COPIES="$out/gpt2-ab-copies.json,$out/vit-ab-copies.json" > tmp/ab-decision.env
-      cp tmp/ab-decision.env "$out/"; grep -v '^#' tmp/ab-decision.env
-    }
-    STEP_LIMIT=130 TABLE_LINES=9 gpt2_step gpt2-ab-copies "A/B pack by copies" all-layer,layer-wise,param-wise --reps 7 --ab pack-by-copies; copies_decide
-    # TESTS=0 skips them (a call that runs part 44, the whole test:gpu, next)
-    [ "${TESTS:-1}" = 1 ] && { CLIPWISE_PACK_BY_COPIES=on test_gpu 100 packages/core packages/optim; save; }
-    STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-copies "packed, A/B pack by copies" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab pack-by-copies
-    copies_decide; save ;;
   39)
     # the guarded update (the optimizer's update enqueued before the release's read, its finiteness check
     # on the device) against the wait-then-update order, with the device's busy/idle; then the whole

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
-import { autotuneMatmul, clearMatmulTuning, setPackByCopies, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
+import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
@@ -133,12 +133,6 @@ export const AB_SWITCHES = {
    * tuned choice and on (the default) by their own.
    */
   'variant-tuning': (on: boolean | null) => setMatmulVariantTuning(on),
-  /**
-   * Core's gather for the step's one read of the group norms (`setPackByCopies`): on, buffer copies;
-   * off, the default until this A/B runs on a GPU, TF.js's concat (a program per few inputs: 148 inputs
-   * with param-wise).
-   */
-  'pack-by-copies': (on: boolean | null) => setPackByCopies(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
