@@ -491,14 +491,14 @@ case $part in
     # "plain semi64", about 25 s each on an H200): plain; semi64, V8's young generation raised with
     # NODE_OPTIONS=--max-semi-space-size=64 (less GC); pin, the process on CPUs PIN_CPUS (default 2-5)
     # by taskset (no migration between cores). The twenty-first session ran plain and semi64 inline.
+    modes=${MODES:-plain semi64}
+    [[ " $modes " =~ ^(\ (plain|semi64|pin))+\ $ ]] || { echo "part 45: MODES takes plain, semi64 and pin, got '$modes'" >&2; exit 2; }
+    [[ " $modes " != *" pin "* ]] || command -v taskset > /dev/null || { echo "part 45: mode pin needs taskset, not found here" >&2; exit 2; }
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    for i in 1 2 3; do for mode in ${MODES:-plain semi64}; do
+    for i in 1 2 3; do for mode in $modes; do
       ( case $mode in
-          plain) ;;
           semi64) export NODE_OPTIONS=--max-semi-space-size=64 ;;
-          pin) command -v taskset > /dev/null || { echo "part 45: no taskset here, mode pin skipped"; exit 0; }
-               V=(taskset -c "${PIN_CPUS:-2-5}" "${V[@]}") ;;
-          *) echo "part 45: MODES takes plain, semi64 and pin, got '$mode'" >&2; exit 2 ;;
+          pin) V=(taskset -c "${PIN_CPUS:-2-5}" "${V[@]}") ;;
         esac
         STEP_LIMIT=75 TABLE_LINES=5 gpt2_step "gpt2-host-$i-$mode" "run $i, $mode" all-layer,layer-wise,param-wise --reps 9 --matmul-tuning off )
     done; done ;;
