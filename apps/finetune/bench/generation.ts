@@ -1,4 +1,4 @@
-// E2E evaluation's greedy generation, one MR at a time (batch 1, how evaluation decoded before
+// E2E evaluation's greedy generation (KV-cached), one MR at a time (batch 1, how evaluation decoded before
 // greedyGenerateMany) against batches of MRs: seconds for the first N distinct MRs of an E2E file, with
 // the demo's decoding settings, and whether every batch size gives the same texts as batch 1.
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/generation.ts -- \

@@ -15,6 +15,7 @@ export * from './common/attention.js';
 export * from './common/losses.js';
 export * from './gpt2/gpt2-config.js';
 export * from './gpt2/gpt2-model.js';
+export * from './gpt2/gpt2-kv-cache.js';
 export * from './vit/vit-config.js';
 export * from './vit/vit-model.js';
 export { qkvParts } from './vit/qkv-layout.js';
