@@ -83,7 +83,8 @@
 #      when both would not fit one call's 10 minutes
 #  45  GPT-2's groupings (all-layer, layer-wise, param-wise) in bench runs, three a mode, modes alternated
 #      (MODES, default "plain semi64"; also pin: taskset on PIN_CPUS): how much the group-wise steps move
-#      with the host between runs (about 25 s a run on an H200)
+#      with the host between runs (about 25 s a run on an H200; on an H100 in the twenty-second session,
+#      plain against pin: no difference, every grouping within 1.15x in all six)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
