@@ -2,7 +2,7 @@
 // built-in reachable from here), for the web example (apps/web) to reuse rather than copy.
 export { takeTrainStep, type TrainStepParts, type TrainStepResult } from './train/train-step';
 export { greedyGenerate, greedyGenerateMany, meanTargetLoss, type GenerationRequest, type GenerateManyOptions } from './train/text-eval';
-export { perSampleLossFn } from './train/per-sample-loss';
+export { perSampleLossFn, setBoundedShapeTrim, boundedShapeTrimEnabled, shapeChangeTrimmer } from './train/per-sample-loss';
 export { e2eTaskData, firstRows, textTaskData, type E2ETaskInput, type TextTaskInput, type TaskData, type TokenRows } from './train/in-memory-task';
 export { privacyReport, type PrivacyReport, type PrivacyReportInput } from './report/privacy-report';
 export { formatEpsilon, formatLoss, formatNumber, formatPercent, formatSeconds, formatSmall } from './report/format-number';

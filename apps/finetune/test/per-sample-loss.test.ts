@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { gpuPoolStats, resetGpuPoolPeaks, trimGpuBufferPool } from '@clipwise/core';
 import { Gpt2Model } from '@clipwise/models';
-import { batchLength, perSampleLossFn, targetLengths } from '../src/train/per-sample-loss';
+import { batchLength, perSampleLossFn, setBoundedShapeTrim, shapeChangeTrimmer, targetLengths } from '../src/train/per-sample-loss';
 import type { TaskData } from '../src/train/in-memory-task';
 
 // The step cuts each batch to its longest target (rounded up to 16): the losses and gradients must
@@ -80,5 +80,35 @@ describe('the training loss of padded token rows', () => {
     // both shapes' buffers kept: 1.5× b's on lavapipe (6.16 against 4.11 MB); the trim keeps it at b's
     expect(alternating).toBeLessThanOrEqual(alone * 1.1);
     model.dispose();
+  });
+
+  // the bounded trim (opt-in): a shape change keeps free buffers up to the run's peak in use, where the
+  // full trim keeps none; either way nothing in use is touched
+  it.runIf(tf.getBackend() === 'webgpu')('at a shape change the full trim frees every free buffer, the bounded one keeps up to the peak in use', async () => {
+    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
+    const lossOf = perSampleLossFn(model, data);
+    const vars = model.params.map((p) => p.variable);
+    const freeAfterChange = async (bounded: boolean) => {
+      setBoundedShapeTrim(bounded);
+      trimGpuBufferPool(0);
+      resetGpuPoolPeaks();
+      const trim = shapeChangeTrimmer();
+      const { value, grads } = tf.variableGrads(() => tf.sum(lossOf(Int32Array.from([2, 1, 3, 2]))) as tf.Scalar, vars);
+      await value.data();
+      tf.dispose([value, ...Object.values(grads)]);
+      trim(4, 40);
+      trim(3, 40); // a new shape: the trim runs
+      const s = gpuPoolStats()!;
+      return { free: s.allocated - s.inUse, peakInUse: s.peakInUse };
+    };
+    try {
+      expect((await freeAfterChange(false)).free).toBe(0);
+      const bounded = await freeAfterChange(true);
+      expect(bounded.free).toBeGreaterThan(0); // the step's activations stay for the next micro-batch
+      expect(bounded.free).toBeLessThanOrEqual(bounded.peakInUse);
+    } finally {
+      setBoundedShapeTrim(null);
+      model.dispose();
+    }
   });
 });

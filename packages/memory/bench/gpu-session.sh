@@ -85,6 +85,9 @@
 #      (MODES, default "plain semi64"; also pin: taskset on PIN_CPUS): how much the group-wise steps move
 #      with the host between runs (about 25 s a run on an H200; on an H100 in the twenty-second session,
 #      plain against pin: no difference, every grouping within 1.15x in all six)
+#  46  the pool trim at micro-batch shape changes, full (the default) against bounded
+#      (CLIPWISE_POOL_TRIM_BOUNDED), interleaved: the study's s53m GPT-2 at Poisson batch ~256 in
+#      micro-batches of 128, lengths 64-176 (apps/finetune/bench/shape-trim.ts; about 3 minutes)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -484,6 +487,14 @@ case $part in
     CLIPWISE_GHOST_SPLIT_K=on test_gpu 100 packages/core packages/ghost-norm packages/optim; save
     STEP_LIMIT=${VIT_LIMIT:-150} TABLE_LINES=9 vit_step vit-ab-splitk "packed, A/B ghost K split" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab ghost-split-k
     split_decide; save ;;
+  46)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    for g in ${TRIM_GROUPINGS:-all-layer layer-wise}; do
+      timeout "${TRIM_LIMIT:-200}" "${V[@]}" apps/finetune/bench/shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 \
+        --batch 256 --physical 128 --min-len 64 --max-len 176 --grouping "$g" --rounds "${TRIM_ROUNDS:-3}" --steps 10 --warmup 3 \
+        2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -6
+      save
+    done ;;
   44)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;
@@ -567,5 +578,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 45), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 46), got '$part'" >&2; exit 2 ;;
 esac

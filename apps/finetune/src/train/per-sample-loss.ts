@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { trimGpuBufferPool } from '@clipwise/core';
+import { envSwitch, gpuPoolStats, trimGpuBufferPool } from '@clipwise/core';
 import type { Gpt2Model, PretrainedModel, VitModel } from '@clipwise/models';
 import type { TaskData } from './in-memory-task';
 
@@ -75,12 +75,45 @@ export function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: I
   });
 }
 
-/** A call per micro-batch with its shape: gives webgpu's free pooled buffers back when the shape changes. */
-function shapeChangeTrimmer(): (rows: number, length: number) => void {
+// off by default: the trim of every free buffer is what webgpu's test:gpu and the GPU timings ran
+const boundedTrim = envSwitch('CLIPWISE_POOL_TRIM_BOUNDED');
+
+/**
+ * Whether a shape change keeps up to the run's peak in-use bytes of free buffers in webgpu's
+ * size-class pool (so the pool holds at most about twice the peak) instead of giving every free buffer
+ * back. Every trim makes the next micro-batch create its buffers, bind groups and zeroed memory afresh:
+ * on Dawn's null backend (no device work) a tiny GPT-2's private steps at Poisson batch sizes and
+ * changing lengths took a median 81.9 ms of host time with the full trim and 66.9 with the bounded one
+ * (faster in 6 of 9 interleaved rounds; `bench/shape-trim.ts`). Off by default (CLIPWISE_POOL_TRIM_BOUNDED=on, read once, turns it on) until a
+ * GPU measures steps and pool peaks; null: back to that default.
+ *
+ * @example
+ * setBoundedShapeTrim(true); // then `perSampleLossFn`'s micro-batches of a new shape reuse the free buffers that fit
+ */
+export function setBoundedShapeTrim(on: boolean | null): void {
+  boundedTrim.set(on);
+}
+
+/** Whether `setBoundedShapeTrim` is on. */
+export function boundedShapeTrimEnabled(): boolean {
+  return boundedTrim.enabled();
+}
+
+/**
+ * A call per micro-batch with its shape: when the shape changes, gives webgpu's free pooled buffers
+ * back, all of them, or with {@link setBoundedShapeTrim} on, those idle since the last change and then
+ * the largest while more than the run's peak in-use bytes stay free (TF.js's exact pool, which has no
+ * peak count: all of them). A no-op off webgpu.
+ *
+ * @example
+ * const trim = shapeChangeTrimmer();
+ * trim(128, 176); trim(115, 176); // the second call trims
+ */
+export function shapeChangeTrimmer(): (rows: number, length: number) => void {
   let last = '';
   return (rows, length) => {
     const shape = `${rows}x${length}`;
-    if (last !== '' && shape !== last) trimGpuBufferPool(0);
+    if (last !== '' && shape !== last) trimGpuBufferPool(boundedTrim.enabled() ? (gpuPoolStats()?.peakInUse ?? 0) : 0);
     last = shape;
   };
 }

@@ -1,0 +1,122 @@
+// What trimming webgpu's buffer pool at every micro-batch shape change costs a private training step:
+// GPT-2 private steps (AdamW) at Poisson-like batch sizes and changing lengths, in micro-batches as
+// `clipwise train` runs them (`perSampleLossFn`'s trimmer, `shapeChangeTrimmer`), with the full trim
+// (the default) and with the bounded one (`setBoundedShapeTrim`: up to the run's peak in-use bytes stay
+// free), alternated round by round in one process over the same batch sizes and lengths. Prints each
+// mode's median step ms (each step ends with a one-element read, as training's does) and the pool's
+// peak in use and allocated. On Dawn's null backend (no device work: host time only; its 16 KiB of
+// workgroup memory needs small shapes and --ghost-split 16x2):
+//   XDG_RUNTIME_DIR=/tmp CLIPWISE_DAWN_FLAGS=backend=null node node_modules/vite-node/vite-node.mjs \
+//     --config apps/finetune/vitest.config.ts apps/finetune/bench/shape-trim.ts -- --ghost-split 16x2
+// The study's s53m on a GPU (its physical batch 128, lengths up to 176):
+//   ... shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 --batch 256 --physical 128 --max-len 176
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { gpuPoolStats, resetGpuPoolPeaks, setGhostKernelShape, setupBackend, trimGpuBufferPool } from '@clipwise/core';
+import { resolveGrouping } from '@clipwise/grouping';
+import { median } from '@clipwise/memory';
+import { Gpt2Model } from '@clipwise/models';
+import { Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
+import { ghostSplit } from '../src/commands/bench';
+import { pairedRounds } from '../src/profile/run-bench';
+import { LENGTH_STEP, setBoundedShapeTrim, shapeChangeTrimmer } from '../src/train/per-sample-loss';
+
+const { values } = parseArgs({
+  options: {
+    layers: { type: 'string', default: '7' },
+    embd: { type: 'string', default: '48' },
+    heads: { type: 'string', default: '12' },
+    vocab: { type: 'string', default: '257' },
+    batch: { type: 'string', default: '8' },
+    physical: { type: 'string', default: '4' },
+    'min-len': { type: 'string', default: '16' },
+    'max-len': { type: 'string', default: '48' },
+    grouping: { type: 'string', default: 'all-layer' },
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    'ghost-split': { type: 'string' },
+  },
+  allowPositionals: true,
+});
+const n = (k: keyof typeof values) => Number(values[k]);
+const [expected, physical, minLen, maxLen, steps, warmup, rounds] = [n('batch'), n('physical'), n('min-len'), n('max-len'), n('steps'), n('warmup'), n('rounds')];
+if (!(expected >= 1 && physical >= 1 && minLen >= 2 && maxLen >= minLen && steps >= 1 && warmup >= 0 && rounds >= 1)) {
+  throw new Error('shape-trim: --batch, --physical, --steps and --rounds must be at least 1, --min-len at least 2 and at most --max-len, --warmup at least 0');
+}
+const backend = await setupBackend('webgpu');
+setGhostKernelShape(ghostSplit(values['ghost-split']) ?? null);
+const model = new Gpt2Model({ vocab_size: n('vocab'), n_positions: maxLen, n_embd: n('embd'), n_layer: n('layers'), n_head: n('heads') }, { seed: 1 });
+
+/** Seeded batch sizes (normal approximation of Poisson sampling's binomial) and lengths (multiples of LENGTH_STEP), the same for both modes of a round. */
+function plan(round: number): { batch: number; len: number }[] {
+  let seed = 1000 + round;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const lengths = Math.floor((maxLen - minLen) / LENGTH_STEP) + 1;
+  return Array.from({ length: warmup + steps }, () => {
+    const z = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+    return { batch: Math.max(1, Math.round(expected + Math.sqrt(expected) * z)), len: Math.min(maxLen, minLen + LENGTH_STEP * Math.floor(rand() * lengths)) };
+  });
+}
+
+const nullBackend = (process.env.CLIPWISE_DAWN_FLAGS ?? '').includes('backend=null');
+let discarded = 0;
+const pg = new PrivateGradients({ params: model.params, grouping: resolveGrouping(values.grouping!, model.params, { clipNorm: 1 }), noiseMultiplier: 1, expectedBatchSize: expected, seed: 1 });
+// a tiny lr: the weights (and so the work) stay as they are
+const opt = new Optimizer(adamw({ learningRate: 1e-9 }), model.params);
+const modes = [
+  { name: 'full trim (default)', bounded: false, ms: [] as number[], peakInUse: 0, peakAllocated: 0 },
+  { name: 'bounded trim', bounded: true, ms: [] as number[], peakInUse: 0, peakAllocated: 0 },
+];
+
+async function runSteps(bounded: boolean, round: number): Promise<number[]> {
+  setBoundedShapeTrim(bounded);
+  const trim = shapeChangeTrimmer();
+  const times: number[] = [];
+  for (const [i, { batch, len }] of plan(round).entries()) {
+    const t0 = performance.now();
+    for (let start = 0; start < batch; start += physical) {
+      const rows = Math.min(physical, batch - start);
+      trim(rows, len);
+      await pg.accumulate(() => tf.tidy(() => model.perSampleLoss(tf.randomUniform([rows, len], 0, n('vocab'), 'int32', i) as tf.Tensor2D)));
+    }
+    try {
+      await releaseAndStep(pg, opt);
+    } catch (e) {
+      // Dawn's null backend runs nothing, so its reads are whatever its buffers held: a loss may read as
+      // NaN and the release discards the batch after enqueueing all of it (counted and printed)
+      if (!(nullBackend && /loss is/.test(String(e)))) throw e;
+      discarded++;
+    }
+    const one = tf.tidy(() => tf.slice(tf.reshape(model.params[0]!.variable, [-1]), [0], [1]));
+    await one.data();
+    one.dispose();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < modes.length; k++) {
+    const m = modes[(k + r) % modes.length]!;
+    trimGpuBufferPool(0); // each mode's round from an empty pool
+    resetGpuPoolPeaks();
+    m.ms.push(median(await runSteps(m.bounded, r)));
+    const stats = gpuPoolStats();
+    m.peakInUse = Math.max(m.peakInUse, stats?.peakInUse ?? 0);
+    m.peakAllocated = Math.max(m.peakAllocated, stats?.peakAllocated ?? 0);
+  }
+}
+setBoundedShapeTrim(null);
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+console.log(`${backend.backend}: GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, vocab ${values.vocab}, ${values.grouping}; batch ~${expected} in micro-batches of ${physical}, lengths ${minLen}–${maxLen}; ${rounds} rounds of ${steps} steps a mode after ${warmup} warm-up steps`);
+console.log('| pool trim at a shape change | step ms (median of round medians) | each round | peak in use MiB | pool peak MiB |');
+console.log('| --- | ---: | --- | ---: | ---: |');
+for (const m of modes) console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
+// round by round: both modes of a round share the machine's load of that moment
+const p = pairedRounds(modes[0]!.ms, modes[1]!.ms);
+console.log(`bounded − full, median of the rounds' differences: ${p.medianDiff >= 0 ? '+' : ''}${p.medianDiff.toFixed(1)} ms (spread ${p.spread.toFixed(1)}); bounded faster in ${p.onLower} of ${p.rounds} rounds`);
+if (discarded > 0) console.log(`(${discarded} steps read a non-finite loss on the null backend and were discarded after their host work)`);
+model.dispose();
+process.exit(0);
