@@ -75,5 +75,6 @@ describe('Gpt2KvCache (incremental decoding)', () => {
     expect(() => cache.keepRows([2])).toThrow(/row 2 is not one of the cache's 2 rows/);
     expect(() => cache.keepRows([])).toThrow(/no rows/);
     cache.dispose();
+    expect(() => cache.step([1, 2])).toThrow(/the cache was disposed; prefill a new one/);
   });
 });

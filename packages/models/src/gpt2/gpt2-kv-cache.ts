@@ -89,6 +89,7 @@ export class Gpt2KvCache {
    * [rows, vocab]. A row may not grow past the model's `n_positions`.
    */
   step(tokens: readonly number[]): tf.Tensor2D {
+    this.checkLive('step');
     if (tokens.length !== this.rows) throw new ClipwiseModelError(`Gpt2KvCache.step: ${tokens.length} tokens for ${this.rows} rows; pass one a row`);
     const limit = this.model.config.n_positions;
     const full = this.realLengths.findIndex((n) => n >= limit);
@@ -116,6 +117,7 @@ export class Gpt2KvCache {
    * still decoding; columns that are padding in every kept row go too.
    */
   keepRows(rows: readonly number[]): void {
+    this.checkLive('keepRows');
     const bad = rows.find((r) => !(Number.isInteger(r) && r >= 0 && r < this.rows));
     if (bad !== undefined) throw new ClipwiseModelError(`Gpt2KvCache.keepRows: row ${bad} is not one of the cache's ${this.rows} rows`);
     if (rows.length === 0) throw new ClipwiseModelError('Gpt2KvCache.keepRows: no rows; dispose the cache instead');
@@ -135,11 +137,15 @@ export class Gpt2KvCache {
     this.realLengths = rows.map((r) => this.realLengths[r]!);
   }
 
-  /** Frees the cached keys and values. */
+  /** Frees the cached keys and values; the cache takes no more steps. */
   dispose(): void {
     tf.dispose([...this.keys, ...this.values]);
     this.keys = [];
     this.values = [];
+  }
+
+  private checkLive(what: string): void {
+    if (this.keys.length === 0) throw new ClipwiseModelError(`Gpt2KvCache.${what}: the cache was disposed; prefill a new one`);
   }
 
   /**
