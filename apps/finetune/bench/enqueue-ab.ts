@@ -35,7 +35,7 @@ await setupBackend('webgpu');
 const { model, batch: B, seq: T } = hostModel(values);
 const [rounds, steps, warmup] = [Number(values.rounds), Number(values.steps), Number(values.warmup)];
 if (!(rounds >= 1 && steps >= 1 && warmup >= 0)) throw new Error('enqueue-ab: --rounds and --steps must be at least 1, --warmup at least 0');
-const ids = tf.randomUniform([B, T], 0, 257, 'int32', 7) as tf.Tensor2D;
+const ids = tf.randomUniform([B, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D;
 const probe = model.params[0]!.variable;
 
 const ab = values.ab as AbSwitch | undefined;

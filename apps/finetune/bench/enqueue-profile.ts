@@ -48,10 +48,10 @@ const nextIds = (): tf.Tensor2D => {
   rng = (rng * 1103515245 + 12345) % 2147483648;
   const b = B + (spread > 0 ? (rng % (2 * spread + 1)) - spread : 0);
   let t = batches.get(b);
-  if (!t) batches.set(b, (t = tf.randomUniform([b, T], 0, 257, 'int32', 7) as tf.Tensor2D));
+  if (!t) batches.set(b, (t = tf.randomUniform([b, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D));
   return t;
 };
-for (let b = B - spread; b <= B + spread; b++) batches.set(b, tf.randomUniform([b, T], 0, 257, 'int32', 7) as tf.Tensor2D);
+for (let b = B - spread; b <= B + spread; b++) batches.set(b, tf.randomUniform([b, T], 0, model.config.vocab_size, 'int32', 7) as tf.Tensor2D);
 const config = values.config!;
 const source =
   config === 'non-private'

@@ -11,6 +11,7 @@ import { PhaseProbe } from '@clipwise/memory';
 import { Optimizer, adamw } from '@clipwise/optim';
 import { buildBenchModel } from '../src/profile/bench-model';
 import { makeBenchStep } from '../src/profile/step-runner';
+import { poissonLikeSizes, seededRandom } from './poisson-sizes';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, 'seq-len': { type: 'string' } }, allowPositionals: true });
 await setupBackend('webgpu');
@@ -18,16 +19,8 @@ const expected = Number(values.batch ?? 16);
 const steps = Number(values.steps ?? 30);
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
-/** Batch sizes of a Poisson-sampled run (binomial around `expected`, seeded: the same for both pools). */
-function batchSizes(): number[] {
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  return Array.from({ length: steps }, () => {
-    // normal approximation of Binomial(n, q) with mean `expected`, at least 1
-    const z = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-    return Math.max(1, Math.round(expected + Math.sqrt(expected) * z));
-  });
-}
+/** Batch sizes of a Poisson-sampled run (seeded: the same for both pools). */
+const batchSizes = () => poissonLikeSizes(expected, steps, seededRandom(12345));
 
 async function run(pool: 'exact' | 'size-class'): Promise<string> {
   useSizeClassPool(pool === 'size-class');

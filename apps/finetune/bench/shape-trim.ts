@@ -8,55 +8,48 @@
 // workgroup memory needs small shapes and --ghost-split 16x2):
 //   XDG_RUNTIME_DIR=/tmp CLIPWISE_DAWN_FLAGS=backend=null node node_modules/vite-node/vite-node.mjs \
 //     --config apps/finetune/vitest.config.ts apps/finetune/bench/shape-trim.ts -- --ghost-split 16x2
-// The study's s53m on a GPU (its physical batch 128, lengths up to 176):
-//   ... shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 --batch 256 --physical 128 --max-len 176
+// The study's s53m on a GPU (its physical batch 128, lengths up to --seq 176):
+//   ... shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 --batch 256 --physical 128 --min-len 64 --seq 176
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { gpuPoolStats, resetGpuPoolPeaks, setGhostKernelShape, setupBackend, trimGpuBufferPool } from '@clipwise/core';
+import { gpuPoolStats, resetGpuPoolPeaks, setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { median } from '@clipwise/memory';
-import { Gpt2Model } from '@clipwise/models';
 import { Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
-import { ghostSplit } from '../src/commands/bench';
 import { pairedRounds } from '../src/profile/run-bench';
 import { LENGTH_STEP, setBoundedShapeTrim, shapeChangeTrimmer } from '../src/train/per-sample-loss';
+import { HOST_MODEL_OPTIONS, hostModel } from './host-model';
+import { poissonLikeSize, seededRandom } from './poisson-sizes';
 
 const { values } = parseArgs({
   options: {
+    // the host model's flags (--seq: the longest length), with a study-sized depth and batch by default
+    ...HOST_MODEL_OPTIONS,
     layers: { type: 'string', default: '7' },
-    embd: { type: 'string', default: '48' },
-    heads: { type: 'string', default: '12' },
-    vocab: { type: 'string', default: '257' },
     batch: { type: 'string', default: '8' },
+    seq: { type: 'string', default: '48' },
     physical: { type: 'string', default: '4' },
     'min-len': { type: 'string', default: '16' },
-    'max-len': { type: 'string', default: '48' },
     grouping: { type: 'string', default: 'all-layer' },
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
-    'ghost-split': { type: 'string' },
   },
   allowPositionals: true,
 });
-const n = (k: keyof typeof values) => Number(values[k]);
-const [expected, physical, minLen, maxLen, steps, warmup, rounds] = [n('batch'), n('physical'), n('min-len'), n('max-len'), n('steps'), n('warmup'), n('rounds')];
-if (!(expected >= 1 && physical >= 1 && minLen >= 2 && maxLen >= minLen && steps >= 1 && warmup >= 0 && rounds >= 1)) {
-  throw new Error('shape-trim: --batch, --physical, --steps and --rounds must be at least 1, --min-len at least 2 and at most --max-len, --warmup at least 0');
-}
 const backend = await setupBackend('webgpu');
-setGhostKernelShape(ghostSplit(values['ghost-split']) ?? null);
-const model = new Gpt2Model({ vocab_size: n('vocab'), n_positions: maxLen, n_embd: n('embd'), n_layer: n('layers'), n_head: n('heads') }, { seed: 1 });
+const { model, batch: expected, seq: maxLen } = hostModel(values);
+const [physical, minLen, steps, warmup, rounds] = [values.physical, values['min-len'], values.steps, values.warmup, values.rounds].map(Number) as [number, number, number, number, number];
+if (!(expected >= 1 && physical >= 1 && minLen >= 2 && maxLen >= minLen && steps >= 1 && warmup >= 0 && rounds >= 1)) {
+  throw new Error('shape-trim: --batch, --physical, --steps and --rounds must be at least 1, --min-len at least 2 and at most --seq, --warmup at least 0');
+}
+const vocab = model.config.vocab_size;
 
-/** Seeded batch sizes (normal approximation of Poisson sampling's binomial) and lengths (multiples of LENGTH_STEP), the same for both modes of a round. */
+/** Seeded batch sizes and lengths (multiples of LENGTH_STEP from --min-len to --seq), the same for both modes of a round. */
 function plan(round: number): { batch: number; len: number }[] {
-  let seed = 1000 + round;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = seededRandom(1000 + round);
   const lengths = Math.floor((maxLen - minLen) / LENGTH_STEP) + 1;
-  return Array.from({ length: warmup + steps }, () => {
-    const z = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-    return { batch: Math.max(1, Math.round(expected + Math.sqrt(expected) * z)), len: Math.min(maxLen, minLen + LENGTH_STEP * Math.floor(rand() * lengths)) };
-  });
+  return Array.from({ length: warmup + steps }, () => ({ batch: poissonLikeSize(expected, rand), len: Math.min(maxLen, minLen + LENGTH_STEP * Math.floor(rand() * lengths)) }));
 }
 
 const nullBackend = (process.env.CLIPWISE_DAWN_FLAGS ?? '').includes('backend=null');
@@ -78,7 +71,7 @@ async function runSteps(bounded: boolean, round: number): Promise<number[]> {
     for (let start = 0; start < batch; start += physical) {
       const rows = Math.min(physical, batch - start);
       trim(rows, len);
-      await pg.accumulate(() => tf.tidy(() => model.perSampleLoss(tf.randomUniform([rows, len], 0, n('vocab'), 'int32', i) as tf.Tensor2D)));
+      await pg.accumulate(() => tf.tidy(() => model.perSampleLoss(tf.randomUniform([rows, len], 0, vocab, 'int32', i) as tf.Tensor2D)));
     }
     try {
       await releaseAndStep(pg, opt);
@@ -110,7 +103,7 @@ for (let r = 0; r < rounds; r++) {
 setBoundedShapeTrim(null);
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-console.log(`${backend.backend}: GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, vocab ${values.vocab}, ${values.grouping}; batch ~${expected} in micro-batches of ${physical}, lengths ${minLen}–${maxLen}; ${rounds} rounds of ${steps} steps a mode after ${warmup} warm-up steps`);
+console.log(`${backend.backend}: GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, vocab ${vocab}, ${values.grouping}; batch ~${expected} in micro-batches of ${physical}, lengths ${minLen}–${maxLen}; ${rounds} round(s) of ${steps} steps a mode after ${warmup} warm-up steps`);
 console.log('| pool trim at a shape change | step ms (median of round medians) | each round | peak in use MiB | pool peak MiB |');
 console.log('| --- | ---: | --- | ---: | ---: |');
 for (const m of modes) console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);

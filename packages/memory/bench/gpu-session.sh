@@ -111,7 +111,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 45}
+part=${1:?part: 1 to 46}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -491,7 +491,7 @@ case $part in
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     for g in ${TRIM_GROUPINGS:-all-layer layer-wise}; do
       timeout "${TRIM_LIMIT:-200}" "${V[@]}" apps/finetune/bench/shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 \
-        --batch 256 --physical 128 --min-len 64 --max-len 176 --grouping "$g" --rounds "${TRIM_ROUNDS:-3}" --steps 10 --warmup 3 \
+        --batch 256 --physical 128 --min-len 64 --seq 176 --grouping "$g" --rounds "${TRIM_ROUNDS:-3}" --steps 10 --warmup 3 \
         2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -6
       save
     done ;;

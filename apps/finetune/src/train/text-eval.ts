@@ -162,12 +162,11 @@ export async function greedyGenerateMany(
  */
 async function decodeRows(model: Gpt2Model, requests: readonly GenerationRequest[], maxNew: number, eot: number, noRepeatNgram: number, afterStep?: () => void): Promise<number[][]> {
   const limit = model.config.n_positions;
-  const rows = requests.map((r) => ({ length: r.prompt.length, generated: [] as number[], copy: r.copy, done: false }));
+  const rows = requests.map((r) => ({ prompt: r.prompt, length: r.prompt.length, generated: [] as number[], copy: r.copy, done: false }));
   // a row is done at eot, or where its context is full (as one prompt alone: nothing generated past n_positions)
-  const decoding = () => rows.filter((r) => !r.done && r.length < limit);
-  let active = decoding();
+  let active = rows.filter((r) => r.length < limit);
   if (maxNew < 1 || active.length === 0) return rows.map((r) => r.generated);
-  let { cache, logits } = Gpt2KvCache.prefill(model, active.map((r) => requests[rows.indexOf(r)]!.prompt));
+  let { cache, logits } = Gpt2KvCache.prefill(model, active.map((r) => r.prompt));
   try {
     for (let step = 0; ; step++) {
       const all = (await logits.data()) as Float32Array;
@@ -184,15 +183,12 @@ async function decodeRows(model: Gpt2Model, requests: readonly GenerationRequest
         }
         appended.push(next);
       });
-      const still = decoding();
-      if (step + 1 >= maxNew || still.length === 0) break;
       // the rows that go on: those whose token was not eot and whose context has room for one more
-      if (still.length < active.length) {
-        const kept = still.map((r) => active.indexOf(r));
-        cache.keepRows(kept);
-        logits = cache.step(kept.map((i) => appended[i]!));
-      } else logits = cache.step(appended);
-      active = still;
+      const kept = active.flatMap((r, i) => (!r.done && r.length < limit ? [i] : []));
+      if (step + 1 >= maxNew || kept.length === 0) break;
+      if (kept.length < active.length) cache.keepRows(kept);
+      logits = cache.step(kept.map((i) => appended[i]!));
+      active = kept.map((i) => active[i]!);
     }
   } finally {
     cache.dispose();

@@ -61,16 +61,7 @@ export class Gpt2KvCache {
     // causal [1, 1, W, W] plus each row's padding [R, 1, 1, W]
     const causal = new Float32Array(width * width);
     for (let q = 0; q < width; q++) for (let k = q + 1; k < width; k++) causal[q * width + k] = MASKED;
-    const keys: tf.Tensor4D[] = [];
-    const values: tf.Tensor4D[] = [];
-    const logits = tf.tidy(() => {
-      const mask = tf.add(tf.tensor4d(causal, [1, 1, width, width]), padMask(pads, width));
-      const h = Gpt2KvCache.run(model, ids, positions, [rows, width], mask, null, null, (k, v) => {
-        keys.push(tf.keep(k));
-        values.push(tf.keep(v));
-      });
-      return Gpt2KvCache.lastLogits(model, h);
-    });
+    const { logits, keys, values } = Gpt2KvCache.forward(model, ids, positions, [rows, width], () => tf.add(tf.tensor4d(causal, [1, 1, width, width]), padMask(pads, width)), null);
     return { cache: new Gpt2KvCache(model, keys, values, pads, prompts.map((p) => p.length)), logits };
   }
 
@@ -95,16 +86,7 @@ export class Gpt2KvCache {
     const full = this.realLengths.findIndex((n) => n >= limit);
     if (full >= 0) throw new ClipwiseModelError(`Gpt2KvCache.step: row ${full} already has n_positions (${limit}) tokens; drop it with keepRows`);
     const width = this.keys[0]!.shape[2] + 1;
-    const keys: tf.Tensor4D[] = [];
-    const values: tf.Tensor4D[] = [];
-    const logits = tf.tidy(() => {
-      const mask = padMask(this.pads, width);
-      const h = Gpt2KvCache.run(this.model, Int32Array.from(tokens), Int32Array.from(this.realLengths), [this.rows, 1], mask, this.keys, this.values, (k, v) => {
-        keys.push(tf.keep(k));
-        values.push(tf.keep(v));
-      });
-      return Gpt2KvCache.lastLogits(this.model, h);
-    });
+    const { logits, keys, values } = Gpt2KvCache.forward(this.model, Int32Array.from(tokens), Int32Array.from(this.realLengths), [this.rows, 1], () => padMask(this.pads, width), { keys: this.keys, values: this.values });
     tf.dispose([...this.keys, ...this.values]);
     this.keys = keys;
     this.values = values;
@@ -150,33 +132,37 @@ export class Gpt2KvCache {
 
   /**
    * The blocks on `ids` [R, n] at `positions`, attention over the cached keys and values (if any) and
-   * the new ones, with the additive `mask` [R or 1, 1, n, cached + n]; hands each block's keys and values
-   * (cached and new, [R, H, cached + n, hd]) to `keep`; returns the last block's output at the last column [R, 1, d].
+   * the new ones, with the additive `mask()` [R or 1, 1, n, cached + n]; the next-token logits [R, vocab]
+   * of the last column and every block's keys and values, cached and new ([R, H, cached + n, hd], kept).
    */
-  private static run(
-    model: Gpt2Model, ids: Int32Array, positions: Int32Array, [rows, n]: [number, number], mask: tf.Tensor,
-    cachedKeys: tf.Tensor4D[] | null, cachedValues: tf.Tensor4D[] | null, keep: (k: tf.Tensor4D, v: tf.Tensor4D) => void,
-  ): tf.Tensor3D {
+  private static forward(
+    model: Gpt2Model, ids: Int32Array, positions: Int32Array, [rows, n]: [number, number], mask: () => tf.Tensor,
+    cached: { keys: readonly tf.Tensor4D[]; values: readonly tf.Tensor4D[] } | null,
+  ): { logits: tf.Tensor2D; keys: tf.Tensor4D[]; values: tf.Tensor4D[] } {
     const { n_embd: d, n_head: heads, n_positions: maxPositions } = model.config;
     const hd = d / heads;
-    const table = tf.reshape(model.wpe.weight.variable, [maxPositions, d]);
-    let h = tf.add(model.wte.apply(tf.tensor2d(ids, [rows, n], 'int32')), tf.gather(table, tf.tensor2d(positions, [rows, n], 'int32'))) as tf.Tensor3D;
-    const split = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, n, heads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    model.blocks.forEach((b, l) => {
-      const [q, k, v] = tf.split(b.attn.apply(b.ln1.apply(h)), 3, 2).map(split) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const allK = cachedKeys ? tf.concat([cachedKeys[l]!, k], 2) : k;
-      const allV = cachedValues ? tf.concat([cachedValues[l]!, v], 2) : v;
-      keep(allK, allV);
-      const scores = tf.add(tf.mul(tf.matMul(q, allK, false, true), 1 / Math.sqrt(hd)), mask);
-      const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), allV), [0, 2, 1, 3]), [rows, n, d]);
-      h = residualMlp(b.attnProj.applyPlus(ctx, h) as tf.Tensor3D, b.ln2, b.fc, 'geluTanh', b.proj);
+    const keys: tf.Tensor4D[] = [];
+    const values: tf.Tensor4D[] = [];
+    const logits = tf.tidy(() => {
+      const m = mask();
+      const table = tf.reshape(model.wpe.weight.variable, [maxPositions, d]);
+      let h = tf.add(model.wte.apply(tf.tensor2d(ids, [rows, n], 'int32')), tf.gather(table, tf.tensor2d(positions, [rows, n], 'int32'))) as tf.Tensor3D;
+      const split = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, n, heads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+      model.blocks.forEach((b, l) => {
+        const [q, k, v] = tf.split(b.attn.apply(b.ln1.apply(h)), 3, 2).map(split) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const allK = tf.keep(cached ? tf.concat([cached.keys[l]!, k], 2) : k);
+        const allV = tf.keep(cached ? tf.concat([cached.values[l]!, v], 2) : v);
+        keys.push(allK);
+        values.push(allV);
+        const scores = tf.add(tf.mul(tf.matMul(q, allK, false, true), 1 / Math.sqrt(hd)), m);
+        const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), allV), [0, 2, 1, 3]), [rows, n, d]);
+        h = residualMlp(b.attnProj.applyPlus(ctx, h) as tf.Tensor3D, b.ln2, b.fc, 'geluTanh', b.proj);
+      });
+      // the final layer norm and LM head on the last column only
+      const last = tf.slice(h, [0, n - 1, 0], [-1, 1, -1]);
+      return tf.reshape(model.head.apply(model.lnF.apply(last)), [rows, -1]) as tf.Tensor2D;
     });
-    return tf.slice(h, [0, n - 1, 0], [-1, 1, -1]);
-  }
-
-  /** The final layer norm and LM head on [R, 1, d]: logits [R, vocab]. */
-  private static lastLogits(model: Gpt2Model, h: tf.Tensor3D): tf.Tensor2D {
-    return tf.reshape(model.head.apply(model.lnF.apply(h)), [h.shape[0], -1]) as tf.Tensor2D;
+    return { logits, keys, values };
   }
 }
 
