@@ -11,20 +11,15 @@
 // (γ and β [B, 768], one group or two) with core's parallel clip factors off and on (the default). Run on the GPU machine; prints markdown.
 // CLIPWISE_CORE_DIST=path/to/index.js times another build of @clipwise/core (a before).
 //   node node_modules/vite-node/vite-node.mjs --config apps/finetune/vitest.config.ts apps/finetune/bench/clip-product.ts -- --reps 10 [--models gpt2,vit] [--small] [--tuning off]
-// (--tuning off: the heuristic's tile plans, no autotuneMatmul first; --late: every product with core's
-// late staging, setLateStaging, tuning included: run it once without and once with to compare)
+// (--tuning off: the heuristic's tile plans, no autotuneMatmul first)
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { BENCH_MODELS, distinctLayers, loadBenchCore } from './bench-models';
 import { interleavedKernelMs } from './kernel-time';
 
-const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' }, late: { type: 'boolean' } }, allowPositionals: true });
+const { values } = parseArgs({ options: { reps: { type: 'string' }, small: { type: 'boolean' }, models: { type: 'string' }, tuning: { type: 'string' } }, allowPositionals: true });
 const reps = Number(values.reps ?? 10);
 const core = await loadBenchCore();
-if (values.late) {
-  if (!core.setLateStaging) throw new Error('clip-product: --late needs a build of @clipwise/core with setLateStaging');
-  core.setLateStaging(true);
-}
 
 // --models gpt2,vit: which to time (default both; ViT with q|k|v packed)
 const wanted = (values.models ?? 'gpt2,vit').split(',');
@@ -111,4 +106,4 @@ for (const m of MODELS) {
 console.log('\n| model | γ, β per-sample [B × d] | one group ms (serial → parallel) | two groups ms (serial → parallel) |');
 console.log('| --- | --- | ---: | ---: |');
 for (const line of norms) console.log(line);
-console.log(`(device time from timestamp queries, each form once a round, median of ${reps} rounds; matmul tiles tuned first: ${values.tuning !== 'off'}; late staging: ${values.late === true}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);
+console.log(`(device time from timestamp queries, each form once a round, median of ${reps} rounds; matmul tiles tuned first: ${values.tuning !== 'off'}; core: ${process.env.CLIPWISE_CORE_DIST ?? '@clipwise/core'})`);

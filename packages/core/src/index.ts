@@ -38,7 +38,6 @@ export * from './webgpu/direct-dispatch';
 export * from './webgpu/slot-dispatch';
 export * from './webgpu/matmul/matmul-plan';
 export { installMatmulKernels } from './webgpu/matmul/register-matmul';
-export { lateStagingEnabled, setLateStaging } from './webgpu/matmul/late-staging';
 export * from './webgpu/matmul/matmul-autotune';
 export { setParallelClipFactors, parallelClipFactorsEnabled, setStagedClipPrologue, stagedClipPrologueEnabled } from './webgpu/clip-factor-wgsl';
 export { submitQueued, syncDevice } from './sync-device';

@@ -88,11 +88,6 @@
 #  46  the pool trim at micro-batch shape changes, full (the default) against bounded
 #      (CLIPWISE_POOL_TRIM_BOUNDED), interleaved: the study's s53m GPT-2 at Poisson batch ~256 in
 #      micro-batches of 128, lengths 64-176 (apps/finetune/bench/shape-trim.ts; about 3 minutes)
-#  47  core's late staging (CLIPWISE_MATMUL_LATE_STAGING, off by default): core's tests on the GPU (the late
-#      products bit for bit against early staging and float64; TESTS=0 skips them), then GPT-2's interleaved
-#      A/B over its four groupings (7 rounds), with KERNELS=1 GPT-2's Book-Keeping products alone without
-#      and with it (clip-product.ts), with VIT=1 (the default) ViT's A/B over three groupings (5 rounds);
-#      about 7 minutes
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -116,7 +111,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 47}
+part=${1:?part: 1 to 46}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -500,17 +495,6 @@ case $part in
         2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -6
       save
     done ;;
-  47)
-    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    [ "${TESTS:-1}" = 1 ] && { test_gpu 200 packages/core; save; }
-    STEP_LIMIT=240 TABLE_LINES=11 gpt2_step gpt2-ab-late "A/B late staging" all-layer,layer-wise,param-wise,uniform:4 --reps 7 --ab late-staging
-    if [ "${KERNELS:-0}" = 1 ]; then
-      for late in "" --late; do
-        timeout 100 "${V[@]}" apps/finetune/bench/clip-product.ts -- --reps 10 --models gpt2 $late 2>/dev/null | grep -v '^Warning' | tee "$out/clip-product${late}.txt"; save
-      done
-    fi
-    [ "${VIT:-1}" = 1 ] || exit 0
-    STEP_LIMIT=${VIT_LIMIT:-200} TABLE_LINES=9 vit_step vit-ab-late "packed, A/B late staging" --vit-qkv packed --groupings all-layer,layer-wise,param-wise --reps 5 --ab late-staging ;;
   44)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;
@@ -594,5 +578,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 47), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 46), got '$part'" >&2; exit 2 ;;
 esac

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setMatmulTileOverride, type MatmulTileName } from '../webgpu/matmul/matmul-plan';
 import { setStagedClipPrologue } from '../webgpu/clip-factor-wgsl';
-import { setLateStaging } from '../webgpu/matmul/late-staging';
 import { clippedOuterSumWithBiasFromTerms } from './clipped-outer-sum-from-terms';
 import { ghostSqNormPartials } from './ghost-sq-norm';
 import { relErr } from '../../../../tooling/test/rel-err';
@@ -161,7 +160,6 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
   afterEach(() => {
     setMatmulTileOverride(null);
     setStagedClipPrologue(null);
-    setLateStaging(null);
   });
   // [B, T, m, n], the weight's and the bias's partials columns, a forced tile and split count
   const cases: [number[], number, number, { tile: MatmulTileName; splits: number } | null][] = [
@@ -175,15 +173,13 @@ describe('clippedOuterSumWithBiasFromTerms with the bias clipped apart (param-wi
     // B·W past the small tile's staging (the global-memory prologue)
     [[40, 2, 6, 5], 18, 12, { tile: 'small', splits: 1 }],
   ];
-  // the prologue walking or staging the partials; on webgpu also the matmul's late staging (`setLateStaging`)
-  for (const [staged, late] of [[false, false], [true, false], ...(webgpu() ? [[false, true]] : [])] as [boolean, boolean][])
+  for (const staged of [false, true])
     for (const [shape, ww, wb, tile] of cases)
       for (const biasOf of ['y', 'x'] as const)
         for (const automatic of [false, true]) {
           const [b, t, m, n] = shape as [number, number, number, number];
-          it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], W ${ww} + ${wb}, bias of ${biasOf}, ${automatic ? 'automatic' : 'abadi'}${tile ? `, ${tile.tile} × ${tile.splits}` : ''}${staged ? ', partials staged' : ''}${late ? ', late staging' : ''}`, async () => {
+          it(`x [${b}, ${t}, ${m}], y [${b}, ${t}, ${n}], W ${ww} + ${wb}, bias of ${biasOf}, ${automatic ? 'automatic' : 'abadi'}${tile ? `, ${tile.tile} × ${tile.splits}` : ''}${staged ? ', partials staged' : ''}`, async () => {
             setStagedClipPrologue(staged);
-            setLateStaging(late);
             const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 17) as tf.Tensor3D;
             const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 18) as tf.Tensor3D;
             const [xv, yv] = (await Promise.all([x.data(), y.data()])) as Float32Array[];

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bindingLimitBytes } from '../../backend/binding-limit';
 import { dispatchDirect, packUniforms } from '../direct-dispatch';
 import { matmulWgsl, variantKey, type MatmulVariant } from './matmul-wgsl';
-import { lateStagingEnabled } from './late-staging';
 import { planMatmul, planOnTile, type MatmulPlan, type MatmulProductVariant, type MatmulTileName } from './matmul-plan';
 import { splitSumWgsl } from './matmul-split-sum';
 import { clipFitsWorkgroup } from './matmul-clip-prologue';
@@ -163,7 +162,6 @@ function dispatchMatmul(d: Dispatch): void {
     ...(d.ones ? { ones: { side: d.ones.side, to: d.ones.db === 'partials' ? ('partials' as const) : ('out' as const) } } : {}),
     ...(d.act ? { act: { key: d.act.key, wgsl: d.act.wgsl } } : {}),
     ...(d.clip ? { clipA: { capacity: d.clip.capacity, apart: d.clip.apart != null, staged: stagedClipPrologueEnabled() } } : {}),
-    ...(lateStagingEnabled() ? { lateStaging: true } : {}),
   };
   const clip = d.clip ?? null;
   const view = (v: MatmulView) => [v.base, v.outer, v.inner, v.ld];

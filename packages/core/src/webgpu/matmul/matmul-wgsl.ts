@@ -68,12 +68,6 @@ export interface MatmulVariant {
    * its GELU in one launch, H kept for the activation's backward. `wgsl` is act's value in terms of x.
    */
   readonly act?: { readonly key: string; readonly wgsl: string };
-  /**
-   * The staged operands' bounds, ones and K scale applied as the registers are stored to workgroup
-   * memory, after the slice's multiply, instead of right after their global loads (which made each
-   * thread wait there for its loads before the multiply): `setLateStaging`. The same values.
-   */
-  readonly lateStaging?: boolean;
 }
 
 export function threadsOf(t: MatmulTile): [number, number] {
@@ -82,7 +76,7 @@ export function threadsOf(t: MatmulTile): [number, number] {
 
 export function variantKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}${v.clipA.apart ? 'a' : ''}${v.clipA.staged ? 's' : ''}` : ''}${v.lateStaging ? '_L' : ''}`;
+  return `clipwiseMatmul_${t.bm}x${t.bn}x${t.bk}_r${t.rm}${t.rn}${t.lanes ? `_l${t.lanes[0]}x${t.lanes[1]}` : ''}_t${+v.transposeA}${+v.transposeB}_v${+v.vecA}${+v.vecB}${+v.vecC}_b${+v.bias}_s${+(v.kScaleA ?? false)}_r${+(v.residual ?? false)}_o${v.ones ? v.ones.side + v.ones.to : '-'}_a${v.act?.key ?? '-'}${v.clipA ? `_c${v.clipA.capacity}${v.clipA.apart ? 'a' : ''}${v.clipA.staged ? 's' : ''}` : ''}`;
 }
 
 /** Checks a tile is one the generator supports (each thread loads whole vec4s of both staged tiles). */
@@ -101,7 +95,7 @@ export function checkTile(t: MatmulTile): void {
  * Loads of one operand's staged slice: `rows` = its M (or N) extent, row-major in the staged layout
  * [k][rows/4] of vec4. `kMajor`: the operand's contiguous axis is K (A untransposed, B transposed).
  */
-function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false, onesValue: ((k: string) => string) | null = null, late = false): { load: string; store: string; regs: string } {
+function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number, kMajor: boolean, vec: boolean, extent: string, scale: ((k: string) => string) | null = null, onesRow = false, onesValue: ((k: string) => string) | null = null): { load: string; store: string; regs: string } {
   if (onesRow && kMajor) throw new Error('matmul: ones are staged only along an operand\'s contiguous M or N (A transposed, B not)');
   // the ones' staged value: 1 before any scaling (scaled as the operand is), or `onesValue(k)` after it
   const ones = (r: string, vec4: boolean, value: string) => ` ${r} = select(${r}, ${vec4 ? `vec4<f32>(${value}, 0.0, 0.0, 0.0)` : value}, gr == ${extent} && gk < kEnd);`;
@@ -118,24 +112,6 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
   const ld = name === 'A' ? 'u.lda' : 'u.ldb';
   const origin = name === 'A' ? 'm0' : 'n0';
   const sh = `tile${name}`;
-  /**
-   * A staged value's load and what makes it the staged value (bounds, ones, K scale). Early (the
-   * default) the transform follows the load, so the thread waits for the load there; `late` keeps the
-   * raw load in the register and transforms it as it is stored, after the slice's multiply, so the load
-   * stays in flight through the multiply. `where`: the value's place in the slice; `at`: its global
-   * row and k (gr, gk), which the late store recomputes (kl is the slice's until the next iteration).
-   */
-  const staged = (where: string, at: string, r: string, read: string, zero: string, transform: (v: string) => string, store: (v: string) => string) => {
-    if (!late) {
-      lines.push(`{ ${where} ${at}
-      ${r} = select(${zero}, ${read}, gr < ${extent} && gk < kEnd);${transform(r)} }`);
-      stores.push(`{ ${where} ${store(r)} }`);
-      return;
-    }
-    lines.push(`{ ${where} ${at} ${r} = ${read}; }`);
-    stores.push(`{ ${where} ${at}
-      var v = select(${zero}, ${r}, gr < ${extent} && gk < kEnd);${transform('v')} ${store('v')} }`);
-  };
   if (vec) {
     const count = (rows * bk) / 4 / threads;
     for (let j = 0; j < count; j++) {
@@ -144,28 +120,16 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       const q = `(lid + ${j * threads}u)`;
       if (kMajor) {
         // vec4 along k: row = q / (bk/4), k4 = q % (bk/4)
-        staged(
-          `let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u;`,
-          `let gr = ${origin} + row; let gk = kl + kk;`,
-          r,
-          `${name}[min((${off} + gr * ${ld} + gk) / 4u, arrayLength(&${name}) - 1u)]`,
-          'vec4<f32>(0.0)',
-          (v) => (scaled ? ` ${v} = ${v} * vec4<f32>(${ks('gk')}, ${ks('gk + 1u')}, ${ks('gk + 2u')}, ${ks('gk + 3u')});` : ''),
-          (v) => `let base = ${base} + kk * ${rows / 4}u + row / 4u; let c = row % 4u;
-      ${sh}[base][c] = ${v}.x; ${sh}[base + ${rows / 4}u][c] = ${v}.y; ${sh}[base + ${rows / 2}u][c] = ${v}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${v}.w;`,
-        );
+        lines.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let gr = ${origin} + row; let gk = kl + kk;
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gr * ${ld} + gk) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${scaled ? ` ${r} = ${r} * vec4<f32>(${ks('gk')}, ${ks('gk + 1u')}, ${ks('gk + 2u')}, ${ks('gk + 3u')});` : ''} }`);
+        stores.push(`{ let row = ${q} / ${bk / 4}u; let kk = (${q} % ${bk / 4}u) * 4u; let base = ${base} + kk * ${rows / 4}u + row / 4u; let c = row % 4u;
+      ${sh}[base][c] = ${r}.x; ${sh}[base + ${rows / 4}u][c] = ${r}.y; ${sh}[base + ${rows / 2}u][c] = ${r}.z; ${sh}[base + ${(3 * rows) / 4}u][c] = ${r}.w; }`);
       } else {
         // vec4 along rows: kk = q / (rows/4), r4 = q % (rows/4)
         // (the row of ones starts a vec4 of its own: vec4 staging needs M a multiple of 4)
-        staged(
-          `let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u;`,
-          `let gr = ${origin} + r4 * 4u; let gk = kl + kk;`,
-          r,
-          `${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)]`,
-          'vec4<f32>(0.0)',
-          (v) => `${onesBefore(v, true)}${scaled ? ` ${v} = ${v} * ${ks('gk')};` : ''}${onesAfter(v, true)}`,
-          (v) => `${sh}[${base} + kk * ${rows / 4}u + r4] = ${v};`,
-        );
+        lines.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; let gr = ${origin} + r4 * 4u; let gk = kl + kk;
+      ${r} = select(vec4<f32>(0.0), ${name}[min((${off} + gk * ${ld} + gr) / 4u, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, true)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, true)} }`);
+        stores.push(`{ let kk = ${q} / ${rows / 4}u; let r4 = ${q} % ${rows / 4}u; ${sh}[${base} + kk * ${rows / 4}u + r4] = ${r}; }`);
       }
     }
   } else {
@@ -177,15 +141,9 @@ function stagingLoads(name: 'A' | 'B', rows: number, bk: number, threads: number
       // consecutive threads read consecutive addresses along the operand's contiguous axis
       const [row, kk] = kMajor ? [`${q} / ${bk}u`, `${q} % ${bk}u`] : [`${q} % ${rows}u`, `${q} / ${rows}u`];
       const addr = kMajor ? `${off} + gr * ${ld} + gk` : `${off} + gk * ${ld} + gr`;
-      staged(
-        `let row = ${row}; let kk = ${kk};`,
-        `let gr = ${origin} + row; let gk = kl + kk;`,
-        r,
-        `${name}[min(${addr}, arrayLength(&${name}) - 1u)]`,
-        '0.0',
-        (v) => `${onesBefore(v, false)}${scaled ? ` ${v} = ${v} * ${ks('gk')};` : ''}${onesAfter(v, false)}`,
-        (v) => `${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${v};`,
-      );
+      lines.push(`{ let row = ${row}; let kk = ${kk}; let gr = ${origin} + row; let gk = kl + kk;
+      ${r} = select(0.0, ${name}[min(${addr}, arrayLength(&${name}) - 1u)], gr < ${extent} && gk < kEnd);${onesBefore(r, false)}${scaled ? ` ${r} = ${r} * ${ks('gk')};` : ''}${onesAfter(r, false)} }`);
+      stores.push(`{ let row = ${row}; let kk = ${kk}; ${sh}[${base} + kk * ${rows / 4}u + row / 4u][row % 4u] = ${r}; }`);
     }
   }
   return { load: lines.join('\n      '), store: stores.join('\n      '), regs: regs.join('\n  ') };
@@ -206,9 +164,8 @@ export function matmulWgsl(v: MatmulVariant): string {
   // beside B (unscaled) as its factor over the weight's, which A's scaling multiplies back
   const aOnes = apart ? clipBiasScaleOf : null;
   const bOnes = apart ? (k: string) => `${clipBiasScaleOf(k)} / ${clipScaleOf(k)}` : null;
-  const late = v.lateStaging === true;
-  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row', aOnes, late);
-  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col', bOnes, late);
+  const a = stagingLoads('A', t.bm, t.bk, threads, !v.transposeA, v.vecA, 'u.M', aScale, v.ones?.side === 'row', aOnes);
+  const b = stagingLoads('B', t.bn, t.bk, threads, v.transposeB, v.vecB, 'u.N', null, v.ones?.side === 'col', bOnes);
   const aStride = t.bm / 4; // vec4 per staged k row
   const bStride = t.bn / 4;
   const acc: string[] = [];
