@@ -162,9 +162,10 @@ export async function greedyGenerateMany(
  */
 async function decodeRows(model: Gpt2Model, requests: readonly GenerationRequest[], maxNew: number, eot: number, noRepeatNgram: number, afterStep?: () => void): Promise<number[][]> {
   const limit = model.config.n_positions;
-  const rows = requests.map((r) => ({ prompt: r.prompt, length: r.prompt.length, generated: [] as number[], copy: r.copy, done: false }));
+  const rows = requests.map((r) => ({ prompt: r.prompt, generated: [] as number[], copy: r.copy }));
   // a row is done at eot, or where its context is full (as one prompt alone: nothing generated past n_positions)
-  let active = rows.filter((r) => r.length < limit);
+  const room = (r: (typeof rows)[number]) => r.prompt.length + r.generated.length < limit;
+  let active = rows.filter(room);
   if (maxNew < 1 || active.length === 0) return rows.map((r) => r.generated);
   let { cache, logits } = Gpt2KvCache.prefill(model, active.map((r) => r.prompt));
   try {
@@ -173,18 +174,13 @@ async function decodeRows(model: Gpt2Model, requests: readonly GenerationRequest
       const vocab = logits.shape[1];
       logits.dispose();
       afterStep?.();
-      const appended: number[] = [];
-      active.forEach((r, i) => {
+      const appended = active.map((r, i) => {
         const next = nextToken(all.subarray(i * vocab, (i + 1) * vocab), r.generated, noRepeatNgram, r.copy);
-        if (next === eot) r.done = true;
-        else {
-          r.length++;
-          r.generated.push(next);
-        }
-        appended.push(next);
+        if (next !== eot) r.generated.push(next);
+        return next;
       });
       // the rows that go on: those whose token was not eot and whose context has room for one more
-      const kept = active.flatMap((r, i) => (!r.done && r.length < limit ? [i] : []));
+      const kept = active.flatMap((r, i) => (appended[i] !== eot && room(r) ? [i] : []));
       if (step + 1 >= maxNew || kept.length === 0) break;
       if (kept.length < active.length) cache.keepRows(kept);
       logits = cache.step(kept.map((i) => appended[i]!));

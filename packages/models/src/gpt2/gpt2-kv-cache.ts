@@ -22,21 +22,13 @@ const MASKED = -1e9;
  * cache.dispose();
  */
 export class Gpt2KvCache {
-  private keys: tf.Tensor4D[];
-  private values: tf.Tensor4D[];
-  private pads: number[];
-
   private constructor(
     private readonly model: Gpt2Model,
-    keys: tf.Tensor4D[],
-    values: tf.Tensor4D[],
-    pads: number[],
-    private realLengths: number[],
-  ) {
-    this.keys = keys;
-    this.values = values;
-    this.pads = pads;
-  }
+    private keys: tf.Tensor4D[],
+    private values: tf.Tensor4D[],
+    /** Each row's left padding: its first `pads[r]` cached columns. */
+    private pads: number[],
+  ) {}
 
   /**
    * Runs `model` on `prompts` (left-padded to the longest) and keeps every block's keys and values;
@@ -62,7 +54,7 @@ export class Gpt2KvCache {
     const causal = new Float32Array(width * width);
     for (let q = 0; q < width; q++) for (let k = q + 1; k < width; k++) causal[q * width + k] = MASKED;
     const { logits, keys, values } = Gpt2KvCache.forward(model, ids, positions, [rows, width], () => tf.add(tf.tensor4d(causal, [1, 1, width, width]), padMask(pads, width)), null);
-    return { cache: new Gpt2KvCache(model, keys, values, pads, prompts.map((p) => p.length)), logits };
+    return { cache: new Gpt2KvCache(model, keys, values, pads), logits };
   }
 
   /** Rows in the cache. */
@@ -70,9 +62,10 @@ export class Gpt2KvCache {
     return this.pads.length;
   }
 
-  /** Each row's tokens so far (its prompt and what `step` has added), without padding. */
+  /** Each row's tokens so far (its prompt and what `step` has added), without padding: the cached columns less its padding. */
   get lengths(): readonly number[] {
-    return this.realLengths;
+    const width = this.keys[0]?.shape[2] ?? 0;
+    return this.pads.map((p) => width - p);
   }
 
   /**
@@ -83,14 +76,15 @@ export class Gpt2KvCache {
     this.checkLive('step');
     if (tokens.length !== this.rows) throw new ClipwiseModelError(`Gpt2KvCache.step: ${tokens.length} tokens for ${this.rows} rows; pass one a row`);
     const limit = this.model.config.n_positions;
-    const full = this.realLengths.findIndex((n) => n >= limit);
+    const lengths = this.lengths;
+    const full = lengths.findIndex((n) => n >= limit);
     if (full >= 0) throw new ClipwiseModelError(`Gpt2KvCache.step: row ${full} already has n_positions (${limit}) tokens; drop it with keepRows`);
     const width = this.keys[0]!.shape[2] + 1;
-    const { logits, keys, values } = Gpt2KvCache.forward(this.model, Int32Array.from(tokens), Int32Array.from(this.realLengths), [this.rows, 1], () => padMask(this.pads, width), { keys: this.keys, values: this.values });
+    // each row's new token sits at its length so far (positions count from its first real token)
+    const { logits, keys, values } = Gpt2KvCache.forward(this.model, Int32Array.from(tokens), Int32Array.from(lengths), [this.rows, 1], () => padMask(this.pads, width), { keys: this.keys, values: this.values });
     tf.dispose([...this.keys, ...this.values]);
     this.keys = keys;
     this.values = values;
-    this.realLengths = this.realLengths.map((n) => n + 1);
     return logits;
   }
 
@@ -116,7 +110,6 @@ export class Gpt2KvCache {
     this.keys = keys;
     this.values = values;
     this.pads = pads.map((p) => p - drop);
-    this.realLengths = rows.map((r) => this.realLengths[r]!);
   }
 
   /** Frees the cached keys and values; the cache takes no more steps. */
@@ -124,6 +117,7 @@ export class Gpt2KvCache {
     tf.dispose([...this.keys, ...this.values]);
     this.keys = [];
     this.values = [];
+    this.pads = []; // no rows
   }
 
   private checkLive(what: string): void {
