@@ -86,8 +86,9 @@ const boundedTrim = envSwitch('CLIPWISE_POOL_TRIM_BOUNDED');
  * changing lengths took a median 81.9 ms of host time with the full trim and 66.9 with the bounded one
  * (faster in 6 of 9 interleaved rounds; `bench/shape-trim.ts`). On an H100 at the study's s53m shapes,
  * 716.8 against 795.2 ms a step (3 of 3 rounds), but with a pool peak of 20,415 MiB against 11,539 for
- * 10,786 in use: off by default, since GPU memory is what a user budgets (CLIPWISE_POOL_TRIM_BOUNDED=on,
- * read once, turns it on); null: back to that default.
+ * 10,786 in use. Off by default, since GPU memory is what a user budgets, and s53m's study cells with it
+ * on (another H100) were no faster than with the full trim on the same batches
+ * (CLIPWISE_POOL_TRIM_BOUNDED=on, read once, turns it on); null: back to that default.
  *
  * @example
  * setBoundedShapeTrim(true); // then `perSampleLossFn`'s micro-batches of a new shape reuse the free buffers that fit
