@@ -3,8 +3,12 @@
 // `clipwise train` runs them (`perSampleLossFn`'s trimmer, `shapeChangeTrimmer`), with the full trim
 // (the default) and with the bounded one (`setBoundedShapeTrim`: up to the run's peak in-use bytes stay
 // free), alternated round by round in one process over the same batch sizes and lengths. Prints each
-// mode's median step ms (each step ends with a one-element read, as training's does) and the pool's
-// peak in use and allocated. On Dawn's null backend (no device work: host time only; its 16 KiB of
+// mode's median step ms (each step ends with a one-element read, as training's does), the main thread's
+// CPU ms a step (host work, the driver's buffer allocations included), the buffers it created a step and
+// the pool's peak in use and allocated. `--modes full,bounded,fixed` adds the reference without shape
+// changes: every step exactly --batch rows at --seq, the bench's shape (more rows and tokens than the
+// varied steps' average, so what varied steps take beyond it is what their shape changes cost);
+// `fitup:N` the varied steps with core's pool fitting up (`setPoolFitUp(N)`; `fitup`: 256) and its trim. On Dawn's null backend (no device work: host time only; its 16 KiB of
 // workgroup memory needs small shapes and --ghost-split 16x2):
 //   XDG_RUNTIME_DIR=/tmp CLIPWISE_DAWN_FLAGS=backend=null node node_modules/vite-node/vite-node.mjs \
 //     --config apps/finetune/vitest.config.ts apps/finetune/bench/shape-trim.ts -- --ghost-split 16x2
@@ -12,12 +16,13 @@
 //   ... shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 --batch 256 --physical 128 --min-len 64 --seq 176
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { gpuPoolStats, resetGpuPoolPeaks, setupBackend, trimGpuBufferPool } from '@clipwise/core';
+import { gpuPoolStats, resetGpuPoolPeaks, setPoolFitUp, setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
 import { median } from '@clipwise/memory';
 import { Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 import { pairedRounds } from '../src/profile/run-bench';
 import { LENGTH_STEP, setBoundedShapeTrim, shapeChangeTrimmer } from '../src/train/per-sample-loss';
+import { mainThreadCpuMs } from './host-counters';
 import { HOST_MODEL_OPTIONS, hostModel } from './host-model';
 import { poissonLikeSize, seededRandom } from './poisson-sizes';
 
@@ -34,6 +39,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    modes: { type: 'string', default: 'full,bounded' },
   },
   allowPositionals: true,
 });
@@ -45,8 +51,12 @@ if (!(expected >= 1 && physical >= 1 && minLen >= 2 && maxLen >= minLen && steps
 }
 const vocab = model.config.vocab_size;
 
-/** Seeded batch sizes and lengths (multiples of LENGTH_STEP from --min-len to --seq), the same for both modes of a round. */
-function plan(round: number): { batch: number; len: number }[] {
+/**
+ * Seeded batch sizes and lengths (multiples of LENGTH_STEP from --min-len to --seq), the same for the
+ * varied modes of a round; `fixed`: --batch rows at --seq every step.
+ */
+function plan(round: number, fixed: boolean): { batch: number; len: number }[] {
+  if (fixed) return Array.from({ length: warmup + steps }, () => ({ batch: expected, len: maxLen }));
   const rand = seededRandom(1000 + round);
   const lengths = Math.floor((maxLen - minLen) / LENGTH_STEP) + 1;
   return Array.from({ length: warmup + steps }, () => ({ batch: poissonLikeSize(expected, rand), len: Math.min(maxLen, minLen + LENGTH_STEP * Math.floor(rand() * lengths)) }));
@@ -57,17 +67,79 @@ let discarded = 0;
 const pg = new PrivateGradients({ params: model.params, grouping: resolveGrouping(values.grouping!, model.params, { clipNorm: 1 }), noiseMultiplier: 1, expectedBatchSize: expected, seed: 1 });
 // a tiny lr: the weights (and so the work) stay as they are
 const opt = new Optimizer(adamw({ learningRate: 1e-9 }), model.params);
-const modes = [
-  { name: 'full trim (default)', bounded: false, ms: [] as number[], peakInUse: 0, peakAllocated: 0 },
-  { name: 'bounded trim', bounded: true, ms: [] as number[], peakInUse: 0, peakAllocated: 0 },
-];
+interface Mode {
+  name: string;
+  bounded: boolean;
+  fixed: boolean;
+  fitUp: number | null;
+}
+/** One of --modes: full, bounded, fixed, fitup or fitup:N (N ≥ 1). */
+function parseMode(m: string): Mode | null {
+  if (m === 'full') return { name: 'full trim (default)', bounded: false, fixed: false, fitUp: null };
+  if (m === 'bounded') return { name: 'bounded trim', bounded: true, fixed: false, fitUp: null };
+  if (m === 'fixed') return { name: `fixed shape (${expected} × ${maxLen}, full trim)`, bounded: false, fixed: true, fitUp: null };
+  const fit = /^fitup(?::(\d+(?:\.\d+)?))?$/.exec(m);
+  const ratio = fit ? Number(fit[1] ?? 256) : NaN;
+  return ratio >= 1 ? { name: `fit up ×${ratio} and its trim`, bounded: false, fixed: false, fitUp: ratio } : null;
+}
+const modeNames = values.modes!.split(',');
+const parsed = modeNames.map(parseMode);
+if (parsed.some((m) => m === null) || new Set(modeNames).size !== modeNames.length) {
+  throw new Error(`shape-trim: --modes takes distinct modes from full, bounded, fixed, fitup and fitup:N (N at least 1), got '${values.modes}'`);
+}
+const modes = (parsed as Mode[]).map((m) => ({ ...m, ms: [] as number[], cpuMs: [] as number[], pipelines: [] as number[], bindGroups: [] as number[], created: [] as number[], createdMiB: [] as number[], peakInUse: 0, peakAllocated: 0 }));
 
-async function runSteps(bounded: boolean, round: number): Promise<number[]> {
+// buffers the device creates (pool misses and uploads' staging): the size-class pool's creates go
+// through device.createBuffer
+const device = backend.backend === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : null;
+let createdCount = 0;
+let createdBytes = 0;
+// pipelines (a kernel whose WGSL depends on the shape compiles anew for each new shape) and bind groups
+// (new buffers, or old ones in new places, miss the bind-group caches)
+let pipelines = 0;
+let bindGroups = 0;
+if (device) {
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    createdCount++;
+    createdBytes += d.size;
+    return create(d);
+  };
+  const pipeline = device.createComputePipeline.bind(device);
+  device.createComputePipeline = (d: GPUComputePipelineDescriptor) => {
+    pipelines++;
+    return pipeline(d);
+  };
+  const bindGroup = device.createBindGroup.bind(device);
+  device.createBindGroup = (d: GPUBindGroupDescriptor) => {
+    bindGroups++;
+    return bindGroup(d);
+  };
+  const pipelineAsync = device.createComputePipelineAsync.bind(device);
+  device.createComputePipelineAsync = (d: GPUComputePipelineDescriptor) => {
+    pipelines++;
+    return pipelineAsync(d);
+  };
+}
+
+interface StepCost {
+  ms: number;
+  cpuMs: number;
+  pipelines: number;
+  bindGroups: number;
+  created: number;
+  createdMiB: number;
+}
+
+async function runSteps(bounded: boolean, fixed: boolean, fitUpRatio: number | null, round: number): Promise<StepCost[]> {
   setBoundedShapeTrim(bounded);
+  setPoolFitUp(fitUpRatio);
   const trim = shapeChangeTrimmer();
-  const times: number[] = [];
-  for (const [i, { batch, len }] of plan(round).entries()) {
+  const costs: StepCost[] = [];
+  for (const [i, { batch, len }] of plan(round, fixed).entries()) {
     const t0 = performance.now();
+    const cpu0 = mainThreadCpuMs();
+    [createdCount, createdBytes, pipelines, bindGroups] = [0, 0, 0, 0];
     for (let start = 0; start < batch; start += physical) {
       const rows = Math.min(physical, batch - start);
       trim(rows, len);
@@ -84,9 +156,9 @@ async function runSteps(bounded: boolean, round: number): Promise<number[]> {
     const one = tf.tidy(() => tf.slice(tf.reshape(model.params[0]!.variable, [-1]), [0], [1]));
     await one.data();
     one.dispose();
-    if (i >= warmup) times.push(performance.now() - t0);
+    if (i >= warmup) costs.push({ ms: performance.now() - t0, cpuMs: mainThreadCpuMs() - cpu0, pipelines, bindGroups, created: createdCount, createdMiB: createdBytes / 2 ** 20 });
   }
-  return times;
+  return costs;
 }
 
 for (let r = 0; r < rounds; r++) {
@@ -94,22 +166,34 @@ for (let r = 0; r < rounds; r++) {
     const m = modes[(k + r) % modes.length]!;
     trimGpuBufferPool(0); // each mode's round from an empty pool
     resetGpuPoolPeaks();
-    m.ms.push(median(await runSteps(m.bounded, r)));
+    const costs = await runSteps(m.bounded, m.fixed, m.fitUp, r);
+    m.ms.push(median(costs.map((c) => c.ms)));
+    // /proc counts 10 ms ticks: the round's mean is finer than any one step's count
+    m.cpuMs.push(costs.reduce((sum, c) => sum + c.cpuMs, 0) / costs.length);
+    m.pipelines.push(costs.reduce((sum, c) => sum + c.pipelines, 0) / costs.length);
+    m.bindGroups.push(median(costs.map((c) => c.bindGroups)));
+    m.created.push(median(costs.map((c) => c.created)));
+    m.createdMiB.push(median(costs.map((c) => c.createdMiB)));
     const stats = gpuPoolStats();
     m.peakInUse = Math.max(m.peakInUse, stats?.peakInUse ?? 0);
     m.peakAllocated = Math.max(m.peakAllocated, stats?.peakAllocated ?? 0);
   }
 }
 setBoundedShapeTrim(null);
+setPoolFitUp(null);
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 console.log(`${backend.backend}: GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, vocab ${vocab}, ${values.grouping}; batch ~${expected} in micro-batches of ${physical}, lengths ${minLen}–${maxLen}; ${rounds} round(s) of ${steps} steps a mode after ${warmup} warm-up steps`);
-console.log('| pool trim at a shape change | step ms (median of round medians) | each round | peak in use MiB | pool peak MiB |');
-console.log('| --- | ---: | --- | ---: | ---: |');
-for (const m of modes) console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
-// round by round: both modes of a round share the machine's load of that moment
-const p = pairedRounds(modes[0]!.ms, modes[1]!.ms);
-console.log(`bounded − full, median of the rounds' differences: ${p.medianDiff >= 0 ? '+' : ''}${p.medianDiff.toFixed(1)} ms (spread ${p.spread.toFixed(1)}); bounded faster in ${p.onLower} of ${p.rounds} rounds`);
+console.log('| mode | step ms (median of round medians) | each round | main-thread CPU ms a step (mean) | pipelines created a step (mean) | bind groups created a step | buffers created a step | MiB created a step | peak in use MiB | pool peak MiB |');
+console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const m of modes) {
+  console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${median(m.cpuMs).toFixed(0)} | ${median(m.pipelines).toFixed(1)} | ${median(m.bindGroups).toFixed(0)} | ${median(m.created).toFixed(0)} | ${median(m.createdMiB).toFixed(1)} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
+}
+// round by round against the first mode: both modes of a round share the machine's load of that moment
+for (const m of modes.slice(1)) {
+  const p = pairedRounds(modes[0]!.ms, m.ms);
+  console.log(`${m.name} − ${modes[0]!.name}, median of the rounds' differences: ${p.medianDiff >= 0 ? '+' : ''}${p.medianDiff.toFixed(1)} ms (spread ${p.spread.toFixed(1)}); lower in ${p.onLower} of ${p.rounds} rounds`);
+}
 if (discarded > 0) console.log(`(${discarded} steps read a non-finite loss on the null backend and were discarded after their host work)`);
 model.dispose();
 process.exit(0);

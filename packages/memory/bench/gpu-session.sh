@@ -87,7 +87,10 @@
 #      plain against pin: no difference, every grouping within 1.15x in all six)
 #  46  the pool trim at micro-batch shape changes, full (the default) against bounded
 #      (CLIPWISE_POOL_TRIM_BOUNDED), interleaved: the study's s53m GPT-2 at Poisson batch ~256 in
-#      micro-batches of 128, lengths 64-176 (apps/finetune/bench/shape-trim.ts; about 3 minutes)
+#      micro-batches of 128, lengths 64-176 (apps/finetune/bench/shape-trim.ts; about 3 minutes);
+#      TRIM_MODES (default full,bounded) adds shape-trim's other modes: fixed (no shape changes, the
+#      reference) and fitup:N (core's pool fitting up, CLIPWISE_POOL_FIT_UP), each with the main
+#      thread's CPU ms and the buffers and bind groups created a step (five modes: TRIM_LIMIT=300)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -492,7 +495,8 @@ case $part in
     for g in ${TRIM_GROUPINGS:-all-layer layer-wise}; do
       timeout "${TRIM_LIMIT:-200}" "${V[@]}" apps/finetune/bench/shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 \
         --batch 256 --physical 128 --min-len 64 --seq 176 --grouping "$g" --rounds "${TRIM_ROUNDS:-3}" --steps 10 --warmup 3 \
-        2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -6
+        --modes "${TRIM_MODES:-full,bounded}" \
+        2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -12
       save
     done ;;
   44)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { envSwitch, gpuPoolStats, trimGpuBufferPool } from '@clipwise/core';
+import { envSwitch, gpuPoolStats, poolFitUp, trimGpuBufferPool } from '@clipwise/core';
 import type { Gpt2Model, PretrainedModel, VitModel } from '@clipwise/models';
 import type { TaskData } from './in-memory-task';
 
@@ -75,6 +75,9 @@ export function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: I
   });
 }
 
+/** Free buffers below this stay at a fit-up pool's shape-change trim (see `shapeChangeTrimmer`). */
+const FIT_UP_TRIM_FLOOR = 2 ** 20;
+
 // off by default: the trim of every free buffer is what webgpu's test:gpu and the GPU timings ran
 const boundedTrim = envSwitch('CLIPWISE_POOL_TRIM_BOUNDED');
 
@@ -106,7 +109,10 @@ export function boundedShapeTrimEnabled(): boolean {
  * A call per micro-batch with its shape: when the shape changes, gives webgpu's free pooled buffers
  * back, all of them, or with {@link setBoundedShapeTrim} on, those idle since the last change and then
  * the largest while more than the run's peak in-use bytes stay free (TF.js's exact pool, which has no
- * peak count: all of them). A no-op off webgpu.
+ * peak count: all of them). With core's pool fitting up (`setPoolFitUp`, CLIPWISE_POOL_FIT_UP), the
+ * smallest of at least 1 MiB go first, idle or not, while more than the peak in-use bytes stay free:
+ * the largest free buffers are the ones a smaller shape's tensors can take, and the small ones (norms,
+ * biases, reads) are many, cheap to keep and costly to create again. A no-op off webgpu.
  *
  * @example
  * const trim = shapeChangeTrimmer();
@@ -116,7 +122,11 @@ export function shapeChangeTrimmer(): (rows: number, length: number) => void {
   let last = '';
   return (rows, length) => {
     const shape = `${rows}x${length}`;
-    if (last !== '' && shape !== last) trimGpuBufferPool(boundedTrim.enabled() ? (gpuPoolStats()?.peakInUse ?? 0) : 0);
+    if (last !== '' && shape !== last) {
+      const peak = gpuPoolStats()?.peakInUse ?? 0;
+      if (poolFitUp() > 1) trimGpuBufferPool(peak, { smallestFirst: true, floorBytes: FIT_UP_TRIM_FLOOR });
+      else trimGpuBufferPool(boundedTrim.enabled() ? peak : 0);
+    }
     last = shape;
   };
 }

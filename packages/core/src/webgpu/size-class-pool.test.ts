@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SizeClassBufferPool, sizeClassBytes, type PoolBuffer } from './size-class-pool';
+import { isPoolFitUp, SizeClassBufferPool, sizeClassBytes, type PoolBuffer } from './size-class-pool';
 
 /** A device that only keeps a ledger: every buffer it made and whether it was destroyed. */
 function fakeDevice() {
@@ -144,5 +144,108 @@ describe('SizeClassBufferPool', () => {
     expect(step([3, 1, 0, 2])).toEqual(first);
     expect(step([2, 3, 1, 0])).toEqual(first);
     expect(dev.made.length).toBe(4);
+  });
+
+  it('fits up: a request whose class has no free buffer takes the smallest free one of its usage within the ratio and the limit', () => {
+    const dev = fakeDevice();
+    const limit = 1 << 24;
+    const pool = new SizeClassBufferPool(dev, { fitUp: 8, limit });
+    const sizes = [1e4, 5e4, 2e5, 1e6];
+    const held = sizes.map((n) => pool.acquireBuffer(n, 1));
+    const other = pool.acquireBuffer(3e4, 2);
+    for (const b of [...held, other]) pool.releaseBuffer(b);
+    // 2e4's class has none free: the smallest larger of usage 1 is 5e4's (usage 2's 3e4 is another usage)
+    expect(pool.acquireBuffer(2e4, 1)).toBe(held[1]);
+    // 1.5e5 → 2e5's buffer; then 1.2e5: 1e6's is more than 8 × its class, so a new buffer
+    expect(pool.acquireBuffer(1.5e5, 1)).toBe(held[2]);
+    const fresh = pool.acquireBuffer(1.2e5, 1);
+    expect(sizes.map((n, i) => held[i]).includes(fresh)).toBe(false);
+    expect(fresh.size).toBe(sizeClassBytes(1.2e5));
+    // a request's own class still comes first, and a fit up never takes a buffer above the binding limit
+    expect(pool.acquireBuffer(9e3, 1)).toBe(held[0]);
+    const huge = pool.acquireBuffer(limit + 16, 1);
+    pool.releaseBuffer(huge);
+    expect(pool.acquireBuffer(limit / 2 + 1, 1)).not.toBe(huge);
+    // mapped at creation: a new buffer, never a fit up
+    pool.releaseBuffer(pool.acquireBuffer(1e6, 1));
+    expect((pool.acquireBuffer(5e5, 1, true) as unknown as { mapped: boolean }).mapped).toBe(true);
+    expect(pool.numBytesAllocated).toBe(dev.live());
+  });
+
+  it('fits up as a brute-force best fit over its free list does, with counts equal to the device ledger', () => {
+    for (const ratio of [1, 4, 256]) {
+      const dev = fakeDevice();
+      const pool = new SizeClassBufferPool(dev, { fitUp: ratio });
+      let seed = 11;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const held: PoolBuffer[] = [];
+      const free: PoolBuffer[] = []; // the reference: every free buffer the pool should hold
+      const serial = new Map<PoolBuffer, number>();
+      for (let i = 0; i < 3000; i++) {
+        if (i % 500 === 499) {
+          // a shape change's trim: the smallest first down to half the free bytes
+          const freeBytes = free.reduce((s, b) => s + b.size, 0);
+          pool.releaseSmallest(freeBytes / 2);
+          // by size, then usage, then the newest of a class first (its list's order)
+          free.sort((a, b) => a.size - b.size || a.usage - b.usage || serial.get(b)! - serial.get(a)!);
+          let left = freeBytes;
+          while (left > freeBytes / 2) left -= free.shift()!.size;
+        } else if (held.length > 0 && rand() < 0.45) {
+          const b = held.splice(Math.floor(rand() * held.length), 1)[0]!;
+          pool.releaseBuffer(b);
+          free.push(b);
+        } else {
+          const usage = rand() < 0.8 ? 1 : 2;
+          const bytes = Math.floor(2 ** (10 + 12 * rand()));
+          const cls = sizeClassBytes(bytes);
+          // the oldest free buffer of the smallest fitting class (its own class when it has one)
+          const fits = free.filter((b) => b.usage === usage && b.size >= cls && b.size <= cls * ratio);
+          const own = fits.filter((b) => b.size === cls);
+          const pick = (own.length ? own : fits).reduce<PoolBuffer | undefined>((best, b) => (!best || b.size < best.size || (b.size === best.size && serial.get(b)! < serial.get(best)!) ? b : best), undefined);
+          const got = pool.acquireBuffer(bytes, usage);
+          if (pick) {
+            expect(got).toBe(pick);
+            free.splice(free.indexOf(pick), 1);
+          } else {
+            expect(dev.made.at(-1)).toBe(got);
+            serial.set(got, serial.size);
+          }
+          held.push(got);
+        }
+        expect(pool.numBytesUsed).toBe(held.reduce((s, b) => s + b.size, 0));
+        expect(pool.numBytesAllocated).toBe(dev.live());
+        expect(pool.getNumFreeBuffers()).toBe(free.length);
+      }
+      expect(free.every((b) => !(b as unknown as { destroyed: boolean }).destroyed)).toBe(true);
+    }
+  });
+
+  it('trims the smallest first, idle or not, and takes only fit-up ratios of at least 1', () => {
+    const dev = fakeDevice();
+    const pool = new SizeClassBufferPool(dev);
+    const [a, b, c] = [1e4, 1e5, 1e6].map((n) => pool.acquireBuffer(n, 1));
+    for (const x of [a!, b!, c!]) pool.releaseBuffer(x);
+    pool.releaseIdle(); // a step boundary: all three were released during it, so all stay
+    // none is taken during the next step, and the smallest still go first
+    expect(pool.releaseSmallest(c!.size)).toBe(a!.size + b!.size);
+    expect(pool.getNumFreeBuffers()).toBe(1);
+    expect(pool.acquireBuffer(1e6, 1)).toBe(c);
+    expect(isPoolFitUp(1)).toBe(true);
+    expect(isPoolFitUp(0.5)).toBe(false);
+    expect(() => new SizeClassBufferPool(dev, { fitUp: Infinity })).toThrow(/fitUp must be a finite number of at least 1/);
+    expect(() => (pool.fitUp = 0)).toThrow(/fitUp/);
+  });
+
+  it('fits up from the free buffers it already holds when the ratio is raised later', () => {
+    const dev = fakeDevice();
+    const pool = new SizeClassBufferPool(dev);
+    const big = pool.acquireBuffer(1e6, 1);
+    pool.releaseBuffer(big);
+    expect(pool.acquireBuffer(5e5, 1)).not.toBe(big); // its class only
+    pool.fitUp = 4;
+    expect(pool.acquireBuffer(5e5, 1)).toBe(big);
+    pool.releaseBuffer(big);
+    pool.fitUp = 1;
+    expect(pool.acquireBuffer(5e5, 1)).not.toBe(big);
   });
 });

@@ -72,6 +72,25 @@ export interface SizeClassPoolOptions {
   readonly classSteps?: number;
   /** Most bytes kept free for reuse; a release beyond it destroys the buffer. Default: no cap. */
   readonly maxFreeBytes?: number;
+  /**
+   * Fit up (`SizeClassBufferPool.fitUp`): an acquire whose class has no free buffer takes the smallest
+   * free one of its usage up to this many times its class's bytes (1, the default: its class only).
+   */
+  readonly fitUp?: number;
+}
+
+/**
+ * Whether `ratio` is a fit-up ratio the pool takes: a finite number of at least 1.
+ *
+ * @example
+ * isPoolFitUp(256); // true
+ */
+export function isPoolFitUp(ratio: number): boolean {
+  return Number.isFinite(ratio) && ratio >= 1;
+}
+
+function checkFitUp(ratio: number): void {
+  if (!isPoolFitUp(ratio)) throw new Error(`size-class pool: fitUp must be a finite number of at least 1, got ${ratio}`);
 }
 
 /** Byte counts of the pool: now and the high-water marks since `resetPeaks`. */
@@ -101,6 +120,9 @@ export class SizeClassBufferPool {
    * serial; a list is kept in decreasing serial order, so an acquire takes the oldest free buffer.
    */
   private readonly free = new Map<string, { buffer: PoolBuffer; generation: number; serial: number }[]>();
+  /** By usage, the class sizes (ascending) whose free lists are not empty: where a fit up looks (kept while `fitUp` > 1). */
+  private readonly freeSizes = new Map<number, number[]>();
+  private fitUpRatio: number;
   /** Buffers in use, with their creation serials. */
   private readonly used = new Map<PoolBuffer, number>();
   private nextSerial = 0;
@@ -113,19 +135,43 @@ export class SizeClassBufferPool {
   ) {
     this.steps = options.classSteps ?? STEPS;
     checkSteps(this.steps);
+    this.fitUpRatio = options.fitUp ?? 1;
+    checkFitUp(this.fitUpRatio);
+  }
+
+  /**
+   * How far up an acquire may reach when its class has no free buffer: the smallest free buffer of its
+   * usage up to `fitUp` times its class's bytes, never one above the binding limit (1: its class only,
+   * the default). A training run's micro-batches change shape (Poisson batch sizes, lengths cut to the
+   * batch): with a fit up, a smaller shape's tensors take the free buffers a larger one left instead of
+   * creating their own. A buffer taken so counts its whole size in use.
+   */
+  get fitUp(): number {
+    return this.fitUpRatio;
+  }
+
+  set fitUp(ratio: number) {
+    checkFitUp(ratio);
+    this.fitUpRatio = ratio;
+    // the free classes by usage are kept only while fitting up (no cost on the default path)
+    this.freeSizes.clear();
+    if (ratio > 1) for (const [k, list] of this.free) if (list.length > 0) this.noteFilled(sizeOfKey(k), usageOfKey(k));
   }
 
   acquireBuffer(size: number, usage: number, mappedAtCreation = false, reuse = true): PoolBuffer {
-    const bytes = classBytes(size, this.options.limit ?? 2 ** 31 - 4, this.steps);
-    const list = reuse ? this.free.get(key(bytes, usage)) : undefined;
+    const limit = this.options.limit ?? 2 ** 31 - 4;
+    const bytes = classBytes(size, limit, this.steps);
+    let list = reuse ? this.free.get(key(bytes, usage)) : undefined;
+    if (reuse && !mappedAtCreation && !list?.length && this.fitUpRatio > 1 && bytes <= limit) list = this.fitUpList(bytes, usage, limit);
     const entry = list?.pop();
+    if (entry && list!.length === 0 && this.fitUpRatio > 1) this.noteEmpty(entry.buffer.size, usage);
     let buffer: PoolBuffer;
     let serial: number;
     if (entry) {
       buffer = entry.buffer;
       serial = entry.serial;
       this.numFree--;
-      this.freeBytes -= bytes;
+      this.freeBytes -= entry.buffer.size;
     } else {
       buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
       serial = this.nextSerial++;
@@ -155,6 +201,7 @@ export class SizeClassBufferPool {
     const k = key(buffer.size, buffer.usage);
     let list = this.free.get(k);
     if (!list) this.free.set(k, (list = []));
+    if (list.length === 0 && this.fitUpRatio > 1) this.noteFilled(buffer.size, buffer.usage);
     // The oldest free buffer is taken first, whatever order buffers came back in: a step that
     // acquires and releases the same way as the one before then gets the same buffers, so the
     // bind groups of its launches are the same and `useLeanDispatch` reuses them (a LIFO list
@@ -177,6 +224,20 @@ export class SizeClassBufferPool {
    * bytes given back to the device.
    */
   releaseIdle(keepFreeBytes = Infinity): number {
+    return this.releaseFree(keepFreeBytes, true, 'largest');
+  }
+
+  /**
+   * Destroys free buffers of at least `floorBytes`, the smallest classes first, while more than
+   * `keepFreeBytes` stay free, idle or not: the trim for a pool that fits up (`fitUp`), whose largest
+   * free buffers serve the most requests, and whose small ones are many and cheap to keep (a floor
+   * spares them). Returns the bytes given back to the device.
+   */
+  releaseSmallest(keepFreeBytes: number, floorBytes = 0): number {
+    return this.releaseFree(keepFreeBytes, false, 'smallest', floorBytes);
+  }
+
+  private releaseFree(keepFreeBytes: number, idleFirst: boolean, dropFirst: 'largest' | 'smallest', floorBytes = 0): number {
     let freed = 0;
     const drop = (k: string, keep: (e: { buffer: PoolBuffer; generation: number; serial: number }) => boolean) => {
       const list = this.free.get(k)!;
@@ -189,18 +250,45 @@ export class SizeClassBufferPool {
         this.numBytesAllocated -= e.buffer.size;
         return false;
       });
+      if (kept.length === 0 && list.length > 0 && this.fitUpRatio > 1) this.noteEmpty(sizeOfKey(k), usageOfKey(k));
       this.free.set(k, kept);
     };
-    for (const k of this.free.keys()) drop(k, (e) => e.generation >= this.generation);
+    if (idleFirst) for (const k of this.free.keys()) drop(k, (e) => e.generation >= this.generation);
     if (this.freeBytes > keepFreeBytes) {
-      const keys = [...this.free.keys()].sort((a, b) => sizeOfKey(b) - sizeOfKey(a));
+      const sign = dropFirst === 'largest' ? -1 : 1;
+      // by size, then usage (a fixed order for classes of one size)
+      const keys = [...this.free.keys()].sort((a, b) => sign * (sizeOfKey(a) - sizeOfKey(b)) || usageOfKey(a) - usageOfKey(b));
       for (const k of keys) {
         if (this.freeBytes <= keepFreeBytes) break;
+        if (sizeOfKey(k) < floorBytes) continue;
         drop(k, () => this.freeBytes <= keepFreeBytes);
       }
     }
     this.generation++;
     return freed;
+  }
+
+  /** The free list of the smallest class above `bytes` with a free buffer of `usage`, within the fit-up ratio and the limit. */
+  private fitUpList(bytes: number, usage: number, limit: number) {
+    const sizes = this.freeSizes.get(usage);
+    if (!sizes) return undefined;
+    const larger = sizes[lowerBound(sizes, bytes + 1)];
+    if (larger === undefined || larger > bytes * this.fitUpRatio || larger > limit) return undefined;
+    return this.free.get(key(larger, usage));
+  }
+
+  /** A class's free list of `usage` went from empty to one buffer. */
+  private noteFilled(bytes: number, usage: number): void {
+    let sizes = this.freeSizes.get(usage);
+    if (!sizes) this.freeSizes.set(usage, (sizes = []));
+    sizes.splice(lowerBound(sizes, bytes), 0, bytes);
+  }
+
+  /** A class's free list of `usage` went empty. */
+  private noteEmpty(bytes: number, usage: number): void {
+    const sizes = this.freeSizes.get(usage);
+    const i = sizes ? lowerBound(sizes, bytes) : -1;
+    if (sizes && sizes[i] === bytes) sizes.splice(i, 1);
   }
 
   /** Starts new high-water marks at the current counts. */
@@ -236,6 +324,7 @@ export class SizeClassBufferPool {
     for (const list of this.free.values()) for (const e of list) e.buffer.destroy();
     for (const b of this.used.keys()) b.destroy();
     this.free.clear();
+    this.freeSizes.clear();
     this.used.clear();
     this.numFree = 0;
     this.freeBytes = 0;
@@ -246,3 +335,16 @@ export class SizeClassBufferPool {
 
 const key = (bytes: number, usage: number) => `${bytes}_${usage}`;
 const sizeOfKey = (k: string) => Number(k.slice(0, k.indexOf('_')));
+const usageOfKey = (k: string) => Number(k.slice(k.indexOf('_') + 1));
+
+/** The index of the first entry of ascending `sorted` at least `x` (its length if none). */
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

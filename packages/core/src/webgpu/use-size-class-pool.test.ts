@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { gpuPoolStats, useSizeClassPool } from './use-size-class-pool';
+import { describe, expect, it, vi } from 'vitest';
+import { gpuPoolStats, poolFitUp, setPoolFitUp, useSizeClassPool } from './use-size-class-pool';
 import { trimGpuBufferPool } from './trim-buffer-pool';
 
 describe('useSizeClassPool', () => {
@@ -44,5 +44,42 @@ describe('useSizeClassPool', () => {
     const w = tf.add(kept, 2);
     expect((await w.data())[4999]).toBe(5001);
     tf.dispose([w, kept]);
+  });
+
+  it('fits up where asked: a smaller tensor takes a larger free buffer, and reads exactly its own values (webgpu)', async () => {
+    expect(() => setPoolFitUp(0.5)).toThrow(/at least 1/);
+    expect(poolFitUp()).toBe(1);
+    if (tf.getBackend() !== 'webgpu') return;
+    try {
+      setPoolFitUp(64);
+      trimGpuBufferPool(0);
+      const big = tf.fill([400_000], 1);
+      await big.data();
+      big.dispose();
+      const before = gpuPoolStats()!.allocated;
+      // a tenth of the size: its own class has no free buffer, the big one's serves it
+      const small = tf.fill([40_000], 5);
+      const values = await small.data();
+      expect(values.length).toBe(40_000);
+      expect(values.every((v) => v === 5)).toBe(true);
+      small.dispose();
+      expect(gpuPoolStats()!.allocated - before).toBeLessThan(4 * 40_000); // no buffer of the small one's class (the read's staging aside)
+    } finally {
+      setPoolFitUp(null);
+    }
+  });
+
+  it('takes CLIPWISE_POOL_FIT_UP (read once) and names it when it is not a ratio', async () => {
+    vi.resetModules();
+    try {
+      vi.stubEnv('CLIPWISE_POOL_FIT_UP', '16');
+      expect((await import('./use-size-class-pool')).poolFitUp()).toBe(16);
+      vi.resetModules();
+      vi.stubEnv('CLIPWISE_POOL_FIT_UP', 'lots');
+      await expect(import('./use-size-class-pool').then((m) => m.poolFitUp())).rejects.toThrow(/CLIPWISE_POOL_FIT_UP must be off or a number of at least 1.*'lots'/);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });

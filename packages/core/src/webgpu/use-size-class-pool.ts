@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SizeClassBufferPool, type PoolBuffer, type PoolStats, type SizeClassPoolOptions } from './size-class-pool';
+import { isPoolFitUp, SizeClassBufferPool, type PoolBuffer, type PoolStats, type SizeClassPoolOptions } from './size-class-pool';
 
 /** TF.js 4.x's own BufferManager, as far as handing buffers back to it goes. */
 interface ExactManager {
@@ -57,7 +57,7 @@ export function useSizeClassPool(on = true, options: SizeClassPoolOptions = {}):
   }
   if (b.bufferManager instanceof SizeClassBufferPool) return true;
   const exact = b.bufferManager as ExactManager;
-  const pool = new SizeClassBufferPool(b.device, { limit: b.device.limits.maxStorageBufferBindingSize, ...options });
+  const pool = new SizeClassBufferPool(b.device, { limit: b.device.limits.maxStorageBufferBindingSize, fitUp: poolFitUp(), ...options });
   // the exact pool's free buffers are given back; its buffers in use are destroyed when released
   for (const list of exact.freeBuffers.values()) for (const buf of list) buf.destroy();
   exact.freeBuffers.clear();
@@ -116,4 +116,43 @@ export function gpuPoolStats(): PoolStats | null {
 /** Starts the size-class pool's high-water marks afresh (before a measured step); no-op elsewhere. */
 export function resetGpuPoolPeaks(): void {
   activeSizeClassPool()?.resetPeaks();
+}
+
+let fitUpSet: number | null = null;
+let fitUpEnv: number | null = null;
+
+/** CLIPWISE_POOL_FIT_UP (read once): a ratio of at least 1, else 1. */
+function fitUpFromEnv(): number {
+  if (fitUpEnv === null) {
+    const v = typeof process !== 'undefined' ? process.env?.CLIPWISE_POOL_FIT_UP : undefined;
+    const ratio = v === undefined || v === '' || v === 'off' ? 1 : Number(v);
+    if (!isPoolFitUp(ratio)) throw new RangeError(`CLIPWISE_POOL_FIT_UP must be off or a number of at least 1 (how many times its class's bytes a request may take), got '${v}'`);
+    fitUpEnv = ratio;
+  }
+  return fitUpEnv;
+}
+
+/**
+ * The fit-up ratio of webgpu's size-class pool (`SizeClassBufferPool.fitUp`): set by `setPoolFitUp`,
+ * else CLIPWISE_POOL_FIT_UP (read once), else 1 (each request its own class only, the default).
+ */
+export function poolFitUp(): number {
+  return fitUpSet ?? fitUpFromEnv();
+}
+
+/**
+ * Lets a request whose size class has no free buffer take the smallest free one up to `ratio` times
+ * its class's bytes, in the pool installed now and any installed later (null: back to
+ * CLIPWISE_POOL_FIT_UP, else 1). Off by default: for micro-batches that change shape, with the trim
+ * that keeps the largest free buffers (`trimGpuBufferPool(keep, { smallestFirst: true })`), so that a
+ * smaller shape's tensors reuse a larger one's buffers instead of creating their own.
+ *
+ * @example
+ * setPoolFitUp(256); // a 1 KiB request may take a free buffer of up to 256 KiB
+ */
+export function setPoolFitUp(ratio: number | null): void {
+  if (ratio !== null && !isPoolFitUp(ratio)) throw new RangeError(`setPoolFitUp: the ratio must be a finite number of at least 1, got ${ratio}`);
+  fitUpSet = ratio;
+  const pool = activeSizeClassPool();
+  if (pool) pool.fitUp = poolFitUp();
 }
