@@ -66,6 +66,7 @@ describe('the training loss of padded token rows', () => {
       await value.data();
       tf.dispose([value, ...Object.values(grads)]);
     };
+    setPoolFitUp(1); // the default (whatever CLIPWISE_POOL_FIT_UP says)
     const peakOf = async (shapes: number[][]) => {
       trimGpuBufferPool(0); // from an empty pool
       resetGpuPoolPeaks();
@@ -79,6 +80,7 @@ describe('the training loss of padded token rows', () => {
     const alternating = await peakOf([a, b, a, b, a, b]);
     // both shapes' buffers kept: 1.5× b's on lavapipe (6.16 against 4.11 MB); the trim keeps it at b's
     expect(alternating).toBeLessThanOrEqual(alone * 1.1);
+    setPoolFitUp(null);
     model.dispose();
   });
 
@@ -88,6 +90,7 @@ describe('the training loss of padded token rows', () => {
     const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
     const lossOf = perSampleLossFn(model, data);
     const vars = model.params.map((p) => p.variable);
+    setPoolFitUp(1); // the default (whatever CLIPWISE_POOL_FIT_UP says)
     const freeAfterChange = async (bounded: boolean) => {
       setBoundedShapeTrim(bounded);
       trimGpuBufferPool(0);
@@ -108,6 +111,7 @@ describe('the training loss of padded token rows', () => {
       expect(bounded.free).toBeLessThanOrEqual(bounded.peakInUse);
     } finally {
       setBoundedShapeTrim(null);
+      setPoolFitUp(null);
       model.dispose();
     }
   });
@@ -145,8 +149,8 @@ describe('the training loss of padded token rows', () => {
       return { values, created };
     };
     try {
-      await run(null); // compile both shapes' pipelines
-      const plain = await run(null);
+      await run(1); // compile both shapes' pipelines
+      const plain = await run(1);
       const fit = await run(256);
       // lavapipe: 6 (the reads' staging) against 156
       expect(fit.created).toBeLessThan(plain.created / 4);

@@ -56,6 +56,9 @@ describe('sizeClassBytes', () => {
   });
 });
 
+/** GPUBufferUsage STORAGE | COPY_SRC | COPY_DST (a tensor's) and UNIFORM | COPY_DST: usages that fit up. */
+const [S, U] = [0x80 | 0x4 | 0x8, 0x40 | 0x8];
+
 describe('SizeClassBufferPool', () => {
   it('serves a request from a freed buffer of its class and usage, not of another usage', () => {
     const dev = fakeDevice();
@@ -151,24 +154,28 @@ describe('SizeClassBufferPool', () => {
     const limit = 1 << 24;
     const pool = new SizeClassBufferPool(dev, { fitUp: 8, limit });
     const sizes = [1e4, 5e4, 2e5, 1e6];
-    const held = sizes.map((n) => pool.acquireBuffer(n, 1));
-    const other = pool.acquireBuffer(3e4, 2);
+    const held = sizes.map((n) => pool.acquireBuffer(n, S));
+    const other = pool.acquireBuffer(3e4, U);
     for (const b of [...held, other]) pool.releaseBuffer(b);
-    // 2e4's class has none free: the smallest larger of usage 1 is 5e4's (usage 2's 3e4 is another usage)
-    expect(pool.acquireBuffer(2e4, 1)).toBe(held[1]);
+    // 2e4's class has none free: the smallest larger of its usage is 5e4's (3e4's is another usage)
+    expect(pool.acquireBuffer(2e4, S)).toBe(held[1]);
     // 1.5e5 → 2e5's buffer; then 1.2e5: 1e6's is more than 8 × its class, so a new buffer
-    expect(pool.acquireBuffer(1.5e5, 1)).toBe(held[2]);
-    const fresh = pool.acquireBuffer(1.2e5, 1);
+    expect(pool.acquireBuffer(1.5e5, S)).toBe(held[2]);
+    const fresh = pool.acquireBuffer(1.2e5, S);
     expect(sizes.map((n, i) => held[i]).includes(fresh)).toBe(false);
     expect(fresh.size).toBe(sizeClassBytes(1.2e5));
     // a request's own class still comes first, and a fit up never takes a buffer above the binding limit
-    expect(pool.acquireBuffer(9e3, 1)).toBe(held[0]);
-    const huge = pool.acquireBuffer(limit + 16, 1);
+    expect(pool.acquireBuffer(9e3, S)).toBe(held[0]);
+    const huge = pool.acquireBuffer(limit + 16, S);
     pool.releaseBuffer(huge);
-    expect(pool.acquireBuffer(limit / 2 + 1, 1)).not.toBe(huge);
+    expect(pool.acquireBuffer(limit / 2 + 1, S)).not.toBe(huge);
+    // a mappable usage (a read's staging, mapped whole) never fits up
+    const staging = pool.acquireBuffer(1e6, 1 | 8);
+    pool.releaseBuffer(staging);
+    expect(pool.acquireBuffer(5e5, 1 | 8)).not.toBe(staging);
     // mapped at creation: a new buffer, never a fit up
-    pool.releaseBuffer(pool.acquireBuffer(1e6, 1));
-    expect((pool.acquireBuffer(5e5, 1, true) as unknown as { mapped: boolean }).mapped).toBe(true);
+    pool.releaseBuffer(pool.acquireBuffer(1e6, S));
+    expect((pool.acquireBuffer(5e5, S, true) as unknown as { mapped: boolean }).mapped).toBe(true);
     expect(pool.numBytesAllocated).toBe(dev.live());
   });
 
@@ -195,7 +202,7 @@ describe('SizeClassBufferPool', () => {
           pool.releaseBuffer(b);
           free.push(b);
         } else {
-          const usage = rand() < 0.8 ? 1 : 2;
+          const usage = rand() < 0.8 ? S : U;
           const bytes = Math.floor(2 ** (10 + 12 * rand()));
           const cls = sizeClassBytes(bytes);
           // the oldest free buffer of the smallest fitting class (its own class when it has one)
@@ -223,13 +230,13 @@ describe('SizeClassBufferPool', () => {
   it('trims the smallest first, idle or not, and takes only fit-up ratios of at least 1', () => {
     const dev = fakeDevice();
     const pool = new SizeClassBufferPool(dev);
-    const [a, b, c] = [1e4, 1e5, 1e6].map((n) => pool.acquireBuffer(n, 1));
+    const [a, b, c] = [1e4, 1e5, 1e6].map((n) => pool.acquireBuffer(n, S));
     for (const x of [a!, b!, c!]) pool.releaseBuffer(x);
     pool.releaseIdle(); // a step boundary: all three were released during it, so all stay
     // none is taken during the next step, and the smallest still go first
     expect(pool.releaseSmallest(c!.size)).toBe(a!.size + b!.size);
     expect(pool.getNumFreeBuffers()).toBe(1);
-    expect(pool.acquireBuffer(1e6, 1)).toBe(c);
+    expect(pool.acquireBuffer(1e6, S)).toBe(c);
     expect(isPoolFitUp(1)).toBe(true);
     expect(isPoolFitUp(0.5)).toBe(false);
     expect(() => new SizeClassBufferPool(dev, { fitUp: Infinity })).toThrow(/fitUp must be a finite number of at least 1/);
@@ -239,13 +246,13 @@ describe('SizeClassBufferPool', () => {
   it('fits up from the free buffers it already holds when the ratio is raised later', () => {
     const dev = fakeDevice();
     const pool = new SizeClassBufferPool(dev);
-    const big = pool.acquireBuffer(1e6, 1);
+    const big = pool.acquireBuffer(1e6, S);
     pool.releaseBuffer(big);
-    expect(pool.acquireBuffer(5e5, 1)).not.toBe(big); // its class only
+    expect(pool.acquireBuffer(5e5, S)).not.toBe(big); // its class only
     pool.fitUp = 4;
-    expect(pool.acquireBuffer(5e5, 1)).toBe(big);
+    expect(pool.acquireBuffer(5e5, S)).toBe(big);
     pool.releaseBuffer(big);
     pool.fitUp = 1;
-    expect(pool.acquireBuffer(5e5, 1)).not.toBe(big);
+    expect(pool.acquireBuffer(5e5, S)).not.toBe(big);
   });
 });

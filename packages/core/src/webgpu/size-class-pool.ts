@@ -141,8 +141,8 @@ export class SizeClassBufferPool {
 
   /**
    * How far up an acquire may reach when its class has no free buffer: the smallest free buffer of its
-   * usage up to `fitUp` times its class's bytes, never one above the binding limit (1: its class only,
-   * the default). A training run's micro-batches change shape (Poisson batch sizes, lengths cut to the
+   * usage up to `fitUp` times its class's bytes, never one above the binding limit nor a mappable one
+   * (1: its class only, the default). A training run's micro-batches change shape (Poisson batch sizes, lengths cut to the
    * batch): with a fit up, a smaller shape's tensors take the free buffers a larger one left instead of
    * creating their own. A buffer taken so counts its whole size in use.
    */
@@ -162,7 +162,7 @@ export class SizeClassBufferPool {
     const limit = this.options.limit ?? 2 ** 31 - 4;
     const bytes = classBytes(size, limit, this.steps);
     let list = reuse ? this.free.get(key(bytes, usage)) : undefined;
-    if (reuse && !mappedAtCreation && !list?.length && this.fitUpRatio > 1 && bytes <= limit) list = this.fitUpList(bytes, usage, limit);
+    if (reuse && !mappedAtCreation && !list?.length && this.fitUpRatio > 1 && bytes <= limit && (usage & MAPPABLE) === 0) list = this.fitUpList(bytes, usage, limit);
     const entry = list?.pop();
     if (entry && list!.length === 0 && this.fitUpRatio > 1) this.noteEmpty(entry.buffer.size, usage);
     let buffer: PoolBuffer;
@@ -335,6 +335,11 @@ export class SizeClassBufferPool {
 
 const key = (bytes: number, usage: number) => `${bytes}_${usage}`;
 const sizeOfKey = (k: string) => Number(k.slice(0, k.indexOf('_')));
+/**
+ * GPUBufferUsage.MAP_READ | MAP_WRITE: a mappable buffer never fits up, since its reader maps its whole
+ * range (TF.js's reads: `getMappedRange()` of a staging buffer the size of the buffer read).
+ */
+const MAPPABLE = 0x1 | 0x2;
 const usageOfKey = (k: string) => Number(k.slice(k.indexOf('_') + 1));
 
 /** The index of the first entry of ascending `sorted` at least `x` (its length if none). */
