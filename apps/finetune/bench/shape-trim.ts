@@ -8,7 +8,11 @@
 // the pool's peak in use and allocated. `--modes full,bounded,fixed` adds the reference without shape
 // changes: every step exactly --batch rows at --seq, the bench's shape (more rows and tokens than the
 // varied steps' average, so what varied steps take beyond it is what their shape changes cost);
-// `fitup:N` the varied steps with core's pool fitting up (`setPoolFitUp(N)`; `fitup`: 256) and its trim. On Dawn's null backend (no device work: host time only; its 16 KiB of
+// `fitup:N` the varied steps with core's pool fitting up (`setPoolFitUp(N)`; `fitup`: 256) and its trim.
+// `--gpu-passes on` (webgpu with timestamp queries) adds the device's busy ms a step inside compute
+// passes and its idle ms between them (memory's `timeGpuPasses`): a step whose shape changes cost host
+// work shows idle gaps, one whose cost is the device's own work (or Dawn's clears between passes) not.
+// (Dawn's null backend offers the feature but writes no real stamps: its columns mean nothing.) On Dawn's null backend (no device work: host time only; its 16 KiB of
 // workgroup memory needs small shapes and --ghost-split 16x2):
 //   XDG_RUNTIME_DIR=/tmp CLIPWISE_DAWN_FLAGS=backend=null node node_modules/vite-node/vite-node.mjs \
 //     --config apps/finetune/vitest.config.ts apps/finetune/bench/shape-trim.ts -- --ghost-split 16x2
@@ -18,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { gpuPoolStats, resetGpuPoolPeaks, setPoolFitUp, setupBackend, trimGpuBufferPool } from '@clipwise/core';
 import { resolveGrouping } from '@clipwise/grouping';
-import { median } from '@clipwise/memory';
+import { median, timeGpuPasses } from '@clipwise/memory';
 import { Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 import { pairedRounds } from '../src/profile/run-bench';
 import { LENGTH_STEP, setBoundedShapeTrim, shapeChangeTrimmer } from '../src/train/per-sample-loss';
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     modes: { type: 'string', default: 'full,bounded' },
+    'gpu-passes': { type: 'string', default: 'off' },
   },
   allowPositionals: true,
 });
@@ -87,7 +92,7 @@ const parsed = modeNames.map(parseMode);
 if (parsed.some((m) => m === null) || new Set(modeNames).size !== modeNames.length) {
   throw new Error(`shape-trim: --modes takes distinct modes from full, bounded, fixed, fitup and fitup:N (N at least 1), got '${values.modes}'`);
 }
-const modes = (parsed as Mode[]).map((m) => ({ ...m, ms: [] as number[], cpuMs: [] as number[], pipelines: [] as number[], bindGroups: [] as number[], created: [] as number[], createdMiB: [] as number[], peakInUse: 0, peakAllocated: 0 }));
+const modes = (parsed as Mode[]).map((m) => ({ ...m, ms: [] as number[], cpuMs: [] as number[], busyMs: [] as number[], idleMs: [] as number[], pipelines: [] as number[], bindGroups: [] as number[], created: [] as number[], createdMiB: [] as number[], peakInUse: 0, peakAllocated: 0 }));
 
 // buffers the device creates (pool misses and uploads' staging): the size-class pool's creates go
 // through device.createBuffer
@@ -122,8 +127,14 @@ if (device) {
   };
 }
 
+const gpuPasses = values['gpu-passes'] === 'on';
+if (!['on', 'off'].includes(values['gpu-passes']!)) throw new Error(`shape-trim: --gpu-passes takes on or off, got '${values['gpu-passes']}'`);
+
 interface StepCost {
   ms: number;
+  /** Device ms inside and between the step's compute passes (NaN without --gpu-passes on). */
+  busyMs: number;
+  idleMs: number;
   cpuMs: number;
   pipelines: number;
   bindGroups: number;
@@ -137,26 +148,31 @@ async function runSteps(bounded: boolean, fixed: boolean, fitUpRatio: number | n
   const trim = shapeChangeTrimmer();
   const costs: StepCost[] = [];
   for (const [i, { batch, len }] of plan(round, fixed).entries()) {
-    const t0 = performance.now();
-    const cpu0 = mainThreadCpuMs();
-    [createdCount, createdBytes, pipelines, bindGroups] = [0, 0, 0, 0];
-    for (let start = 0; start < batch; start += physical) {
-      const rows = Math.min(physical, batch - start);
-      trim(rows, len);
-      await pg.accumulate(() => tf.tidy(() => model.perSampleLoss(tf.randomUniform([rows, len], 0, vocab, 'int32', i) as tf.Tensor2D)));
-    }
-    try {
-      await releaseAndStep(pg, opt);
-    } catch (e) {
-      // Dawn's null backend runs nothing, so its reads are whatever its buffers held: a loss may read as
-      // NaN and the release discards the batch after enqueueing all of it (counted and printed)
-      if (!(nullBackend && /loss is/.test(String(e)))) throw e;
-      discarded++;
-    }
-    const one = tf.tidy(() => tf.slice(tf.reshape(model.params[0]!.variable, [-1]), [0], [1]));
-    await one.data();
-    one.dispose();
-    if (i >= warmup) costs.push({ ms: performance.now() - t0, cpuMs: mainThreadCpuMs() - cpu0, pipelines, bindGroups, created: createdCount, createdMiB: createdBytes / 2 ** 20 });
+    const step = async (): Promise<Omit<StepCost, 'busyMs' | 'idleMs'>> => {
+      const t0 = performance.now();
+      const cpu0 = mainThreadCpuMs();
+      [createdCount, createdBytes, pipelines, bindGroups] = [0, 0, 0, 0];
+      for (let start = 0; start < batch; start += physical) {
+        const rows = Math.min(physical, batch - start);
+        trim(rows, len);
+        await pg.accumulate(() => tf.tidy(() => model.perSampleLoss(tf.randomUniform([rows, len], 0, vocab, 'int32', i) as tf.Tensor2D)));
+      }
+      try {
+        await releaseAndStep(pg, opt);
+      } catch (e) {
+        // Dawn's null backend runs nothing, so its reads are whatever its buffers held: a loss may read as
+        // NaN and the release discards the batch after enqueueing all of it (counted and printed)
+        if (!(nullBackend && /loss is/.test(String(e)))) throw e;
+        discarded++;
+      }
+      const one = tf.tidy(() => tf.slice(tf.reshape(model.params[0]!.variable, [-1]), [0], [1]));
+      await one.data();
+      one.dispose();
+      // counted before the pass timer reads its stamps (its own buffers)
+      return { ms: performance.now() - t0, cpuMs: mainThreadCpuMs() - cpu0, pipelines, bindGroups, created: createdCount, createdMiB: createdBytes / 2 ** 20 };
+    };
+    const { result, passes } = gpuPasses ? await timeGpuPasses(step) : { result: await step(), passes: null };
+    if (i >= warmup) costs.push({ ...result, busyMs: passes?.busyMs ?? NaN, idleMs: passes?.idleMs ?? NaN });
   }
   return costs;
 }
@@ -168,6 +184,8 @@ for (let r = 0; r < rounds; r++) {
     resetGpuPoolPeaks();
     const costs = await runSteps(m.bounded, m.fixed, m.fitUp, r);
     m.ms.push(median(costs.map((c) => c.ms)));
+    m.busyMs.push(median(costs.map((c) => c.busyMs)));
+    m.idleMs.push(median(costs.map((c) => c.idleMs)));
     // /proc counts 10 ms ticks: the round's mean is finer than any one step's count
     m.cpuMs.push(costs.reduce((sum, c) => sum + c.cpuMs, 0) / costs.length);
     m.pipelines.push(costs.reduce((sum, c) => sum + c.pipelines, 0) / costs.length);
@@ -184,10 +202,13 @@ setPoolFitUp(null);
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 console.log(`${backend.backend}: GPT-2 ${values.layers} layers, d ${values.embd}, ${values.heads} heads, vocab ${vocab}, ${values.grouping}; batch ~${expected} in micro-batches of ${physical}, lengths ${minLen}–${maxLen}; ${rounds} round(s) of ${steps} steps a mode after ${warmup} warm-up steps`);
-console.log('| mode | step ms (median of round medians) | each round | main-thread CPU ms a step (mean) | pipelines created a step (mean) | bind groups created a step | buffers created a step | MiB created a step | peak in use MiB | pool peak MiB |');
-console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+const passCols = gpuPasses ? ' GPU busy ms | GPU idle ms |' : '';
+console.log(`| mode | step ms (median of round medians) | each round | main-thread CPU ms a step (mean) |${passCols} pipelines created a step (mean) | bind groups created a step | buffers created a step | MiB created a step | peak in use MiB | pool peak MiB |`);
+console.log(`| --- | ---: | --- | ---: |${gpuPasses ? ' ---: | ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: |`);
+const msOrDash = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 for (const m of modes) {
-  console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${median(m.cpuMs).toFixed(0)} | ${median(m.pipelines).toFixed(1)} | ${median(m.bindGroups).toFixed(0)} | ${median(m.created).toFixed(0)} | ${median(m.createdMiB).toFixed(1)} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
+  const passVals = gpuPasses ? ` ${msOrDash(median(m.busyMs))} | ${msOrDash(median(m.idleMs))} |` : '';
+  console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${median(m.cpuMs).toFixed(0)} |${passVals} ${median(m.pipelines).toFixed(1)} | ${median(m.bindGroups).toFixed(0)} | ${median(m.created).toFixed(0)} | ${median(m.createdMiB).toFixed(1)} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
 }
 // round by round against the first mode: both modes of a round share the machine's load of that moment
 for (const m of modes.slice(1)) {

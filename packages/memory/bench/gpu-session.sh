@@ -90,7 +90,8 @@
 #      micro-batches of 128, lengths 64-176 (apps/finetune/bench/shape-trim.ts; about 3 minutes);
 #      TRIM_MODES (default full,bounded) adds shape-trim's other modes: fixed (no shape changes, the
 #      reference) and fitup:N (core's pool fitting up, CLIPWISE_POOL_FIT_UP), each with the main
-#      thread's CPU ms and the buffers and bind groups created a step (five modes: TRIM_LIMIT=300)
+#      thread's CPU ms and the buffers and bind groups created a step (five modes: TRIM_LIMIT=300);
+#      TRIM_PASSES=on adds the device's busy and idle ms a step (timestamp queries)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -495,7 +496,7 @@ case $part in
     for g in ${TRIM_GROUPINGS:-all-layer layer-wise}; do
       timeout "${TRIM_LIMIT:-200}" "${V[@]}" apps/finetune/bench/shape-trim.ts -- --embd 768 --layers 7 --heads 12 --vocab 4096 \
         --batch 256 --physical 128 --min-len 64 --seq 176 --grouping "$g" --rounds "${TRIM_ROUNDS:-3}" --steps 10 --warmup 3 \
-        --modes "${TRIM_MODES:-full,bounded}" \
+        --modes "${TRIM_MODES:-full,bounded}" --gpu-passes "${TRIM_PASSES:-off}" \
         2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -12
       save
     done ;;
