@@ -54,13 +54,16 @@ describe('the training loss of padded token rows', () => {
     model.dispose();
   });
 
+  /** A narrow model, so that the activations (not the weights) fill the pool; its loss over `data` and its variables. */
+  const narrowModel = () => {
+    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
+    return { model, lossOf: perSampleLossFn(model, data), vars: model.params.map((p) => p.variable) };
+  };
+
   // webgpu's pool reuses a buffer for its size class only: without giving the free ones back when the
   // shape changes, alternating shapes held both shapes' buffers (the study's s12m: 15.9 GB for 4.3 in use)
   it.runIf(tf.getBackend() === 'webgpu')('alternating micro-batch shapes: the pool holds about one shape\'s buffers, not every shape\'s', async () => {
-    // a narrow model, so that the activations (not the weights) fill the pool
-    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
-    const lossOf = perSampleLossFn(model, data);
-    const vars = model.params.map((p) => p.variable);
+    const { model, lossOf, vars } = narrowModel();
     const step = async (rows: number[]) => {
       const { value, grads } = tf.variableGrads(() => tf.sum(lossOf(Int32Array.from(rows))) as tf.Scalar, vars);
       await value.data();
@@ -87,9 +90,7 @@ describe('the training loss of padded token rows', () => {
   // the bounded trim (opt-in): a shape change keeps free buffers up to the run's peak in use, where the
   // full trim keeps none; either way nothing in use is touched
   it.runIf(tf.getBackend() === 'webgpu')('at a shape change the full trim frees every free buffer, the bounded one keeps up to the peak in use', async () => {
-    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
-    const lossOf = perSampleLossFn(model, data);
-    const vars = model.params.map((p) => p.variable);
+    const { model, lossOf, vars } = narrowModel();
     setPoolFitUp(1); // the default (whatever CLIPWISE_POOL_FIT_UP says)
     const freeAfterChange = async (bounded: boolean) => {
       setBoundedShapeTrim(bounded);
@@ -119,9 +120,7 @@ describe('the training loss of padded token rows', () => {
   // fit up (opt-in): a smaller micro-batch after a larger one takes the larger one's free buffers
   // instead of creating its own, and computes the same values in them
   it.runIf(tf.getBackend() === 'webgpu')('with the pool fitting up, a smaller micro-batch after a larger one creates few buffers and gives the same loss and gradients', async () => {
-    const model = new Gpt2Model({ vocab_size: 257, n_positions: 64, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 4 });
-    const lossOf = perSampleLossFn(model, data);
-    const vars = model.params.map((p) => p.variable);
+    const { model, lossOf, vars } = narrowModel();
     const device = (tf.backend() as unknown as { device: GPUDevice }).device;
     const create = device.createBuffer.bind(device);
     let created = 0;
