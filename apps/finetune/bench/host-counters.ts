@@ -33,6 +33,42 @@ export function hostCounters(): { take(): { entries: number; dispatches: number 
   };
 }
 
+/** What the device has created since the last `take()`: buffers (count and bytes), bind groups and compute pipelines. */
+export interface DeviceCreations {
+  buffers: number;
+  bytes: number;
+  bindGroups: number;
+  pipelines: number;
+}
+
+/**
+ * Counts what `device` creates from now on (wrapping its create methods): buffers (pool misses and
+ * staging), bind groups (new buffers, or old ones in new places, miss the bind-group caches) and
+ * compute pipelines (a kernel whose WGSL depends on the shape compiles anew for each new shape).
+ * `take()` returns the counts so far and restarts them.
+ */
+export function deviceCreations(device: GPUDevice): { take(): DeviceCreations } {
+  let counts: DeviceCreations = { buffers: 0, bytes: 0, bindGroups: 0, pipelines: 0 };
+  const wrap = <A, R>(create: (d: A) => R, note: (d: A) => void) => (d: A) => {
+    note(d);
+    return create(d);
+  };
+  device.createBuffer = wrap(device.createBuffer.bind(device), (d) => {
+    counts.buffers++;
+    counts.bytes += d.size;
+  });
+  device.createBindGroup = wrap(device.createBindGroup.bind(device), () => counts.bindGroups++);
+  device.createComputePipeline = wrap(device.createComputePipeline.bind(device), () => counts.pipelines++);
+  device.createComputePipelineAsync = wrap(device.createComputePipelineAsync.bind(device), () => counts.pipelines++);
+  return {
+    take() {
+      const taken = counts;
+      counts = { buffers: 0, bytes: 0, bindGroups: 0, pipelines: 0 };
+      return taken;
+    },
+  };
+}
+
 /** The main thread's CPU time in ms (user + system, /proc: 10 ms ticks), Linux only. */
 export function mainThreadCpuMs(): number {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -26,7 +26,7 @@ import { median, timeGpuPasses } from '@clipwise/memory';
 import { Optimizer, PrivateGradients, adamw, releaseAndStep } from '@clipwise/optim';
 import { pairedRounds } from '../src/profile/run-bench';
 import { LENGTH_STEP, setBoundedShapeTrim, shapeChangeTrimmer } from '../src/train/per-sample-loss';
-import { mainThreadCpuMs } from './host-counters';
+import { deviceCreations, mainThreadCpuMs } from './host-counters';
 import { HOST_MODEL_OPTIONS, hostModel } from './host-model';
 import { poissonLikeSize, seededRandom } from './poisson-sizes';
 
@@ -94,38 +94,8 @@ if (parsed.some((m) => m === null) || new Set(modeNames).size !== modeNames.leng
 }
 const modes = (parsed as Mode[]).map((m) => ({ ...m, ms: [] as number[], cpuMs: [] as number[], busyMs: [] as number[], idleMs: [] as number[], pipelines: [] as number[], bindGroups: [] as number[], created: [] as number[], createdMiB: [] as number[], peakInUse: 0, peakAllocated: 0 }));
 
-// buffers the device creates (pool misses and uploads' staging): the size-class pool's creates go
-// through device.createBuffer
-const device = backend.backend === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : null;
-let createdCount = 0;
-let createdBytes = 0;
-// pipelines (a kernel whose WGSL depends on the shape compiles anew for each new shape) and bind groups
-// (new buffers, or old ones in new places, miss the bind-group caches)
-let pipelines = 0;
-let bindGroups = 0;
-if (device) {
-  const create = device.createBuffer.bind(device);
-  device.createBuffer = (d: GPUBufferDescriptor) => {
-    createdCount++;
-    createdBytes += d.size;
-    return create(d);
-  };
-  const pipeline = device.createComputePipeline.bind(device);
-  device.createComputePipeline = (d: GPUComputePipelineDescriptor) => {
-    pipelines++;
-    return pipeline(d);
-  };
-  const bindGroup = device.createBindGroup.bind(device);
-  device.createBindGroup = (d: GPUBindGroupDescriptor) => {
-    bindGroups++;
-    return bindGroup(d);
-  };
-  const pipelineAsync = device.createComputePipelineAsync.bind(device);
-  device.createComputePipelineAsync = (d: GPUComputePipelineDescriptor) => {
-    pipelines++;
-    return pipelineAsync(d);
-  };
-}
+// what each step makes the device create: buffers (pool misses), bind groups and pipelines
+const creations = deviceCreations((tf.backend() as unknown as { device: GPUDevice }).device);
 
 const gpuPasses = values['gpu-passes'] === 'on';
 if (!['on', 'off'].includes(values['gpu-passes']!)) throw new Error(`shape-trim: --gpu-passes takes on or off, got '${values['gpu-passes']}'`);
@@ -151,7 +121,7 @@ async function runSteps(bounded: boolean, fixed: boolean, fitUpRatio: number | n
     const step = async (): Promise<Omit<StepCost, 'busyMs' | 'idleMs'>> => {
       const t0 = performance.now();
       const cpu0 = mainThreadCpuMs();
-      [createdCount, createdBytes, pipelines, bindGroups] = [0, 0, 0, 0];
+      creations.take(); // from this step's start
       for (let start = 0; start < batch; start += physical) {
         const rows = Math.min(physical, batch - start);
         trim(rows, len);
@@ -169,7 +139,8 @@ async function runSteps(bounded: boolean, fixed: boolean, fitUpRatio: number | n
       await one.data();
       one.dispose();
       // counted before the pass timer reads its stamps (its own buffers)
-      return { ms: performance.now() - t0, cpuMs: mainThreadCpuMs() - cpu0, pipelines, bindGroups, created: createdCount, createdMiB: createdBytes / 2 ** 20 };
+      const made = creations.take();
+      return { ms: performance.now() - t0, cpuMs: mainThreadCpuMs() - cpu0, pipelines: made.pipelines, bindGroups: made.bindGroups, created: made.buffers, createdMiB: made.bytes / 2 ** 20 };
     };
     const { result, passes } = gpuPasses ? await timeGpuPasses(step) : { result: await step(), passes: null };
     if (i >= warmup) costs.push({ ...result, busyMs: passes?.busyMs ?? NaN, idleMs: passes?.idleMs ?? NaN });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { envSwitch } from './env-switch';
+import { envSetting, envSwitch } from './env-switch';
 
 describe('envSwitch', () => {
   afterEach(() => {
@@ -31,5 +31,23 @@ describe('envSwitch', () => {
     process.env['CLIPWISE_TEST_SWITCH'] = 'yes';
     expect(envSwitch('CLIPWISE_TEST_SWITCH').enabled()).toBe(false); // only 'on' turns it on
     expect(envSwitch('CLIPWISE_TEST_SWITCH_UNSET').enabled()).toBe(false);
+  });
+
+  it('envSetting parses the variable once, set overrides it, null parses it again; a parse error reaches the caller', () => {
+    process.env['CLIPWISE_TEST_SWITCH'] = '3';
+    let parses = 0;
+    const s = envSetting('CLIPWISE_TEST_SWITCH', (v) => {
+      parses++;
+      if (v !== undefined && !/^\d+$/.test(v)) throw new RangeError(`CLIPWISE_TEST_SWITCH must be a whole number, got '${v}'`);
+      return Number(v ?? 1);
+    });
+    expect([s.get(), s.get(), parses]).toEqual([3, 3, 1]);
+    s.set(7);
+    expect(s.get()).toBe(7);
+    process.env['CLIPWISE_TEST_SWITCH'] = 'many';
+    s.set(null);
+    expect(() => s.get()).toThrow(/CLIPWISE_TEST_SWITCH must be a whole number, got 'many'/);
+    delete process.env['CLIPWISE_TEST_SWITCH'];
+    expect(s.get()).toBe(1);
   });
 });

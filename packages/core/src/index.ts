@@ -58,4 +58,4 @@ export { sampleTermsClipFactors, sumSampleTerms, weightedRowSums, type ClipEpilo
 export { layerNormForward, type LayerNormForward } from './fused/layer-norm-forward';
 export { matMulPlusResidual } from './fused/matmul-residual';
 export { registerWebgpuKernel, type WebGpuBackendLike } from './webgpu/webgpu-program';
-export { envSwitch } from './env-switch';
+export { envSetting, envSwitch } from './env-switch';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { envSetting } from '../env-switch';
 import { dispatchDirect, packUniforms } from '../webgpu/direct-dispatch';
 import { ACC, biasChunkWgsl, biasLoadWgsl, gramLoop, loadFunction, loadsOf, PAIR_DECODE, range, smVec4s, storeStaged, gramMainHead } from './ghost-gram-wgsl';
 import { dispatchGhostLayer, ghostKernelShape, ghostLayerWidth, ghostTilePairs, type GhostKernelShape, type GhostLayer } from './ghost-sq-norm-wgsl';
@@ -11,7 +12,11 @@ import { dispatchGhostLayer, ghostKernelShape, ghostLayerWidth, ghostTilePairs, 
 // another order.
 
 /** The workgroups the split aims at (B × pairs × chunks), or 0 for the one-launch kernel everywhere. */
-let target: number | null = null;
+// CLIPWISE_GHOST_SPLIT_K: on for the default target, a whole number for its own, else 0 (off)
+const target = envSetting('CLIPWISE_GHOST_SPLIT_K', (v) => {
+  const n = v === 'on' ? DEFAULT_GHOST_SPLIT_TARGET : Number(v ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+});
 /** What `CLIPWISE_GHOST_SPLIT_K=on` means: about 16 workgroups an SM on a 132-SM GPU. */
 export const DEFAULT_GHOST_SPLIT_TARGET = 2048;
 /** More chunks of one Gram than this cost more in the second launch's reads than they add in parallelism. */
@@ -33,17 +38,12 @@ export function setGhostSplitK(workgroups: number | null): void {
   if (workgroups !== null && !(Number.isInteger(workgroups) && workgroups >= 0)) {
     throw new RangeError(`setGhostSplitK: workgroups must be a whole number ≥ 0 (0: no split) or null, got ${workgroups}`);
   }
-  target = workgroups;
+  target.set(workgroups);
 }
 
 /** The workgroups the ghost norm's K split aims at now (`setGhostSplitK`; 0: off). */
 export function ghostSplitTarget(): number {
-  if (target === null) {
-    const v = typeof process !== 'undefined' ? process.env?.['CLIPWISE_GHOST_SPLIT_K'] : undefined;
-    const n = v === 'on' ? DEFAULT_GHOST_SPLIT_TARGET : Number(v ?? 0);
-    target = Number.isInteger(n) && n > 0 ? n : 0;
-  }
-  return target;
+  return target.get();
 }
 
 /** How a layer's K splits: chunks of A's d and G's p, their lengths (whole K steps of the work split). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { envSetting } from '../env-switch';
 import { isPoolFitUp, SizeClassBufferPool, type PoolBuffer, type PoolStats, type SizeClassPoolOptions } from './size-class-pool';
 
 /** TF.js 4.x's own BufferManager, as far as handing buffers back to it goes. */
@@ -118,26 +119,19 @@ export function resetGpuPoolPeaks(): void {
   activeSizeClassPool()?.resetPeaks();
 }
 
-let fitUpSet: number | null = null;
-let fitUpEnv: number | null = null;
-
-/** CLIPWISE_POOL_FIT_UP (read once): a ratio of at least 1, else 1. */
-function fitUpFromEnv(): number {
-  if (fitUpEnv === null) {
-    const v = typeof process !== 'undefined' ? process.env?.CLIPWISE_POOL_FIT_UP : undefined;
-    const ratio = v === undefined || v === '' || v === 'off' ? 1 : Number(v);
-    if (!isPoolFitUp(ratio)) throw new RangeError(`CLIPWISE_POOL_FIT_UP must be off or a number of at least 1 (how many times its class's bytes a request may take), got '${v}'`);
-    fitUpEnv = ratio;
-  }
-  return fitUpEnv;
-}
+// CLIPWISE_POOL_FIT_UP: off (or unset) for 1, else a ratio of at least 1
+const fitUp = envSetting('CLIPWISE_POOL_FIT_UP', (v) => {
+  const ratio = v === undefined || v === '' || v === 'off' ? 1 : Number(v);
+  if (!isPoolFitUp(ratio)) throw new RangeError(`CLIPWISE_POOL_FIT_UP must be off or a number of at least 1 (how many times its class's bytes a request may take), got '${v}'`);
+  return ratio;
+});
 
 /**
  * The fit-up ratio of webgpu's size-class pool (`SizeClassBufferPool.fitUp`): set by `setPoolFitUp`,
- * else CLIPWISE_POOL_FIT_UP (read once), else 1 (each request its own class only, the default).
+ * else CLIPWISE_POOL_FIT_UP (read once, and again after `setPoolFitUp(null)`), else 1 (each request its own class only, the default).
  */
 export function poolFitUp(): number {
-  return fitUpSet ?? fitUpFromEnv();
+  return fitUp.get();
 }
 
 /**
@@ -152,7 +146,7 @@ export function poolFitUp(): number {
  */
 export function setPoolFitUp(ratio: number | null): void {
   if (ratio !== null && !isPoolFitUp(ratio)) throw new RangeError(`setPoolFitUp: the ratio must be a finite number of at least 1, got ${ratio}`);
-  fitUpSet = ratio;
+  fitUp.set(ratio);
   const pool = activeSizeClassPool();
   if (pool) pool.fitUp = poolFitUp();
 }
