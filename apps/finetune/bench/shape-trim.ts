@@ -151,6 +151,7 @@ async function runSteps(bounded: boolean, fixed: boolean, fitUpRatio: number | n
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < modes.length; k++) {
     const m = modes[(k + r) % modes.length]!;
+    setPoolFitUp(null); // (a pool that fits up would spare its small buffers)
     trimGpuBufferPool(0); // each mode's round from an empty pool
     resetGpuPoolPeaks();
     const costs = await runSteps(m.bounded, m.fixed, m.fitUp, r);

@@ -75,9 +75,6 @@ export function perSampleLossFn(model: PretrainedModel, data: TaskData): (idx: I
   });
 }
 
-/** Free buffers below this stay at a fit-up pool's shape-change trim (see `shapeChangeTrimmer`). */
-const FIT_UP_TRIM_FLOOR = 2 ** 20;
-
 // off by default: the trim of every free buffer is what webgpu's test:gpu and the GPU timings ran
 const boundedTrim = envSwitch('CLIPWISE_POOL_TRIM_BOUNDED');
 
@@ -122,11 +119,8 @@ export function shapeChangeTrimmer(): (rows: number, length: number) => void {
   let last = '';
   return (rows, length) => {
     const shape = `${rows}x${length}`;
-    if (last !== '' && shape !== last) {
-      const peak = gpuPoolStats()?.peakInUse ?? 0;
-      if (poolFitUp() > 1) trimGpuBufferPool(peak, { smallestFirst: true, floorBytes: FIT_UP_TRIM_FLOOR });
-      else trimGpuBufferPool(boundedTrim.enabled() ? peak : 0);
-    }
+    // a pool that fits up trims its own way (smallest first, idle or not) down to the keep
+    if (last !== '' && shape !== last) trimGpuBufferPool(boundedTrim.enabled() || poolFitUp() > 1 ? (gpuPoolStats()?.peakInUse ?? 0) : 0);
     last = shape;
   };
 }

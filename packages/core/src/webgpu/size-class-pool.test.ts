@@ -243,6 +243,18 @@ describe('SizeClassBufferPool', () => {
     expect(() => (pool.fitUp = 0)).toThrow(/fitUp/);
   });
 
+  it('trims its own way once it fits up: the smallest of at least 1 MiB first, idle or not, the small ones spared', () => {
+    const dev = fakeDevice();
+    const pool = new SizeClassBufferPool(dev, { fitUp: 4 });
+    const [tiny, mid, big] = [1e4, 2e6, 8e6].map((n) => pool.acquireBuffer(n, S));
+    for (const x of [tiny!, mid!, big!]) pool.releaseBuffer(x);
+    pool.releaseIdle(); // a step boundary: all three were released during it
+    // a step that takes none: the idle rule would drop all three; this trim drops mid (the smallest above the floor) only
+    expect(pool.releaseIdle(big!.size + tiny!.size)).toBe(mid!.size);
+    expect(pool.releaseIdle(0)).toBe(big!.size); // even to nothing, the small one stays
+    expect(pool.getNumFreeBuffers()).toBe(1);
+  });
+
   it('fits up from the free buffers it already holds when the ratio is raised later', () => {
     const dev = fakeDevice();
     const pool = new SizeClassBufferPool(dev);

@@ -23,6 +23,9 @@ export interface PoolBuffer {
   destroy(): void;
 }
 
+/** Free buffers below this stay when a pool that fits up is trimmed (`releaseIdle`). */
+const FIT_UP_TRIM_FLOOR = 2 ** 20;
+
 /** Sub-steps per power of two above 4 KiB by default (waste ≤ 1/16 of a request). */
 const STEPS = 16;
 const SMALL = 4096;
@@ -221,9 +224,12 @@ export class SizeClassBufferPool {
   /**
    * Ends a step: destroys the free buffers no acquire took since the previous call (idle a whole
    * step) and then, while the free bytes exceed `keepFreeBytes`, the largest remaining. Returns the
-   * bytes given back to the device.
+   * bytes given back to the device. A pool that fits up (`fitUp` > 1) trims by `releaseSmallest`
+   * instead, sparing buffers under 1 MiB: its largest free buffers are the ones that serve the most
+   * requests, idle or not, and its small ones are many, cheap to keep and costly to create again.
    */
   releaseIdle(keepFreeBytes = Infinity): number {
+    if (this.fitUpRatio > 1) return this.releaseSmallest(keepFreeBytes, FIT_UP_TRIM_FLOOR);
     return this.releaseFree(keepFreeBytes, true, 'largest');
   }
 

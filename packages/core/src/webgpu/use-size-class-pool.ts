@@ -138,7 +138,7 @@ export function poolFitUp(): number {
  * Lets a request whose size class has no free buffer take the smallest free one up to `ratio` times
  * its class's bytes, in the pool installed now and any installed later (null: back to
  * CLIPWISE_POOL_FIT_UP, else 1). Off by default: for micro-batches that change shape, with the trim
- * that keeps the largest free buffers (`trimGpuBufferPool(keep, { smallestFirst: true })`), so that a
+ * that keeps the largest free buffers (the pool's `releaseIdle` trims smallest first once it fits up), so that a
  * smaller shape's tensors reuse a larger one's buffers instead of creating their own.
  *
  * @example
