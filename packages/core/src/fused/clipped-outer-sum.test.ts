@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { clippedOuterSum, clippedOuterSumWithBias } from './clipped-outer-sum';
+import { clippedOuterSum, clippedOuterSumWithBias, setScaleNarrowOperand } from './clipped-outer-sum';
 
 describe('clippedOuterSum equals Σ_b c_b x_bᵀ y_b in float64', () => {
   // vec4 loads, odd widths (scalar loads), long B·T (split-K), small m (plain path), c null
@@ -26,6 +26,42 @@ describe('clippedOuterSum equals Σ_b c_b x_bᵀ y_b in float64', () => {
       tf.dispose([x, y, out, ...(c ? [c] : [])]);
     });
   }
+});
+
+describe('clippedOuterSum with a K-scaled operand far wider than the other (an LM head)', () => {
+  // x 65,536 wide (2^20 elements: the narrow scaling's least), y 16 wide
+  const [b, t, m, n] = [2, 8, 65536, 16];
+  for (const on of [false, true])
+    it(`scales ${on ? 'y in a multiply of its own' : "x's K axis in the product"} (CLIPWISE_SCALE_NARROW ${on ? 'on' : 'off'}), against float64`, async () => {
+      const x = tf.randomNormal([b, t, m], 0, 1, 'float32', 7) as tf.Tensor3D;
+      const y = tf.randomNormal([b, t, n], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const c = tf.tensor1d([0.25, 1.5]);
+      setScaleNarrowOperand(on);
+      try {
+        const before = tf.memory().numTensors;
+        let out!: tf.Tensor2D;
+        const profile = await tf.profile(() => void (out = clippedOuterSum(x, y, c)));
+        const kernels = profile.kernels.map((k) => k.name).filter((k) => k !== 'Reshape');
+        if (tf.getBackend() === 'webgpu') expect(kernels).toEqual(on ? ['Multiply', 'ClipwiseClippedOuterSum'] : ['ClipwiseClippedOuterSum']);
+        const [xv, yv, got] = await Promise.all([x.data(), y.data(), out.data()]);
+        const cv = [0.25, 1.5];
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let s0 = 0; s0 < b; s0++) for (let r = 0; r < t; r++) s += cv[s0]! * xv[(s0 * t + r) * m + i]! * yv[(s0 * t + r) * n + j]!;
+            num += (got[i * n + j]! - s) ** 2;
+            den += s * s;
+          }
+        expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+        out.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        setScaleNarrowOperand(null);
+        tf.dispose([x, y, c]);
+      }
+    });
 });
 
 describe('clippedOuterSumWithBias: the weight and the bias sums from one product, against float64', () => {
