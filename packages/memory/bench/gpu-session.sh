@@ -92,6 +92,9 @@
 #      reference) and fitup:N (core's pool fitting up, CLIPWISE_POOL_FIT_UP), each with the main
 #      thread's CPU ms and the buffers and bind groups created a step (five modes: TRIM_LIMIT=300);
 #      TRIM_PASSES=on adds the device's busy and idle ms a step (timestamp queries)
+#  48  GPT-2's interleaved A/B of one `clipwise bench --ab` switch (AB, default scale-narrow: the LM
+#      head's clip factors on its narrow operand) over GROUPINGS (default all-layer,layer-wise,param-wise;
+#      9 rounds, the device's busy and idle ms a step; about 2.5 minutes)
 #  41  GPT-2's interleaved A/B of the matmul tuning over its four groupings (7 rounds, busy and idle): does
 #      the tuning speed the private steps as it does the non-private one? Then the A/B of core's variant
 #      tuning (the private steps' scaled products tuned as they run) on GPT-2, with TESTS=1 the whole test:gpu,
@@ -115,7 +118,7 @@
 # A fresh machine took about 450 s of the session's 1800 s device budget to start (2026-12-05), and one
 # is given back after 30 s idle: make the calls back to back.
 set -uo pipefail
-part=${1:?part: 1 to 46}
+part=${1:?part: 1 to 48}
 out=${2:?output folder}
 mkdir -p "$out"
 source .gpu/enter.sh > "$out/enter.log" 2>&1 || { cat "$out/enter.log"; exit 1; }
@@ -500,6 +503,11 @@ case $part in
         2>&1 | grep -v '^Warning' | tee "$out/shape-trim-$g.txt" | tail -12
       save
     done ;;
+  48)
+    nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
+    STEP_LIMIT=${AB_LIMIT:-200} TABLE_LINES=9 gpt2_step "gpt2-ab-${AB:-scale-narrow}" "A/B ${AB:-scale-narrow}" "${GROUPINGS:-all-layer,layer-wise,param-wise}" \
+      --reps 9 --ab "${AB:-scale-narrow}" --gpu-passes on
+    grep 'device idle before' "$out/gpt2-ab-${AB:-scale-narrow}.txt" ;;
   44)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;
@@ -583,5 +591,5 @@ case $part in
     for mode in torch fastdp-all-layer fastdp-layer-wise; do
       PYTHONPATH=.refsrc/fastdp:.refsrc/opacus timeout 100 python3 packages/memory/bench/reference_step.py --model gpt2 --seq 1024 --mode "$mode" --budget-mib 24000 2>>"$out/ref-budget.err"
     done | tee "$out/ref-budget-gpt2.jsonl" | cut -c1-400; save ;;
-  *) echo "part must be one of those listed at the top (1 to 46), got '$part'" >&2; exit 2 ;;
+  *) echo "part must be one of those listed at the top (1 to 48), got '$part'" >&2; exit 2 ;;
 esac
