@@ -505,9 +505,9 @@ case $part in
     done ;;
   48)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
-    STEP_LIMIT=${AB_LIMIT:-200} TABLE_LINES=9 gpt2_step "gpt2-ab-${AB:-scale-narrow}" "A/B ${AB:-scale-narrow}" "${GROUPINGS:-all-layer,layer-wise,param-wise}" \
-      --reps 9 --ab "${AB:-scale-narrow}" --gpu-passes on
-    grep 'device idle before' "$out/gpt2-ab-${AB:-scale-narrow}.txt" ;;
+    ab=${AB:-scale-narrow}
+    STEP_LIMIT=${AB_LIMIT:-200} TABLE_LINES=9 gpt2_step "gpt2-ab-$ab" "A/B $ab" "${GROUPINGS:-all-layer,layer-wise,param-wise}" --reps 9 --ab "$ab" --gpu-passes on
+    grep 'device idle before' "$out/gpt2-ab-$ab.txt" ;;
   44)
     nvidia-smi --query-gpu=name,clocks.sm,memory.used --format=csv,noheader
     test_gpu 330; save ;;

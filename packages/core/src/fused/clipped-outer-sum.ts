@@ -47,17 +47,19 @@ export function clippedOuterSum(x: tf.Tensor3D, y: tf.Tensor3D, c: tf.Tensor1D |
   // the plain sum (c null) too: the product the matMul below would run, without its reshapes
   if (fusedOnDevice() && b * t > 0 && m >= 16 && n >= 16 && x.dtype === 'float32' && y.dtype === 'float32' && (!c || c.dtype === 'float32') && productFits(x, y)) {
     const product = (xs: tf.Tensor3D, ys: tf.Tensor3D, cs: tf.Tensor1D | null) => tf.engine().runKernel(KERNEL, { x: xs, y: ys, ...(cs ? { c: cs } : {}) }, { t } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
-    if (c && m >= NARROW_RATIO * n && b * t * m >= NARROW_MIN_ELEMENTS && scaleNarrow.enabled()) return tf.tidy(() => product(x, tf.mul(y, tf.reshape(c, [b, 1, 1])), null));
+    if (c && m >= NARROW_RATIO * n && b * t * m >= NARROW_MIN_ELEMENTS && scaleNarrow.enabled()) return tf.tidy(() => product(x, bySample(y, c), null));
     return product(x, y, c);
   }
   return tf.tidy(() => {
     // c scales the narrower operand (an LM head's dy is vocabulary-wide)
-    const cb = c ? tf.reshape(c, [b, 1, 1]) : null;
-    const cx = cb && m <= n ? tf.mul(x, cb) : x;
-    const cy = cb && m > n ? tf.mul(y, cb) : y;
+    const cx = c && m <= n ? bySample(x, c) : x;
+    const cy = c && m > n ? bySample(y, c) : y;
     return tf.matMul(tf.reshape(cx, [b * t, m]), tf.reshape(cy, [b * t, n]), true, false) as tf.Tensor2D;
   });
 }
+
+/** v [B, T, ·] with sample i's rows times c_i. */
+const bySample = (v: tf.Tensor3D, c: tf.Tensor1D): tf.Tensor3D => tf.mul(v, tf.reshape(c, [c.size, 1, 1]));
 
 registerWebgpuKernel(KERNEL, ({ inputs, backend, attrs }) => {
   const { x, y, c } = inputs as Record<string, tf.TensorInfo | undefined>;
