@@ -45,10 +45,13 @@ export interface DeviceCreations {
  * Counts what `device` creates from now on (wrapping its create methods): buffers (pool misses and
  * staging), bind groups (new buffers, or old ones in new places, miss the bind-group caches) and
  * compute pipelines (a kernel whose WGSL depends on the shape compiles anew for each new shape).
- * `take()` returns the counts so far and restarts them.
+ * `take()` returns the counts so far and restarts them; `restore()` puts the device's own methods back.
  */
-export function deviceCreations(device: GPUDevice): { take(): DeviceCreations } {
+export function deviceCreations(device: GPUDevice): { take(): DeviceCreations; restore(): void } {
   let counts: DeviceCreations = { buffers: 0, bytes: 0, bindGroups: 0, pipelines: 0 };
+  const methods = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync'] as const;
+  // own properties to delete on restore, or the device's earlier own values (a wrapper's) to put back
+  const before = methods.map((m) => Object.getOwnPropertyDescriptor(device, m));
   const wrap = <A, R>(create: (d: A) => R, note: (d: A) => void) => (d: A) => {
     note(d);
     return create(d);
@@ -65,6 +68,13 @@ export function deviceCreations(device: GPUDevice): { take(): DeviceCreations } 
       const taken = counts;
       counts = { buffers: 0, bytes: 0, bindGroups: 0, pipelines: 0 };
       return taken;
+    },
+    restore() {
+      methods.forEach((m, i) => {
+        const own = before[i];
+        if (own) Object.defineProperty(device, m, own);
+        else delete (device as unknown as Record<string, unknown>)[m];
+      });
     },
   };
 }

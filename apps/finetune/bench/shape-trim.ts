@@ -92,7 +92,7 @@ const parsed = modeNames.map(parseMode);
 if (parsed.some((m) => m === null) || new Set(modeNames).size !== modeNames.length) {
   throw new Error(`shape-trim: --modes takes distinct modes from full, bounded, fixed, fitup and fitup:N (N at least 1), got '${values.modes}'`);
 }
-const modes = (parsed as Mode[]).map((m) => ({ ...m, ms: [] as number[], cpuMs: [] as number[], busyMs: [] as number[], idleMs: [] as number[], pipelines: [] as number[], bindGroups: [] as number[], created: [] as number[], createdMiB: [] as number[], peakInUse: 0, peakAllocated: 0 }));
+const modes = (parsed as Mode[]).map((m) => ({ ...m, rounds: [] as StepCost[], peakInUse: 0, peakAllocated: 0 }));
 
 // what each step makes the device create: buffers (pool misses), bind groups and pipelines
 const creations = deviceCreations((tf.backend() as unknown as { device: GPUDevice }).device);
@@ -155,15 +155,11 @@ for (let r = 0; r < rounds; r++) {
     trimGpuBufferPool(0); // each mode's round from an empty pool
     resetGpuPoolPeaks();
     const costs = await runSteps(m.bounded, m.fixed, m.fitUp, r);
-    m.ms.push(median(costs.map((c) => c.ms)));
-    m.busyMs.push(median(costs.map((c) => c.busyMs)));
-    m.idleMs.push(median(costs.map((c) => c.idleMs)));
-    // /proc counts 10 ms ticks: the round's mean is finer than any one step's count
-    m.cpuMs.push(costs.reduce((sum, c) => sum + c.cpuMs, 0) / costs.length);
-    m.pipelines.push(costs.reduce((sum, c) => sum + c.pipelines, 0) / costs.length);
-    m.bindGroups.push(median(costs.map((c) => c.bindGroups)));
-    m.created.push(median(costs.map((c) => c.created)));
-    m.createdMiB.push(median(costs.map((c) => c.createdMiB)));
+    // a round's summary, in a step's shape: medians, but means of the CPU ms (/proc counts 10 ms ticks:
+    // the round's mean is finer than any one step's count) and of the pipelines (most steps make none)
+    const med = (key: keyof StepCost) => median(costs.map((c) => c[key]));
+    const mean = (key: keyof StepCost) => costs.reduce((sum, c) => sum + c[key], 0) / costs.length;
+    m.rounds.push({ ms: med('ms'), busyMs: med('busyMs'), idleMs: med('idleMs'), cpuMs: mean('cpuMs'), pipelines: mean('pipelines'), bindGroups: med('bindGroups'), created: med('created'), createdMiB: med('createdMiB') });
     const stats = gpuPoolStats();
     m.peakInUse = Math.max(m.peakInUse, stats?.peakInUse ?? 0);
     m.peakAllocated = Math.max(m.peakAllocated, stats?.peakAllocated ?? 0);
@@ -178,13 +174,15 @@ const passCols = gpuPasses ? ' GPU busy ms | GPU idle ms |' : '';
 console.log(`| mode | step ms (median of round medians) | each round | main-thread CPU ms a step (mean) |${passCols} pipelines created a step (mean) | bind groups created a step | buffers created a step | MiB created a step | peak in use MiB | pool peak MiB |`);
 console.log(`| --- | ---: | --- | ---: |${gpuPasses ? ' ---: | ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: |`);
 const msOrDash = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const roundsOf = (m: (typeof modes)[number], key: keyof StepCost) => m.rounds.map((r) => r[key]);
 for (const m of modes) {
-  const passVals = gpuPasses ? ` ${msOrDash(median(m.busyMs))} | ${msOrDash(median(m.idleMs))} |` : '';
-  console.log(`| ${m.name} | ${median(m.ms).toFixed(1)} | ${m.ms.map((x) => x.toFixed(1)).join(', ')} | ${median(m.cpuMs).toFixed(0)} |${passVals} ${median(m.pipelines).toFixed(1)} | ${median(m.bindGroups).toFixed(0)} | ${median(m.created).toFixed(0)} | ${median(m.createdMiB).toFixed(1)} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
+  const of = (key: keyof StepCost) => median(roundsOf(m, key));
+  const passVals = gpuPasses ? ` ${msOrDash(of('busyMs'))} | ${msOrDash(of('idleMs'))} |` : '';
+  console.log(`| ${m.name} | ${of('ms').toFixed(1)} | ${roundsOf(m, 'ms').map((x) => x.toFixed(1)).join(', ')} | ${of('cpuMs').toFixed(0)} |${passVals} ${of('pipelines').toFixed(1)} | ${of('bindGroups').toFixed(0)} | ${of('created').toFixed(0)} | ${of('createdMiB').toFixed(1)} | ${mib(m.peakInUse)} | ${mib(m.peakAllocated)} |`);
 }
 // round by round against the first mode: both modes of a round share the machine's load of that moment
 for (const m of modes.slice(1)) {
-  const p = pairedRounds(modes[0]!.ms, m.ms);
+  const p = pairedRounds(roundsOf(modes[0]!, 'ms'), roundsOf(m, 'ms'));
   console.log(`${m.name} − ${modes[0]!.name}, median of the rounds' differences: ${p.medianDiff >= 0 ? '+' : ''}${p.medianDiff.toFixed(1)} ms (spread ${p.spread.toFixed(1)}); lower in ${p.onLower} of ${p.rounds} rounds`);
 }
 if (discarded > 0) console.log(`(${discarded} steps read a non-finite loss on the null backend and were discarded after their host work)`);

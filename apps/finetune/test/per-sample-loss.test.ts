@@ -4,6 +4,7 @@ import { gpuPoolStats, resetGpuPoolPeaks, setPoolFitUp, trimGpuBufferPool } from
 import { Gpt2Model } from '@clipwise/models';
 import { batchLength, perSampleLossFn, setBoundedShapeTrim, shapeChangeTrimmer, targetLengths } from '../src/train/per-sample-loss';
 import type { TaskData } from '../src/train/in-memory-task';
+import { deviceCreations } from '../bench/host-counters';
 
 // The step cuts each batch to its longest target (rounded up to 16): the losses and gradients must
 // be those of the full padded rows, which the model computes here without any cut.
@@ -122,12 +123,7 @@ describe('the training loss of padded token rows', () => {
   it.runIf(tf.getBackend() === 'webgpu')('with the pool fitting up, a smaller micro-batch after a larger one creates few buffers and gives the same loss and gradients', async () => {
     const { model, lossOf, vars } = narrowModel();
     const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-    const create = device.createBuffer.bind(device);
-    let created = 0;
-    device.createBuffer = (d: GPUBufferDescriptor) => {
-      created++;
-      return create(d);
-    };
+    const creations = deviceCreations(device);
     const big = Array.from({ length: 16 }, (_, i) => [2, 1, 3][i % 3]!);
     const small = big.slice(0, 8);
     const step = async (rows: number[]) => {
@@ -143,9 +139,9 @@ describe('the training loss of padded token rows', () => {
       trim(big.length, 40);
       await step(big);
       trim(small.length, 40); // a new shape: the trim runs (with a fit up, it keeps the largest free buffers)
-      created = 0;
+      creations.take();
       const values = await step(small);
-      return { values, created };
+      return { values, created: creations.take().buffers };
     };
     try {
       await run(1); // compile both shapes' pipelines
@@ -155,7 +151,7 @@ describe('the training loss of padded token rows', () => {
       expect(fit.created).toBeLessThan(plain.created / 4);
       expect(fit.values).toEqual(plain.values);
     } finally {
-      device.createBuffer = create;
+      creations.restore();
       setPoolFitUp(null);
       model.dispose();
     }
