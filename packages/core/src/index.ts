@@ -48,6 +48,7 @@ export * from './fused/attention';
 export * from './fused/clipped-outer-sum';
 export * from './fused/clipped-outer-sum-from-terms';
 export * from './fused/clipped-row-sums';
+export * from './fused/clipped-row-sums-groups';
 export { fusedGhostNormEnabled, ghostSqNorm, ghostSqNormFuses, ghostSqNormPartials, setFusedGhostNorm } from './fused/ghost-sq-norm';
 export { DEFAULT_GHOST_KERNEL_SHAPE, fittedGhostTilesEnabled, ghostKernelShape, ghostLayerWidth, ghostTileRows, ghostTileRowsFit, isGhostKernelShape, setFittedGhostTiles, setGhostKernelShape, setGhostTileRows, setGhostNormPrefetch, type GhostKernelShape, type GhostPrefetch } from './fused/ghost-sq-norm-wgsl';
 export { ghostSqNormPartialsMany, type GhostSqNormPair } from './fused/ghost-sq-norm-many';

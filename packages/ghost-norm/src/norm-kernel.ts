@@ -155,6 +155,17 @@ export interface NormKernel {
    * const r = kernel.clippedSumsApart?.(record, 'auto', { weight: clip, bias: { ...clip, threshold: 0.5 } });
    */
   clippedSumsApart?(record: LayerRecord, mode: NormModeOption, clips: { readonly weight: ClipEpilogue; readonly bias: ClipEpilogue }): ClippedSumsApart | null;
+  /**
+   * Optional: the per-sample gradients [B, n] of a closing group's `roles` (a layer norm's γ and β), for
+   * a close that clips them with other small groups' in one launch (core's `clippedRowSumsGroups`; the
+   * private step's `setGatheredRowCloses`). Returns the roles it made rows for and the rows (new
+   * tensors), or null where the kernel does not take the record (off webgpu, a compacted record, a
+   * role it does not carry): the group then takes its usual path.
+   *
+   * @example
+   * const made = kernel.clipRows?.(record, ['weight', 'bias']); // { roles: ['weight', 'bias'], rows: [gGamma, gBeta] }
+   */
+  clipRows?(record: LayerRecord, roles: readonly string[]): { roles: string[]; rows: tf.Tensor2D[] } | null;
   /** Per-sample gradients [B, ...param.shape] (for cross terms of tied weights, tests and debugging). */
   perSampleGrads(record: LayerRecord): Record<string, tf.Tensor>;
   /** Analytic cost per role, and the mixed rule's choice. */

@@ -13,3 +13,4 @@ export * from './schedules';
 export * from './optimizer';
 export * from './state-io';
 export * from './private/guarded-release';
+export * from './private/gathered-row-closes';

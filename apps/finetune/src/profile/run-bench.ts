@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { autotuneMatmul, clearMatmulTuning, matmulVariantTuningEnabled, setMatmulVariantTuning, dawnRobustness, narrowTilesEnabled, setClipInProduct, setFittedGhostTiles, setMatmulTuningActive, setNarrowTiles, formatMatmulTuning, fusedKernelsEnabled, setFusedGhostNorm, setFusedKernels, setGhostKernelShape, setGhostTileRows, DEFAULT_GHOST_KERNEL_SHAPE, setGhostSplitK, DEFAULT_GHOST_SPLIT_TARGET, setParallelClipFactors, setStagedClipPrologue, setScaleNarrowOperand, scaleNarrowOperandEnabled, ghostSplitTarget, type GhostKernelShape, setupBackend, storageBindingsPerDispatch, trimGpuBufferPool, useLeanDispatch, useQueueWriteUploads, useSizeClassPool, type BackendName } from '@clipwise/core';
 import { setDeferredGhostNorms, layerNormClipInSumsEnabled, setLayerNormClipInSums, setPairedBiasClip, setRecordCompaction, type NormModeOption } from '@clipwise/ghost-norm';
 import type { VitQkvLayout } from '@clipwise/models';
+import { gatheredRowClosesEnabled, setGatheredRowCloses } from '@clipwise/optim';
 import { measureStep, median, medianTimes, timeStep, type BackendBuffers, type KernelSummary, type StepMeasurement, type StepPhase, type StepTime } from '@clipwise/memory';
 import { buildBenchModel, defaultNonUniform } from './bench-model';
 import { heldAbove, predictStep, traceModel } from './predict';
@@ -139,6 +140,12 @@ export const AB_SWITCHES = {
    * (`setScaleNarrowOperand`, the default); off: the product scales the wide one as it stages it.
    */
   'scale-narrow': (on: boolean | null) => setScaleNarrowOperand(on),
+  /**
+   * Optim's gathered row closes (`setGatheredRowCloses`; layer-wise, param-wise): the layer norms'
+   * groups clipped together, as many a launch as the device binds; off, the default: a launch at each
+   * group's close.
+   */
+  'gathered-row-closes': (on: boolean | null) => setGatheredRowCloses(on),
 } as const;
 export type AbSwitch = keyof typeof AB_SWITCHES;
 
@@ -318,7 +325,7 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
     const configs = variants.map((v) => (v.on ? `${v.configuration} +${o.ab}` : v.configuration));
     const split = o.ghostSplit ?? DEFAULT_GHOST_KERNEL_SHAPE;
     if (o.ab === 'ghost-tiles' && !(split.bk === 32 && split.kg <= 2)) o.log(`note: fitted ghost tiles need 32 of K a step and at most 2 K groups; with --ghost-split ${split.bk}x${split.kg} both sides run 32-row tiles`);
-    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? `on (scaled products ${matmulVariantTuningEnabled() ? 'apart' : 'as plain'})` : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}, layer-norm clip in sums ${layerNormClipInSumsEnabled() ? 'on' : 'off'}, ghost K split ${ghostSplitTarget() || 'off'}, clip scale on the narrow operand ${scaleNarrowOperandEnabled() ? 'on' : 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
+    o.log(`clipwise bench: ${model.label}, ${model.paramCount.toLocaleString('en')} params, trains ${mode} (${model.trainedCount.toLocaleString('en')}), B=${o.batchSize}, backend ${backend} (${reason}), optimizer ${o.optimizer}, σ=${o.noiseMultiplier}, fused kernels ${o.fused === false ? 'off' : 'on'}, records ${o.compactRecords === false ? 'full' : 'compacted'}, ghost batching ${o.ghostBatching === false ? 'off' : 'on'}, clip in product ${o.clipInProduct === false ? 'off' : 'on'}, paired bias clip ${o.pairedBiasClip === false ? 'off' : 'on'}, ghost split ${split.bk}x${split.kg}${backend === 'webgpu' ? `, uploads ${o.uploads ?? 'queue'}, dispatch ${o.dispatch ?? 'lean'}, submit every ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')}, pool ${o.pool ?? 'size-class'}${o.pool !== 'exact' && o.poolClasses ? ` (${o.poolClasses} classes a power of two)` : ''}, ghost kernel ${o.ghostKernel ?? 'fused'}, robustness ${dawnRobustness() ? 'on' : 'off'}, storage bindings ${storageBindingsPerDispatch()} a dispatch, matmul tuning ${tuning ? `on (scaled products ${matmulVariantTuningEnabled() ? 'apart' : 'as plain'})` : 'off'}, narrow tiles ${narrowTilesEnabled() ? 'on' : 'off'}, layer-norm clip in sums ${layerNormClipInSumsEnabled() ? 'on' : 'off'}, ghost K split ${ghostSplitTarget() || 'off'}, clip scale on the narrow operand ${scaleNarrowOperandEnabled() ? 'on' : 'off'}, gathered row closes ${gatheredRowClosesEnabled() ? 'on' : 'off'}` : ''}${o.ab ? `; A/B of ${o.ab}: each configuration with it off, then on (+${o.ab}), in the same timed rounds` : ''}`);
     o.log('tracing the tape at batch 1 and 2 for the analytic model ...');
     const trace = await traceModel(model, o.batchSize);
     const predictOpts = { backend, noiseMultiplier: o.noiseMultiplier, optimizer: o.optimizer, normMode: o.normMode, paramOrder: model.params.map((p) => p.name), guardedUpdate: guardedUpdateOn() };

@@ -107,6 +107,13 @@ export const layerNormKernel: NormKernel = {
     const by = (xs: tf.Tensor1D[]) => Object.fromEntries(made.roles.map((role, k) => [role, xs[k]!]));
     return { sums: by(r.sums), norms: by(r.norms), modes: { weight: 'instantiate', bias: 'instantiate' } };
   },
+  // a group's γ and β (or one of them) gathered with other small groups' closes
+  clipRows(record, roles) {
+    const made = rowsToClip(record, roles);
+    if (made && made.roles.length === roles.length) return made;
+    if (made) tf.dispose(made.rows);
+    return null;
+  },
   perSampleGrads(record) {
     const grads = compacted(record);
     if (grads) return Object.fromEntries(Object.entries(grads).map(([role, g]) => [role, tf.clone(g)]));

@@ -67,6 +67,14 @@ export async function withKernelProbe<T>(probe: PhaseProbe, f: () => Promise<T>)
           return probe.around('clipped-sums', () => k.clippedSumsApart!(record, mode, clips));
         },
       }),
+      // a layer norm's rows for a gathered close (optim's `setGatheredRowCloses`): its per-sample gradients,
+      // clipped and summed with other groups' later, count with the clipped sums
+      ...(k.clipRows && {
+        clipRows: (record: LayerRecord, roles: readonly string[]) => {
+          arrive(record);
+          return probe.around('clipped-sums', () => k.clipRows!(record, roles));
+        },
+      }),
       // a record that waits for its group is compacted on arrival (before its norms); the compacted form
       // is the same record: no second arrival. Its making counts as norms
       ...(k.compact && {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClipwisePrivacyError, disposeRecord, ghostSqNormPartialsMany, weightedRowSums, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
+import { ClipwisePrivacyError, clippedRowSumsGroups, disposeRecord, ghostSqNormPartialsMany, groupsPerLaunch, weightedRowSums, type ClipEpilogue, type LayerRecord, type ParamSpec, type Recorder, type RecordingScope, type SampleTerm } from '@clipwise/core';
 import { deferredGhostNormsEnabled, getNormKernel, recordCompactionEnabled, type ClippedSumWithClip, type NormMode, type NormModeOption, type ParamSqNorm } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import { normsAndClipFactors, validateClipping, type ClippingConfig } from './clipping';
-import { MicroBatchState } from './micro-batch-state';
+import { MicroBatchState, type GatheredGroup } from './micro-batch-state';
+import { gatheredRowClosesEnabled } from './gathered-row-closes';
 import { addRecordSums, addToSum } from './record-sums';
 
 /** What one group saw in one micro-batch. */
@@ -154,6 +155,7 @@ export class GroupClipper implements Recorder {
     if (groups[0] === groups[1] || !alone(0) || !alone(1)) return false;
     const { fn, gamma } = validateClipping(this.clipping);
     const clip = (k: number) => ({ threshold: this.grouping.groups[groups[k]!]!.threshold, gamma, automatic: fn === 'automatic' });
+    if (this.gather(record, roles, (k) => ({ group: groups[k]!, names: [names[k]!], clip: clip(k) }))) return true;
     const r = kernel.clippedSumsApart(record, this.normMode, { weight: clip(0), bias: clip(1) });
     if (!r) return false;
     roles.forEach((role, k) => {
@@ -240,6 +242,7 @@ export class GroupClipper implements Recorder {
     // parameters some of whose uses never reached the loss: their norm is that of the uses that did
     for (const p of m.norms.finish().complete) this.addToGroup(p);
     for (let g = 0; g < this.grouping.groups.length; g++) if (!m.closed[g]) this.closeGroup(g);
+    this.clipGathered(true);
     this.microStats.push(m.stats);
     this.micro = null;
   }
@@ -314,6 +317,14 @@ export class GroupClipper implements Recorder {
       for (const { record, role } of m.uses.get(name) ?? []) rolesOf.set(record, [...(rolesOf.get(record) ?? []), role]);
       m.uses.delete(name);
     }
+    if (rolesOf.size === 1) {
+      const [record, roles] = [...rolesOf][0]!;
+      const names = roles.map((role) => record.params[role]!.name);
+      if (roles.every((role) => record.perSample?.[role] === undefined) && this.gather(record, roles, () => ({ group: g, names, clip: this.clipOf(group.threshold) }))) {
+        release();
+        return;
+      }
+    }
     // Records arrive inside the backward pass's tidy scopes: keep what must outlive them.
     const fused = this.clippedInProduct(rolesOf, sq, group.threshold);
     const { norms, factors: c } = fused ?? normsAndClipFactors(sq, group.threshold, this.clipping);
@@ -341,6 +352,70 @@ export class GroupClipper implements Recorder {
       this.releaseRoles(record, roles.length);
     }
     c.dispose();
+  }
+
+  /** The clipping of a group of `threshold`, for a kernel that forms its factors itself. */
+  private clipOf(threshold: number): ClipEpilogue {
+    const { fn, gamma } = validateClipping(this.clipping);
+    return { threshold, gamma, automatic: fn === 'automatic' };
+  }
+
+  /**
+   * With `setGatheredRowCloses` on: the closing groups of a record's `roles` take their per-sample
+   * rows from the kernel (`clipRows`) and wait, kept, for a launch that clips them with other groups'
+   * (`clipGathered`); the record's roles are done. `groupOf(k)` says which group row k (of roles[k])
+   * is in: one group for all of them (`names` several), or a group each (param-wise). False, having
+   * done nothing, where the kernel gives no rows.
+   */
+  private gather(record: LayerRecord, roles: readonly string[], groupOf: (k: number) => { group: number; names: string[]; clip: ClipEpilogue }): boolean {
+    const kernel = getNormKernel(record.kind);
+    if (!gatheredRowClosesEnabled() || !kernel.clipRows) return false;
+    const made = kernel.clipRows(record, roles);
+    if (!made) return false;
+    const m = this.micro!;
+    // by group, its rows in the order of its names
+    const byGroup = new Map<number, { names: string[]; rows: tf.Tensor2D[]; clip: ClipEpilogue }>();
+    roles.forEach((role, k) => {
+      const { group, names, clip } = groupOf(k);
+      const row = tf.keep(made.rows[made.roles.indexOf(role)]!);
+      const entry = byGroup.get(group);
+      if (entry) entry.rows.push(row);
+      else byGroup.set(group, { names, rows: [row], clip });
+    });
+    for (const [group, { names, rows, clip }] of byGroup) {
+      for (const name of names) {
+        this.modes[name] = 'instantiate';
+        m.uses.delete(name);
+      }
+      m.remaining[group] = 0;
+      m.closed[group] = true;
+      m.gathered.push({ group, names, rows, clip, closedAfterRecords: m.recordsSeen });
+    }
+    this.releaseRoles(record, roles.length);
+    this.clipGathered(false);
+    return true;
+  }
+
+  /**
+   * Clips the gathered groups (`gather`), a launch's worth at a time (`groupsPerLaunch`): their norms
+   * into the stats, their sums into the running sums. `all`: the rest too (the micro-batch's end),
+   * else only whole launches' worth.
+   */
+  private clipGathered(all = true): void {
+    const m = this.micro!;
+    const per = groupsPerLaunch(Math.max(0, ...m.gathered.map((x) => x.rows.length)));
+    while (m.gathered.length >= per || (all && m.gathered.length > 0)) this.clipSome(m.gathered.splice(0, per));
+  }
+
+  /** One launch of gathered groups (`clippedRowSumsGroups`); frees their rows. */
+  private clipSome(gathered: readonly GatheredGroup[]): void {
+    const m = this.micro!;
+    const out = clippedRowSumsGroups(gathered.map(({ rows, clip }) => ({ rows, clip })));
+    gathered.forEach((x, k) => {
+      m.stats[x.group] = { norms: tf.keep(out[k]!.norms), closedAfterRecords: x.closedAfterRecords };
+      x.names.forEach((name, j) => addToSum(this.sums, name, shapedLike(out[k]!.sums[j]!, this.paramIndex.get(name)!)));
+      tf.dispose(x.rows as tf.Tensor2D[]);
+    });
   }
 
   /** `count` of a held record's parameters are clipped: the record is freed once none waits. */

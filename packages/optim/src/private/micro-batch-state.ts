@@ -1,4 +1,5 @@
-import type { GhostSqNormPair, LayerRecord, ParamSpec } from '@clipwise/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClipEpilogue, GhostSqNormPair, LayerRecord, ParamSpec } from '@clipwise/core';
 import { SqNormSum, StreamingSqNorms, type NormModeOption } from '@clipwise/ghost-norm';
 import type { Grouping } from '@clipwise/grouping';
 import type { GroupMicroStats } from './group-clipper';
@@ -8,6 +9,15 @@ export interface DeferredRecord {
   readonly record: LayerRecord;
   readonly roles: readonly string[];
   readonly pair: GhostSqNormPair;
+}
+
+/** A closed group whose rows wait to be clipped with others' (`setGatheredRowCloses`): kept rows [B, n_k] of its parameters. */
+export interface GatheredGroup {
+  readonly group: number;
+  readonly names: readonly string[];
+  readonly rows: readonly tf.Tensor2D[];
+  readonly clip: ClipEpilogue;
+  readonly closedAfterRecords: number;
 }
 
 /** Bookkeeping of one forward/backward. */
@@ -24,6 +34,8 @@ export class MicroBatchState {
   readonly norms: StreamingSqNorms;
   /** Per group, waiting records whose ghost-norm partials its close launches together (their roles counted done on arrival). */
   readonly deferred: DeferredRecord[][];
+  /** Closed groups whose clipping waits for a gathered launch (`setGatheredRowCloses`). */
+  gathered: GatheredGroup[] = [];
   recordsSeen = 0;
 
   constructor(grouping: Grouping, params: Map<string, ParamSpec>, normMode: NormModeOption) {
@@ -35,8 +47,10 @@ export class MicroBatchState {
     this.norms = new StreamingSqNorms({ normMode });
   }
 
-  /** Frees the partial sums (the records are in `held`). */
+  /** Frees the partial sums and gathered rows (the records are in `held`). */
   dispose(): void {
+    for (const g of this.gathered) tf.dispose(g.rows as tf.Tensor2D[]);
+    this.gathered = [];
     for (const s of this.groupSq) s.dispose();
     this.norms.dispose();
   }
