@@ -2,11 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectParams, Linear, normalInit, setClipInProduct, type ParamSpec } from '@clipwise/core';
 import { setLayerNormClipInSums, setPairedBiasClip } from '@clipwise/ghost-norm';
-import { resolveGrouping } from '@clipwise/grouping';
 import { TinyLm, tokenBatch } from '../../test/tiny-lm';
-import { PrivateGradients } from './private-gradients';
+import { expectSameStep, runPrivateStep } from './private-step-run.test-util';
 import type { ClippingConfig } from './clipping';
-import { expectSameValues } from './expect-same-values.test-util';
 
 const B = 5;
 const T = 6;
@@ -36,31 +34,10 @@ async function step(make: typeof tinyLm, grouping: 'layer-wise' | 'param-wise', 
   setClipInProduct(inProduct);
   setLayerNormClipInSums(inProduct);
   setPairedBiasClip(paired);
-  const model = make();
-  const probe = resolveGrouping(grouping, model.params, { clipNorm: 1 });
-  const resolved = thresholds ? probe.withThresholds(thresholds) : probe;
-  const pg = new PrivateGradients({ params: model.params, grouping: resolved, noiseMultiplier: 0, expectedBatchSize: B, clipping, seed: 1 });
-  const profile = await tf.profile(async () => void (await pg.accumulate(model.loss)));
-  const { grads, groups } = await pg.release();
-  const values = new Map(await Promise.all([...grads].map(async ([n, g]) => [n, await g.data()] as const)));
-  tf.dispose([...grads.values()]);
-  model.dispose();
-  return { values, groups, kernels: profile.kernels.map((k) => k.name) };
+  return runPrivateStep(make(), B, grouping, clipping, thresholds);
 }
 
 const count = (names: string[], name: string) => names.filter((n) => n === name).length;
-
-/** The same sums up to float32 rounding and the same group statistics; some samples clipped and some not (the factors matter). */
-function expectSameStep(fast: Awaited<ReturnType<typeof step>>, slow: Awaited<ReturnType<typeof step>>): void {
-  expectSameValues(fast.values, slow.values);
-  expect(fast.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
-  fast.groups.forEach((g, m) => {
-    const s = slow.groups[m]!;
-    expect(g.clipFraction).toBe(s.clipFraction);
-    expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
-    expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
-  });
-}
 
 describe('layer-wise and param-wise clipping with the clip factors inside the product (and a layer norm\'s inside its sums) equal the two-launch path', () => {
   afterEach(() => (setClipInProduct(true), setLayerNormClipInSums(null), setPairedBiasClip(true)));

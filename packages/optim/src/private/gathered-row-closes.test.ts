@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LayerNorm, Linear, collectParams, groupsPerLaunch, normalInit, type DPLayer, type ParamSpec } from '@clipwise/core';
-import { resolveGrouping } from '@clipwise/grouping';
-import { PrivateGradients } from './private-gradients';
+import { expectSameStep, runPrivateStep } from './private-step-run.test-util';
 import { setGatheredRowCloses } from './gathered-row-closes';
 import type { ClippingConfig } from './clipping';
-import { expectSameValues } from './expect-same-values.test-util';
 
 const B = 5;
 const T = 4;
@@ -42,15 +40,7 @@ function stack() {
 /** One private step (σ = 0): its gradients, its groups' statistics and the kernels it ran. */
 async function step(grouping: 'layer-wise' | 'param-wise', clipping: ClippingConfig, gathered: boolean, thresholds?: number[]) {
   setGatheredRowCloses(gathered);
-  const model = stack();
-  const probe = resolveGrouping(grouping, model.params, { clipNorm: 1 });
-  const pg = new PrivateGradients({ params: model.params, grouping: thresholds ? probe.withThresholds(thresholds) : probe, noiseMultiplier: 0, expectedBatchSize: B, clipping, seed: 1 });
-  const profile = await tf.profile(async () => void (await pg.accumulate(model.loss)));
-  const { grads, groups } = await pg.release();
-  const values = new Map(await Promise.all([...grads].map(async ([n, g]) => [n, await g.data()] as const)));
-  tf.dispose([...grads.values()]);
-  model.dispose();
-  return { values, groups, kernels: profile.kernels.map((k) => k.name) };
+  return runPrivateStep(stack(), B, grouping, clipping, thresholds);
 }
 
 const count = (names: string[], name: string) => names.filter((n) => n === name).length;
@@ -66,15 +56,7 @@ describe('gathered row closes: layer norms clipped together in a few launches eq
         const apart = await step(grouping, clipping, false, medians);
         const gathered = await step(grouping, clipping, true, medians);
         expect(tf.memory().numTensors).toBe(before);
-        expectSameValues(gathered.values, apart.values);
-        expect(gathered.groups.some((g) => g.clipFraction > 0 && g.clipFraction < 1)).toBe(true);
-        gathered.groups.forEach((g, m) => {
-          const s = apart.groups[m]!;
-          expect(g.name).toBe(s.name);
-          expect(g.clipFraction).toBe(s.clipFraction);
-          expect(g.medianNorm).toBeCloseTo(s.medianNorm, 5);
-          expect(g.maxNorm).toBeCloseTo(s.maxNorm, 5);
-        });
+        expectSameStep(gathered, apart);
         if (tf.getBackend() === 'webgpu') {
           // layer-wise: a group a layer norm (γ and β, 2 rows); param-wise: a group a parameter (1 row)
           const [groups, rows] = grouping === 'layer-wise' ? [DEPTH, 2] : [2 * DEPTH, 1];
