@@ -153,8 +153,7 @@ export class GroupClipper implements Recorder {
     const groups = names.map((name) => this.grouping.groupIndexOf(name));
     const alone = (k: number) => scope.uses.get(names[k]!) === 1 && this.grouping.groups[groups[k]!]!.params.length === 1;
     if (groups[0] === groups[1] || !alone(0) || !alone(1)) return false;
-    const { fn, gamma } = validateClipping(this.clipping);
-    const clip = (k: number) => ({ threshold: this.grouping.groups[groups[k]!]!.threshold, gamma, automatic: fn === 'automatic' });
+    const clip = (k: number) => this.clipOf(this.grouping.groups[groups[k]!]!.threshold);
     if (this.gather(record, roles, (k) => ({ group: groups[k]!, names: [names[k]!], clip: clip(k) }))) return true;
     const r = kernel.clippedSumsApart(record, this.normMode, { weight: clip(0), bias: clip(1) });
     if (!r) return false;
@@ -442,8 +441,7 @@ export class GroupClipper implements Recorder {
     const [record, roles] = [...rolesOf][0]!;
     const kernel = getNormKernel(record.kind);
     if (!kernel.clippedSumWithClip || roles.some((role) => record.perSample?.[role] !== undefined)) return null;
-    const { fn, gamma } = validateClipping(this.clipping);
-    return kernel.clippedSumWithClip(record, sq, { threshold, gamma, automatic: fn === 'automatic' }, roles);
+    return kernel.clippedSumWithClip(record, sq, this.clipOf(threshold), roles);
   }
 }
 
