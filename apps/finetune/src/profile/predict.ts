@@ -1,5 +1,7 @@
 import type { Grouping } from '@clipwise/grouping';
-import type { NormModeOption } from '@clipwise/ghost-norm';
+import { clipInProductEnabled, groupsPerLaunch } from '@clipwise/core';
+import { layerNormClipInSumsEnabled, type NormModeOption } from '@clipwise/ghost-norm';
+import { gatheredRowClosesEnabled } from '@clipwise/optim';
 import { scaleTrace, simulateStep, traceTape, type StepMemoryPrediction, type TapeTrace } from '@clipwise/memory';
 import { progressCallback } from '../progress/progress';
 import type { BenchModel } from './bench-model';
@@ -35,8 +37,10 @@ export async function traceModel(model: BenchModel, batch: number): Promise<Tape
 export function predictStep(
   trace: TapeTrace,
   grouping: Grouping | null,
-  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption; paramOrder?: readonly string[]; guardedUpdate?: boolean },
+  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption; paramOrder?: readonly string[]; guardedUpdate?: boolean; gatheredRowCloses?: boolean },
 ): StepMemoryPrediction {
+  // optim's gathered row closes take the layer norms' rows where their clip-in-sums path runs (webgpu, both switches on)
+  const gathered = o.backend === 'webgpu' && (o.gatheredRowCloses ?? gatheredRowClosesEnabled()) && clipInProductEnabled() && layerNormClipInSumsEnabled();
   return simulateStep(trace, {
     groups: grouping ? grouping.groups : null,
     normMode: o.normMode,
@@ -48,6 +52,7 @@ export function predictStep(
     update: o.backend === 'webgpu' || o.optimizer === 'none' ? null : o.optimizer,
     ...(o.paramOrder ? { updateOrder: o.paramOrder } : {}),
     guardedUpdate: o.guardedUpdate ?? true, // as training steps (releaseAndStep)
+    ...(gathered ? { gatheredRowCloses: { groupsPerLaunch } } : {}),
   });
 }
 

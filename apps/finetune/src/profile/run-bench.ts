@@ -374,7 +374,9 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         const { stepMs, hostMs, phaseMs, gpuBusyMs, gpuIdleMs, gpuIdleByPhase } = medianTimes(times[i]!);
         const idle = Object.entries(gpuIdleByPhase).filter(([, ms]) => ms! >= 0.05);
         if (idle.length > 0) o.log(`${configs[i]}: device idle before the passes begun in ${idle.map(([phase, ms]) => `${phase} ${ms!.toFixed(2)}`).join(', ')} ms (medians)`);
-        const p = predictStep(trace, step.grouping, predictOpts);
+        // an A/B of the gathered closes predicts each side as it ran
+        const gatheredSide = o.ab === 'gathered-row-closes' && variants[i]!.on !== null ? { gatheredRowCloses: variants[i]!.on! } : {};
+        const p = predictStep(trace, step.grouping, { ...predictOpts, ...gatheredSide });
         // the forward pass alone has no backward to predict or compare with
         const inference = variants[i]!.configuration === 'inference';
         rows.push({

@@ -170,6 +170,19 @@ describe.skipIf(tf.getBackend() !== 'cpu')('simulateStep against the engine’s 
     expect(held(layer, true)).toBe(held(layer, false));
   });
 
+  it('models gathered row closes: a layer-wise layer norm\'s rows wait for a launch\'s worth of groups', () => {
+    const layer = resolveGrouping('layer-wise', model.params, { clipNorm: 1 }).groups;
+    const run = (per: number | null) =>
+      simulateStep(trace, { groups: layer, noiseTemporaries: 0, ...(per === null ? {} : { gatheredRowCloses: { groupsPerLaunch: () => per } }) });
+    const rows = 2 * B * 16 * 4; // γ's and β's [B, d]
+    // 5 layer norms, 3 a launch: after the second closes, two groups' rows wait beside what layer-wise holds anyway
+    expect(run(3).recordsPeakBytes - run(null).recordsPeakBytes).toBe(2 * rows);
+    expect(run(5).recordsPeakBytes - run(null).recordsPeakBytes).toBe(4 * rows);
+    // every parameter's sum is made either way, and nothing is held once backward ends
+    expect(run(3).points.at(-1)!.records).toBe(0);
+    expect(run(3).points.at(-1)!.sums).toBe(run(null).points.at(-1)!.sums);
+  });
+
   it('reports records held per grouping, and the closing order of each group', () => {
     const all = predicted.get('all-layer')!;
     const layer = predicted.get('layer-wise')!;

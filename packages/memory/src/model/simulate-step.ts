@@ -64,6 +64,13 @@ export interface StepMemoryOptions {
    * parameter at a time. Default false.
    */
   readonly guardedUpdate?: boolean;
+  /**
+   * Optim's gathered row closes (`setGatheredRowCloses`), with the groups one launch clips given its
+   * most rows a group (core's `groupsPerLaunch`): a closing layer norm's group holds its per-sample
+   * rows (B × its parameters' sizes) until a launch's worth has gathered or backward ends, and its
+   * sums are made then. Default: off (each group's sums at its close).
+   */
+  readonly gatheredRowCloses?: { readonly groupsPerLaunch: (rowsPerGroup: number) => number };
 }
 
 /** The predicted memory of one step: its timeline and peaks. */
@@ -187,6 +194,27 @@ class StepSimulation {
       const h = this.held.get(i)!;
       if (--h.left <= 0) this.held.delete(i);
     };
+    // gathered row closes: closed layer-norm groups whose rows wait (held under key -1 - g), and their launches
+    const gathering = this.options.gatheredRowCloses;
+    const gathered: { g: number; names: string[] }[] = [];
+    const clipGathered = (all: boolean) => {
+      const per = gathering!.groupsPerLaunch(Math.max(0, ...gathered.map((x) => x.names.length)));
+      while (gathered.length >= per || (all && gathered.length > 0)) {
+        const launch = gathered.splice(0, per);
+        // each sum is a new tensor of its parameter's size; the rows go once all of the launch's are made
+        for (const { names } of launch) for (const name of names) sumInto(name, 0);
+        for (const { g } of launch) this.held.delete(-1 - g);
+      }
+    };
+    /** The group's members, when it is one layer norm record's parameters, each used once (gathered); else null. */
+    const gatherable = (g: number) => {
+      if (!gathering) return null;
+      const members = groups![g]!.params.flatMap((name) => (uses.get(name) ?? []).map((u) => ({ name, u })));
+      const records = new Set(members.map((m) => m.u.record));
+      if (members.length === 0 || members.length > 2 || records.size !== 1) return null;
+      const r = trace.records[members[0]!.u.record]!;
+      return r.kind === 'layernorm' && members.every((m) => usesOf.get(m.name) === 1) ? { r, members } : null;
+    };
 
     for (let i = trace.nodes.length - 1; i >= 0; i--) {
       const node = trace.nodes[i]!;
@@ -242,6 +270,20 @@ class StepSimulation {
             const g = groupOf.get(p.name)!;
             if (--openParams[g]! > 0) continue;
             closedAfter[g] = seen;
+            const rows = gatherable(g);
+            if (rows) {
+              // its per-sample rows [B, n] a parameter, made by one launch, then the record goes
+              this.label = `gathered rows of ${groups[g]!.name}`;
+              this.held.set(-1 - g, { left: 1, bytes: rows.members.reduce((a, m) => a + rows.r.shape.batch * this.paramSize.get(m.name)!, 0) });
+              this.push('clipped-sums', {});
+              for (const m of rows.members) {
+                releaseRecord(m.u.record);
+                uses.delete(m.name);
+              }
+              gathered.push({ g, names: rows.members.map((m) => m.name) });
+              clipGathered(false);
+              continue;
+            }
             for (const name of groups[g]!.params) {
               for (const u of uses.get(name) ?? []) {
                 const r = trace.records[u.record]!;
@@ -278,6 +320,8 @@ class StepSimulation {
     // the backward's scope ends: remaining gradients and zeros, the pruned nodes' saved tensors
     this.grads.clear();
     this.tape = 0;
+    // the micro-batch's end (after the backward's scope) clips the gathered groups left
+    if (gathering) clipGathered(true);
     // groups whose parameters were all unused close at the end, with nothing to sum
     this.held.clear();
     this.push('backward', {});
