@@ -79,13 +79,16 @@ describe('the training loss of padded token rows', () => {
     };
     const a = Array.from({ length: 24 }, (_, i) => [0, 3][i % 2]!); // 24 rows × 16 tokens
     const b = Array.from({ length: 16 }, (_, i) => [2, 1, 3][i % 3]!); // 16 rows × 40 tokens
-    await peakOf([a, b]); // compile both shapes' pipelines
-    const alone = await peakOf([b, b]);
-    const alternating = await peakOf([a, b, a, b, a, b]);
-    // both shapes' buffers kept: 1.5× b's on lavapipe (6.16 against 4.11 MB); the trim keeps it at b's
-    expect(alternating).toBeLessThanOrEqual(alone * 1.1);
-    setPoolFitUp(null);
-    model.dispose();
+    try {
+      await peakOf([a, b]); // compile both shapes' pipelines
+      const alone = await peakOf([b, b]);
+      const alternating = await peakOf([a, b, a, b, a, b]);
+      // both shapes' buffers kept: 1.5× b's on lavapipe (6.16 against 4.11 MB); the trim keeps it at b's
+      expect(alternating).toBeLessThanOrEqual(alone * 1.1);
+    } finally {
+      setPoolFitUp(null);
+      model.dispose();
+    }
   });
 
   // the bounded trim (opt-in): a shape change keeps free buffers up to the run's peak in use, where the

@@ -37,10 +37,10 @@ export async function traceModel(model: BenchModel, batch: number): Promise<Tape
 export function predictStep(
   trace: TapeTrace,
   grouping: Grouping | null,
-  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption; paramOrder?: readonly string[]; guardedUpdate?: boolean; gatheredRowCloses?: boolean },
+  o: { backend: string; noiseMultiplier: number; optimizer: BenchOptimizer; normMode?: NormModeOption; paramOrder?: readonly string[]; guardedUpdate?: boolean },
 ): StepMemoryPrediction {
-  // optim's gathered row closes take the layer norms' rows where their clip-in-sums path runs (webgpu, both switches on)
-  const gathered = o.backend === 'webgpu' && (o.gatheredRowCloses ?? gatheredRowClosesEnabled()) && clipInProductEnabled() && layerNormClipInSumsEnabled();
+  // optim's gathered row closes (as set now) take the layer norms' rows where their clip-in-sums path runs (webgpu, both switches on)
+  const gathered = o.backend === 'webgpu' && gatheredRowClosesEnabled() && clipInProductEnabled() && layerNormClipInSumsEnabled();
   return simulateStep(trace, {
     groups: grouping ? grouping.groups : null,
     normMode: o.normMode,

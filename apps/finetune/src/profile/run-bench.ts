@@ -171,6 +171,16 @@ export function withSwitch<A extends unknown[], T>(run: (...args: A) => Promise<
   };
 }
 
+/** `f()` with a switch set to `on` while it runs and back to its default after: `withSwitch` for work done at once (an A/B side's memory prediction). */
+export function atSwitch<T>(flip: (on: boolean | null) => void, on: boolean, f: () => T): T {
+  flip(on);
+  try {
+    return f();
+  } finally {
+    flip(null);
+  }
+}
+
 /** One configuration's result. Ratios are to the non-private step measured in the same run. */
 export interface BenchRow {
   /** The trainable mode ('all', 'bias', 'lora:16', ...). */
@@ -374,9 +384,10 @@ async function benchMode(o: BenchOptions, mode: string, backend: string, reason:
         const { stepMs, hostMs, phaseMs, gpuBusyMs, gpuIdleMs, gpuIdleByPhase } = medianTimes(times[i]!);
         const idle = Object.entries(gpuIdleByPhase).filter(([, ms]) => ms! >= 0.05);
         if (idle.length > 0) o.log(`${configs[i]}: device idle before the passes begun in ${idle.map(([phase, ms]) => `${phase} ${ms!.toFixed(2)}`).join(', ')} ms (medians)`);
-        // an A/B of the gathered closes predicts each side as it ran
-        const gatheredSide = o.ab === 'gathered-row-closes' && variants[i]!.on !== null ? { gatheredRowCloses: variants[i]!.on! } : {};
-        const p = predictStep(trace, step.grouping, { ...predictOpts, ...gatheredSide });
+        // an A/B side is predicted with its switch as it ran (the model reads some, e.g. the gathered row closes)
+        const on = variants[i]!.on;
+        const predict = () => predictStep(trace, step.grouping, predictOpts);
+        const p = o.ab && on !== null ? atSwitch(AB_SWITCHES[o.ab], on, predict) : predict();
         // the forward pass alone has no backward to predict or compare with
         const inference = variants[i]!.configuration === 'inference';
         rows.push({

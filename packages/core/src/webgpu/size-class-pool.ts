@@ -24,8 +24,8 @@ export interface PoolBuffer {
 }
 
 /**
- * What the pool knows of a buffer it made, kept with it from creation on: its bytes, usage and class
- * key (read here rather than from the buffer, whose getters are native calls, about 0.14 µs each on
+ * What the pool knows of a buffer it made, kept with it from creation on: its bytes and usage (read
+ * here rather than from the buffer, whose getters are native calls, about 0.14 µs each on
  * Dawn's Node bindings, several an acquire and release, a thousand of those a training step), its
  * creation serial, and the generation it was last released in.
  */
@@ -33,7 +33,6 @@ interface PoolEntry {
   readonly buffer: PoolBuffer;
   readonly bytes: number;
   readonly usage: number;
-  readonly key: number;
   readonly serial: number;
   generation: number;
 }
@@ -188,7 +187,7 @@ export class SizeClassBufferPool {
       this.freeBytes -= entry.bytes;
     } else {
       const buffer = this.device.createBuffer({ size: bytes, usage, mappedAtCreation });
-      entry = { buffer, bytes, usage, key: key(bytes, usage), serial: this.nextSerial++, generation: 0 };
+      entry = { buffer, bytes, usage, serial: this.nextSerial++, generation: 0 };
       this.numBytesAllocated += bytes;
       this.peakBytesAllocated = Math.max(this.peakBytesAllocated, this.numBytesAllocated);
     }
@@ -213,8 +212,9 @@ export class SizeClassBufferPool {
       this.numBytesAllocated -= bytes;
       return;
     }
-    let list = this.free.get(entry.key);
-    if (!list) this.free.set(entry.key, (list = []));
+    const k = key(bytes, entry.usage);
+    let list = this.free.get(k);
+    if (!list) this.free.set(k, (list = []));
     if (list.length === 0 && this.fitUpRatio > 1) this.noteFilled(bytes, entry.usage);
     // The oldest free buffer is taken first, whatever order buffers came back in: a step that
     // acquires and releases the same way as the one before then gets the same buffers, so the

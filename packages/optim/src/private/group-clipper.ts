@@ -318,8 +318,8 @@ export class GroupClipper implements Recorder {
     }
     if (rolesOf.size === 1) {
       const [record, roles] = [...rolesOf][0]!;
-      const names = roles.map((role) => record.params[role]!.name);
-      if (roles.every((role) => record.perSample?.[role] === undefined) && this.gather(record, roles, () => ({ group: g, names, clip: this.clipOf(group.threshold) }))) {
+      const groupOf = () => ({ group: g, names: roles.map((role) => record.params[role]!.name), clip: this.clipOf(group.threshold) });
+      if (roles.every((role) => record.perSample?.[role] === undefined) && this.gather(record, roles, groupOf)) {
         release();
         return;
       }
